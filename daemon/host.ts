@@ -1,0 +1,442 @@
+// GraphHost: the one place the graph changes. `index` builds it; `applyChanges` patches it
+// for a batch of file changes atomically and bumps the generation. Queries read `host.store`
+// synchronously between mutations, so a query always sees exactly one generation.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
+import { extractFile } from './ingest/extract.ts';
+import type { FileFacts } from './ingest/facts.ts';
+import { parseAll } from './ingest/parse-pool.ts';
+import type { SyntaxTree } from './ingest/parser.ts';
+import { readSource } from './ingest/read-source.ts';
+import type { Diagnostic, Language } from './model.ts';
+import { GraphStore } from './graph/store.ts';
+import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
+import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
+import { shortHash } from './util/hash.ts';
+import { editBetween } from './ingest/text-edit.ts';
+
+export interface HostOptions extends DiscoverOptions {
+  /** Parse workers for the initial index; default: one per core. */
+  workers?: number;
+  onProgress?: (done: number, total: number, bytes: number) => void;
+}
+
+/** One file change: new text, `null` for a deletion, or undefined to read the file from disk. */
+export interface FileChange {
+  path: string;
+  text?: string | null;
+}
+
+export interface ChangeSummary {
+  generation: number;
+  files: string[];
+  added: string[];
+  removed: string[];
+  /** Entities whose signature hash changed. */
+  changed: string[];
+  /** Files whose edges were recomputed (the changed files and those depending on them). */
+  reresolved: number;
+}
+
+export interface IndexTimings {
+  discoverMs: number;
+  parseMs: number;
+  resolveMs: number;
+  totalMs: number;
+}
+
+interface FileState {
+  facts: FileFacts;
+  moduleId: number;
+  /** Graph id of each entity in `facts.entities`. */
+  ids: number[];
+  resolution?: FileResolution;
+}
+
+const TREE_CACHE_SIZE = 16;
+
+export class GraphHost {
+  readonly root: string;
+  readonly store = new GraphStore();
+  generation = 0;
+  timings: IndexTimings = { discoverMs: 0, parseMs: 0, resolveMs: 0, totalMs: 0 };
+  private readonly files = new Map<string, FileState>();
+  /** Diagnostics of files that could not be indexed at all (unreadable, binary, too large...). */
+  private readonly skipped = new Map<string, Diagnostic>();
+  private discoveryDiagnostics: Diagnostic[] = [];
+  /** file -> files whose resolution consulted it. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** simple name -> files that name-matched it. */
+  private readonly nameDependents = new Map<string, Set<string>>();
+  private readonly modules: ModuleResolver;
+  private readonly resolver: SymbolResolver;
+  private readonly options: HostOptions;
+  /** Recent parse trees, so an edit re-parses incrementally. */
+  private readonly trees = new Map<string, { text: string; tree: SyntaxTree }>();
+
+  private constructor(root: string, options: HostOptions) {
+    this.root = root;
+    this.options = options;
+    this.modules = createModuleResolver({
+      hasFile: (p) => this.files.has(p),
+      readText: (p) => {
+        try {
+          return readFileSync(join(this.root, p), 'utf8');
+        } catch {
+          return undefined;
+        }
+      },
+      directories: () => directoriesOf(this.files.keys()),
+    });
+    this.resolver = new SymbolResolver({
+      facts: (p) => this.files.get(p)?.facts,
+      entityId: (p, i) => {
+        const f = this.files.get(p)!;
+        return i < 0 ? f.moduleId : f.ids[i]!;
+      },
+      modules: this.modules,
+      idsNamed: (n) => this.store.idsNamed(n),
+      kindOf: (id) => this.store.kind(id),
+    });
+  }
+
+  /** Index every source file under `root`: discover, parse in parallel, then resolve. */
+  static async index(root: string, options: HostOptions = {}): Promise<GraphHost> {
+    const host = new GraphHost(root, options);
+    const t0 = performance.now();
+    const found = discoverFiles(root, options);
+    host.discoveryDiagnostics = found.diagnostics;
+    const t1 = performance.now();
+    const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
+    const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
+    const t2 = performance.now();
+    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    for (const o of outcomes) {
+      if (o.ok) host.addFile(o.facts);
+      else host.skipped.set(o.path, o.diagnostic);
+    }
+    for (const path of host.files.keys()) host.resolve(path);
+    host.generation = 1;
+    const t3 = performance.now();
+    host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
+    return host;
+  }
+
+  applyChange(path: string, text?: string | null): ChangeSummary {
+    return this.applyChanges([{ path, text }]);
+  }
+
+  /** Apply a batch of changes atomically: the graph goes from one generation to the next. */
+  applyChanges(changes: FileChange[]): ChangeSummary {
+    const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0 };
+    const toResolve = new Set<string>();
+    let fileSetChanged = false;
+    const last = new Map<string, FileChange>();
+    for (const c of changes) last.set(c.path, c);
+    for (const change of last.values()) {
+      const { path } = change;
+      const language = languageOf(path);
+      const old = this.files.get(path);
+      const next = language ? this.readAndExtract(path, language, change.text) : undefined;
+      if (!old && !next) continue;
+      summary.files.push(path);
+      if (old && next && old.facts.contentHash === next.contentHash) continue;
+      const surfaceChanged = !old || !next || surfaceOf(old.facts) !== surfaceOf(next);
+      if (!old || !next) fileSetChanged = true;
+      if (old && !next) this.clearEdges(path);
+      this.resolver.invalidate(path, surfaceChanged);
+      toResolve.add(path);
+      if (surfaceChanged) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+      const names = this.replaceFileEntities(path, old, next, summary);
+      for (const n of names) for (const d of this.nameDependents.get(n) ?? []) toResolve.add(d);
+    }
+    if (fileSetChanged) {
+      // Module specifiers may now point elsewhere (x.ts appeared next to x/index.ts, a target vanished).
+      this.modules.invalidateFiles();
+      for (const [path, state] of this.files) {
+        if (!toResolve.has(path) && state.resolution && !sameTargets(state.resolution.moduleTargets, this.moduleTargetsOf(state.facts))) toResolve.add(path);
+      }
+    }
+    for (const p of toResolve) if (!this.files.has(p)) toResolve.delete(p);
+    for (const p of toResolve) this.clearEdges(p);
+    this.collectGarbage(toResolve);
+    for (const p of toResolve) this.resolve(p);
+    summary.reresolved = toResolve.size;
+    if (summary.files.length) this.generation++;
+    summary.generation = this.generation;
+    return summary;
+  }
+
+  /** Facts of one indexed file (the extraction, before resolution). */
+  factsOf(path: string): FileFacts | undefined {
+    return this.files.get(path)?.facts;
+  }
+
+  filePaths(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
+  moduleId(path: string): number | undefined {
+    return this.files.get(path)?.moduleId;
+  }
+
+  /** Modules `path` imports through type-only imports alone. */
+  typeOnlyImports(path: string): ReadonlySet<string> {
+    return this.files.get(path)?.resolution?.typeOnlyImports ?? new Set();
+  }
+
+  diagnostics(): Diagnostic[] {
+    const out = [...this.discoveryDiagnostics, ...this.skipped.values()];
+    for (const f of this.files.values()) out.push(...f.facts.diagnostics);
+    return out;
+  }
+
+  resolutionCounts(): { resolved: number; inferred: number; external: number; unresolved: number } {
+    const total = { resolved: 0, inferred: 0, external: 0, unresolved: 0 };
+    for (const f of this.files.values()) {
+      const c = f.resolution?.counts;
+      if (!c) continue;
+      total.resolved += c.resolved;
+      total.inferred += c.inferred;
+      total.external += c.external;
+      total.unresolved += c.unresolved;
+    }
+    return total;
+  }
+
+  fileStats(): { files: number; bytes: number; lines: number; skipped: number } {
+    let bytes = 0;
+    let lines = 0;
+    for (const f of this.files.values()) {
+      bytes += f.facts.bytes;
+      lines += f.facts.lines;
+    }
+    return { files: this.files.size, bytes, lines, skipped: this.skipped.size };
+  }
+
+  // ---- internals ----------------------------------------------------------------------
+
+  private readAndExtract(path: string, language: Language, text: string | null | undefined): FileFacts | undefined {
+    if (text === null) {
+      this.trees.delete(path);
+      this.skipped.delete(path);
+      return undefined;
+    }
+    if (text === undefined) {
+      const read = readSource(join(this.root, path), path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      if (!read.ok) {
+        this.skipped.set(path, read.diagnostic);
+        this.trees.delete(path);
+        return undefined;
+      }
+      text = read.text;
+    }
+    this.skipped.delete(path);
+    const cached = this.trees.get(path);
+    let previous: SyntaxTree | undefined;
+    if (cached) {
+      cached.tree.edit(editBetween(cached.text, text));
+      previous = cached.tree;
+    }
+    const { facts, tree } = extractFile(path, language, text, previous);
+    this.trees.delete(path);
+    this.trees.set(path, { text, tree });
+    if (this.trees.size > TREE_CACHE_SIZE) this.trees.delete(this.trees.keys().next().value!);
+    return facts;
+  }
+
+  private addFile(facts: FileFacts): void {
+    const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
+    const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
+    // parents refer to fact indexes; fix them up to graph ids now that all ids exist
+    facts.entities.forEach((e, i) => this.store.updateEntity(ids[i]!, entityInput(e, moduleId, ids)));
+    this.files.set(facts.path, { facts, moduleId, ids });
+  }
+
+  /**
+   * Swap a file's entities for its new facts, keeping ids of entities whose qualified name
+   * survives (so edges from other files stay valid). Returns simple names that appeared or
+   * disappeared: name-matching elsewhere may change.
+   */
+  private replaceFileEntities(path: string, old: FileState | undefined, next: FileFacts | undefined, summary: ChangeSummary): Set<string> {
+    const names = new Set<string>();
+    const oldIds = new Map<string, number>();
+    if (old) old.facts.entities.forEach((e, i) => oldIds.set(e.name, old.ids[i]!));
+    if (!next) {
+      for (const [name, id] of oldIds) {
+        names.add(lastSegment(name));
+        summary.removed.push(this.store.key(id));
+        this.pendingRemoval.add(id);
+      }
+      this.pendingRemoval.add(old!.moduleId);
+      summary.removed.push(path);
+      this.files.delete(path);
+      return names;
+    }
+    const moduleId = old ? old.moduleId : this.store.addEntity(path, moduleEntity(next));
+    if (old) this.store.updateEntity(moduleId, moduleEntity(next));
+    else summary.added.push(path);
+    const added = new Set<number>();
+    const ids: number[] = next.entities.map((e) => {
+      const id = oldIds.get(e.name);
+      if (id !== undefined) {
+        oldIds.delete(e.name);
+        return id;
+      }
+      names.add(lastSegment(e.name));
+      const nid = this.store.addEntity(path, entityInput(e, moduleId, []));
+      summary.added.push(this.store.key(nid));
+      added.add(nid);
+      return nid;
+    });
+    next.entities.forEach((e, i) => {
+      const id = ids[i]!;
+      const input = entityInput(e, moduleId, ids);
+      if (old && !added.has(id) && this.store.signatureHash(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
+      this.store.updateEntity(id, input);
+    });
+    for (const [name, id] of oldIds) {
+      names.add(lastSegment(name));
+      summary.removed.push(this.store.key(id));
+      this.pendingRemoval.add(id);
+    }
+    this.files.set(path, { facts: next, moduleId, ids, resolution: old?.resolution });
+    return names;
+  }
+
+  private readonly pendingRemoval = new Set<number>();
+
+  /** Remove entities that vanished, after making sure no edge still points at them. */
+  private collectGarbage(toResolve: Set<string>): void {
+    for (const id of this.pendingRemoval) {
+      this.store.clearOutgoing(id);
+      // Any file with an edge into a vanished entity must be re-resolved; dependency tracking
+      // should already have scheduled it, this keeps the reverse indexes exact regardless.
+      for (const kind of ['calls', 'uses-type', 'extends', 'implements', 'imports', 're-exports', 'contains'] as const) {
+        for (const src of this.store.neighbors(kind, id, 'in')) {
+          const file = this.store.file(src);
+          if (this.files.has(file) && !toResolve.has(file)) {
+            toResolve.add(file);
+            this.clearEdges(file);
+          }
+        }
+      }
+    }
+    for (const id of this.pendingRemoval) {
+      this.store.clearOutgoing(id);
+      this.store.removeEntity(id);
+    }
+    this.pendingRemoval.clear();
+  }
+
+  private clearEdges(path: string): void {
+    const f = this.files.get(path);
+    if (!f) return;
+    this.store.clearOutgoing(f.moduleId);
+    for (const id of f.ids) this.store.clearOutgoing(id);
+    const old = f.resolution;
+    if (old) {
+      for (const d of old.dependencies) this.dependents.get(d)?.delete(path);
+      for (const n of old.inferredNames) this.nameDependents.get(n)?.delete(path);
+      f.resolution = undefined;
+    }
+  }
+
+  private resolve(path: string): void {
+    const f = this.files.get(path)!;
+    const r = this.resolver.resolveFile(path);
+    for (const e of r.edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    for (const d of r.dependencies) {
+      if (d === path) continue;
+      let set = this.dependents.get(d);
+      if (!set) this.dependents.set(d, (set = new Set()));
+      set.add(path);
+    }
+    for (const n of r.inferredNames) {
+      let set = this.nameDependents.get(n);
+      if (!set) this.nameDependents.set(n, (set = new Set()));
+      set.add(path);
+    }
+    f.resolution = r;
+  }
+
+  private moduleTargetsOf(facts: FileFacts): string[] {
+    const out: string[] = [];
+    const specs = [...facts.imports.map((i) => i.specifier), ...facts.exports.filter((e) => e.specifier !== undefined).map((e) => e.specifier!)];
+    for (const s of specs) {
+      const r = this.modules.resolve(facts.path, s);
+      out.push(r.kind === 'file' ? r.path : r.kind);
+    }
+    return out;
+  }
+}
+
+function pathOf(o: { ok: true; facts: FileFacts } | { ok: false; path: string }): string {
+  return o.ok ? o.facts.path : o.path;
+}
+
+function moduleEntity(facts: FileFacts) {
+  return {
+    kind: 'module' as const,
+    qualifiedName: '',
+    parent: -1,
+    line: 1,
+    column: 1,
+    endLine: facts.lines,
+    endColumn: 1,
+    exported: true,
+    signature: facts.path,
+    signatureHash: shortHash(facts.exports.map((e) => e.exported).join(',')),
+  };
+}
+
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: number[]) {
+  return {
+    kind: e.kind,
+    qualifiedName: e.name,
+    parent: e.parent < 0 ? moduleId : (ids[e.parent] ?? -1),
+    line: e.line,
+    column: e.column,
+    endLine: e.endLine,
+    endColumn: e.endColumn,
+    exported: e.exported,
+    signature: e.signature,
+    signatureHash: shortHash(e.signature.replace(/\s+/g, ' ')),
+    doc: e.doc,
+  };
+}
+
+/**
+ * What other files can see of a file: its entities and their declared types, exports, imports
+ * (re-export chains go through them) and heritage. Edits that leave it unchanged (function
+ * bodies, comments, positions) cannot change another file's edges.
+ */
+function surfaceOf(f: FileFacts): string {
+  const parts: string[] = [];
+  for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}`);
+  for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
+  for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
+  for (const r of f.refs) if (r.kind === 'extends' || r.kind === 'implements') parts.push(`h|${r.from}|${r.kind}|${r.path}`);
+  return parts.join('\n');
+}
+
+function sameTargets(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
+function directoriesOf(paths: Iterable<string>): Set<string> {
+  const dirs = new Set<string>(['']);
+  for (const p of paths) {
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const d = p.slice(0, i);
+      if (dirs.has(d)) break;
+      dirs.add(d);
+    }
+  }
+  return dirs;
+}

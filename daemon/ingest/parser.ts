@@ -1,0 +1,53 @@
+// Tree-sitter set-up: one parser and one compiled extraction query per grammar, per thread.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Language } from '../model.ts';
+import { packageRoot } from '../util/package-root.ts';
+
+const require = createRequire(import.meta.url);
+// CommonJS native addons: loaded through require so Node and Deno resolve them the same way.
+const Parser = require('tree-sitter') as typeof import('tree-sitter');
+const grammars = require('tree-sitter-typescript') as { typescript: unknown; tsx: unknown };
+
+export type SyntaxTree = import('tree-sitter').Tree;
+export type SyntaxNode = import('tree-sitter').SyntaxNode;
+export type QueryMatch = import('tree-sitter').QueryMatch;
+
+const QUERY_FILES = ['definitions.scm', 'references.scm', 'modules.scm'];
+
+export interface LanguageTools {
+  parser: import('tree-sitter');
+  extraction: import('tree-sitter').Query;
+  errors: import('tree-sitter').Query;
+}
+
+const tools = new Map<Language, LanguageTools>();
+
+export function toolsFor(language: Language): LanguageTools {
+  let t = tools.get(language);
+  if (!t) {
+    const grammar = language === 'tsx' ? grammars.tsx : grammars.typescript;
+    const parser = new Parser();
+    parser.setLanguage(grammar);
+    const dir = join(packageRoot(), 'daemon', 'ingest', 'queries');
+    const source = QUERY_FILES.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    t = {
+      parser,
+      extraction: new Parser.Query(grammar, source),
+      errors: new Parser.Query(grammar, '(ERROR) @error'),
+    };
+    tools.set(language, t);
+  }
+  return t;
+}
+
+/**
+ * Parse `text`, reusing `previous` (already edited with `tree.edit`) when given.
+ * tree-sitter 0.21 refuses inputs longer than its buffer ("Invalid argument"), so the buffer
+ * is sized to the text.
+ */
+export function parse(language: Language, text: string, previous?: SyntaxTree): SyntaxTree {
+  const { parser } = toolsFor(language);
+  return parser.parse(text, previous, { bufferSize: text.length + 1024 });
+}

@@ -1,0 +1,31 @@
+; References from code to declarations, resolved in daemon/resolve/.
+; @reference.<kind> is the whole reference, @target the name or expression it points at.
+; As everywhere, main captures have a dot and their parts do not.
+
+(call_expression function: [(identifier) (member_expression)] @target) @reference.call
+(new_expression constructor: [(identifier) (member_expression)] @target) @reference.new
+
+(extends_clause value: [(identifier) (member_expression)] @target) @reference.extends
+(implements_clause [(type_identifier) (nested_type_identifier)] @target) @reference.implements
+(implements_clause (generic_type name: (_) @target)) @reference.implements
+(extends_type_clause type: [(type_identifier) (nested_type_identifier)] @target) @reference.extends
+(extends_type_clause type: (generic_type name: (_) @target)) @reference.extends
+
+(type_identifier) @reference.type
+(nested_type_identifier) @reference.type-qualified
+
+; A function passed as an argument: its untyped parameters take their types from the callee's
+; declared parameter type (contextual typing), resolved in daemon/resolve/.
+(call_expression function: [(identifier) (member_expression)] @callee arguments: (arguments [(arrow_function) (function_expression)] @callback)) @reference.callback
+(new_expression constructor: [(identifier) (member_expression)] @callee arguments: (arguments [(arrow_function) (function_expression)] @callback)) @reference.callback
+
+; Names that are not references to a declaration elsewhere.
+(type_parameter name: (_) @name.type-parameter)
+(nested_type_identifier name: (_) @name.not-a-reference)
+(infer_type (type_identifier) @name.type-parameter)
+(mapped_type_clause name: (type_identifier) @name.type-parameter)
+
+; Local names with what is known of their type: they shadow imports, and give `x.m()` a receiver type.
+(required_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
+(optional_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
+(variable_declarator name: (identifier) @binding-name type: (_)? @binding-type value: (_)? @binding-value) @binding.local

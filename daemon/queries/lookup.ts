@@ -1,0 +1,58 @@
+// lookup: find entities by id, exact name, prefix or fuzzy subsequence, filtered by kind and path.
+import type { EntityKind } from '../model.ts';
+import { asArgs, entityKinds, optionalEnum, optionalInt, optionalString, requiredString } from './args.ts';
+import { entityRef, type EntityRef } from './entity-ref.ts';
+import { fuzzyScore } from './fuzzy.ts';
+import type { GraphView } from './graph-view.ts';
+
+export type LookupMode = 'auto' | 'exact' | 'prefix' | 'fuzzy';
+
+export interface LookupResult {
+  mode: Exclude<LookupMode, 'auto'>;
+  total: number;
+  matches: (EntityRef & { exported: boolean; signature: string })[];
+}
+
+/**
+ * Args: `name` (an id, a simple or qualified name, a prefix or a subsequence), `mode`
+ * (auto: exact, else prefix, else fuzzy), `kind` (list), `path` (file path prefix), `limit`.
+ */
+export function lookup(view: GraphView, rawArgs: unknown): LookupResult {
+  const args = asArgs(rawArgs);
+  const name = requiredString(args, 'name');
+  const mode = optionalEnum<LookupMode>(args, 'mode', ['auto', 'exact', 'prefix', 'fuzzy'], 'auto');
+  const kinds = entityKinds(args, 'kind');
+  const pathPrefix = optionalString(args, 'path');
+  const limit = optionalInt(args, 'limit', 50, 1, 10000);
+  const s = view.store;
+  const keep = (id: number) => (!kinds || kinds.includes(s.kind(id) as EntityKind)) && (!pathPrefix || s.file(id).startsWith(pathPrefix));
+
+  const tryMode = (m: Exclude<LookupMode, 'auto'>): number[] => {
+    if (m === 'exact') {
+      const byKey = s.idOf(name);
+      if (byKey !== undefined) return keep(byKey) ? [byKey] : [];
+      const last = name.slice(name.lastIndexOf('.') + 1);
+      return s.idsNamed(last).filter((id) => (s.qualifiedName(id) === name || last === name) && keep(id));
+    }
+    const scored: { id: number; score: number }[] = [];
+    const lower = name.toLowerCase();
+    for (const simple of s.simpleNames()) {
+      const score = m === 'prefix' ? (simple.toLowerCase().startsWith(lower) ? 1000 - simple.length : 0) : fuzzyScore(name, simple);
+      if (score <= 0) continue;
+      for (const id of s.idsNamed(simple)) if (keep(id)) scored.push({ id, score });
+    }
+    scored.sort((a, b) => b.score - a.score || s.key(a.id).localeCompare(s.key(b.id)));
+    return scored.map((x) => x.id);
+  };
+
+  let used: Exclude<LookupMode, 'auto'> = mode === 'auto' ? 'exact' : mode;
+  let ids = tryMode(used);
+  if (mode === 'auto' && !ids.length) ids = tryMode((used = 'prefix'));
+  if (mode === 'auto' && !ids.length) ids = tryMode((used = 'fuzzy'));
+  if (used === 'exact') ids.sort((a, b) => s.key(a).localeCompare(s.key(b)));
+  return {
+    mode: used,
+    total: ids.length,
+    matches: ids.slice(0, limit).map((id) => ({ ...entityRef(view, id), exported: s.exported(id), signature: s.entity(id).signature })),
+  };
+}

@@ -1,0 +1,35 @@
+// outline: the entities of one file in source order, nested, with signatures.
+import { IsgError } from '../errors.ts';
+import { asArgs, requiredString } from './args.ts';
+import { entityRef, type EntityRef } from './entity-ref.ts';
+import type { GraphView } from './graph-view.ts';
+
+export interface OutlineResult {
+  file: string;
+  entities: (EntityRef & { depth: number; exported: boolean; signature: string; doc?: string })[];
+}
+
+/** Args: `file` (path relative to the root). */
+export function outline(view: GraphView, rawArgs: unknown): OutlineResult {
+  const args = asArgs(rawArgs);
+  const file = requiredString(args, 'file');
+  const moduleId = view.moduleId(file);
+  if (moduleId === undefined) {
+    const near = [...view.filePaths()].filter((p) => p.endsWith(file) || p.includes(file)).slice(0, 5);
+    throw new IsgError('not-found', `no indexed file ${file}${near.length ? `; did you mean ${near.join(', ')}?` : ''}`, { suggestions: near });
+  }
+  const s = view.store;
+  const entities: OutlineResult['entities'] = [];
+  const visit = (id: number, depth: number) => {
+    const children = s.neighbors('contains', id, 'out').sort((a, b) => s.line(a) - s.line(b) || a - b);
+    for (const c of children) {
+      const e = s.entity(c);
+      const item: OutlineResult['entities'][number] = { ...entityRef(view, c), depth, exported: e.exported, signature: e.signature };
+      if (e.doc) item.doc = e.doc;
+      entities.push(item);
+      visit(c, depth + 1);
+    }
+  };
+  visit(moduleId, 0);
+  return { file, entities };
+}

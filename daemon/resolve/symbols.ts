@@ -1,0 +1,431 @@
+// Symbol resolution: turns one file's references into edges, import-aware. A name is looked up
+// in the scopes a reader would use: local bindings, the enclosing namespace and module, then
+// imports, followed through re-export chains and barrels. Member accesses (`this.m`, `x.m`,
+// `ns.f`) go through declared types and class/interface ancestry.
+//
+// Every file whose facts are consulted is recorded, so that an incremental update knows which
+// files' edges may change when another file's surface changes (see daemon/host.ts).
+import type { EdgeKind, EntityKind } from '../model.ts';
+import type { CallbackSite, FileFacts, RefFact } from '../ingest/facts.ts';
+import { functionTypeParameter } from './type-text.ts';
+import type { ModuleResolver } from './module-resolver.ts';
+
+/** What the resolver needs from the world: facts per file and graph ids per fact entity. */
+export interface ResolutionContext {
+  facts(path: string): FileFacts | undefined;
+  /** Graph id of entity `index` of `path` (-1: the module itself). */
+  entityId(path: string, index: number): number;
+  modules: ModuleResolver;
+  /** Ids of entities with this simple name anywhere, for name-matching fallback. */
+  idsNamed(name: string): readonly number[];
+  kindOf(id: number): EntityKind;
+}
+
+/** A symbol: an entity of some file (index into its facts), or a module as a namespace object. */
+type Sym = { file: string; entity: number } | { file: string; module: true };
+
+export interface ResolvedEdge {
+  kind: EdgeKind;
+  from: number;
+  to: number;
+  inferred: boolean;
+}
+
+export interface FileResolution {
+  edges: ResolvedEdge[];
+  /** Files consulted while resolving (their change may change these edges). */
+  dependencies: Set<string>;
+  /** Simple names used for name-matching fallback. */
+  inferredNames: Set<string>;
+  /** Resolved module targets of this file's imports, in order (for change detection). */
+  moduleTargets: string[];
+  /** Modules imported only through type-only imports. */
+  typeOnlyImports: Set<string>;
+  counts: { resolved: number; inferred: number; external: number; unresolved: number };
+}
+
+const MAX_DEPTH = 12;
+
+/** Per-file lookup tables, built lazily from facts. */
+interface Scope {
+  facts: FileFacts;
+  /** Qualified name -> entity index. */
+  byName: Map<string, number>;
+  /** Local import name -> import. */
+  imports: Map<string, { specifier: string; imported: string }>;
+  /** scope entity index -> name -> binding index. */
+  bindings: Map<number, Map<string, number>>;
+  /** exported name -> export fact indexes. */
+  exports: Map<string, number[]>;
+  starExports: string[];
+  /** Entity index -> resolved supertypes (computed on demand). */
+  supertypes: Map<number, Sym[]>;
+}
+
+export class SymbolResolver {
+  private readonly scopes = new Map<string, Scope>();
+  /** (module, exported name) -> result and the files consulted to get it. */
+  private readonly exportCache = new Map<string, { sym: Sym | undefined; deps: string[] }>();
+  private deps: Set<string> = new Set();
+
+  private readonly ctx: ResolutionContext;
+
+  constructor(ctx: ResolutionContext) {
+    this.ctx = ctx;
+  }
+
+  /** Forget everything derived from `path`'s facts. With surfaceChanged, also cross-file caches. */
+  invalidate(path: string, surfaceChanged: boolean): void {
+    this.scopes.delete(path);
+    if (surfaceChanged) {
+      this.exportCache.clear();
+      for (const s of this.scopes.values()) s.supertypes.clear();
+    }
+  }
+
+  invalidateAll(): void {
+    this.scopes.clear();
+    this.exportCache.clear();
+  }
+
+  resolveFile(path: string): FileResolution {
+    const scope = this.scope(path)!;
+    this.deps = new Set([path]);
+    const res: FileResolution = {
+      edges: [],
+      dependencies: this.deps,
+      inferredNames: new Set(),
+      moduleTargets: [],
+      typeOnlyImports: new Set(),
+      counts: { resolved: 0, inferred: 0, external: 0, unresolved: 0 },
+    };
+    const facts = scope.facts;
+    const moduleId = this.ctx.entityId(path, -1);
+    // contains
+    facts.entities.forEach((e, i) => {
+      res.edges.push({ kind: 'contains', from: this.ctx.entityId(path, e.parent), to: this.ctx.entityId(path, i), inferred: false });
+    });
+    // imports and re-exports, module to module
+    const imported = new Map<string, boolean>(); // target -> all imports type-only
+    for (const imp of facts.imports) {
+      const r = this.ctx.modules.resolve(path, imp.specifier);
+      res.moduleTargets.push(r.kind === 'file' ? r.path : r.kind);
+      if (r.kind !== 'file' || r.path === path) continue;
+      imported.set(r.path, (imported.get(r.path) ?? true) && imp.typeOnly);
+    }
+    for (const [target, typeOnly] of imported) {
+      res.edges.push({ kind: 'imports', from: moduleId, to: this.ctx.entityId(target, -1), inferred: false });
+      if (typeOnly) res.typeOnlyImports.add(target);
+    }
+    const reexported = new Set<string>();
+    for (const exp of facts.exports) {
+      if (exp.specifier === undefined) continue;
+      const r = this.ctx.modules.resolve(path, exp.specifier);
+      res.moduleTargets.push(r.kind === 'file' ? r.path : r.kind);
+      if (r.kind === 'file' && r.path !== path && !reexported.has(r.path)) {
+        reexported.add(r.path);
+        res.edges.push({ kind: 're-exports', from: moduleId, to: this.ctx.entityId(r.path, -1), inferred: false });
+      }
+    }
+    // references
+    const seen = new Set<string>();
+    for (const ref of facts.refs) this.resolveRef(scope, ref, res, seen);
+    return res;
+  }
+
+  private resolveRef(scope: Scope, ref: RefFact, res: FileResolution, seen: Set<string>): void {
+    const path = scope.facts.path;
+    const kind: EdgeKind = ref.kind === 'call' || ref.kind === 'new' ? 'calls' : ref.kind === 'type' ? 'uses-type' : ref.kind;
+    const outcome = this.resolvePath(scope, ref.from, ref.path, ref.kind === 'type' ? 'type' : 'value');
+    const from = this.ctx.entityId(path, ref.from);
+    let target: number | undefined;
+    let inferred = false;
+    if (outcome.kind === 'found' && 'entity' in outcome.sym) {
+      // Any entity: merged declarations (`function f` + `interface f`) carry one kind only.
+      target = this.ctx.entityId(outcome.sym.file, outcome.sym.entity);
+    } else if (outcome.kind === 'unknown-member' && kind === 'calls') {
+      // Resolution failed on the receiver's type: fall back to a unique member name, marked inferred.
+      res.inferredNames.add(outcome.member);
+      const candidates = this.ctx.idsNamed(outcome.member).filter((id) => {
+        const k = this.ctx.kindOf(id);
+        return k === 'method' || k === 'function';
+      });
+      if (candidates.length === 1) {
+        target = candidates[0]!;
+        inferred = true;
+      }
+    }
+    if (target === undefined) {
+      if (outcome.kind === 'external') res.counts.external++;
+      else res.counts.unresolved++;
+      return;
+    }
+    res.counts[inferred ? 'inferred' : 'resolved']++;
+    const key = `${kind}|${from}|${target}|${inferred ? 1 : 0}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    res.edges.push({ kind, from, to: target, inferred });
+  }
+
+  // ---- scopes -------------------------------------------------------------------------
+
+  private scope(path: string): Scope | undefined {
+    this.deps.add(path);
+    let s = this.scopes.get(path);
+    if (s) return s;
+    const facts = this.ctx.facts(path);
+    if (!facts) return undefined;
+    const byName = new Map<string, number>();
+    facts.entities.forEach((e, i) => byName.set(e.name, i));
+    const imports = new Map<string, { specifier: string; imported: string }>();
+    for (const imp of facts.imports) if (imp.local) imports.set(imp.local, { specifier: imp.specifier, imported: imp.imported });
+    const bindings = new Map<number, Map<string, number>>();
+    facts.bindings.forEach((b, i) => {
+      let m = bindings.get(b.scope);
+      if (!m) bindings.set(b.scope, (m = new Map()));
+      if (!m.has(b.name)) m.set(b.name, i);
+    });
+    const exports = new Map<string, number[]>();
+    const starExports: string[] = [];
+    facts.exports.forEach((e, i) => {
+      if (e.exported === '*') starExports.push(e.specifier!);
+      else {
+        const list = exports.get(e.exported);
+        if (list) list.push(i);
+        else exports.set(e.exported, [i]);
+      }
+    });
+    s = { facts, byName, imports, bindings, exports, starExports, supertypes: new Map() };
+    this.scopes.set(path, s);
+    return s;
+  }
+
+  // ---- names and paths ----------------------------------------------------------------
+
+  private resolvePath(scope: Scope, container: number, path: string, mode: 'type' | 'value', depth = 0): Outcome {
+    const parts = path.split('.');
+    const head = parts[0]!;
+    if (head === '?') return parts.length > 1 ? { kind: 'unknown-member', member: parts[parts.length - 1]! } : { kind: 'unresolved' };
+    let sym: Sym | undefined;
+    let rest = 1;
+    if (head === 'this' || head === 'super') {
+      const cls = enclosingClass(scope.facts, container);
+      if (cls < 0) return { kind: 'unresolved' };
+      if (parts.length === 1) return { kind: 'unresolved' };
+      const owner: Sym = { file: scope.facts.path, entity: cls };
+      sym = head === 'this' ? this.member(owner, parts[1]!, depth) : this.memberOfSupertypes(owner, parts[1]!, depth);
+      if (!sym) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
+      rest = 2;
+    } else {
+      const local = this.lookupLocal(scope, container, head, mode);
+      if (local === 'shadowed') return parts.length > 1 ? { kind: 'unknown-member', member: parts[parts.length - 1]! } : { kind: 'unresolved' };
+      if (local && 'binding' in local) {
+        if (parts.length === 1) return { kind: 'unresolved' };
+        sym = this.typeOfBinding(scope, local.binding, depth);
+        if (!sym) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
+      } else if (local) {
+        sym = local;
+      } else {
+        const imp = scope.imports.get(head);
+        if (!imp) return { kind: 'external' }; // a global: lib.d.ts, the runtime
+        const target = this.ctx.modules.resolve(scope.facts.path, imp.specifier);
+        if (target.kind !== 'file') return { kind: target.kind === 'external' ? 'external' : 'unresolved' };
+        sym = imp.imported === '*' ? { file: target.path, module: true } : this.resolveExport(target.path, imp.imported, 0);
+        if (!sym) return { kind: 'unresolved' };
+      }
+    }
+    for (let i = rest; i < parts.length; i++) {
+      const next = this.memberOrExport(sym!, parts[i]!, depth);
+      if (!next) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
+      sym = next;
+    }
+    return { kind: 'found', sym: sym! };
+  }
+
+  /** A name in the file: a local binding (shadows), an entity of an enclosing namespace, or top-level. */
+  private lookupLocal(scope: Scope, container: number, name: string, mode: 'type' | 'value'): Sym | { binding: number } | 'shadowed' | undefined {
+    const facts = scope.facts;
+    if (mode === 'value') {
+      for (let c = container; ; c = facts.entities[c]!.parent) {
+        const b = scope.bindings.get(c)?.get(name);
+        if (b !== undefined) return { binding: b };
+        if (c < 0) break;
+      }
+    }
+    for (let c = container; c >= 0; c = facts.entities[c]!.parent) {
+      const e = facts.entities[c]!;
+      if (e.kind === 'namespace') {
+        const i = scope.byName.get(`${e.name}.${name}`);
+        if (i !== undefined) return { file: facts.path, entity: i };
+      }
+    }
+    const i = scope.byName.get(name);
+    if (i !== undefined && facts.entities[i]!.parent === -1) return { file: facts.path, entity: i };
+    return undefined;
+  }
+
+  /** The type of a local binding: declared, `new C()`, or the declared return type of `make()`. */
+  private typeOfBinding(scope: Scope, bindingIndex: number, depth: number): Sym | undefined {
+    const b = scope.facts.bindings[bindingIndex]!;
+    if (b.callback) return this.typeOfCallbackParameter(scope, b.scope, b.callback, depth);
+    return this.typeFrom(scope, b.scope, b, depth);
+  }
+
+  /**
+   * Contextual typing, the common case only: `f((a, b) => ...)` where f's parameter is declared
+   * as a function type `(x: X, y: Y) => R`: `b` has type Y, resolved where f is declared.
+   */
+  private typeOfCallbackParameter(scope: Scope, container: number, site: CallbackSite, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const r = this.resolvePath(scope, container, site.callee, 'value', depth + 1);
+    if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
+    let fn: Sym | undefined = r.sym;
+    let fnScope = this.scope(fn.file)!;
+    if (fnScope.facts.entities[fn.entity]!.kind === 'class') {
+      fn = this.member(fn, 'constructor', depth + 1);
+      if (!fn || !('entity' in fn)) return undefined;
+      fnScope = this.scope(fn.file)!;
+    }
+    const f = fnScope.facts.entities[fn.entity]!;
+    const declared = f.paramTypes?.[site.arg];
+    if (!declared) return undefined;
+    const paramType = functionTypeParameter(declared, site.param);
+    if (!paramType) return undefined;
+    return this.typeFrom(fnScope, f.parent, { typeName: paramType }, depth + 1);
+  }
+
+  private typeFrom(scope: Scope, container: number, t: { typeName?: string; newOf?: string; callOf?: string }, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const name = t.typeName ?? t.newOf;
+    if (name) {
+      const r = this.resolvePath(scope, container, name, t.typeName ? 'type' : 'value', depth + 1);
+      return r.kind === 'found' ? r.sym : undefined;
+    }
+    if (t.callOf) {
+      const r = this.resolvePath(scope, container, t.callOf, 'value', depth + 1);
+      if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
+      const fnScope = this.scope(r.sym.file)!;
+      const fn = fnScope.facts.entities[r.sym.entity]!;
+      if (!fn.returnType) return undefined;
+      return this.typeFrom(fnScope, fn.parent, { typeName: fn.returnType }, depth + 1);
+    }
+    return undefined;
+  }
+
+  /** `sym.name`: an export of a module, a member of a namespace/class/interface, or of a value's type. */
+  private memberOrExport(sym: Sym, name: string, depth: number): Sym | undefined {
+    if ('module' in sym) return this.resolveExport(sym.file, name, 0);
+    return this.member(sym, name, depth);
+  }
+
+  private member(owner: { file: string; entity: number }, name: string, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const scope = this.scope(owner.file)!;
+    const e = scope.facts.entities[owner.entity]!;
+    const direct = scope.byName.get(`${e.name}.${name}`);
+    if (direct !== undefined) return { file: owner.file, entity: direct };
+    if (e.kind === 'class' || e.kind === 'interface') {
+      const inherited = this.memberOfSupertypes(owner, name, depth);
+      if (inherited) return inherited;
+    }
+    // A value (or the value side of a merged declaration): the member of its declared type.
+    if (e.typeName || e.newOf || e.callOf) {
+      const t = this.typeFrom(scope, e.parent, e, depth + 1);
+      if (t) return this.memberOrExport(t, name, depth + 1);
+    }
+    return undefined;
+  }
+
+  private memberOfSupertypes(owner: { file: string; entity: number }, name: string, depth: number): Sym | undefined {
+    for (const sup of this.supertypes(owner, depth)) {
+      if (!('entity' in sup)) continue;
+      const m = this.member(sup, name, depth + 1);
+      if (m) return m;
+    }
+    return undefined;
+  }
+
+  supertypes(owner: { file: string; entity: number }, depth = 0): Sym[] {
+    const scope = this.scope(owner.file)!;
+    let list = scope.supertypes.get(owner.entity);
+    if (list) return list;
+    list = [];
+    scope.supertypes.set(owner.entity, list); // guards against cycles while computing
+    for (const ref of scope.facts.refs) {
+      if (ref.from !== owner.entity || (ref.kind !== 'extends' && ref.kind !== 'implements')) continue;
+      const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, ref.path, 'type', depth + 1);
+      if (r.kind === 'found') list.push(r.sym);
+    }
+    return list;
+  }
+
+  // ---- exports ------------------------------------------------------------------------
+
+  /** What `module` exports under `name`, following re-exports and `export *` (cached with its deps). */
+  resolveExport(module: string, name: string, depth: number): Sym | undefined {
+    const key = `${module}\0${name}`;
+    const cached = this.exportCache.get(key);
+    if (cached) {
+      for (const d of cached.deps) this.deps.add(d);
+      return cached.sym;
+    }
+    const outer = this.deps;
+    this.deps = new Set();
+    const sym = this.computeExport(module, name, depth, new Set());
+    const deps = [...this.deps];
+    this.exportCache.set(key, { sym, deps });
+    this.deps = outer;
+    for (const d of deps) outer.add(d);
+    return sym;
+  }
+
+  private computeExport(module: string, name: string, depth: number, visiting: Set<string>): Sym | undefined {
+    if (depth > MAX_DEPTH * 2 || visiting.has(module)) return undefined;
+    visiting.add(module);
+    const scope = this.scope(module);
+    if (!scope) return undefined;
+    for (const i of scope.exports.get(name) ?? []) {
+      const e = scope.facts.exports[i]!;
+      if (e.specifier !== undefined) {
+        const target = this.ctx.modules.resolve(module, e.specifier);
+        if (target.kind !== 'file') continue;
+        if (e.imported === '*') return { file: target.path, module: true };
+        const s = this.computeExport(target.path, e.imported!, depth + 1, visiting);
+        if (s) return s;
+        continue;
+      }
+      const local = e.local!;
+      const ent = scope.byName.get(local);
+      if (ent !== undefined && scope.facts.entities[ent]!.parent === -1) return { file: module, entity: ent };
+      const imp = scope.imports.get(local);
+      if (imp) {
+        const target = this.ctx.modules.resolve(module, imp.specifier);
+        if (target.kind !== 'file') continue;
+        if (imp.imported === '*') return { file: target.path, module: true };
+        const s = this.computeExport(target.path, imp.imported, depth + 1, visiting);
+        if (s) return s;
+      }
+    }
+    if (name === 'default') return undefined; // `export *` never re-exports a default
+    for (const spec of scope.starExports) {
+      const target = this.ctx.modules.resolve(module, spec);
+      if (target.kind !== 'file') continue;
+      const s = this.computeExport(target.path, name, depth + 1, visiting);
+      if (s) return s;
+    }
+    return undefined;
+  }
+}
+
+type Outcome =
+  | { kind: 'found'; sym: Sym }
+  | { kind: 'unknown-member'; member: string }
+  | { kind: 'external' }
+  | { kind: 'unresolved' };
+
+function enclosingClass(facts: FileFacts, container: number): number {
+  for (let c = container; c >= 0; c = facts.entities[c]!.parent) {
+    if (facts.entities[c]!.kind === 'class') return c;
+  }
+  return -1;
+}

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+
+/** Content hash of a file's text: tells a real change from a touch. */
+export function contentHash(text: string): string {
+  return createHash('sha1').update(text).digest('base64url');
+}
+
+/**
+ * 53-bit string hash (cyrb53) as 14 hex digits: cheap enough to run on every signature in the
+ * extraction hot path, and collisions only cost a spurious "signature changed".
+ */
+export function shortHash(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
