@@ -6,6 +6,7 @@ import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
 import type { BindingFact, CallbackSite, EntityFact, ExportFact, FileFacts, ImportFact, RefFact, RefKind } from './facts.ts';
 import { parse, toolsFor, type QueryMatch, type SyntaxNode, type SyntaxTree } from './parser.ts';
+import { scanTypeReferences } from './type-refs.ts';
 
 const MAX_SIGNATURE = 600;
 const MAX_SYNTAX_DIAGNOSTICS = 20;
@@ -58,7 +59,7 @@ export function extractFromTree(path: string, language: Language, text: string, 
   const typeParamsByEntity = c.typeParametersByEntity(containerAt);
   const refs: RefFact[] = [];
   for (const r of c.refs) {
-    if (r.kind === 'type' && (c.notReferences.has(r.start) || isTypeParameter(r.path, containerAt(r.start), entities, typeParamsByEntity))) continue;
+    if (r.kind === 'type' && isTypeParameter(r.path, containerAt(r.start), entities, typeParamsByEntity)) continue;
     refs.push({ kind: r.kind, from: containerAt(r.start), path: r.path, line: r.line });
   }
   const bindings: BindingFact[] = c.localBindings().map((b) => {
@@ -67,7 +68,7 @@ export function extractFromTree(path: string, language: Language, text: string, 
     if (site && !b.type) fact.callback = site;
     return fact;
   });
-  const diagnostics: Diagnostic[] = root.hasError ? syntaxDiagnostics(path, language, root) : [];
+  const diagnostics: Diagnostic[] = c.syntaxErrors.map((n) => syntaxDiagnostic(path, n));
   return {
     path,
     language,
@@ -94,8 +95,9 @@ class Collector {
   readonly bindings: PendingBinding[] = [];
   readonly imports: ImportFact[] = [];
   readonly exports: ExportFact[] = [];
-  /** Start offsets of type identifiers that are names, not references. */
-  readonly notReferences = new Set<number>();
+  readonly syntaxErrors: SyntaxNode[] = [];
+  /** End of the last type read, so annotations nested in it are not read twice. */
+  private typesEnd = -1;
   readonly typeParameters: { start: number; name: string }[] = [];
   /** Untyped parameters of callbacks (by start offset) and the call site that types them. */
   readonly callbackParams = new Map<number, CallbackSite>();
@@ -125,22 +127,18 @@ class Collector {
       case 'reference.implements': {
         const target = capture(m, 'target')!;
         const kind = name.slice('reference.'.length) as RefKind;
-        if (kind === 'implements' || kind === 'extends') this.notReferences.add(target.startIndex);
         this.refs.push({ kind, start: node.startIndex, line: node.startPosition.row + 1, path: referencePath(this.text, target) });
         return;
       }
-      case 'reference.type':
-      case 'reference.type-qualified':
-        this.refs.push({ kind: 'type', start: node.startIndex, line: node.startPosition.row + 1, path: referencePath(this.text, node) });
+      case 'reference.types':
+        return this.addTypeReferences(node);
+      case 'error.syntax':
+        if (this.syntaxErrors.length < MAX_SYNTAX_DIAGNOSTICS) this.syntaxErrors.push(node);
         return;
       case 'reference.callback':
         return this.addCallback(capture(m, 'callee')!, capture(m, 'callback')!);
       case 'name.type-parameter':
-        this.notReferences.add(node.startIndex);
         this.typeParameters.push({ start: node.startIndex, name: node.text });
-        return;
-      case 'name.not-a-reference':
-        this.notReferences.add(node.startIndex);
         return;
       case 'binding.local':
         this.bindings.push({ start: node.startIndex, name: capture(m, 'binding-name')!.text, type: capture(m, 'binding-type'), value: capture(m, 'binding-value') });
@@ -157,6 +155,18 @@ class Collector {
       default:
         if (name.startsWith('export.')) this.addExport(name, m, node);
     }
+  }
+
+  private addTypeReferences(node: SyntaxNode): void {
+    const start = node.startIndex;
+    if (start < this.typesEnd) return;
+    this.typesEnd = node.endIndex;
+    const line = node.startPosition.row + 1;
+    scanTypeReferences(
+      this.text.slice(start, node.endIndex),
+      (path, offset) => this.refs.push({ kind: 'type', start: start + offset, line, path }),
+      (name) => this.typeParameters.push({ start, name }),
+    );
   }
 
   private addCallback(callee: SyntaxNode, callback: SyntaxNode): void {
@@ -205,8 +215,7 @@ class Collector {
     const node = main.node;
     const kind = main.name === 'scope.opaque' ? 'opaque' : (main.name.slice('definition.'.length) as Declaration['kind']);
     const nameNode = capture(m, 'name');
-    if (nameNode) this.notReferences.add(nameNode.startIndex);
-    this.declarations.push({
+    const d: Declaration = {
       kind,
       node,
       start: node.startIndex,
@@ -218,12 +227,23 @@ class Collector {
       value: capture(m, 'value'),
       params: capture(m, 'params'),
       entity: -1,
-    });
+    };
+    const vt = d.value?.type;
+    if (kind === 'variable' && (vt === 'arrow_function' || vt === 'function_expression')) {
+      // `const f = () => {}` is a function: its signature stops at the body, its parameters type callbacks.
+      const fn = d.value!;
+      d.kind = 'function';
+      d.body = fn.childForFieldName('body') ?? undefined;
+      d.params = fn.childForFieldName('parameters') ?? undefined;
+      d.returnType = fn.childForFieldName('return_type') ?? undefined;
+      d.value = undefined;
+    }
+    this.declarations.push(d);
   }
 
   /** Decide which declarations are entities (SCHEMA.md), name them and merge same names. */
   buildEntities(): EntityFact[] {
-    const decls = dedupeDeclarations(this.declarations);
+    const decls = sortDeclarations(this.declarations);
     const byName = new Map<string, number>();
     const stack: Declaration[] = [];
     const keptStack: number[] = []; // interval indexes of kept declarations on `stack`
@@ -407,19 +427,16 @@ function mergeInto(target: EntityFact, other: EntityFact): void {
 }
 
 /**
- * One declaration per node, sorted by position (outer first). A `const f = () => {}` matches both
- * the function and the variable pattern; the function reading wins. Method definitions named
- * `constructor` become constructors here, since a query cannot compare text cheaply.
+ * Declarations sorted by position (outer first), one per node: a parameter property written
+ * `private readonly x` matches two patterns. Method definitions named `constructor` become
+ * constructors here, since a query cannot compare text cheaply.
  */
-function dedupeDeclarations(decls: Declaration[]): Declaration[] {
+function sortDeclarations(decls: Declaration[]): Declaration[] {
   decls.sort((a, b) => a.start - b.start || b.end - a.end);
   const out: Declaration[] = [];
   for (const d of decls) {
     const prev = out[out.length - 1];
-    if (prev && prev.start === d.start && prev.end === d.end && prev.kind !== 'opaque' && d.kind !== 'opaque') {
-      if (prev.kind === 'variable' && d.kind === 'function') out[out.length - 1] = d;
-      continue;
-    }
+    if (prev && prev.start === d.start && prev.end === d.end && prev.kind === d.kind) continue;
     if (d.kind === 'method' && d.name === 'constructor' && d.node.type === 'method_definition') d.kind = 'constructor';
     out.push(d);
   }
@@ -536,13 +553,8 @@ function unquote(s: string): string {
   return (q === '"' || q === "'" || q === '`') && s.endsWith(q) ? s.slice(1, -1) : s;
 }
 
-function syntaxDiagnostics(path: string, language: Language, root: SyntaxNode): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const c of toolsFor(language).errors.captures(root)) {
-    if (out.length >= MAX_SYNTAX_DIAGNOSTICS) break;
-    const p = c.node.startPosition;
-    const snippet = c.node.text.slice(0, 40).replace(/\s+/g, ' ');
-    out.push({ file: path, severity: 'error', code: 'syntax-error', message: `syntax error in ${path}:${p.row + 1}:${p.column + 1} near "${snippet}"; the rest of the file is still indexed`, line: p.row + 1, column: p.column + 1 });
-  }
-  return out;
+function syntaxDiagnostic(path: string, node: SyntaxNode): Diagnostic {
+  const p = node.startPosition;
+  const snippet = node.text.slice(0, 40).replace(/\s+/g, ' ');
+  return { file: path, severity: 'error', code: 'syntax-error', message: `syntax error in ${path}:${p.row + 1}:${p.column + 1} near "${snippet}"; the rest of the file is still indexed`, line: p.row + 1, column: p.column + 1 };
 }

@@ -19,7 +19,6 @@ const QUERY_FILES = ['definitions.scm', 'references.scm', 'modules.scm'];
 export interface LanguageTools {
   parser: import('tree-sitter');
   extraction: import('tree-sitter').Query;
-  errors: import('tree-sitter').Query;
 }
 
 const tools = new Map<Language, LanguageTools>();
@@ -35,7 +34,6 @@ export function toolsFor(language: Language): LanguageTools {
     t = {
       parser,
       extraction: new Parser.Query(grammar, source),
-      errors: new Parser.Query(grammar, '(ERROR) @error'),
     };
     tools.set(language, t);
   }

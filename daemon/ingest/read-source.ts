@@ -30,7 +30,12 @@ export function readSource(absPath: string, relPath: string, maxBytes: number): 
   } catch (err) {
     return refuse(relPath, 'unreadable', `cannot be read (${errorReason(err)})`);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    // A failed close of a read-only descriptor loses nothing; it must not turn into a throw.
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
   }
   // The file may have grown between fstat and read.
   if (buffer.length > maxBytes) return { ok: false, diagnostic: tooLargeDiagnostic(relPath, buffer.length, maxBytes) };

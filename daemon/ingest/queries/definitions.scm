@@ -1,8 +1,9 @@
-; Declarations that may become entities. Which of them are kept (module level, namespace
-; body, class/interface members) is decided by nesting, in extract.ts; see SCHEMA.md.
+; Declarations that may become entities. Each pattern names the syntactic position where a
+; declaration can be an entity; whether it is kept also depends on nesting (a function inside a
+; function body is local), decided in extract.ts; see SCHEMA.md.
 ; Capture names: a match's main capture has a dot (@definition.<kind>: the declaration node);
-; its parts have none (@name, @body: the part left out of the signature, @type / @return: a
-; declared type, @value: an initializer).
+; its parts have none (@name, @params, @body: the part left out of the signature, @type /
+; @return: a declared type, @value: an initializer).
 
 (class_declaration name: (_) @name body: (_) @body) @definition.class
 (abstract_class_declaration name: (_) @name body: (_) @body) @definition.class
@@ -10,25 +11,30 @@
 (interface_declaration name: (_) @name body: (_) @body) @definition.interface
 (type_alias_declaration name: (_) @name) @definition.type
 (enum_declaration name: (_) @name) @definition.enum
+(internal_module name: (_) @name body: (_) @body) @definition.namespace
+(module name: (identifier) @name body: (_) @body) @definition.namespace
 
 (function_declaration name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function
 (generator_function_declaration name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function
 (function_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.function
 (export_statement value: (function_expression parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function)
-(variable_declarator
-  name: (identifier) @name
-  value: [(arrow_function parameters: (_)? @params body: (_) @body return_type: (_)? @return)
-          (function_expression parameters: (_) @params body: (_) @body return_type: (_)? @return)]) @definition.function
-(variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable
 
-(internal_module name: (_) @name body: (_) @body) @definition.namespace
-(module name: (identifier) @name body: (_) @body) @definition.namespace
+; `const x = ...` at module or namespace level, exported or declared; extract.ts tells a
+; function (`= () => {}`, `= function () {}`) from a variable. Locals are never entities.
+(program (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(program (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(export_statement declaration: (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(export_statement declaration: (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(ambient_declaration (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(ambient_declaration (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+(internal_module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
 
-(method_definition name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.method
-(method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method
-(abstract_method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method
-(public_field_definition name: (_) @name type: (_)? @type value: (_)? @value) @definition.property
-(property_signature name: (_) @name type: (_)? @type) @definition.property
+(class_body (method_definition name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.method)
+(class_body (method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
+(class_body (abstract_method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
+(class_body (public_field_definition name: (_) @name type: (_)? @type value: (_)? @value) @definition.property)
+(interface_body (method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
+(interface_body (property_signature name: (_) @name type: (_)? @type) @definition.property)
 (required_parameter (accessibility_modifier) pattern: (identifier) @name type: (_)? @type) @definition.parameter-property
 (required_parameter "readonly" pattern: (identifier) @name type: (_)? @type) @definition.parameter-property
 (optional_parameter (accessibility_modifier) pattern: (identifier) @name type: (_)? @type) @definition.parameter-property

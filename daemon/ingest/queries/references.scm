@@ -11,19 +11,23 @@
 (extends_type_clause type: [(type_identifier) (nested_type_identifier)] @target) @reference.extends
 (extends_type_clause type: (generic_type name: (_) @target)) @reference.extends
 
-(type_identifier) @reference.type
-(nested_type_identifier) @reference.type-qualified
-
 ; A function passed as an argument: its untyped parameters take their types from the callee's
 ; declared parameter type (contextual typing), resolved in daemon/resolve/.
 (call_expression function: [(identifier) (member_expression)] @callee arguments: (arguments [(arrow_function) (function_expression)] @callback)) @reference.callback
 (new_expression constructor: [(identifier) (member_expression)] @callee arguments: (arguments [(arrow_function) (function_expression)] @callback)) @reference.callback
 
+; Types: one match per annotation, its names read by type-refs.ts (far cheaper than a match
+; per type identifier). Annotations nested in another are read once, with the outer one.
+(type_annotation) @reference.types
+(type_alias_declaration value: (_) @reference.types)
+(type_arguments) @reference.types
+(constraint) @reference.types
+(default_type) @reference.types
+
 ; Names that are not references to a declaration elsewhere.
 (type_parameter name: (_) @name.type-parameter)
-(nested_type_identifier name: (_) @name.not-a-reference)
-(infer_type (type_identifier) @name.type-parameter)
-(mapped_type_clause name: (type_identifier) @name.type-parameter)
+
+(ERROR) @error.syntax
 
 ; Local names with what is known of their type: they shadow imports, and give `x.m()` a receiver type.
 (required_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
