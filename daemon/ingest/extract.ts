@@ -6,7 +6,7 @@ import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
 import type { BindingFact, CallbackSite, EntityFact, ExportFact, FileFacts, ImportFact, RefFact, RefKind } from './facts.ts';
 import { parse, toolsFor, type QueryMatch, type SyntaxNode, type SyntaxTree } from './parser.ts';
-import { scanTypeReferences } from './type-refs.ts';
+import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
 const MAX_SIGNATURE = 600;
 const MAX_SYNTAX_DIAGNOSTICS = 20;
@@ -137,9 +137,8 @@ class Collector {
         return;
       case 'reference.callback':
         return this.addCallback(capture(m, 'callee')!, capture(m, 'callback')!);
-      case 'name.type-parameter':
-        this.typeParameters.push({ start: node.startIndex, name: node.text });
-        return;
+      case 'reference.type-parameters':
+        return this.addTypeParameters(node);
       case 'binding.local':
         this.bindings.push({ start: node.startIndex, name: capture(m, 'binding-name')!.text, type: capture(m, 'binding-type'), value: capture(m, 'binding-value') });
         return;
@@ -167,6 +166,24 @@ class Collector {
       (path, offset) => this.refs.push({ kind: 'type', start: start + offset, line, path }),
       (name) => this.typeParameters.push({ start, name }),
     );
+  }
+
+  private addTypeParameters(node: SyntaxNode): void {
+    const start = node.startIndex;
+    const text = this.text.slice(start, node.endIndex);
+    const nested = start < this.typesEnd; // inside a type already read: names only
+    if (!nested) this.typesEnd = node.endIndex;
+    const line = node.startPosition.row + 1;
+    for (const p of splitTypeParameters(text)) {
+      this.typeParameters.push({ start, name: p.name });
+      if (nested || p.rest === undefined) continue;
+      const base = p.restOffset;
+      scanTypeReferences(
+        p.rest,
+        (path, offset) => this.refs.push({ kind: 'type', start: start + base + offset, line, path }),
+        (name) => this.typeParameters.push({ start, name }),
+      );
+    }
   }
 
   private addCallback(callee: SyntaxNode, callback: SyntaxNode): void {

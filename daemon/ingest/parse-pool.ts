@@ -1,5 +1,5 @@
-// Parallel parsing: the file list is split across worker threads (one per core), balanced by
-// size; the main thread only receives facts. Falls back to parsing in-thread when workers are
+// Parallel parsing: worker threads (one per core) take chunks of files from a shared queue;
+// the main thread only hands out work and receives facts. Falls back to parsing in-thread when workers are
 // unavailable or there is too little work to pay for starting them.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -20,27 +20,36 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   const totalBytes = jobs.reduce((s, j) => s + j.size, 0);
   const workers = Math.min(options.workers ?? availableParallelism(), jobs.length);
   if (workers <= 0 || totalBytes < MIN_BYTES_FOR_WORKERS) return parseInline(jobs, options);
-  const shares = splitBySize(jobs, workers);
+  // Largest files first, so no big file is left to run alone at the end.
+  const queue = [...jobs].sort((a, b) => b.size - a.size);
+  const chunkBytes = Math.max(64 * 1024, Math.min(512 * 1024, totalBytes / (workers * 16)));
+  const sizes = new Map(jobs.map((j) => [j.path, j.size]));
   const results: ParseOutcome[] = [];
   let doneBytes = 0;
-  const sizes = new Map(jobs.map((j) => [j.path, j.size]));
+  const nextChunk = (): ParseJob[] | null => {
+    if (!queue.length) return null;
+    const chunk: ParseJob[] = [];
+    let bytes = 0;
+    while (queue.length && (chunk.length === 0 || bytes + queue[queue.length - 1]!.size <= chunkBytes) && bytes < chunkBytes) {
+      const j = queue.shift()!;
+      chunk.push({ path: j.path, abs: j.abs, language: j.language });
+      bytes += j.size;
+    }
+    return chunk;
+  };
   await Promise.all(
-    shares.map(
-      (share) =>
+    Array.from(
+      { length: workers },
+      () =>
         new Promise<void>((resolve, reject) => {
-          const w = new Worker(WORKER_URL, {
-            workerData: { jobs: share, maxFileBytes: options.maxFileBytes },
-          });
-          w.on('message', (msg: ParseOutcome[] | 'done') => {
-            if (msg === 'done') {
-              void w.terminate();
-              return resolve();
-            }
-            for (const r of msg) {
+          const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
+          w.on('message', (batch: ParseOutcome[]) => {
+            for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
             }
-            options.onProgress?.(results.length, jobs.length, doneBytes);
+            if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
+            w.postMessage(nextChunk());
           });
           w.on('error', reject);
           w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`parse worker exited with code ${code}`))));
@@ -57,17 +66,4 @@ function parseInline(jobs: ParseJob[], options: ParsePoolOptions): ParseOutcome[
     options.onProgress?.(out.length, jobs.length, 0);
   }
   return out;
-}
-
-/** Largest first, each to the least-loaded share: keeps one huge file from serialising the run. */
-function splitBySize<T extends { size: number }>(jobs: T[], n: number): T[][] {
-  const shares: T[][] = Array.from({ length: n }, () => []);
-  const load = new Array<number>(n).fill(0);
-  for (const j of [...jobs].sort((a, b) => b.size - a.size)) {
-    let min = 0;
-    for (let i = 1; i < n; i++) if (load[i]! < load[min]!) min = i;
-    shares[min]!.push(j);
-    load[min]! += j.size;
-  }
-  return shares;
 }

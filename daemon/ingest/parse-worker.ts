@@ -1,17 +1,12 @@
-// worker_threads entry: parses the files it is sent and posts their facts back in batches
-// (one message per file would spend more time in structured clone bookkeeping than parsing).
+// worker_threads entry: parses the chunks of files it is sent and posts each chunk's facts
+// back, asking for the next chunk by doing so (work stealing keeps both cores busy to the end,
+// since parse cost is not proportional to file size).
 import { parentPort, workerData } from 'node:worker_threads';
-import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
+import { runParseJob, type ParseJob } from './parse-job.ts';
 
-const BATCH = 16;
-const { jobs, maxFileBytes } = workerData as { jobs: ParseJob[]; maxFileBytes: number };
-let batch: ParseOutcome[] = [];
-for (const job of jobs) {
-  batch.push(runParseJob(job, maxFileBytes));
-  if (batch.length >= BATCH) {
-    parentPort!.postMessage(batch);
-    batch = [];
-  }
-}
-parentPort!.postMessage(batch);
-parentPort!.postMessage('done');
+const { maxFileBytes } = workerData as { maxFileBytes: number };
+parentPort!.on('message', (jobs: ParseJob[] | null) => {
+  if (jobs === null) return parentPort!.close();
+  parentPort!.postMessage(jobs.map((job) => runParseJob(job, maxFileBytes)));
+});
+parentPort!.postMessage([]);

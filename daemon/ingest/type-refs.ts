@@ -52,3 +52,35 @@ function previousNonSpace(text: string, i: number): string {
   }
   return '';
 }
+
+/**
+ * The parameters of a type parameter list `<in out A extends X = Y, B>`: each name, and the text
+ * after it (constraint and default, which hold references) with its offset in `text`.
+ */
+export function splitTypeParameters(text: string): { name: string; rest?: string; restOffset: number }[] {
+  const out: { name: string; rest?: string; restOffset: number }[] = [];
+  let depth = 0;
+  let start = 1; // after '<'
+  const flush = (end: number) => {
+    const part = text.slice(start, end);
+    const m = /^\s*(?:(?:in|out|const)\s+)*([A-Za-z_$][\w$]*)/.exec(part);
+    if (m) {
+      const restStart = start + m[0].length;
+      const rest = text.slice(restStart, end);
+      out.push(rest.trim() ? { name: m[1]!, rest, restOffset: restStart } : { name: m[1]!, restOffset: restStart });
+    }
+    start = end + 1;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '<' || c === '(' || c === '[' || c === '{') depth++;
+    else if ((c === '>' && text[i - 1] !== '=') || c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        flush(i);
+        break;
+      }
+    } else if (c === ',' && depth === 1) flush(i);
+  }
+  return out;
+}

@@ -21,11 +21,8 @@
 (type_annotation) @reference.types
 (type_alias_declaration value: (_) @reference.types)
 (type_arguments) @reference.types
-(constraint) @reference.types
-(default_type) @reference.types
-
-; Names that are not references to a declaration elsewhere.
-(type_parameter name: (_) @name.type-parameter)
+; `<A, B extends C = D>`: declares A and B (not references), and refers to C and D.
+(type_parameters) @reference.type-parameters
 
 (ERROR) @error.syntax
 
