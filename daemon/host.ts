@@ -4,17 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
-import { extractFile } from './ingest/extract.ts';
+import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
 import type { FileFacts } from './ingest/facts.ts';
 import { parseAll } from './ingest/parse-pool.ts';
-import type { SyntaxTree } from './ingest/parser.ts';
 import { readSource } from './ingest/read-source.ts';
 import type { Diagnostic, Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
 import { shortHash } from './util/hash.ts';
-import { editBetween } from './ingest/text-edit.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -54,7 +52,7 @@ interface FileState {
   resolution?: FileResolution;
 }
 
-const TREE_CACHE_SIZE = 16;
+const EXTRACTION_CACHE_SIZE = 16;
 
 export class GraphHost {
   readonly root: string;
@@ -72,8 +70,8 @@ export class GraphHost {
   private readonly modules: ModuleResolver;
   private readonly resolver: SymbolResolver;
   private readonly options: HostOptions;
-  /** Recent parse trees, so an edit re-parses incrementally. */
-  private readonly trees = new Map<string, { text: string; tree: SyntaxTree }>();
+  /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
+  private readonly extractions = new Map<string, Extraction>();
 
   private constructor(root: string, options: HostOptions) {
     this.root = root;
@@ -106,7 +104,11 @@ export class GraphHost {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
     const found = discoverFiles(root, options);
-    host.discoveryDiagnostics = found.diagnostics;
+    // A file refused at discovery as too large is a skipped file, like a binary one (and like a
+    // too-large file met later by applyChanges); it used to be reported but not counted in
+    // fileStats().skipped.
+    host.discoveryDiagnostics = found.diagnostics.filter((d) => d.code !== 'too-large');
+    for (const d of found.diagnostics) if (d.code === 'too-large') host.skipped.set(d.file, d);
     const t1 = performance.now();
     const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
     const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
@@ -155,7 +157,13 @@ export class GraphHost {
       // Module specifiers may now point elsewhere (x.ts appeared next to x/index.ts, a target vanished).
       this.modules.invalidateFiles();
       for (const [path, state] of this.files) {
-        if (!toResolve.has(path) && state.resolution && !sameTargets(state.resolution.moduleTargets, this.moduleTargetsOf(state.facts))) toResolve.add(path);
+        if (state.resolution && !sameTargets(state.resolution.moduleTargets, this.moduleTargetsOf(state.facts))) {
+          toResolve.add(path);
+          // Names re-exported through `path` (`export * from './x'`, `export { a } from './x'`)
+          // may now come from another file, so files that resolved through it are stale too,
+          // although neither they nor `path` changed: their dependencies include `path`.
+          for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+        }
       }
     }
     for (const p of toResolve) if (!this.files.has(p)) toResolve.delete(p);
@@ -219,7 +227,7 @@ export class GraphHost {
 
   private readAndExtract(path: string, language: Language, text: string | null | undefined): FileFacts | undefined {
     if (text === null) {
-      this.trees.delete(path);
+      this.extractions.delete(path);
       this.skipped.delete(path);
       return undefined;
     }
@@ -227,23 +235,18 @@ export class GraphHost {
       const read = readSource(join(this.root, path), path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
       if (!read.ok) {
         this.skipped.set(path, read.diagnostic);
-        this.trees.delete(path);
+        this.extractions.delete(path);
         return undefined;
       }
       text = read.text;
     }
     this.skipped.delete(path);
-    const cached = this.trees.get(path);
-    let previous: SyntaxTree | undefined;
-    if (cached) {
-      cached.tree.edit(editBetween(cached.text, text));
-      previous = cached.tree;
-    }
-    const { facts, tree } = extractFile(path, language, text, previous);
-    this.trees.delete(path);
-    this.trees.set(path, { text, tree });
-    if (this.trees.size > TREE_CACHE_SIZE) this.trees.delete(this.trees.keys().next().value!);
-    return facts;
+    const cached = this.extractions.get(path);
+    const extraction = cached && cached.language === language ? reextract(cached, text) : extractFile(path, language, text);
+    this.extractions.delete(path);
+    this.extractions.set(path, extraction);
+    if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);
+    return extraction.facts;
   }
 
   private addFile(facts: FileFacts): void {
@@ -282,6 +285,9 @@ export class GraphHost {
       const id = oldIds.get(e.name);
       if (id !== undefined) {
         oldIds.delete(e.name);
+        // Same name, other kind (a field became a method): name matching only counts methods
+        // and functions, so files that name-matched this name may resolve differently now.
+        if (this.store.kind(id) !== e.kind) names.add(lastSegment(e.name));
         return id;
       }
       names.add(lastSegment(e.name));
@@ -414,7 +420,9 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: nu
  */
 function surfaceOf(f: FileFacts): string {
   const parts: string[] = [];
-  for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}`);
+  // paramTypes too: other files type the parameters of callbacks they pass by them (contextual
+  // typing in SymbolResolver.typeOfCallbackParameter), so a changed parameter list changes their edges.
+  for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}|${e.paramTypes ? JSON.stringify(e.paramTypes) : ''}`);
   for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
   for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
   for (const r of f.refs) if (r.kind === 'extends' || r.kind === 'implements') parts.push(`h|${r.from}|${r.kind}|${r.path}`);

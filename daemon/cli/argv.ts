@@ -1,4 +1,5 @@
 // Minimal argv parsing: positionals, `--flag`, `--key value` and `--key=value`.
+import { IsgError } from '../errors.ts';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -37,7 +38,8 @@ export function parseArgv(argv: string[]): ParsedArgs {
 
 export function stringOption(args: ParsedArgs, key: string): string | undefined {
   const v = args.options.get(key);
-  if (v === true) throw new Error(`option --${key} needs a value`);
+  // bad-args (not a plain Error): a bad option value is a usage error, exit code 2.
+  if (v === true) throw new IsgError('bad-args', `option --${key} needs a value`);
   return v;
 }
 
@@ -45,6 +47,6 @@ export function intOption(args: ParsedArgs, key: string, def: number): number {
   const v = stringOption(args, key);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`option --${key} must be a non-negative integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0) throw new IsgError('bad-args', `option --${key} must be a non-negative integer, got "${v}"`);
   return n;
 }

@@ -41,6 +41,19 @@ export async function run(args: ParsedArgs): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // Usage errors outside --query (a bad option value, --format without --focus, an ambiguous
+  // --focus) used to escape to main.ts and exit 1; they exit like --query's: 1 when nothing
+  // was found, 2 for a usage error.
+  try {
+    return await indexCommand(args);
+  } catch (err) {
+    if (!(err instanceof IsgError)) throw err;
+    console.error(`isg index: ${err.message}`);
+    return err.code === 'not-found' ? 1 : 2;
+  }
+}
+
+async function indexCommand(args: ParsedArgs): Promise<number> {
   const root = resolve(args.positionals[0] ?? '.');
   const exclude = stringOption(args, 'exclude')?.split(',').filter(Boolean);
   const t0 = performance.now();

@@ -21,7 +21,16 @@ export function scanTypeReferences(text: string, emit: (path: string, offset: nu
   let previousWord = '';
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
     const path = m[2];
-    if (path === undefined) continue; // a string or a comment
+    if (path === undefined) {
+      // A string or a comment; but a template literal type (`prefix-${Id}`) holds types in its
+      // `${...}` holes. Scanning them re-enters this function, which reuses TOKEN: resume after.
+      if (m[1] === '`') {
+        const resume = TOKEN.lastIndex;
+        for (const hole of templateHoles(m[0])) scanTypeReferences(hole.text, (p, o) => emit(p, m!.index + hole.offset + o), declare);
+        TOKEN.lastIndex = resume;
+      }
+      continue;
+    }
     const word = previousWord;
     previousWord = path;
     if (KEYWORDS.has(path)) continue;
@@ -43,6 +52,22 @@ export function scanTypeReferences(text: string, emit: (path: string, offset: nu
     }
     emit(path.replace(/\s+/g, ''), m.index);
   }
+}
+
+/** The `${...}` parts of a template literal (brace-balanced), with their offsets in it. */
+function templateHoles(literal: string): { text: string; offset: number }[] {
+  const out: { text: string; offset: number }[] = [];
+  for (let i = literal.indexOf('${'); i >= 0; i = literal.indexOf('${', i)) {
+    let depth = 1;
+    let j = i + 2;
+    for (; j < literal.length && depth > 0; j++) {
+      if (literal[j] === '{') depth++;
+      else if (literal[j] === '}') depth--;
+    }
+    out.push({ text: literal.slice(i + 2, j - 1), offset: i + 2 });
+    i = j;
+  }
+  return out;
 }
 
 function previousNonSpace(text: string, i: number): string {

@@ -3,7 +3,7 @@
 import { IsgError } from '../errors.ts';
 import type { EntityKind } from '../model.ts';
 import type { GraphView } from './graph-view.ts';
-import { fuzzyScore } from './fuzzy.ts';
+import { editDistance, fuzzyScore } from './fuzzy.ts';
 
 export interface EntityRef {
   id: string;
@@ -29,13 +29,16 @@ export function entityRef(view: GraphView, id: number): EntityRef {
  * `not-found` with "did you mean" suggestions.
  */
 export function resolveEntity(view: GraphView, spec: unknown): number {
+  if (spec !== undefined && spec !== null && typeof spec !== 'string') throw new IsgError('bad-args', `argument "entity" must be a string (an id or a name), got ${typeof spec}`);
   if (typeof spec !== 'string' || spec === '') throw new IsgError('bad-args', 'missing argument "entity": give an entity id (src/a.ts#Foo) or a name (Foo)');
   const s = view.store;
   const exact = s.idOf(spec);
   if (exact !== undefined) return exact;
   const last = spec.slice(spec.lastIndexOf('.') + 1);
   let candidates = s.idsNamed(last).filter((id) => s.qualifiedName(id) === spec || s.qualifiedName(id).endsWith(`.${spec}`));
-  if (!candidates.length && !spec.includes('.')) candidates = [...s.idsNamed(spec)];
+  // Simple names: `Foo`, and a module's file name (`Subject.ts`), the only simple names with a
+  // dot; excluding dotted specs here made `Subject.ts` "not found; did you mean Subject.ts?".
+  if (!candidates.length) candidates = [...s.idsNamed(spec)];
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length > 1) {
     const listed = candidates.slice(0, 8).map((id) => `${s.key(id)} (${s.kind(id)})`);
@@ -52,11 +55,24 @@ export function resolveEntity(view: GraphView, spec: unknown): number {
 export function suggest(view: GraphView, spec: unknown, limit: number): string[] {
   if (typeof spec !== 'string') return [];
   const needle = spec.slice(spec.lastIndexOf('#') + 1);
-  const scored: { name: string; score: number }[] = [];
+  // Subsequence matching alone found nothing for a swapped or wrong letter (`Subscriptoin`,
+  // `Subjact`) nor for a typo in a qualified name (`Subject.nxt`): names within a few edits of the
+  // name (or of its last segment) are suggested too, closest first.
+  const base = needle.slice(needle.lastIndexOf('/') + 1).toLowerCase();
+  const forms = [base];
+  if (!/\.[cm]?[jt]sx?$/.test(base) && base.includes('.')) forms.push(base.slice(base.lastIndexOf('.') + 1));
+  const NO_EDITS = Number.MAX_SAFE_INTEGER;
+  const scored: { name: string; score: number; edits: number }[] = [];
   for (const name of view.store.simpleNames()) {
     const score = fuzzyScore(needle, name);
-    if (score > 0) scored.push({ name, score });
+    let edits = NO_EDITS;
+    for (const form of forms) {
+      const max = Math.max(1, Math.floor(form.length / 4));
+      const d = editDistance(form, name.toLowerCase(), max);
+      if (d <= max) edits = Math.min(edits, d);
+    }
+    if (score > 0 || edits !== NO_EDITS) scored.push({ name, score, edits });
   }
-  scored.sort((a, b) => b.score - a.score || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
+  scored.sort((a, b) => a.edits - b.edits || b.score - a.score || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
   return scored.slice(0, limit).map((s) => s.name);
 }

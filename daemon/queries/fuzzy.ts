@@ -24,3 +24,28 @@ export function fuzzyScore(needle: string, hay: string): number {
   if (j < n.length) return 0;
   return score - Math.max(0, h.length - n.length) * 0.1;
 }
+
+/**
+ * Optimal-string-alignment distance between `a` and `b` (insertions, deletions, substitutions and
+ * swaps of neighbours), or `max + 1` as soon as it must exceed `max`. For "did you mean": typos
+ * like `Subscriptoin` or `Subjact` are not subsequences of the intended name.
+ */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      let v = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
+      row.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > max) return max + 1;
+    before = previous;
+    previous = row;
+  }
+  return Math.min(previous[b.length]!, max + 1);
+}

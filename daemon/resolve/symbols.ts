@@ -58,8 +58,11 @@ interface Scope {
   /** exported name -> export fact indexes. */
   exports: Map<string, number[]>;
   starExports: string[];
-  /** Entity index -> resolved supertypes (computed on demand). */
-  supertypes: Map<number, Sym[]>;
+  /**
+   * Entity index -> resolved supertypes (computed on demand), with the files consulted to
+   * resolve them: a later cache hit must record those as its dependencies too.
+   */
+  supertypes: Map<number, { list: Sym[]; deps: string[] }>;
 }
 
 export class SymbolResolver {
@@ -347,16 +350,26 @@ export class SymbolResolver {
 
   supertypes(owner: { file: string; entity: number }, depth = 0): Sym[] {
     const scope = this.scope(owner.file)!;
-    let list = scope.supertypes.get(owner.entity);
-    if (list) return list;
-    list = [];
-    scope.supertypes.set(owner.entity, list); // guards against cycles while computing
+    const cached = scope.supertypes.get(owner.entity);
+    if (cached) {
+      // Like exportCache: without these, a file that only ever hit the cache would not be
+      // re-resolved when a file on the heritage path (a barrel re-exporting the base) changes.
+      for (const d of cached.deps) this.deps.add(d);
+      return cached.list;
+    }
+    const entry: { list: Sym[]; deps: string[] } = { list: [], deps: [] };
+    scope.supertypes.set(owner.entity, entry); // guards against cycles while computing
+    const outer = this.deps;
+    this.deps = new Set([owner.file]);
     for (const ref of scope.facts.refs) {
       if (ref.from !== owner.entity || (ref.kind !== 'extends' && ref.kind !== 'implements')) continue;
       const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, ref.path, 'type', depth + 1);
-      if (r.kind === 'found') list.push(r.sym);
+      if (r.kind === 'found') entry.list.push(r.sym);
     }
-    return list;
+    entry.deps = [...this.deps];
+    this.deps = outer;
+    for (const d of entry.deps) outer.add(d);
+    return entry.list;
   }
 
   // ---- exports ------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 ; Capture names: a match's main capture has a dot (@definition.<kind>: the declaration node);
 ; its parts have none (@name, @params, @body: the part left out of the signature, @type /
 ; @return: a declared type, @value: an initializer).
+; Child patterns match in sibling order: `return_type:` comes before `body:` in the tree, so it
+; must come before it here too, or `@return` never captures a function that has a body.
 
 (class_declaration name: (_) @name body: (_) @body) @definition.class
 (abstract_class_declaration name: (_) @name body: (_) @body) @definition.class
@@ -14,10 +16,10 @@
 (internal_module name: (_) @name body: (_) @body) @definition.namespace
 (module name: (identifier) @name body: (_) @body) @definition.namespace
 
-(function_declaration name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function
-(generator_function_declaration name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function
+(function_declaration name: (_) @name parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.function
+(generator_function_declaration name: (_) @name parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.function
 (function_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.function
-(export_statement value: (function_expression parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.function)
+(export_statement value: (function_expression parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.function)
 
 ; `const x = ...` at module or namespace level, exported or declared; extract.ts tells a
 ; function (`= () => {}`, `= function () {}`) from a variable. Locals are never entities.
@@ -28,8 +30,12 @@
 (ambient_declaration (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
 (ambient_declaration (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
 (internal_module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
+; `var` too, and the same in `module M {}` (the old spelling of `namespace M {}`).
+(internal_module body: (statement_block (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
+(module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
+(module body: (statement_block (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
 
-(class_body (method_definition name: (_) @name parameters: (_) @params body: (_) @body return_type: (_)? @return) @definition.method)
+(class_body (method_definition name: (_) @name parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.method)
 (class_body (method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
 (class_body (abstract_method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
 (class_body (public_field_definition name: (_) @name type: (_)? @type value: (_)? @value) @definition.property)
@@ -49,6 +55,9 @@
           (try_statement) (switch_statement) (labeled_statement) (expression_statement)
           (statement_block)] @scope.opaque)
 (internal_module body: (statement_block [(if_statement) (for_statement) (for_in_statement)
+          (while_statement) (do_statement) (try_statement) (switch_statement)
+          (labeled_statement) (expression_statement) (statement_block)] @scope.opaque))
+(module body: (statement_block [(if_statement) (for_statement) (for_in_statement)
           (while_statement) (do_statement) (try_statement) (switch_statement)
           (labeled_statement) (expression_statement) (statement_block)] @scope.opaque))
 (export_statement value: [(arrow_function) (call_expression) (object) (parenthesized_expression)] @scope.opaque)

@@ -5,6 +5,8 @@
 (import_statement
   (import_clause (named_imports (import_specifier name: (_) @imported alias: (_)? @alias) @specifier))
   source: (string (string_fragment) @source)) @import.bound
+; `import fs = require('fs')` (TypeScript's CommonJS import): binds the whole module, like `* as fs`.
+(import_statement (import_require_clause (identifier) @namespace source: (string (string_fragment) @source))) @import.bound
 (import_statement source: (string (string_fragment) @source)) @import.module
 (call_expression function: (import) arguments: (arguments . (string (string_fragment) @source))) @import.dynamic
 

@@ -1,0 +1,957 @@
+// Incremental updates must give exactly the graph a fresh index of the same files gives.
+//
+// 1. A hand-written fixture walks through the cases that need cross-file invalidation: an
+//    export appearing or disappearing, a function moving between files behind a barrel
+//    `export *`, a base class gaining a method, `x.ts` appearing next to `x/index.ts`.
+// 2. A property test: a copy of rxjs/src takes a seeded random sequence of edits (bodies,
+//    signatures, deletions, renames, new files, barrels, batches, no-op writes) through
+//    `applyChange`/`applyChanges`, written to disk too, and every few steps the live graph is
+//    compared with a fresh `GraphHost.index` of the directory.
+//
+// Environment: ISG_SEED (replay a run), ISG_PROPERTY_STEPS (default 60), ISG_CHECK_EVERY
+// (compare with a fresh index every N steps; default 2, and always after the last step),
+// ISG_PROPERTY_VERBOSE (print the step log of a passing run too).
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { after, test } from 'node:test';
+import { exportGraph, type ExportedEdge, type ExportedEntity, type ExportedGraph } from '../daemon/export/graph-json.ts';
+import { GraphHost, type FileChange } from '../daemon/host.ts';
+import { languageOf } from '../daemon/ingest/discover.ts';
+import type { EntityFact } from '../daemon/ingest/facts.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// ---- comparing graphs -------------------------------------------------------------------
+
+const DIFF_LINES = 20;
+
+const entityLine = (e: ExportedEntity): string => JSON.stringify(e);
+const edgeLine = (e: ExportedEdge): string => `${e.kind} ${e.from} -> ${e.to} (${e.resolution})`;
+
+/** Lines in `a` more often than in `b` (multisets: a duplicated edge is a difference too). */
+function surplus(a: string[], b: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const x of b) counts.set(x, (counts.get(x) ?? 0) + 1);
+  const out: string[] = [];
+  for (const x of a) {
+    const n = counts.get(x) ?? 0;
+    if (n > 0) counts.set(x, n - 1);
+    else out.push(x);
+  }
+  return out.sort();
+}
+
+/** A compact diff of the live graph against a fresh one, or undefined when they are equal. */
+function graphDiff(live: ExportedGraph, fresh: ExportedGraph): string | undefined {
+  const liveEntities = live.entities.map(entityLine);
+  const freshEntities = fresh.entities.map(entityLine);
+  const liveEdges = live.edges.map(edgeLine);
+  const freshEdges = fresh.edges.map(edgeLine);
+  const sections: [string, string[]][] = [
+    ['entities missing from the live graph', surplus(freshEntities, liveEntities)],
+    ['entities only in the live graph', surplus(liveEntities, freshEntities)],
+    ['edges missing from the live graph', surplus(freshEdges, liveEdges)],
+    ['edges only in the live graph', surplus(liveEdges, freshEdges)],
+  ];
+  if (sections.every(([, lines]) => lines.length === 0)) return undefined;
+  const out: string[] = [];
+  for (const [label, lines] of sections) {
+    if (!lines.length) continue;
+    out.push(`${label} (${lines.length}):`, ...lines.slice(0, DIFF_LINES).map((l) => `  ${l}`));
+    if (lines.length > DIFF_LINES) out.push(`  ... ${lines.length - DIFF_LINES} more`);
+  }
+  return out.join('\n');
+}
+
+/** Compares `host` with a fresh index of its root; the diff, or undefined when equal. */
+async function diffWithFresh(host: GraphHost): Promise<string | undefined> {
+  // In-thread parsing: for a few hundred files it is faster than starting workers.
+  const fresh = await GraphHost.index(host.root, { workers: 0 });
+  return graphDiff(exportGraph(host, host.root), exportGraph(fresh, fresh.root));
+}
+
+// ---- the fixture ------------------------------------------------------------------------
+
+function writeFiles(root: string, files: Record<string, string | null>): FileChange[] {
+  const changes: FileChange[] = [];
+  for (const [path, text] of Object.entries(files)) {
+    const abs = join(root, path);
+    if (text === null) rmSync(abs, { force: true });
+    else {
+      mkdirSync(dirname(abs), { recursive: true });
+      writeFileSync(abs, text);
+    }
+    changes.push({ path, text });
+  }
+  return changes;
+}
+
+interface EdgeQuery {
+  kind?: string;
+  from?: string;
+  to?: string;
+  resolution?: 'resolved' | 'inferred';
+}
+
+function edgesOf(host: GraphHost, q: EdgeQuery): string[] {
+  return exportGraph(host, host.root)
+    .edges.filter((e) => (q.kind ?? e.kind) === e.kind && (q.from ?? e.from) === e.from && (q.to ?? e.to) === e.to && (q.resolution ?? e.resolution) === e.resolution)
+    .map(edgeLine);
+}
+
+
+test('incremental: cross-file invalidation on a small fixture', async () => {
+  const root = tempDir('isg-incremental-fixture-');
+  writeFiles(root, {
+    'src/app.ts': `import { trim, helper } from './util';
+import { Base, withBase } from './base';
+
+export class App extends Base {
+  start(): void {
+    trim(' a ');
+    helper();
+    this.m();
+  }
+}
+
+export function boot(): void {
+  withBase((b) => b.run());
+}
+`,
+    'src/base.ts': `export class Base {
+  run(): void {}
+}
+
+export function withBase(f: (b: Base) => void): void {}
+`,
+    'src/util/index.ts': `export * from './strings';
+export * from './numbers';
+`,
+    // A directory module: \`./strings\` resolves to strings/index.ts until strings.ts exists.
+    'src/util/strings/index.ts': `export function trim(s: string): string {
+  return s.trim();
+}
+`,
+    'src/util/numbers.ts': `export function double(n: number): number {
+  return n * 2;
+}
+`,
+  });
+  const host = await GraphHost.index(root);
+  const steps: string[] = [];
+  const step = async (label: string, files: Record<string, string | null>, expect: () => void): Promise<void> => {
+    steps.push(label);
+    host.applyChanges(writeFiles(root, files));
+    expect();
+    const diff = await diffWithFresh(host);
+    assert.equal(diff, undefined, `after "${label}" the live graph differs from a fresh index\nsteps:\n  ${steps.join('\n  ')}\n${diff}`);
+  };
+
+  const start = 'src/app.ts#App.start';
+  /** All resolved calls out of App.start: the whole picture, so a failure shows what went wrong. */
+  const callsFromStart = (): string[] => edgesOf(host, { kind: 'calls', from: start });
+  const expectCalls = (...targets: string[]): void =>
+    assert.deepEqual(callsFromStart(), targets.sort().map((t) => `calls ${start} -> ${t} (resolved)`));
+
+  expectCalls('src/util/strings/index.ts#trim');
+  assert.equal(await diffWithFresh(host), undefined, 'the initial index should equal a fresh one');
+
+  await step(
+    'an export appears behind the barrel: the unresolved helper() resolves',
+    { 'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n\nexport function helper(): void {}\n` },
+    () => expectCalls('src/util/strings/index.ts#trim', 'src/util/numbers.ts#helper'),
+  );
+
+  await step(
+    'the export disappears (export keyword dropped): the edge into it goes',
+    { 'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n\nfunction helper(): void {}\n` },
+    () => {
+      expectCalls('src/util/strings/index.ts#trim');
+      assert.ok(host.store.idOf('src/util/numbers.ts#helper') !== undefined, 'the function itself is still an entity');
+    },
+  );
+
+  await step(
+    'the export comes back',
+    { 'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n\nexport function helper(): void {}\n` },
+    () => expectCalls('src/util/strings/index.ts#trim', 'src/util/numbers.ts#helper'),
+  );
+  await step(
+    'the exported declaration is deleted: the edge and the entity go',
+    { 'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n` },
+    () => {
+      expectCalls('src/util/strings/index.ts#trim');
+      assert.deepEqual(edgesOf(host, { to: 'src/util/numbers.ts#helper' }), []);
+      assert.equal(host.store.idOf('src/util/numbers.ts#helper'), undefined);
+    },
+  );
+
+  await step(
+    'trim moves from strings/index.ts to numbers.ts in one batch: the caller follows it through export *',
+    {
+      'src/util/strings/index.ts': `export const version = 1;\n`,
+      'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n\nexport function trim(s: string): string {\n  return s.trim();\n}\n`,
+    },
+    () => expectCalls('src/util/numbers.ts#trim'),
+  );
+
+  // Moving back in two steps. While both barrel members export trim, TS calls the name
+  // ambiguous; isg takes the first `export *`. Either way the graph must equal a fresh index.
+  await step(
+    'trim moves back, step 1: added to strings/index.ts',
+    { 'src/util/strings/index.ts': `export const version = 1;\n\nexport function trim(s: string): string {\n  return s.trim();\n}\n` },
+    () => {},
+  );
+  await step(
+    'trim moves back, step 2: removed from numbers.ts',
+    { 'src/util/numbers.ts': `export function double(n: number): number {\n  return n * 2;\n}\n` },
+    () => expectCalls('src/util/strings/index.ts#trim'),
+  );
+
+  await step(
+    'Base gains m(): this.m() in the subclass in another file resolves',
+    { 'src/base.ts': `export class Base {\n  run(): void {}\n  m(): number {\n    return 1;\n  }\n}\n\nexport function withBase(f: (b: Base) => void): void {}\n` },
+    () => expectCalls('src/util/strings/index.ts#trim', 'src/base.ts#Base.m'),
+  );
+
+  await step(
+    'Base loses m() again: the edge goes',
+    { 'src/base.ts': `export class Base {\n  run(): void {}\n}\n\nexport function withBase(f: (b: Base) => void): void {}\n` },
+    () => expectCalls('src/util/strings/index.ts#trim'),
+  );
+
+  // Contextual typing: `b` in `withBase((b) => b.run())` is typed by withBase's declared
+  // parameter, in another file; a parameter added in front of it changes that type.
+  const bootCalls = (): string[] => edgesOf(host, { kind: 'calls', from: 'src/app.ts#boot', resolution: 'resolved' });
+  assert.deepEqual(bootCalls(), ['calls src/app.ts#boot -> src/base.ts#Base.run (resolved)', 'calls src/app.ts#boot -> src/base.ts#withBase (resolved)']);
+  await step(
+    'withBase gains a first parameter: the callback is no longer argument 0, b.run() no longer resolves',
+    { 'src/base.ts': `export class Base {\n  run(): void {}\n}\n\nexport function withBase(n: number, f: (b: Base) => void): void {}\n` },
+    () => assert.deepEqual(bootCalls(), ['calls src/app.ts#boot -> src/base.ts#withBase (resolved)']),
+  );
+  await step(
+    'withBase loses it again',
+    { 'src/base.ts': `export class Base {\n  run(): void {}\n}\n\nexport function withBase(f: (b: Base) => void): void {}\n` },
+    () => assert.deepEqual(bootCalls(), ['calls src/app.ts#boot -> src/base.ts#Base.run (resolved)', 'calls src/app.ts#boot -> src/base.ts#withBase (resolved)']),
+  );
+
+  await step(
+    'util.ts appears next to util/index.ts: the ./util import re-targets',
+    { 'src/util.ts': `export function trim(s: string): string {\n  return s;\n}\nexport function helper(): void {}\n` },
+    () => {
+      assert.deepEqual(edgesOf(host, { kind: 'imports', from: 'src/app.ts' }), ['imports src/app.ts -> src/base.ts (resolved)', 'imports src/app.ts -> src/util.ts (resolved)']);
+      expectCalls('src/util.ts#trim', 'src/util.ts#helper');
+    },
+  );
+
+  await step(
+    'util.ts deleted: back to util/index.ts',
+    { 'src/util.ts': null },
+    () => expectCalls('src/util/strings/index.ts#trim'),
+  );
+
+  await step(
+    'strings.ts appears next to strings/index.ts: the barrel re-export re-targets, and so does the call through it',
+    { 'src/util/strings.ts': `export function trim(s: string): string {\n  return s;\n}\n` },
+    () => {
+      assert.deepEqual(edgesOf(host, { kind: 're-exports', from: 'src/util/index.ts' }), [
+        're-exports src/util/index.ts -> src/util/numbers.ts (resolved)',
+        're-exports src/util/index.ts -> src/util/strings.ts (resolved)',
+      ]);
+      expectCalls('src/util/strings.ts#trim');
+    },
+  );
+
+  await step(
+    'strings.ts deleted again',
+    { 'src/util/strings.ts': null },
+    () => expectCalls('src/util/strings/index.ts#trim'),
+  );
+});
+
+test('incremental: cached heritage lookups and name matching follow changes elsewhere', async () => {
+  const root = tempDir('isg-incremental-caches-');
+  writeFiles(root, {
+    // a1 and a2 both reach Base through mid.ts and the lib.ts re-export; whichever resolves
+    // second finds Mid's supertypes cached.
+    'a1.ts': `import { Mid } from './mid';\nexport class A1 extends Mid {\n  go(): void {\n    this.run();\n  }\n}\n`,
+    'a2.ts': `import { Mid } from './mid';\nexport class A2 extends Mid {\n  go(): void {\n    this.run();\n  }\n}\n`,
+    'mid.ts': `import { Base } from './lib';\nexport class Mid extends Base {}\n`,
+    'lib.ts': `export { Base } from './one';\n`,
+    'one.ts': `export class Base {\n  run(): void {}\n}\n`,
+    'two.ts': `export class Base {\n  run(): void {}\n}\n`,
+    // An unknown receiver: only name matching can guess \`foo\`, when exactly one method has it.
+    'guess.ts': `export function go(x: any): void {\n  x.foo();\n}\n`,
+    'fields.ts': `export class WithField {\n  foo = 1;\n}\n`,
+    'methods.ts': `export class WithMethod {\n  foo(): void {}\n}\n`,
+  });
+  const host = await GraphHost.index(root);
+  const callsOf = (from: string): string[] => edgesOf(host, { kind: 'calls', from });
+  const step = async (label: string, files: Record<string, string | null>, expect: () => void): Promise<void> => {
+    host.applyChanges(writeFiles(root, files));
+    expect();
+    const diff = await diffWithFresh(host);
+    assert.equal(diff, undefined, `after "${label}" the live graph differs from a fresh index\n${diff}`);
+  };
+
+  assert.deepEqual([...callsOf('a1.ts#A1.go'), ...callsOf('a2.ts#A2.go')], ['calls a1.ts#A1.go -> one.ts#Base.run (resolved)', 'calls a2.ts#A2.go -> one.ts#Base.run (resolved)']);
+  assert.deepEqual(callsOf('guess.ts#go'), ['calls guess.ts#go -> methods.ts#WithMethod.foo (inferred)']);
+
+  await step('lib.ts re-exports Base from two.ts instead: both subclasses follow', { 'lib.ts': `export { Base } from './two';\n` }, () =>
+    assert.deepEqual([...callsOf('a1.ts#A1.go'), ...callsOf('a2.ts#A2.go')], ['calls a1.ts#A1.go -> two.ts#Base.run (resolved)', 'calls a2.ts#A2.go -> two.ts#Base.run (resolved)']),
+  );
+
+  await step('the field foo becomes a method: the name is no longer unique, the guess goes', { 'fields.ts': `export class WithField {\n  foo(): void {}\n}\n` }, () =>
+    assert.deepEqual(callsOf('guess.ts#go'), []),
+  );
+  await step('and back to a field: the guess returns', { 'fields.ts': `export class WithField {\n  foo = 1;\n}\n` }, () =>
+    assert.deepEqual(callsOf('guess.ts#go'), ['calls guess.ts#go -> methods.ts#WithMethod.foo (inferred)']),
+  );
+});
+
+// ---- the property test ------------------------------------------------------------------
+
+/** mulberry32: small, fast, good enough to pick edits. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const envInt = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** Directories of rxjs/src where barrels are made and unmade by the barrel operation. */
+const BARREL_DIRS = ['internal/util', 'internal/operators', 'internal/observable', 'internal/scheduler'];
+
+type Op = 'body-call' | 'body-remove-line' | 'rename-method' | 'add-parameter' | 'method-to-field' | 'rename-export' | 'delete-file' | 'rename-file' | 'add-file' | 'barrel' | 'barrel-import' | 'shadow-index' | 'no-op';
+
+/** Relative weights of the single operations; batches draw 2-4 of them. */
+const WEIGHTS: [Op, number][] = [
+  ['body-call', 6],
+  ['body-remove-line', 4],
+  ['rename-method', 3],
+  ['add-parameter', 3],
+  ['method-to-field', 2],
+  ['rename-export', 3],
+  ['delete-file', 2],
+  ['rename-file', 3],
+  ['add-file', 3],
+  ['barrel', 4],
+  ['barrel-import', 3],
+  ['shadow-index', 2],
+  ['no-op', 2],
+];
+
+/**
+ * The temp copy as the operations see it: committed contents (equal to disk and to what the
+ * host was told) plus the changes of the batch being built. Operations read entity positions
+ * from the host's facts, so one batch touches each file at most once.
+ */
+class Workspace {
+  readonly root: string;
+  readonly host: GraphHost;
+  readonly random: () => number;
+  private readonly contents = new Map<string, string>();
+  private pending = new Map<string, string | null>();
+  private counter = 0;
+  /** Operations an operation asked to run at the next step (the second half of a scenario). */
+  followUps: Operation[] = [];
+  /** Member names called on unknown receivers (name matching): kind changes of those matter. */
+  readonly guessed = new Set<string>();
+
+  constructor(root: string, host: GraphHost, random: () => number) {
+    this.root = root;
+    this.host = host;
+    this.random = random;
+    for (const path of host.filePaths()) this.contents.set(path, readFileSync(join(root, path), 'utf8'));
+  }
+
+  fresh(prefix: string): string {
+    return `${prefix}${++this.counter}`;
+  }
+
+  pick<T>(items: readonly T[]): T | undefined {
+    return items.length ? items[Math.floor(this.random() * items.length)] : undefined;
+  }
+
+  chance(p: number): boolean {
+    return this.random() < p;
+  }
+
+  text(path: string): string | undefined {
+    if (this.pending.has(path)) return this.pending.get(path) ?? undefined;
+    return this.contents.get(path);
+  }
+
+  /** Files that exist (committed or pending) and are not yet touched by this batch. */
+  untouched(filter: (path: string) => boolean = (p) => p.endsWith('.ts')): string[] {
+    return [...this.contents.keys()].filter((p) => !this.pending.has(p) && filter(p)).sort();
+  }
+
+  exists(path: string): boolean {
+    return this.text(path) !== undefined;
+  }
+
+  touched(path: string): boolean {
+    return this.pending.has(path);
+  }
+
+  set(path: string, text: string | null): void {
+    this.pending.set(path, text);
+  }
+
+  /** Entities of a committed, untouched file, from the host's facts (positions match the text). */
+  entities(path: string): EntityFact[] {
+    if (this.pending.has(path)) return [];
+    return this.host.factsOf(path)?.entities ?? [];
+  }
+
+  /** Write the batch to disk and hand it to the host; returns how it was handed over. */
+  commit(): string {
+    const batch = [...this.pending];
+    this.pending = new Map();
+    for (const [path, text] of batch) {
+      const abs = join(this.root, path);
+      if (text === null) {
+        unlinkSync(abs);
+        this.contents.delete(path);
+      } else {
+        mkdirSync(dirname(abs), { recursive: true });
+        writeFileSync(abs, text);
+        this.contents.set(path, text);
+      }
+    }
+    if (batch.length === 1 && this.chance(0.5)) {
+      const [path, text] = batch[0]!;
+      // Sometimes let the host read the file from disk, as the watcher does.
+      const viaDisk = text !== null && this.chance(0.3);
+      this.host.applyChange(path, viaDisk ? undefined : text);
+      return viaDisk ? 'applyChange(from disk)' : 'applyChange';
+    }
+    this.host.applyChanges(batch.map(([path, text]) => ({ path, text })));
+    return `applyChanges(${batch.length})`;
+  }
+}
+
+const lastSegment = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
+const isIdentifier = (s: string): boolean => /^[A-Za-z_$][\w$]*$/.test(s);
+
+/** The module specifier `from` would write for `to`, in one of the spellings people use. */
+function specifierFor(ws: Workspace, from: string, to: string): string {
+  let rel = posix.relative(posix.dirname(from), to);
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  const stem = rel.replace(/\.ts$/, '');
+  const roll = ws.random();
+  if (roll < 0.6) return stem;
+  if (roll < 0.8) return `${stem}.js`;
+  return `${stem}.ts`;
+}
+
+/** `text` of file `from` as file `to`: relative module specifiers rewritten to the same targets. */
+function rebase(text: string, from: string, to: string): string {
+  return text.replace(/(from\s+|import\s*\(\s*)'(\.{1,2}\/[^']*|\.{1,2})'/g, (_, keyword: string, spec: string) => {
+    let rel = posix.relative(posix.dirname(to), posix.join(posix.dirname(from), spec));
+    if (!rel.startsWith('.')) rel = rel === '' ? '.' : `./${rel}`;
+    return `${keyword}'${rel}'`;
+  });
+}
+
+/** Function-like entities with a braced body whose last line is just the closing brace. */
+function bodies(ws: Workspace, path: string, lines: string[]): EntityFact[] {
+  const entities = ws.entities(path);
+  return entities.filter((e) => {
+    if (e.kind !== 'function' && e.kind !== 'method' && e.kind !== 'constructor') return false;
+    if (e.parent >= 0 && entities[e.parent]!.kind === 'interface') return false;
+    return e.endLine > e.line + 1 && /^\s*\}\s*[;,]?\s*$/.test(lines[e.endLine - 1] ?? '');
+  });
+}
+
+/** Exported top-level functions of files other than `path`. */
+function exportedFunctions(ws: Workspace, except: string): { file: string; name: string }[] {
+  const out: { file: string; name: string }[] = [];
+  for (const file of ws.untouched((p) => p.endsWith('.ts') && p !== except)) {
+    for (const e of ws.entities(file)) if (e.kind === 'function' && e.parent < 0 && e.exported && isIdentifier(e.name)) out.push({ file, name: e.name });
+  }
+  return out;
+}
+
+/** Exported top-level classes with at least one method, and those methods. */
+function exportedClasses(ws: Workspace, except: string): { file: string; name: string; methods: string[] }[] {
+  const out: { file: string; name: string; methods: string[] }[] = [];
+  for (const file of ws.untouched((p) => p.endsWith('.ts') && p !== except)) {
+    const entities = ws.entities(file);
+    entities.forEach((e, i) => {
+      if (e.kind !== 'class' || e.parent >= 0 || !e.exported || !isIdentifier(e.name)) return;
+      const methods = entities.filter((m) => m.parent === i && m.kind === 'method').map((m) => lastSegment(m.name)).filter(isIdentifier);
+      if (methods.length) out.push({ file, name: e.name, methods });
+    });
+  }
+  return out;
+}
+
+/** Adds `import { name as local } from '...'` at the top of `lines` (after a leading comment is fine too). */
+function addImport(ws: Workspace, path: string, lines: string[], target: { file: string; name: string }): string {
+  const local = ws.fresh(`isgImported_${target.name}_`);
+  lines.unshift(`import { ${target.name} as ${local} } from '${specifierFor(ws, path, target.file)}';`);
+  return local;
+}
+
+type Operation = (ws: Workspace) => string | undefined;
+
+const OPERATIONS: Record<Op, Operation> = {
+  /** (a) A call inserted at the end of a function body: to an import, a local, `this.m()`, or an unknown receiver. */
+  'body-call'(ws) {
+    const path = ws.pick(ws.untouched((p) => p.endsWith('.ts') && !p.endsWith('index.ts')));
+    if (!path) return undefined;
+    const lines = ws.text(path)!.split('\n');
+    const body = ws.pick(bodies(ws, path, lines));
+    if (!body) return undefined;
+    const entities = ws.entities(path);
+    let call: string;
+    let what: string;
+    const roll = ws.random();
+    const owner = body.parent >= 0 ? entities[body.parent]! : undefined;
+    if (roll < 0.5) {
+      const target = ws.pick(exportedFunctions(ws, path));
+      if (!target) return undefined;
+      // Insert the call first: the import shifts every line down by one.
+      const at = body.endLine - 1;
+      lines.splice(at, 0, '    CALL_PLACEHOLDER;');
+      const local = addImport(ws, path, lines, target);
+      call = `${local}()`;
+      lines[at + 1] = `    ${call};`;
+      what = `call to imported ${target.file}#${target.name}`;
+    } else {
+      if (roll < 0.7 && owner?.kind === 'class') {
+        const methods = entities.filter((m) => m.parent === body.parent && m.kind === 'method').map((m) => lastSegment(m.name)).filter(isIdentifier);
+        const m = ws.pick(methods) ?? 'isgMissingMethod';
+        call = `this.${m}()`;
+      } else if (roll < 0.85) {
+        // An unknown receiver: only name matching can say anything, and it depends on every file.
+        const names = [...new Set(exportedClasses(ws, path).flatMap((c) => c.methods))].sort();
+        const name = ws.pick(names) ?? 'subscribe';
+        ws.guessed.add(name);
+        call = `(null as any).${name}()`;
+      } else {
+        const locals = entities.filter((e) => e.parent < 0 && e.kind === 'function' && isIdentifier(e.name)).map((e) => e.name);
+        call = `${ws.pick(locals) ?? 'isgUndefinedFunction'}()`;
+      }
+      lines.splice(body.endLine - 1, 0, `    ${call};`);
+      what = call;
+    }
+    ws.set(path, lines.join('\n'));
+    return `body-call ${path}#${body.name}: ${what}`;
+  },
+
+  /** (a) A whole statement line removed from a function body. */
+  'body-remove-line'(ws) {
+    const path = ws.pick(ws.untouched());
+    if (!path) return undefined;
+    const lines = ws.text(path)!.split('\n');
+    const candidates: number[] = [];
+    for (const body of bodies(ws, path, lines)) {
+      for (let i = body.line; i < body.endLine - 1; i++) {
+        const line = lines[i]!.trim();
+        const previous = lines[i - 1]!.trim();
+        // A complete one-line statement: nothing open before it, nothing continued from it.
+        if (!line.endsWith(';') || /[{}()`]|^\.|^\?|^:/.test(line.replace(/\([^()]*\)/g, '')) || line.includes('`')) continue;
+        if (!(previous.endsWith(';') || previous.endsWith('{') || previous.endsWith('}'))) continue;
+        candidates.push(i);
+      }
+    }
+    const at = ws.pick(candidates);
+    if (at === undefined) return undefined;
+    const removed = lines[at]!.trim();
+    lines.splice(at, 1);
+    ws.set(path, lines.join('\n'));
+    return `body-remove-line ${path}:${at + 1}: ${removed}`;
+  },
+
+  /** (b) A class or interface method renamed at its declaration (callers keep the old name). */
+  'rename-method'(ws) {
+    const path = ws.pick(ws.untouched());
+    if (!path) return undefined;
+    const entities = ws.entities(path);
+    const methods = entities.filter((e) => e.kind === 'method' && isIdentifier(lastSegment(e.name)));
+    const m = ws.pick(methods);
+    if (!m) return undefined;
+    const lines = ws.text(path)!.split('\n');
+    const old = lastSegment(m.name);
+    const line = lines[m.line - 1]!;
+    const re = new RegExp(`(?<![\\w$])${old.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+    re.lastIndex = m.column - 1;
+    const found = re.exec(line);
+    if (!found) return undefined;
+    const name = ws.fresh(`${old}Renamed`);
+    lines[m.line - 1] = line.slice(0, found.index) + name + line.slice(found.index + old.length);
+    ws.set(path, lines.join('\n'));
+    return `rename-method ${path}#${m.name} -> ${name}`;
+  },
+
+  /** (b) A parameter added in front of a function's or method's parameters. */
+  'add-parameter'(ws) {
+    const isFunctionLike = (e: EntityFact): boolean => (e.kind === 'function' || e.kind === 'method' || e.kind === 'constructor') && isIdentifier(lastSegment(e.name));
+    let path: string | undefined;
+    let f: EntityFact | undefined;
+    if (ws.chance(0.5)) {
+      // A function other files pass untyped callbacks to, picked by how many such call sites
+      // it has: they type the callbacks' parameters by its declared parameter types, which a
+      // new first parameter shifts (contextual typing).
+      const sites: string[] = [];
+      for (const p of ws.untouched()) for (const b of ws.host.factsOf(p)?.bindings ?? []) if (b.callback) sites.push(lastSegment(b.callback.callee));
+      const callee = ws.pick(sites);
+      const takesIt = (e: EntityFact): boolean =>
+        isFunctionLike(e) && (e.name === callee || e.name.endsWith(`.${callee}`) || e.name === `${callee}.constructor`) && (e.paramTypes?.some((t) => t?.includes('=>')) ?? false);
+      path = ws.pick(ws.untouched((p) => p.endsWith('.ts') && ws.entities(p).some(takesIt)));
+      f = path === undefined ? undefined : ws.pick(ws.entities(path).filter(takesIt));
+    } else {
+      path = ws.pick(ws.untouched());
+      f = path === undefined ? undefined : ws.pick(ws.entities(path).filter(isFunctionLike));
+    }
+    if (!path || !f) return undefined;
+    const lines = ws.text(path)!.split('\n');
+    const line = lines[f.line - 1]!;
+    const name = lastSegment(f.name);
+    const at = line.indexOf(name, f.column - 1);
+    if (at < 0) return undefined;
+    // The parameter list: the first `(` after the name, past any `<...>` without parentheses.
+    const open = line.indexOf('(', at + name.length);
+    if (open < 0 || /[^\s<>\w$,.[\]|&=]/.test(line.slice(at + name.length, open).replace(/=\s*(function|async)\b/g, ''))) return undefined;
+    const rest = line.slice(open + 1);
+    const param = `${ws.fresh('isgExtra')}?: number`;
+    // An optional parameter first: `(a: A)` -> `(isgExtraN?: number, a: A)`; `this` stays first.
+    if (/^\s*this\b/.test(rest)) return undefined;
+    lines[f.line - 1] = line.slice(0, open + 1) + param + (/^\s*\)/.test(rest) ? '' : ', ') + rest;
+    ws.set(path, lines.join('\n'));
+    return `add-parameter ${path}#${f.name}: ${param}`;
+  },
+
+  /** (b) A method turned into an arrow-function field or back (same name, other entity kind). */
+  'method-to-field'(ws) {
+    // Half the time a member whose name some call site guesses by name matching.
+    const preferGuessed = ws.guessed.size > 0 && ws.chance(0.5);
+    const isMember = (e: EntityFact, entities: EntityFact[]): boolean =>
+      (e.kind === 'method' || e.kind === 'property') && e.parent >= 0 && entities[e.parent]!.kind === 'class' && (!preferGuessed || ws.guessed.has(lastSegment(e.name)));
+    const path = ws.pick(ws.untouched((p) => p.endsWith('.ts') && (!preferGuessed || ws.entities(p).some((e, _, all) => isMember(e, all)))));
+    if (!path) return undefined;
+    const entities = ws.entities(path);
+    const lines = ws.text(path)!.split('\n');
+    const members = entities.filter((e) => isMember(e, entities));
+    const candidates: { at: number; text: string; what: string }[] = [];
+    for (const m of members) {
+      const name = lastSegment(m.name);
+      if (!isIdentifier(name)) continue;
+      const line = lines[m.line - 1]!;
+      const modifiers = '((?:(?:public|private|protected|static|override|readonly)\\s+)*)';
+      const asMethod = new RegExp(`^(\\s*)${modifiers}${name.replace(/\$/g, '\\$')}(<[^()>]*>)?\\(([^()]*)\\)(\\s*:\\s*[^{}()=]+?)?\\s*\\{\\s*$`).exec(line);
+      if (asMethod) {
+        const [, indent, mods, generics, params, ret] = asMethod;
+        candidates.push({ at: m.line - 1, text: `${indent}${mods}${name} = ${generics ?? ''}(${params})${ret ?? ''} => {`, what: `${m.name} method -> field` });
+        continue;
+      }
+      const asField = new RegExp(`^(\\s*)${modifiers}${name.replace(/\$/g, '\\$')} = (<[^()>]*>)?\\(([^()]*)\\)(\\s*:\\s*[^{}()=]+?)? => \\{\\s*$`).exec(line);
+      if (asField) {
+        const [, indent, mods, generics, params, ret] = asField;
+        candidates.push({ at: m.line - 1, text: `${indent}${mods}${name}${generics ?? ''}(${params})${ret ?? ''} {`, what: `${m.name} field -> method` });
+      }
+    }
+    const c = ws.pick(candidates);
+    if (!c) return undefined;
+    lines[c.at] = c.text;
+    ws.set(path, lines.join('\n'));
+    return `method-to-field ${path}#${c.what}`;
+  },
+
+  /** (b) An exported top-level declaration renamed (its importers lose it). */
+  'rename-export'(ws) {
+    const path = ws.pick(ws.untouched());
+    if (!path) return undefined;
+    const entities = ws.entities(path);
+    const lines = ws.text(path)!.split('\n');
+    const candidates = entities.filter((e) => e.parent < 0 && e.exported && isIdentifier(e.name) && /^export\s/.test(lines[e.line - 1]!.slice(e.column - 1)));
+    const e = ws.pick(candidates);
+    if (!e) return undefined;
+    const line = lines[e.line - 1]!;
+    const re = new RegExp(`(?<![\\w$])${e.name.replace(/\$/g, '\\$')}(?![\\w$])`);
+    const found = re.exec(line.slice(e.column - 1 + 'export'.length));
+    if (!found) return undefined;
+    const at = e.column - 1 + 'export'.length + found.index;
+    const name = ws.fresh(`${e.name}Renamed`);
+    lines[e.line - 1] = line.slice(0, at) + name + line.slice(at + e.name.length);
+    ws.set(path, lines.join('\n'));
+    return `rename-export ${path}#${e.name} -> ${name}`;
+  },
+
+  /** (c) A file deleted. */
+  'delete-file'(ws) {
+    const path = ws.pick(ws.untouched((p) => languageOf(p) !== undefined));
+    if (!path) return undefined;
+    ws.set(path, null);
+    return `delete-file ${path}`;
+  },
+
+  /** (d) A file renamed (delete + add in one batch): to a sibling name, into `x/index.ts`, or out of it. */
+  'rename-file'(ws) {
+    const path = ws.pick(ws.untouched());
+    if (!path) return undefined;
+    const dir = posix.dirname(path);
+    const stem = posix.basename(path, '.ts');
+    let to: string;
+    const roll = ws.random();
+    if (stem === 'index' && dir !== '.' && roll < 0.6) to = `${dir}.ts`; // x/index.ts -> x.ts: importers of ./x keep resolving
+    else if (stem !== 'index' && roll < 0.5) to = posix.join(dir, stem, 'index.ts'); // x.ts -> x/index.ts: likewise
+    else to = posix.join(dir, `${ws.fresh(`${stem}Moved`)}.ts`);
+    if (ws.exists(to)) return undefined;
+    const text = ws.text(path)!;
+    ws.set(path, null);
+    ws.set(to, text);
+    return `rename-file ${path} -> ${to}`;
+  },
+
+  /** (e) A new file importing and re-exporting things and extending a class from another file. */
+  'add-file'(ws) {
+    const near = ws.pick(ws.untouched((p) => p.startsWith('internal/') && p.endsWith('.ts')));
+    if (!near) return undefined;
+    const path = posix.join(posix.dirname(near), `${ws.fresh('isgAdded')}.ts`);
+    const base = ws.pick(exportedClasses(ws, path));
+    const fns = exportedFunctions(ws, path);
+    const fn = ws.pick(fns);
+    const reexported = ws.pick(fns);
+    const star = ws.pick(ws.untouched((p) => p.endsWith('.ts') && p !== path));
+    if (!base || !fn || !reexported || !star) return undefined;
+    const cls = ws.fresh('IsgAddedClass');
+    const lines = [
+      `import { ${base.name} as IsgBase } from '${specifierFor(ws, path, base.file)}';`,
+      `import { ${fn.name} } from '${specifierFor(ws, path, fn.file)}';`,
+      `export { ${reexported.name} as ${ws.fresh('isgReexported')} } from '${specifierFor(ws, path, reexported.file)}';`,
+    ];
+    if (ws.chance(0.5)) lines.push(`export * from '${specifierFor(ws, path, star)}';`);
+    lines.push(
+      '',
+      `export class ${cls} extends IsgBase<any> {`,
+      `  ${ws.fresh('isgRun')}(): void {`,
+      `    ${fn.name}();`,
+      `    this.${ws.pick(base.methods)}();`,
+      '  }',
+      '}',
+      '',
+      `export function ${ws.fresh('isgMake')}(): ${cls} {`,
+      `  return new ${cls}();`,
+      '}',
+      '',
+    );
+    ws.set(path, lines.join('\n'));
+    return `add-file ${path} (extends ${base.file}#${base.name}, calls ${fn.file}#${fn.name}, re-exports ${reexported.file}#${reexported.name})`;
+  },
+
+  /** (g) A barrel `internal/<dir>/index.ts` made, or one `export *` line added to or removed from it. */
+  barrel(ws) {
+    const dir = ws.pick(BARREL_DIRS)!;
+    const path = `${dir}/index.ts`;
+    if (ws.touched(path)) return undefined;
+    const siblings = ws.untouched((p) => posix.dirname(p) === dir && p.endsWith('.ts') && p !== path);
+    const existing = ws.text(path);
+    if (existing === undefined) {
+      const members = siblings.filter(() => ws.chance(0.3));
+      if (!members.length) return undefined;
+      ws.set(path, members.map((m) => `export * from './${posix.basename(m, '.ts')}';`).join('\n') + '\n');
+      return `barrel ${path} created with ${members.length} export *`;
+    }
+    const lines = existing.split('\n');
+    const stars = lines.map((l, i) => (l.startsWith('export * from') ? i : -1)).filter((i) => i >= 0);
+    if (stars.length && ws.chance(0.45)) {
+      const at = ws.pick(stars)!;
+      const removed = lines.splice(at, 1)[0];
+      ws.set(path, lines.join('\n'));
+      return `barrel ${path}: removed ${removed}`;
+    }
+    const member = ws.pick(siblings.filter((s) => !existing.includes(`'./${posix.basename(s, '.ts')}'`)));
+    if (!member) return undefined;
+    // Anywhere in the list: for a name exported twice, the first `export *` wins.
+    lines.splice(Math.floor(ws.random() * (stars.length + 1)), 0, `export * from './${posix.basename(member, '.ts')}';`);
+    ws.set(path, lines.join('\n'));
+    return `barrel ${path}: added export * from './${posix.basename(member, '.ts')}'`;
+  },
+
+  /** (g) An import of `<dir>/x` rewritten to go through the `<dir>` barrel. */
+  'barrel-import'(ws) {
+    const path = ws.pick(ws.untouched());
+    if (!path) return undefined;
+    const lines = ws.text(path)!.split('\n');
+    const candidates: { at: number; spec: string; barrel: string }[] = [];
+    lines.forEach((line, at) => {
+      const m = /^(import|export) .* from '(\.{1,2}\/[^']+)';$/.exec(line);
+      if (!m) return;
+      const target = posix.normalize(posix.join(posix.dirname(path), m[2]!));
+      const dir = posix.dirname(target);
+      if (BARREL_DIRS.includes(dir) && posix.basename(target) !== 'index' && dir !== posix.dirname(path)) candidates.push({ at, spec: m[2]!, barrel: dir });
+    });
+    const c = ws.pick(candidates);
+    if (!c) return undefined;
+    const barrelSpec = posix.dirname(c.spec);
+    lines[c.at] = lines[c.at]!.replace(`'${c.spec}'`, `'${barrelSpec}'`);
+    ws.set(path, lines.join('\n'));
+    // Mostly through a barrel that re-exports the module (made or extended in the same batch);
+    // sometimes through whatever the barrel holds, which may not be that module.
+    const barrel = `${c.barrel}/index.ts`;
+    const member = `export * from './${posix.basename(c.spec).replace(/\.(js|ts)$/, '')}';`;
+    const existing = ws.text(barrel);
+    let how = existing === undefined ? 'absent' : 'as it is';
+    if (!ws.touched(barrel) && ws.chance(0.8) && !existing?.split('\n').includes(member)) {
+      ws.set(barrel, `${existing ?? ''}${member}\n`);
+      how = existing === undefined ? `created with ${member}` : `given ${member}`;
+    }
+    return `barrel-import ${path}:${c.at + 1}: '${c.spec}' -> '${barrelSpec}' (barrel ${how})`;
+  },
+
+  /**
+   * `x.ts` appears next to `x/index.ts`, so every `./x` now means x.ts, also inside barrels that
+   * others import through. When no such directory module exists yet, this step makes one: a
+   * barrel member moves into `x/index.ts` and an importer of it goes through the barrel; the
+   * next step adds x.ts back beside it.
+   */
+  'shadow-index'(ws) {
+    const indexes = ws.untouched((p) => p.endsWith('/index.ts') && !ws.exists(`${posix.dirname(p)}.ts`) && !ws.touched(`${posix.dirname(p)}.ts`));
+    const index = ws.chance(0.7) ? ws.pick(indexes) : undefined;
+    if (index) {
+      const to = `${posix.dirname(index)}.ts`;
+      ws.set(to, rebase(ws.text(index)!, index, to));
+      return `shadow-index ${to} added next to ${index}`;
+    }
+    const barrels = BARREL_DIRS.map((d) => `${d}/index.ts`).filter((b) => ws.exists(b) && !ws.touched(b));
+    const barrel = ws.pick(barrels);
+    if (!barrel) return undefined;
+    const dir = posix.dirname(barrel);
+    const members = ws
+      .text(barrel)!
+      .split('\n')
+      .map((l) => /^export \* from '\.\/([^'/]+)';$/.exec(l)?.[1])
+      .filter((m): m is string => m !== undefined && ws.exists(`${dir}/${m}.ts`) && !ws.touched(`${dir}/${m}.ts`) && !ws.exists(`${dir}/${m}/index.ts`));
+    const member = ws.pick(members);
+    if (!member) return undefined;
+    const from = `${dir}/${member}.ts`;
+    const to = `${dir}/${member}/index.ts`;
+    const text = ws.text(from)!;
+    ws.set(from, null);
+    ws.set(to, rebase(text, from, to));
+    // An importer of the member now imports it through the barrel.
+    let importer = '';
+    for (const path of ws.untouched((p) => p.endsWith('.ts') && posix.dirname(p) !== dir)) {
+      const lines = ws.text(path)!.split('\n');
+      const at = lines.findIndex((l) => {
+        const spec = /^import .* from '(\.{1,2}\/[^']+)';$/.exec(l)?.[1];
+        return spec !== undefined && posix.join(posix.dirname(path), spec).replace(/\.(js|ts)$/, '') === `${dir}/${member}`;
+      });
+      if (at < 0) continue;
+      const spec = /'([^']+)'/.exec(lines[at]!)![1]!;
+      lines[at] = lines[at]!.replace(`'${spec}'`, `'${posix.dirname(spec)}'`);
+      ws.set(path, lines.join('\n'));
+      importer = `, ${path} imports it through the barrel`;
+      break;
+    }
+    ws.followUps.push((w) => {
+      if (!w.exists(to) || w.exists(from) || w.touched(from) || w.touched(to)) return undefined;
+      w.set(from, rebase(w.text(to)!, to, from));
+      return `shadow-index ${from} added next to ${to}`;
+    });
+    return `shadow-index ${from} moved to ${to}${importer}; ${from} comes back next step`;
+  },
+
+  /** (h) The same content written again. */
+  'no-op'(ws) {
+    const path = ws.pick(ws.untouched((p) => languageOf(p) !== undefined));
+    if (!path) return undefined;
+    ws.set(path, ws.text(path)!);
+    return `no-op ${path}`;
+  },
+};
+
+function drawOp(ws: Workspace): Op {
+  const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+  let roll = ws.random() * total;
+  for (const [op, w] of WEIGHTS) {
+    roll -= w;
+    if (roll < 0) return op;
+  }
+  return WEIGHTS[0]![0];
+}
+
+/** One step: a single operation, or (f) a batch of 2-4; returns its log line. */
+function runStep(ws: Workspace): string {
+  const batch = ws.chance(0.25) ? 2 + Math.floor(ws.random() * 3) : 1;
+  const done: string[] = [];
+  const followUps = ws.followUps;
+  ws.followUps = [];
+  for (const op of followUps) {
+    const line = op(ws);
+    if (line) done.push(`(follow-up) ${line}`);
+  }
+  for (let attempts = 0; done.length < batch && attempts < 50; attempts++) {
+    const line = OPERATIONS[drawOp(ws)](ws);
+    if (line) done.push(line);
+  }
+  if (!done.length) return 'nothing applicable';
+  const how = ws.commit();
+  return done.length === 1 ? `${how}: ${done[0]}` : `${how} batch:\n      ${done.join('\n      ')}`;
+}
+
+test('incremental: random edits to a copy of rxjs/src match a fresh index', async () => {
+  const seed = process.env.ISG_SEED ? envInt('ISG_SEED', 0) : Math.floor(Math.random() * 2 ** 31);
+  const steps = envInt('ISG_PROPERTY_STEPS', 60);
+  const checkEvery = Math.max(1, envInt('ISG_CHECK_EVERY', 2));
+  const root = tempDir('isg-incremental-rxjs-');
+  cpSync(join(packageRoot(), 'node_modules/rxjs/src'), root, { recursive: true });
+  const host = await GraphHost.index(root);
+  const ws = new Workspace(root, host, prng(seed));
+  const log: string[] = [];
+  const replay = `seed ${seed} (replay: ISG_SEED=${seed} ISG_PROPERTY_STEPS=${steps} ISG_CHECK_EVERY=${checkEvery})`;
+  console.log(`incremental property test: ${replay}, ${steps} steps`);
+  const started = performance.now();
+  let checks = 0;
+
+  const initial = await diffWithFresh(host);
+  assert.equal(initial, undefined, `the initial index differs from a fresh one\n${initial}`);
+  for (let i = 1; i <= steps; i++) {
+    log.push(`${String(i).padStart(3)}. ${runStep(ws)}`);
+    if (i % checkEvery !== 0 && i !== steps) continue;
+    checks++;
+    const diff = await diffWithFresh(host);
+    if (diff !== undefined) {
+      const since = Math.max(0, i - checkEvery);
+      assert.fail(
+        `after step ${i} the live graph differs from a fresh index; ${replay}\n` +
+          `(the difference appeared in steps ${since + 1}..${i})\n` +
+          `steps:\n${log.join('\n')}\n` +
+          `diff:\n${diff}`,
+      );
+    }
+  }
+  // The disk and the host agree on the file set, so the comparison above was about the same files.
+  const onDisk = readdirSync(root, { recursive: true, encoding: 'utf8' }).map((f) => f.split('\\').join('/')).filter((f) => languageOf(f) !== undefined);
+  assert.deepEqual([...host.filePaths()].sort(), onDisk.sort());
+  if (process.env.ISG_PROPERTY_VERBOSE) console.log(log.join('\n'));
+  console.log(`incremental property test: ${steps} steps, ${checks} comparisons with a fresh index, ${Math.round(performance.now() - started)} ms; ${replay}`);
+});

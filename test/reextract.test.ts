@@ -1,0 +1,119 @@
+// Incremental re-extraction must give exactly the facts a full extraction of the new text gives.
+// Random edits (seeded) on real files from the corpora in node_modules.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { extractFile, reextract, type Extraction } from '../daemon/ingest/extract.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+
+const FILES = [
+  'node_modules/rxjs/src/internal/Observable.ts',
+  'node_modules/rxjs/src/internal/Subscriber.ts',
+  'node_modules/zod/src/v3/types.ts',
+  'node_modules/effect/src/Array.ts',
+];
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STATEMENTS = [
+  'export function added(x: Observable<number>): Subscriber<number> {\n  return helper(x);\n}\n',
+  '/** doc */\nexport class Added extends Base implements Iface {\n  m(): void {\n    this.n();\n  }\n}\n',
+  'import { a } from "./a.js";\n',
+  'export * from "./barrel.js";\n',
+  'export type Alias<T> = Map<string, T>;\n',
+];
+
+function lineStarts(text: string, test: (line: string) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const end = text.indexOf('\n', i);
+    const stop = end < 0 ? text.length : end;
+    if (test(text.slice(i, stop))) out.push(i);
+    i = stop + 1;
+  }
+  return out;
+}
+
+function pick<T>(list: T[], rand: () => number): T | undefined {
+  return list.length ? list[Math.floor(rand() * list.length)] : undefined;
+}
+
+/**
+ * Mostly edits that keep the file valid (so the incremental path is the one exercised): add or
+ * remove a statement, a call in a body, a doc comment, an `export`, rename an identifier.
+ * Sometimes a breaking edit, undone at the next step.
+ */
+function randomEdit(text: string, rand: () => number): string {
+  const r = rand();
+  const lineEnd = (at: number) => {
+    const e = text.indexOf('\n', at);
+    return e < 0 ? text.length : e + 1;
+  };
+  if (r < 0.2) {
+    const at = pick(lineStarts(text, (l) => l.startsWith('export ')), rand) ?? 0;
+    return text.slice(0, at) + pick(STATEMENTS, rand) + text.slice(at);
+  }
+  if (r < 0.35) {
+    const at = pick(lineStarts(text, (l) => /^\s*(const|let|return|this\.)[^{}()]*;\s*$/.test(l)), rand);
+    if (at !== undefined) return text.slice(0, at) + text.slice(lineEnd(at));
+  }
+  if (r < 0.55) {
+    const at = pick(lineStarts(text, (l) => /\)\s*(:\s*[\w<>, ]+)?\s*\{\s*$/.test(l)), rand);
+    if (at !== undefined) return text.slice(0, lineEnd(at)) + '    helperCall(this.value, other);\n' + text.slice(lineEnd(at));
+  }
+  if (r < 0.65) {
+    const at = pick(lineStarts(text, (l) => l.startsWith('export ')), rand);
+    if (at !== undefined) return text.slice(0, at) + '/** An added doc comment. */\n' + text.slice(at);
+  }
+  if (r < 0.75) {
+    const at = pick(lineStarts(text, (l) => /^export (function|const|class|interface|type) /.test(l)), rand);
+    if (at !== undefined) return text.slice(0, at) + text.slice(at + 'export '.length);
+  }
+  if (r < 0.9) {
+    const at = pick(lineStarts(text, (l) => /^\s*(export )?(function|class|interface|const|type) \w+/.test(l)), rand);
+    if (at !== undefined) {
+      const m = /(function|class|interface|const|type) (\w+)/.exec(text.slice(at, lineEnd(at)))!;
+      const nameAt = at + m.index + m[1]!.length + 1;
+      return text.slice(0, nameAt) + m[2] + 'Renamed' + text.slice(nameAt + m[2]!.length);
+    }
+  }
+  const at = Math.floor(rand() * text.length);
+  return text.slice(0, at) + pick(['{', '/*', '(', 'export '], rand) + text.slice(at);
+}
+
+const seed = Number(process.env.ISG_SEED ?? 20261122);
+const steps = Number(process.env.ISG_REEXTRACT_STEPS ?? 40);
+
+for (const file of FILES) {
+  test(`reextract equals a full extraction after random edits: ${file}`, () => {
+    const rand = prng(seed + file.length);
+    let text = readFileSync(join(packageRoot(), file), 'utf8');
+    let incremental: Extraction = extractFile(file, 'typescript', text);
+    let valid = text;
+    let cleanSteps = 0;
+    for (let step = 0; step < steps; step++) {
+      // A file left broken by the last edit is restored first: that is an edit too.
+      text = incremental.tree.rootNode.hasError ? valid : randomEdit(text, rand);
+      const before = incremental;
+      incremental = reextract(incremental, text);
+      if (!incremental.tree.rootNode.hasError) {
+        valid = text;
+        if (!before.tree.rootNode.hasError) cleanSteps++;
+      }
+      const full = extractFile(file, 'typescript', text);
+      assert.deepEqual(incremental.facts, full.facts, `facts differ after step ${step} (seed ${seed})`);
+    }
+    // Most steps must have gone through the incremental path, or this test proves little.
+    assert.ok(cleanSteps > steps / 2, `only ${cleanSteps} of ${steps} steps were incremental`);
+  });
+}
