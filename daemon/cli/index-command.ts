@@ -111,6 +111,35 @@ async function indexCommand(args: ParsedArgs): Promise<number> {
       `isg: indexed ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB, ${s.lines} lines) in ${wallMs.toFixed(0)} ms: ` +
         `${s.entities} entities, ${s.edges.resolved} resolved + ${s.edges.inferred} inferred edges, ${s.diagnostics.total} diagnostics`,
     );
+    if (args.options.has('summary')) printExamples(host, args.positionals[0] ?? '.');
   }
   return 0;
+}
+
+/** Three queries to try on what was just indexed, with their answers, so a first run shows something. */
+function printExamples(host: GraphHost, rootArg: string): void {
+  const s = host.store;
+  let busiest = -1;
+  let callers = 0;
+  let widest = -1;
+  let implementors = 0;
+  for (let id = 0; id < s.idLimit; id++) {
+    if (!s.isAlive(id)) continue;
+    const c = s.neighbors('calls', id, 'in', 'resolved').length;
+    if (c > callers) [busiest, callers] = [id, c];
+    if (s.kind(id) === 'interface' || s.kind(id) === 'class') {
+      const n = s.neighbors('implements', id, 'in').length + s.neighbors('extends', id, 'in').length;
+      if (n > implementors) [widest, implementors] = [id, n];
+    }
+  }
+  const examples: { op: string; args: Record<string, unknown>; describe: (r: any) => string }[] = [];
+  if (busiest >= 0) examples.push({ op: 'callers', args: { entity: s.key(busiest) }, describe: (r) => `${r.total} callers, e.g. ${r.results.slice(0, 3).map((x: any) => x.location).join(', ')}` });
+  if (widest >= 0) examples.push({ op: 'implements', args: { entity: s.key(widest) }, describe: (r) => `${r.total} implementors/subclasses, e.g. ${r.results.slice(0, 3).map((x: any) => x.name).join(', ')}` });
+  if (busiest >= 0) examples.push({ op: 'blast-radius', args: { entity: s.key(busiest), depth: 2 }, describe: (r) => `${r.total} dependents in ${r.files} files within 2 hops` });
+  if (!examples.length) return;
+  console.log('\ntry:');
+  for (const e of examples) {
+    console.log(`  isg index ${rootArg} --query ${e.op} --args '${JSON.stringify(e.args)}'`);
+    console.log(`    -> ${e.describe(runQuery(host, e.op, e.args))}`);
+  }
 }
