@@ -211,7 +211,8 @@ describe('isg index on rxjs', { concurrency: true }, () => {
     assert.ok(has('extends', 'internal/BehaviorSubject.ts#BehaviorSubject', 'internal/Subject.ts#Subject'));
     assert.ok(has('implements', 'internal/Subscription.ts#Subscription', 'internal/types.ts#SubscriptionLike'));
     assert.ok(has('calls', 'internal/Observable.ts#Observable.pipe', 'internal/util/pipe.ts#pipeFromArray'));
-    assert.ok(has('calls', 'internal/util/pipe.ts#pipeFromArray', 'internal/operators/reduce.ts#reduce', 'inferred'));
+    assert.ok(has('calls', 'internal/Subscription.ts#Subscription.remove', 'internal/Subscription.ts#Subscription._removeParent', 'inferred'));
+    assert.ok(!has('calls', 'internal/util/pipe.ts#pipeFromArray', 'internal/operators/reduce.ts#reduce', 'inferred'));
     assert.ok(has('uses-type', 'internal/util/pipe.ts#pipeFromArray', 'internal/types.ts#UnaryFunction'));
     assert.deepEqual(byId.get('internal/Subject.ts#Subject.next'), {
       id: 'internal/Subject.ts#Subject.next',

@@ -2,9 +2,12 @@
 //
 // 1. A hand-written fixture walks through the cases that need cross-file invalidation: an
 //    export appearing or disappearing, a function moving between files behind a barrel
-//    `export *`, a base class gaining a method, `x.ts` appearing next to `x/index.ts`.
-// 2. A property test: a copy of rxjs/src takes a seeded random sequence of edits (bodies,
-//    signatures, deletions, renames, new files, barrels, batches, no-op writes) through
+//    `export *`, a base class gaining a method, `x.ts` appearing next to `x/index.ts` (for a
+//    direct import and through a barrel), a callee's parameter list changing under a callback.
+// 2. A second fixture for lookups that are cached or guessed: supertypes reached through a
+//    re-export, and name matching when a member changes kind.
+// 3. A property test: a copy of rxjs/src takes a seeded random sequence of edits (function
+//    bodies, signatures, deletions, renames, new files, barrels, batches, no-op writes) through
 //    `applyChange`/`applyChanges`, written to disk too, and every few steps the live graph is
 //    compared with a fresh `GraphHost.index` of the directory.
 //
@@ -406,7 +409,7 @@ class Workspace {
     return this.contents.get(path);
   }
 
-  /** Files that exist (committed or pending) and are not yet touched by this batch. */
+  /** Committed files not touched by the batch being built (by default the .ts ones). */
   untouched(filter: (path: string) => boolean = (p) => p.endsWith('.ts')): string[] {
     return [...this.contents.keys()].filter((p) => !this.pending.has(p) && filter(p)).sort();
   }

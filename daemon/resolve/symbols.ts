@@ -46,6 +46,15 @@ export interface FileResolution {
 
 const MAX_DEPTH = 12;
 
+/** Methods of Object, Function, Array, Map, Set, Promise, String, Date and iterators. */
+const BUILTIN_MEMBERS: ReadonlySet<string> = new Set(
+  ('call apply bind toString valueOf hasOwnProperty map filter reduce reduceRight forEach some every find findIndex ' +
+    'findLast findLastIndex includes indexOf lastIndexOf push pop shift unshift slice splice concat join reverse sort ' +
+    'flat flatMap fill keys values entries at get set has delete clear add then catch finally next return throw ' +
+    'replace split trim startsWith endsWith padStart padEnd toUpperCase toLowerCase match test exec charAt charCodeAt ' +
+    'substring getTime toISOString emit on once off addEventListener removeEventListener dispatchEvent').split(' '),
+);
+
 /** Per-file lookup tables, built lazily from facts. */
 interface Scope {
   facts: FileFacts;
@@ -146,13 +155,12 @@ export class SymbolResolver {
     if (outcome.kind === 'found' && 'entity' in outcome.sym) {
       // Any entity: merged declarations (`function f` + `interface f`) carry one kind only.
       target = this.ctx.entityId(outcome.sym.file, outcome.sym.entity);
-    } else if (outcome.kind === 'unknown-member' && kind === 'calls') {
-      // Resolution failed on the receiver's type: fall back to a unique member name, marked inferred.
+    } else if (outcome.kind === 'unknown-member' && kind === 'calls' && !BUILTIN_MEMBERS.has(outcome.member)) {
+      // Resolution failed on the receiver's type: fall back to a unique method name, marked
+      // inferred. Names of the standard library's own methods are left alone: an unknown
+      // receiver of `.map()` or `.call()` is far more likely an array or a function.
       res.inferredNames.add(outcome.member);
-      const candidates = this.ctx.idsNamed(outcome.member).filter((id) => {
-        const k = this.ctx.kindOf(id);
-        return k === 'method' || k === 'function';
-      });
+      const candidates = this.ctx.idsNamed(outcome.member).filter((id) => this.ctx.kindOf(id) === 'method');
       if (candidates.length === 1) {
         target = candidates[0]!;
         inferred = true;
