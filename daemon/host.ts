@@ -54,6 +54,9 @@ interface FileState {
 
 const EXTRACTION_CACHE_SIZE = 16;
 
+/** Files that decide how import specifiers resolve (tsconfig.ts, workspaces.ts). */
+const RESOLUTION_CONFIG = /(^|\/)(tsconfig(\.[\w-]+)?\.json|jsconfig\.json|package\.json|pnpm-workspace\.yaml)$/;
+
 export class GraphHost {
   readonly root: string;
   readonly store = new GraphStore();
@@ -134,10 +137,17 @@ export class GraphHost {
     const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0 };
     const toResolve = new Set<string>();
     let fileSetChanged = false;
+    let configChanged = false;
     const last = new Map<string, FileChange>();
     for (const c of changes) last.set(c.path, c);
     for (const change of last.values()) {
       const { path } = change;
+      if (RESOLUTION_CONFIG.test(path)) {
+        // tsconfig paths/baseUrl, workspace packages and exports maps: any file may resolve differently.
+        configChanged = true;
+        summary.files.push(path);
+        continue;
+      }
       const language = languageOf(path);
       const old = this.files.get(path);
       const next = language ? this.readAndExtract(path, language, change.text) : undefined;
@@ -165,6 +175,12 @@ export class GraphHost {
           for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
         }
       }
+    }
+    if (configChanged) {
+      this.modules.invalidateConfig();
+      this.modules.invalidateFiles();
+      this.resolver.invalidateAll();
+      for (const p of this.files.keys()) toResolve.add(p);
     }
     for (const p of toResolve) if (!this.files.has(p)) toResolve.delete(p);
     for (const p of toResolve) this.clearEdges(p);

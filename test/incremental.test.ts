@@ -324,6 +324,25 @@ test('incremental: cached heritage lookups and name matching follow changes else
   );
 });
 
+test('incremental: a tsconfig.json change re-resolves path-mapped imports', async () => {
+  const root = tempDir('isg-incremental-config-');
+  const tsconfig = (target: string) => JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@lib/*': [`${target}/*`] } } });
+  writeFiles(root, {
+    'tsconfig.json': tsconfig('one'),
+    'app.ts': `import { helper } from '@lib/helper';\nexport function main(): void {\n  helper();\n}\n`,
+    'one/helper.ts': `export function helper(): void {}\n`,
+    'two/helper.ts': `export function helper(): void {}\n`,
+  });
+  const host = await GraphHost.index(root);
+  assert.deepEqual(edgesOf(host, { kind: 'calls', from: 'app.ts#main' }), ['calls app.ts#main -> one/helper.ts#helper (resolved)']);
+  // Configuration is read from disk: the change names the file, its text comes from there.
+  const summary = host.applyChanges(writeFiles(root, { 'tsconfig.json': tsconfig('two') }));
+  assert.deepEqual(summary.files, ['tsconfig.json']);
+  assert.deepEqual(edgesOf(host, { kind: 'calls', from: 'app.ts#main' }), ['calls app.ts#main -> two/helper.ts#helper (resolved)']);
+  assert.deepEqual(edgesOf(host, { kind: 'imports', from: 'app.ts' }), ['imports app.ts -> two/helper.ts (resolved)']);
+  assert.equal(await diffWithFresh(host), undefined);
+});
+
 // ---- the property test ------------------------------------------------------------------
 
 /** mulberry32: small, fast, good enough to pick edits. */
