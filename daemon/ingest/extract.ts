@@ -11,7 +11,7 @@ import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
 import { collect, type Collected } from './collect.ts';
 import type { FileFacts } from './facts.ts';
-import { parse, toolsFor, type SyntaxNode, type SyntaxTree } from './parser.ts';
+import { parse, queryRange, toolsFor, type SyntaxNode, type SyntaxTree } from './parser.ts';
 import { editBetween } from './text-edit.ts';
 import { parserInput } from './grammar-gaps.ts';
 
@@ -59,7 +59,7 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const fresh = collect(
     text,
     toolsFor(language)
-      .extraction.matches(tree.rootNode, { startIndex: range.start, endIndex: range.end })
+      .extraction.matches(tree.rootNode, queryRange(range.start, range.end))
       .filter((m) => {
         const s = mainStart(m.captures);
         return s >= range.start && s < range.end;

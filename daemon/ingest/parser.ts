@@ -16,6 +16,17 @@ export type QueryMatch = import('tree-sitter').QueryMatch;
 
 const QUERY_FILES = ['definitions.scm', 'references.scm', 'modules.scm'];
 
+/**
+ * tree-sitter 0.21.1's Node binding converts a query's `endIndex` from UTF-16 units to bytes but
+ * not its `startIndex` (src/query.cc), so a range query would start at half the offset asked
+ * for. `queryRange` compensates for exactly that version.
+ */
+const START_INDEX_SCALE = (require('tree-sitter/package.json') as { version: string }).version === '0.21.1' ? 2 : 1;
+
+export function queryRange(startIndex: number, endIndex: number): { startIndex: number; endIndex: number } {
+  return { startIndex: startIndex * START_INDEX_SCALE, endIndex };
+}
+
 export interface LanguageTools {
   parser: import('tree-sitter');
   extraction: import('tree-sitter').Query;
