@@ -41,7 +41,7 @@ function separateGenericSignatures(text: string, edits: [number, string][]): voi
   for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
     let i = at + 1;
     while (text[i] === ' ' || text[i] === '\t') i++;
-    if (i > at + 1 && text[i] === '<' && /[A-Za-z_$]/.test(text[i + 1] ?? '') && endsMember(text, at + 1)) edits.push([i - 1, ';']);
+    if (i > at + 1 && text[i] === '<' && /[A-Za-z_$\s]/.test(text[i + 1] ?? '') && endsMember(text, at + 1)) edits.push([i - 1, ';']);
   }
 }
 
@@ -54,7 +54,7 @@ function endsMember(text: string, lineStart: number): boolean {
     end = start - 1;
     if (line === '' || line.startsWith('//') || line.startsWith('*') || line.startsWith('/*')) continue;
     const last = line.endsWith('*/') ? line.slice(0, Math.max(0, line.lastIndexOf('/*'))).trimEnd().slice(-1) : line.slice(-1);
-    return last !== '' && /[\w$>)\]]/.test(last);
+    return last !== '' && /[\w$>)\]}]/.test(last);
   }
   return false;
 }
