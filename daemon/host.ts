@@ -49,7 +49,8 @@ interface FileState {
   moduleId: number;
   /** Graph id of each entity in `facts.entities`. */
   ids: number[];
-  resolution?: FileResolution;
+  /** What resolving the file found, less the edges themselves (they live in the store). */
+  resolution?: Omit<FileResolution, 'edges'>;
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
@@ -71,6 +72,8 @@ export class GraphHost {
   /** simple name -> files that name-matched it. */
   private readonly nameDependents = new Map<string, Set<string>>();
   private readonly modules: ModuleResolver;
+  /** One copy of each name and path string across all files' facts (they repeat a lot). */
+  private readonly strings = new Map<string, string>();
   private readonly resolver: SymbolResolver;
   private readonly options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
@@ -122,6 +125,9 @@ export class GraphHost {
       else host.skipped.set(o.path, o.diagnostic);
     }
     for (const path of host.files.keys()) host.resolve(path);
+    // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
+    // for every file would cost more memory than the graph itself.
+    host.resolver.invalidateAll();
     host.generation = 1;
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
@@ -160,6 +166,7 @@ export class GraphHost {
       this.resolver.invalidate(path, surfaceChanged);
       toResolve.add(path);
       if (surfaceChanged) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+      if (next) internFacts(next, this.strings);
       const names = this.replaceFileEntities(path, old, next, summary);
       for (const n of names) for (const d of this.nameDependents.get(n) ?? []) toResolve.add(d);
     }
@@ -266,6 +273,7 @@ export class GraphHost {
   }
 
   private addFile(facts: FileFacts): void {
+    internFacts(facts, this.strings);
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
     const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
     // parents refer to fact indexes; fix them up to graph ids now that all ids exist
@@ -367,8 +375,8 @@ export class GraphHost {
 
   private resolve(path: string): void {
     const f = this.files.get(path)!;
-    const r = this.resolver.resolveFile(path);
-    for (const e of r.edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    const { edges, ...r } = this.resolver.resolveFile(path);
+    for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
     for (const d of r.dependencies) {
       if (d === path) continue;
       let set = this.dependents.get(d);
@@ -391,6 +399,29 @@ export class GraphHost {
       out.push(r.kind === 'file' ? r.path : r.kind);
     }
     return out;
+  }
+}
+
+/** Replace the strings facts repeat across files with one shared copy each. */
+function internFacts(facts: FileFacts, pool: Map<string, string>): void {
+  const intern = (s: string): string => {
+    const known = pool.get(s);
+    if (known !== undefined) return known;
+    pool.set(s, s);
+    return s;
+  };
+  for (const r of facts.refs) r.path = intern(r.path);
+  for (const b of facts.bindings) {
+    b.name = intern(b.name);
+    if (b.typeName) b.typeName = intern(b.typeName);
+    if (b.newOf) b.newOf = intern(b.newOf);
+    if (b.callOf) b.callOf = intern(b.callOf);
+    if (b.callback) b.callback.callee = intern(b.callback.callee);
+  }
+  for (const i of facts.imports) {
+    i.specifier = intern(i.specifier);
+    i.imported = intern(i.imported);
+    i.local = intern(i.local);
   }
 }
 
