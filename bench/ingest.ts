@@ -1,0 +1,155 @@
+// ingest: cold indexing throughput. Each run is a fresh process (`isg index <root> --json`),
+// so nothing is warm but the OS file cache. Runs with all cores and with one parse worker are
+// interleaved, so drift on a shared machine hits both alike.
+import { spawnSync } from 'node:child_process';
+import { CORES, cliPath, corpusRoot, fmt, heading, mb, median, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+
+const RUNS = 3;
+const TARGET_MB_PER_S: Partial<Record<CorpusName, number>> = { effect: 7 };
+
+interface CliReport {
+  files: number;
+  bytes: number;
+  lines: number;
+  entities: number;
+  edges: { resolved: number; inferred: number };
+  diagnostics: { total: number };
+  timings: { discoverMs: number; parseMs: number; resolveMs: number; totalMs: number; wallMs: number };
+}
+
+interface Run {
+  workers: number;
+  /** Index wall time inside the process (discover + parse + resolve), as `isg index` reports it. */
+  wallMs: number;
+  /** Spawn to exit, including Node start-up and module loading. */
+  processMs: number;
+  discoverMs: number;
+  parseMs: number;
+  resolveMs: number;
+  report: CliReport;
+}
+
+function indexOnce(root: string, workers: number): Run {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cliPath(), 'index', root, '--json', '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const processMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`isg index ${root} failed (${r.status}): ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as CliReport;
+  const t = report.timings;
+  return { workers, wallMs: t.wallMs, processMs, discoverMs: t.discoverMs, parseMs: t.parseMs, resolveMs: t.resolveMs, report };
+}
+
+interface Summary {
+  corpus: CorpusName;
+  workers: number;
+  runs: number;
+  files: number;
+  mb: number;
+  loc: number;
+  entities: number;
+  edges: number;
+  medianWallMs: number;
+  bestWallMs: number;
+  medianMbPerS: number;
+  bestMbPerS: number;
+  medianLocPerS: number;
+  bestLocPerS: number;
+  medianProcessMs: number;
+  medianDiscoverMs: number;
+  medianParseMs: number;
+  medianResolveMs: number;
+  wallMsRuns: number[];
+}
+
+function summarizeRuns(corpus: CorpusName, runs: Run[]): Summary {
+  const r0 = runs[0]!.report;
+  const walls = runs.map((r) => r.wallMs);
+  const med = median(walls);
+  const best = Math.min(...walls);
+  return {
+    corpus,
+    workers: runs[0]!.workers,
+    runs: runs.length,
+    files: r0.files,
+    mb: mb(r0.bytes),
+    loc: r0.lines,
+    entities: r0.entities,
+    edges: r0.edges.resolved + r0.edges.inferred,
+    medianWallMs: med,
+    bestWallMs: best,
+    medianMbPerS: mb(r0.bytes) / (med / 1000),
+    bestMbPerS: mb(r0.bytes) / (best / 1000),
+    medianLocPerS: r0.lines / (med / 1000),
+    bestLocPerS: r0.lines / (best / 1000),
+    medianProcessMs: median(runs.map((r) => r.processMs)),
+    medianDiscoverMs: median(runs.map((r) => r.discoverMs)),
+    medianParseMs: median(runs.map((r) => r.parseMs)),
+    medianResolveMs: median(runs.map((r) => r.resolveMs)),
+    wallMsRuns: walls,
+  };
+}
+
+export async function ingest(ctx: BenchContext): Promise<void> {
+  heading(`ingest: cold index in a fresh process, ${RUNS} runs each, ${CORES} workers (all cores) vs 1 worker`);
+  const all: Summary[] = [];
+  const scaling: { corpus: CorpusName; ratio: number }[] = [];
+  for (const corpus of ctx.corpora) {
+    const root = corpusRoot(corpus);
+    const many: Run[] = [];
+    const one: Run[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      many.push(indexOnce(root, CORES));
+      one.push(indexOnce(root, 1));
+      process.stdout.write(`  ${corpus}: run ${i + 1}/${RUNS}: ${fmt(many[i]!.wallMs)} ms (${CORES} workers), ${fmt(one[i]!.wallMs)} ms (1 worker)\n`);
+    }
+    const sMany = summarizeRuns(corpus, many);
+    const sOne = summarizeRuns(corpus, one);
+    all.push(sMany, sOne);
+    scaling.push({ corpus, ratio: sOne.medianWallMs / sMany.medianWallMs });
+  }
+  console.log();
+  console.log(
+    table(
+      ['corpus', 'workers', 'files', 'MB', 'LOC', 'wall ms med', 'wall ms best', 'MB/s med', 'MB/s best', 'LOC/s med', 'LOC/s best', 'target', 'status'],
+      all.map((s) => {
+        const target = s.workers === CORES ? TARGET_MB_PER_S[s.corpus] : undefined;
+        return [
+          s.corpus,
+          s.workers,
+          s.files,
+          s.mb,
+          s.loc,
+          Math.round(s.medianWallMs),
+          Math.round(s.bestWallMs),
+          s.medianMbPerS,
+          s.bestMbPerS,
+          Math.round(s.medianLocPerS),
+          Math.round(s.bestLocPerS),
+          target ? `>= ${target} MB/s` : '',
+          target ? `${verdict(s.medianMbPerS, target, true)} (median)` : '',
+        ];
+      }),
+    ),
+  );
+  console.log('\nPhases (median ms; wall = discover + parse + resolve, in-process; process = spawn to exit incl. Node start-up):');
+  console.log(
+    table(
+      ['corpus', 'workers', 'discover', 'parse', 'resolve', 'wall', 'process', 'parse share', 'entities', 'edges'],
+      all.map((s) => [
+        s.corpus,
+        s.workers,
+        s.medianDiscoverMs,
+        s.medianParseMs,
+        s.medianResolveMs,
+        s.medianWallMs,
+        s.medianProcessMs,
+        `${Math.round((100 * s.medianParseMs) / s.medianWallMs)}%`,
+        s.entities,
+        s.edges,
+      ]),
+    ),
+  );
+  console.log(`\nScaling (median wall, 1 worker / ${CORES} workers; ideal ${CORES}.0x for the parse phase alone):`);
+  console.log(table(['corpus', 'speed-up'], scaling.map((s) => [s.corpus, `${s.ratio.toFixed(2)}x`])));
+  ctx.results.ingest = { runs: RUNS, cores: CORES, summaries: all, scaling };
+}

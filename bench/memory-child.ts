@@ -1,0 +1,137 @@
+// Run by the memory benchmark as `node --expose-gc dist/bench/memory-child.js <root>`: measures
+// the main thread's heap before and after indexing and prints one JSON line.
+import { GraphHost } from '../daemon/host.ts';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) {
+  console.error('memory-child: run with --expose-gc');
+  process.exit(2);
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    gc!();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Bytes V8 needs for a flat string's characters: 1 per char if all are Latin-1, else 2. */
+function v8Bytes(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return s.length * 2;
+  return s.length;
+}
+
+async function main(): Promise<void> {
+  const root = process.argv[2]!;
+  await settle();
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const host = await GraphHost.index(root);
+  const indexMs = performance.now() - t0;
+  await settle();
+  const after = process.memoryUsage();
+
+  const s = host.store;
+  let entities = 0;
+  let sigChars = 0;
+  let docChars = 0;
+  let v8TextBytes = 0;
+  for (let id = 0; id < s.idLimit; id++) {
+    if (!s.isAlive(id)) continue;
+    entities++;
+    const e = s.entity(id);
+    sigChars += e.signature.length;
+    v8TextBytes += v8Bytes(e.signature);
+    if (e.doc !== undefined) {
+      docChars += e.doc.length;
+      v8TextBytes += v8Bytes(e.doc);
+    }
+  }
+  let refs = 0;
+  let bindings = 0;
+  let imports = 0;
+  for (const p of host.filePaths()) {
+    const f = host.factsOf(p)!;
+    refs += f.refs.length;
+    bindings += f.bindings.length;
+    imports += f.imports.length;
+  }
+  const stats = host.fileStats();
+  const out = {
+    root,
+    indexMs,
+    files: stats.files,
+    bytes: stats.bytes,
+    entities,
+    storeEntityCount: s.entityCount,
+    refs,
+    bindings,
+    imports,
+    heapUsedBefore: before.heapUsed,
+    heapUsedAfter: after.heapUsed,
+    heapDelta: after.heapUsed - before.heapUsed,
+    externalDelta: after.external - before.external,
+    arrayBuffersDelta: after.arrayBuffers - before.arrayBuffers,
+    rssAfter: after.rss,
+    signatureChars: sigChars,
+    docChars,
+    /** The estimate asked for: every char of signature and doc text counted as 2 bytes. */
+    sourceTextBytesX2: (sigChars + docChars) * 2,
+    /** What V8 actually needs for those characters (1 byte per Latin-1 char), headers excluded. */
+    sourceTextBytesV8: v8TextBytes,
+  };
+  // Where the heap goes, approximately: drop one part at a time (in this order), GC, and count
+  // what was freed. Reaches into host internals by name; a part that is not found is skipped.
+  const internals = host as unknown as {
+    resolver?: { scopes?: Map<unknown, unknown>; exportCache?: Map<unknown, unknown> };
+    files?: Map<string, { resolution?: unknown; facts: unknown }>;
+    extractions?: Map<unknown, unknown>;
+  };
+  const attribution: { part: string; freedBytes: number | null }[] = [];
+  let level = after.heapUsed;
+  const drop = async (part: string, fn: () => boolean) => {
+    const found = fn();
+    await settle();
+    const h = process.memoryUsage().heapUsed;
+    attribution.push({ part, freedBytes: found ? level - h : null });
+    level = h;
+  };
+  await drop('resolver caches (per-file scopes, export cache)', () => {
+    const r = internals.resolver;
+    if (!r?.scopes || !r.exportCache) return false;
+    r.scopes.clear();
+    r.exportCache.clear();
+    return true;
+  });
+  await drop('per-file resolutions (edge lists, dependency sets)', () => {
+    if (!internals.files) return false;
+    for (const f of internals.files.values()) f.resolution = undefined;
+    return true;
+  });
+  await drop('facts refs + bindings', () => {
+    for (const p of host.filePaths()) {
+      const f = host.factsOf(p)!;
+      f.refs = [];
+      f.bindings = [];
+    }
+    return true;
+  });
+  await drop('facts imports + exports + diagnostics', () => {
+    for (const p of host.filePaths()) {
+      const f = host.factsOf(p)!;
+      f.imports = [];
+      f.exports = [];
+      f.diagnostics = [];
+    }
+    return true;
+  });
+  attribution.push({ part: 'left: graph store (columns, key and name indexes, adjacency), entity facts, host maps', freedBytes: level - before.heapUsed });
+  // keep the host alive until measured
+  if (host.generation < 0) console.log('');
+  console.log(JSON.stringify({ ...out, attribution }));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+// memory: heap bytes per entity after indexing, measured in a child process with --expose-gc
+// (heapUsed after loading the modules and a full GC, then after indexing and a full GC).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { corpusRoot, heading, mb, repoRoot, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+
+const TARGET_BYTES_PER_ENTITY_EXCL_TEXT = 1024;
+
+interface ChildReport {
+  indexMs: number;
+  files: number;
+  bytes: number;
+  entities: number;
+  refs: number;
+  bindings: number;
+  imports: number;
+  heapUsedBefore: number;
+  heapUsedAfter: number;
+  heapDelta: number;
+  externalDelta: number;
+  arrayBuffersDelta: number;
+  rssAfter: number;
+  signatureChars: number;
+  docChars: number;
+  sourceTextBytesX2: number;
+  sourceTextBytesV8: number;
+  attribution: { part: string; freedBytes: number | null }[];
+}
+
+export async function memory(ctx: BenchContext): Promise<void> {
+  heading('memory: main-thread heap per entity after indexing (child process, --expose-gc, full GC before and after)');
+  const rows: { corpus: CorpusName; r: ChildReport; perEntity: number; exclX2: number; exclV8: number }[] = [];
+  for (const corpus of ctx.corpora) {
+    const child = spawnSync(process.execPath, ['--expose-gc', join(repoRoot(), 'dist', 'bench', 'memory-child.js'), corpusRoot(corpus)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    if (child.status !== 0) throw new Error(`memory child failed for ${corpus}: ${child.stderr}`);
+    const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as ChildReport;
+    rows.push({
+      corpus,
+      r,
+      perEntity: r.heapDelta / r.entities,
+      exclX2: (r.heapDelta - r.sourceTextBytesX2) / r.entities,
+      exclV8: (r.heapDelta - r.sourceTextBytesV8) / r.entities,
+    });
+  }
+  console.log(
+    table(
+      ['corpus', 'entities', 'heap before MB', 'heap after MB', 'delta MB', 'B/entity (all)', 'sig+doc chars', 'B/entity excl. text (x2)', 'B/entity excl. text (V8 bytes)', 'target', 'status'],
+      rows.map(({ corpus, r, perEntity, exclX2, exclV8 }) => [
+        corpus,
+        r.entities,
+        mb(r.heapUsedBefore),
+        mb(r.heapUsedAfter),
+        mb(r.heapDelta),
+        Math.round(perEntity),
+        r.signatureChars + r.docChars,
+        Math.round(exclX2),
+        Math.round(exclV8),
+        `<= ${TARGET_BYTES_PER_ENTITY_EXCL_TEXT} B (excl. text)`,
+        `${verdict(exclX2, TARGET_BYTES_PER_ENTITY_EXCL_TEXT)} (x2) / ${verdict(exclV8, TARGET_BYTES_PER_ENTITY_EXCL_TEXT)} (V8)`,
+      ]),
+    ),
+  );
+  console.log(
+    '\n"B/entity (all)" is the whole heap growth (graph store, indexes, edges and the per-file facts the host keeps for\n' +
+      're-resolution: refs, bindings, imports) divided by the entity count. "excl. text (x2)" subtracts 2 bytes per char of\n' +
+      'every entity signature and doc comment (copies of source text); "(V8 bytes)" subtracts what V8 really stores for those\n' +
+      'chars (1 byte per char for Latin-1 strings), so it removes less. Parse trees live in worker threads and are gone.',
+  );
+  console.log('\nContext:');
+  console.log(
+    table(
+      ['corpus', 'index ms', 'source MB', 'refs kept', 'bindings kept', 'imports kept', 'external delta MB', 'rss after MB'],
+      rows.map(({ corpus, r }) => [corpus, Math.round(r.indexMs), mb(r.bytes), r.refs, r.bindings, r.imports, mb(r.externalDelta), mb(r.rssAfter)]),
+    ),
+  );
+  for (const { corpus, r } of rows) {
+    console.log(`\n[${corpus}] where the heap goes (approximate: each part dropped in turn, then a full GC; bytes freed):`);
+    console.log(
+      table(
+        ['part', 'MB', 'B/entity', 'share'],
+        r.attribution.map((a) => [
+          a.part,
+          a.freedBytes === null ? 'n/a' : mb(a.freedBytes),
+          a.freedBytes === null ? 'n/a' : Math.round(a.freedBytes / r.entities),
+          a.freedBytes === null ? '' : `${Math.round((100 * a.freedBytes) / r.heapDelta)}%`,
+        ]),
+      ),
+    );
+  }
+  ctx.results.memory = {
+    note: 'in-process GraphHost.index in a child with --expose-gc; heapUsed deltas after full GC',
+    targetBytesPerEntityExclText: TARGET_BYTES_PER_ENTITY_EXCL_TEXT,
+    corpora: rows.map(({ corpus, r, perEntity, exclX2, exclV8 }) => ({ corpus, ...r, bytesPerEntity: perEntity, bytesPerEntityExclTextX2: exclX2, bytesPerEntityExclTextV8: exclV8 })),
+  };
+}
