@@ -77,14 +77,14 @@ describe('lookup', () => {
     assert.equal(r.matches[0]!.line, 1);
   });
 
-  test('an exact simple name finds every entity so named, sorted by id (localeCompare)', () => {
+  test('an exact simple name finds every entity so named, sorted by id (code units, as in --export)', () => {
     // `export const EMPTY` (observable/empty.ts:66) and `public static EMPTY` (Subscription.ts:17).
     const r = lookup({ name: 'EMPTY' });
     assert.equal(r.mode, 'exact');
-    assert.deepEqual(ids(r.matches), ['internal/observable/empty.ts#EMPTY', 'internal/Subscription.ts#Subscription.EMPTY']);
+    assert.deepEqual(ids(r.matches), ['internal/Subscription.ts#Subscription.EMPTY', 'internal/observable/empty.ts#EMPTY']);
     assert.deepEqual(r.matches.map((m) => [m.kind, m.line]), [
-      ['variable', 66],
       ['property', 17],
+      ['variable', 66],
     ]);
   });
 

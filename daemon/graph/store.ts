@@ -55,6 +55,8 @@ export class GraphStore {
   /** line, column, endLine, endColumn for each entity. */
   private positions = new Uint32Array(0);
   private qualifiedNames: (string | undefined)[] = [];
+  /** Stable key of each entity: the same string instance as in `byKey`, so free to keep. */
+  private readonly keyStrings: string[] = [];
   private signatures: string[] = [];
   private signatureHashes: string[] = [];
   private docs: (string | undefined)[] = [];
@@ -70,6 +72,8 @@ export class GraphStore {
   private readonly byKey = new Map<string, number>();
   /** Simple (last-segment) name -> ids, for name lookups and name-matching. */
   private readonly bySimpleName = new Map<string, number[]>();
+  /** Bumped whenever the set of simple names changes, for indexes built over it (lookup). */
+  namesVersion = 0;
 
   private readonly out: Adjacency[] = EDGE_KINDS.map(() => []);
   private readonly in: Adjacency[] = EDGE_KINDS.map(() => []);
@@ -104,11 +108,16 @@ export class GraphStore {
     this.files[id] = this.internFile(file);
     this.qualifiedNames[id] = e.qualifiedName;
     this.writeEntity(id, e);
-    this.byKey.set(entityKey(file, e.qualifiedName), id);
+    const key = entityKey(file, e.qualifiedName);
+    this.keyStrings[id] = key;
+    this.byKey.set(key, id);
     const simple = simpleName(e.qualifiedName, file);
     const list = this.bySimpleName.get(simple);
     if (list) list.push(id);
-    else this.bySimpleName.set(simple, [id]);
+    else {
+      this.bySimpleName.set(simple, [id]);
+      this.namesVersion++;
+    }
     this.liveCount++;
     return id;
   }
@@ -142,9 +151,13 @@ export class GraphStore {
     if (list) {
       const i = list.indexOf(id);
       if (i >= 0) list.splice(i, 1);
-      if (!list.length) this.bySimpleName.delete(simple);
+      if (!list.length) {
+        this.bySimpleName.delete(simple);
+        this.namesVersion++;
+      }
     }
     this.qualifiedNames[id] = undefined;
+    this.keyStrings[id] = '';
     this.signatures[id] = '';
     this.signatureHashes[id] = '';
     this.docs[id] = undefined;
@@ -185,8 +198,13 @@ export class GraphStore {
   }
 
   key(id: number): string {
-    return entityKey(this.file(id), this.qualifiedNames[id]!);
+    return this.keyStrings[id]!;
   }
+
+  signature(id: number): string {
+    return this.signatures[id]!;
+  }
+
 
   line(id: number): number {
     return this.positions[id * 4]!;
@@ -206,7 +224,7 @@ export class GraphStore {
     const p = id * 4;
     const r: EntityRecord = {
       id,
-      key: entityKey(file, qn),
+      key: this.keyStrings[id]!,
       name: simpleName(qn, file),
       qualifiedName: qn,
       kind: this.kind(id),

@@ -1,4 +1,5 @@
 // lookup: find entities by id, exact name, prefix or fuzzy subsequence, filtered by kind and path.
+import type { GraphStore } from '../graph/store.ts';
 import type { EntityKind } from '../model.ts';
 import { asArgs, entityKinds, optionalEnum, optionalInt, optionalString, requiredString } from './args.ts';
 import { entityRef, type EntityRef } from './entity-ref.ts';
@@ -35,13 +36,13 @@ export function lookup(view: GraphView, rawArgs: unknown): LookupResult {
       return s.idsNamed(last).filter((id) => (s.qualifiedName(id) === name || last === name) && keep(id));
     }
     const scored: { id: number; score: number }[] = [];
-    const lower = name.toLowerCase();
-    for (const simple of s.simpleNames()) {
-      const score = m === 'prefix' ? (simple.toLowerCase().startsWith(lower) ? 1000 - simple.length : 0) : fuzzyScore(name, simple);
+    const names = m === 'prefix' ? namesWithPrefix(s, name) : s.simpleNames();
+    for (const simple of names) {
+      const score = m === 'prefix' ? 1000 - simple.length : fuzzyScore(name, simple);
       if (score <= 0) continue;
       for (const id of s.idsNamed(simple)) if (keep(id)) scored.push({ id, score });
     }
-    scored.sort((a, b) => b.score - a.score || s.key(a.id).localeCompare(s.key(b.id)));
+    scored.sort((a, b) => b.score - a.score || byKey(s.key(a.id), s.key(b.id)));
     return scored.map((x) => x.id);
   };
 
@@ -49,10 +50,35 @@ export function lookup(view: GraphView, rawArgs: unknown): LookupResult {
   let ids = tryMode(used);
   if (mode === 'auto' && !ids.length) ids = tryMode((used = 'prefix'));
   if (mode === 'auto' && !ids.length) ids = tryMode((used = 'fuzzy'));
-  if (used === 'exact') ids.sort((a, b) => s.key(a).localeCompare(s.key(b)));
+  if (used === 'exact') ids.sort((a, b) => byKey(s.key(a), s.key(b)));
   return {
     mode: used,
     total: ids.length,
-    matches: ids.slice(0, limit).map((id) => ({ ...entityRef(view, id), exported: s.exported(id), signature: s.entity(id).signature })),
+    matches: ids.slice(0, limit).map((id) => ({ ...entityRef(view, id), exported: s.exported(id), signature: s.signature(id) })),
   };
+}
+
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Simple names starting with `prefix` (case-insensitive), from a sorted index kept per store state. */
+const sortedNames = new WeakMap<GraphStore, { version: number; lower: string[]; names: string[] }>();
+
+function namesWithPrefix(s: GraphStore, prefix: string): string[] {
+  let index = sortedNames.get(s);
+  if (!index || index.version !== s.namesVersion) {
+    const names = [...s.simpleNames()].sort((a, b) => byKey(a.toLowerCase(), b.toLowerCase()));
+    index = { version: s.namesVersion, names, lower: names.map((n) => n.toLowerCase()) };
+    sortedNames.set(s, index);
+  }
+  const p = prefix.toLowerCase();
+  let lo = 0;
+  let hi = index.lower.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (index.lower[mid]! < p) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: string[] = [];
+  for (let i = lo; i < index.lower.length && index.lower[i]!.startsWith(p); i++) out.push(index.names[i]!);
+  return out;
 }
