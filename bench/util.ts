@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
+import { prng } from '../test/support/prng.ts';
 
 /** The repository root: dist/bench/util.js -> ../.. (bench/util.ts -> .. when run from sources). */
 export function repoRoot(): string {
@@ -127,18 +128,6 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** mulberry32: a small seeded generator, so samples are the same from run to run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Up to `n` items of `xs`, drawn without replacement with a seeded generator. */
 export function sample<T>(xs: readonly T[], n: number, seed: number): T[] {
   const a = [...xs];
@@ -212,3 +201,6 @@ export class GcLog {
 export function load1(): number {
   return Math.round(loadavg()[0]! * 100) / 100;
 }
+
+/** Seeded randomness for sampling, shared with the tests. */
+export const rng = prng;

@@ -24,6 +24,7 @@ import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import type { EntityFact } from '../daemon/ingest/facts.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { prng } from './support/prng.ts';
 
 const tempDirs: string[] = [];
 after(() => {
@@ -344,18 +345,6 @@ test('incremental: a tsconfig.json change re-resolves path-mapped imports', asyn
 });
 
 // ---- the property test ------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough to pick edits. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const envInt = (name: string, fallback: number): number => {
   const v = process.env[name];

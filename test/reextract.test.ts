@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { extractFile, reextract, type Extraction } from '../daemon/ingest/extract.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { prng } from './support/prng.ts';
 
 const FILES = [
   'node_modules/rxjs/src/internal/Observable.ts',
@@ -14,16 +15,6 @@ const FILES = [
   'node_modules/effect/src/Array.ts',
 ];
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATEMENTS = [
   'export function added(x: Observable<number>): Subscriber<number> {\n  return helper(x);\n}\n',
