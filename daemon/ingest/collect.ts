@@ -4,6 +4,7 @@
 import type { EntityKind } from '../model.ts';
 import type { CallbackSite, ExportFact, ImportFact, RefKind } from './facts.ts';
 import type { QueryMatch, SyntaxNode } from './parser.ts';
+import { typeNameOf } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
 const MAX_SIGNATURE = 600;
@@ -307,7 +308,6 @@ function leadingDoc(text: string, start: number): string | undefined {
 }
 
 const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
-const TYPE_NAME = /^\s*:?\s*([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*(?:<[^]*>)?\s*(?:\[\s*\])?\s*$/;
 
 /**
  * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
@@ -327,8 +327,9 @@ function referencePath(text: string, node: SyntaxNode): string {
 function valueTypeInfo(text: string, type: SyntaxNode | undefined, value: SyntaxNode | undefined): { typeName?: string; newOf?: string; callOf?: string } {
   const out: { typeName?: string; newOf?: string; callOf?: string } = {};
   if (type) {
-    const t = TYPE_NAME.exec(text.slice(type.startIndex, type.endIndex));
-    if (t && !t[0].includes('[')) out.typeName = t[1]!.replace(/\s+/g, '');
+    // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
+    const name = typeNameOf(text.slice(type.startIndex, type.endIndex).replace(/^\s*:/, ''));
+    if (name) out.typeName = name;
   }
   if (value) {
     const vt = value.type;

@@ -7,7 +7,7 @@
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
 import type { CallbackSite, FileFacts, RefFact } from '../ingest/facts.ts';
-import { functionTypeParameter } from './type-text.ts';
+import { functionTypeParameter } from '../ingest/type-text.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 
 /** What the resolver needs from the world: facts per file and graph ids per fact entity. */

@@ -3,11 +3,14 @@
 
 const NAMED = /^([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*(?:<[^]*>)?$/;
 
-/** `Foo`, `ns.Foo<T>`, `Foo | undefined` -> the dotted name; anything else undefined. */
+/**
+ * `Foo`, `ns.Foo<T>`, `Foo | undefined` -> the dotted name; anything else undefined. Of a union
+ * of named types the first is taken, as the compiler resolves a member access on a union to
+ * the first member's declaration.
+ */
 export function typeNameOf(text: string): string | undefined {
-  const parts = splitTopLevel(text.trim(), '|').map((p) => p.trim()).filter((p) => p !== 'undefined' && p !== 'null');
-  if (parts.length !== 1) return undefined;
-  const m = NAMED.exec(parts[0]!);
+  const parts = splitTopLevel(text.trim(), '|').map((p) => p.trim()).filter((p) => p !== '' && p !== 'undefined' && p !== 'null');
+  const m = parts.length ? NAMED.exec(parts[0]!) : null;
   return m ? m[1]!.replace(/\s+/g, '') : undefined;
 }
 
