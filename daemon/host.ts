@@ -353,10 +353,7 @@ export class GraphHost {
         }
       }
     }
-    for (const id of this.pendingRemoval) {
-      this.store.clearOutgoing(id);
-      this.store.removeEntity(id);
-    }
+    for (const id of this.pendingRemoval) this.store.removeEntity(id);
     this.pendingRemoval.clear();
   }
 

@@ -4,13 +4,13 @@
 // (0 ok, 1 nothing found, 2 usage error).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { ExportedGraph } from '../daemon/export/graph-json.ts';
 import type { StatsResult } from '../daemon/queries/stats.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { tempDir } from './support/temp-dirs.ts';
 
 const ROOT = packageRoot();
 const MAIN = join(ROOT, 'dist', 'daemon', 'cli', 'main.js');
@@ -55,15 +55,6 @@ function rxjsOnDisk(): { files: string[]; bytes: number; lines: number } {
   return { files, bytes, lines };
 }
 
-const tempDirs: string[] = [];
-after(() => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
 
 describe('isg index on rxjs', { concurrency: true }, () => {
   // Each rxjs run costs about a second of CPU, so every run starts once, here, and does several
@@ -392,6 +383,28 @@ describe('isg index exit codes', () => {
     // The successful one: `new Subject()` in both files, at module level and in a static field.
     const callers = JSON.parse(runs[0]!.stdout) as { results: { id: string }[] };
     assert.deepEqual(callers.results.map((r) => r.id).sort(), ['holder.ts#Holder.EMPTY', 'subject.ts#EMPTY']);
+  });
+});
+
+describe('isg index --summary (what npm start shows)', () => {
+  test('a summary line, then three example queries whose printed answers the queries give', async () => {
+    const dir = tempDir('isg-cli-summary-');
+    writeFileSync(join(dir, 'shapes.ts'), 'export interface Shape {\n  area(): number;\n}\nexport class Square implements Shape {\n  area(): number {\n    return side();\n  }\n}\nexport class Circle implements Shape {\n  area(): number {\n    return side() * 3;\n  }\n}\nexport function side(): number {\n  return 2;\n}\n');
+    const r = await isg('index', dir, '--summary');
+    exits(r, 0);
+    assert.match(r.stdout, /^isg: indexed 1 files \(0\.0 MB, 16 lines\) in \d+ ms: 8 entities, /);
+    const commands = [...r.stdout.matchAll(/--query (\S+) --args '([^']+)'\n {4}-> (.*)/g)].map((m) => ({ op: m[1], args: JSON.parse(m[2]!), answer: m[3] }));
+    assert.deepEqual(commands.map((c) => [c.op, c.args.entity]), [
+      ['callers', 'shapes.ts#side'],
+      ['implements', 'shapes.ts#Shape'],
+      ['blast-radius', 'shapes.ts#side'],
+    ]);
+    assert.match(commands[0]!.answer!, /^2 callers, e\.g\. shapes\.ts:5, shapes\.ts:10$/);
+    assert.match(commands[1]!.answer!, /^2 implementors\/subclasses, e\.g\. Square, Circle$/);
+    // The printed command answers the same when run.
+    const callers = await isg('index', dir, '--query', 'callers', '--args', JSON.stringify(commands[0]!.args));
+    exits(callers, 0);
+    assert.equal(JSON.parse(callers.stdout).total, 2);
   });
 });
 

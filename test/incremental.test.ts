@@ -15,27 +15,17 @@
 // (compare with a fresh index every N steps; default 2, and always after the last step),
 // ISG_PROPERTY_VERBOSE (print the step log of a passing run too).
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { exportGraph, type ExportedEdge, type ExportedEntity, type ExportedGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import type { EntityFact } from '../daemon/ingest/facts.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { prng } from './support/prng.ts';
+import { tempDir } from './support/temp-dirs.ts';
 
-const tempDirs: string[] = [];
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
 
 // ---- comparing graphs -------------------------------------------------------------------
 

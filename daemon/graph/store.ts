@@ -177,10 +177,6 @@ export class GraphStore {
     return this.bySimpleName.keys();
   }
 
-  keys(): IterableIterator<string> {
-    return this.byKey.keys();
-  }
-
   kind(id: number): EntityKind {
     return ENTITY_KINDS[this.kinds[id]!]!;
   }
@@ -266,11 +262,6 @@ export class GraphStore {
       }
       this.out[k]![from] = undefined;
     }
-  }
-
-  hasIncoming(id: number): boolean {
-    for (let k = 0; k < EDGE_KINDS.length; k++) if (this.in[k]![id]?.length) return true;
-    return false;
   }
 
   /** Targets (or sources, with direction 'in') of `id` over one edge kind. */

@@ -2,7 +2,7 @@
 // absolute offsets, holding no tree nodes. Records of untouched statements survive an edit
 // (shifted), so a re-extraction only queries the statements that changed (see extract.ts).
 import type { EntityKind } from '../model.ts';
-import type { CallbackSite, ExportFact, ImportFact, RefKind } from './facts.ts';
+import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
 import type { QueryMatch, SyntaxNode } from './parser.ts';
 import { typeNameOf } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
@@ -10,26 +10,20 @@ import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 const MAX_SIGNATURE = 600;
 const MAX_PARAM_TYPE = 400;
 
-/** A declaration found by the query, before deciding whether it is an entity (assemble.ts). */
-export interface DeclarationRecord {
+/**
+ * A declaration found by the query, before deciding whether it is an entity (assemble.ts): what
+ * an EntityFact says of itself, plus where it sits.
+ */
+export interface DeclarationRecord
+  extends Pick<EntityFact, 'line' | 'column' | 'endLine' | 'endColumn' | 'signature' | 'doc' | 'typeName' | 'returnType' | 'newOf' | 'callOf' | 'paramTypes'> {
   kind: EntityKind | 'parameter-property' | 'opaque';
   start: number;
   end: number;
+  /** The declared name (qualified by assembly). */
   name: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
   /** Written inside `export` (`export default` too), so exported under its name. */
   declaredExport: boolean;
   isDefault: boolean;
-  signature: string;
-  doc?: string;
-  typeName?: string;
-  returnType?: string;
-  newOf?: string;
-  callOf?: string;
-  paramTypes?: (string | null)[];
 }
 
 export interface RefRecord {

@@ -19,7 +19,7 @@ export function runParseJob(job: ParseJob, maxFileBytes: number): ParseOutcome {
   return extractText(job.path, job.language, read.text);
 }
 
-export function extractText(path: string, language: Language, text: string): ParseOutcome {
+function extractText(path: string, language: Language, text: string): ParseOutcome {
   try {
     return { ok: true, facts: extractFile(path, language, text).facts };
   } catch (err) {
