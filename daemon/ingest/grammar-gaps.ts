@@ -20,7 +20,8 @@ export function parserInput(text: string, language: 'typescript' | 'tsx'): strin
   return out + text.slice(from);
 }
 
-const VARIANCE = /[<,]\s*(?:\/\*[^*]*\*\/\s*)?((?:in|out)(?:\s+(?:in|out))*)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))/g;
+// The comment part cannot run past its own `*/`, so a failed match never rescans the file.
+const VARIANCE = /[<,]\s*(?:\/\*(?:[^*]|\*(?!\/))*\*\/\s*)?((?:in|out)(?:\s+(?:in|out))*)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))/g;
 
 /** Variance annotations on type parameters (TS 4.7), `<out A, in out B extends C>`, become spaces. */
 function blankVarianceAnnotations(text: string, edits: [number, string][]): void {
