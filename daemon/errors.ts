@@ -1,7 +1,7 @@
-// Errors are values with a stable code and a sentence a user can act on. The socket layer
-// (issue 3) turns them into wire errors; the CLI turns them into exit codes.
-
-export type ErrorCode = 'not-found' | 'ambiguous' | 'bad-args' | 'unknown-op' | 'io' | 'internal';
+// Errors are values with a stable code (from the wire contract) and a sentence a user can act
+// on. The socket layer turns them into wire errors; the CLI turns them into exit codes.
+import type { ErrorCode, WireError } from '../client/protocol.ts';
+export type { ErrorCode };
 
 export class IsgError extends Error {
   readonly code: ErrorCode;
@@ -13,4 +13,10 @@ export class IsgError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/** Any thrown value as a wire error; only IsgErrors keep their code, the rest are `internal`. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof IsgError) return err.details ? { code: err.code, message: err.message, details: err.details } : { code: err.code, message: err.message };
+  return { code: 'internal', message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
 }

@@ -1,22 +1,14 @@
 // blast-radius: what may break if an entity changes: its transitive dependents over chosen
 // edge kinds, grouped by distance and by file.
+import type { BlastRadiusResult } from '../../client/protocol.ts';
+export type { BlastRadiusResult };
 import type { EdgeKind } from '../model.ts';
 import { asArgs, edgeKinds, optionalBool, optionalInt } from './args.ts';
-import { entityRef, resolveEntity, type EntityRef } from './entity-ref.ts';
+import { entityRef, resolveEntity } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { walk } from './traverse.ts';
 
 export const DEFAULT_BLAST_KINDS: EdgeKind[] = ['calls', 'uses-type', 'extends', 'implements'];
-
-export interface BlastRadiusResult {
-  entity: EntityRef;
-  depth: number;
-  kinds: EdgeKind[];
-  total: number;
-  files: number;
-  byDistance: { distance: number; count: number; entities: (EntityRef & { resolution: 'resolved' | 'inferred' })[] }[];
-  byFile: { file: string; count: number; minDistance: number }[];
-}
 
 /**
  * Args: `entity`, `depth` (default 3), `kinds` (edge kinds followed backwards, default

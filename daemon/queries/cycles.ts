@@ -1,15 +1,10 @@
 // cycles: import cycles between modules and call cycles between entities (Tarjan SCC).
+import type { CyclesResult } from '../../client/protocol.ts';
+export type { CyclesResult };
 import { asArgs, optionalBool, optionalEnum, optionalInt } from './args.ts';
-import { entityRef, type EntityRef } from './entity-ref.ts';
+import { entityRef } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { stronglyConnectedComponents } from './scc.ts';
-
-export interface CyclesResult {
-  kind: 'imports' | 'calls';
-  total: number;
-  /** Largest first; each lists its members (modules or entities). */
-  cycles: { size: number; members: EntityRef[] }[];
-}
 
 /**
  * Args: `kind` ('imports' default, or 'calls'), `ignoreTypeOnly` (imports only: skip modules

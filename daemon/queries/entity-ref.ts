@@ -1,19 +1,10 @@
 // How queries name entities: in (an id, a name or a qualified name) and out (a small record
 // with `file:line` so a person or an LLM can jump to the code).
+import type { EntityRef } from '../../client/protocol.ts';
+export type { EntityRef };
 import { IsgError } from '../errors.ts';
-import type { EntityKind } from '../model.ts';
 import type { GraphView } from './graph-view.ts';
 import { editDistance, fuzzyScore } from './fuzzy.ts';
-
-export interface EntityRef {
-  id: string;
-  name: string;
-  kind: EntityKind;
-  file: string;
-  line: number;
-  /** `file:line`, clickable in terminals and editors. */
-  location: string;
-}
 
 export function entityRef(view: GraphView, id: number): EntityRef {
   const s = view.store;

@@ -1,18 +1,12 @@
 // lookup: find entities by id, exact name, prefix or fuzzy subsequence, filtered by kind and path.
+import type { LookupResult, LookupMode } from '../../client/protocol.ts';
+export type { LookupResult, LookupMode };
 import type { GraphStore } from '../graph/store.ts';
 import type { EntityKind } from '../model.ts';
 import { asArgs, entityKinds, optionalEnum, optionalInt, optionalString, requiredString } from './args.ts';
-import { entityRef, type EntityRef } from './entity-ref.ts';
+import { entityRef } from './entity-ref.ts';
 import { fuzzyScore } from './fuzzy.ts';
 import type { GraphView } from './graph-view.ts';
-
-export type LookupMode = 'auto' | 'exact' | 'prefix' | 'fuzzy';
-
-export interface LookupResult {
-  mode: Exclude<LookupMode, 'auto'>;
-  total: number;
-  matches: (EntityRef & { exported: boolean; signature: string })[];
-}
 
 /**
  * Args: `name` (an id, a simple or qualified name, a prefix or a subsequence), `mode`

@@ -1,13 +1,10 @@
 // outline: the entities of one file in source order, nested, with signatures.
+import type { OutlineResult } from '../../client/protocol.ts';
+export type { OutlineResult };
 import { IsgError } from '../errors.ts';
 import { asArgs, requiredString } from './args.ts';
-import { entityRef, type EntityRef } from './entity-ref.ts';
+import { entityRef } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
-
-export interface OutlineResult {
-  file: string;
-  entities: (EntityRef & { depth: number; exported: boolean; signature: string; doc?: string })[];
-}
 
 /** Args: `file` (path relative to the root). */
 export function outline(view: GraphView, rawArgs: unknown): OutlineResult {

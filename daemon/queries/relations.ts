@@ -1,20 +1,11 @@
 // One-hop and transitive relation queries: implements, supertypes, callers, callees, uses, used-by.
+import type { RelatedEntity, RelationResult } from '../../client/protocol.ts';
+export type { RelatedEntity, RelationResult };
 import type { EdgeKind } from '../model.ts';
 import { asArgs, optionalBool, optionalInt } from './args.ts';
-import { entityRef, resolveEntity, type EntityRef } from './entity-ref.ts';
+import { entityRef, resolveEntity } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { walk } from './traverse.ts';
-
-export interface RelatedEntity extends EntityRef {
-  distance: number;
-  resolution: 'resolved' | 'inferred';
-}
-
-export interface RelationResult {
-  entity: EntityRef;
-  total: number;
-  results: RelatedEntity[];
-}
 
 interface RelationSpec {
   kinds: EdgeKind[];

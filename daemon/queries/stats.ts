@@ -1,22 +1,9 @@
 // stats: what is indexed, edges by kind (resolved and inferred), resolution counts, diagnostics.
-import { EDGE_KINDS, ENTITY_KINDS, type Diagnostic } from '../model.ts';
+import type { StatsResult } from '../../client/protocol.ts';
+export type { StatsResult };
+import { EDGE_KINDS, ENTITY_KINDS } from '../model.ts';
 import { asArgs, optionalInt } from './args.ts';
 import type { GraphView } from './graph-view.ts';
-
-export interface StatsResult {
-  generation: number;
-  files: number;
-  bytes: number;
-  lines: number;
-  skippedFiles: number;
-  entities: number;
-  entitiesByKind: Record<string, number>;
-  edges: { resolved: number; inferred: number };
-  edgesByKind: Record<string, { resolved: number; inferred: number }>;
-  /** References: resolved to an entity, name-matched, bound outside the root (npm, globals), or not resolved. */
-  references: { resolved: number; inferred: number; external: number; unresolved: number };
-  diagnostics: { total: number; byCode: Record<string, number>; first: Diagnostic[] };
-}
 
 /** Args: `diagnostics` (how many diagnostics to list, default 20). */
 export function stats(view: GraphView, rawArgs: unknown): StatsResult {

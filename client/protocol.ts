@@ -1,0 +1,360 @@
+// The wire contract between the daemon and its clients (PROTOCOL.md explains it in prose).
+// This module is an API boundary: the daemon imports it, it imports nothing from the daemon,
+// and a change to it is a change to PROTOCOL_VERSION. Types only, plus a few constants: it
+// runs unchanged on Node and Deno.
+
+/** Bumped on any incompatible change to framing, envelopes or an op's arguments or result. */
+export const PROTOCOL_VERSION = 1;
+
+/** Frames are a 4-byte big-endian body length, then a msgpack body of that many bytes. */
+export const FRAME_HEADER_BYTES = 4;
+/** Default largest body the daemon accepts (configurable with `maxFrameBytes`). */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+// ---- vocabulary -----------------------------------------------------------------------
+
+export const ENTITY_KINDS = ['module', 'namespace', 'class', 'interface', 'type', 'enum', 'function', 'method', 'constructor', 'property', 'variable'] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+export const EDGE_KINDS = ['contains', 'extends', 'implements', 'calls', 'uses-type', 'imports', 're-exports'] as const;
+export type EdgeKind = (typeof EDGE_KINDS)[number];
+
+/** How an edge was obtained: through scopes, imports and declared types, or by name matching only. */
+export type Resolution = 'resolved' | 'inferred';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A problem found while reading or parsing a file, or while running the daemon. */
+export interface Diagnostic {
+  /** Path relative to the root, posix separators; '' for problems not tied to one file. */
+  file: string;
+  severity: Severity;
+  /** Stable machine-readable code, e.g. 'binary-file', 'syntax-error', 'too-large'. */
+  code: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+// ---- envelopes ------------------------------------------------------------------------
+
+export interface Request<A = unknown> {
+  /** Chosen by the client, echoed in the response; responses may come out of order. */
+  id: number;
+  op: string;
+  args?: A;
+}
+
+export interface OkResponse<R = unknown> {
+  id: number;
+  ok: true;
+  result: R;
+  /** The graph generation the answer was computed at. */
+  gen: number;
+  /** Set while the first index runs: the answer covers only what is indexed so far. */
+  partial?: boolean;
+}
+
+export interface ErrorResponse {
+  /** The request's id, or 0 when the request could not be read at all. */
+  id: number;
+  ok: false;
+  error: WireError;
+}
+
+export type Response<R = unknown> = OkResponse<R> | ErrorResponse;
+
+/** A message the daemon pushes to a subscribed connection; `sub` is the subscribe request's id. */
+export interface EventFrame {
+  sub: number;
+  event: DaemonEvent;
+}
+
+export type Frame = Response | EventFrame;
+
+export const ERROR_CODES = [
+  // arguments and names
+  'bad-args',
+  'not-found',
+  'ambiguous',
+  'unknown-op',
+  // framing: the connection is closed after these
+  'bad-frame',
+  'frame-too-large',
+  // daemon state
+  'indexing',
+  'overloaded',
+  'shutting-down',
+  'unauthorized',
+  // plugins
+  'plugin-unavailable',
+  'plugin-error',
+  'capability-denied',
+  'budget-exceeded',
+  // anything else
+  'io',
+  'timeout',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface WireError {
+  code: ErrorCode;
+  /** A sentence a user can act on. */
+  message: string;
+  /** Machine-readable extras, e.g. `suggestions` for not-found, `candidates` for ambiguous. */
+  details?: Record<string, unknown>;
+}
+
+// ---- results shared by many ops -------------------------------------------------------
+
+/** How every result names an entity: its id plus where to find it. */
+export interface EntityRef {
+  /** Stable id: `path#Qualified.Name`, or the path for a module. */
+  id: string;
+  name: string;
+  kind: EntityKind;
+  file: string;
+  line: number;
+  /** `file:line`, clickable in terminals and editors. */
+  location: string;
+}
+
+export interface RelatedEntity extends EntityRef {
+  distance: number;
+  resolution: Resolution;
+}
+
+// ---- core ops: arguments and results --------------------------------------------------
+
+/** Entity ops name the entity the same way everywhere: an id (`src/a.ts#Foo.bar`) or a name. */
+export interface EntityArgs {
+  entity: string;
+}
+
+export type LookupMode = 'auto' | 'exact' | 'prefix' | 'fuzzy';
+
+export interface LookupArgs {
+  name: string;
+  mode?: LookupMode;
+  kind?: EntityKind[] | string;
+  /** File path prefix. */
+  path?: string;
+  limit?: number;
+}
+
+export interface LookupResult {
+  mode: Exclude<LookupMode, 'auto'>;
+  total: number;
+  matches: (EntityRef & { exported: boolean; signature: string })[];
+}
+
+export interface RelationArgs extends EntityArgs {
+  transitive?: boolean;
+  depth?: number;
+  inferred?: boolean;
+  limit?: number;
+}
+
+export interface RelationResult {
+  entity: EntityRef;
+  total: number;
+  results: RelatedEntity[];
+}
+
+export interface BlastRadiusArgs extends EntityArgs {
+  depth?: number;
+  kinds?: EdgeKind[] | string;
+  members?: boolean;
+  inferred?: boolean;
+  limit?: number;
+}
+
+export interface BlastRadiusResult {
+  entity: EntityRef;
+  depth: number;
+  kinds: EdgeKind[];
+  total: number;
+  files: number;
+  byDistance: { distance: number; count: number; entities: (EntityRef & { resolution: Resolution })[] }[];
+  byFile: { file: string; count: number; minDistance: number }[];
+}
+
+export interface CyclesArgs {
+  kind?: 'imports' | 'calls';
+  ignoreTypeOnly?: boolean;
+  inferred?: boolean;
+  selfLoops?: boolean;
+  limit?: number;
+}
+
+export interface CyclesResult {
+  kind: 'imports' | 'calls';
+  total: number;
+  /** Largest first; each lists its members (modules or entities). */
+  cycles: { size: number; members: EntityRef[] }[];
+}
+
+export interface OutlineArgs {
+  file: string;
+}
+
+export interface OutlineResult {
+  file: string;
+  entities: (EntityRef & { depth: number; exported: boolean; signature: string; doc?: string })[];
+}
+
+export interface StatsArgs {
+  diagnostics?: number;
+}
+
+export interface StatsResult {
+  generation: number;
+  files: number;
+  bytes: number;
+  lines: number;
+  skippedFiles: number;
+  entities: number;
+  entitiesByKind: Record<string, number>;
+  edges: { resolved: number; inferred: number };
+  edgesByKind: Record<string, { resolved: number; inferred: number }>;
+  /** References: resolved to an entity, name-matched, bound outside the root (npm, globals), or not resolved. */
+  references: { resolved: number; inferred: number; external: number; unresolved: number };
+  diagnostics: { total: number; byCode: Record<string, number>; first: Diagnostic[] };
+}
+
+// ---- daemon ops -----------------------------------------------------------------------
+
+export interface HelloArgs {
+  /** Protocol version the client speaks. */
+  protocol?: number;
+  client?: string;
+  /** Required on TCP connections: the contents of `<root>/.isg/token`. */
+  token?: string;
+}
+
+export interface HelloResult {
+  protocol: number;
+  daemon: { version: string; pid: number; runtime: 'node' | 'deno'; root: string };
+  /** Every op this daemon answers now, core and plugin ops alike. */
+  ops: string[];
+  capabilities: string[];
+  limits: { maxFrameBytes: number; maxConnections: number; maxQueuedBytes: number };
+}
+
+export type IndexState = 'indexing' | 'ready';
+
+export interface StatusResult {
+  state: IndexState;
+  root: string;
+  pid: number;
+  runtime: 'node' | 'deno';
+  generation: number;
+  uptimeMs: number;
+  progress: { filesDone: number; filesTotal: number; bytesDone: number };
+  endpoints: { socket?: string; tcp?: string };
+  connections: number;
+  files: number;
+  entities: number;
+  watching: boolean;
+  snapshot?: { path: string; savedAt?: string; loadedFrom?: boolean };
+  plugins: { active: number; total: number };
+}
+
+export interface BatchArgs {
+  requests: { op: string; args?: unknown }[];
+}
+
+/** One entry per request, in order; each is ok or an error on its own. */
+export type BatchResult = ({ ok: true; result: unknown } | { ok: false; error: WireError })[];
+
+export interface SubscribeArgs {
+  /** Which events: default all. */
+  events?: DaemonEvent['type'][];
+}
+
+export interface SubscribeResult {
+  subscribed: DaemonEvent['type'][];
+}
+
+export interface UpdateEvent {
+  type: 'update';
+  generation: number;
+  files: string[];
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export interface IndexingEvent {
+  type: 'indexing';
+  state: IndexState;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+}
+
+export type PluginState = 'discovered' | 'loading' | 'active' | 'ejected' | 'quarantined' | 'failed' | 'unloaded';
+
+export interface PluginEvent {
+  type: 'plugin';
+  plugin: string;
+  from: PluginState;
+  to: PluginState;
+  reason?: string;
+}
+
+export type DaemonEvent = UpdateEvent | IndexingEvent | PluginEvent;
+
+export interface PluginInfo {
+  name: string;
+  version: string;
+  tier: 'wasm' | 'native' | 'builtin';
+  isolation: 'inline' | 'worker' | 'process';
+  state: PluginState;
+  ops: string[];
+  hooks: string[];
+  capabilities: string[];
+  budget: { queryP99Us: number; updateP99Us: number; memoryMb: number; ceilingMs: number };
+  /** Live latency over the sliding window, µs. */
+  latency: { calls: number; p50Us: number; p99Us: number; maxUs: number };
+  memoryBytes?: number;
+  ejections: number;
+  lastEjection?: { at: string; reason: string; histogram: { p50Us: number; p90Us: number; p99Us: number; maxUs: number; count: number } };
+  error?: string;
+}
+
+export interface PluginsResult {
+  plugins: PluginInfo[];
+}
+
+export interface PluginNameArgs {
+  name: string;
+}
+
+/** Ops the daemon itself answers, with argument and result types for the typed client. */
+export interface CoreOps {
+  hello: [HelloArgs, HelloResult];
+  status: [Record<string, never>, StatusResult];
+  stats: [StatsArgs, StatsResult];
+  lookup: [LookupArgs, LookupResult];
+  implements: [RelationArgs, RelationResult];
+  supertypes: [RelationArgs, RelationResult];
+  callers: [RelationArgs, RelationResult];
+  callees: [RelationArgs, RelationResult];
+  uses: [RelationArgs, RelationResult];
+  'used-by': [RelationArgs, RelationResult];
+  'blast-radius': [BlastRadiusArgs, BlastRadiusResult];
+  cycles: [CyclesArgs, CyclesResult];
+  outline: [OutlineArgs, OutlineResult];
+  batch: [BatchArgs, BatchResult];
+  subscribe: [SubscribeArgs, SubscribeResult];
+  unsubscribe: [{ sub: number }, { unsubscribed: boolean }];
+  plugins: [Record<string, never>, PluginsResult];
+  'plugins.load': [{ path: string } | PluginNameArgs, PluginInfo];
+  'plugins.unload': [PluginNameArgs, PluginInfo];
+  'plugins.reload': [PluginNameArgs, PluginInfo];
+  shutdown: [Record<string, never>, { stopping: true }];
+}
+
+export type CoreOpName = keyof CoreOps;

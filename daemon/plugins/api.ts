@@ -1,0 +1,142 @@
+// The plugin boundary: what a plugin declares (its manifest), what it is given (its context,
+// holding only the capabilities granted to it), and what every tier's loader hands back to the
+// plugin host (a PluginRuntime). Versioned like the wire protocol: the core queries, the
+// native addons and the WebAssembly components all come through here.
+import type { UpdateEvent } from '../../client/protocol.ts';
+import type { CsrSnapshot } from '../graph/csr.ts';
+import type { GraphView } from '../queries/graph-view.ts';
+
+export const PLUGIN_API_VERSION = 1;
+
+export const TIERS = ['wasm', 'native', 'builtin'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const ISOLATIONS = ['inline', 'worker', 'process'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
+/** Everything a plugin can be granted. Nothing else exists: no filesystem, network or clock. */
+export const CAPABILITIES = ['graph:read', 'source:read'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export const HOOKS = ['onUpdate', 'beforeQuery', 'afterQuery'] as const;
+export type Hook = (typeof HOOKS)[number];
+
+export interface Budget {
+  /** p99 of query calls (ops, beforeQuery, afterQuery) over the sliding window, µs. */
+  queryP99Us: number;
+  /** p99 of onUpdate calls over the sliding window, µs. */
+  updateP99Us: number;
+  /** Memory the plugin may hold (WASM linear memory, worker heap), MB. */
+  memoryMb: number;
+  /** No single call may take longer than this, ms. */
+  ceilingMs: number;
+}
+
+export const DEFAULT_BUDGET: Budget = { queryP99Us: 1000, updateP99Us: 12000, memoryMb: 5, ceilingMs: 50 };
+
+export interface OpDeclaration {
+  /** Called over the wire as `<plugin>/<name>` (the `core` plugin's ops have no prefix). */
+  name: string;
+  summary?: string;
+}
+
+/** `isg-plugin.json`, validated (daemon/plugins/manifest.ts) and with defaults filled in. */
+export interface PluginManifest {
+  name: string;
+  version: string;
+  tier: Tier;
+  /** Path of the artifact relative to the manifest: a .wasm component, a .node addon, a JS module. */
+  entry: string;
+  ops: OpDeclaration[];
+  hooks: Hook[];
+  capabilities: Capability[];
+  budget: Budget;
+  isolation: Isolation;
+  /** Plugins that load first and whose ops this one may call through `ctx.call`. */
+  dependencies: string[];
+  /** Load on the first call to one of its ops instead of at start-up. */
+  lazy: boolean;
+}
+
+/** A query passing through `beforeQuery`/`afterQuery` middleware. */
+export interface QueryHookInput {
+  op: string;
+  args: unknown;
+  generation: number;
+}
+
+/** What `beforeQuery` may decide: answer the query itself (a cache hit), or let it run. */
+export type BeforeQueryDecision = { respond: unknown } | undefined | void;
+
+/** Read access to the graph: only present when `graph:read` is granted. */
+export interface GraphCapability {
+  /** The in-process view of the current generation (built-in plugins). */
+  view(): GraphView;
+  /** The current generation as CSR typed arrays on a SharedArrayBuffer (native and WASM tiers). */
+  csr(): CsrSnapshot;
+}
+
+/** Read access to indexed source files: only present when `source:read` is granted. */
+export interface SourceCapability {
+  /** The text of an indexed file (path relative to the root); not-found for anything else. */
+  read(file: string): string;
+}
+
+export interface PluginLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * What a plugin is given. A capability that was not granted is a stub whose every method
+ * throws a `capability-denied` error naming it: never silently available, never undefined.
+ */
+export interface PluginContext {
+  readonly name: string;
+  readonly root: string;
+  readonly granted: readonly Capability[];
+  readonly graph: GraphCapability;
+  readonly source: SourceCapability;
+  /** Call an op of a plugin listed in `dependencies` (its time counts against this plugin too). */
+  call(op: string, args: unknown): Promise<unknown>;
+  readonly log: PluginLogger;
+}
+
+/**
+ * What a tier's loader returns for one loaded plugin. Calls may answer synchronously (the
+ * host's fast path) or with a promise (worker and process isolation).
+ */
+export interface PluginRuntime {
+  call(op: string, args: unknown): unknown;
+  onUpdate?(update: UpdateEvent): unknown;
+  beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;
+  afterQuery?(input: QueryHookInput, result: unknown): unknown;
+  /** Memory the plugin holds now, bytes (checked against the budget after each call). */
+  memoryBytes?(): number;
+  /** Stop at once (terminate a worker, kill a process): a call passed the hard ceiling. */
+  kill?(): void;
+  /** Release everything on unload. */
+  dispose(): void | Promise<void>;
+}
+
+export interface TierLoader {
+  readonly tier: Tier;
+  /** `dir` is the directory holding the manifest; `manifest.entry` is relative to it. */
+  load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime>;
+}
+
+/** A built-in (TypeScript) plugin: its manifest and how to start it. */
+export interface BuiltinPlugin {
+  manifest: Omit<Partial<PluginManifest>, 'name' | 'version' | 'ops'> & Pick<PluginManifest, 'name' | 'version' | 'ops'>;
+  activate(ctx: PluginContext): BuiltinInstance | Promise<BuiltinInstance>;
+}
+
+export interface BuiltinInstance {
+  ops: Record<string, (args: unknown) => unknown>;
+  onUpdate?(update: UpdateEvent): unknown;
+  beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;
+  afterQuery?(input: QueryHookInput, result: unknown): unknown;
+  deactivate?(): void | Promise<void>;
+}
