@@ -1,0 +1,525 @@
+// The plugin host: every op the daemon answers, core queries included, is a call into a
+// plugin through here. It owns each plugin's lifecycle, grants its capabilities, checks trust,
+// measures every call against the plugin's budget, and ejects, re-admits and quarantines
+// plugins that break their contract, while everything else keeps being answered.
+import type { KeyObject } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { PluginEvent, PluginInfo, UpdateEvent } from '../../client/protocol.ts';
+import { IsgError } from '../errors.ts';
+import type { Logger } from '../util/log.ts';
+import type { Capability, GraphCapability, Isolation, PluginManifest, PluginRuntime, QueryHookInput, SourceCapability, Tier, TierLoader } from './api.ts';
+import { DEFAULT_POLICY, describeReason, ejectionMs, PluginAccounting, type EjectionPolicy, type EjectionReason } from './budget.ts';
+import { makeContext } from './context.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { verifyArtifact, type TrustSettings } from './trust.ts';
+
+/** What isg.config.json says about one plugin (daemon/server/config.ts validates it). */
+export interface PluginSettings {
+  /** Capabilities the configuration grants; the plugin gets those it also requests. */
+  grant: Capability[];
+  sha256?: string;
+  budget?: PluginManifest['budget'];
+  isolation?: Isolation;
+  lazy?: boolean;
+  /** Plugin-specific settings, passed through untouched. */
+  settings?: unknown;
+}
+
+export interface PluginHostOptions {
+  root: string;
+  loaders: Partial<Record<Tier, TierLoader>>;
+  graph: GraphCapability;
+  source: SourceCapability;
+  trustedKeys?: readonly KeyObject[];
+  policy?: EjectionPolicy;
+  log: Logger;
+  /** Every lifecycle transition, for subscribers. */
+  onTransition?: (event: PluginEvent) => void;
+  /** Plugins that are measured like any other but never ejected (the core queries). */
+  protectedPlugins?: readonly string[];
+  /** Ops served without a `<plugin>/` prefix: this plugin's. */
+  unprefixedPlugin?: string;
+  /** Milliseconds since an arbitrary origin; tests pass a fake clock. */
+  now?: () => number;
+  /** How often the p99 rule is evaluated, ms (0: only when `checkBudgets` is called). */
+  checkEveryMs?: number;
+}
+
+interface Entry {
+  manifest: PluginManifest;
+  dir: string;
+  settings: PluginSettings;
+  lifecycle: Lifecycle;
+  accounting: PluginAccounting;
+  runtime?: PluginRuntime;
+  loading?: Promise<void>;
+  /** Times of ejections within the quarantine window. */
+  ejections: number[];
+  totalEjections: number;
+  ejectedUntil: number;
+  /** The next call after re-admission is a probe: it decides whether the plugin stays. */
+  probation: boolean;
+  /** A probe call is running: other calls wait for its verdict (they are refused meanwhile). */
+  probing: boolean;
+  lastEjection?: PluginInfo['lastEjection'];
+  error?: string;
+  /** Load order, for dependency-ordered hooks. */
+  order: number;
+}
+
+/** User mistakes (a bad argument, an unknown entity) are answers, not plugin failures. */
+const USER_ERRORS = new Set(['bad-args', 'not-found', 'ambiguous', 'unknown-op', 'indexing']);
+
+export class PluginHost {
+  private readonly entries = new Map<string, Entry>();
+  /** Wire op name -> plugin name. */
+  private readonly opOwners = new Map<string, string>();
+  private readonly policy: EjectionPolicy;
+  private readonly now: () => number;
+  private readonly timer?: ReturnType<typeof setInterval>;
+  private loadCounter = 0;
+  /** Active plugins with beforeQuery/afterQuery hooks, in load order. */
+  private middleware: Entry[] = [];
+  private readonly options: PluginHostOptions;
+
+  constructor(options: PluginHostOptions) {
+    this.options = options;
+    this.policy = options.policy ?? DEFAULT_POLICY;
+    this.now = options.now ?? (() => performance.now());
+    if (options.checkEveryMs !== 0) {
+      this.timer = setInterval(() => this.checkBudgets(), options.checkEveryMs ?? 250);
+      this.timer.unref?.();
+    }
+  }
+
+  // ---- registry -------------------------------------------------------------------------
+
+  /** Register a plugin (state `discovered`); its ops become routable at once. */
+  add(manifest: PluginManifest, dir: string, settings: PluginSettings): void {
+    if (this.entries.has(manifest.name)) throw new IsgError('bad-args', `a plugin named "${manifest.name}" is already registered (from ${this.entries.get(manifest.name)!.dir})`);
+    const wireOps = manifest.ops.map((op) => this.wireName(manifest.name, op.name));
+    for (const op of wireOps) {
+      const owner = this.opOwners.get(op);
+      if (owner) throw new IsgError('bad-args', `plugin "${manifest.name}" declares op "${op}", which plugin "${owner}" already provides`);
+    }
+    const merged: PluginManifest = {
+      ...manifest,
+      budget: settings.budget ?? manifest.budget,
+      isolation: settings.isolation ?? manifest.isolation,
+      lazy: settings.lazy ?? manifest.lazy,
+    };
+    const entry: Entry = {
+      manifest: merged,
+      dir,
+      settings,
+      lifecycle: new Lifecycle(manifest.name, (from, to, reason) => this.transitioned(manifest.name, from, to, reason)),
+      accounting: new PluginAccounting(this.policy, this.now()),
+      ejections: [],
+      totalEjections: 0,
+      ejectedUntil: 0,
+      probation: false,
+      probing: false,
+      order: 0,
+    };
+    this.entries.set(manifest.name, entry);
+    for (const op of wireOps) this.opOwners.set(op, manifest.name);
+  }
+
+  /** Unload (if loaded) and forget a plugin; its ops stop being routable. */
+  async remove(name: string): Promise<void> {
+    const e = this.entry(name);
+    if (e.lifecycle.state !== 'unloaded') await this.unload(name);
+    for (const op of e.manifest.ops) this.opOwners.delete(this.wireName(name, op.name));
+    this.entries.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Load every registered plugin that is not lazy, dependencies first. Failures are recorded, not thrown. */
+  async startAll(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (e.manifest.lazy || e.lifecycle.state !== 'discovered') continue;
+      await this.load(e.manifest.name).catch(() => undefined);
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  /** Load a plugin and, first, its dependencies. Rejects with the reason it failed. */
+  load(name: string, chain: string[] = []): Promise<void> {
+    const e = this.entry(name);
+    if (e.lifecycle.state === 'active') return Promise.resolve();
+    if (e.loading) return e.loading;
+    if (chain.includes(name)) return Promise.reject(new IsgError('bad-args', `plugin dependency cycle: ${[...chain, name].join(' -> ')}`));
+    const run = async () => {
+      e.lifecycle.to('loading');
+      try {
+        for (const dep of e.manifest.dependencies) {
+          if (!this.entries.has(dep)) throw new IsgError('plugin-unavailable', `plugin "${name}" depends on "${dep}", which is not registered`);
+          await this.load(dep, [...chain, name]).catch((err: Error) => {
+            throw new IsgError('plugin-unavailable', `plugin "${name}" depends on "${dep}", which failed to load: ${err.message}`);
+          });
+        }
+        const granted = this.grantsOf(e);
+        this.checkTrust(e);
+        const loader = this.options.loaders[e.manifest.tier];
+        if (!loader) throw new IsgError('plugin-unavailable', `plugin "${name}": the ${e.manifest.tier} tier is not available in this daemon`);
+        const ctx = makeContext(name, granted, {
+          root: this.options.root,
+          graph: this.options.graph,
+          source: this.options.source,
+          call: (caller, op, args) => this.callFrom(caller, op, args),
+          log: this.options.log.child(`plugin.${name}`),
+        });
+        e.runtime = await loader.load(e.manifest, e.dir, ctx);
+        e.error = undefined;
+        e.order = ++this.loadCounter;
+        e.lifecycle.to('active');
+        this.refreshMiddleware();
+      } catch (err) {
+        e.error = (err as Error).message;
+        e.lifecycle.to('failed', e.error);
+        throw err;
+      } finally {
+        e.loading = undefined;
+      }
+    };
+    e.loading = run();
+    return e.loading;
+  }
+
+  async unload(name: string): Promise<void> {
+    const e = this.entry(name);
+    const dependents = [...this.entries.values()].filter((d) => d.manifest.dependencies.includes(name) && d.lifecycle.state === 'active');
+    if (dependents.length) throw new IsgError('bad-args', `plugin "${name}" is needed by ${dependents.map((d) => `"${d.manifest.name}"`).join(', ')}; unload those first`);
+    if (e.loading) await e.loading.catch(() => undefined);
+    await this.disposeRuntime(e);
+    if (e.lifecycle.state !== 'unloaded') e.lifecycle.to('unloaded');
+    this.refreshMiddleware();
+  }
+
+  /** Unload and load again: the way out of quarantine, and how a changed artifact is picked up. */
+  async reload(name: string): Promise<void> {
+    const e = this.entry(name);
+    if (e.loading) await e.loading.catch(() => undefined);
+    await this.disposeRuntime(e);
+    e.accounting.reset(this.now());
+    e.ejections = [];
+    e.probation = false;
+    this.refreshMiddleware();
+    await this.load(name);
+  }
+
+  // ---- calls ----------------------------------------------------------------------------
+
+  /** Every op the host routes, as called on the wire. */
+  ops(): string[] {
+    return [...this.opOwners.keys()];
+  }
+
+  /** Whether an op is routed here (the daemon answers its own ops before asking). */
+  routes(op: string): boolean {
+    return this.opOwners.has(op);
+  }
+
+  /**
+   * Answer one op: synchronously on the fast path (an active inline plugin, no middleware),
+   * with a promise when a plugin must load, be re-admitted, or answers from another thread.
+   */
+  dispatch(op: string, args: unknown, generation: number): unknown {
+    const name = this.opOwners.get(op);
+    if (name === undefined) throw this.unknownOp(op);
+    const e = this.entries.get(name)!;
+    const local = this.localName(name, op);
+    if (e.lifecycle.state !== 'active' || e.probation) return this.dispatchSlow(e, op, local, args, generation);
+    if (this.middleware.length) return this.withMiddleware(e, op, local, args, generation);
+    return this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
+  }
+
+  /** Tell every active plugin with an onUpdate hook about a new generation, in load order. */
+  async notifyUpdate(update: UpdateEvent): Promise<void> {
+    const hooked = [...this.entries.values()].filter((e) => e.manifest.hooks.includes('onUpdate')).sort((a, b) => a.order - b.order);
+    for (const e of hooked) {
+      if (!(await this.ready(e))) continue;
+      const hook = e.runtime?.onUpdate;
+      if (!hook) continue;
+      try {
+        await this.invoke(e, 'update', 'onUpdate', () => hook.call(e.runtime, update));
+      } catch {
+        // counted and logged by invoke; one plugin's failed hook does not stop the others
+      }
+    }
+  }
+
+  /** The p99 rule for every plugin; runs on a timer, off the hot path. */
+  checkBudgets(): void {
+    const now = this.now();
+    for (const e of this.entries.values()) {
+      if (e.lifecycle.state !== 'active') continue;
+      const reason = e.accounting.checkLatency(e.manifest.budget, now);
+      if (reason) this.eject(e, reason);
+    }
+  }
+
+  list(): PluginInfo[] {
+    const now = this.now();
+    return [...this.entries.values()].map((e) => {
+      const s = e.accounting.query.summary(now);
+      const info: PluginInfo = {
+        name: e.manifest.name,
+        version: e.manifest.version,
+        tier: e.manifest.tier,
+        isolation: e.manifest.isolation,
+        state: e.lifecycle.state,
+        ops: e.manifest.ops.map((op) => this.wireName(e.manifest.name, op.name)),
+        hooks: [...e.manifest.hooks],
+        capabilities: [...e.manifest.capabilities],
+        budget: { ...e.manifest.budget },
+        latency: { calls: s.count, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs },
+        ejections: e.totalEjections,
+      };
+      const mem = e.runtime?.memoryBytes?.();
+      if (mem !== undefined) info.memoryBytes = mem;
+      if (e.lastEjection) info.lastEjection = e.lastEjection;
+      if (e.error) info.error = e.error;
+      return info;
+    });
+  }
+
+  info(name: string): PluginInfo {
+    this.entry(name);
+    return this.list().find((p) => p.name === name)!;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const e of [...this.entries.values()].sort((a, b) => b.order - a.order)) await this.disposeRuntime(e);
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private entry(name: string): Entry {
+    const e = this.entries.get(name);
+    if (!e) {
+      const known = [...this.entries.keys()];
+      throw new IsgError('not-found', `no plugin named "${name}"; loaded: ${known.join(', ') || 'none'}`, { suggestions: known });
+    }
+    return e;
+  }
+
+  private wireName(plugin: string, op: string): string {
+    return plugin === this.options.unprefixedPlugin ? op : `${plugin}/${op}`;
+  }
+
+  private localName(plugin: string, op: string): string {
+    return plugin === this.options.unprefixedPlugin ? op : op.slice(plugin.length + 1);
+  }
+
+  private unknownOp(op: string): IsgError {
+    const ops = this.ops();
+    const near = ops.filter((o) => o.includes(op) || op.includes(o)).slice(0, 5);
+    return new IsgError('unknown-op', `unknown op "${op}"${near.length ? `; did you mean ${near.join(', ')}?` : ''}; the daemon answers: ${ops.join(', ')}`, { suggestions: near });
+  }
+
+  /** Capabilities the plugin gets: all it requests, or a refusal naming what was not granted. */
+  private grantsOf(e: Entry): Capability[] {
+    const missing = e.manifest.capabilities.filter((c) => !e.settings.grant.includes(c));
+    if (missing.length) {
+      throw new IsgError('capability-denied', `plugin "${e.manifest.name}" requests ${missing.join(', ')}, which isg.config.json does not grant it (add them to plugins.${e.manifest.name}.grant to allow)`);
+    }
+    return [...e.manifest.capabilities];
+  }
+
+  private checkTrust(e: Entry): void {
+    const { tier } = e.manifest;
+    if (tier === 'builtin') return;
+    if (tier === 'wasm' && e.settings.sha256 === undefined) return;
+    const trust: TrustSettings = { sha256: e.settings.sha256, keys: this.options.trustedKeys ?? [] };
+    verifyArtifact(e.manifest.name, resolve(e.dir, e.manifest.entry), trust);
+  }
+
+  private async dispatchSlow(e: Entry, op: string, local: string, args: unknown, generation: number): Promise<unknown> {
+    if (e.probing) throw new IsgError('plugin-unavailable', `plugin "${e.manifest.name}" is on probation after an ejection; its probe call is running`);
+    if (!(await this.ready(e))) throw this.unavailable(e);
+    if (!e.probation) return this.middleware.length ? this.withMiddleware(e, op, local, args, generation) : this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
+    e.probing = true;
+    try {
+      return await this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
+    } finally {
+      e.probing = false;
+    }
+  }
+
+  /**
+   * Bring a plugin to a state where it can take a call: load a lazy one, re-admit an ejected
+   * one whose time is up (on probation). False when it must stay out.
+   */
+  private async ready(e: Entry): Promise<boolean> {
+    const state = e.lifecycle.state;
+    if (state === 'active') return true;
+    if (state === 'discovered' && e.manifest.lazy) {
+      await this.load(e.manifest.name);
+      return true;
+    }
+    if (state === 'loading') {
+      await e.loading;
+      return (e.lifecycle.state as string) === 'active';
+    }
+    if (state === 'ejected' && this.now() >= e.ejectedUntil) {
+      await this.load(e.manifest.name);
+      e.accounting.reset(this.now());
+      e.probation = true;
+      return true;
+    }
+    return false;
+  }
+
+  private unavailable(e: Entry): IsgError {
+    const name = e.manifest.name;
+    switch (e.lifecycle.state) {
+      case 'ejected':
+        return new IsgError('plugin-unavailable', `plugin "${name}" is ejected for another ${Math.ceil((e.ejectedUntil - this.now()) / 1000)} s: ${e.lastEjection?.reason ?? 'it broke its contract'}`);
+      case 'quarantined':
+        return new IsgError('plugin-unavailable', `plugin "${name}" is quarantined after ${this.policy.quarantineAfter} ejections (${e.lastEjection?.reason ?? ''}); reload it by hand: isg plugins reload ${name}`);
+      case 'failed':
+        return new IsgError('plugin-unavailable', `plugin "${name}" failed to load: ${e.error}; fix it and run isg plugins reload ${name}`);
+      default:
+        return new IsgError('plugin-unavailable', `plugin "${name}" is ${e.lifecycle.state}; load it with isg plugins load ${name}`);
+    }
+  }
+
+  private async withMiddleware(e: Entry, op: string, local: string, args: unknown, generation: number): Promise<unknown> {
+    const input: QueryHookInput = { op, args, generation };
+    const around = this.middleware.filter((m) => m !== e);
+    for (const m of around) {
+      const before = m.runtime?.beforeQuery;
+      if (!before || m.lifecycle.state !== 'active') continue;
+      let decision;
+      try {
+        decision = await this.invoke(m, 'query', 'beforeQuery', () => before.call(m.runtime, input));
+      } catch {
+        continue; // a failing middleware is counted against it and skipped, never against the query
+      }
+      if (decision && typeof decision === 'object' && 'respond' in decision) return decision.respond;
+    }
+    const result = await this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
+    for (const m of around) {
+      const after = m.runtime?.afterQuery;
+      if (!after || m.lifecycle.state !== 'active') continue;
+      await Promise.resolve(this.invoke(m, 'query', 'afterQuery', () => after.call(m.runtime, input, result))).catch(() => undefined);
+    }
+    return result;
+  }
+
+  /** Composition: `ctx.call` of plugin `caller`; only ops of declared dependencies. */
+  private async callFrom(caller: string, op: string, args: unknown): Promise<unknown> {
+    const owner = this.opOwners.get(op);
+    if (owner === undefined) throw this.unknownOp(op);
+    const e = this.entry(caller);
+    if (owner !== caller && !e.manifest.dependencies.includes(owner)) {
+      throw new IsgError('capability-denied', `plugin "${caller}" called "${op}" of plugin "${owner}" without declaring it in its isg-plugin.json "dependencies"`);
+    }
+    return this.dispatch(op, args, -1);
+  }
+
+  /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */
+  private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
+    const t0 = this.now();
+    let result: unknown;
+    try {
+      result = fn();
+    } catch (err) {
+      this.settle(e, kind, label, t0, false);
+      throw this.failure(e, label, err);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (value) => {
+          this.settle(e, kind, label, t0);
+          return value;
+        },
+        (err) => {
+          this.settle(e, kind, label, t0, false);
+          throw this.failure(e, label, err);
+        },
+      );
+    }
+    this.settle(e, kind, label, t0);
+    return result;
+  }
+
+  /** After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits. */
+  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true): void {
+    const now = this.now();
+    const ms = now - t0;
+    e.accounting[kind].record(ms * 1000, now);
+    if (ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
+    const mem = e.runtime?.memoryBytes?.();
+    const budgetBytes = e.manifest.budget.memoryMb * 1048576;
+    if (mem !== undefined && mem > budgetBytes) return this.eject(e, { rule: 'memory', bytes: mem, budgetBytes });
+    if (ok && e.probation) e.probation = false;
+  }
+
+  /** What the caller sees of a failed call; counts it unless it was the user's mistake. */
+  private failure(e: Entry, label: string, err: unknown): Error {
+    if (err instanceof IsgError && USER_ERRORS.has(err.code)) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof IsgError && err.code === 'budget-exceeded') return err; // the ceiling rule has ejected it already
+    this.options.log.warn('plugin call failed', { plugin: e.manifest.name, op: label, error: message });
+    const reason = e.accounting.recordError(message, this.now());
+    if (reason || e.probation) this.eject(e, reason ?? { rule: 'errors', errors: 1, maxErrors: 0, last: `probe call failed: ${message}` });
+    return err instanceof IsgError ? err : new IsgError('plugin-error', `plugin "${e.manifest.name}" failed in ${label}: ${message}`);
+  }
+
+  private eject(e: Entry, reason: EjectionReason): void {
+    const name = e.manifest.name;
+    const text = describeReason(reason);
+    if (this.options.protectedPlugins?.includes(name)) {
+      this.options.log.warn('protected plugin broke its contract; kept serving', { plugin: name, reason: text });
+      e.accounting.reset(this.now());
+      return;
+    }
+    if (e.lifecycle.state !== 'active') return;
+    const now = this.now();
+    const window = e.accounting[reason.rule === 'p99' ? reason.kind : 'query'].summary(now);
+    e.lastEjection = { at: new Date().toISOString(), reason: text, histogram: { p50Us: window.p50Us, p90Us: window.p90Us, p99Us: window.p99Us, maxUs: window.maxUs, count: window.count } };
+    e.ejections = e.ejections.filter((t) => now - t < this.policy.quarantineWindowMs);
+    e.ejections.push(now);
+    e.totalEjections++;
+    e.probation = false;
+    const quarantine = e.ejections.length >= this.policy.quarantineAfter;
+    e.ejectedUntil = now + ejectionMs(this.policy, e.ejections.length);
+    e.lifecycle.to('ejected', text);
+    if (quarantine) e.lifecycle.to('quarantined', `${e.ejections.length} ejections within ${this.policy.quarantineWindowMs / 60000} min; last: ${text}`);
+    // The runtime goes: a killed worker is dead anyway, and a plugin over its memory budget
+    // must give the memory back. Re-admission loads it afresh.
+    void this.disposeRuntime(e);
+    this.refreshMiddleware();
+  }
+
+  private async disposeRuntime(e: Entry): Promise<void> {
+    const runtime = e.runtime;
+    e.runtime = undefined;
+    if (!runtime) return;
+    try {
+      await runtime.dispose();
+    } catch (err) {
+      this.options.log.warn('plugin dispose failed', { plugin: e.manifest.name, error: (err as Error).message });
+      runtime.kill?.();
+    }
+  }
+
+  private refreshMiddleware(): void {
+    this.middleware = [...this.entries.values()]
+      .filter((e) => e.lifecycle.state === 'active' && (e.manifest.hooks.includes('beforeQuery') || e.manifest.hooks.includes('afterQuery')))
+      .sort((a, b) => a.order - b.order);
+  }
+
+  private transitioned(plugin: string, from: PluginEvent['from'], to: PluginEvent['to'], reason: string | undefined): void {
+    const level = to === 'failed' || to === 'ejected' || to === 'quarantined' ? 'warn' : 'info';
+    this.options.log[level]('plugin state', { plugin, from, to, ...(reason ? { reason } : {}) });
+    this.options.onTransition?.({ type: 'plugin', plugin, from, to, ...(reason ? { reason } : {}) });
+  }
+}

@@ -1,0 +1,369 @@
+// The plugin host (daemon/plugins/plugin-host.ts) with built-in plugins: routing, grants,
+// lifecycle, budgets and ejection. Time is a fake clock that the test plugins advance, so the
+// rules are checked exactly (a plugin "taking 5 ms" advances the clock by 5 ms) and nothing
+// here depends on how loaded the machine is. The core queries run on a real rxjs index.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { PluginEvent } from '../client/protocol.ts';
+import { IsgError } from '../daemon/errors.ts';
+import { GraphHost } from '../daemon/host.ts';
+import type { BuiltinPlugin, PluginContext } from '../daemon/plugins/api.ts';
+import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
+import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
+import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
+import { validateManifest } from '../daemon/plugins/manifest.ts';
+import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
+import { buildCsr } from '../daemon/graph/csr.ts';
+import { createLogger } from '../daemon/util/log.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+import type { LookupResult } from '../daemon/queries/lookup.ts';
+
+let graph: GraphHost;
+before(async () => {
+  graph = await GraphHost.index(join(packageRoot(), 'node_modules', 'rxjs', 'src'));
+});
+
+interface Rig {
+  host: PluginHost;
+  clock: { t: number };
+  events: PluginEvent[];
+  loader: BuiltinLoader;
+  add(plugin: BuiltinPlugin, settings?: Partial<PluginSettings>): void;
+}
+
+function rig(): Rig {
+  const clock = { t: 0 };
+  const events: PluginEvent[] = [];
+  const loader = new BuiltinLoader();
+  const host = new PluginHost({
+    root: graph.root,
+    loaders: { builtin: loader },
+    graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+    source: { read: () => 'source text' },
+    log: createLogger({ level: 'silent' }),
+    onTransition: (e) => events.push(e),
+    protectedPlugins: [CORE_PLUGIN],
+    unprefixedPlugin: CORE_PLUGIN,
+    now: () => clock.t,
+    checkEveryMs: 0,
+  });
+  const add = (plugin: BuiltinPlugin, settings: Partial<PluginSettings> = {}) => {
+    loader.register(plugin);
+    const manifest = validateManifest({ tier: 'builtin', entry: '(builtin)', ...plugin.manifest }, `test plugin ${plugin.manifest.name}`);
+    host.add(manifest, graph.root, { grant: ['graph:read', 'source:read'], ...settings });
+  };
+  return { host, clock, events, loader, add };
+}
+
+/** A builtin plugin with one op `work` that takes `ms` of fake time and may throw. */
+function worker(name: string, clock: { t: number }, behaviour: { ms?: number; fail?: () => boolean; extra?: Partial<BuiltinPlugin['manifest']> } = {}): BuiltinPlugin {
+  return {
+    manifest: { name, version: '1.0.0', ops: [{ name: 'work' }], ...behaviour.extra },
+    activate: () => ({
+      ops: {
+        work: (args) => {
+          clock.t += behaviour.ms ?? 0.01;
+          if (behaviour.fail?.()) throw new Error('boom');
+          return { echo: args };
+        },
+      },
+    }),
+  };
+}
+
+function expectError(fn: () => unknown, code: string, message: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
+}
+
+async function expectRejection(p: unknown, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(Promise.resolve().then(() => p), (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
+}
+
+describe('routing', () => {
+  test('the core queries are a builtin plugin answering unprefixed ops synchronously', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    await r.host.startAll();
+    const result = r.host.dispatch('lookup', { name: 'Subject', mode: 'exact', kind: 'class' }, 1) as LookupResult;
+    assert.ok(!(result instanceof Promise), 'an active inline plugin answers on the fast path');
+    assert.deepEqual(result.matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+    assert.ok(r.host.ops().includes('callers') && r.host.ops().includes('blast-radius'));
+    assert.deepEqual(r.events.map((e) => `${e.from}->${e.to}`), ['discovered->loading', 'loading->active']);
+  });
+
+  test('a plugin op is called as <plugin>/<op>; an unknown op names the ops there are', async () => {
+    const r = rig();
+    r.add(worker('echo', r.clock));
+    await r.host.startAll();
+    assert.deepEqual(r.host.dispatch('echo/work', { a: 1 }, 1), { echo: { a: 1 } });
+    expectError(() => r.host.dispatch('echo/wrok', {}, 1), 'unknown-op', /unknown op "echo\/wrok".*echo\/work/);
+  });
+
+  test('user errors from a plugin pass through unchanged and are not counted against it', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    await r.host.startAll();
+    for (let i = 0; i < 20; i++) expectError(() => r.host.dispatch('callers', { entity: 'NoSuchThing' }, 1), 'not-found', /no entity named NoSuchThing/);
+    assert.equal(r.host.info(CORE_PLUGIN).state, 'active');
+  });
+
+  test('two plugins cannot declare the same op, nor one name twice', () => {
+    const r = rig();
+    r.add(worker('a', r.clock));
+    assert.throws(() => r.add(worker('a', r.clock)), /already registered/);
+  });
+});
+
+describe('capabilities', () => {
+  const probe = (name: string, capabilities: string[]): BuiltinPlugin => ({
+    manifest: { name, version: '1.0.0', capabilities: capabilities as never, ops: [{ name: 'read' }, { name: 'graph' }] },
+    activate: (ctx: PluginContext) => ({ ops: { read: () => ctx.source.read('a.ts'), graph: () => ctx.graph.view().generation } }),
+  });
+
+  test('a capability requested but not granted refuses the load, naming it', async () => {
+    const r = rig();
+    r.add(probe('greedy', ['graph:read', 'source:read']), { grant: ['graph:read'] });
+    await r.host.startAll();
+    const info = r.host.info('greedy');
+    assert.equal(info.state, 'failed');
+    assert.match(info.error!, /requests source:read, which isg\.config\.json does not grant it/);
+    await expectRejection(r.host.dispatch('greedy/read', {}, 1), 'plugin-unavailable', /failed to load/);
+  });
+
+  test('a capability granted but not requested is absent: a stub that throws', async () => {
+    const r = rig();
+    r.add(probe('modest', ['graph:read']), { grant: ['graph:read', 'source:read'] });
+    await r.host.startAll();
+    assert.equal(r.host.dispatch('modest/graph', {}, 1), graph.generation);
+    expectError(() => r.host.dispatch('modest/read', {}, 1), 'capability-denied', /has no source:read capability/);
+  });
+
+  test('a plugin may call ops of declared dependencies only', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    const caller = (name: string, deps: string[]): BuiltinPlugin => ({
+      manifest: { name, version: '1.0.0', dependencies: deps, ops: [{ name: 'count' }] },
+      activate: (ctx) => ({ ops: { count: async () => ((await ctx.call('lookup', { name: 'Subject', mode: 'exact' })) as LookupResult).total } }),
+    });
+    r.add(caller('friend', [CORE_PLUGIN]));
+    r.add(caller('stranger', []));
+    await r.host.startAll();
+    assert.ok(((await r.host.dispatch('friend/count', {}, 1)) as number) >= 1);
+    await expectRejection(r.host.dispatch('stranger/count', {}, 1), 'capability-denied', /without declaring it/);
+  });
+});
+
+describe('lifecycle', () => {
+  test('dependencies load first; a missing one fails the dependent with the reason', async () => {
+    const r = rig();
+    r.add(worker('base', r.clock));
+    r.add(worker('top', r.clock, { extra: { ops: [{ name: 'work' }], dependencies: ['base'] } as never }));
+    r.add(worker('orphan', r.clock, { extra: { ops: [{ name: 'work' }], dependencies: ['ghost'] } as never }));
+    await r.host.load('top');
+    assert.equal(r.host.info('base').state, 'active');
+    await assert.rejects(r.host.load('orphan'), /depends on "ghost", which is not registered/);
+    await assert.rejects(r.host.unload('base'), /needed by "top"/);
+  });
+
+  test('a lazy plugin loads on the first call to one of its ops', async () => {
+    const r = rig();
+    r.add(worker('lazy', r.clock, { extra: { ops: [{ name: 'work' }], lazy: true } as never }));
+    await r.host.startAll();
+    assert.equal(r.host.info('lazy').state, 'discovered');
+    assert.deepEqual(await r.host.dispatch('lazy/work', 7, 1), { echo: 7 });
+    assert.equal(r.host.info('lazy').state, 'active');
+  });
+
+  test('unload and reload go through valid states and are published', async () => {
+    const r = rig();
+    r.add(worker('cycle', r.clock));
+    await r.host.startAll();
+    await r.host.unload('cycle');
+    await expectRejection(r.host.dispatch('cycle/work', {}, 1), 'plugin-unavailable', /is unloaded/);
+    await r.host.reload('cycle');
+    assert.deepEqual(r.host.dispatch('cycle/work', 1, 1), { echo: 1 });
+    assert.deepEqual(
+      r.events.filter((e) => e.plugin === 'cycle').map((e) => e.to),
+      ['loading', 'active', 'unloaded', 'loading', 'active'],
+    );
+  });
+
+  test('a builtin that declares an op it does not implement fails to load', async () => {
+    const r = rig();
+    r.add({ manifest: { name: 'liar', version: '1.0.0', ops: [{ name: 'a' }, { name: 'b' }] }, activate: () => ({ ops: { a: () => 1 } }) });
+    await r.host.startAll();
+    assert.match(r.host.info('liar').error!, /declares op "b" but activate\(\) returned no function/);
+  });
+});
+
+describe('budgets and ejection', () => {
+  test('a plugin taking 5 ms per call is ejected by the p99 rule once it has enough samples, not before', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    r.add(worker('slow', r.clock, { ms: 5 }));
+    await r.host.startAll();
+    for (let i = 0; i < DEFAULT_POLICY.minSamples - 1; i++) r.host.dispatch('slow/work', i, 1);
+    r.host.checkBudgets();
+    assert.equal(r.host.info('slow').state, 'active', '99 samples are not enough to judge');
+    r.host.dispatch('slow/work', 99, 1);
+    r.host.checkBudgets();
+    const info = r.host.info('slow');
+    assert.equal(info.state, 'ejected');
+    assert.match(info.lastEjection!.reason, /query p99 50\d\d µs over 100 calls exceeds the budget of 1000 µs/);
+    assert.equal(info.lastEjection!.histogram.count, 100);
+    // the ceiling (50 ms) was never passed: it was the p99 rule
+    assert.ok(info.lastEjection!.histogram.maxUs < 50_000);
+    // everything else keeps answering
+    assert.equal((r.host.dispatch('lookup', { name: 'Subject', mode: 'exact', kind: 'class' }, 1) as LookupResult).total, 1);
+    await expectRejection(r.host.dispatch('slow/work', 0, 1), 'plugin-unavailable', /ejected for another 30 s: query p99/);
+  });
+
+  test('one call past the hard ceiling ejects at once', async () => {
+    const r = rig();
+    let ms = 1;
+    r.add({ manifest: { name: 'spike', version: '1.0.0', ops: [{ name: 'work' }] }, activate: () => ({ ops: { work: () => (r.clock.t += ms) } }) });
+    await r.host.startAll();
+    r.host.dispatch('spike/work', {}, 1);
+    ms = 51;
+    r.host.dispatch('spike/work', {}, 1);
+    const info = r.host.info('spike');
+    assert.equal(info.state, 'ejected');
+    assert.match(info.lastEjection!.reason, /one call to work took 51\.0 ms, past the hard ceiling of 50 ms/);
+  });
+
+  test('more errors than the circuit breaker allows in a window eject; the errors themselves are plugin-error', async () => {
+    const r = rig();
+    r.add(worker('flaky', r.clock, { fail: () => true }));
+    await r.host.startAll();
+    for (let i = 0; i < DEFAULT_POLICY.maxErrors; i++) expectError(() => r.host.dispatch('flaky/work', {}, 1), 'plugin-error', /plugin "flaky" failed in work: boom/);
+    assert.equal(r.host.info('flaky').state, 'active');
+    expectError(() => r.host.dispatch('flaky/work', {}, 1), 'plugin-error', /boom/);
+    assert.equal(r.host.info('flaky').state, 'ejected');
+    assert.match(r.host.info('flaky').lastEjection!.reason, /6 errors within one window/);
+  });
+
+  test('ejection time doubles; a probe decides re-admission; three ejections in 10 minutes quarantine until reload', async () => {
+    const r = rig();
+    let failing = true;
+    r.add(worker('wobbly', r.clock, { fail: () => failing }));
+    await r.host.startAll();
+    const ejectNow = () => {
+      for (let i = 0; i <= DEFAULT_POLICY.maxErrors && r.host.info('wobbly').state === 'active'; i++) {
+        assert.throws(() => r.host.dispatch('wobbly/work', {}, 1));
+      }
+    };
+    ejectNow();
+    assert.equal(r.host.info('wobbly').state, 'ejected');
+    r.clock.t += 29_000;
+    await expectRejection(r.host.dispatch('wobbly/work', {}, 1), 'plugin-unavailable', /ejected for another/);
+    r.clock.t += 1_000;
+    // re-admitted on probation: the probe fails, so it is ejected again at once, for 60 s
+    await expectRejection(r.host.dispatch('wobbly/work', {}, 1), 'plugin-error', /boom/);
+    assert.equal(r.host.info('wobbly').state, 'ejected');
+    assert.equal(r.host.info('wobbly').ejections, 2);
+    r.clock.t += 59_000;
+    await expectRejection(r.host.dispatch('wobbly/work', {}, 1), 'plugin-unavailable', /ejected for another 1 s/);
+    r.clock.t += 1_000;
+    failing = false;
+    assert.deepEqual(await r.host.dispatch('wobbly/work', 'probe', 1), { echo: 'probe' }, 'a good probe re-admits it');
+    assert.equal(r.host.info('wobbly').state, 'active');
+    failing = true;
+    ejectNow();
+    assert.equal(r.host.info('wobbly').state, 'quarantined', 'the third ejection within 10 minutes quarantines');
+    r.clock.t += 3_600_000;
+    await expectRejection(r.host.dispatch('wobbly/work', {}, 1), 'plugin-unavailable', /quarantined.*isg plugins reload wobbly/);
+    failing = false;
+    await r.host.reload('wobbly');
+    assert.deepEqual(r.host.dispatch('wobbly/work', 1, 1), { echo: 1 });
+    const path = r.events.filter((e) => e.plugin === 'wobbly').map((e) => e.to);
+    assert.deepEqual(path, ['loading', 'active', 'ejected', 'loading', 'active', 'ejected', 'loading', 'active', 'ejected', 'quarantined', 'loading', 'active']);
+  });
+
+  test('the core plugin is measured but never ejected', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    await r.host.startAll();
+    r.clock.t += 0;
+    for (let i = 0; i < 150; i++) {
+      r.host.dispatch('stats', {}, 1);
+      r.clock.t += 2; // as if each stats call took 2 ms of the core's time
+    }
+    r.host.checkBudgets();
+    assert.equal(r.host.info(CORE_PLUGIN).state, 'active');
+    assert.ok(r.host.info(CORE_PLUGIN).latency.calls >= 100);
+  });
+
+  test('update hooks are accounted against the update budget and run in load order', async () => {
+    const r = rig();
+    const seen: string[] = [];
+    const hooked = (name: string, ms: number): BuiltinPlugin => ({
+      manifest: { name, version: '1.0.0', hooks: ['onUpdate'], ops: [] },
+      activate: () => ({ ops: {}, onUpdate: (u) => { seen.push(`${name}@${u.generation}`); r.clock.t += ms; } }),
+    });
+    r.add(hooked('first', 1));
+    r.add(hooked('heavy', 20));
+    await r.host.startAll();
+    for (let g = 2; g < 2 + DEFAULT_POLICY.minSamples; g++) await r.host.notifyUpdate({ type: 'update', generation: g, files: [], added: [], removed: [], changed: [] });
+    assert.deepEqual(seen.slice(0, 2), ['first@2', 'heavy@2']);
+    r.host.checkBudgets();
+    assert.equal(r.host.info('first').state, 'active', '1 ms is within the 12 ms update budget');
+    assert.equal(r.host.info('heavy').state, 'ejected');
+    assert.match(r.host.info('heavy').lastEjection!.reason, /update p99 200\d\d µs .* budget of 12000 µs/);
+  });
+});
+
+describe('middleware', () => {
+  test('beforeQuery can answer a query (a cache); afterQuery sees every result', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    const cache = new Map<string, unknown>();
+    let hits = 0;
+    r.add({
+      manifest: { name: 'cache', version: '1.0.0', hooks: ['beforeQuery', 'afterQuery'], ops: [{ name: 'hits' }] },
+      activate: () => ({
+        ops: { hits: () => hits },
+        beforeQuery: (q) => {
+          const key = `${q.op} ${JSON.stringify(q.args)}`;
+          if (cache.has(key)) {
+            hits++;
+            return { respond: cache.get(key) };
+          }
+          return undefined;
+        },
+        afterQuery: (q, result) => void cache.set(`${q.op} ${JSON.stringify(q.args)}`, result),
+      }),
+    });
+    await r.host.startAll();
+    const args = { name: 'Observable', mode: 'exact', kind: 'class' };
+    const first = await r.host.dispatch('lookup', args, 1);
+    const second = await r.host.dispatch('lookup', args, 1);
+    assert.equal(second, first, 'the second answer is the cached object');
+    assert.equal(await r.host.dispatch('cache/hits', {}, 1), 1);
+  });
+});
+
+describe('manifest validation', () => {
+  const base = { name: 'ok', version: '1.0.0', tier: 'wasm', entry: 'x.wasm', ops: ['violations'] };
+  const bad: [string, object, RegExp][] = [
+    ['unknown key', { ...base, budjet: {} }, /"budjet" is not a known key/],
+    ['bad tier', { ...base, tier: 'python' }, /"tier" must be one of wasm, native, builtin/],
+    ['bad capability', { ...base, capabilities: ['fs:write'] }, /"capabilities\[0\]" must be one of graph:read, source:read/],
+    ['bad budget', { ...base, budget: { queryP99Us: -1 } }, /"budget\.queryP99Us" must be a number from 1/],
+    ['missing entry', { ...base, entry: undefined }, /"entry" is required/],
+    ['bad version', { ...base, version: 'one' }, /"version" must be a semantic version/],
+    ['duplicate op', { ...base, ops: ['a', 'a'] }, /declares "a" twice/],
+    ['process wasm', { ...base, isolation: 'process' }, /"isolation" must be "inline" or "worker" for a wasm plugin/],
+  ];
+  for (const [what, json, message] of bad) {
+    test(`rejects a manifest with ${what}, naming the field`, () => {
+      assert.throws(() => validateManifest(json, 'isg-plugin.json'), (err: unknown) => err instanceof IsgError && err.code === 'bad-args' && message.test(err.message));
+    });
+  }
+  test('fills defaults: budget, isolation by tier', () => {
+    const m = validateManifest(base, 'm');
+    assert.deepEqual(m.budget, { queryP99Us: 1000, updateP99Us: 12000, memoryMb: 5, ceilingMs: 50 });
+    assert.equal(m.isolation, 'worker');
+    assert.equal(validateManifest({ ...base, tier: 'native', entry: 'x.node' }, 'm').isolation, 'inline');
+  });
+});
