@@ -7,7 +7,7 @@ export interface ParsedArgs {
 }
 
 /** Options that never take a value, so `--json path` keeps `path` as a positional. */
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'summary', 'no-inferred', 'transitive', 'ignore-type-only']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'summary', 'no-inferred', 'transitive', 'ignore-type-only', 'detach', 'allow-remote', 'examples']);
 
 export function parseArgv(argv: string[]): ParsedArgs {
   const positionals: string[] = [];

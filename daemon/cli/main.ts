@@ -4,6 +4,7 @@
 import { parseArgv, type ParsedArgs } from './argv.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: ParsedArgs): Promise<number> }> }> = {
+  serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts') },
   index: { summary: 'index a directory once (no daemon); print stats, export the graph, or run a query', load: () => import('./index-command.ts') },
 };
 

@@ -1,0 +1,145 @@
+// `isg serve [root]`: run the daemon in the foreground (progress bar on a TTY, a summary when
+// the first index is done), or with --detach in the background, printing where it listens.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { IsgError } from '../errors.ts';
+import { Daemon } from '../server/daemon.ts';
+import { socketAnswers, stateDir } from '../server/state-dir.ts';
+import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
+import { selfCommand } from '../util/runtime.ts';
+import { intOption, stringOption, type ParsedArgs } from './argv.ts';
+
+const HELP = `usage: isg serve [root] [options]
+
+Run the isg daemon for a directory (default: the current one): index it, keep the graph live as
+files change, and answer queries on <root>/.isg/daemon.sock (mode 0600).
+
+options:
+  --detach              run in the background; print where it listens and exit
+  --tcp HOST:PORT       also listen on TCP (loopback only unless --allow-remote); clients
+                        must send the token from <root>/.isg/token in their hello
+  --allow-remote        allow a --tcp address that is not loopback (the token still applies)
+  --socket PATH         listen on this Unix socket instead of <root>/.isg/daemon.sock
+  --log-level LEVEL     debug, info, warn, error or silent (default: isg.config.json or info)
+  --workers N           parse threads for the first index (default: one per core)
+  --examples            when ready, print three example queries to try
+
+examples:
+  isg serve
+  isg serve ~/src/app --detach
+  isg serve . --tcp 127.0.0.1:7777`;
+
+export async function run(args: ParsedArgs): Promise<number> {
+  if (args.options.has('help')) {
+    console.log(HELP);
+    return 0;
+  }
+  const root = resolve(args.positionals[0] ?? '.');
+  const logLevel = stringOption(args, 'log-level');
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) throw new IsgError('bad-args', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (args.options.has('detach')) return detach(root, args);
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  let lastDraw = 0;
+  const daemon = await Daemon.start({
+    root,
+    tcp: stringOption(args, 'tcp'),
+    allowRemote: args.options.has('allow-remote'),
+    socket: stringOption(args, 'socket'),
+    logLevel: logLevel as LogLevel | undefined,
+    workers: args.options.has('workers') ? intOption(args, 'workers', 0) : undefined,
+    onProgress: (done, total, bytes) => {
+      const now = performance.now();
+      if (!tty || (now - lastDraw < 80 && done < total)) return;
+      lastDraw = now;
+      process.stderr.write(`\r${progressBar(done, total, bytes, (now - started) / 1000)}`);
+    },
+  });
+  const stop = (signal: string) => {
+    daemon.log.info('signal received; stopping', { signal });
+    void daemon.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  daemon.onStopped = () => process.exit(0);
+  console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? ` and tcp ${daemon.endpoints.tcp}` : ''}`);
+  try {
+    await daemon.ready();
+  } catch (err) {
+    console.error(`isg serve: the first index failed: ${(err as Error).message}`);
+    await daemon.stop();
+    return 1;
+  }
+  const graph = daemon.graph!;
+  const s = graph.fileStats();
+  const seconds = (performance.now() - started) / 1000;
+  if (tty) process.stderr.write('\r\x1b[K');
+  console.log(`indexed ${s.files} files (${(s.bytes / 1e6).toFixed(1)} MB, ${s.lines.toLocaleString('en-US')} lines) in ${seconds.toFixed(1)} s: ${graph.store.entityCount.toLocaleString('en-US')} entities, generation ${graph.generation}${s.skipped ? `, ${s.skipped} files skipped` : ''}`);
+  if (args.options.has('examples')) printExamples(daemon);
+  return new Promise<number>(() => undefined); // serve until stopped
+}
+
+function progressBar(done: number, total: number, bytes: number, seconds: number): string {
+  const width = 28;
+  const filled = total ? Math.round((width * done) / total) : 0;
+  const mbps = seconds > 0 ? bytes / 1e6 / seconds : 0;
+  return `indexing [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} files  ${mbps.toFixed(1)} MB/s`;
+}
+
+/** Three queries against what was just indexed: a well-connected class, its callers, a blast radius. */
+function printExamples(daemon: Daemon): void {
+  const graph = daemon.graph!;
+  const s = graph.store;
+  let best = -1;
+  let bestScore = -1;
+  for (let id = 0; id < s.idLimit; id++) {
+    if (!s.isAlive(id) || (s.kind(id) !== 'method' && s.kind(id) !== 'function')) continue;
+    const score = s.neighbors('calls', id, 'in', 'resolved').length;
+    if (score > bestScore) {
+      best = id;
+      bestScore = score;
+    }
+  }
+  if (best < 0) return;
+  const key = s.key(best);
+  const at = daemon.root === process.cwd() ? '' : ` --root ${daemon.root}`;
+  console.log(`\ntry, in another terminal:\n  npx isg callers '${key}'${at}\n  npx isg blast-radius '${key}' --depth 2${at}\n  npx isg cycles --kind imports${at}`);
+}
+
+/** Start a daemon in the background, wait until it answers, print where. */
+async function detach(root: string, args: ParsedArgs): Promise<number> {
+  const dir = stateDir(root);
+  const logFile = join(dir, 'daemon.log');
+  const forwarded = [...args.options].filter(([k]) => k !== 'detach').flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]));
+  const [cmd, ...prefix] = selfCommand();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const out = openSync(logFile, 'a', 0o600);
+  const child = spawn(cmd!, [...prefix, 'serve', root, ...forwarded], { detached: true, stdio: ['ignore', out, out] });
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  const socket = stringOption(args, 'socket') ?? join(dir, 'daemon.sock');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      console.error(`isg serve --detach: the daemon exited with code ${exited}; its log (${logFile}) ends with:\n${tail(logFile)}`);
+      return 1;
+    }
+    if (await socketAnswers(socket, 200)) {
+      console.log(`isg daemon for ${root} started in the background (pid ${child.pid}); socket ${socket}; log ${logFile}`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.error(`isg serve --detach: no answer on ${socket} after 30 s; see ${logFile}`);
+  return 3;
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,382 @@
+// The daemon: one root, one graph, one plugin host, many connections. It listens on a 0600
+// Unix socket (and, with a token, on TCP), indexes in the background while already answering
+// `hello` and `status`, applies file changes through one entry point, publishes what changed,
+// and stops cleanly. Only this folder knows about sockets and msgpack.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client/protocol.ts';
+import { IsgError } from '../errors.ts';
+import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
+import { GraphHost, type ChangeSummary, type FileChange } from '../host.ts';
+import { discoverFiles } from '../ingest/discover.ts';
+import { BuiltinLoader } from '../plugins/builtin-tier.ts';
+import { CORE_PLUGIN, corePlugin } from '../plugins/builtin/core.ts';
+import { readManifest, validateManifest } from '../plugins/manifest.ts';
+import { PluginHost } from '../plugins/plugin-host.ts';
+import { parsePublicKey } from '../plugins/trust.ts';
+import type { GraphView } from '../queries/graph-view.ts';
+import { createLogger, type Logger, type LogSink } from '../util/log.ts';
+import { packageRoot } from '../util/package-root.ts';
+import { RUNTIME } from '../util/runtime.ts';
+import { CONFIG_FILE, isLoopback, loadConfig, parseHostPort, type IsgConfig, type PluginConfig } from './config.ts';
+import { Connection, type ConnectionHost } from './connection.ts';
+import { DAEMON_OPS } from './daemon-ops.ts';
+import { acquireLock, ensurePrivateDir, ensureToken, removeStaleSocket, stateDir } from './state-dir.ts';
+
+export interface DaemonOptions {
+  root: string;
+  /** Overrides of isg.config.json (command-line flags). */
+  tcp?: string;
+  allowRemote?: boolean;
+  socket?: string;
+  logLevel?: IsgConfig['log']['level'];
+  /** Parse workers for the first index (default: one per core). */
+  workers?: number;
+  onProgress?: (done: number, total: number, bytes: number) => void;
+}
+
+export class Daemon implements ConnectionHost {
+  readonly root: string;
+  config: IsgConfig;
+  readonly log: Logger;
+  readonly plugins: PluginHost;
+  readonly startedAt = Date.now();
+  state: IndexState = 'indexing';
+  /** Called once the daemon has stopped after a `shutdown` op (the serve command exits). */
+  onStopped?: () => void;
+  progress = { filesDone: 0, filesTotal: 0, bytesDone: 0 };
+  /** Undefined until the first index is done. */
+  graph?: GraphHost;
+  endpoints: { socket?: string; tcp?: string } = {};
+  readonly connections = new Set<Connection>();
+  private readonly logSink: LogSink;
+  private readonly options: DaemonOptions;
+  private servers: Server[] = [];
+  private token?: string;
+  private releaseLock?: () => void;
+  private csrCache?: CsrSnapshot;
+  private stopping?: Promise<void>;
+  private indexing?: Promise<void>;
+  private configWatcher?: FSWatcher;
+  private readonly builtins = new BuiltinLoader();
+  private lastProgressEvent = 0;
+
+  private constructor(options: DaemonOptions, config: IsgConfig) {
+    this.options = options;
+    this.root = options.root;
+    this.config = config;
+    this.logSink = { level: config.log.level, ...(config.log.file ? { file: config.log.file } : {}) };
+    this.log = createLogger(this.logSink, 'isg');
+    this.plugins = new PluginHost({
+      root: this.root,
+      loaders: { builtin: this.builtins },
+      graph: { view: () => this.view(), csr: () => this.csr() },
+      source: { read: (file) => this.readSource(file) },
+      trustedKeys: config.trustedKeys.map(parsePublicKey),
+      policy: config.policy,
+      log: this.log.child('plugins'),
+      onTransition: (event) => this.publish(event),
+      protectedPlugins: [CORE_PLUGIN],
+      unprefixedPlugin: CORE_PLUGIN,
+    });
+  }
+
+  /** Validate the config, take the lock, listen, load plugins, and start the first index. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const config = withOverrides(loadConfig(options.root), options);
+    const daemon = new Daemon(options, config);
+    try {
+      await daemon.listen();
+      daemon.registerPlugins();
+      await daemon.plugins.startAll();
+      daemon.indexing = daemon.firstIndex();
+      daemon.watchConfig();
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+    return daemon;
+  }
+
+  /** Resolves when the first index is done (or failed). */
+  ready(): Promise<void> {
+    return this.indexing ?? Promise.resolve();
+  }
+
+  // ---- ConnectionHost ---------------------------------------------------------------------
+
+  get maxFrameBytes(): number {
+    return this.config.maxFrameBytes;
+  }
+
+  get maxQueuedBytes(): number {
+    return this.config.maxQueuedBytes;
+  }
+
+  generation(): number {
+    return this.graph?.generation ?? 0;
+  }
+
+  partial(): boolean {
+    return false;
+  }
+
+  handle(request: Request, conn: Connection): unknown {
+    if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
+    const own = DAEMON_OPS[request.op];
+    if (own) return own(this, request.args, conn, request.id);
+    return this.plugins.dispatch(request.op, request.args, this.generation());
+  }
+
+  closed(conn: Connection): void {
+    this.connections.delete(conn);
+  }
+
+  // ---- used by the ops ------------------------------------------------------------------
+
+  /** Constant-time comparison of a client's token with ours. */
+  checkToken(token: unknown): boolean {
+    if (!this.token || typeof token !== 'string') return false;
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    return timingSafeEqual(digest(token), digest(this.token));
+  }
+
+  publish(event: DaemonEvent): void {
+    for (const conn of this.connections) {
+      for (const [sub, types] of conn.subscriptions) if (types.has(event.type)) conn.push(sub, event);
+    }
+  }
+
+  /** The one way the daemon changes the graph: a batch of file changes, applied atomically. */
+  applyChanges(changes: FileChange[]): ChangeSummary | undefined {
+    const graph = this.graph;
+    if (!graph || !changes.length) return undefined;
+    const summary = graph.applyChanges(changes);
+    if (!summary.files.length) return summary;
+    const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
+    this.publish(event);
+    void this.plugins.notifyUpdate(event);
+    return summary;
+  }
+
+  /** Load a plugin from a directory at run time (the `plugins.load` op). */
+  async loadPluginFrom(path: string): Promise<string> {
+    const { manifest, dir } = readManifest(path);
+    const settings = this.config.plugins[manifest.name] ?? { path: dir, enabled: true, grant: [] };
+    if (!this.plugins.has(manifest.name)) this.plugins.add(manifest, dir, settings);
+    await this.plugins.load(manifest.name);
+    return manifest.name;
+  }
+
+  /** Stop: refuse new work, let in-flight requests finish, unload plugins, remove the socket. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.configWatcher?.close();
+      for (const s of this.servers) s.close();
+      const deadline = Date.now() + 5000;
+      while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
+      await this.plugins.dispose();
+      for (const c of this.connections) c.close();
+      if (this.endpoints.socket) rmSync(this.endpoints.socket, { force: true });
+      this.releaseLock?.();
+      this.log.info('stopped', { root: this.root });
+    })();
+    return this.stopping;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private view(): GraphView {
+    if (!this.graph) throw this.indexingError();
+    return this.graph;
+  }
+
+  indexingError(): IsgError {
+    const p = this.progress;
+    const pct = p.filesTotal ? Math.floor((100 * p.filesDone) / p.filesTotal) : 0;
+    return new IsgError('indexing', `the first index of ${this.root} is running (${p.filesDone}/${p.filesTotal} files, ${pct}%); ask again in a moment`, { ...p });
+  }
+
+  private csr(): CsrSnapshot {
+    const graph = this.graph;
+    if (!graph) throw this.indexingError();
+    if (!this.csrCache || this.csrCache.generation !== graph.generation) this.csrCache = buildCsr(graph.store, graph.generation);
+    return this.csrCache;
+  }
+
+  private readSource(file: string): string {
+    const graph = this.graph;
+    if (!graph) throw this.indexingError();
+    if (!graph.factsOf(file)) throw new IsgError('not-found', `no indexed file ${file}`);
+    return readFileSync(join(this.root, file), 'utf8');
+  }
+
+  private async listen(): Promise<void> {
+    const dir = stateDir(this.root);
+    ensurePrivateDir(dir);
+    const socket = this.config.socket;
+    this.releaseLock = await acquireLock(dir, { pid: process.pid, socket, tcp: this.config.tcp, startedAt: new Date().toISOString(), runtime: RUNTIME });
+    removeStaleSocket(socket);
+    await this.serve(createServer((s) => this.accept(s, true)), (srv, done) => srv.listen(socket, done));
+    // The directory is 0700 already; 0600 on the socket says the same to anyone who checks.
+    chmodSync(socket, 0o600);
+    this.endpoints.socket = socket;
+    if (this.config.tcp) {
+      const { host, port } = parseHostPort(this.config.tcp);
+      if (!isLoopback(host) && !this.config.allowRemote) {
+        throw new IsgError('bad-args', `refusing to listen on ${this.config.tcp}: not a loopback address; pass --allow-remote (or "allowRemote": true) to expose the daemon beyond this machine (the token is still required)`);
+      }
+      this.token = ensureToken(dir);
+      const srv = createServer((s) => this.accept(s, false));
+      await this.serve(srv, (s, done) => s.listen(port, host, done));
+      const addr = srv.address();
+      this.endpoints.tcp = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : this.config.tcp;
+    }
+    this.log.info('listening', { root: this.root, ...this.endpoints, pid: process.pid, runtime: RUNTIME });
+  }
+
+  private serve(server: Server, listen: (s: Server, done: () => void) => void): Promise<void> {
+    server.maxConnections = this.config.maxConnections;
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new IsgError('io', `cannot listen: ${err.message}`)));
+      listen(server, () => {
+        server.on('error', (err) => this.log.error('server error', { error: err.message }));
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket, trusted: boolean): void {
+    if (this.stopping) return void socket.destroy();
+    const conn = new Connection(socket, this, trusted);
+    this.connections.add(conn);
+  }
+
+  private registerPlugins(): void {
+    this.builtins.register(corePlugin);
+    this.plugins.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'the core plugin'), packageRoot(), { grant: ['graph:read'] });
+    for (const [name, p] of Object.entries(this.config.plugins)) {
+      if (!p.enabled) continue;
+      this.addConfiguredPlugin(name, p);
+    }
+  }
+
+  private addConfiguredPlugin(name: string, p: PluginConfig): void {
+    try {
+      const { manifest, dir } = readManifest(p.path);
+      if (manifest.name !== name) throw new IsgError('bad-args', `isg.config.json plugins.${name}: the manifest at ${p.path} names the plugin "${manifest.name}"`);
+      this.plugins.add(manifest, dir, p);
+    } catch (err) {
+      this.log.error('plugin not registered', { plugin: name, error: (err as Error).message });
+    }
+  }
+
+  private async firstIndex(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const graph = await GraphHost.index(this.root, {
+        exclude: this.config.exclude,
+        maxFileBytes: this.config.maxFileBytes,
+        workers: this.options.workers,
+        onProgress: (done, total, bytes) => this.indexProgress(done, total, bytes),
+      });
+      if (this.stopping) return;
+      this.graph = graph;
+      this.state = 'ready';
+      const files = [...graph.filePaths()];
+      this.progress = { filesDone: files.length, filesTotal: files.length, bytesDone: graph.fileStats().bytes };
+      this.log.info('indexed', { files: files.length, entities: graph.store.entityCount, ms: Math.round(performance.now() - t0) });
+      this.publish({ type: 'indexing', state: 'ready', ...this.progress });
+      await this.plugins.notifyUpdate({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
+    } catch (err) {
+      this.log.error('first index failed', { error: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private indexProgress(done: number, total: number, bytes: number): void {
+    this.progress = { filesDone: done, filesTotal: total, bytesDone: bytes };
+    this.options.onProgress?.(done, total, bytes);
+    const now = Date.now();
+    if (now - this.lastProgressEvent >= 100) {
+      this.lastProgressEvent = now;
+      this.publish({ type: 'indexing', state: 'indexing', ...this.progress });
+    }
+  }
+
+  /** isg.config.json is re-read when it changes; an invalid edit is reported and ignored. */
+  private watchConfig(): void {
+    try {
+      this.configWatcher = watch(this.root, { persistent: false }, (_event, name) => {
+        if (name === CONFIG_FILE) void this.reloadConfig();
+      });
+      this.configWatcher.on('error', () => undefined);
+    } catch (err) {
+      this.log.warn('cannot watch isg.config.json; changes need a restart', { error: (err as Error).message });
+    }
+  }
+
+  async reloadConfig(): Promise<void> {
+    let next: IsgConfig;
+    try {
+      next = withOverrides(loadConfig(this.root), this.options);
+    } catch (err) {
+      this.log.error('isg.config.json not applied', { error: (err as Error).message });
+      return;
+    }
+    const prev = this.config;
+    this.config = next;
+    this.logSink.level = next.log.level;
+    for (const key of ['socket', 'tcp', 'allowRemote', 'maxConnections', 'trustedKeys', 'policy'] as const) {
+      if (JSON.stringify(prev[key]) !== JSON.stringify(next[key])) this.log.warn(`config key "${key}" changed; it takes effect after a restart`);
+    }
+    await this.reconcilePlugins(prev.plugins, next.plugins);
+    if (JSON.stringify(prev.exclude) !== JSON.stringify(next.exclude) || prev.maxFileBytes !== next.maxFileBytes) this.rediscover();
+    this.log.info('isg.config.json applied');
+  }
+
+  private async reconcilePlugins(prev: Record<string, PluginConfig>, next: Record<string, PluginConfig>): Promise<void> {
+    for (const name of Object.keys(prev)) {
+      const changed = JSON.stringify(prev[name]) !== JSON.stringify(next[name]);
+      if (changed && this.plugins.has(name)) await this.plugins.remove(name).catch((err: Error) => this.log.error('plugin not removed', { plugin: name, error: err.message }));
+    }
+    for (const [name, p] of Object.entries(next)) {
+      if (!p.enabled || this.plugins.has(name)) continue;
+      this.addConfiguredPlugin(name, p);
+      if (this.plugins.has(name) && !p.lazy) await this.plugins.load(name).catch(() => undefined);
+    }
+  }
+
+  /** After the include rules changed: index what is now in, drop what is now out. */
+  private rediscover(): void {
+    const graph = this.graph;
+    if (!graph) return;
+    const found = discoverFiles(this.root, { exclude: this.config.exclude, maxFileBytes: this.config.maxFileBytes });
+    const next = new Set(found.files.map((f) => f.path));
+    const changes: FileChange[] = [];
+    for (const p of graph.filePaths()) if (!next.has(p)) changes.push({ path: p, text: null });
+    for (const p of next) if (!graph.factsOf(p)) changes.push({ path: p });
+    this.applyChanges(changes);
+  }
+}
+
+function withOverrides(config: IsgConfig, o: DaemonOptions): IsgConfig {
+  return {
+    ...config,
+    ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
+    ...(o.allowRemote ? { allowRemote: true } : {}),
+    ...(o.socket ? { socket: o.socket } : {}),
+    ...(o.logLevel ? { log: { ...config.log, level: o.logLevel } } : {}),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,242 @@
+// The daemon over its socket (daemon/server/), with the real client (client/) and raw sockets
+// for what a well-behaved client never sends. The corpus is a copy of rxjs's sources.
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { connect, IsgClient, IsgClientError } from '../client/client.ts';
+import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
+import type { DaemonEvent, LookupResult, RelationResult, StatusResult } from '../client/protocol.ts';
+import { Daemon } from '../daemon/server/daemon.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+import { tempDir } from './support/temp-dirs.ts';
+
+const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
+
+function corpus(config?: object): string {
+  const root = tempDir('isg-daemon-');
+  cpSync(RXJS, join(root, 'src'), { recursive: true });
+  if (config) writeFileSync(join(root, 'isg.config.json'), JSON.stringify(config));
+  return root;
+}
+
+/** A raw connection that records every frame the daemon sends and whether it closed. */
+function raw(path: string): Promise<{ socket: Socket; frames: unknown[]; closed: Promise<void>; next(): Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(path);
+    const frames: unknown[] = [];
+    const waiters: ((v: unknown) => void)[] = [];
+    const decoder = new FrameDecoder(1 << 30);
+    socket.on('data', (chunk: Buffer) => {
+      for (const ev of decoder.push(chunk)) {
+        if (ev.kind !== 'body') continue;
+        const v = decodeBody(ev.body);
+        const w = waiters.shift();
+        if (w) w(v);
+        else frames.push(v);
+      }
+    });
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.once('connect', () => resolve({ socket, frames, closed, next: () => (frames.length ? Promise.resolve(frames.shift()) : new Promise((r) => waiters.push(r))) }));
+    socket.once('error', reject);
+  });
+}
+
+describe('a daemon on rxjs', () => {
+  let root: string;
+  let daemon: Daemon;
+  let client: IsgClient;
+  let indexingAnswer: unknown;
+
+  before(async () => {
+    root = corpus({ maxQueuedBytes: 64 * 1024, log: { level: 'silent' } });
+    daemon = await Daemon.start({ root });
+    client = await connect({ socket: daemon.endpoints.socket! });
+    // asked while the first index runs: a clear "indexing" answer, never a hang
+    indexingAnswer = await client.lookup({ name: 'Subject' }).catch((e: unknown) => e);
+    await daemon.ready();
+  });
+  after(async () => {
+    client?.close();
+    await daemon?.stop();
+  });
+
+  test('a query during the first index is answered with an indexing error and progress', () => {
+    assert.ok(indexingAnswer instanceof IsgClientError, `expected an error, got ${JSON.stringify(indexingAnswer)?.slice(0, 200)}`);
+    assert.equal(indexingAnswer.code, 'indexing');
+    assert.match(indexingAnswer.message, /the first index of .* is running \(\d+\/\d+ files/);
+  });
+
+  test('the socket is 0600 in a 0700 directory; hello lists the ops and limits', () => {
+    assert.equal(statSync(daemon.endpoints.socket!).mode & 0o777, 0o600);
+    assert.equal(statSync(join(root, '.isg')).mode & 0o777, 0o700);
+    const hello = client.server!;
+    assert.equal(hello.protocol, 1);
+    for (const op of ['hello', 'status', 'batch', 'subscribe', 'lookup', 'callers', 'blast-radius', 'cycles', 'plugins', 'shutdown']) assert.ok(hello.ops.includes(op), op);
+    assert.equal(hello.limits.maxQueuedBytes, 64 * 1024);
+  });
+
+  test('core queries answer with the generation they were computed at', async () => {
+    const answer = await client.requestWithGen('implements', { entity: 'SubscriptionLike' });
+    const r = answer.result as RelationResult;
+    assert.equal(answer.gen, daemon.generation());
+    assert.ok(r.results.some((x) => x.id === 'src/internal/Subscription.ts#Subscription'));
+    const status = (await client.status()) as StatusResult;
+    assert.equal(status.state, 'ready');
+    assert.equal(status.files, 252);
+  });
+
+  test('pipelined requests are all answered, each matched to its id', async () => {
+    const names = ['Subject', 'Observable', 'map', 'filter', 'mergeMap', 'Subscription', 'NoSuchName'];
+    const answers = await Promise.allSettled(names.map((name) => client.lookup({ name, mode: 'exact', limit: 1 })));
+    answers.forEach((a, i) => {
+      if (names[i] === 'NoSuchName') return assert.equal(a.status, 'fulfilled');
+      assert.equal(a.status, 'fulfilled');
+      const m = (a as PromiseFulfilledResult<LookupResult>).value.matches[0]!;
+      assert.equal(m.name.split('.').pop(), names[i]);
+    });
+  });
+
+  test('unknown ops and bad arguments are errors naming the problem; the connection stays open', async () => {
+    await assert.rejects(client.request('calers', { entity: 'x' }), (e: IsgClientError) => e.code === 'unknown-op' && /unknown op "calers".*callers/.test(e.message));
+    await assert.rejects(client.request('callers', { entity: 42 }), (e: IsgClientError) => e.code === 'bad-args' && /"entity" must be a string/.test(e.message));
+    await assert.rejects(client.callers({ entity: 'Subjectt' }), (e: IsgClientError) => e.code === 'not-found' && /did you mean .*Subject/.test(e.message));
+    assert.ok(((await client.lookup({ name: 'Subject', mode: 'exact' })) as LookupResult).total >= 1);
+  });
+
+  test('a batch answers each request on its own, all at one generation', async () => {
+    const r = await client.batch([{ op: 'lookup', args: { name: 'Subject', mode: 'exact', kind: 'class' } }, { op: 'callers', args: { entity: 'nope-nope' } }, { op: 'shutdown' }]);
+    assert.equal(r.length, 3);
+    assert.ok(r[0]!.ok);
+    assert.ok(!r[1]!.ok && r[1]!.error.code === 'not-found');
+    assert.ok(!r[2]!.ok && /cannot be batched/.test(r[2]!.error.message));
+  });
+
+  test('a body that is not msgpack gets bad-frame and closes that connection alone', async () => {
+    const c = await raw(daemon.endpoints.socket!);
+    const garbage = Buffer.from([0xc1, 0xc1, 0xc1]); // 0xc1 is never used in msgpack
+    const frame = Buffer.alloc(4 + garbage.length);
+    frame.writeUInt32BE(garbage.length, 0);
+    garbage.copy(frame, 4);
+    c.socket.write(frame);
+    const reply = (await c.next()) as { id: number; ok: boolean; error: { code: string; message: string } };
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error.code, 'bad-frame');
+    await c.closed;
+    assert.ok(((await client.lookup({ name: 'Subject', mode: 'exact' })) as LookupResult).total >= 1, 'other clients are unaffected');
+  });
+
+  test('a frame announcing more than the limit gets frame-too-large and is closed', async () => {
+    const c = await raw(daemon.endpoints.socket!);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(daemon.config.maxFrameBytes + 1, 0);
+    c.socket.write(head);
+    const reply = (await c.next()) as { error: { code: string; message: string } };
+    assert.equal(reply.error.code, 'frame-too-large');
+    assert.match(reply.error.message, /larger than the limit of 16777216 bytes/);
+    await c.closed;
+  });
+
+  test('valid msgpack that is not a request gets bad-args and the connection stays open', async () => {
+    const c = await raw(daemon.endpoints.socket!);
+    c.socket.write(encodeFrame(42));
+    c.socket.write(encodeFrame({ id: 'seven', op: 'status' }));
+    c.socket.write(encodeFrame({ id: 3, op: 'status' }));
+    const a = (await c.next()) as { error: { code: string; message: string } };
+    const b = (await c.next()) as { id: number; error: { code: string; message: string } };
+    const ok = (await c.next()) as { id: number; ok: boolean };
+    assert.equal(a.error.code, 'bad-args');
+    assert.match(a.error.message, /a request is a map \{id: integer, op: string/);
+    assert.match(b.error.message, /id of type string/);
+    assert.deepEqual([ok.id, ok.ok], [3, true]);
+    c.socket.destroy();
+  });
+
+  test('a client that stops reading is cut off; others are answered meanwhile', async () => {
+    const c = await raw(daemon.endpoints.socket!);
+    c.socket.pause(); // never read: responses pile up in the daemon
+    for (let i = 0; i < 400; i++) c.socket.write(encodeFrame({ id: i + 1, op: 'outline', args: { file: 'src/internal/Observable.ts' } }));
+    const t0 = performance.now();
+    const r = (await client.lookup({ name: 'Subject', mode: 'exact' })) as LookupResult;
+    assert.ok(r.total >= 1);
+    assert.ok(performance.now() - t0 < 5000, 'answered while another client is stuck');
+    await c.closed;
+  });
+
+  test('subscribers see an update event for a change, with the new generation', async () => {
+    const events = client.subscribe({ events: ['update'] });
+    const first = events.next();
+    await new Promise((r) => setTimeout(r, 20)); // let the subscribe request reach the daemon
+    const gen = daemon.generation();
+    daemon.applyChanges([{ path: 'src/extra.ts', text: 'export function extra(): number { return 1; }\n' }]);
+    const ev = (await first).value as DaemonEvent;
+    assert.equal(ev.type, 'update');
+    assert.ok(ev.type === 'update' && ev.generation === gen + 1 && ev.added.includes('src/extra.ts#extra'));
+    await events.return!();
+    const found = await client.requestWithGen('lookup', { name: 'extra', mode: 'exact' });
+    assert.equal(found.gen, gen + 1);
+    assert.equal((found.result as LookupResult).matches[0]!.id, 'src/extra.ts#extra');
+  });
+
+  test('a second daemon for the same root is refused, naming the first', async () => {
+    await assert.rejects(Daemon.start({ root }), /a daemon already runs for .* \(pid \d+/);
+  });
+});
+
+describe('lifecycle and security', () => {
+  test('shutdown answers, then removes the socket and the lock', async () => {
+    const root = corpus({ log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    await daemon.ready();
+    const client = await connect({ socket: daemon.endpoints.socket! });
+    let stopped = false;
+    daemon.onStopped = () => (stopped = true);
+    assert.deepEqual(await client.shutdown(), { stopping: true });
+    while (!stopped) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(!existsSync(join(root, '.isg', 'daemon.sock')));
+    assert.ok(!existsSync(join(root, '.isg', 'daemon.lock')));
+    client.close();
+  });
+
+  test('a stale lock and socket from a crashed daemon are cleaned up', async () => {
+    const root = corpus({ log: { level: 'silent' } });
+    mkdirSync(join(root, '.isg'), { mode: 0o700 });
+    writeFileSync(join(root, '.isg', 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 7, socket: join(root, '.isg', 'daemon.sock'), startedAt: '' }));
+    const daemon = await Daemon.start({ root });
+    assert.ok(existsSync(daemon.endpoints.socket!));
+    await daemon.stop();
+  });
+
+  test('a group-writable state directory is refused with the fix', async () => {
+    const root = corpus();
+    mkdirSync(join(root, '.isg'));
+    chmodSync(join(root, '.isg'), 0o775);
+    await assert.rejects(Daemon.start({ root }), /\.isg is group- or world-writable \(mode 775\).*chmod 700/);
+  });
+
+  test('TCP needs the token in hello, compared in constant time; loopback only unless allowed', async () => {
+    const root = corpus({ log: { level: 'silent' } });
+    await assert.rejects(Daemon.start({ root, tcp: '0.0.0.0:0' }), /not a loopback address; pass --allow-remote/);
+    const daemon = await Daemon.start({ root, tcp: '127.0.0.1:0' });
+    try {
+      const [host, port] = [daemon.endpoints.tcp!.split(':')[0]!, Number(daemon.endpoints.tcp!.split(':')[1])];
+      const tokenFile = join(root, '.isg', 'token');
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      await assert.rejects(connect({ host, port, token: 'f'.repeat(64) }), (e: IsgClientError) => e.code === 'unauthorized');
+      // skipping hello is refused and closed too
+      const s = netConnect(port, host);
+      await new Promise((r) => s.once('connect', r));
+      const decoder = new FrameDecoder(1 << 20);
+      const reply = new Promise<unknown>((r) => s.on('data', (chunk: Buffer) => r(decodeBody((decoder.push(chunk)[0] as { body: Buffer }).body))));
+      s.write(encodeFrame({ id: 1, op: 'status' }));
+      assert.equal(((await reply) as { error: { code: string } }).error.code, 'unauthorized');
+      const client = await connect({ host, port, token: readFileSync(tokenFile, 'utf8').trim() });
+      assert.equal(((await client.status()) as StatusResult).endpoints.tcp, daemon.endpoints.tcp);
+      client.close();
+      s.destroy();
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
