@@ -82,6 +82,7 @@ export class IsgClient {
   private readonly subscriptions = new Set<Subscription>();
   private readonly subsByWireId = new Map<number, Subscription>();
   private closedByUser = false;
+  private corked = false;
   private connecting?: Promise<void>;
   private hello?: HelloResult;
   private readonly endpoint: Endpoint;
@@ -212,6 +213,15 @@ export class IsgClient {
         p.cleanup = () => options.signal!.removeEventListener('abort', onAbort);
       }
       this.pending.set(id, p);
+      // Requests issued in one tick (a pipelined burst) leave in one write.
+      if (!this.corked) {
+        this.corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          socket.uncork();
+        });
+      }
       socket.write(encodeFrame(args === undefined ? { id, op } : { id, op, args }));
     });
   }

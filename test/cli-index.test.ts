@@ -386,7 +386,7 @@ describe('isg index exit codes', () => {
   });
 });
 
-describe('isg index --summary (what npm start shows)', () => {
+describe('isg index --summary', () => {
   test('a summary line, then three example queries whose printed answers the queries give', async () => {
     const dir = tempDir('isg-cli-summary-');
     writeFileSync(join(dir, 'shapes.ts'), 'export interface Shape {\n  area(): number;\n}\nexport class Square implements Shape {\n  area(): number {\n    return side();\n  }\n}\nexport class Circle implements Shape {\n  area(): number {\n    return side() * 3;\n  }\n}\nexport function side(): number {\n  return 2;\n}\n');

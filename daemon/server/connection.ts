@@ -36,6 +36,7 @@ export class Connection {
   private inFlight = 0;
   private pausedForBackpressure = false;
   private closing = false;
+  private corked = false;
 
   constructor(socket: Socket, host: ConnectionHost, authenticated: boolean) {
     this.socket = socket;
@@ -149,6 +150,15 @@ export class Connection {
       // A result msgpack cannot encode (a plugin returned a function, a cycle...): say so.
       const id = isObject(frame) && typeof frame.id === 'number' ? frame.id : 0;
       bytes = encodeFrame({ id, ok: false, error: { code: 'internal', message: `the result could not be encoded as msgpack: ${(err as Error).message}` } });
+    }
+    // Responses produced while handling one chunk of pipelined requests leave in one write.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
     }
     this.socket.write(bytes);
     const queued = this.socket.writableLength;

@@ -12,6 +12,10 @@ export const corePlugin: BuiltinPlugin = {
     version: '1.0.0',
     tier: 'builtin',
     capabilities: ['graph:read'],
+    // Whole-graph queries (cycles, fuzzy lookup, stats) take milliseconds on a large codebase;
+    // the point queries are microseconds. The core is measured against this budget and
+    // reported like any plugin, but never ejected (the daemon protects it).
+    budget: { queryP99Us: 50_000, updateP99Us: 12_000, memoryMb: 1024, ceilingMs: 10_000 },
     ops: CORE_QUERIES.map((q) => ({ name: q.name, summary: q.summary })),
   },
   activate(ctx) {

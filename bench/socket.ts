@@ -1,0 +1,150 @@
+// Queries over the daemon's Unix socket, from this process (the client) to a daemon running in
+// a child process: point-query latency per op, pipelined throughput from one client, and 32
+// concurrent clients. The same queries are timed in-process too, so the table shows what the
+// socket adds. Arguments are drawn from an in-process index of the same corpus.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type IsgClient } from '../client/client.ts';
+import { GraphHost } from '../daemon/host.ts';
+import { runQuery } from '../daemon/queries/core.ts';
+import { cliPath, corpusRoot, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+
+const CALLS = 5000;
+const PIPELINED = 100_000;
+const WINDOW = 256;
+const CLIENTS = 32;
+const PER_CLIENT = 1000;
+
+interface Query {
+  label: string;
+  op: string;
+  args: unknown[];
+  target?: number;
+}
+
+export async function socket(ctx: BenchContext): Promise<void> {
+  heading('socket: queries over the Unix socket from another process (HDR histogram, µs)');
+  const results: Record<string, unknown> = {};
+  for (const corpus of ctx.corpora) results[corpus] = await onCorpus(corpus);
+  ctx.results.socket = results;
+}
+
+async function onCorpus(corpus: CorpusName): Promise<unknown> {
+  const root = mkdtempSync(join(tmpdir(), `isg-bench-socket-${corpus}-`));
+  cpSync(corpusRoot(corpus), join(root, 'src'), { recursive: true });
+  const host = await GraphHost.index(root);
+  const queries = pickQueries(host);
+  const daemon = spawn(process.execPath, [cliPath(), 'serve', root, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  let client: IsgClient | undefined;
+  try {
+    client = await waitReady(join(root, '.isg', 'daemon.sock'), daemon);
+    const rows: (string | number | undefined)[][] = [];
+    const figures: Record<string, unknown> = {};
+    for (const q of [{ label: 'status (no graph work: the floor)', op: 'status', args: [{}] }, ...queries]) {
+      for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
+      const h = latencyHistogram();
+      for (let i = 0; i < CALLS; i++) {
+        const t0 = now();
+        await client.request(q.op, q.args[i % q.args.length]);
+        h.recordValue(since(t0));
+      }
+      const inProcess = latencyHistogram();
+      if (q.op !== 'status') {
+        for (let i = 0; i < CALLS; i++) {
+          const t0 = now();
+          runQuery(host, q.op, q.args[i % q.args.length]);
+          inProcess.recordValue(since(t0));
+        }
+      }
+      const s = summarize(h);
+      const p = q.op === 'status' ? undefined : summarize(inProcess);
+      figures[q.label] = { socket: s, inProcess: p };
+      rows.push([q.label, s.count, s.p50Us, s.p90Us, s.p99Us, s.maxUs, p?.p50Us, p?.p99Us, q.target ? `<= ${q.target} µs` : '', q.target ? verdict(s.p99Us, q.target) : '']);
+    }
+    console.log(`\n[${corpus}] ${host.store.entityCount.toLocaleString('en-US')} entities; one request at a time, ${CALLS} calls per row`);
+    console.log(table(['query', 'calls', 'p50', 'p90', 'p99', 'max', 'in-process p50', 'in-process p99', 'target p99', 'status'], rows));
+
+    const lookups = queries[0]!;
+    const t0 = now();
+    await pipelined(client, lookups, PIPELINED);
+    const seconds = since(t0) / 1e9;
+    const qps = PIPELINED / seconds;
+    figures.pipelined = { requests: PIPELINED, window: WINDOW, qps };
+    console.log(`\n[${corpus}] pipelined, one client, ${WINDOW} requests in flight: ${PIPELINED.toLocaleString('en-US')} ${lookups.label} in ${seconds.toFixed(2)} s = ${Math.round(qps).toLocaleString('en-US')} queries/s (target >= 50,000: ${verdict(qps, 50_000, true)})`);
+
+    const concurrent = await concurrentClients(join(root, '.isg', 'daemon.sock'), queries);
+    figures.concurrent = concurrent;
+    console.log(`[${corpus}] ${CLIENTS} concurrent clients, one request in flight each, ${PER_CLIENT} mixed queries each: p50 ${concurrent.p50Us} µs, p99 ${concurrent.p99Us} µs, ${Math.round(concurrent.qps).toLocaleString('en-US')} queries/s in all`);
+    return figures;
+  } finally {
+    client?.close();
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function pickQueries(host: GraphHost): Query[] {
+  const s = host.store;
+  const ids: number[] = [];
+  for (let id = 0; id < s.idLimit; id++) if (s.isAlive(id)) ids.push(id);
+  const random = rng(20240611);
+  const withIn = (kinds: ('calls' | 'implements' | 'extends')[]) => ids.filter((id) => kinds.some((k) => s.neighbors(k, id, 'in').length > 0));
+  const keys = (list: number[]) => sample(list, 1000, Math.floor(random() * 1e9)).map((id) => s.key(id));
+  return [
+    { label: 'lookup exact (by id)', op: 'lookup', args: keys(ids).map((name) => ({ name, mode: 'exact' })), target: 250 },
+    { label: 'implements (entities with implementors)', op: 'implements', args: keys(withIn(['implements', 'extends'])).map((entity) => ({ entity })), target: 250 },
+    { label: 'callers (entities with callers)', op: 'callers', args: keys(withIn(['calls'])).map((entity) => ({ entity })), target: 250 },
+  ];
+}
+
+async function waitReady(socketPath: string, child: ChildProcess): Promise<IsgClient> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the daemon exited with code ${child.exitCode}`);
+    try {
+      const client = await connect({ socket: socketPath });
+      for (;;) {
+        const status = await client.status();
+        if (status.state === 'ready') return client;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('the daemon did not become ready within 120 s');
+}
+
+async function pipelined(client: IsgClient, q: Query, total: number): Promise<void> {
+  let sent = 0;
+  const lane = async () => {
+    while (sent < total) {
+      const i = sent++;
+      await client.request(q.op, q.args[i % q.args.length]);
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+}
+
+async function concurrentClients(socketPath: string, queries: Query[]): Promise<{ p50Us: number; p99Us: number; qps: number }> {
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect({ socket: socketPath })));
+  const h = latencyHistogram();
+  const t0 = now();
+  await Promise.all(
+    clients.map(async (c, ci) => {
+      for (let i = 0; i < PER_CLIENT; i++) {
+        const q = queries[(ci + i) % queries.length]!;
+        const t = now();
+        await c.request(q.op, q.args[(ci * PER_CLIENT + i) % q.args.length]);
+        h.recordValue(since(t));
+      }
+    }),
+  );
+  const seconds = since(t0) / 1e9;
+  for (const c of clients) c.close();
+  const s = summarize(h);
+  return { p50Us: s.p50Us, p99Us: s.p99Us, qps: (CLIENTS * PER_CLIENT) / seconds };
+}
