@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { applyChange } from './apply-change.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
+import { pluginHost } from './plugin-host.ts';
 import { queries } from './queries.ts';
 import { socket } from './socket.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   queries,
   'apply-change': applyChange,
   socket,
+  'plugin-host': pluginHost,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

@@ -316,8 +316,10 @@ export interface PluginInfo {
   hooks: string[];
   capabilities: string[];
   budget: { queryP99Us: number; updateP99Us: number; memoryMb: number; ceilingMs: number };
-  /** Live latency over the sliding window, µs. */
+  /** Live latency of its query calls over the sliding window, µs. */
   latency: { calls: number; p50Us: number; p99Us: number; maxUs: number };
+  /** The same per op (hooks appear as `onUpdate`, `beforeQuery`, `afterQuery`). */
+  opLatency: Record<string, { calls: number; p50Us: number; p99Us: number; maxUs: number }>;
   memoryBytes?: number;
   ejections: number;
   lastEjection?: { at: string; reason: string; histogram: { p50Us: number; p90Us: number; p99Us: number; maxUs: number; count: number } };

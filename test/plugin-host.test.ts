@@ -367,3 +367,27 @@ describe('manifest validation', () => {
     assert.equal(validateManifest({ ...base, tier: 'native', entry: 'x.node' }, 'm').isolation, 'inline');
   });
 });
+
+describe('latency accounting', () => {
+  test('batched draining records exactly what recording each call would, fast and slow calls alike', async () => {
+    const { PluginAccounting } = await import('../daemon/plugins/budget.ts');
+    const hdr = await import('hdr-histogram-js');
+    const policy = { ...DEFAULT_POLICY, windowCalls: 1e9, windowMs: 1e12 };
+    const acc = new PluginAccounting(policy);
+    const direct = hdr.build({ bitBucketSize: 32, useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 20_000; i++) {
+      // mostly microseconds, a tail of milliseconds, spread over two ops
+      const us = random() < 0.97 ? random() * 900 : 1000 + random() * 50_000;
+      acc.record('query', i % 2 ? 'a' : 'b', us, 0);
+      direct.recordValue(Math.max(1, Math.round(us)));
+    }
+    const s = acc.summary('query', 0);
+    assert.equal(s.count, 20_000);
+    for (const [p, got] of [[50, s.p50Us], [90, s.p90Us], [99, s.p99Us]] as const) assert.equal(got, direct.getValueAtPercentile(p), `p${p}`);
+    assert.equal(s.maxUs, direct.maxValue);
+    const ops = acc.opSummaries(0);
+    assert.equal(ops.a!.count + ops.b!.count, 20_000);
+  });
+});

@@ -72,8 +72,8 @@ const USER_ERRORS = new Set(['bad-args', 'not-found', 'ambiguous', 'unknown-op',
 
 export class PluginHost {
   private readonly entries = new Map<string, Entry>();
-  /** Wire op name -> plugin name. */
-  private readonly opOwners = new Map<string, string>();
+  /** Wire op name -> the plugin serving it and the op's name within the plugin. */
+  private readonly routes = new Map<string, { plugin: string; local: string }>();
   private readonly policy: EjectionPolicy;
   private readonly now: () => number;
   private readonly timer?: ReturnType<typeof setInterval>;
@@ -85,7 +85,7 @@ export class PluginHost {
   constructor(options: PluginHostOptions) {
     this.options = options;
     this.policy = options.policy ?? DEFAULT_POLICY;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? performance.now.bind(performance);
     if (options.checkEveryMs !== 0) {
       this.timer = setInterval(() => this.checkBudgets(), options.checkEveryMs ?? 250);
       this.timer.unref?.();
@@ -99,7 +99,7 @@ export class PluginHost {
     if (this.entries.has(manifest.name)) throw new IsgError('bad-args', `a plugin named "${manifest.name}" is already registered (from ${this.entries.get(manifest.name)!.dir})`);
     const wireOps = manifest.ops.map((op) => this.wireName(manifest.name, op.name));
     for (const op of wireOps) {
-      const owner = this.opOwners.get(op);
+      const owner = this.routes.get(op)?.plugin;
       if (owner) throw new IsgError('bad-args', `plugin "${manifest.name}" declares op "${op}", which plugin "${owner}" already provides`);
     }
     const merged: PluginManifest = {
@@ -113,7 +113,7 @@ export class PluginHost {
       dir,
       settings,
       lifecycle: new Lifecycle(manifest.name, (from, to, reason) => this.transitioned(manifest.name, from, to, reason)),
-      accounting: new PluginAccounting(this.policy, this.now()),
+      accounting: new PluginAccounting(this.policy),
       ejections: [],
       totalEjections: 0,
       ejectedUntil: 0,
@@ -122,14 +122,14 @@ export class PluginHost {
       order: 0,
     };
     this.entries.set(manifest.name, entry);
-    for (const op of wireOps) this.opOwners.set(op, manifest.name);
+    manifest.ops.forEach((op, i) => this.routes.set(wireOps[i]!, { plugin: manifest.name, local: op.name }));
   }
 
   /** Unload (if loaded) and forget a plugin; its ops stop being routable. */
   async remove(name: string): Promise<void> {
     const e = this.entry(name);
     if (e.lifecycle.state !== 'unloaded') await this.unload(name);
-    for (const op of e.manifest.ops) this.opOwners.delete(this.wireName(name, op.name));
+    for (const op of e.manifest.ops) this.routes.delete(this.wireName(name, op.name));
     this.entries.delete(name);
   }
 
@@ -216,12 +216,12 @@ export class PluginHost {
 
   /** Every op the host routes, as called on the wire. */
   ops(): string[] {
-    return [...this.opOwners.keys()];
+    return [...this.routes.keys()];
   }
 
   /** Whether an op is routed here (the daemon answers its own ops before asking). */
-  routes(op: string): boolean {
-    return this.opOwners.has(op);
+  serves(op: string): boolean {
+    return this.routes.has(op);
   }
 
   /**
@@ -229,10 +229,10 @@ export class PluginHost {
    * with a promise when a plugin must load, be re-admitted, or answers from another thread.
    */
   dispatch(op: string, args: unknown, generation: number): unknown {
-    const name = this.opOwners.get(op);
-    if (name === undefined) throw this.unknownOp(op);
-    const e = this.entries.get(name)!;
-    const local = this.localName(name, op);
+    const route = this.routes.get(op);
+    if (route === undefined) throw this.unknownOp(op);
+    const e = this.entries.get(route.plugin)!;
+    const local = route.local;
     if (e.lifecycle.state !== 'active' || e.probation) return this.dispatchSlow(e, op, local, args, generation);
     if (this.middleware.length) return this.withMiddleware(e, op, local, args, generation);
     return this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
@@ -266,7 +266,7 @@ export class PluginHost {
   list(): PluginInfo[] {
     const now = this.now();
     return [...this.entries.values()].map((e) => {
-      const s = e.accounting.query.summary(now);
+      const s = e.accounting.summary('query', now);
       const info: PluginInfo = {
         name: e.manifest.name,
         version: e.manifest.version,
@@ -278,6 +278,7 @@ export class PluginHost {
         capabilities: [...e.manifest.capabilities],
         budget: { ...e.manifest.budget },
         latency: { calls: s.count, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs },
+        opLatency: Object.fromEntries(Object.entries(e.accounting.opSummaries(now)).map(([op, o]) => [op, { calls: o.count, p50Us: o.p50Us, p99Us: o.p99Us, maxUs: o.maxUs }])),
         ejections: e.totalEjections,
       };
       const mem = e.runtime?.memoryBytes?.();
@@ -311,10 +312,6 @@ export class PluginHost {
 
   private wireName(plugin: string, op: string): string {
     return plugin === this.options.unprefixedPlugin ? op : `${plugin}/${op}`;
-  }
-
-  private localName(plugin: string, op: string): string {
-    return plugin === this.options.unprefixedPlugin ? op : op.slice(plugin.length + 1);
   }
 
   private unknownOp(op: string): IsgError {
@@ -415,7 +412,7 @@ export class PluginHost {
 
   /** Composition: `ctx.call` of plugin `caller`; only ops of declared dependencies. */
   private async callFrom(caller: string, op: string, args: unknown): Promise<unknown> {
-    const owner = this.opOwners.get(op);
+    const owner = this.routes.get(op)?.plugin;
     if (owner === undefined) throw this.unknownOp(op);
     const e = this.entry(caller);
     if (owner !== caller && !e.manifest.dependencies.includes(owner)) {
@@ -454,7 +451,7 @@ export class PluginHost {
   private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true): void {
     const now = this.now();
     const ms = now - t0;
-    e.accounting[kind].record(ms * 1000, now);
+    e.accounting.record(kind, label, ms * 1000, now);
     if (ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
     const mem = e.runtime?.memoryBytes?.();
     const budgetBytes = e.manifest.budget.memoryMb * 1048576;
@@ -483,7 +480,7 @@ export class PluginHost {
     }
     if (e.lifecycle.state !== 'active') return;
     const now = this.now();
-    const window = e.accounting[reason.rule === 'p99' ? reason.kind : 'query'].summary(now);
+    const window = e.accounting.summary(reason.rule === 'p99' ? reason.kind : 'query', now);
     e.lastEjection = { at: new Date().toISOString(), reason: text, histogram: { p50Us: window.p50Us, p90Us: window.p90Us, p99Us: window.p99Us, maxUs: window.maxUs, count: window.count } };
     e.ejections = e.ejections.filter((t) => now - t < this.policy.quarantineWindowMs);
     e.ejections.push(now);
