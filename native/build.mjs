@@ -19,7 +19,7 @@ const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
 if (cargo.error || cargo.status !== 0) {
   console.warn(
     'isg: cargo was not found, so the native plugins (native/plugins/*) were not built; isg works without them and reports them unavailable.\n' +
-      '     To build them, install Rust (cargo 1.77 or later) and run `npm run build:native`.',
+      '     To build them, install Rust (cargo 1.82 or later) and run `npm run build:native`.',
   );
   process.exit(0);
 }
