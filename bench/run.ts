@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { applyChange } from './apply-change.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
+import { native } from './native.ts';
 import { queries } from './queries.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
 
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   memory,
   queries,
   'apply-change': applyChange,
+  native,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

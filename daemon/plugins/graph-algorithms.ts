@@ -3,9 +3,9 @@
 // snapshot. They are what the native tier falls back to where an addon cannot load (cargo
 // missing, a runtime without Node-API), and what the benchmarks compare the addons against.
 import type { PluginContext, BuiltinPlugin } from './api.ts';
-import { CSR_DEAD, type CsrSnapshot } from '../graph/csr.ts';
+import type { CsrSnapshot } from '../graph/csr.ts';
 import { edgeFilter } from '../graph/algorithms/edge-filter.ts';
-import { pageRank, topRanked, type Ranks } from '../graph/algorithms/pagerank.ts';
+import { pageRank, type Ranks } from '../graph/algorithms/pagerank.ts';
 import { csrCycles } from '../graph/algorithms/scc.ts';
 import { ENTITY_KINDS } from '../model.ts';
 import { asArgs, edgeKinds, entityKinds, optionalBool, optionalInt, optionalNumber, optionalString } from '../queries/args.ts';
@@ -28,7 +28,7 @@ export function sccComponents(csr: CsrSnapshot, rawArgs: unknown): unknown {
   const minSize = optionalInt(args, 'minSize', 2, 1, 0xffffffff);
   const limit = optionalInt(args, 'limit', 100, 1, 100000);
   const filter = edgeFilter(kinds, inferred);
-  const all = memo(csr, `scc ${filter.join('')}`, () => csrCycles(csr, filter));
+  const all = memo(csr, `scc ${kinds.join(',')} ${inferred}`, () => csrCycles(csr, filter));
   const chosen = all.filter((c) => c.length >= minSize);
   return {
     generation: csr.generation,
@@ -51,16 +51,17 @@ export function pageRankRanking(csr: CsrSnapshot, rawArgs: unknown): unknown {
   const kindFilter = entityKinds(args, 'kind');
   const path = optionalString(args, 'path');
   const filter = edgeFilter(kinds, inferred);
-  const ranks = memo<Ranks>(csr, `pagerank ${filter.join('')} ${damping} ${maxIterations} ${tolerance}`, () => pageRank(csr, filter, { damping, maxIterations, tolerance }));
+  const ranks = memo<Ranks>(csr, `pagerank ${kinds.join(',')} ${inferred} ${damping} ${maxIterations} ${tolerance}`, () => pageRank(csr, filter, { damping, maxIterations, tolerance }));
 
   const codes = kindFilter ? new Set(kindFilter.map((k) => ENTITY_KINDS.indexOf(k))) : undefined;
   const filesListed = path === undefined ? undefined : csr.fileTable.map((f) => f.startsWith(path));
-  const candidates: number[] = [];
-  for (let id = 0; id < csr.nodeCount; id++) {
-    if (csr.entityKinds[id] === CSR_DEAD) continue;
+  const best: number[] = [];
+  let total = 0;
+  for (const id of ranks.order) {
     if (codes && !codes.has(csr.entityKinds[id]!)) continue;
     if (filesListed && !filesListed[csr.files[id]!]) continue;
-    candidates.push(id);
+    total++;
+    if (best.length < top) best.push(id);
   }
   return {
     generation: csr.generation,
@@ -68,8 +69,8 @@ export function pageRankRanking(csr: CsrSnapshot, rawArgs: unknown): unknown {
     iterations: ranks.iterations,
     converged: ranks.converged,
     delta: ranks.delta,
-    total: candidates.length,
-    results: topRanked(ranks.scores, candidates, top).map((id) => ({ [ENTITY_KEY]: id, score: ranks.scores[id] })),
+    total,
+    results: best.map((id) => ({ [ENTITY_KEY]: id, score: ranks.scores[id] })),
   };
 }
 

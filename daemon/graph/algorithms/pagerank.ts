@@ -13,6 +13,8 @@ export interface PageRankOptions {
 export interface Ranks {
   /** By entity id; 0 for dead ids. */
   scores: Float64Array;
+  /** Live entity ids, best first (ties by id). */
+  order: Uint32Array;
   /** Live entities ranked. */
   nodes: number;
   iterations: number;
@@ -34,7 +36,7 @@ export function pageRank(csr: CsrSnapshot, admits: EdgeFilter, { damping, maxIte
     outDegree[v] = d;
   }
   let rank = new Float64Array(n);
-  if (nodes === 0) return { scores: rank, nodes, iterations: 0, converged: true, delta: 0 };
+  if (nodes === 0) return { scores: rank, order: new Uint32Array(0), nodes, iterations: 0, converged: true, delta: 0 };
   const share = 1 / nodes;
   for (const v of alive) rank[v] = share;
   let next = new Float64Array(n);
@@ -66,39 +68,8 @@ export function pageRank(csr: CsrSnapshot, admits: EdgeFilter, { damping, maxIte
       break;
     }
   }
-  return { scores: rank, nodes, iterations, converged, delta };
-}
-
-/** The `top` best of `candidates` by score (ties by id), best first. */
-export function topRanked(scores: Float64Array, candidates: Iterable<number>, top: number): number[] {
-  // A min-heap of the best `top` so far, whose root is the worst of them.
-  const heap: number[] = [];
-  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (const id of candidates) {
-    if (heap.length < top) {
-      heap.push(id);
-      for (let i = heap.length - 1; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (!worse(heap[i]!, heap[p]!)) break;
-        [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-        i = p;
-      }
-    } else if (worse(heap[0]!, id)) {
-      heap[0] = id;
-      siftDown(0);
-    }
-  }
-  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+  const scores = rank;
+  // Distinct finite doubles never subtract to 0, so the difference orders them exactly.
+  const order = Uint32Array.from(alive).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  return { scores, order, nodes, iterations, converged, delta };
 }

@@ -162,32 +162,7 @@ impl Env {
     }
 
     pub fn write(self, v: &Value) -> Result<napi_value, OpError> {
-        let mut out = ptr::null_mut();
-        // SAFETY (all arms): out-pointers to a local; inputs are handles of the current scope.
-        match v {
-            Value::Null => self.check(unsafe { napi_get_null(self.0, &mut out) }, "napi_get_null")?,
-            Value::Bool(b) => self.check(unsafe { napi_get_boolean(self.0, *b, &mut out) }, "napi_get_boolean")?,
-            Value::Number(n) => self.check(unsafe { napi_create_double(self.0, *n, &mut out) }, "napi_create_double")?,
-            Value::String(s) => out = self.new_string(s)?,
-            Value::List(items) => {
-                self.check(unsafe { napi_create_array_with_length(self.0, items.len(), &mut out) }, "napi_create_array_with_length")?;
-                for (i, item) in items.iter().enumerate() {
-                    let e = self.write(item)?;
-                    self.check(unsafe { napi_set_element(self.0, out, i as u32, e) }, "napi_set_element")?;
-                }
-            }
-            Value::Object(fields) => {
-                self.check(unsafe { napi_create_object(self.0, &mut out) }, "napi_create_object")?;
-                for (k, field) in fields {
-                    let key = self.new_string(k)?;
-                    let value = self.write(field)?;
-                    self.check(unsafe { napi_set_property(self.0, out, key, value) }, "napi_set_property")?;
-                }
-            }
-            Value::Ids(ids) => out = self.new_typed_array(ids, NAPI_UINT32_ARRAY)?,
-            Value::Floats(xs) => out = self.new_typed_array(xs, NAPI_FLOAT64_ARRAY)?,
-        }
-        Ok(out)
+        Writer { env: self, keys: Vec::new() }.write(v)
     }
 
     pub fn new_string(self, s: &str) -> Result<napi_value, OpError> {
@@ -197,7 +172,7 @@ impl Env {
         Ok(out)
     }
 
-    fn new_typed_array<T: Copy>(self, items: &[T], kind: napi_typedarray_type) -> Result<napi_value, OpError> {
+    pub(crate) fn new_typed_array<T: Copy>(self, items: &[T], kind: napi_typedarray_type) -> Result<napi_value, OpError> {
         let bytes = std::mem::size_of_val(items);
         let (mut data, mut buffer, mut out) = (ptr::null_mut::<c_void>(), ptr::null_mut(), ptr::null_mut());
         // SAFETY: the new buffer has `bytes` bytes, exactly what is copied into it.
@@ -215,4 +190,52 @@ impl Env {
 /// A NUL-terminated copy of `s` (interior NULs, which C cannot carry, become spaces).
 fn to_cstring(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+/// Writes one result. Property names repeat across the objects of a result (`size`,
+/// `members`, `score`), so each is created as a JS string once per result, not once per object.
+struct Writer<'v> {
+    env: Env,
+    keys: Vec<(&'v str, napi_value)>,
+}
+
+impl<'v> Writer<'v> {
+    fn key(&mut self, k: &'v str) -> Result<napi_value, OpError> {
+        if let Some(&(_, v)) = self.keys.iter().find(|(name, _)| *name == k) {
+            return Ok(v);
+        }
+        let v = self.env.new_string(k)?;
+        self.keys.push((k, v));
+        Ok(v)
+    }
+
+    fn write(&mut self, v: &'v Value) -> Result<napi_value, OpError> {
+        let env = self.env;
+        let mut out = ptr::null_mut();
+        // SAFETY (all arms): out-pointers to a local; inputs are handles of the current scope.
+        match v {
+            Value::Null => env.check(unsafe { napi_get_null(env.0, &mut out) }, "napi_get_null")?,
+            Value::Bool(b) => env.check(unsafe { napi_get_boolean(env.0, *b, &mut out) }, "napi_get_boolean")?,
+            Value::Number(n) => env.check(unsafe { napi_create_double(env.0, *n, &mut out) }, "napi_create_double")?,
+            Value::String(s) => out = env.new_string(s)?,
+            Value::List(items) => {
+                env.check(unsafe { napi_create_array_with_length(env.0, items.len(), &mut out) }, "napi_create_array_with_length")?;
+                for (i, item) in items.iter().enumerate() {
+                    let e = self.write(item)?;
+                    env.check(unsafe { napi_set_element(env.0, out, i as u32, e) }, "napi_set_element")?;
+                }
+            }
+            Value::Object(fields) => {
+                env.check(unsafe { napi_create_object(env.0, &mut out) }, "napi_create_object")?;
+                for (k, field) in fields {
+                    let key = self.key(k)?;
+                    let value = self.write(field)?;
+                    env.check(unsafe { napi_set_property(env.0, out, key, value) }, "napi_set_property")?;
+                }
+            }
+            Value::Ids(ids) => out = env.new_typed_array(ids, NAPI_UINT32_ARRAY)?,
+            Value::Floats(xs) => out = env.new_typed_array(xs, NAPI_FLOAT64_ARRAY)?,
+        }
+        Ok(out)
+    }
 }

@@ -5,7 +5,8 @@
 //! (default 0.85), `iterations` (at most, default 100), `tolerance` (stop when the L1 change of
 //! an iteration is below it, default 1e-6), `top` (default 20), `kind` (entity kinds to list)
 //! and `path` (file prefix to list). Result: `{ generation, nodes, iterations, converged,
-//! delta, total, results: [{ <entity ref>, score }] }`, best first (ties by id).
+//! delta, total, results: [{ <entity ref>, score }] }`, best first (ties by id). The ranking
+//! is computed once per generation and arguments; a call filters it and takes the top.
 
 use std::cmp::Ordering;
 
@@ -15,6 +16,8 @@ export_plugin!(Plugin { name: "pagerank", ops: &[("rank", rank)] });
 
 struct Ranks {
     scores: Vec<f64>,
+    /// Live entity ids, best first (ties by id).
+    order: Vec<u32>,
     nodes: usize,
     iterations: u32,
     converged: bool,
@@ -37,20 +40,18 @@ fn rank(call: &mut Call) -> OpResult {
 
     let kind_codes: Option<Vec<u8>> = entity_kinds.map(|names| names.iter().filter_map(|n| g.entity_kind_names().iter().position(|k| k == n)).map(|i| i as u8).collect());
     let files_listed: Option<Vec<bool>> = path.map(|p| g.file_table().iter().map(|f| f.starts_with(&p)).collect());
-    let mut chosen: Vec<u32> = (0..g.node_count)
-        .filter(|&id| g.is_alive(id))
-        .filter(|&id| kind_codes.as_ref().is_none_or(|codes| codes.contains(&g.entity_kinds()[id])))
-        .filter(|&id| files_listed.as_ref().is_none_or(|listed| listed[g.files()[id] as usize]))
-        .map(|id| id as u32)
-        .collect();
-    let total = chosen.len();
-    let better = |a: &u32, b: &u32| ranks.scores[*b as usize].partial_cmp(&ranks.scores[*a as usize]).unwrap_or(Ordering::Equal).then(a.cmp(b));
-    if chosen.len() > top {
-        chosen.select_nth_unstable_by(top - 1, better);
-        chosen.truncate(top);
+    let mut best = Vec::with_capacity(top.min(ranks.order.len()));
+    let mut total = 0usize;
+    for &id in &ranks.order {
+        let id = id as usize;
+        if kind_codes.as_ref().is_some_and(|codes| !codes.contains(&g.entity_kinds()[id])) || files_listed.as_ref().is_some_and(|listed| !listed[g.files()[id] as usize]) {
+            continue;
+        }
+        total += 1;
+        if best.len() < top {
+            best.push(Value::entity(id as u32, [("score", Value::from(ranks.scores[id]))]));
+        }
     }
-    chosen.sort_unstable_by(better);
-    let results = chosen.iter().map(|&id| Value::entity(id, [("score", Value::from(ranks.scores[id as usize]))])).collect();
     Ok(Value::object([
         ("generation", Value::from(g.generation)),
         ("nodes", Value::from(ranks.nodes)),
@@ -58,7 +59,7 @@ fn rank(call: &mut Call) -> OpResult {
         ("converged", Value::from(ranks.converged)),
         ("delta", Value::from(ranks.delta)),
         ("total", Value::from(total)),
-        ("results", Value::List(results)),
+        ("results", Value::List(best)),
     ]))
 }
 
@@ -76,7 +77,7 @@ fn page_rank(g: &Snapshot, filter: EdgeFilter, damping: f64, max_iterations: u32
     }
     let mut rank = vec![0.0f64; n];
     if nodes == 0 {
-        return Ranks { scores: rank, nodes, iterations: 0, converged: true, delta: 0.0 };
+        return Ranks { scores: rank, order: Vec::new(), nodes, iterations: 0, converged: true, delta: 0.0 };
     }
     let share = 1.0 / nodes as f64;
     for &v in &alive {
@@ -115,5 +116,7 @@ fn page_rank(g: &Snapshot, filter: EdgeFilter, damping: f64, max_iterations: u32
             break;
         }
     }
-    Ranks { scores: rank, nodes, iterations, converged, delta }
+    let mut order: Vec<u32> = alive.iter().map(|&v| v as u32).collect();
+    order.sort_unstable_by(|&a, &b| rank[b as usize].partial_cmp(&rank[a as usize]).unwrap_or(Ordering::Equal).then(a.cmp(&b)));
+    Ranks { scores: rank, order, nodes, iterations, converged, delta }
 }
