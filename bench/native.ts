@@ -5,11 +5,15 @@
 // (first call of a generation: the algorithm runs) and warm (later calls: the per-generation
 // cache answers). Every call is timed on its own into an HDR histogram.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { buildCsr, fromTransfer, toTransfer, type CsrSnapshot } from '../daemon/graph/csr.ts';
 import { GraphHost } from '../daemon/host.ts';
 import type { PluginContext, PluginRuntime } from '../daemon/plugins/api.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
+import { addonCandidates } from '../daemon/plugins/native-addon.ts';
 import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import type { GraphView } from '../daemon/queries/graph-view.ts';
 import { pluginContext, readManifest } from '../test/support/plugin-context.ts';
@@ -22,6 +26,8 @@ const PROCESS_CALLS = 3_000;
 const HANDOVER_RUNS = 20;
 const COLD_RUNS = 20;
 const WARM_CALLS = 2_000;
+const SPIN_MS = 1000;
+const STOP_AFTER_MS = 100;
 
 const pluginDir = (name: string) => (name === 'testkit' ? join(repoRoot(), 'test', 'fixtures', 'plugins', 'testkit') : join(repoRoot(), 'native', 'plugins', name));
 
@@ -111,6 +117,42 @@ async function processLoadTimes(host: GraphHost, results: Record<string, unknown
   results.processStartMs = { median: median(xs), max: Math.max(...xs) };
 }
 
+/**
+ * Why there is no worker isolation for native code: a worker's terminate() waits for the
+ * native call it is in. Both ways of stopping a 1 s call, 100 ms into it.
+ */
+async function stopping(host: GraphHost, results: Record<string, unknown>): Promise<void> {
+  heading('native: stopping a runaway call (a 1,000 ms spin, stopped 100 ms in)');
+  const addon = addonCandidates(pluginDir('testkit'), 'testkit.node')[0]!;
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads'); const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(addon)});
+     parentPort.on('message', (ms) => parentPort.postMessage(m.exports.call('spin', { ms }))); parentPort.postMessage('ready');`,
+    { eval: true },
+  );
+  await once(worker, 'message');
+  worker.postMessage(SPIN_MS);
+  await delay(STOP_AFTER_MS);
+  let t0 = performance.now();
+  await worker.terminate();
+  const terminateMs = performance.now() - t0;
+
+  const child = await nativeTierLoader.load(readManifest(pluginDir('testkit'), { isolation: 'process' }), pluginDir('testkit'), pluginContext(host, 'testkit', []));
+  const call = (child.call('spin', { ms: SPIN_MS }) as Promise<unknown>).catch(() => undefined);
+  await delay(STOP_AFTER_MS);
+  t0 = performance.now();
+  child.kill!();
+  await call;
+  const rejectMs = performance.now() - t0;
+  await child.dispose();
+  const exitMs = performance.now() - t0;
+  console.log(table(['how', 'ms until stopped'], [
+    ['worker_threads terminate() (waits for the native call to return)', fixed(terminateMs, 1)],
+    ['process isolation kill(): the pending call fails', fixed(rejectMs, 1)],
+    ['process isolation kill(): the child has exited', fixed(exitMs, 1)],
+  ]));
+  results.stopping = { terminateMs, rejectMs, exitMs };
+}
+
 export async function native(ctx: BenchContext): Promise<void> {
   const results: Record<string, unknown> = {};
   ctx.results.native = results;
@@ -120,7 +162,10 @@ export async function native(ctx: BenchContext): Promise<void> {
     const gens = new Generations(host);
     const perCorpus: Record<string, unknown> = { nodes: host.store.idLimit, snapshotBytes: gens.bytes };
     results[corpus] = perCorpus;
-    if (corpus === ctx.corpora[0]) await processLoadTimes(host, results);
+    if (corpus === ctx.corpora[0]) {
+      await processLoadTimes(host, results);
+      await stopping(host, results);
+    }
 
     const runtimes: PluginRuntime[] = [];
     const load = async (name: string, isolation: 'inline' | 'process') => {

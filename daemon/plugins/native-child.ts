@@ -15,7 +15,9 @@ let addon: NativeAddon | undefined;
 /** Why the last snapshot could not be attached: every call answers with it until the next one. */
 let attachError: { code?: string; message: string } | undefined;
 
-const send = (message: FromChild) => pipe.write(encodeFrame(message));
+const send = (message: FromChild) => {
+  for (const chunk of encodeFrame(message)) pipe.write(chunk);
+};
 const codeOf = (err: unknown) => {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -32,8 +34,8 @@ function handle(m: ToChild): void {
       }
       return;
     case 'snapshot': {
-      const buffer = new SharedArrayBuffer(m.bytes.byteLength);
-      new Uint8Array(buffer).set(m.bytes);
+      const buffer = new SharedArrayBuffer(m.payload.byteLength);
+      new Uint8Array(buffer).set(m.payload);
       try {
         addon!.attach(attachForm(fromTransfer({ generation: m.generation, nodeCount: m.nodeCount, edgeCount: m.edgeCount, layout: m.layout, fileTable: m.fileTable, buffer })));
         attachError = undefined;

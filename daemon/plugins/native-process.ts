@@ -19,7 +19,7 @@ import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
 
 export type ToChild =
   | { t: 'load'; file: string; manifest: Pick<PluginManifest, 'name' | 'ops'> }
-  | ({ t: 'snapshot'; bytes: Uint8Array } & Omit<CsrTransfer, 'buffer'>)
+  | ({ t: 'snapshot'; payload: Uint8Array } & Omit<CsrTransfer, 'buffer'>)
   | { t: 'call'; id: number; op: string; args: unknown };
 
 export type FromChild =
@@ -101,7 +101,7 @@ class ChildPlugin implements PluginRuntime {
       const csr = this.readsGraph ? this.ctx.graph.csr() : undefined;
       if (csr && csr !== this.sent) {
         const { buffer, ...rest } = toTransfer(csr);
-        this.write({ t: 'snapshot', ...rest, bytes: new Uint8Array(buffer) });
+        this.write({ t: 'snapshot', ...rest }, new Uint8Array(buffer));
         this.sent = csr;
       }
       const id = this.nextId++;
@@ -131,8 +131,9 @@ class ChildPlugin implements PluginRuntime {
     clearTimeout(grace);
   }
 
-  private write(message: ToChild): void {
-    if (!this.pipe.destroyed) this.pipe.write(encodeFrame(message));
+  private write(message: ToChild | Omit<Extract<ToChild, { t: 'snapshot' }>, 'payload'>, payload?: Uint8Array): void {
+    if (this.pipe.destroyed) return;
+    for (const chunk of encodeFrame(message, payload)) this.pipe.write(chunk);
   }
 
   private receive(chunk: Buffer): void {
