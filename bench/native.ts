@@ -76,12 +76,24 @@ async function time(h: ReturnType<typeof latencyHistogram>, fn: () => unknown): 
 }
 
 async function histogramOf(n: number, before: () => void, fn: () => unknown): Promise<LatencySummary> {
+  return (await measured(n, before, fn)).latency;
+}
+
+/**
+ * Wall time of each call into a histogram, and the median CPU time of this process per call
+ * (which a loaded machine inflates much less than wall time; a child's CPU is not in it).
+ */
+async function measured(n: number, before: () => void, fn: () => unknown): Promise<{ latency: LatencySummary; cpuMs: number }> {
   const h = latencyHistogram();
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
     before();
+    const c0 = process.cpuUsage();
     await time(h, fn);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return summarize(h);
+  return { latency: summarize(h), cpuMs: median(cpu) };
 }
 
 const ms = (us: number) => us / 1000;
@@ -216,21 +228,24 @@ export async function native(ctx: BenchContext): Promise<void> {
         ['native process', await load(plugin, 'process')],
         ['TypeScript', await twin(plugin)],
       ];
-      const cold: Record<string, LatencySummary> = {};
+      const cold: Record<string, { latency: LatencySummary; cpuMs: number }> = {};
       const warm: Record<string, LatencySummary> = {};
       for (const [impl, rt] of impls) {
         forceGc();
-        cold[impl] = await histogramOf(COLD_RUNS, () => gens.renew(), () => rt.call(op, args));
+        cold[impl] = await measured(COLD_RUNS, () => gens.renew(), () => rt.call(op, args));
         warm[impl] = await histogramOf(WARM_CALLS, () => undefined, () => rt.call(op, args));
       }
-      const base = cold['native inline']!.p50Us;
+      const base = cold['native inline']!;
       for (const [impl] of impls) {
-        rows.push([label, impl, fixed(ms(cold[impl]!.p50Us), 2), fixed(ms(cold[impl]!.p99Us), 2), fixed(cold[impl]!.p50Us / base, 1), fixed(warm[impl]!.p50Us), fixed(warm[impl]!.p99Us)]);
+        const c = cold[impl]!;
+        const cpu = impl === 'native process' ? ['—', '—'] : [fixed(c.cpuMs, 2), fixed(c.cpuMs / base.cpuMs, 1)];
+        rows.push([label, impl, fixed(ms(c.latency.p50Us), 2), fixed(ms(c.latency.p99Us), 2), fixed(c.latency.p50Us / base.latency.p50Us, 1), ...cpu, fixed(warm[impl]!.p50Us), fixed(warm[impl]!.p99Us)]);
       }
       algos[label] = { cold, warm };
     }
-    console.log(table(['case', 'implementation', 'cold p50 ms', 'cold p99 ms', 'cold / native', 'warm p50 µs', 'warm p99 µs'], rows));
+    console.log(table(['case', 'implementation', 'cold p50 ms', 'cold p99 ms', '/ native', 'cold CPU ms', '/ native', 'warm p50 µs', 'warm p99 µs'], rows));
     console.log(`(cold: ${COLD_RUNS} calls, each the first of a new generation, so the algorithm runs; native inline includes attaching the snapshot, native process its copy to the child.`);
+    console.log(' cold CPU: median CPU time of this process per call; the child of native process is not counted, so it is left out.');
     console.log(` warm: ${WARM_CALLS} calls on one generation, answered from the per-generation cache: filtering, top N, entity refs.)`);
     perCorpus.algorithms = algos;
     for (const rt of runtimes) await rt.dispose();

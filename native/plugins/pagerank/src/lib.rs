@@ -100,10 +100,11 @@ fn page_rank(g: &Snapshot, filter: EdgeFilter, damping: f64, max_iterations: u32
         let base = (1.0 - damping) * share + damping * dangling * share;
         delta = 0.0;
         for &v in &alive {
+            let (from, to) = (in_offsets[v] as usize, in_offsets[v + 1] as usize);
             let mut sum = 0.0;
-            for e in in_offsets[v] as usize..in_offsets[v + 1] as usize {
-                if filter.admits(in_kinds[e]) {
-                    sum += contribution[in_sources[e] as usize];
+            for (&source, &kind) in in_sources[from..to].iter().zip(&in_kinds[from..to]) {
+                if filter.admits(kind) {
+                    sum += contribution[source as usize];
                 }
             }
             let score = base + damping * sum;

@@ -90,14 +90,10 @@ fn tarjan<I: Iterator<Item = usize>>(g: &Snapshot, edges: &impl Fn(usize) -> I) 
                 t.low[parent] = t.low[parent].min(t.low[v]);
             }
             if t.low[v] == t.index[v] {
-                let mut comp = Vec::new();
-                loop {
-                    let w = t.stack.pop().expect("Tarjan's stack holds v") as usize;
-                    t.on_stack[w] = false;
-                    comp.push(w as u32);
-                    if w == v {
-                        break;
-                    }
+                let start = t.stack.iter().rposition(|&w| w as usize == v).expect("Tarjan's stack holds v");
+                let comp = t.stack.split_off(start);
+                for &w in &comp {
+                    t.on_stack[w as usize] = false;
                 }
                 out.push(comp);
             }
