@@ -113,7 +113,7 @@ function loadTimes(results: Record<string, unknown>): void {
     return [n, fixed(median(xs), 2), fixed(Math.max(...xs), 2), `<= ${LOAD_TARGET_MS}`, verdict(median(xs), LOAD_TARGET_MS)];
   });
   console.log(table(['plugin', 'median ms', 'max ms', 'target', 'status'], rows));
-  console.log(`(${LOAD_RUNS} fresh processes; each loads scc, then pagerank, then testkit: dlopen, export checks. The first addon of a process also pays for loading the tier's modules.)`);
+  console.log(`(${LOAD_RUNS} fresh processes; each loads scc, then pagerank, then testkit: dlopen, export checks. The first load of a process also runs the loader's code for the first time, unoptimized.)`);
   results.loadMs = Object.fromEntries(names.map((n) => [n, { median: median(samples[n]!), max: Math.max(...samples[n]!) }]));
 }
 

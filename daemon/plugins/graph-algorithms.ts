@@ -55,13 +55,18 @@ export function pageRankRanking(csr: CsrSnapshot, rawArgs: unknown): unknown {
 
   const codes = kindFilter ? new Set(kindFilter.map((k) => ENTITY_KINDS.indexOf(k))) : undefined;
   const filesListed = path === undefined ? undefined : csr.fileTable.map((f) => f.startsWith(path));
-  const best: number[] = [];
+  let best: number[] = [];
   let total = 0;
-  for (const id of ranks.order) {
-    if (codes && !codes.has(csr.entityKinds[id]!)) continue;
-    if (filesListed && !filesListed[csr.files[id]!]) continue;
-    total++;
-    if (best.length < top) best.push(id);
+  if (!codes && !filesListed) {
+    total = ranks.order.length;
+    best = Array.from(ranks.order.subarray(0, top));
+  } else {
+    for (const id of ranks.order) {
+      if (codes && !codes.has(csr.entityKinds[id]!)) continue;
+      if (filesListed && !filesListed[csr.files[id]!]) continue;
+      total++;
+      if (best.length < top) best.push(id);
+    }
   }
   return {
     generation: csr.generation,

@@ -234,17 +234,18 @@ unsafe fn read_snapshot_into(env: Env, s: napi_value, refs: &mut Vec<napi_ref>) 
         Ok(n)
     };
     let max_u32 = u32::MAX as f64;
-    Snapshot::new(
-        count(c"generation", f64::MAX)?,
-        count(c"nodeCount", max_u32)? as usize,
-        count(c"edgeCount", max_u32)? as usize,
+    Snapshot {
+        generation: count(c"generation", f64::MAX)?,
+        node_count: count(c"nodeCount", max_u32)? as usize,
+        edge_count: count(c"edgeCount", max_u32)? as usize,
         parts,
-        env.strings(env.named(s, c"fileTable")?, "fileTable")?,
-        env.strings(env.named(s, c"entityKindNames")?, "entityKindNames")?,
-        env.strings(env.named(s, c"edgeKindNames")?, "edgeKindNames")?,
-        count(c"inferredBit", 255.0)? as u8,
-        count(c"deadKind", 255.0)? as u8,
-    )
+        file_table: env.strings(env.named(s, c"fileTable")?, "fileTable")?,
+        entity_kind_names: env.strings(env.named(s, c"entityKindNames")?, "entityKindNames")?,
+        edge_kind_names: env.strings(env.named(s, c"edgeKindNames")?, "edgeKindNames")?,
+        inferred_bit: count(c"inferredBit", 255.0)? as u8,
+        dead_kind: count(c"deadKind", 255.0)? as u8,
+    }
+    .checked()
     .map_err(OpError::plugin)
 }
 

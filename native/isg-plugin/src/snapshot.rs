@@ -37,34 +37,47 @@ pub(crate) struct Parts {
     pub key_bytes: Raw<u8>,
 }
 
+/// Read-only slices of the snapshot's typed arrays (daemon/graph/csr.ts documents each).
+macro_rules! slices {
+    ($($name:ident: $t:ty),* $(,)?) => {
+        impl Snapshot {
+            $(pub fn $name(&self) -> &[$t] {
+                self.parts.$name.get()
+            })*
+        }
+    };
+}
+
+slices!(
+    entity_kinds: u8,
+    files: u32,
+    out_offsets: u32,
+    out_targets: u32,
+    out_kinds: u8,
+    in_offsets: u32,
+    in_sources: u32,
+    in_kinds: u8,
+    key_offsets: u32,
+    key_bytes: u8,
+);
+
 pub struct Snapshot {
     pub generation: f64,
     pub node_count: usize,
     pub edge_count: usize,
-    parts: Parts,
-    file_table: Vec<String>,
-    entity_kind_names: Vec<String>,
-    edge_kind_names: Vec<String>,
-    inferred_bit: u8,
-    dead_kind: u8,
+    pub(crate) parts: Parts,
+    pub(crate) file_table: Vec<String>,
+    pub(crate) entity_kind_names: Vec<String>,
+    pub(crate) edge_kind_names: Vec<String>,
+    pub(crate) inferred_bit: u8,
+    pub(crate) dead_kind: u8,
 }
 
 impl Snapshot {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        generation: f64,
-        node_count: usize,
-        edge_count: usize,
-        parts: Parts,
-        file_table: Vec<String>,
-        entity_kind_names: Vec<String>,
-        edge_kind_names: Vec<String>,
-        inferred_bit: u8,
-        dead_kind: u8,
-    ) -> Result<Snapshot, String> {
-        let s = Snapshot { generation, node_count, edge_count, parts, file_table, entity_kind_names, edge_kind_names, inferred_bit, dead_kind };
-        s.check_shape()?;
-        Ok(s)
+    /// The snapshot, if it has the shape the host promises.
+    pub(crate) fn checked(self) -> Result<Snapshot, String> {
+        self.check_shape()?;
+        Ok(self)
     }
 
     /// The lengths the host promises; anything else means the snapshot is not what this ABI
@@ -97,34 +110,6 @@ impl Snapshot {
         Ok(())
     }
 
-    pub fn entity_kinds(&self) -> &[u8] {
-        self.parts.entity_kinds.get()
-    }
-    pub fn files(&self) -> &[u32] {
-        self.parts.files.get()
-    }
-    pub fn out_offsets(&self) -> &[u32] {
-        self.parts.out_offsets.get()
-    }
-    pub fn out_targets(&self) -> &[u32] {
-        self.parts.out_targets.get()
-    }
-    pub fn out_kinds(&self) -> &[u8] {
-        self.parts.out_kinds.get()
-    }
-    pub fn in_offsets(&self) -> &[u32] {
-        self.parts.in_offsets.get()
-    }
-    pub fn in_sources(&self) -> &[u32] {
-        self.parts.in_sources.get()
-    }
-    pub fn in_kinds(&self) -> &[u8] {
-        self.parts.in_kinds.get()
-    }
-    fn key_offsets(&self) -> &[u32] {
-        self.parts.key_offsets.get()
-    }
-
     /// False for ids not in use in this generation.
     pub fn is_alive(&self, id: usize) -> bool {
         self.entity_kinds()[id] != self.dead_kind
@@ -133,7 +118,7 @@ impl Snapshot {
     /// The entity id string (`path#Qualified.Name`).
     pub fn key(&self, id: usize) -> &str {
         let o = self.key_offsets();
-        std::str::from_utf8(&self.parts.key_bytes.get()[o[id] as usize..o[id + 1] as usize]).unwrap_or("")
+        std::str::from_utf8(&self.key_bytes()[o[id] as usize..o[id + 1] as usize]).unwrap_or("")
     }
 
     /// The file (relative to the root) of entity `id`.
