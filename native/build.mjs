@@ -36,7 +36,10 @@ for (const dir of plugins) {
   const t0 = performance.now();
   // cwd native/: cargo reads native/.cargo/config.toml from the directory it runs in.
   const args = [cliBin, 'build', '--platform', '--release', '--no-js', '--manifest-path', join(dir, 'Cargo.toml'), '--package-json-path', join(dir, 'package.json'), '--output-dir', dir];
-  const run = spawnSync(process.execPath, args, { cwd: here, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_NET_OFFLINE: 'true' } });
+  const run = spawnSync(process.execPath, args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CARGO_NET_OFFLINE: 'true' } });
+  // napi build warns on every run that no JS bindings are generated: isg loads addons itself.
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').filter((l) => !l.includes('Will skip binding generation'));
+  process.stderr.write(output.join('\n'));
   if (run.status !== 0) {
     console.error(`isg: building the native plugin in ${relative(root, dir)} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);
     process.exit(1);

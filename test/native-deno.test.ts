@@ -12,7 +12,7 @@ const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
 
 test('under Deno, a native plugin loads inline and in a child process and answers as its TypeScript twin', (t) => {
   if (!existsSync(DENO)) return t.skip('deno is not installed');
-  const script = join(ROOT, 'test', 'support', 'deno-native-smoke.ts');
+  const script = join(ROOT, 'test', 'fixtures', 'deno', 'native-smoke.ts');
   const run = spawnSync(DENO, ['run', '--allow-all', script, join(ROOT, 'node_modules', 'rxjs', 'src'), join(ROOT, 'native', 'plugins', 'scc')], {
     cwd: ROOT,
     encoding: 'utf8',
