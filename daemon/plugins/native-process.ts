@@ -71,11 +71,17 @@ class ChildPlugin implements PluginRuntime {
     const [command, args] = childCommand();
     this.child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
     this.pipe = this.child.stdio[3] as Socket;
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
-      this.die(`exited (${signal ?? `code ${code}`})`);
-      resolve();
-    }));
-    this.child.once('error', (err) => this.die(`could not be started: ${err.message}`));
+    // A child that cannot be spawned reports an error and may never report an exit.
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.die(`exited (${signal ?? `code ${code}`})`);
+        resolve();
+      });
+      this.child.once('error', (err) => {
+        this.die(`could not be started: ${err.message}`);
+        resolve();
+      });
+    });
     this.pipe.on('error', (err) => this.die(`closed its pipe: ${err.message}`));
     this.pipe.on('data', (chunk: Buffer) => this.receive(chunk));
     const ready = new Promise<FromChild>((resolve) => (this.onReady = resolve));

@@ -53,10 +53,10 @@ export function csrCycles(csr: CsrSnapshot, admits: EdgeFilter): Uint32Array[] {
         let start = top;
         do start--;
         while (stack[start] !== v);
-        const comp = stack.slice(start, top);
-        for (const w of comp) onStack[w] = 0;
+        for (let i = start; i < top; i++) onStack[stack[i]!] = 0;
+        // Most components are single vertices: only cycles are copied out.
+        if (top - start > 1 || hasSelfLoop(csr, admits, v)) comps.push(stack.slice(start, top).sort());
         top = start;
-        if (comp.length > 1 || hasSelfLoop(csr, admits, v)) comps.push(comp.sort());
       }
     }
   }

@@ -35,10 +35,14 @@ fn components(call: &mut Call) -> OpResult {
 fn cycles(g: &Snapshot, filter: EdgeFilter) -> Vec<Vec<u32>> {
     let (offsets, targets, kinds) = (g.out_offsets(), g.out_targets(), g.out_kinds());
     let edges = |v: usize| (offsets[v] as usize..offsets[v + 1] as usize).filter(move |&e| filter.admits(kinds[e])).map(move |e| targets[e] as usize);
-    let mut comps: Vec<Vec<u32>> = tarjan(g, &edges).into_iter().filter(|c| c.len() > 1 || edges(c[0] as usize).any(|w| w == c[0] as usize)).collect();
-    for c in comps.iter_mut() {
-        c.sort_unstable();
-    }
+    let mut comps: Vec<Vec<u32>> = Vec::new();
+    tarjan(g, &edges, |c| {
+        if c.len() > 1 || edges(c[0] as usize).any(|w| w == c[0] as usize) {
+            let mut members = c.to_vec();
+            members.sort_unstable();
+            comps.push(members);
+        }
+    });
     comps.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     comps
 }
@@ -66,10 +70,11 @@ impl<I: Iterator<Item = usize>> Tarjan<I> {
     }
 }
 
-fn tarjan<I: Iterator<Item = usize>>(g: &Snapshot, edges: &impl Fn(usize) -> I) -> Vec<Vec<u32>> {
+/// Calls `emit` with each component (a slice of Tarjan's stack: most are single vertices,
+/// and copying only the cycles saves an allocation per vertex).
+fn tarjan<I: Iterator<Item = usize>>(g: &Snapshot, edges: &impl Fn(usize) -> I, mut emit: impl FnMut(&[u32])) {
     let n = g.node_count;
     let mut t = Tarjan { index: vec![UNSEEN; n], low: vec![0; n], on_stack: vec![false; n], stack: Vec::new(), frames: Vec::new(), counter: 0 };
-    let mut out = Vec::new();
     for root in 0..n {
         if t.index[root] != UNSEEN || !g.is_alive(root) {
             continue;
@@ -91,13 +96,12 @@ fn tarjan<I: Iterator<Item = usize>>(g: &Snapshot, edges: &impl Fn(usize) -> I) 
             }
             if t.low[v] == t.index[v] {
                 let start = t.stack.iter().rposition(|&w| w as usize == v).expect("Tarjan's stack holds v");
-                let comp = t.stack.split_off(start);
-                for &w in &comp {
+                for &w in &t.stack[start..] {
                     t.on_stack[w as usize] = false;
                 }
-                out.push(comp);
+                emit(&t.stack[start..]);
+                t.stack.truncate(start);
             }
         }
     }
-    out
 }
