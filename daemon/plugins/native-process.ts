@@ -95,9 +95,13 @@ class ChildPlugin implements PluginRuntime {
       this.idle();
       return;
     }
-    const why = first?.t === 'load-error' ? first.message : this.dead ? `its process ${this.dead} while loading ${file}` : `${file} did not load within ${timeoutMs} ms`;
+    // loadAddon's own message names the plugin and the file already.
+    const message =
+      first?.t === 'load-error'
+        ? first.message
+        : `native plugin "${this.manifest.name}" (process isolation): ${this.dead ? `its process ${this.dead} while loading ${file}` : `${file} did not load within ${timeoutMs} ms`}`;
     this.kill();
-    throw new IsgError('plugin-unavailable', first?.t === 'load-error' ? why : `native plugin "${this.manifest.name}" (process isolation): ${why}`, { plugin: this.manifest.name, file });
+    throw new IsgError('plugin-unavailable', message, { plugin: this.manifest.name, file });
   }
 
   call(op: string, args: unknown): Promise<unknown> {
