@@ -6,6 +6,7 @@ import { applyChange } from './apply-change.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { pluginHost } from './plugin-host.ts';
+import { native } from './native.ts';
 import { queries } from './queries.ts';
 import { socket } from './socket.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'apply-change': applyChange,
   socket,
   'plugin-host': pluginHost,
+  native,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

@@ -30,6 +30,15 @@ export function optionalInt(args: Args, key: string, def: number, min: number, m
   return v;
 }
 
+/** A number in [min, max] (`exclusive`: in (min, max)). */
+export function optionalNumber(args: Args, key: string, def: number, min: number, max: number, exclusive = false): number {
+  const v = args[key];
+  if (v === undefined || v === null) return def;
+  const inRange = typeof v === 'number' && (exclusive ? v > min && v < max : v >= min && v <= max);
+  if (!inRange) throw new IsgError('bad-args', `argument "${key}" must be a number in ${exclusive ? '(' : '['}${min}, ${max}${exclusive ? ')' : ']'}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 export function optionalBool(args: Args, key: string, def: boolean): boolean {
   const v = args[key];
   if (v === undefined || v === null) return def;

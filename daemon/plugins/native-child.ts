@@ -1,0 +1,64 @@
+// The child process of `process` isolation: loads one native addon and answers the parent
+// over fd 3 (length-prefixed msgpack, daemon/plugins/pipe-frames.ts). It holds its own copy
+// of the snapshot, sent once per generation, on a SharedArrayBuffer like the parent's.
+// The parent ends it by closing the pipe, or with SIGKILL when a call runs away.
+import net from 'node:net';
+import process from 'node:process';
+import { fromTransfer } from '../graph/csr.ts';
+import { attachForm, errorText, loadAddon, type NativeAddon } from './native-addon.ts';
+import type { FromChild, ToChild } from './native-process.ts';
+import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
+
+const pipe = new net.Socket({ fd: 3, readable: true, writable: true });
+const decoder = new FrameDecoder();
+let addon: NativeAddon | undefined;
+/** Why the last snapshot could not be attached: every call answers with it until the next one. */
+let attachError: { code?: string; message: string } | undefined;
+
+const send = (message: FromChild) => {
+  for (const chunk of encodeFrame(message)) pipe.write(chunk);
+};
+const codeOf = (err: unknown) => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+function handle(m: ToChild): void {
+  switch (m.t) {
+    case 'load':
+      try {
+        addon = loadAddon(m.file, m.manifest);
+        send({ t: 'ready', ops: addon.ops });
+      } catch (err) {
+        send({ t: 'load-error', message: errorText(err) });
+      }
+      return;
+    case 'snapshot': {
+      const buffer = new SharedArrayBuffer(m.payload.byteLength);
+      new Uint8Array(buffer).set(m.payload);
+      try {
+        addon!.attach(attachForm(fromTransfer({ generation: m.generation, nodeCount: m.nodeCount, edgeCount: m.edgeCount, layout: m.layout, fileTable: m.fileTable, buffer })));
+        attachError = undefined;
+      } catch (err) {
+        attachError = { code: codeOf(err), message: errorText(err) };
+      }
+      return;
+    }
+    case 'call':
+      if (attachError) {
+        send({ t: 'error', id: m.id, ...attachError });
+        return;
+      }
+      try {
+        send({ t: 'result', id: m.id, value: addon!.call(m.op, m.args) });
+      } catch (err) {
+        send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err) });
+      }
+  }
+}
+
+pipe.on('data', (chunk: Buffer) => {
+  for (const m of decoder.push(chunk)) handle(m as ToChild);
+});
+pipe.on('end', () => process.exit(0));
+pipe.on('error', () => process.exit(1));

@@ -1,0 +1,207 @@
+// `process` isolation for native plugins that are not fully trusted: the addon runs in a
+// child process (daemon/plugins/native-child.ts) spoken to over a pipe. A crash (abort,
+// segfault, stack overflow) takes only the child down, and kill() stops a runaway call at
+// once with SIGKILL, which no in-process isolation can do: native code is not preemptible,
+// and a worker's terminate() waits for a running native call to return.
+//
+// The snapshot cannot be shared across processes, so it is copied to the child once per
+// generation, just before the first call that needs it (bench/native.ts measures the cost).
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { IsgError } from '../errors.ts';
+import { toTransfer, type CsrSnapshot, type CsrTransfer } from '../graph/csr.ts';
+import type { PluginContext, PluginManifest, PluginRuntime } from './api.ts';
+import { nativeError } from './native-addon.ts';
+import { entityResults } from './native-results.ts';
+import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
+
+export type ToChild =
+  | { t: 'load'; file: string; manifest: Pick<PluginManifest, 'name' | 'ops'> }
+  | ({ t: 'snapshot'; payload: Uint8Array } & Omit<CsrTransfer, 'buffer'>)
+  | { t: 'call'; id: number; op: string; args: unknown };
+
+export type FromChild =
+  | { t: 'ready'; ops: string[] }
+  | { t: 'load-error'; message: string }
+  | { t: 'result'; id: number; value: unknown }
+  | { t: 'error'; id: number; code?: string | undefined; message: string };
+
+interface Pending {
+  op: string;
+  csr: CsrSnapshot | undefined;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** How long a child may take to start and load its addon. */
+export const CHILD_START_TIMEOUT_MS = 10_000;
+
+export async function startProcessRuntime(file: string, manifest: PluginManifest, ctx: PluginContext, startTimeoutMs = CHILD_START_TIMEOUT_MS): Promise<PluginRuntime> {
+  const plugin = new ChildPlugin(manifest, ctx);
+  await plugin.start(file, startTimeoutMs);
+  return plugin;
+}
+
+class ChildPlugin implements PluginRuntime {
+  private child!: ChildProcess;
+  private pipe!: Socket;
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private sent: CsrSnapshot | undefined;
+  /** Why the child is gone, once it is. */
+  private dead: string | undefined;
+  private exited!: Promise<void>;
+  private onReady: ((m: FromChild) => void) | undefined;
+  private readonly declared: Set<string>;
+  private readonly readsGraph: boolean;
+  private readonly manifest: PluginManifest;
+  private readonly ctx: PluginContext;
+
+  constructor(manifest: PluginManifest, ctx: PluginContext) {
+    this.manifest = manifest;
+    this.ctx = ctx;
+    this.declared = new Set(manifest.ops.map((o) => o.name));
+    this.readsGraph = ctx.granted.includes('graph:read');
+  }
+
+  async start(file: string, timeoutMs: number): Promise<void> {
+    const [command, args] = childCommand();
+    this.child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    this.pipe = this.child.stdio[3] as Socket;
+    // A child that cannot be spawned reports an error and may never report an exit.
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.die(`exited (${signal ?? `code ${code}`})`);
+        resolve();
+      });
+      this.child.once('error', (err) => {
+        this.die(`could not be started: ${err.message}`);
+        resolve();
+      });
+    });
+    this.pipe.on('error', (err) => this.die(`closed its pipe: ${err.message}`));
+    this.pipe.on('data', (chunk: Buffer) => this.receive(chunk));
+    const ready = new Promise<FromChild>((resolve) => (this.onReady = resolve));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    this.write({ t: 'load', file, manifest: { name: this.manifest.name, ops: this.manifest.ops } });
+    const first = await Promise.race([ready, this.exited.then(() => undefined), timeout]);
+    clearTimeout(timer);
+    this.onReady = undefined;
+    if (first?.t === 'ready') {
+      this.idle();
+      return;
+    }
+    // loadAddon's own message names the plugin and the file already.
+    const message =
+      first?.t === 'load-error'
+        ? first.message
+        : `native plugin "${this.manifest.name}" (process isolation): ${this.dead ? `its process ${this.dead} while loading ${file}` : `${file} did not load within ${timeoutMs} ms`}`;
+    this.kill();
+    throw new IsgError('plugin-unavailable', message, { plugin: this.manifest.name, file });
+  }
+
+  call(op: string, args: unknown): Promise<unknown> {
+    try {
+      if (this.dead) throw new IsgError('plugin-unavailable', `native plugin "${this.manifest.name}" is not running: its process ${this.dead}`, { plugin: this.manifest.name });
+      if (!this.declared.has(op)) throw unknownOp(this.manifest, op);
+      const csr = this.readsGraph ? this.ctx.graph.csr() : undefined;
+      if (csr && csr !== this.sent) {
+        const { buffer, ...rest } = toTransfer(csr);
+        this.write({ t: 'snapshot', ...rest }, new Uint8Array(buffer));
+        this.sent = csr;
+      }
+      const id = this.nextId++;
+      const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject }));
+      this.busy();
+      this.write({ t: 'call', id, op, args: args ?? null });
+      return answer;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** SIGKILL: a runaway call stops now; pending calls fail and the plugin is reported dead. */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.die('was killed (SIGKILL) by the host');
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.dead) {
+      this.die('was unloaded');
+      this.pipe.end();
+    }
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const grace = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await this.exited;
+    clearTimeout(grace);
+  }
+
+  private write(message: ToChild | Omit<Extract<ToChild, { t: 'snapshot' }>, 'payload'>, payload?: Uint8Array): void {
+    if (this.pipe.destroyed) return;
+    for (const chunk of encodeFrame(message, payload)) this.pipe.write(chunk);
+  }
+
+  private receive(chunk: Buffer): void {
+    let messages: unknown[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (err) {
+      this.die(`sent a malformed message (${(err as Error).message})`);
+      this.kill();
+      return;
+    }
+    for (const m of messages as FromChild[]) {
+      if (m.t === 'ready' || m.t === 'load-error') {
+        this.onReady?.(m);
+        continue;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) continue;
+      this.pending.delete(m.id);
+      if (!this.pending.size) this.idle();
+      if (m.t === 'error') p.reject(nativeError(this.manifest.name, p.op, Object.assign(new Error(m.message), { code: m.code })));
+      else {
+        try {
+          p.resolve(entityResults(this.manifest.name, m.value, p.csr, () => this.ctx.graph.view()));
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    }
+  }
+
+  private die(reason: string): void {
+    if (this.dead) return;
+    this.dead = reason;
+    for (const p of this.pending.values()) p.reject(new IsgError('plugin-error', `native plugin "${this.manifest.name}" ${reason} while running op "${p.op}"`, { plugin: this.manifest.name, op: p.op }));
+    this.pending.clear();
+    this.idle();
+  }
+
+  // An idle child does not keep the daemon's event loop alive; one with calls in flight does.
+  private busy(): void {
+    this.child.ref();
+    this.pipe.ref();
+  }
+
+  private idle(): void {
+    this.child.unref();
+    this.pipe.unref();
+  }
+}
+
+export function unknownOp(manifest: PluginManifest, op: string): IsgError {
+  return new IsgError('unknown-op', `plugin "${manifest.name}" has no op "${op}"; it has: ${manifest.ops.map((o) => o.name).join(', ')}`, { plugin: manifest.name });
+}
+
+/** The child's command line: node runs the compiled .js, deno the .ts source. */
+function childCommand(): [string, string[]] {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const script = fileURLToPath(new URL(`./native-child${ext}`, import.meta.url));
+  return 'Deno' in globalThis ? [process.execPath, ['run', '--allow-all', script]] : [process.execPath, [script]];
+}

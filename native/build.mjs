@@ -1,0 +1,48 @@
+// `npm run build:native`: builds every native plugin (a directory holding Cargo.toml and
+// isg-plugin.json, under native/plugins/ and test/fixtures/plugins/) with
+// `napi build --platform --release`, offline. Plain JavaScript, because it runs during
+// `npm install` before anything is compiled.
+//
+// Without cargo it says so and exits 0: the rest of isg works, and the native tier reports
+// these plugins unavailable (naming the missing .node file). With cargo, a failed build fails.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const PLUGIN_PARENTS = [join(here, 'plugins'), join(root, 'test', 'fixtures', 'plugins')];
+
+const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
+if (cargo.error || cargo.status !== 0) {
+  console.warn(
+    'isg: cargo was not found, so the native plugins (native/plugins/*) were not built; isg works without them and reports them unavailable.\n' +
+      '     To build them, install Rust (cargo 1.82 or later) and run `npm run build:native`.',
+  );
+  process.exit(0);
+}
+
+const require = createRequire(import.meta.url);
+const cliPackage = require.resolve('@napi-rs/cli/package.json');
+const cliBin = join(dirname(cliPackage), JSON.parse(readFileSync(cliPackage, 'utf8')).bin.napi);
+
+const plugins = PLUGIN_PARENTS.filter((p) => existsSync(p))
+  .flatMap((parent) => readdirSync(parent).map((name) => join(parent, name)))
+  .filter((dir) => existsSync(join(dir, 'Cargo.toml')) && existsSync(join(dir, 'isg-plugin.json')));
+
+for (const dir of plugins) {
+  const t0 = performance.now();
+  // cwd native/: cargo reads native/.cargo/config.toml from the directory it runs in.
+  const args = [cliBin, 'build', '--platform', '--release', '--no-js', '--manifest-path', join(dir, 'Cargo.toml'), '--package-json-path', join(dir, 'package.json'), '--output-dir', dir];
+  const run = spawnSync(process.execPath, args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CARGO_NET_OFFLINE: 'true' } });
+  // napi build warns on every run that no JS bindings are generated: isg loads addons itself.
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').filter((l) => !l.includes('Will skip binding generation'));
+  process.stderr.write(output.join('\n'));
+  if (run.status !== 0) {
+    console.error(`isg: building the native plugin in ${relative(root, dir)} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);
+    process.exit(1);
+  }
+  console.log(`isg: built native plugin ${relative(root, dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,233 @@
+// The native tier loader (daemon/plugins/native-tier.ts) with the test-only testkit addon
+// (test/fixtures/plugins/testkit) over rxjs: what the addon reads of the snapshot, values both
+// ways, errors and panics as JS errors, missing and broken addons, generations, capabilities,
+// and process isolation (the same answers, crashes contained, kill() stopping a runaway call).
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { IsgError, type ErrorCode } from '../daemon/errors.ts';
+import { buildCsr, csrKey } from '../daemon/graph/csr.ts';
+import { GraphHost } from '../daemon/host.ts';
+import type { PluginRuntime } from '../daemon/plugins/api.ts';
+import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
+import { addonCandidates } from '../daemon/plugins/native-addon.ts';
+import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import { entityRef } from '../daemon/queries/entity-ref.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+import { pluginContext, readManifest } from './support/plugin-context.ts';
+import { tempDir } from './support/temp-dirs.ts';
+
+const ROOT = packageRoot();
+const RXJS = join(ROOT, 'node_modules', 'rxjs', 'src');
+const TESTKIT = join(ROOT, 'test', 'fixtures', 'plugins', 'testkit');
+const SCC = join(ROOT, 'native', 'plugins', 'scc');
+let host: GraphHost;
+const loaded: PluginRuntime[] = [];
+
+before(async () => {
+  host = await GraphHost.index(RXJS);
+});
+after(async () => {
+  for (const rt of loaded) await rt.dispose();
+});
+
+async function load(dir: string, overrides: Parameters<typeof readManifest>[1] = {}, ctx = pluginContext(host, 'testkit')): Promise<PluginRuntime> {
+  const rt = await nativeTierLoader.load(readManifest(dir, overrides), dir, ctx);
+  loaded.push(rt);
+  return rt;
+}
+
+/** Runs `fn` (sync or async) and checks it fails with an IsgError of `code` whose message matches. */
+async function rejects(fn: () => unknown, code: ErrorCode, message: RegExp): Promise<IsgError> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof IsgError, `expected an IsgError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`expected a ${code} error`);
+}
+
+/** A plugin directory in a temp dir: the testkit's manifest, and `addon` as its .node (if given). */
+function pluginDir(addon?: string | Buffer): string {
+  const dir = tempDir('isg-native-');
+  copyFileSync(join(TESTKIT, 'isg-plugin.json'), join(dir, 'isg-plugin.json'));
+  if (typeof addon === 'string') copyFileSync(addon, addonCandidates(dir, 'testkit.node')[1]!);
+  else if (addon) writeFileSync(addonCandidates(dir, 'testkit.node')[1]!, addon);
+  return dir;
+}
+
+describe('inline isolation', () => {
+  test('the addon reads the snapshot in place: counts, id strings, files and out-edges agree with the store', async () => {
+    const rt = await load(TESTKIT);
+    const csr = buildCsr(host.store, host.generation);
+    // The entity with the most out-edges.
+    let id = 0;
+    for (let v = 0; v < csr.nodeCount; v++) if (csr.outOffsets[v + 1]! - csr.outOffsets[v]! > csr.outOffsets[id + 1]! - csr.outOffsets[id]!) id = v;
+    const r = rt.call('graph', { id }) as Record<string, unknown>;
+    assert.equal(r.generation, host.generation);
+    assert.equal(r.nodeCount, csr.nodeCount);
+    assert.equal(r.edgeCount, csr.edgeCount);
+    assert.ok(csr.edgeCount > 1000);
+    assert.equal(r.live, [...Array(host.store.idLimit).keys()].filter((id) => host.store.isAlive(id)).length);
+    assert.equal(r.key, csrKey(csr, id));
+    assert.equal(r.key, host.store.key(id));
+    assert.equal(r.file, host.store.file(id));
+    const targets = Array.from(csr.outTargets.subarray(csr.outOffsets[id], csr.outOffsets[id + 1]));
+    assert.ok(targets.length > 10, `${r.key} has many out-edges`);
+    // A Uint32Array of ids comes back as entity refs; a `$entity` object has the ref merged in.
+    assert.deepEqual(r.targets, targets.map((t) => entityRef(host, t)));
+    assert.deepEqual(r.entity, { ...entityRef(host, id), note: 'merged' });
+    assert.deepEqual(r.weights, [0.5, 0.25], 'a Float64Array becomes a plain array');
+  });
+
+  test('values cross both ways unchanged: nested objects, arrays, unicode, numbers, booleans, null', async () => {
+    const rt = await load(TESTKIT);
+    const value = { s: 'Zürich → 東京 🚀', n: [0, -1.5, 1e300, 2 ** 53], b: [true, false], z: null, o: { deep: { deeper: ['x'] } }, empty: {} };
+    assert.deepEqual(rt.call('echo', { value }), value);
+    assert.equal(rt.call('noop', undefined), null);
+  });
+
+  test('an error from an op keeps its code; an unknown op is unknown-op; bad call arguments are bad-args', async () => {
+    const rt = await load(TESTKIT);
+    await rejects(() => rt.call('fail', {}), 'bad-args', /wrong on purpose/);
+    await rejects(() => rt.call('nope', {}), 'unknown-op', /no op "nope"; it has: noop, echo/);
+    await rejects(() => rt.call('echo', [1, 2]), 'bad-args', /arguments must be an object/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await rejects(() => rt.call('echo', { value: cyclic }), 'bad-args', /nested deeper than 64 levels/);
+  });
+
+  test('a panic in Rust is a JS error naming the plugin, the op, the message and where; the plugin keeps working', async () => {
+    const rt = await load(TESTKIT);
+    await rejects(() => rt.call('panic', { message: 'index out of range on purpose' }), 'plugin-error', /native plugin "testkit" panicked in op "panic": index out of range on purpose \(at .*lib\.rs:\d+\)/);
+    assert.equal(rt.call('noop', {}), null);
+    assert.equal((rt.call('graph', {}) as { generation: number }).generation, host.generation);
+  });
+
+  test('without graph:read the addon gets no snapshot, and an op that reads the graph says what is missing', async () => {
+    const rt = await load(TESTKIT, {}, pluginContext(host, 'testkit', []));
+    assert.equal(rt.call('noop', {}), null);
+    await rejects(() => rt.call('graph', {}), 'plugin-error', /grant the plugin the graph:read capability/);
+  });
+
+  test('a new generation is attached on the next call, once; the old snapshot is let go', async () => {
+    const root = tempDir('isg-native-gen-');
+    writeFileSync(join(root, 'a.ts'), 'export function a(): number { return 1; }\n');
+    const h = await GraphHost.index(root);
+    const ctx = pluginContext(h, 'testkit');
+    const rt = await load(TESTKIT, {}, ctx);
+    const before = rt.call('graph', {}) as { generation: number; live: number };
+    rt.call('graph', {});
+    assert.equal(ctx.snapshotsBuilt(), 1);
+    h.applyChanges([{ path: 'b.ts', text: "import { a } from './a';\nexport function b(): number { return a(); }\n" }]);
+    const next = rt.call('graph', {}) as { generation: number; live: number };
+    assert.equal(next.generation, before.generation + 1);
+    assert.equal(next.live, before.live + 2, 'module b.ts and function b');
+    assert.equal(ctx.snapshotsBuilt(), 2);
+  });
+
+  test('the same addon loads twice, each copy with its own snapshot and state', async () => {
+    const a = await load(TESTKIT);
+    const b = await load(TESTKIT, {}, pluginContext(host, 'testkit', []));
+    assert.equal((a.call('graph', {}) as { generation: number }).generation, host.generation);
+    await rejects(() => b.call('graph', {}), 'plugin-error', /graph:read/);
+  });
+
+  test('after dispose, calls fail as unavailable', async () => {
+    const rt = await load(TESTKIT);
+    await rt.dispose();
+    await rejects(() => rt.call('noop', {}), 'plugin-unavailable', /was unloaded/);
+  });
+});
+
+describe('loading', () => {
+  test('a missing addon fails to load with an error naming the file and how to build it', async () => {
+    const dir = pluginDir();
+    const err = await rejects(() => load(dir), 'plugin-unavailable', /testkit\.linux-x64-gnu\.node does not exist .*npm run build:native/);
+    assert.equal(err.details?.file, addonCandidates(dir, 'testkit.node')[0]);
+  });
+
+  test('a file that is not a shared library fails to load, naming it', async () => {
+    const dir = pluginDir(Buffer.from('this is not an ELF file\n'));
+    await rejects(() => load(dir), 'plugin-unavailable', new RegExp(`${addonCandidates(dir, 'testkit.node')[1]!.replace(/[.]/g, '\\.')} could not be loaded as a Node-API addon`));
+  });
+
+  test('a real Node-API addon that is not an isg plugin (a tree-sitter grammar) is refused, naming the file', async (t) => {
+    const grammar = join(ROOT, 'node_modules', 'tree-sitter-javascript', 'prebuilds', `${process.platform}-${process.arch}`, 'tree-sitter-javascript.node');
+    if (!existsSync(grammar)) return t.skip(`no tree-sitter-javascript prebuild for ${process.platform}-${process.arch}`);
+    const dir = pluginDir(grammar);
+    await rejects(() => load(dir), 'plugin-unavailable', /testkit\.node is not an isg native plugin: it exports no attach\(\)/);
+  });
+
+  test('a manifest declaring an op the addon lacks is refused, naming the op', async () => {
+    await rejects(() => load(TESTKIT, { ops: [{ name: 'noop' }, { name: 'teleport' }] }), 'plugin-unavailable', /declares op teleport, which it does not have \(it has: noop, echo/);
+  });
+
+  test('worker isolation and hooks are refused with the reason', async () => {
+    await rejects(() => load(TESTKIT, { isolation: 'worker' }), 'plugin-unavailable', /a worker cannot stop a running native call; use "inline" .* or "process"/);
+    await rejects(() => load(TESTKIT, { hooks: ['onUpdate'] }), 'plugin-unavailable', /ops only, no hooks \(the manifest asks for onUpdate\)/);
+  });
+
+  test('with fallbacks, an unavailable addon runs its TypeScript twin and says so in the log', async () => {
+    const dir = tempDir('isg-native-fallback-');
+    copyFileSync(join(SCC, 'isg-plugin.json'), join(dir, 'isg-plugin.json'));
+    const ctx = pluginContext(host, 'scc');
+    const rt = await createNativeTierLoader({ fallbacks: NATIVE_FALLBACKS }).load(readManifest(dir), dir, ctx);
+    const native = await load(SCC, {}, pluginContext(host, 'scc'));
+    assert.deepEqual(rt.call('components', { kinds: ['imports'] }), native.call('components', { kinds: ['imports'] }));
+    assert.equal(ctx.logged.length, 1);
+    assert.match(ctx.logged[0]!, /^warn: native plugin "scc" is unavailable; running its TypeScript implementation instead/);
+  });
+});
+
+describe('process isolation', () => {
+  test('answers as inline does, with the snapshot copied to the child once per generation', async () => {
+    const inline = await load(TESTKIT);
+    const child = await load(TESTKIT, { isolation: 'process' });
+    assert.deepEqual(await child.call('graph', {}), inline.call('graph', {}));
+    const value = { s: 'Zürich → 東京', n: [1.5, -2], o: { x: [true, null] } };
+    assert.deepEqual(await child.call('echo', { value }), value);
+    assert.equal(await child.call('noop', {}), null);
+  });
+
+  test('errors and panics come back as the same JS errors, and the child lives on', async () => {
+    const child = await load(TESTKIT, { isolation: 'process' });
+    await rejects(() => child.call('fail', {}), 'bad-args', /wrong on purpose/);
+    await rejects(() => child.call('panic', { message: 'boom' }), 'plugin-error', /panicked in op "panic": boom/);
+    await rejects(() => child.call('nope', {}), 'unknown-op', /no op "nope"/);
+    assert.equal(await child.call('noop', {}), null);
+  });
+
+  test('an addon that aborts takes down only its child: the call fails, and the plugin is reported dead', async () => {
+    const child = await load(TESTKIT, { isolation: 'process' });
+    await rejects(() => child.call('abort', {}), 'plugin-error', /native plugin "testkit" exited \(SIGABRT\) while running op "abort"/);
+    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /is not running: its process exited \(SIGABRT\)/);
+  });
+
+  test('kill() stops a runaway call at once; the plugin is then dead', async () => {
+    const child = await load(TESTKIT, { isolation: 'process' });
+    const started = performance.now();
+    const runaway = child.call('spin', { ms: 60_000 }) as Promise<unknown>;
+    const outcome = runaway.then(
+      () => 'returned',
+      (err: IsgError) => err,
+    );
+    setTimeout(() => child.kill!(), 200);
+    const err = await outcome;
+    assert.ok(err instanceof IsgError, 'the runaway call fails');
+    assert.equal(err.code, 'plugin-error');
+    assert.match(err.message, /was killed \(SIGKILL\) by the host while running op "spin"/);
+    assert.ok(performance.now() - started < 10_000, 'it did not wait for the 60 s spin');
+    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
+  });
+
+  test('a missing addon fails to load in process isolation too, naming the file', async () => {
+    await rejects(() => load(pluginDir(), { isolation: 'process' }), 'plugin-unavailable', /testkit\.linux-x64-gnu\.node does not exist/);
+    const broken = pluginDir(Buffer.from('not an addon'));
+    await rejects(() => load(broken, { isolation: 'process' }), 'plugin-unavailable', /could not be loaded as a Node-API addon/);
+  });
+});
