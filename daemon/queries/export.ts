@@ -9,7 +9,8 @@ import { asArgs, edgeKinds, optionalEnum, optionalInt, optionalString } from './
 import { entityRef } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 
-const DEFAULT_PAGE = 5000;
+// About 0.5 MB of msgpack: small enough that encoding a page never holds up other clients for long.
+const DEFAULT_PAGE = 2000;
 
 /**
  * Args: `format` (json, dot or mermaid; default json), `focus` (an entity: export its
