@@ -3,39 +3,22 @@
 // --export schema (SCHEMA.md, isg-graph/1), pictures, one-off queries and exit codes
 // (0 ok, 1 nothing found, 2 usage error).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { ExportedGraph } from '../daemon/export/graph-json.ts';
 import type { StatsResult } from '../daemon/queries/stats.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { exits, runCli, type Run } from './support/run-cli.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const ROOT = packageRoot();
-const MAIN = join(ROOT, 'dist', 'daemon', 'cli', 'main.js');
 const RXJS_REL = 'node_modules/rxjs/src';
 const RXJS = join(ROOT, RXJS_REL);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node dist/daemon/cli/main.js ...args` from the package root. */
 function isg(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Asserts the exit code, showing the output when it is not the expected one. */
-function exits(r: Run, code: number): void {
-  assert.equal(r.code, code, `exit ${r.code}, expected ${code}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`);
+  return runCli(args);
 }
 
 /** rxjs/src on disk: the files isg indexes, their UTF-8 bytes and lines (`wc -l`, plus an unterminated last line). */

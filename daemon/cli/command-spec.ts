@@ -90,7 +90,8 @@ export function opArgs(spec: CommandSpec, parsed: ParsedArgs, root: string, cwd:
   for (const flag of spec.flags) {
     const raw = parsed.options.get(flag.name);
     if (raw === undefined || flag.arg === undefined) continue;
-    args[flag.arg] = flagValue(flag, raw);
+    const value = flagValue(flag, raw);
+    args[flag.arg] = flag.path && typeof value === 'string' ? rootRelative(value, root, cwd) : value;
   }
   return args;
 }

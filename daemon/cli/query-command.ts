@@ -59,7 +59,7 @@ function relationCommand(name: string): QueryCommand {
     render(ctx, result: RelationResult, ms) {
       const heading = `${r.header} ${describe(ctx, result.entity)}`;
       if (!result.total) {
-        ctx.out(`no ${r.many} of ${describe(ctx, result.entity)}`);
+        ctx.out(`no ${r.header} ${describe(ctx, result.entity)}`);
         return EXIT.nothing;
       }
       ctx.out(ctx.style.bold(heading));
