@@ -7,7 +7,7 @@ import { IsgError } from '../errors.ts';
 import type { ParsedArgs } from './argv.ts';
 import { checkOptions, flagValue, COMMON_FLAGS, helpText, opArgs, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { colourWanted, locate, ms, style, table, type Style } from './render.ts';
+import { colourWanted, locate, ms, style, table, thousands, type Style } from './render.ts';
 import { openSession, type Session } from './session.ts';
 
 export interface CommandContext {
@@ -125,7 +125,7 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
 
 /** "showing 50 of 120" when a limit cut the list. */
 export function shown(listed: number, total: number): string {
-  return listed < total ? `; showing ${listed.toLocaleString('en-US')} (--limit N for more)` : '';
+  return listed < total ? `; showing ${thousands(listed)} (--limit N for more)` : '';
 }
 
 export function took(x: number): string {

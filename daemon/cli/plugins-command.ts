@@ -8,7 +8,7 @@ import type { ParsedArgs } from './argv.ts';
 import { runDaemonCommand, took, type CommandContext } from './client-command.ts';
 import { closest, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { count, table } from './render.ts';
+import { count, table, thousands } from './render.ts';
 
 const ACTIONS = ['list', 'load', 'unload', 'reload'] as const;
 
@@ -52,7 +52,7 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
 
 function list(ctx: CommandContext, plugins: PluginInfo[], ms: number): void {
   const us = (x: number) => (x < 1000 ? `${Math.round(x)} µs` : `${(x / 1000).toFixed(1)} ms`);
-  const rows = plugins.map((p) => [p.name, p.version, p.tier, stateText(ctx, p), String(p.ops.length), p.latency.calls.toLocaleString('en-US'), us(p.latency.p50Us), `${us(p.latency.p99Us)} / ${us(p.budget.queryP99Us)}`, String(p.ejections)]);
+  const rows = plugins.map((p) => [p.name, p.version, p.tier, stateText(ctx, p), String(p.ops.length), thousands(p.latency.calls), us(p.latency.p50Us), `${us(p.latency.p99Us)} / ${us(p.budget.queryP99Us)}`, String(p.ejections)]);
   for (const line of table(rows, { headers: ['name', 'version', 'tier', 'state', 'ops', 'calls', 'p50', 'p99 / budget', 'ejections'], right: [4, 5, 6, 7, 8], style: ctx.style })) ctx.out(line);
   for (const p of plugins) {
     if (p.error) ctx.out(`${p.name}: ${ctx.style.red(p.error)}`);

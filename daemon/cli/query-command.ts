@@ -8,7 +8,7 @@ import type { ParsedArgs } from './argv.ts';
 import { runDaemonCommand, shown, took, type CommandContext } from './client-command.ts';
 import type { CommandSpec, Flag } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { count, oneLine, table } from './render.ts';
+import { count, oneLine, table, thousands } from './render.ts';
 
 interface QueryCommand {
   spec: CommandSpec;
@@ -204,7 +204,7 @@ const statsCommand: QueryCommand = {
     spawns: true,
   },
   render(ctx, s: StatsResult, ms) {
-    const n = (x: number) => x.toLocaleString('en-US');
+    const n = thousands;
     const kinds = (m: Record<string, number>) => Object.entries(m).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ');
     const refs = s.references;
     const refTotal = refs.resolved + refs.inferred + refs.external + refs.unresolved;

@@ -110,8 +110,18 @@ export function ms(x: number): string {
   return `${(x / 1000).toFixed(1)} s`;
 }
 
+/**
+ * 12,345: by hand, because the first toLocaleString() of a process loads ICU's number
+ * formatting, which cost a query command a tenth of its run time.
+ */
+export function thousands(n: number): string {
+  const [int, frac] = String(Math.abs(n)).split('.') as [string, string | undefined];
+  const grouped = int.replace(/\B(?=(\d{3})+$)/g, ',');
+  return `${n < 0 ? '-' : ''}${grouped}${frac ? `.${frac}` : ''}`;
+}
+
 export function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : plural}`;
+  return `${thousands(n)} ${n === 1 ? singular : plural}`;
 }
 
 export function progressBar(done: number, total: number, bytes: number, seconds: number): string {

@@ -4,7 +4,7 @@ import type { ParsedArgs } from './argv.ts';
 import { runDaemonCommand, took } from './client-command.ts';
 import type { CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { table } from './render.ts';
+import { table, thousands } from './render.ts';
 
 const SPEC: CommandSpec = {
   name: 'status',
@@ -32,8 +32,8 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
       ['up', duration(s.uptimeMs)],
       ...(s.endpoints.socket ? [['socket', s.endpoints.socket]] : []),
       ...(s.endpoints.tcp ? [['tcp', s.endpoints.tcp]] : []),
-      ['files', s.files.toLocaleString('en-US')],
-      ['entities', s.entities.toLocaleString('en-US')],
+      ['files', thousands(s.files)],
+      ['entities', thousands(s.entities)],
       ['connections', String(s.connections)],
       ['watching', s.watching ? 'yes' : 'no'],
       ...(s.snapshot ? [['snapshot', `${s.snapshot.path}${s.snapshot.savedAt ? ` (saved ${s.snapshot.savedAt})` : ''}`]] : []),
