@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
-import { colourWanted, locate } from '../daemon/cli/render.ts';
+import { colourWanted, locator } from '../daemon/cli/render.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost } from '../daemon/host.ts';
 import { runQuery } from '../daemon/queries/core.ts';
@@ -310,11 +310,17 @@ describe('CLI pieces without a daemon', () => {
   });
 
   test('locations: relative to the cwd inside the root or above it, absolute from elsewhere', () => {
-    assert.equal(locate('/r', '/r', 'src/a.ts', 3), 'src/a.ts:3');
-    assert.equal(locate('/r', '/r/src/lib', 'src/a.ts', 3), '../a.ts:3');
-    assert.equal(locate('/w/r', '/w', 'src/a.ts', 3), 'r/src/a.ts:3');
-    assert.equal(locate('/w/r', '/elsewhere', 'src/a.ts', 3), '/w/r/src/a.ts:3');
-    assert.equal(locate('/r', '/r', 'src/a.ts'), 'src/a.ts');
+    const atRoot = locator('/r', '/r');
+    assert.equal(atRoot('src/a.ts', 3), 'src/a.ts:3');
+    assert.equal(atRoot('src/a.ts'), 'src/a.ts');
+    assert.equal(atRoot('a.ts', 1), 'a.ts:1');
+    const inSub = locator('/r', '/r/src/lib');
+    assert.equal(inSub('src/a.ts', 3), '../a.ts:3');
+    assert.equal(inSub('src/lib/b.ts', 4), 'b.ts:4');
+    assert.equal(inSub('src/lib/x/c.ts', 5), 'x/c.ts:5');
+    assert.equal(inSub('top.ts', 6), '../../top.ts:6');
+    assert.equal(locator('/w/r', '/w')('src/a.ts', 3), 'r/src/a.ts:3');
+    assert.equal(locator('/w/r', '/elsewhere')('src/a.ts', 3), '/w/r/src/a.ts:3');
   });
 
   test('every command has help with examples; isg help lists them all', async () => {

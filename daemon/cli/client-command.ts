@@ -7,7 +7,7 @@ import { IsgError } from '../errors.ts';
 import type { ParsedArgs } from './argv.ts';
 import { checkOptions, flagValue, COMMON_FLAGS, helpText, opArgs, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { colourWanted, locate, ms, style, table, thousands, type Style } from './render.ts';
+import { colourWanted, locator, ms, style, table, thousands, type Style } from './render.ts';
 import { openSession, type Session } from './session.ts';
 
 export interface CommandContext {
@@ -58,6 +58,7 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       progress: { isTTY: process.stderr.isTTY === true, write: (s) => void process.stderr.write(s) },
     });
     const s = session;
+    const at = locator(s.root, cwd);
     const ctx: CommandContext = {
       session: s,
       root: s.root,
@@ -70,7 +71,7 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       out: (line = '') => void stdout.write(`${line}\n`),
       ask: (op, args) => attempt(s, () => s.client.request(op, args) as Promise<never>),
       attempt: (exchange) => attempt(s, exchange),
-      where: (e) => locate(s.root, cwd, e.file, e.line),
+      where: (e) => at(e.file, e.line),
     };
     return await execute(ctx);
   } catch (err) {
@@ -112,7 +113,8 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
   const lines = [`${st.red(`isg ${command}:`)} ${message}`];
   const candidates = details?.candidates as EntityRef[] | undefined;
   if (code === 'ambiguous' && Array.isArray(candidates)) {
-    const rows = candidates.slice(0, 20).map((c) => [c.kind, c.id, session ? locate(session.root, process.cwd(), c.file, c.line) : c.location]);
+    const at = session ? locator(session.root, process.cwd()) : undefined;
+    const rows = candidates.slice(0, 20).map((c) => [c.kind, c.id, at ? at(c.file, c.line) : c.location]);
     lines.push('candidates:', ...table(rows, { indent: 2 }));
   } else if (code === 'not-found' && Array.isArray(details?.suggestions) && !(details.suggestions as unknown[]).length) {
     lines.push(st.dim('isg lookup NAME finds entities by prefix or fuzzy match'));

@@ -136,12 +136,14 @@ function entityFromCwd(spec: string, root: string, cwd: string): string {
 }
 
 export function helpText(spec: CommandSpec, summary: string): string {
-  const lines = [`usage: isg ${spec.name} ${spec.usage}`, '', `${summary[0]!.toUpperCase()}${summary.slice(1)}.`];
-  if (spec.description) lines.push(spec.description);
+  const lines = [`usage: isg ${spec.name} ${spec.usage}`, '', ...wrap(`${summary[0]!.toUpperCase()}${summary.slice(1)}. ${spec.description}`, 96, '')];
   const describe = (flags: readonly Flag[]) => {
     const left = flags.map((f) => `--${f.name}${f.meta ? ` ${f.meta}` : ''}`);
     const width = Math.max(...left.map((l) => l.length)) + 2;
-    flags.forEach((f, i) => lines.push(`  ${left[i]!.padEnd(width)}${f.help}${f.choices && f.type !== 'bool' ? ` (${f.choices.join(', ')})` : ''}`));
+    flags.forEach((f, i) => {
+      lines.push(...wrap(f.help, 96 - width, ' '.repeat(width + 2)).map((l, j) => (j ? l : `  ${left[i]!.padEnd(width)}${l.trimStart()}`)));
+      if (f.choices && f.type !== 'bool') lines.push(...wrap(`values: ${f.choices.join(', ')}`, 96 - width, ' '.repeat(width + 2)));
+    });
   };
   if (spec.flags.length) {
     lines.push('', 'options:');
@@ -149,8 +151,22 @@ export function helpText(spec: CommandSpec, summary: string): string {
   }
   lines.push('', 'common options:');
   describe(COMMON_FLAGS.filter((f) => spec.spawns || f.name !== 'no-spawn'));
-  lines.push('', `--json prints ${spec.json}.`, '', 'examples:', ...spec.examples.map((e) => `  ${e}`));
+  lines.push('', ...wrap(`--json prints ${spec.json}.`, 96, ''), '', 'examples:', ...spec.examples.map((e) => `  ${e}`));
   return lines.join('\n');
+}
+
+/** Words of `text` in lines of at most `width` characters after `indent`. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
 }
 
 /** The candidate within two edits of `word` (fewest first), for "did you mean". */

@@ -91,17 +91,29 @@ export function oneLine(s: string): string {
 }
 
 /**
- * Where an entity is, as a path a terminal opens when clicked: relative to the cwd when the
- * cwd is inside the root or the root inside the cwd (no `..` out of an unrelated directory),
- * absolute otherwise.
+ * Where entities are, as paths a terminal opens when clicked: relative to the cwd when the cwd
+ * is inside the root or the root inside the cwd (no `..` out of an unrelated directory),
+ * absolute otherwise. Directories are worked out once each: a long listing repeats them.
  */
-export function locate(root: string, cwd: string, file: string, line?: number): string {
-  const abs = join(root, file);
-  const rel = relative(cwd, abs);
-  const insideRoot = !relative(root, cwd).startsWith('..') && !isAbsolute(relative(root, cwd));
-  const path = rel === '' ? '.' : insideRoot || !rel.startsWith('..') ? rel : abs;
-  const shown = sep === '/' ? path : path.split(sep).join('/');
-  return line === undefined ? shown : `${shown}:${line}`;
+export function locator(root: string, cwd: string): (file: string, line?: number) => string {
+  const fromRoot = relative(root, cwd);
+  const cwdInsideRoot = !fromRoot.startsWith('..') && !isAbsolute(fromRoot);
+  const dirs = new Map<string, string>();
+  const shown = (file: string): string => {
+    const slash = file.lastIndexOf('/');
+    const dir = slash < 0 ? '' : file.slice(0, slash);
+    let prefix = dirs.get(dir);
+    if (prefix === undefined) {
+      const abs = join(root, dir);
+      const rel = relative(cwd, abs);
+      prefix = cwdInsideRoot || !rel.startsWith('..') ? rel : abs;
+      if (sep !== '/') prefix = prefix.split(sep).join('/');
+      dirs.set(dir, prefix);
+    }
+    const name = file.slice(slash + 1);
+    return prefix === '' ? name || '.' : name ? `${prefix}/${name}` : prefix;
+  };
+  return (file, line) => (line === undefined ? shown(file) : `${shown(file)}:${line}`);
 }
 
 export function ms(x: number): string {

@@ -70,8 +70,10 @@ async function waitReady(client: IsgClient, root: string, progress: SessionOptio
       let next: IteratorResult<unknown>;
       try {
         next = await events.next();
-      } catch (err) {
-        throw new IsgClientError('unreachable', `the daemon for ${root} stopped during its first index (${(err as Error).message}); see ${join(root, '.isg', 'daemon.log')}`);
+      } catch {
+        const log = join(root, '.isg', 'daemon.log');
+        const { tail } = await import('./spawn-daemon.ts');
+        throw new IsgClientError('unreachable', `the daemon for ${root} stopped during its first index; its log (${log}) ends with:\n${tail(log, 8)}`);
       }
       if (next.done) break;
       const ev = next.value as IndexingEvent;

@@ -39,9 +39,10 @@ export async function spawnDaemon(root: string, serveArgs: string[], waitMs = 30
   return { ok: false, reason: 'silent', message: `no answer on the daemon's socket after ${Math.round(waitMs / 1000)} s; see ${logFile}`, logFile };
 }
 
+/** The last lines of a log, without the colour codes a runtime may have written into it. */
 export function tail(file: string, lines = 15): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8').replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }
