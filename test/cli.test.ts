@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
+import { encodeFrame } from '../client/framing.ts';
 import { colourWanted, locator } from '../daemon/cli/render.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -348,6 +349,20 @@ describe('CLI pieces without a daemon', () => {
       exits(r, 3);
       assert.match(r.stderr, /^isg callers: the connection to the daemon was lost before it answered callers\n.*isg status --root /);
       assert.deepEqual(fake.requests.map((q) => [q.op, q.args]), [['callers', { entity: 'Foo' }]]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('a daemon speaking another protocol: exit 3 with its refusal', async () => {
+    const fake = await fakeDaemon(
+      () => undefined,
+      (r, s) => void s.write(encodeFrame({ id: r.id, ok: false, error: { code: 'bad-args', message: 'this daemon speaks protocol 2, the client 1; upgrade the older of the two' } })),
+    );
+    try {
+      const r = await runCli(['callers', 'Foo', '--root', fake.root]);
+      exits(r, 3);
+      assert.match(r.stderr, /^isg callers: the daemon for .* refused the connection: this daemon speaks protocol 2, the client 1; upgrade the older of the two\n/);
     } finally {
       await fake.close();
     }

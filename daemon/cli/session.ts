@@ -45,16 +45,21 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   try {
     return session(await connect({ socket: where.socket }, options));
   } catch (err) {
-    if (!(err instanceof IsgClientError) || err.code !== 'unreachable') throw err;
+    if (!(err instanceof IsgClientError) || err.code !== 'unreachable') throw refused(root, err);
   }
   if (!o.spawn) throw new IsgClientError('unreachable', `no daemon for ${root}: start one with \`isg serve ${root}\`${o.spawnHint ? ' (or leave out --no-spawn and isg starts it)' : ''}`);
   const { spawnDaemon } = await import('./spawn-daemon.ts');
   const started = await spawnDaemon(root, ['--log-level', 'warn']);
   if (!started.ok) throw new IsgClientError('unreachable', `could not start a daemon for ${root}: ${started.message}`);
   if (started.ours) o.progress.write(`isg: started a daemon for ${root} (pid ${started.pid}; log ${started.logFile})\n`);
-  const s = session(await connect({ socket: started.socket }, options), started.pid);
+  const s = session(await connect({ socket: started.socket }, options).catch((err: unknown) => Promise.reject(refused(root, err))), started.pid);
   await s.waitReady();
   return s;
+}
+
+/** A daemon that answers but refuses the handshake (another protocol version): it cannot serve this command. */
+function refused(root: string, err: unknown): IsgClientError {
+  return new IsgClientError('unreachable', `the daemon for ${root} refused the connection: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** Until the daemon says its first index is done, drawing its progress. */
