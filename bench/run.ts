@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { applyChange } from './apply-change.ts';
+import { cli } from './cli.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { pluginHost } from './plugin-host.ts';
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   socket,
   'plugin-host': pluginHost,
   native,
+  cli,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

@@ -12,15 +12,20 @@ import {
   type DaemonEvent,
   type ErrorCode,
   type EventFrame,
+  type ExportArgs,
+  type ExportResult,
   type HelloResult,
   type Response,
   type SubscribeArgs,
   type WireError,
 } from './protocol.ts';
 
-/** An error from the daemon (its code and message), or from the client itself. */
+/** Codes the client itself raises, on top of the daemon's ERROR_CODES. */
+export type ClientErrorCode = 'unreachable' | 'disconnected' | 'aborted';
+
+/** An error from the daemon (its code, message and details), or from the client itself. */
 export class IsgClientError extends Error {
-  readonly code: ErrorCode | 'unreachable' | 'disconnected' | 'aborted';
+  readonly code: ErrorCode | ClientErrorCode;
   readonly details?: Record<string, unknown>;
 
   constructor(code: IsgClientError['code'], message: string, details?: Record<string, unknown>) {
@@ -37,12 +42,24 @@ export class IsgClientError extends Error {
 
 export type Endpoint = { socket: string } | { host: string; port: number; token: string };
 
+export interface ReconnectOptions {
+  /** First delay between attempts, ms (default 50); doubles up to `maxMs` (default 2000). */
+  initialMs?: number;
+  maxMs?: number;
+  /** Default: keep trying. */
+  maxAttempts?: number;
+}
+
 export interface ConnectOptions {
-  /** Default per-request timeout, ms (0: none). */
+  /** Default per-request timeout, ms (0: none). Covers waiting for a reconnect too. */
   timeoutMs?: number;
-  /** Reconnect after the connection drops; requests in flight fail with `disconnected`. */
-  reconnect?: boolean | { initialMs?: number; maxMs?: number; maxAttempts?: number };
-  /** How long the first connection may take, ms. */
+  /**
+   * Reconnect in the background after the connection drops (with backoff) and renew the
+   * subscriptions on the new connection. Requests in flight fail with `disconnected` either
+   * way; without this, a later request dials once and subscriptions end with `disconnected`.
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** How long dialling may take, ms (default 5000). */
   connectTimeoutMs?: number;
   client?: string;
 }
@@ -52,13 +69,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** The result and the graph generation it was computed at. */
+/** The result, the graph generation it was computed at, and whether the first index was still running. */
 export interface Answer<R> {
   result: R;
   gen: number;
+  partial?: boolean;
 }
 
 interface Pending {
+  op: string;
+  socket: Socket;
   resolve(answer: Answer<unknown>): void;
   reject(err: Error): void;
   timer?: ReturnType<typeof setTimeout>;
@@ -68,15 +88,21 @@ interface Pending {
 interface Subscription {
   args: SubscribeArgs;
   queue: DaemonEvent[];
-  wake?: () => void;
+  waiters: (() => void)[];
   closed: boolean;
-  /** The id the daemon knows it by on the current connection. */
+  /** Why it ended, thrown once by the iterator after the queued events. */
+  error?: IsgClientError;
+  /** The id the daemon knows it by on the current connection; unset until renewed there. */
   wireId?: number;
 }
 
+/** Errors that mean "no daemon to talk to right now", as opposed to an answer from one. */
+const CONNECTION_CODES: ReadonlySet<string> = new Set<ClientErrorCode>(['unreachable', 'disconnected']);
+
 export class IsgClient {
   private socket?: Socket;
-  private decoder = new FrameDecoder(DEFAULT_MAX_FRAME_BYTES);
+  /** Hello (and the renewal of subscriptions) is done on `socket`: requests may go out. */
+  private ready = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly subscriptions = new Set<Subscription>();
@@ -84,6 +110,8 @@ export class IsgClient {
   private closedByUser = false;
   private corked = false;
   private connecting?: Promise<void>;
+  /** The wait between two reconnect attempts, cut short by close(). */
+  private backoff?: { timer: ReturnType<typeof setTimeout>; done: () => void };
   private hello?: HelloResult;
   private readonly endpoint: Endpoint;
   private readonly options: ConnectOptions;
@@ -96,7 +124,7 @@ export class IsgClient {
   /** Connect and say hello (with the token on TCP). */
   static async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<IsgClient> {
     const client = new IsgClient(endpoint, options);
-    await client.open();
+    await client.reopen(1);
     return client;
   }
 
@@ -106,7 +134,7 @@ export class IsgClient {
   }
 
   get connected(): boolean {
-    return this.socket !== undefined && !this.socket.destroyed;
+    return this.ready && this.socket !== undefined && !this.socket.destroyed;
   }
 
   /** Any op, typed for the core ones. */
@@ -119,8 +147,12 @@ export class IsgClient {
   /** Like `request`, also returning the generation the answer was computed at. */
   async requestWithGen(op: string, args?: unknown, options: RequestOptions = {}): Promise<Answer<unknown>> {
     if (this.closedByUser) throw new IsgClientError('disconnected', 'the client was closed');
-    if (!this.connected) await this.reopen();
-    return this.send(op, args, options);
+    if (options.signal?.aborted) throw new IsgClientError('aborted', `${op} was aborted before it was sent`);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 0;
+    const started = Date.now();
+    if (!this.connected) await bounded(this.reopen(), op, timeoutMs, options.signal);
+    const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
+    return this.send(op, args, { ...options, timeoutMs: left });
   }
 
   // One method per core op, so editors complete them and arguments are checked.
@@ -144,17 +176,45 @@ export class IsgClient {
   shutdown = (o?: RequestOptions) => this.request('shutdown', {}, o);
 
   /**
-   * Events as an async iterator. The subscription survives reconnects (it is renewed on the
-   * new connection); `break` out of the loop, or call `return()`, to end it.
+   * The `export` op, all of it: a whole-graph JSON export arrives in pages, which are fetched
+   * and joined here; a page from a newer generation starts the export over (three tries).
+   * `timeoutMs` and `signal` apply to each page.
+   */
+  async exportGraph(args: ExportArgs = {}, o?: RequestOptions): Promise<ExportResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let page = await this.request('export', args, o);
+      if (page.format !== 'json' || !page.next) return page;
+      const { generation } = page;
+      const entities = [...page.entities];
+      const edges = [...page.edges];
+      while (page.format === 'json' && page.next && page.generation === generation) {
+        page = await this.request('export', { ...args, ...page.next }, o);
+        if (page.format !== 'json' || page.generation !== generation) break;
+        for (const e of page.entities) entities.push(e);
+        for (const e of page.edges) edges.push(e);
+      }
+      if (page.format === 'json' && page.generation === generation && !page.next) return { ...page, entities, edges };
+    }
+    throw new IsgClientError('timeout', 'the graph changed during each of three exports (files are being edited); try again when they settle');
+  }
+
+  /**
+   * Events as an async iterator. With `reconnect`, the subscription survives reconnects (it is
+   * renewed on the new connection); otherwise a lost connection ends it with `disconnected`,
+   * thrown by the iterator after the events already received. `break` out of the loop, or call
+   * `return()`, to end it.
    */
   subscribe(args: SubscribeArgs = {}): AsyncIterableIterator<DaemonEvent> {
-    const sub: Subscription = { args, queue: [], closed: false };
+    const sub: Subscription = { args, queue: [], waiters: [], closed: false };
     this.subscriptions.add(sub);
-    const started = this.connected ? this.renew(sub) : Promise.resolve();
+    const started = (this.connected ? this.renew(sub) : this.reopen()).catch((err: unknown) => {
+      const e = err instanceof IsgClientError ? err : new IsgClientError('internal', String(err));
+      // A lost connection is the reconnect loop's business when there is one; anything else
+      // (bad arguments, a daemon refusing) ends this subscription.
+      if (!CONNECTION_CODES.has(e.code) || !this.options.reconnect) this.endSubscription(sub, e);
+    });
     const end = async () => {
-      sub.closed = true;
-      sub.wake?.();
-      this.subscriptions.delete(sub);
+      this.endSubscription(sub);
       if (sub.wireId !== undefined && this.connected) {
         this.subsByWireId.delete(sub.wireId);
         await this.send('unsubscribe', { sub: sub.wireId }, {}).catch(() => undefined);
@@ -164,8 +224,13 @@ export class IsgClient {
       [Symbol.asyncIterator]: () => iterator,
       next: async () => {
         await started;
-        while (!sub.queue.length && !sub.closed) await new Promise<void>((r) => (sub.wake = r));
+        while (!sub.queue.length && !sub.closed) await new Promise<void>((r) => sub.waiters.push(r));
         if (sub.queue.length) return { value: sub.queue.shift()!, done: false };
+        const error = sub.error;
+        if (error) {
+          sub.error = undefined;
+          throw error;
+        }
         return { value: undefined, done: true };
       },
       return: async () => {
@@ -178,39 +243,42 @@ export class IsgClient {
 
   close(): void {
     this.closedByUser = true;
-    this.socket?.destroy();
-    this.failAll(new IsgClientError('disconnected', 'the client was closed'));
-    for (const sub of this.subscriptions) {
-      sub.closed = true;
-      sub.wake?.();
+    if (this.backoff) {
+      clearTimeout(this.backoff.timer);
+      this.backoff.done();
+      this.backoff = undefined;
     }
+    const socket = this.socket;
+    this.detach();
+    socket?.destroy();
+    this.failPending(undefined, () => new IsgClientError('disconnected', 'the client was closed'));
+    for (const sub of this.subscriptions) this.endSubscription(sub);
   }
 
   // ---- internals ------------------------------------------------------------------------
 
-  private send(op: string, args: unknown, options: RequestOptions): Promise<Answer<unknown>> {
-    const socket = this.socket;
-    if (!socket || socket.destroyed) return Promise.reject(new IsgClientError('disconnected', 'not connected to the daemon'));
+  private send(op: string, args: unknown, options: RequestOptions, socket = this.socket, onId?: (id: number) => void): Promise<Answer<unknown>> {
+    if (!socket || socket.destroyed) return Promise.reject(new IsgClientError('disconnected', `not connected to the daemon; ${op} was not sent`));
     if (options.signal?.aborted) return Promise.reject(new IsgClientError('aborted', `${op} was aborted before it was sent`));
     const id = this.nextId++;
+    onId?.(id);
     return new Promise<Answer<unknown>>((resolve, reject) => {
-      const p: Pending = { resolve, reject };
+      const p: Pending = { op, socket, resolve, reject };
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 0;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {
-          this.pending.delete(id);
-          p.cleanup?.();
+          this.settle(id);
           reject(new IsgClientError('timeout', `${op} got no answer within ${timeoutMs} ms`));
         }, timeoutMs);
       }
-      if (options.signal) {
+      const signal = options.signal;
+      if (signal) {
         const onAbort = () => {
-          this.pending.delete(id);
-          if (p.timer) clearTimeout(p.timer);
+          this.settle(id);
           reject(new IsgClientError('aborted', `${op} was aborted`));
         };
-        options.signal.addEventListener('abort', onAbort, { once: true });
-        p.cleanup = () => options.signal!.removeEventListener('abort', onAbort);
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
       this.pending.set(id, p);
       // Requests issued in one tick (a pipelined burst) leave in one write.
@@ -226,20 +294,45 @@ export class IsgClient {
     });
   }
 
-  private async open(): Promise<void> {
-    const socket = await dial(this.endpoint, this.options.connectTimeoutMs ?? 5000);
-    this.attach(socket);
-    const token = 'token' in this.endpoint ? this.endpoint.token : undefined;
-    this.hello = (await this.send('hello', { protocol: PROTOCOL_VERSION, client: this.options.client ?? 'isg-client', ...(token ? { token } : {}) }, { timeoutMs: 10_000 })).result as HelloResult;
-    for (const sub of this.subscriptions) await this.renew(sub);
+  /** Forget a pending request (answered, timed out, aborted, or its connection lost) and its timer and listener. */
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    p.cleanup?.();
+    return p;
   }
 
-  /** Reconnect with exponential backoff, or fail with `unreachable`. */
-  private reopen(): Promise<void> {
+  /** Dial, say hello, renew the subscriptions; on any failure the new socket is closed again. */
+  private async open(): Promise<void> {
+    const socket = await dial(this.endpoint, this.options.connectTimeoutMs ?? 5000);
+    if (this.closedByUser) {
+      socket.destroy();
+      throw new IsgClientError('disconnected', 'the client was closed');
+    }
+    this.attach(socket);
+    try {
+      const token = 'token' in this.endpoint ? this.endpoint.token : undefined;
+      const hello = { protocol: PROTOCOL_VERSION, client: this.options.client ?? 'isg-client', ...(token ? { token } : {}) };
+      this.hello = (await this.send('hello', hello, { timeoutMs: 10_000 }, socket)).result as HelloResult;
+      // A subscription added while this runs is in the set before the loop ends (Set iteration
+      // visits it), or is renewed by subscribe() itself once `ready` is set.
+      for (const sub of this.subscriptions) if (!sub.closed && sub.wireId === undefined) await this.renew(sub, socket);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    if (socket.destroyed) throw new IsgClientError('disconnected', 'the connection to the daemon was lost during the handshake');
+    this.ready = true;
+  }
+
+  /** (Re)connect with exponential backoff and jitter, or fail with the last error (`unreachable`). */
+  private reopen(attempts?: number): Promise<void> {
     this.connecting ??= (async () => {
       const r = this.options.reconnect;
       const cfg = typeof r === 'object' ? r : {};
-      const maxAttempts = r ? (cfg.maxAttempts ?? Infinity) : 1;
+      const maxAttempts = attempts ?? (r ? (cfg.maxAttempts ?? Infinity) : 1);
       let delay = cfg.initialMs ?? 50;
       let lastError: Error | undefined;
       try {
@@ -249,9 +342,9 @@ export class IsgClient {
             return;
           } catch (err) {
             lastError = err as Error;
-            if (err instanceof IsgClientError && err.code !== 'unreachable' && err.code !== 'disconnected') throw err;
+            if (!(err instanceof IsgClientError) || !CONNECTION_CODES.has(err.code)) throw err;
           }
-          if (attempt + 1 < maxAttempts) await new Promise((res) => setTimeout(res, delay));
+          if (attempt + 1 < maxAttempts) await this.pause(delay * (0.8 + 0.4 * Math.random()));
           delay = Math.min(delay * 2, cfg.maxMs ?? 2000);
         }
         throw lastError ?? new IsgClientError('disconnected', 'the client was closed');
@@ -262,29 +355,63 @@ export class IsgClient {
     return this.connecting;
   }
 
-  private async renew(sub: Subscription): Promise<void> {
-    const id = this.nextId; // the id `send` is about to use
-    sub.wireId = id;
-    this.subsByWireId.set(id, sub);
-    await this.send('subscribe', sub.args, {});
+  private pause(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const timer = setTimeout(() => {
+        this.backoff = undefined;
+        done();
+      }, ms);
+      this.backoff = { timer, done };
+    });
+  }
+
+  private async renew(sub: Subscription, socket = this.socket): Promise<void> {
+    await this.send('subscribe', sub.args, {}, socket, (id) => {
+      sub.wireId = id;
+      this.subsByWireId.set(id, sub);
+    });
   }
 
   private attach(socket: Socket): void {
+    this.detach();
     this.socket = socket;
-    this.decoder = new FrameDecoder(DEFAULT_MAX_FRAME_BYTES);
+    const decoder = new FrameDecoder(DEFAULT_MAX_FRAME_BYTES);
     socket.on('data', (chunk: Buffer) => {
-      for (const ev of this.decoder.push(chunk)) {
+      for (const ev of decoder.push(chunk)) {
         if (ev.kind === 'too-large') return void socket.destroy(new Error(`the daemon sent a frame of ${ev.length} bytes`));
-        this.receive(decodeBody(ev.body) as Response | EventFrame);
+        let frame: Response | EventFrame;
+        try {
+          frame = decodeBody(ev.body) as Response | EventFrame;
+        } catch {
+          // the stream is no longer aligned: drop the connection (requests fail as disconnected)
+          return void socket.destroy();
+        }
+        this.receive(frame);
       }
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => {
-      if (this.socket === socket) this.socket = undefined;
-      this.subsByWireId.clear();
-      this.failAll(new IsgClientError('disconnected', 'the connection to the daemon was lost'));
-      if (this.options.reconnect && !this.closedByUser && this.subscriptions.size) void this.reopen().catch(() => this.endSubscriptions());
-    });
+    socket.on('close', () => this.lost(socket));
+  }
+
+  /** The current connection is no longer usable for new requests. */
+  private detach(): void {
+    this.socket = undefined;
+    this.ready = false;
+    this.subsByWireId.clear();
+    for (const sub of this.subscriptions) sub.wireId = undefined;
+  }
+
+  private lost(socket: Socket): void {
+    if (this.socket === socket) this.detach();
+    this.failPending(socket, (op) => new IsgClientError('disconnected', `the connection to the daemon was lost before it answered ${op}`));
+    if (this.closedByUser || this.socket || !this.subscriptions.size) return;
+    if (this.options.reconnect) {
+      void this.reopen().catch((err: IsgClientError) => {
+        for (const sub of this.subscriptions) this.endSubscription(sub, err);
+      });
+    } else {
+      for (const sub of this.subscriptions) this.endSubscription(sub, new IsgClientError('disconnected', 'the connection to the daemon was lost; the subscription ended (connect with {reconnect: true} to keep subscriptions across restarts)'));
+    }
   }
 
   private receive(frame: Response | EventFrame): void {
@@ -292,42 +419,63 @@ export class IsgClient {
       const sub = this.subsByWireId.get(frame.sub);
       if (sub && !sub.closed) {
         sub.queue.push(frame.event);
-        sub.wake?.();
+        wake(sub);
       }
       return;
     }
-    const p = this.pending.get(frame.id);
+    const p = this.settle(frame.id);
     if (!p) {
       // id 0: the daemon could not read a request at all (it closes the connection next)
-      if (!frame.ok && frame.id === 0) this.failAll(IsgClientError.from(frame.error));
+      if (!frame.ok && frame.id === 0) this.failPending(this.socket, () => IsgClientError.from(frame.error));
       return;
     }
-    this.pending.delete(frame.id);
-    if (p.timer) clearTimeout(p.timer);
-    p.cleanup?.();
-    if (frame.ok) p.resolve({ result: frame.result, gen: frame.gen });
+    if (frame.ok) p.resolve(frame.partial ? { result: frame.result, gen: frame.gen, partial: true } : { result: frame.result, gen: frame.gen });
     else p.reject(IsgClientError.from(frame.error));
   }
 
-  private failAll(err: Error): void {
+  /** Fail the requests sent on `socket` (all of them when undefined). */
+  private failPending(socket: Socket | undefined, error: (op: string) => Error): void {
     for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      if (p.timer) clearTimeout(p.timer);
-      p.cleanup?.();
-      p.reject(err);
+      if (socket && p.socket !== socket) continue;
+      this.settle(id);
+      p.reject(error(p.op));
     }
   }
 
-  private endSubscriptions(): void {
-    for (const sub of this.subscriptions) {
-      sub.closed = true;
-      sub.wake?.();
-    }
+  private endSubscription(sub: Subscription, error?: IsgClientError): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    if (error) sub.error = error;
+    this.subscriptions.delete(sub);
+    wake(sub);
   }
 }
 
 export function connect(endpoint: Endpoint, options?: ConnectOptions): Promise<IsgClient> {
   return IsgClient.connect(endpoint, options);
+}
+
+function wake(sub: Subscription): void {
+  for (const w of sub.waiters.splice(0)) w();
+}
+
+/** `p`, or a timeout or abort error if those come first. */
+function bounded<T>(p: Promise<T>, op: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  if (timeoutMs <= 0 && !signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const timer = timeoutMs > 0 ? setTimeout(() => finish(() => reject(new IsgClientError('timeout', `${op} got no answer within ${timeoutMs} ms (no connection to the daemon)`))), timeoutMs) : undefined;
+    const onAbort = () => finish(() => reject(new IsgClientError('aborted', `${op} was aborted while waiting for a connection to the daemon`)));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (then: () => void) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      then();
+    };
+    p.then(
+      (v) => finish(() => resolve(v)),
+      (err) => finish(() => reject(err)),
+    );
+  });
 }
 
 function dial(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
@@ -338,14 +486,16 @@ function dial(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
       socket.destroy();
       reject(new IsgClientError('unreachable', `no daemon answered at ${where} within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.setNoDelay?.(true);
-      resolve(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new IsgClientError('unreachable', `no daemon at ${where} (${err.code ?? err.message}); start one with \`isg serve\``));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.setNoDelay?.(true);
+      resolve(socket);
     });
   });
 }

@@ -223,6 +223,77 @@ export interface StatsResult {
   diagnostics: { total: number; byCode: Record<string, number>; first: Diagnostic[] };
 }
 
+/** One entity of an export (schema isg-graph/1, SCHEMA.md). */
+export interface ExportedEntity {
+  id: string;
+  kind: EntityKind;
+  name: string;
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  exported: boolean;
+  signature: string;
+  signatureHash: string;
+  doc?: string;
+}
+
+export interface ExportedEdge {
+  kind: EdgeKind;
+  from: string;
+  to: string;
+  resolution: Resolution;
+}
+
+/** The `isg export` / `isg index --export` document: entities by file and position, edges by kind, from, to. */
+export interface ExportedGraph {
+  schema: 'isg-graph/1';
+  root: string;
+  generation: number;
+  entities: ExportedEntity[];
+  edges: ExportedEdge[];
+}
+
+export type ExportFormat = 'json' | 'dot' | 'mermaid';
+
+export interface ExportArgs {
+  /** Default json. DOT and Mermaid draw a neighbourhood, so they need `focus`. */
+  format?: ExportFormat;
+  /** Export the neighbourhood of this entity (id or name) instead of the whole graph. */
+  focus?: string;
+  /** How many hops from `focus` (default 1). */
+  depth?: number;
+  /** Edge kinds to follow and draw around `focus` (default all but contains). */
+  kinds?: EdgeKind[] | string;
+  /** The whole graph comes in pages of at most `limit` items, entities first, then edges: pass `next` back. */
+  entityOffset?: number;
+  edgeOffset?: number;
+  limit?: number;
+}
+
+/** JSON: one page of the graph (the whole neighbourhood with `focus`); `next` is set while more remain. */
+export interface ExportJsonResult extends ExportedGraph {
+  format: 'json';
+  focus?: EntityRef;
+  totalEntities: number;
+  totalEdges: number;
+  /** The neighbourhood hit its size cap (400 entities). */
+  truncated: boolean;
+  next?: { entityOffset: number; edgeOffset: number };
+}
+
+export interface ExportPictureResult {
+  format: 'dot' | 'mermaid';
+  focus: EntityRef;
+  nodes: number;
+  edges: number;
+  truncated: boolean;
+  text: string;
+}
+
+export type ExportResult = ExportJsonResult | ExportPictureResult;
+
 // ---- daemon ops -----------------------------------------------------------------------
 
 export interface HelloArgs {
@@ -339,6 +410,7 @@ export interface CoreOps {
   hello: [HelloArgs, HelloResult];
   status: [Record<string, never>, StatusResult];
   stats: [StatsArgs, StatsResult];
+  export: [ExportArgs, ExportResult];
   lookup: [LookupArgs, LookupResult];
   implements: [RelationArgs, RelationResult];
   supertypes: [RelationArgs, RelationResult];

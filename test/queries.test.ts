@@ -720,7 +720,7 @@ describe('runQuery', () => {
   test('every core query is dispatched, and null args mean no args', () => {
     assert.deepEqual(
       CORE_QUERIES.map((q) => q.name),
-      ['lookup', 'implements', 'supertypes', 'callers', 'callees', 'uses', 'used-by', 'blast-radius', 'cycles', 'outline', 'stats'],
+      ['lookup', 'implements', 'supertypes', 'callers', 'callees', 'uses', 'used-by', 'blast-radius', 'cycles', 'outline', 'stats', 'export'],
     );
     for (const q of CORE_QUERIES) assert.ok(q.summary.length > 10, `${q.name} has a summary`);
     assert.equal((runQuery(host, 'stats', null) as StatsResult).files, 252);

@@ -7,7 +7,10 @@ export interface ParsedArgs {
 }
 
 /** Options that never take a value, so `--json path` keeps `path` as a positional. */
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'summary', 'no-inferred', 'transitive', 'ignore-type-only', 'detach', 'allow-remote', 'examples']);
+const BOOLEAN_FLAGS = new Set([
+  'json', 'help', 'summary', 'detach', 'allow-remote', 'examples', 'no-spawn',
+  'transitive', 'no-transitive', 'inferred', 'no-inferred', 'no-members', 'ignore-type-only', 'self-loops',
+]);
 
 export function parseArgv(argv: string[]): ParsedArgs {
   const positionals: string[] = [];

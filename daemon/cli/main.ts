@@ -1,19 +1,63 @@
 #!/usr/bin/env node
 // The `isg` command. Parses argv, then loads only the module of the command asked for, so a
-// quick command does not pay for tree-sitter and the graph code.
+// query does not pay for tree-sitter, the graph or the daemon: it loads the client alone.
 import { parseArgv, type ParsedArgs } from './argv.ts';
+import { EXIT } from './exit.ts';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: ParsedArgs): Promise<number> }> }> = {
-  serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts') },
-  index: { summary: 'index a directory once (no daemon); print stats, export the graph, or run a query', load: () => import('./index-command.ts') },
-};
+type Run = (args: ParsedArgs, name: string, summary: string) => Promise<number>;
+type Load = () => Promise<{ run: Run }>;
 
-export const EXIT = { found: 0, nothing: 1, usage: 2, unreachable: 3 } as const;
+const query: Load = () => import('./query-command.ts');
+
+const GROUPS: { title: string; commands: Record<string, { summary: string; load: Load }> }[] = [
+  {
+    title: 'the daemon',
+    commands: {
+      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts') },
+      status: { summary: 'whether a daemon runs for the directory, and what it holds', load: () => import('./status-command.ts') },
+      stop: { summary: 'stop the daemon for the directory', load: () => import('./stop-command.ts') },
+      plugins: { summary: 'list, load, unload or reload plugins', load: () => import('./plugins-command.ts') },
+    },
+  },
+  {
+    title: 'queries (a daemon is started in the background when none runs)',
+    commands: {
+      lookup: { summary: 'find entities by id, name, prefix or fuzzy match', load: query },
+      implements: { summary: 'classes and interfaces implementing or extending an entity', load: query },
+      supertypes: { summary: 'what an entity extends or implements', load: query },
+      callers: { summary: 'who calls an entity', load: query },
+      callees: { summary: 'what an entity calls', load: query },
+      uses: { summary: 'the types an entity uses in its signatures and annotations', load: query },
+      'used-by': { summary: 'the entities using a type', load: query },
+      'blast-radius': { summary: 'what may break if an entity changes, by distance and file', load: query },
+      cycles: { summary: 'import or call cycles', load: query },
+      outline: { summary: 'the entities of a file in order, with signatures', load: query },
+      stats: { summary: 'counts of files, entities, edges, references and diagnostics', load: query },
+      export: { summary: 'the graph as JSON, or a neighbourhood as JSON, DOT or Mermaid', load: () => import('./export-command.ts') },
+    },
+  },
+  {
+    title: 'without a daemon',
+    commands: {
+      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => import('./index-command.ts') },
+    },
+  },
+];
+
+const COMMANDS = Object.assign({}, ...GROUPS.map((g) => g.commands)) as Record<string, { summary: string; load: Load }>;
 
 function help(): string {
-  const lines = ['isg: the interface signature graph for TypeScript codebases', '', 'usage: isg <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
-  lines.push('', 'isg <command> --help shows the options and examples of a command.');
+  const lines = ['isg: the interface signature graph for TypeScript codebases', '', 'usage: isg <command> [arguments] [options]'];
+  for (const g of GROUPS) {
+    lines.push('', `${g.title}:`);
+    for (const [name, c] of Object.entries(g.commands)) lines.push(`  ${name.padEnd(13)} ${c.summary}`);
+  }
+  lines.push(
+    '',
+    'isg help <command> (or isg <command> --help) shows its options and examples.',
+    'Common options: --root DIR, --json, --no-spawn, --timeout MS. Exit codes: 0 found, 1 nothing',
+    'found, 2 usage error, 3 no daemon (or it could not answer). CLI.md documents the JSON shapes.',
+  );
   return lines.join('\n');
 }
 
@@ -21,15 +65,16 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     const target = cmd === 'help' ? rest[0] : undefined;
-    if (target && COMMANDS[target]) return (await COMMANDS[target]!.load()).run(parseArgv(['--help']));
+    if (target !== undefined) {
+      const c = COMMANDS[target];
+      if (!c) return unknown(target);
+      return (await c.load()).run(parseArgv(['--help']), target, c.summary);
+    }
     console.log(help());
     return cmd ? EXIT.found : EXIT.usage;
   }
   const command = COMMANDS[cmd];
-  if (!command) {
-    console.error(`isg: unknown command "${cmd}"\n\n${help()}`);
-    return EXIT.usage;
-  }
+  if (!command) return unknown(cmd);
   let args: ParsedArgs;
   try {
     args = parseArgv(rest);
@@ -37,8 +82,21 @@ async function main(argv: string[]): Promise<number> {
     console.error(`isg ${cmd}: ${(err as Error).message}`);
     return EXIT.usage;
   }
-  return (await command.load()).run(args);
+  return (await command.load()).run(args, cmd, command.summary);
 }
+
+async function unknown(cmd: string): Promise<number> {
+  const { closest } = await import('./command-spec.ts');
+  const near = closest(cmd, Object.keys(COMMANDS));
+  console.error(`isg: unknown command "${cmd}"${near ? `; did you mean ${near}?` : ''} (isg help lists the commands)`);
+  return EXIT.usage;
+}
+
+// `isg callers X | head`: a closed pipe ends the output, not with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.found);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

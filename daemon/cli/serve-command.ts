@@ -1,14 +1,12 @@
 // `isg serve [root]`: run the daemon in the foreground (progress bar on a TTY, a summary when
 // the first index is done), or with --detach in the background, printing where it listens.
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { IsgError } from '../errors.ts';
 import { Daemon } from '../server/daemon.ts';
-import { socketAnswers, stateDir } from '../server/state-dir.ts';
 import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
-import { selfCommand } from '../util/runtime.ts';
 import { intOption, stringOption, type ParsedArgs } from './argv.ts';
+import { progressBar } from './render.ts';
+import { spawnDaemon } from './spawn-daemon.ts';
 
 const HELP = `usage: isg serve [root] [options]
 
@@ -80,13 +78,6 @@ export async function run(args: ParsedArgs): Promise<number> {
   return new Promise<number>(() => undefined); // serve until stopped
 }
 
-function progressBar(done: number, total: number, bytes: number, seconds: number): string {
-  const width = 28;
-  const filled = total ? Math.round((width * done) / total) : 0;
-  const mbps = seconds > 0 ? bytes / 1e6 / seconds : 0;
-  return `indexing [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} files  ${mbps.toFixed(1)} MB/s`;
-}
-
 /** Three queries against what was just indexed: a well-connected class, its callers, a blast radius. */
 function printExamples(daemon: Daemon): void {
   const graph = daemon.graph!;
@@ -109,37 +100,12 @@ function printExamples(daemon: Daemon): void {
 
 /** Start a daemon in the background, wait until it answers, print where. */
 async function detach(root: string, args: ParsedArgs): Promise<number> {
-  const dir = stateDir(root);
-  const logFile = join(dir, 'daemon.log');
   const forwarded = [...args.options].filter(([k]) => k !== 'detach').flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]));
-  const [cmd, ...prefix] = selfCommand();
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const out = openSync(logFile, 'a', 0o600);
-  const child = spawn(cmd!, [...prefix, 'serve', root, ...forwarded], { detached: true, stdio: ['ignore', out, out] });
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? 1));
-  child.unref();
-  const socket = stringOption(args, 'socket') ?? join(dir, 'daemon.sock');
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (exited !== null) {
-      console.error(`isg serve --detach: the daemon exited with code ${exited}; its log (${logFile}) ends with:\n${tail(logFile)}`);
-      return 1;
-    }
-    if (await socketAnswers(socket, 200)) {
-      console.log(`isg daemon for ${root} started in the background (pid ${child.pid}); socket ${socket}; log ${logFile}`);
-      return 0;
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const started = await spawnDaemon(root, forwarded);
+  if (!started.ok) {
+    console.error(`isg serve --detach: ${started.message}`);
+    return started.reason === 'exited' ? 1 : 3;
   }
-  console.error(`isg serve --detach: no answer on ${socket} after 30 s; see ${logFile}`);
-  return 3;
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
-  } catch {
-    return '(no log)';
-  }
+  console.log(`isg daemon for ${root} started in the background (pid ${started.pid}); socket ${started.socket}; log ${started.logFile}`);
+  return 0;
 }

@@ -7,23 +7,31 @@ import type { GraphView } from '../queries/graph-view.ts';
 export interface Neighbourhood {
   nodes: number[];
   edges: { kind: EdgeKind; from: number; to: number; inferred: boolean }[];
+  /** Entities were left out to stay within MAX_NODES. */
+  truncated: boolean;
 }
 
-const MAX_NODES = 400;
+/** Beyond a few hundred boxes a picture is unreadable (and DOT layout slow). */
+export const MAX_NODES = 400;
 
 export function neighbourhood(view: GraphView, focus: string, depth: number, kinds: readonly EdgeKind[] = EDGE_KINDS.filter((k) => k !== 'contains')): Neighbourhood {
   const s = view.store;
   const start = resolveEntity(view, focus);
   const seen = new Set([start]);
+  let truncated = false;
   let frontier = [start];
-  for (let d = 0; d < depth && frontier.length && seen.size < MAX_NODES; d++) {
+  for (let d = 0; d < depth && frontier.length; d++) {
     const next: number[] = [];
     for (const v of frontier) {
       for (const kind of kinds) {
         for (const dir of ['out', 'in'] as const) {
           for (const t of s.rawNeighbors(kind, v, dir) ?? []) {
             const w = t >> 1;
-            if (seen.has(w) || seen.size >= MAX_NODES) continue;
+            if (seen.has(w)) continue;
+            if (seen.size >= MAX_NODES) {
+              truncated = true;
+              continue;
+            }
             seen.add(w);
             next.push(w);
           }
@@ -40,7 +48,7 @@ export function neighbourhood(view: GraphView, focus: string, depth: number, kin
       }
     }
   }
-  return { nodes: [...seen], edges };
+  return { nodes: [...seen], edges, truncated };
 }
 
 export function toDot(view: GraphView, n: Neighbourhood): string {

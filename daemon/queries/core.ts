@@ -3,6 +3,7 @@
 import { IsgError } from '../errors.ts';
 import { blastRadius } from './blast-radius.ts';
 import { cycles } from './cycles.ts';
+import { exportQuery } from './export.ts';
 import type { GraphView } from './graph-view.ts';
 import { lookup } from './lookup.ts';
 import { outline } from './outline.ts';
@@ -33,6 +34,7 @@ export const CORE_QUERIES: readonly QueryDefinition[] = [
   { name: 'cycles', summary: 'import or call cycles (strongly connected components)', run: cycles },
   { name: 'outline', summary: 'the entities of a file in order', run: outline },
   { name: 'stats', summary: 'counts of files, entities, edges, references and diagnostics', run: stats },
+  { name: 'export', summary: 'the graph (JSON, in pages) or a neighbourhood (JSON, DOT, Mermaid)', run: exportQuery },
 ];
 
 const BY_NAME = new Map(CORE_QUERIES.map((q) => [q.name, q]));

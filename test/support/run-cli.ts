@@ -1,0 +1,37 @@
+// Running the built CLI (dist/daemon/cli/main.js) as a user does: a child process, its exit
+// code and output. Colour variables are not inherited, so output is plain unless a test asks.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../../daemon/util/package-root.ts';
+
+export const MAIN = join(packageRoot(), 'dist', 'daemon', 'cli', 'main.js');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** `node dist/daemon/cli/main.js ...args`, from the package root unless `cwd` says otherwise. */
+export function runCli(args: string[], o: RunOptions = {}): Promise<Run> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: o.cwd ?? packageRoot(), env: { ...env, ...o.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Asserts the exit code, showing the output when it is not the expected one. */
+export function exits(r: Run, code: number): void {
+  assert.equal(r.code, code, `exit ${r.code}, expected ${code}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`);
+}
