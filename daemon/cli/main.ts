@@ -17,6 +17,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
       status: { summary: 'whether a daemon runs for the directory, and what it holds', load: () => import('./status-command.ts') },
       stop: { summary: 'stop the daemon for the directory', load: () => import('./stop-command.ts') },
       plugins: { summary: 'list, load, unload or reload plugins', load: () => import('./plugins-command.ts') },
+      call: { summary: 'call any op, plugin ops included, with JSON arguments', load: () => import('./call-command.ts') },
     },
   },
   {

@@ -123,6 +123,11 @@ export interface PluginRuntime {
 
 export interface TierLoader {
   readonly tier: Tier;
+  /**
+   * The file `load` would load, when it is not simply `manifest.entry` (native addons carry a
+   * platform suffix): the one whose trust is checked. Throws plugin-unavailable when absent.
+   */
+  artifact?(manifest: PluginManifest, dir: string): string;
   /** `dir` is the directory holding the manifest; `manifest.entry` is relative to it. */
   load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime>;
 }

@@ -29,6 +29,7 @@ export interface NativeTierOptions {
 export function createNativeTierLoader(options: NativeTierOptions = {}): TierLoader {
   return {
     tier: 'native',
+    artifact: findAddon,
     async load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
       checkManifest(manifest);
       try {

@@ -333,8 +333,16 @@ export class PluginHost {
     const { tier } = e.manifest;
     if (tier === 'builtin') return;
     if (tier === 'wasm' && e.settings.sha256 === undefined) return;
+    let artifact: string;
+    try {
+      artifact = this.options.loaders[tier]?.artifact?.(e.manifest, e.dir) ?? resolve(e.dir, e.manifest.entry);
+    } catch (err) {
+      // Nothing to load: the loader reports it (or runs its TypeScript fallback, which is ours).
+      if (err instanceof IsgError && err.code === 'plugin-unavailable') return;
+      throw err;
+    }
     const trust: TrustSettings = { sha256: e.settings.sha256, keys: this.options.trustedKeys ?? [] };
-    verifyArtifact(e.manifest.name, resolve(e.dir, e.manifest.entry), trust);
+    verifyArtifact(e.manifest.name, artifact, trust);
   }
 
   private async dispatchSlow(e: Entry, op: string, local: string, args: unknown, generation: number): Promise<unknown> {

@@ -12,6 +12,10 @@ import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, type ChangeSummary, type FileChange } from '../host.ts';
 import { discoverFiles } from '../ingest/discover.ts';
 import { BuiltinLoader } from '../plugins/builtin-tier.ts';
+import { bundledPluginDirs } from '../plugins/bundled.ts';
+import { NATIVE_FALLBACKS } from '../plugins/graph-algorithms.ts';
+import { installationPublicKey } from '../plugins/installation-key.ts';
+import { createNativeTierLoader } from '../plugins/native-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../plugins/builtin/core.ts';
 import { readManifest, validateManifest } from '../plugins/manifest.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
@@ -71,10 +75,10 @@ export class Daemon implements ConnectionHost {
     this.log = createLogger(this.logSink, 'isg');
     this.plugins = new PluginHost({
       root: this.root,
-      loaders: { builtin: this.builtins },
+      loaders: { builtin: this.builtins, native: createNativeTierLoader({ fallbacks: NATIVE_FALLBACKS }) },
       graph: { view: () => this.view(), csr: () => this.csr() },
       source: { read: (file) => this.readSource(file) },
-      trustedKeys: config.trustedKeys.map(parsePublicKey),
+      trustedKeys: [...config.trustedKeys.map(parsePublicKey), ...optional(installationPublicKey())],
       policy: config.policy,
       log: this.log.child('plugins'),
       onTransition: (event) => this.publish(event),
@@ -266,6 +270,15 @@ export class Daemon implements ConnectionHost {
       if (!p.enabled) continue;
       this.addConfiguredPlugin(name, p);
     }
+    for (const dir of bundledPluginDirs()) {
+      try {
+        const { manifest } = readManifest(dir);
+        if (this.config.plugins[manifest.name] || this.plugins.has(manifest.name)) continue;
+        this.plugins.add(manifest, dir, { grant: [...manifest.capabilities] });
+      } catch (err) {
+        this.log.error('bundled plugin not registered', { dir, error: (err as Error).message });
+      }
+    }
   }
 
   private addConfiguredPlugin(name: string, p: PluginConfig): void {
@@ -375,6 +388,10 @@ function withOverrides(config: IsgConfig, o: DaemonOptions): IsgConfig {
     ...(o.socket ? { socket: o.socket } : {}),
     ...(o.logLevel ? { log: { ...config.log, level: o.logLevel } } : {}),
   };
+}
+
+function optional<T>(v: T | undefined): T[] {
+  return v === undefined ? [] : [v];
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,14 @@
+// The plugins that ship with isg, built from source by `npm run build` and signed with the
+// installation key (installation-key.ts). The daemon registers them with the capabilities
+// their manifests request, unless isg.config.json says otherwise for that name (a different
+// grant, budget or isolation, or `"enabled": false`).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.ts';
+
+const BUNDLED_DIRS = ['native/plugins/scc', 'native/plugins/pagerank'];
+
+/** Directories of the bundled plugins that are present in this installation. */
+export function bundledPluginDirs(): string[] {
+  return BUNDLED_DIRS.map((d) => join(packageRoot(), d)).filter((d) => existsSync(join(d, 'isg-plugin.json')));
+}
