@@ -285,6 +285,19 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.match(unknown.stderr, /nobody/);
   });
 
+  test('call: a bundled native plugin op answers like the core cycles query; bad JSON is a usage error', async () => {
+    const list = await json<PluginsResult>(['plugins']);
+    for (const name of ['scc', 'pagerank']) assert.ok(list.plugins.some((p) => p.name === name && p.tier === 'native' && p.state === 'active'), `${name} is bundled and active`);
+    const scc = await json<{ components: { members: { id: string }[] }[] }>(['call', 'scc/components', '{"kinds":["imports"],"minSize":2}']);
+    const cycles = runQuery(host, 'cycles', { kind: 'imports' }) as CyclesResult;
+    const sets = (cs: { members: { id: string }[] }[]) => cs.map((c) => c.members.map((m) => m.id).sort().join(' ')).sort();
+    assert.ok(cycles.total > 0);
+    assert.deepEqual(sets(scc.components), sets(cycles.cycles));
+    const bad = await isg(['call', 'scc/components', '{kinds']);
+    exits(bad, 2);
+    assert.match(bad.stderr, /ARGS_JSON is not valid JSON/);
+  });
+
   test('colour: none when piped, on with FORCE_COLOR, off with NO_COLOR', async () => {
     const plain = await isg(['callers', 'Subscriber.next', '--limit', '2']);
     assert.doesNotMatch(plain.stdout, ANSI);
@@ -328,7 +341,7 @@ describe('CLI pieces without a daemon', () => {
     const all = await runCli(['help']);
     exits(all, 0);
     const commands = [...all.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
-    assert.deepEqual(commands.sort(), ['blast-radius', 'callees', 'callers', 'cycles', 'export', 'implements', 'index', 'lookup', 'outline', 'plugins', 'serve', 'stats', 'status', 'stop', 'supertypes', 'used-by', 'uses']);
+    assert.deepEqual(commands.sort(), ['blast-radius', 'call', 'callees', 'callers', 'cycles', 'export', 'implements', 'index', 'lookup', 'outline', 'plugins', 'serve', 'stats', 'status', 'stop', 'supertypes', 'used-by', 'uses']);
     const viaHelp = await runCli(['help', 'callers']);
     await Promise.all(
       commands.map(async (c) => {
