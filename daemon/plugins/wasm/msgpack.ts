@@ -1,9 +1,10 @@
 // Plain msgpack, the same options as the wire (client/framing.ts): objects as maps, no record
 // extension, no JS-only types, so a component written in any language can read what it is sent;
-// and the smallest map header that fits, which a hand-written decoder is likeliest to expect.
+// undefined as nil (not msgpackr's extension type), and the smallest map header that fits, which
+// a hand-written decoder is likeliest to expect.
 import { C1, Packr, Unpackr } from 'msgpackr';
 
-const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
+const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 export function pack(value: unknown): Uint8Array {
