@@ -7,12 +7,14 @@ import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { queries } from './queries.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
+import { wasm } from './wasm.ts';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   ingest,
   memory,
   queries,
   'apply-change': applyChange,
+  wasm,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

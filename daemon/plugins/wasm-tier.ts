@@ -11,7 +11,7 @@ import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
 import type { PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
-import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, Kind, Status } from './wasm/channel.ts';
+import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson } from './wasm/channel.ts';
 import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, EXPORT_ON_UPDATE, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules } from './wasm/instance.ts';
@@ -203,7 +203,7 @@ class WorkerRuntime implements PluginRuntime {
   }
 
   onUpdate(update: UpdateEvent): void {
-    this.roundTrip(Kind.Update, [pack([update.generation, update.files])], EXPORT_ON_UPDATE);
+    this.roundTrip(Kind.Update, [toJson([update.generation, update.files])], EXPORT_ON_UPDATE);
   }
 
   memoryBytes(): number {
@@ -233,9 +233,9 @@ class WorkerRuntime implements PluginRuntime {
       });
     }
     this.memory = answer.memoryBytes;
-    if (answer.tail.length) for (const [level, message] of unpack(answer.tail) as [LogLevel, string][]) ctx.log[level](message);
+    if (answer.tail.length) for (const [level, message] of fromJson(answer.tail) as [LogLevel, string][]) ctx.log[level](message);
     if (answer.status === Status.Error) {
-      const e = unpack(answer.payload) as { code: IsgError['code']; message: string };
+      const e = fromJson(answer.payload) as { code: IsgError['code']; message: string };
       throw new IsgError(e.code, e.message);
     }
     return answer.payload;
@@ -252,12 +252,12 @@ class WorkerRuntime implements PluginRuntime {
   }
 
   private serveHost(request: Uint8Array): Uint8Array {
-    const [what, file] = unpack(request) as [string, string];
-    if (what !== 'read' || typeof file !== 'string') return pack({ code: 'internal', message: `unknown host call ${String(what)}` });
+    const [what, file] = fromJson(request) as [string, string];
+    if (what !== 'read' || typeof file !== 'string') return toJson({ code: 'internal', message: `unknown host call ${String(what)}` });
     try {
-      return pack({ text: this.setup.ctx.source.read(file) });
+      return toJson({ text: this.setup.ctx.source.read(file) });
     } catch (err) {
-      return pack(err instanceof IsgError ? { code: err.code, message: err.message } : { code: 'io', message: err instanceof Error ? err.message : String(err) });
+      return toJson(err instanceof IsgError ? { code: err.code, message: err.message } : { code: 'io', message: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -180,6 +180,9 @@ export class WorkerChannel extends ChannelViews {
 }
 
 // ---- what requests carry ---------------------------------------------------------------
+// Payloads of ops pass through as the caller's msgpack bytes; everything else the two ends tell
+// each other (updates, errors, log lines, host calls) is small JSON, so the worker loads no
+// msgpack codec (a worker's start-up time is mostly loading modules).
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -201,4 +204,12 @@ export function executeParts(op: string, args: Uint8Array): Uint8Array[] {
 export function parseExecute(payload: Uint8Array): { op: string; args: Uint8Array } {
   const n = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
   return { op: decoder.decode(payload.subarray(4, 4 + n)), args: payload.subarray(4 + n) };
+}
+
+export function toJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function fromJson(bytes: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(bytes));
 }

@@ -6,11 +6,10 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
 import { fromTransfer, type CsrSnapshot, type CsrTransfer } from '../../graph/csr.ts';
-import { FLAG_SNAPSHOT, Kind, parseExecute, Status, WorkerChannel } from './channel.ts';
+import { FLAG_SNAPSHOT, fromJson, Kind, parseExecute, Status, toJson, WorkerChannel } from './channel.ts';
 import { graphImports } from './graph-imports.ts';
 import { buildImports, type ImportPlan, type LogLevel } from './host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './instance.ts';
-import { pack, unpack } from './msgpack.ts';
 import type { TranspiledComponent } from './transpile.ts';
 
 export interface WorkerInit {
@@ -47,7 +46,7 @@ async function main(init: WorkerInit): Promise<void> {
         return csr;
       }),
     readSource(file) {
-      const reply = unpack(channel.hostCall(pack(['read', file]))) as { text: string } | { code: IsgError['code']; message: string };
+      const reply = fromJson(channel.hostCall(toJson(['read', file]))) as { text: string } | { code: IsgError['code']; message: string };
       if ('text' in reply) return reply.text;
       throw new IsgError(reply.code, reply.message);
     },
@@ -76,19 +75,19 @@ async function main(init: WorkerInit): Promise<void> {
         const { op, args } = parseExecute(request.payload);
         outcome = instance.execute(op, args);
       } else {
-        const [generation, changed] = unpack(request.payload) as [number, string[]];
+        const [generation, changed] = fromJson(request.payload) as [number, string[]];
         outcome = instance.onUpdate(generation, changed);
       }
     } catch (err) {
       outcome = { ok: false, code: 'internal', message: `plugin ${init.plugin}'s worker failed: ${err instanceof Error ? err.message : String(err)}`, trapped: false };
     }
-    const tail = logs.length ? pack(logs) : undefined;
+    const tail = logs.length ? toJson(logs) : undefined;
     logs = [];
     const memory = instance.memoryBytes();
     const sent = outcome.ok
       ? channel.answer(Status.Ok, outcome.value ?? EMPTY, tail, memory)
-      : channel.answer(Status.Error, pack({ code: outcome.code, message: outcome.message, trapped: outcome.trapped }), tail, memory);
-    if (!sent) channel.answer(Status.Error, pack({ code: 'plugin-error', message: `plugin ${init.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory);
+      : channel.answer(Status.Error, toJson({ code: outcome.code, message: outcome.message, trapped: outcome.trapped }), tail, memory);
+    if (!sent) channel.answer(Status.Error, toJson({ code: 'plugin-error', message: `plugin ${init.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory);
   }
   init.port.close();
 }
