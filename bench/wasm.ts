@@ -21,6 +21,7 @@ const MEMORY_TARGET_MB = 5;
 const CALL_TARGET_US = 1000;
 const LOAD_RUNS = 5;
 const MEMORY_INSTANCES = 8;
+const UPDATES = 200;
 const PLUGINS = ['fixtures/echo', 'fan', 'arch-rules'];
 
 interface CallCase {
@@ -116,6 +117,32 @@ export async function wasm(ctx: BenchContext): Promise<void> {
   }
   console.log(table(['call', 'isolation', 'calls', 'p50', 'p90', 'p99', 'max', 'contract', 'status'], callRows));
   results.calls = calls;
+
+  heading('wasm: arch-rules on-update, one file of rxjs edited per generation, µs');
+  const updateRows: (string | number)[][] = [];
+  const updates: Record<string, LatencySummary> = {};
+  const edited = 'internal/operators/debounceTime.ts';
+  const original = readFileSync(join(corpusRoot('rxjs'), edited), 'utf8');
+  for (const isolation of ['inline', 'worker'] as const) {
+    const { manifest, dir } = wasmManifest('arch-rules', { isolation, budget: { ceilingMs: 60_000 } as PluginManifest['budget'] });
+    const rule = { from: 'internal/operators/', mustNotImport: 'internal/scheduler/' };
+    const rt = await loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: ['graph:read', 'source:read'], host, config: { rules: [rule] } }));
+    rt.call('violations', { limit: 0 });
+    const h = latencyHistogram();
+    for (let i = 0; i < UPDATES; i++) {
+      const s = host.applyChanges([{ path: edited, text: i % 2 ? original : `${original}\n// edit ${i}\n` }]);
+      const t0 = now();
+      rt.onUpdate!({ type: 'update', generation: s.generation, files: s.files, added: s.added, removed: s.removed, changed: s.changed });
+      h.recordValue(since(t0));
+    }
+    const sum = summarize(h);
+    updates[isolation] = sum;
+    updateRows.push([isolation, sum.count, fixed(sum.p50Us), fixed(sum.p90Us), fixed(sum.p99Us), fixed(sum.maxUs), `p99 <= ${manifest.budget.updateP99Us}`, verdict(sum.p99Us, manifest.budget.updateP99Us)]);
+    await rt.dispose();
+  }
+  host.applyChanges([{ path: edited, text: original }]);
+  console.log(table(['isolation', 'updates', 'p50', 'p90', 'p99', 'max', 'contract', 'status'], updateRows));
+  results.onUpdate = updates;
 
   heading('wasm: jco version and binding options (inline: the generated bindings alone), µs');
   const jcoRows: (string | number)[][] = [];
