@@ -181,15 +181,16 @@ function importLines(file) {
   } catch {
     return [];
   }
+  // QuickJS's regular expressions backtrack: run one only on lines that can hold a specifier
   const out = [];
-  const re = /\b(?:from|import|require)\s*\(?\s*(['"])([^'"\n]+)\1/g;
-  let m;
-  let line = 1;
-  let at = 0;
-  while ((m = re.exec(text))) {
-    const spec = m.index + m[0].length - m[2].length - 1;
-    for (; at < spec; at++) if (text.charCodeAt(at) === 10) line++;
-    out.push({ spec: m[2], line });
+  const re = /\b(?:from|import|require)\s*\(?\s*(['"])([^'"]+)\1/g;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.indexOf('from') < 0 && line.indexOf('import') < 0 && line.indexOf('require') < 0) continue;
+    re.lastIndex = 0;
+    let m;
+    while ((m = re.exec(line))) out.push({ spec: m[2], line: i + 1 });
   }
   return out;
 }

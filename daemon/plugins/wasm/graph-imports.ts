@@ -45,10 +45,14 @@ export interface GraphImports {
 const KIND_CODE = new Map<string, number>(EDGE_KINDS.map((k, i) => [k, i]));
 const DECODER = new TextDecoder();
 const MODULE = ENTITY_KINDS.indexOf('module');
+const KEY_SCANS_BEFORE_MAP = 16;
 
 /** Lazily built lookups over one snapshot. */
 class SnapshotIndex {
   private keys?: Map<string, number>;
+  private scans = 0;
+  private fileIndexes?: Map<string, number>;
+  private modules?: (number | undefined)[];
   private names?: Map<string, number[]>;
   private readonly degreeTables = new Map<string, Uint32Array>();
   private readonly edgeLists = new Map<number, Uint32Array>();
@@ -80,12 +84,40 @@ class SnapshotIndex {
     return key.length > file.length ? key.slice(file.length + 1) : file;
   }
 
+  /**
+   * By the file the key starts with: a snapshot lives for one generation, and decoding every key
+   * to build a map would cost a plugin that looks up one file per update milliseconds each time.
+   */
   idOfKey(key: string): number | undefined {
-    if (!this.keys) {
-      this.keys = new Map();
-      for (let id = 0; id < this.csr.nodeCount; id++) if (this.alive(id)) this.keys.set(this.key(id), id);
+    const hash = key.indexOf('#');
+    const f = this.fileIndex().get(hash < 0 ? key : key.slice(0, hash));
+    if (f === undefined) return undefined;
+    if (hash < 0) return this.moduleOf()[f];
+    // many lookups of the same generation: one map of every key pays for itself
+    if (++this.scans > KEY_SCANS_BEFORE_MAP) {
+      if (!this.keys) {
+        this.keys = new Map();
+        for (let id = 0; id < this.csr.nodeCount; id++) if (this.alive(id)) this.keys.set(this.key(id), id);
+      }
+      return this.keys.get(key);
     }
-    return this.keys.get(key);
+    const { files, nodeCount } = this.csr;
+    for (let id = 0; id < nodeCount; id++) if (files[id] === f && this.alive(id) && this.key(id) === key) return id;
+    return undefined;
+  }
+
+  private fileIndex(): Map<string, number> {
+    this.fileIndexes ??= new Map(this.csr.fileTable.map((path, i) => [path, i]));
+    return this.fileIndexes;
+  }
+
+  /** Module entity per index of the file table. */
+  private moduleOf(): (number | undefined)[] {
+    if (!this.modules) {
+      this.modules = new Array<number | undefined>(this.csr.fileTable.length);
+      for (let id = 0; id < this.csr.nodeCount; id++) if (this.csr.entityKinds[id] === MODULE) this.modules[this.csr.files[id]!] = id;
+    }
+    return this.modules;
   }
 
   idsOfName(name: string): number[] {
@@ -110,8 +142,7 @@ class SnapshotIndex {
 
   fileInfos(): FileInfo[] {
     if (!this.fileList) {
-      const modules = new Array<number>(this.csr.fileTable.length);
-      for (let id = 0; id < this.csr.nodeCount; id++) if (this.csr.entityKinds[id] === MODULE) modules[this.csr.files[id]!] = id;
+      const modules = this.moduleOf();
       this.fileList = this.csr.fileTable.map((path, i) => ({ path, module: modules[i]! })).filter((f) => f.module !== undefined);
     }
     return this.fileList;
