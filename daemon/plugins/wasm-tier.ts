@@ -28,6 +28,8 @@ export interface WasmTierOptions {
   profile?: TranspileProfile;
   /** How long a worker may take to instantiate its component, ms. */
   startTimeoutMs?: number;
+  /** Keep one worker booted for the next worker-isolated load (default true, from the first such load on). */
+  spareWorker?: boolean;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -37,9 +39,11 @@ const WORKER_HEAP_MB = 64;
 export class WasmTierLoader implements TierLoader {
   readonly tier = 'wasm' as const;
   private readonly options: WasmTierOptions;
+  private readonly spares: Spares;
 
   constructor(options: WasmTierOptions = {}) {
     this.options = options;
+    this.spares = new Spares(options.spareWorker ?? true);
   }
 
   async load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
@@ -60,7 +64,7 @@ export class WasmTierLoader implements TierLoader {
     }
     const modules = await compileCore(component);
     const setup: Setup = { manifest, ctx, component, modules, plan, config: pack(ctx.config ?? null) };
-    return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.spares);
   }
 }
 
@@ -168,13 +172,14 @@ class WorkerRuntime implements PluginRuntime {
     worker.on('exit', (code) => this.markStopped(`its worker exited (code ${code})`));
   }
 
-  static async start(setup: Setup, startTimeoutMs: number): Promise<WorkerRuntime> {
+  static async start(setup: Setup, startTimeoutMs: number, spares: Spares): Promise<WorkerRuntime> {
     const { manifest, ctx, plan } = setup;
     const sab = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();
     const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;
     const init: WorkerInit = { plugin: manifest.name, component: setup.component, modules: setup.modules, plan, config: setup.config, sab, port: port2, csr: csr && toTransfer(csr) };
-    const worker = spawn(init);
+    const worker = spares.take();
+    hand(worker, init);
     const hello = await new Promise<WorkerHello>((resolveHello, reject) => {
       const timer = setTimeout(() => {
         void worker.terminate();
@@ -189,6 +194,7 @@ class WorkerRuntime implements PluginRuntime {
         reject(new IsgError('plugin-error', `plugin ${manifest.name}'s worker failed to start: ${err.message}`));
       });
     });
+    spares.refill();
     if (hello.type === 'error') {
       await worker.terminate();
       throw new IsgError(hello.code, hello.message);
@@ -272,13 +278,46 @@ class WorkerRuntime implements PluginRuntime {
   }
 }
 
-function spawn(init: WorkerInit): Worker {
-  const options = { workerData: init, transferList: [init.port], resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } };
+/**
+ * A worker booted ahead of the next load: starting a worker (an isolate, Node's bootstrap, the
+ * worker's modules) is most of a load's time. The spare does not keep the process alive.
+ */
+class Spares {
+  private spare: Worker | undefined;
+  private readonly enabled: boolean;
+
+  constructor(enabled: boolean) {
+    this.enabled = enabled;
+  }
+
+  take(): Worker {
+    const worker = this.spare ?? boot();
+    this.spare = undefined;
+    worker.ref();
+    return worker;
+  }
+
+  refill(): void {
+    if (!this.enabled || this.spare) return;
+    const worker = boot();
+    worker.unref();
+    worker.once('exit', () => {
+      if (this.spare === worker) this.spare = undefined;
+    });
+    this.spare = worker;
+  }
+}
+
+function boot(): Worker {
+  return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+}
+
+function hand(worker: Worker, init: WorkerInit): void {
   try {
-    return new Worker(WORKER_URL, options);
+    worker.postMessage(init, [init.port]);
   } catch (err) {
     // Runtimes that cannot post compiled modules to a worker: it compiles them itself.
     if (!(err instanceof Error) || err.name !== 'DataCloneError') throw err;
-    return new Worker(WORKER_URL, { ...options, workerData: { ...init, modules: undefined } });
+    worker.postMessage({ ...init, modules: undefined }, [init.port]);
   }
 }

@@ -3,7 +3,7 @@
 // read the daemon's CSR snapshot through its SharedArrayBuffer; source text is asked of the
 // daemon's thread, which holds the only authority over what is indexed. The worker itself has
 // no filesystem access to give: the component gets nothing but its imports.
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
 import { fromTransfer, type CsrSnapshot, type CsrTransfer } from '../../graph/csr.ts';
 import { FLAG_SNAPSHOT, fromJson, Kind, parseExecute, Status, toJson, WorkerChannel } from './channel.ts';
@@ -105,4 +105,5 @@ function receiveSnapshot(port: MessagePort): CsrTransfer {
   throw new IsgError('internal', 'a graph snapshot was announced to a plugin worker but never arrived');
 }
 
-void main(workerData as WorkerInit);
+// Booted ahead of need (its modules load meanwhile), then given its plugin.
+parentPort!.once('message', (init: WorkerInit) => void main(init));
