@@ -40,7 +40,8 @@ const PING: Record<string, [string, unknown]> = { 'fixture-echo': ['noop', null]
 async function main(): Promise<void> {
   const [mode, path, isolation, count] = process.argv.slice(2) as [string, string, Isolation, string | undefined];
   const host = await GraphHost.index(process.env.ISG_BENCH_ROOT!, { workers: 0 });
-  const loader = new WasmTierLoader();
+  // memory counts the plugins' own workers; the one spare a loader keeps booted is not a plugin's
+  const loader = new WasmTierLoader({ spareWorker: mode === 'load' });
   const start = async (): Promise<PluginRuntime> => {
     const { manifest, dir } = wasmManifest(path, { isolation, budget: { ceilingMs: 60_000 } as PluginManifest['budget'] });
     return loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: ['graph:read', 'source:read'], host }));

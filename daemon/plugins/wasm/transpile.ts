@@ -19,7 +19,11 @@ export interface TranspileProfile {
   validLifting: boolean;
 }
 
-export const DEFAULT_PROFILE: TranspileProfile = { jco: '1.10.2', validLifting: true };
+/**
+ * Lifted values are validated: a component is untrusted, and skipping the checks (an out-of-range
+ * enum would reach the host as undefined) gained nothing measurable.
+ */
+export const DEFAULT_PROFILE: TranspileProfile = { jco: '1.10.2', validLifting: false };
 
 export interface TranspiledComponent {
   /** sha256 of the component binary. */
