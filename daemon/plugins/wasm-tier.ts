@@ -62,6 +62,7 @@ export class WasmTierLoader implements TierLoader {
       if (hook !== 'onUpdate') throw new IsgError('plugin-error', `plugin ${manifest.name} declares the ${hook} hook, which WebAssembly plugins cannot have (only onUpdate, as the on-update export)`);
       if (!component.exports.includes(EXPORT_ON_UPDATE)) throw new IsgError('plugin-error', `plugin ${manifest.name} declares the onUpdate hook but its component does not export "${EXPORT_ON_UPDATE}": build it for the world isg:plugin/update-plugin`);
     }
+    if (manifest.isolation === 'process') throw new IsgError('plugin-error', `plugin ${manifest.name}: isolation "process" is not available to WebAssembly plugins; use "worker" or "inline"`);
     const modules = await compileCore(component);
     const setup: Setup = { manifest, ctx, component, modules, plan, config: pack(ctx.config ?? null) };
     return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.spares);

@@ -58,8 +58,6 @@ export function enableWasmFeatures(): void {
 export class ComponentInstance {
   private exports: GeneratedExports | undefined;
   private memories = new Set<WebAssembly.Memory>();
-  /** How many times a trap made the instance start over. */
-  private resets = 0;
   private readonly plugin: string;
   private readonly instantiate: Instantiate;
   private readonly modules: CoreModules;
@@ -84,14 +82,6 @@ export class ComponentInstance {
       throw new IsgError('plugin-error', `plugin ${plugin} could not be instantiated: ${err instanceof Error ? err.message : String(err)}`);
     }
     return inst;
-  }
-
-  get hasOnUpdate(): boolean {
-    return typeof this.live().onUpdate === 'function';
-  }
-
-  get resetCount(): number {
-    return this.resets;
   }
 
   /** Bytes of linear memory held now (every memory of every core instance). */
@@ -129,10 +119,7 @@ export class ComponentInstance {
   }
 
   private live(): GeneratedExports {
-    if (!this.exports) {
-      this.start();
-      this.resets++;
-    }
+    if (!this.exports) this.start();
     return this.exports!;
   }
 

@@ -25,7 +25,7 @@ export interface WorkerInit {
 }
 
 /** What the worker posts once, when it is ready to serve or could not start. */
-export type WorkerHello = { type: 'ready'; memoryBytes: number; hasOnUpdate: boolean } | { type: 'error'; code: IsgError['code']; message: string };
+export type WorkerHello = { type: 'ready'; memoryBytes: number } | { type: 'error'; code: IsgError['code']; message: string };
 
 /** Log lines a call may leave for the daemon's log, at most. */
 const MAX_LOG_LINES = 64;
@@ -63,7 +63,7 @@ async function main(init: WorkerInit): Promise<void> {
     parentPort!.postMessage({ type: 'error', code: e.code, message: e.message } satisfies WorkerHello);
     return;
   }
-  parentPort!.postMessage({ type: 'ready', memoryBytes: instance.memoryBytes(), hasOnUpdate: instance.hasOnUpdate } satisfies WorkerHello);
+  parentPort!.postMessage({ type: 'ready', memoryBytes: instance.memoryBytes() } satisfies WorkerHello);
 
   for (;;) {
     const request = channel.next();
