@@ -11,6 +11,7 @@ import { native } from './native.ts';
 import { queries } from './queries.ts';
 import { socket } from './socket.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
+import { wasm } from './wasm.ts';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   ingest,
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'plugin-host': pluginHost,
   native,
   cli,
+  wasm,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

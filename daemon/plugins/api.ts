@@ -97,6 +97,8 @@ export interface PluginContext {
   readonly name: string;
   readonly root: string;
   readonly granted: readonly Capability[];
+  /** The plugin's own settings from isg.config.json; undefined when it has none. */
+  readonly config?: unknown;
   readonly graph: GraphCapability;
   readonly source: SourceCapability;
   /** Call an op of a plugin listed in `dependencies` (its time counts against this plugin too). */

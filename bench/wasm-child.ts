@@ -1,0 +1,93 @@
+// Run by the wasm benchmark in a fresh process, so nothing is compiled or loaded yet:
+//   node --expose-gc dist/bench/wasm-child.js load <plugin dir> <isolation>
+//   node --expose-gc dist/bench/wasm-child.js memory <plugin dir> <isolation> <count>
+// The plugin's transpile is already in the disk cache. Prints one JSON line.
+import { GraphHost } from '../daemon/host.ts';
+import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
+import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
+import { pluginContext } from '../test/support/wasm-plugin-context.ts';
+import { wasmManifest } from '../test/support/wasm-plugins.ts';
+
+export interface LoadReport {
+  /** `load()` with the transpile on disk: read it, compile the core modules, instantiate (start a worker). */
+  loadMs: number;
+  firstCallMs: number;
+  /** A second load of the same component in the same process: modules compiled, a spare worker booted. */
+  reloadMs: number;
+}
+
+export interface MemoryReport {
+  count: number;
+  rssBefore: number;
+  /** After the first instance, and after all of them. */
+  rssFirst: number;
+  rssAll: number;
+  linearMemoryBytes: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The op each plugin answers cheaply, to make sure it is running. */
+const PING: Record<string, [string, unknown]> = { 'fixture-echo': ['noop', null], fan: ['top', 1], 'arch-rules': ['rules', null] };
+
+async function main(): Promise<void> {
+  const [mode, path, isolation, count] = process.argv.slice(2) as [string, string, Isolation, string | undefined];
+  const host = await GraphHost.index(process.env.ISG_BENCH_ROOT!, { workers: 0 });
+  // memory counts the plugins' own workers; the one spare a loader keeps booted is not a plugin's
+  const loader = new WasmTierLoader({ spareWorker: mode === 'load' });
+  const start = async (): Promise<PluginRuntime> => {
+    const { manifest, dir } = wasmManifest(path, { isolation, budget: { ceilingMs: 60_000 } as PluginManifest['budget'] });
+    return loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: ['graph:read', 'source:read'], host }));
+  };
+  const ping = (rt: PluginRuntime, name: string) => rt.call(...PING[name]!);
+  const name = wasmManifest(path).manifest.name;
+  // indexing leaves work queued behind it (finalizers, GC): let it drain, it is not the loader's
+  await settle();
+  if (mode === 'load') {
+    let t0 = performance.now();
+    const rt = await start();
+    const loadMs = performance.now() - t0;
+    t0 = performance.now();
+    ping(rt, name);
+    const firstCallMs = performance.now() - t0;
+    // the loader boots a spare worker after a worker-isolated load: give it time, as a daemon would have
+    await new Promise((r) => setTimeout(r, 1000));
+    t0 = performance.now();
+    const again = await start();
+    const reloadMs = performance.now() - t0;
+    await rt.dispose();
+    await again.dispose();
+    console.log(JSON.stringify({ loadMs, firstCallMs, reloadMs } satisfies LoadReport));
+    return;
+  }
+  const n = Number(count);
+  const rssBefore = process.memoryUsage().rss;
+  const runtimes = [await start()];
+  ping(runtimes[0]!, name);
+  await settle();
+  const rssFirst = process.memoryUsage().rss;
+  for (let i = 1; i < n; i++) {
+    runtimes.push(await start());
+    ping(runtimes[i]!, name);
+  }
+  await settle();
+  const rssAll = process.memoryUsage().rss;
+  const linearMemoryBytes = runtimes.reduce((s, rt) => s + (rt.memoryBytes?.() ?? 0), 0);
+  for (const rt of runtimes) await rt.dispose();
+  console.log(JSON.stringify({ count: n, rssBefore, rssFirst, rssAll, linearMemoryBytes } satisfies MemoryReport));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);

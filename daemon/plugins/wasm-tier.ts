@@ -1,0 +1,324 @@
+// The tier loader for WebAssembly components (tier "wasm"). A component is transpiled with jco
+// (cached by content hash), its imports are checked against what isg provides before anything of
+// it runs, and it is instantiated either in a worker thread of its own (isolation "worker", the
+// default: calls block on a shared control block for at most the plugin's hard ceiling, past
+// which the worker is terminated) or in the daemon's thread (isolation "inline", for trusted
+// components: no ceiling can be enforced there, only measured). Payloads are msgpack both ways.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { UpdateEvent } from '../../client/protocol.ts';
+import { IsgError } from '../errors.ts';
+import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
+import type { PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
+import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson } from './wasm/channel.ts';
+import { graphImports } from './wasm/graph-imports.ts';
+import { buildImports, EXPORT_ON_UPDATE, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
+import { ComponentInstance, compileCore, type CoreModules } from './wasm/instance.ts';
+import { pack, unpack } from './wasm/msgpack.ts';
+import { transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
+import type { WorkerHello, WorkerInit } from './wasm/worker.ts';
+
+// Built to dist/*.js under Node; run from the .ts sources under Deno.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './wasm/worker.ts' : './wasm/worker.js', import.meta.url);
+
+export interface WasmTierOptions {
+  /** Where transpiled components are kept (default node_modules/.cache/isg-wasm). */
+  cacheDir?: string;
+  profile?: TranspileProfile;
+  /** How long a worker may take to instantiate its component, ms. */
+  startTimeoutMs?: number;
+  /** Keep one worker booted for the next worker-isolated load (default true, from the first such load on). */
+  spareWorker?: boolean;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** A worker's JS heap holds jco's glue and views of shared memory; WebAssembly memory is not counted here. */
+const WORKER_HEAP_MB = 64;
+
+export class WasmTierLoader implements TierLoader {
+  readonly tier = 'wasm' as const;
+  private readonly options: WasmTierOptions;
+  private readonly spares: Spares;
+
+  constructor(options: WasmTierOptions = {}) {
+    this.options = options;
+    this.spares = new Spares(options.spareWorker ?? true);
+  }
+
+  async load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
+    const path = resolve(dir, manifest.entry);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new IsgError('not-found', `plugin ${manifest.name}: no component at ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); build it with npm run build:wasm`);
+    }
+    const component = await transpileCached(bytes, { cacheDir: this.options.cacheDir, profile: this.options.profile, source: `plugin ${manifest.name} (${path})` });
+    // a component gets no import it did not declare in its manifest and was not granted
+    const granted = ctx.granted.filter((c) => manifest.capabilities.includes(c));
+    const plan = planImports(manifest.name, component.imports, component.exports, granted);
+    for (const hook of manifest.hooks) {
+      if (hook !== 'onUpdate') throw new IsgError('plugin-error', `plugin ${manifest.name} declares the ${hook} hook, which WebAssembly plugins cannot have (only onUpdate, as the on-update export)`);
+      if (!component.exports.includes(EXPORT_ON_UPDATE)) throw new IsgError('plugin-error', `plugin ${manifest.name} declares the onUpdate hook but its component does not export "${EXPORT_ON_UPDATE}": build it for the world isg:plugin/update-plugin`);
+    }
+    if (manifest.isolation === 'process') throw new IsgError('plugin-error', `plugin ${manifest.name}: isolation "process" is not available to WebAssembly plugins; use "worker" or "inline"`);
+    const modules = await compileCore(component);
+    const setup: Setup = { manifest, ctx, component, modules, plan, config: pack(ctx.config ?? null) };
+    return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.spares);
+  }
+}
+
+interface Setup {
+  manifest: PluginManifest;
+  ctx: PluginContext;
+  component: TranspiledComponent;
+  modules: CoreModules;
+  plan: ImportPlan;
+  config: Uint8Array;
+}
+
+function encodeArgs(plugin: string, op: string, args: unknown): Uint8Array {
+  try {
+    return pack(args ?? null);
+  } catch (err) {
+    throw new IsgError('bad-args', `plugin ${plugin}: the arguments of op "${op}" cannot be sent as msgpack: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function decodeAnswer(plugin: string, op: string, bytes: Uint8Array): unknown {
+  try {
+    return unpack(bytes);
+  } catch (err) {
+    throw new IsgError('plugin-error', `plugin ${plugin} answered op "${op}" with malformed msgpack (${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+function logTo(ctx: PluginContext): (level: LogLevel, message: string) => void {
+  return (level, message) => ctx.log[level](message);
+}
+
+/** The component in the daemon's thread: calls are plain function calls. */
+class InlineRuntime implements PluginRuntime {
+  private csr: CsrSnapshot | undefined;
+  private readonly setup: Setup;
+  private readonly instance: ComponentInstance;
+
+  private constructor(setup: Setup, instance: ComponentInstance) {
+    this.setup = setup;
+    this.instance = instance;
+  }
+
+  static async start(setup: Setup): Promise<InlineRuntime> {
+    const { ctx, manifest } = setup;
+    let runtime: InlineRuntime | undefined;
+    const imports = buildImports(setup.plan, {
+      plugin: manifest.name,
+      graph: () => graphImports(() => runtime!.snapshot()),
+      readSource: (file) => ctx.source.read(file),
+      config: setup.config,
+      log: logTo(ctx),
+    });
+    const instance = await ComponentInstance.create(manifest.name, setup.component, setup.modules, imports, (m) => ctx.log.warn(m));
+    runtime = new InlineRuntime(setup, instance);
+    return runtime;
+  }
+
+  call(op: string, args: unknown): unknown {
+    const name = this.setup.manifest.name;
+    const bytes = encodeArgs(name, op, args);
+    this.csr = undefined;
+    const out = this.instance.execute(op, bytes);
+    if (!out.ok) throw new IsgError(out.code, out.message);
+    return decodeAnswer(name, op, out.value);
+  }
+
+  onUpdate(update: UpdateEvent): void {
+    this.csr = undefined;
+    const out = this.instance.onUpdate(update.generation, update.files);
+    if (!out.ok) throw new IsgError(out.code, out.message);
+  }
+
+  memoryBytes(): number {
+    return this.instance.memoryBytes();
+  }
+
+  dispose(): void {}
+
+  /** One snapshot per call: every import of a call reads the same generation. */
+  private snapshot(): CsrSnapshot {
+    this.csr ??= this.setup.ctx.graph.csr();
+    return this.csr;
+  }
+}
+
+/** The component in a worker thread of its own, called synchronously through a shared control block. */
+class WorkerRuntime implements PluginRuntime {
+  private stopped: string | undefined;
+  private sentCsr: CsrSnapshot | undefined;
+  private memory: number;
+  private readonly setup: Setup;
+  private readonly worker: Worker;
+  private readonly channel: CallerChannel;
+  private readonly port: MessagePort;
+
+  private constructor(setup: Setup, worker: Worker, channel: CallerChannel, port: MessagePort, hello: Extract<WorkerHello, { type: 'ready' }>, csr: CsrSnapshot | undefined) {
+    this.setup = setup;
+    this.worker = worker;
+    this.channel = channel;
+    this.port = port;
+    this.memory = hello.memoryBytes;
+    this.sentCsr = csr;
+    worker.on('error', (err) => this.markStopped(`its worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.markStopped(`its worker exited (code ${code})`));
+  }
+
+  static async start(setup: Setup, startTimeoutMs: number, spares: Spares): Promise<WorkerRuntime> {
+    const { manifest, ctx, plan } = setup;
+    const sab = createChannelBuffer();
+    const { port1, port2 } = new MessageChannel();
+    const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;
+    const init: WorkerInit = { plugin: manifest.name, component: setup.component, modules: setup.modules, plan, config: setup.config, sab, port: port2, csr: csr && toTransfer(csr) };
+    const worker = spares.take();
+    hand(worker, init);
+    const hello = await new Promise<WorkerHello>((resolveHello, reject) => {
+      const timer = setTimeout(() => {
+        void worker.terminate();
+        reject(new IsgError('timeout', `plugin ${manifest.name} did not start within ${startTimeoutMs} ms (instantiating its component), so its worker was stopped`));
+      }, startTimeoutMs);
+      worker.once('message', (m: WorkerHello) => {
+        clearTimeout(timer);
+        resolveHello(m);
+      });
+      worker.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new IsgError('plugin-error', `plugin ${manifest.name}'s worker failed to start: ${err.message}`));
+      });
+    });
+    spares.refill();
+    if (hello.type === 'error') {
+      await worker.terminate();
+      throw new IsgError(hello.code, hello.message);
+    }
+    return new WorkerRuntime(setup, worker, new CallerChannel(sab), port1, hello, csr);
+  }
+
+  call(op: string, args: unknown): unknown {
+    const name = this.setup.manifest.name;
+    const payload = this.roundTrip(Kind.Execute, executeParts(op, encodeArgs(name, op, args)), `op "${op}"`);
+    return decodeAnswer(name, op, payload);
+  }
+
+  onUpdate(update: UpdateEvent): void {
+    this.roundTrip(Kind.Update, [toJson([update.generation, update.files])], EXPORT_ON_UPDATE);
+  }
+
+  memoryBytes(): number {
+    return this.memory;
+  }
+
+  kill(): void {
+    this.terminate('it was killed');
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.stopped) this.channel.stop();
+    this.markStopped('it was unloaded');
+    this.port.close();
+    await this.worker.terminate();
+  }
+
+  private roundTrip(kind: Kind, parts: Uint8Array[], what: string): Uint8Array {
+    const { manifest, ctx } = this.setup;
+    if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
+    const flags = this.refreshSnapshot();
+    const answer = this.channel.call(kind, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    if (!answer) {
+      this.terminate(`${what} ran past its ceiling of ${manifest.budget.ceilingMs} ms and its worker was terminated`);
+      throw new IsgError('budget-exceeded', `plugin ${manifest.name}: ${what} did not finish within its ceiling of ${manifest.budget.ceilingMs} ms, so its worker was terminated`, {
+        ceilingMs: manifest.budget.ceilingMs,
+      });
+    }
+    this.memory = answer.memoryBytes;
+    if (answer.tail.length) for (const [level, message] of fromJson(answer.tail) as [LogLevel, string][]) ctx.log[level](message);
+    if (answer.status === Status.Error) {
+      const e = fromJson(answer.payload) as { code: IsgError['code']; message: string };
+      throw new IsgError(e.code, e.message);
+    }
+    return answer.payload;
+  }
+
+  /** Post the current generation's snapshot to the worker when it has not seen it yet. */
+  private refreshSnapshot(): number {
+    if (!this.setup.plan.granted.includes('graph')) return 0;
+    const csr = this.setup.ctx.graph.csr();
+    if (csr === this.sentCsr) return 0;
+    this.port.postMessage(toTransfer(csr));
+    this.sentCsr = csr;
+    return FLAG_SNAPSHOT;
+  }
+
+  private serveHost(request: Uint8Array): Uint8Array {
+    const [what, file] = fromJson(request) as [string, string];
+    if (what !== 'read' || typeof file !== 'string') return toJson({ code: 'internal', message: `unknown host call ${String(what)}` });
+    try {
+      return toJson({ text: this.setup.ctx.source.read(file) });
+    } catch (err) {
+      return toJson(err instanceof IsgError ? { code: err.code, message: err.message } : { code: 'io', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private markStopped(reason: string): void {
+    this.stopped ??= reason;
+  }
+
+  private terminate(reason: string): void {
+    this.markStopped(reason);
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * A worker booted ahead of the next load: starting a worker (an isolate, Node's bootstrap, the
+ * worker's modules) is most of a load's time. The spare does not keep the process alive.
+ */
+class Spares {
+  private spare: Worker | undefined;
+  private readonly enabled: boolean;
+
+  constructor(enabled: boolean) {
+    this.enabled = enabled;
+  }
+
+  take(): Worker {
+    const worker = this.spare ?? boot();
+    this.spare = undefined;
+    worker.ref();
+    return worker;
+  }
+
+  refill(): void {
+    if (!this.enabled || this.spare) return;
+    const worker = boot();
+    worker.unref();
+    worker.once('exit', () => {
+      if (this.spare === worker) this.spare = undefined;
+    });
+    this.spare = worker;
+  }
+}
+
+function boot(): Worker {
+  return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+}
+
+function hand(worker: Worker, init: WorkerInit): void {
+  try {
+    worker.postMessage(init, [init.port]);
+  } catch (err) {
+    // Runtimes that cannot post compiled modules to a worker: it compiles them itself.
+    if (!(err instanceof Error) || err.name !== 'DataCloneError') throw err;
+    worker.postMessage({ ...init, modules: undefined }, [init.port]);
+  }
+}

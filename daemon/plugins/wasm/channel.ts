@@ -1,0 +1,215 @@
+// A synchronous call channel between the daemon's thread and one plugin worker: a control block
+// of Int32 slots and a data area on one growable SharedArrayBuffer, driven with Atomics.wait and
+// Atomics.notify (a round trip costs a few microseconds, about half of postMessage's). The
+// caller blocks in Atomics.wait for at most the plugin's hard ceiling; while it waits, the
+// worker may ask it for something only the daemon has (source text) and wait for the answer.
+//
+//   caller                          worker
+//   REQUEST ─────────────────────▶  runs the component
+//           ◀───────────────────── HOST_CALL   (zero or more times)
+//   HOST_REPLY ──────────────────▶
+//           ◀───────────────────── RESPONSE
+//   IDLE
+import { DEFAULT_MAX_FRAME_BYTES } from '../../../client/protocol.ts';
+
+const STATE = 0;
+const KIND = 1;
+const LENGTH = 2;
+const STATUS = 3;
+const FLAGS = 4;
+/** Byte offset of a Float64 slot: the component's linear memory after the last call. */
+const MEMORY_AT = 24;
+const HEADER_BYTES = 64;
+
+const State = { Idle: 0, Request: 1, HostCall: 2, HostReply: 3, Response: 4 } as const;
+
+export const Kind = { Execute: 1, Update: 2, Stop: 3 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export const Status = { Ok: 0, Error: 1 } as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+/** Set on a request when a new graph snapshot was posted to the worker's port just before it. */
+export const FLAG_SNAPSHOT = 1;
+
+/** Largest request or answer: the wire cannot carry more in one frame anyway. */
+export const MAX_DATA_BYTES = DEFAULT_MAX_FRAME_BYTES;
+const INITIAL_DATA_BYTES = 256 * 1024;
+const EMPTY = new Uint8Array(0);
+
+export function createChannelBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(HEADER_BYTES + INITIAL_DATA_BYTES, { maxByteLength: HEADER_BYTES + MAX_DATA_BYTES });
+}
+
+/** What both ends share: views of the buffer, the data area grown on demand. */
+class ChannelViews {
+  protected readonly ctrl: Int32Array;
+  protected readonly memory: Float64Array;
+  protected readonly sab: SharedArrayBuffer;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    this.ctrl = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    this.memory = new Float64Array(sab, MEMORY_AT, 1);
+  }
+
+  /** The data area, at least `bytes` long (undefined when that is more than MAX_DATA_BYTES). */
+  protected data(bytes = 0): Uint8Array | undefined {
+    if (bytes > MAX_DATA_BYTES) return undefined;
+    if (HEADER_BYTES + bytes > this.sab.byteLength) this.sab.grow(Math.min(HEADER_BYTES + MAX_DATA_BYTES, Math.max(HEADER_BYTES + bytes, this.sab.byteLength * 2)));
+    return new Uint8Array(this.sab, HEADER_BYTES);
+  }
+
+  /** Write the parts one after another at the start of the data area. */
+  protected write(...parts: Uint8Array[]): boolean {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const d = this.data(length);
+    if (!d) return false;
+    let at = 0;
+    for (const p of parts) {
+      d.set(p, at);
+      at += p.length;
+    }
+    this.ctrl[LENGTH] = length;
+    return true;
+  }
+
+  /** The data area's first LENGTH bytes, copied out (the next call overwrites them). */
+  protected read(): Uint8Array {
+    return new Uint8Array(this.sab, HEADER_BYTES, this.ctrl[LENGTH]!).slice();
+  }
+}
+
+export interface Answer {
+  status: Status;
+  payload: Uint8Array;
+  /** Extra bytes after the payload (the worker's log lines), empty when there are none. */
+  tail: Uint8Array;
+  memoryBytes: number;
+}
+
+/** The daemon's end. */
+export class CallerChannel extends ChannelViews {
+  /**
+   * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
+   * answer came within `timeoutMs`: the worker must then be stopped, it may be running still.
+   */
+  call(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+    if (!this.write(...parts)) throw new RangeError(`a request larger than ${MAX_DATA_BYTES} bytes`);
+    this.ctrl[KIND] = kind;
+    this.ctrl[FLAGS] = flags;
+    Atomics.store(this.ctrl, STATE, State.Request);
+    Atomics.notify(this.ctrl, STATE);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const state = Atomics.load(this.ctrl, STATE);
+      if (state === State.Response) break;
+      if (state === State.HostCall) {
+        const reply = serveHost(this.read());
+        if (!this.write(reply)) this.write(new Uint8Array(0));
+        Atomics.store(this.ctrl, STATE, State.HostReply);
+        Atomics.notify(this.ctrl, STATE);
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      Atomics.wait(this.ctrl, STATE, state, left);
+    }
+    const all = this.read();
+    const split = 4 + new DataView(all.buffer).getUint32(0, true);
+    const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(4, split), tail: all.subarray(split), memoryBytes: this.memory[0]! };
+    Atomics.store(this.ctrl, STATE, State.Idle);
+    return answer;
+  }
+
+  /** Ask the worker to leave its loop, without waiting for it. */
+  stop(): void {
+    this.ctrl[KIND] = Kind.Stop;
+    Atomics.store(this.ctrl, STATE, State.Request);
+    Atomics.notify(this.ctrl, STATE);
+  }
+
+  get memoryBytes(): number {
+    return this.memory[0]!;
+  }
+}
+
+export interface Request {
+  kind: Kind;
+  flags: number;
+  payload: Uint8Array;
+}
+
+/** The worker's end. */
+export class WorkerChannel extends ChannelViews {
+  /** Block until the next request. */
+  next(): Request {
+    for (;;) {
+      const state = Atomics.load(this.ctrl, STATE);
+      if (state === State.Request) return { kind: this.ctrl[KIND] as Kind, flags: this.ctrl[FLAGS]!, payload: this.view() };
+      Atomics.wait(this.ctrl, STATE, state);
+    }
+  }
+
+  /** The request's bytes in place: valid until this end writes (a host call or the answer). */
+  private view(): Uint8Array {
+    return new Uint8Array(this.sab, HEADER_BYTES, this.ctrl[LENGTH]!);
+  }
+
+  /** Ask the daemon's thread (blocked in `call`) and wait for its reply. */
+  hostCall(request: Uint8Array): Uint8Array {
+    if (!this.write(request)) throw new RangeError(`host call of ${request.length} bytes is larger than ${MAX_DATA_BYTES}`);
+    Atomics.store(this.ctrl, STATE, State.HostCall);
+    Atomics.notify(this.ctrl, STATE);
+    while (Atomics.load(this.ctrl, STATE) === State.HostCall) Atomics.wait(this.ctrl, STATE, State.HostCall);
+    return this.read();
+  }
+
+  /** Answer the current request; false (and nothing sent) when the answer is larger than MAX_DATA_BYTES. */
+  answer(status: Status, payload: Uint8Array, tail: Uint8Array | undefined, memoryBytes: number): boolean {
+    const header = new Uint8Array(4);
+    new DataView(header.buffer).setUint32(0, payload.length, true);
+    if (!this.write(header, payload, tail ?? EMPTY)) return false;
+    this.ctrl[STATUS] = status;
+    this.memory[0] = memoryBytes;
+    Atomics.store(this.ctrl, STATE, State.Response);
+    Atomics.notify(this.ctrl, STATE);
+    return true;
+  }
+}
+
+// ---- what requests carry ---------------------------------------------------------------
+// Payloads of ops pass through as the caller's msgpack bytes; everything else the two ends tell
+// each other (updates, errors, log lines, host calls) is small JSON, so the worker loads no
+// msgpack codec (a worker's start-up time is mostly loading modules).
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const opBytes = new Map<string, Uint8Array>();
+
+/** An execute request: [u32 op length][op, UTF-8][msgpack args]. */
+export function executeParts(op: string, args: Uint8Array): Uint8Array[] {
+  let head = opBytes.get(op);
+  if (!head) {
+    const name = encoder.encode(op);
+    head = new Uint8Array(4 + name.length);
+    new DataView(head.buffer).setUint32(0, name.length, true);
+    head.set(name, 4);
+    if (opBytes.size < 1024) opBytes.set(op, head);
+  }
+  return [head, args];
+}
+
+export function parseExecute(payload: Uint8Array): { op: string; args: Uint8Array } {
+  const n = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
+  return { op: decoder.decode(payload.subarray(4, 4 + n)), args: payload.subarray(4 + n) };
+}
+
+export function toJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function fromJson(bytes: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(bytes));
+}

@@ -1,0 +1,147 @@
+// One live instance of a transpiled component, and what a call to it can end in: an answer,
+// the component's own error (`err` of its result), or a trap. A trap leaves the instance in an
+// unknown state (the component model forbids re-entering it), so the next call runs on a fresh
+// instance: the plugin's state is reset, which is logged.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import type { ErrorCode } from '../../../client/protocol.ts';
+import { IsgError } from '../../errors.ts';
+import { EXPORT_ON_UPDATE, type HostImports } from './host-imports.ts';
+import type { TranspiledComponent } from './transpile.ts';
+
+export type CoreModules = Map<string, WebAssembly.Module>;
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; trapped: boolean };
+
+/** Codes a component may put in front of its error sentence (`bad-args: limit must be ...`). */
+const GUEST_CODES: ErrorCode[] = ['bad-args', 'not-found', 'capability-denied'];
+
+interface GeneratedExports {
+  execute(op: string, args: Uint8Array): Uint8Array;
+  onUpdate?(generation: bigint, changed: string[]): void;
+}
+
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: HostImports, instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => WebAssembly.Instance) => GeneratedExports;
+
+const compiled = new Map<string, Promise<CoreModules>>();
+
+/**
+ * The component's core modules, compiled once per process (asynchronously, off the main
+ * thread's critical path) and shared by every instance and worker of the same component.
+ */
+export function compileCore(t: TranspiledComponent): Promise<CoreModules> {
+  let p = compiled.get(t.dir);
+  if (!p) {
+    enableWasmFeatures();
+    p = Promise.all(t.coreFiles.map(async (f) => [f, await WebAssembly.compile(readFileSync(join(t.dir, f)))] as const)).then((entries) => new Map(entries));
+    p.catch(() => compiled.delete(t.dir));
+    compiled.set(t.dir, p);
+  }
+  return p;
+}
+
+let featuresChecked = false;
+
+/**
+ * Toolchains emit extended constant expressions (wasi-sdk's position-independent code does),
+ * which V8 accepts by default only from 11.4: Node 20 needs the flag, Deno 2 does not.
+ */
+export function enableWasmFeatures(): void {
+  if (featuresChecked) return;
+  featuresChecked = true;
+  // (module (global i32 (i32.add (i32.const 1) (i32.const 2))))
+  const probe = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 6, 9, 1, 0x7f, 0, 0x41, 1, 0x41, 2, 0x6a, 0x0b]);
+  if (!WebAssembly.validate(probe)) setFlagsFromString('--experimental-wasm-extended-const');
+}
+
+export class ComponentInstance {
+  private exports: GeneratedExports | undefined;
+  private memories = new Set<WebAssembly.Memory>();
+  private readonly plugin: string;
+  private readonly instantiate: Instantiate;
+  private readonly modules: CoreModules;
+  private readonly imports: HostImports;
+  private readonly onReset: (message: string) => void;
+
+  private constructor(plugin: string, instantiate: Instantiate, modules: CoreModules, imports: HostImports, onReset: (message: string) => void) {
+    this.plugin = plugin;
+    this.instantiate = instantiate;
+    this.modules = modules;
+    this.imports = imports;
+    this.onReset = onReset;
+  }
+
+  static async create(plugin: string, t: TranspiledComponent, modules: CoreModules, imports: HostImports, onReset: (message: string) => void): Promise<ComponentInstance> {
+    const mod = (await import(t.jsUrl)) as { instantiate: Instantiate };
+    const inst = new ComponentInstance(plugin, mod.instantiate, modules, imports, onReset);
+    try {
+      inst.start();
+    } catch (err) {
+      if (err instanceof IsgError) throw err;
+      throw new IsgError('plugin-error', `plugin ${plugin} could not be instantiated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return inst;
+  }
+
+  /** Bytes of linear memory held now (every memory of every core instance). */
+  memoryBytes(): number {
+    let n = 0;
+    for (const m of this.memories) n += m.buffer.byteLength;
+    return n;
+  }
+
+  execute(op: string, args: Uint8Array): Outcome<Uint8Array> {
+    return this.guard(`op "${op}"`, () => this.live().execute(op, args));
+  }
+
+  onUpdate(generation: number, changed: string[]): Outcome<undefined> {
+    return this.guard(EXPORT_ON_UPDATE, () => {
+      this.live().onUpdate?.(BigInt(generation), changed);
+      return undefined;
+    });
+  }
+
+  private start(): void {
+    const memories = new Set<WebAssembly.Memory>();
+    const getCoreModule = (name: string) => {
+      const m = this.modules.get(name);
+      if (!m) throw new IsgError('plugin-error', `plugin ${this.plugin}: the transpiled component needs core module ${name}, which is not in its cache entry`);
+      return m;
+    };
+    const instantiateCore = (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
+      const instance = new WebAssembly.Instance(m, imports);
+      for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.add(v);
+      return instance;
+    };
+    this.exports = this.instantiate(getCoreModule, this.imports, instantiateCore);
+    this.memories = memories;
+  }
+
+  private live(): GeneratedExports {
+    if (!this.exports) this.start();
+    return this.exports!;
+  }
+
+  private guard<T>(what: string, fn: () => T): Outcome<T> {
+    try {
+      return { ok: true, value: fn() };
+    } catch (err) {
+      if (isComponentError(err)) {
+        const text = String(err.payload);
+        const m = /^([a-z-]+): (.*)$/s.exec(text);
+        const code = m && GUEST_CODES.includes(m[1] as ErrorCode) ? (m[1] as ErrorCode) : undefined;
+        return { ok: false, code: code ?? 'plugin-error', message: code ? m![2]! : `plugin ${this.plugin} failed in ${what}: ${text}`, trapped: false };
+      }
+      this.exports = undefined;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.onReset(`plugin ${this.plugin} trapped in ${what} (${reason}); its next call runs on a fresh instance, so its state was reset`);
+      if (err instanceof IsgError) return { ok: false, code: err.code, message: err.message, trapped: true };
+      return { ok: false, code: 'plugin-error', message: `plugin ${this.plugin} trapped in ${what}: ${reason}`, trapped: true };
+    }
+  }
+}
+
+function isComponentError(err: unknown): err is Error & { payload: unknown } {
+  return err instanceof Error && err.constructor.name === 'ComponentError' && 'payload' in err;
+}

@@ -1,0 +1,169 @@
+// From a component binary to what a JS engine runs: jco's generated bindings (one ES module
+// exporting `instantiate`) plus the component's core modules. Transpiling takes hundreds of
+// milliseconds, so the output is cached on disk under the component's content hash and the
+// transpiler profile; a load with a warm cache reads a small JSON file and nothing else.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { IsgError } from '../../errors.ts';
+import { packageRoot } from '../../util/package-root.ts';
+
+/**
+ * How bindings are generated. jco is pinned twice: 1.10.2 generates direct bindings, 1.35's carry
+ * a task and async-state machine on every call (BENCHMARKS.md, "WASM plugins", measures both).
+ */
+export interface TranspileProfile {
+  jco: '1.10.2' | '1.35.0';
+  /** Skip re-validating values the component lifts to the host (jco `--valid-lifting-optimization`). */
+  validLifting: boolean;
+}
+
+/**
+ * Lifted values are validated: a component is untrusted, and skipping the checks (an out-of-range
+ * enum would reach the host as undefined) gained nothing measurable.
+ */
+export const DEFAULT_PROFILE: TranspileProfile = { jco: '1.10.2', validLifting: false };
+
+export interface TranspiledComponent {
+  /** sha256 of the component binary. */
+  hash: string;
+  /** The profile actually used (a component 1.10.2 cannot read falls back to 1.35.0). */
+  profile: TranspileProfile;
+  /** Directory holding `component.js` and the core modules. */
+  dir: string;
+  jsUrl: string;
+  coreFiles: string[];
+  /** Top-level imports with versions, e.g. `isg:plugin/graph@0.1.0`, `wasi:filesystem/preopens@0.2.3`. */
+  imports: string[];
+  /** Top-level exports, e.g. `execute`, `on-update`. */
+  exports: string[];
+  fromCache: boolean;
+}
+
+interface CacheMeta {
+  format: number;
+  profile: TranspileProfile;
+  coreFiles: string[];
+  imports: string[];
+  exports: string[];
+}
+
+const CACHE_FORMAT = 1;
+const ENTRY_JS = 'component.js';
+
+export function defaultCacheDir(): string {
+  return join(packageRoot(), 'node_modules', '.cache', 'isg-wasm');
+}
+
+const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo' : ''}`;
+
+/** The component at `bytes`, transpiled with `profile` (or read from the cache). */
+export async function transpileCached(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile; source?: string } = {}): Promise<TranspiledComponent> {
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const root = join(options.cacheDir ?? defaultCacheDir(), hash);
+  const cached = readCache(root, profile, hash);
+  if (cached) return cached;
+
+  const source = options.source ?? 'component';
+  const { imports, exports } = await worldOf(bytes, source);
+  let used = profile;
+  let files: Record<string, Uint8Array>;
+  try {
+    files = await generate(bytes, profile);
+  } catch (err) {
+    if (profile.jco !== '1.10.2') throw transpileError(source, err);
+    // Components using features newer than jco 1.10 (component-model async, for one) still load.
+    used = { ...profile, jco: '1.35.0' };
+    try {
+      files = await generate(bytes, used);
+    } catch (err2) {
+      throw transpileError(source, err2);
+    }
+  }
+  const coreFiles = Object.keys(files).filter((f) => f.endsWith('.wasm'));
+  if (!files[ENTRY_JS]) throw new IsgError('plugin-error', `${source}: jco produced no ${ENTRY_JS}`);
+  const dir = join(root, profileId(profile));
+  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const name of [ENTRY_JS, ...coreFiles]) writeFileSync(join(tmp, name), files[name]!);
+  const meta: CacheMeta = { format: CACHE_FORMAT, profile: used, coreFiles, imports, exports };
+  writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch {
+    // Another process wrote the same entry first: theirs is as good as ours.
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { hash, profile: used, dir, jsUrl: pathToFileURL(join(dir, ENTRY_JS)).href, coreFiles, imports, exports, fromCache: false };
+}
+
+function readCache(root: string, profile: TranspileProfile, hash: string): TranspiledComponent | undefined {
+  const dir = join(root, profileId(profile));
+  let meta: CacheMeta;
+  try {
+    meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as CacheMeta;
+  } catch {
+    return undefined;
+  }
+  if (meta.format !== CACHE_FORMAT || ![ENTRY_JS, ...meta.coreFiles].every((f) => existsSync(join(dir, f)))) return undefined;
+  return { hash, profile: meta.profile, dir, jsUrl: pathToFileURL(join(dir, ENTRY_JS)).href, coreFiles: meta.coreFiles, imports: meta.imports, exports: meta.exports, fromCache: true };
+}
+
+async function generate(bytes: Uint8Array, profile: TranspileProfile): Promise<Record<string, Uint8Array>> {
+  const common = { name: 'component', instantiation: 'sync', nodejsCompat: false, validLiftingOptimization: profile.validLifting, wasiShim: false };
+  if (profile.jco === '1.10.2') {
+    const jco = (await import('jco110')) as unknown as Transpiler;
+    return (await jco.transpile(bytes, { ...common, typescript: false })).files;
+  }
+  const jco = (await import('@bytecodealliance/jco')) as unknown as Transpiler;
+  return (await jco.transpile(bytes, { ...common, emitTypescriptDeclarations: false })).files;
+}
+
+interface Transpiler {
+  transpile(bytes: Uint8Array, opts: Record<string, unknown>): Promise<{ files: Record<string, Uint8Array> }>;
+  componentWit(bytes: Uint8Array): Promise<string>;
+}
+
+/**
+ * The component's own top-level imports and exports, read from the binary (the WIT it was
+ * built against), with versions: jco's transpile result drops them.
+ */
+async function worldOf(bytes: Uint8Array, source: string): Promise<{ imports: string[]; exports: string[] }> {
+  const jco = (await import('@bytecodealliance/jco')) as unknown as Transpiler;
+  let wit: string;
+  try {
+    wit = await jco.componentWit(bytes);
+  } catch (err) {
+    throw new IsgError('plugin-error', `${source} is not a WebAssembly component (${messageOf(err)}); build it with jco componentize, or jco embed + jco new`);
+  }
+  return parseWorld(wit);
+}
+
+/** Imports and exports of the world `wasm-tools component wit` prints for a component. */
+export function parseWorld(wit: string): { imports: string[]; exports: string[] } {
+  const imports: string[] = [];
+  const exports: string[] = [];
+  let depth = 0;
+  for (const line of wit.split('\n')) {
+    const t = line.trim();
+    // only the world's own items, not the bodies of inline interfaces
+    if (depth === 1) {
+      // `import ns:pkg/iface@1.0.0;` or `export name: func(...)`
+      const m = /^(import|export)\s+([^\s;]+)/.exec(t);
+      if (m) (m[1] === 'import' ? imports : exports).push(m[2]!.replace(/:$/, '').replace(/%/g, ''));
+    }
+    depth += (t.match(/\{/g)?.length ?? 0) - (t.match(/\}/g)?.length ?? 0);
+  }
+  return { imports, exports };
+}
+
+function transpileError(source: string, err: unknown): IsgError {
+  return new IsgError('plugin-error', `${source}: jco could not transpile the component: ${messageOf(err)}`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

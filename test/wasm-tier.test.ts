@@ -1,0 +1,197 @@
+// The wasm tier loader (daemon/plugins/wasm-tier.ts) against the components npm run build:wasm
+// builds: each misbehaving fixture is caught (refused at load, stopped at its ceiling, a trap
+// turned into an error on a fresh instance, memory reported), capabilities are enforced, and
+// the daemon's thread keeps serving other plugins throughout. Both isolations where both apply.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { IsgError } from '../daemon/errors.ts';
+import { buildCsr } from '../daemon/graph/csr.ts';
+import { GraphHost } from '../daemon/host.ts';
+import type { Capability, Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
+import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
+import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
+import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
+import { pluginContext, type TestContext } from './support/wasm-plugin-context.ts';
+import { wasmManifest } from './support/wasm-plugins.ts';
+
+const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
+const loader = new WasmTierLoader();
+/** Generous, so a loaded machine does not fail calls that are meant to succeed. */
+const RELAXED = { ceilingMs: 10_000 };
+let rxjs: GraphHost;
+
+before(async () => {
+  rxjs = await GraphHost.index(RXJS);
+});
+
+async function load(path: string, options: { isolation?: Isolation; granted?: Capability[]; host?: GraphHost; config?: unknown; manifest?: Partial<PluginManifest> } = {}): Promise<{ rt: PluginRuntime; ctx: TestContext }> {
+  const overrides: Partial<PluginManifest> = { ...options.manifest, budget: { ...RELAXED, ...options.manifest?.budget } as PluginManifest['budget'] };
+  if (options.isolation) overrides.isolation = options.isolation;
+  const { manifest, dir } = wasmManifest(path, overrides);
+  const ctx = pluginContext({ name: manifest.name, granted: options.granted ?? [], host: options.host, config: options.config });
+  return { rt: await loader.load(manifest, dir, ctx), ctx };
+}
+
+async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string, pattern: RegExp): Promise<void> {
+  const run = typeof p === 'function' ? async () => p() : () => p;
+  await assert.rejects(run, (err: unknown) => {
+    assert.ok(err instanceof IsgError, `an IsgError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+function throwsWith(fn: () => unknown, code: string, pattern: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof IsgError, `an IsgError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('refused at load', () => {
+  test('a component importing WASI filesystem is refused, naming the import', async () => {
+    await rejectsWith(load('fixtures/wasi-fs'), 'capability-denied', /imports wasi:filesystem\/preopens@0\.2\.3, which isg does not provide/);
+  });
+
+  test('a component importing WASI sockets is refused, naming the import', async () => {
+    await rejectsWith(load('fixtures/sockets', { isolation: 'inline' }), 'capability-denied', /imports wasi:sockets\/tcp-create-socket@0\.2\.3/);
+  });
+
+  test('an isg:plugin version other than the daemon\'s is refused', () => {
+    throwsWith(() => planImports('p', ['isg:plugin/graph@0.2.0'], ['execute'], ['graph:read']), 'plugin-error', /built against isg:plugin\/graph@0\.2\.0, but this daemon provides isg:plugin@0\.1\.0/);
+    throwsWith(() => planImports('p', ['isg:plugin/clock@0.1.0'], ['execute'], []), 'capability-denied', /imports isg:plugin\/clock@0\.1\.0/);
+    throwsWith(() => planImports('p', [], ['run'], []), 'plugin-error', /does not export "execute"/);
+  });
+
+  test('hooks the component cannot serve, a missing entry, and bytes that are no component', async () => {
+    await rejectsWith(load('fixtures/echo', { manifest: { hooks: ['onUpdate'] } }), 'plugin-error', /does not export "on-update"/);
+    await rejectsWith(load('arch-rules', { manifest: { hooks: ['beforeQuery'] } }), 'plugin-error', /beforeQuery hook, which WebAssembly plugins cannot have/);
+    await rejectsWith(load('fixtures/echo', { manifest: { entry: 'missing.wasm' } }), 'not-found', /no component at .*missing\.wasm.*npm run build:wasm/);
+    await rejectsWith(load('fixtures/echo', { manifest: { entry: 'isg-plugin.json' } }), 'plugin-error', /is not a WebAssembly component/);
+  });
+
+  test('the world of a component is read with versions and without inline interface bodies', () => {
+    const wit = 'package root:component;\n\nworld root {\n  import isg:plugin/graph@0.1.0;\n  import local: interface {\n    f: func();\n  }\n  export execute: func(op: string) -> string;\n  export on-update: func();\n}\n';
+    assert.deepEqual(parseWorld(wit), { imports: ['isg:plugin/graph@0.1.0', 'local'], exports: ['execute', 'on-update'] });
+  });
+});
+
+describe('stopped at the ceiling', () => {
+  test('a call that loops forever fails with budget-exceeded at the ceiling; its worker is gone, others serve on', async () => {
+    const looping = await load('fixtures/loop', { manifest: { budget: { ceilingMs: 50 } as PluginManifest['budget'] } });
+    const other = await load('fixtures/echo');
+    assert.equal(looping.rt.call('ok', null), null);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const t0 = performance.now();
+    throwsWith(() => looping.rt.call('loop', null), 'budget-exceeded', /op "loop" did not finish within its ceiling of 50 ms, so its worker was terminated/);
+    const elapsed = performance.now() - t0;
+    assert.ok(elapsed >= 50, `waited for the ceiling (${elapsed.toFixed(1)} ms)`);
+    assert.ok(elapsed < 5000, `and not much longer (${elapsed.toFixed(1)} ms)`);
+    // the daemon's thread is free again at once: timers run, another plugin answers
+    const before = ticks;
+    await new Promise((r) => setTimeout(r, 30));
+    clearInterval(timer);
+    assert.ok(ticks > before, 'the event loop ran timers after the kill');
+    assert.deepEqual(other.rt.call('echo', { still: 'here' }), { still: 'here' });
+    throwsWith(() => looping.rt.call('ok', null), 'plugin-unavailable', /plugin fixture-loop is not running: op "loop" ran past its ceiling/);
+    await looping.rt.dispose();
+    await other.rt.dispose();
+  });
+
+  test('a busy-waiting call answers when the ceiling allows it and is stopped when it does not', async () => {
+    const spin = await load('fixtures/spin');
+    const t0 = performance.now();
+    assert.equal(spin.rt.call('spin', 1_000_000), 1_000_000);
+    assert.ok(performance.now() - t0 > 0);
+    throwsWith(() => spin.rt.call('spin', 'fast'), 'bad-args', /spin takes nil or a number of iterations/);
+    await spin.rt.dispose();
+    const tight = await load('fixtures/spin', { manifest: { budget: { ceilingMs: 1 } as PluginManifest['budget'] } });
+    throwsWith(() => tight.rt.call('spin', 2_000_000_000), 'budget-exceeded', /ceiling of 1 ms/);
+    await tight.rt.dispose();
+  });
+
+  test('kill() stops a worker between calls', async () => {
+    const { rt } = await load('fixtures/echo');
+    assert.equal(rt.call('noop', null), null);
+    rt.kill!();
+    throwsWith(() => rt.call('noop', null), 'plugin-unavailable', /is not running: it was killed/);
+    await rt.dispose();
+  });
+});
+
+for (const isolation of ['worker', 'inline'] as const) {
+  describe(`${isolation} isolation`, () => {
+    test('a trap is an error, and the next call runs on a fresh instance', async () => {
+      const { rt, ctx } = await load('fixtures/trap', { isolation });
+      assert.equal(rt.call('count', null), 1);
+      assert.equal(rt.call('count', null), 2);
+      throwsWith(() => rt.call('trap', null), 'plugin-error', /plugin fixture-trap trapped in op "trap": .*unreachable/);
+      assert.equal(rt.call('count', null), 1, 'a fresh instance has served one call');
+      throwsWith(() => rt.call('recurse', null), 'plugin-error', /trapped in op "recurse": .*(stack|recursion)/i);
+      assert.equal(rt.call('count', null), 1);
+      assert.equal(ctx.logs.filter((l) => l.level === 'warn' && /state was reset/.test(l.msg)).length, 2);
+      await rt.dispose();
+    });
+
+    test('malformed msgpack from the component is a plugin-error', async () => {
+      const { rt } = await load('fixtures/bad-msgpack', { isolation });
+      throwsWith(() => rt.call('bad', null), 'plugin-error', /answered op "bad" with malformed msgpack \(2 bytes/);
+      await rt.dispose();
+    });
+
+    test('memory grown by the component is reported after each call', async () => {
+      const { rt } = await load('fixtures/grow', { isolation });
+      const start = rt.memoryBytes!();
+      let pages = 0;
+      for (let i = 1; i <= 4; i++) {
+        pages = rt.call('grow', 16) as number;
+        assert.equal(rt.memoryBytes!(), pages * 65536, 'the reported size is the component\'s own page count');
+      }
+      assert.equal(rt.memoryBytes!() - start, 4 * 16 * 65536);
+      await rt.dispose();
+    });
+
+    test('payloads round-trip as msgpack, small and larger than the channel\'s first size', async () => {
+      const { rt } = await load('fixtures/echo', { isolation });
+      const value = { s: 'héllo ✓', n: [1, -2, 3.5, 2 ** 40], nested: { ok: true, none: null }, bin: new Uint8Array([1, 2, 3]) };
+      assert.deepEqual(rt.call('echo', value), value);
+      const big = 'x'.repeat(3 * 1024 * 1024);
+      assert.equal(rt.call('echo', big), big);
+      throwsWith(() => rt.call('nope', null), 'plugin-error', /failed in op "nope": unknown op/);
+      throwsWith(() => rt.call('echo', { s: Symbol('s') }), 'bad-args', /cannot be sent as msgpack/);
+      await rt.dispose();
+    });
+
+    test('capabilities: nothing granted, graph only, both; and none beyond the manifest', async () => {
+      const file = 'internal/Observable.ts';
+      const none = await load('fixtures/probe', { isolation, host: rxjs });
+      throwsWith(() => none.rt.call('count', null), 'capability-denied', /was not granted graph:read/);
+      throwsWith(() => none.rt.call('read', file), 'capability-denied', /was not granted source:read/);
+      await none.rt.dispose();
+
+      const graphOnly = await load('fixtures/probe', { isolation, host: rxjs, granted: ['graph:read'] });
+      assert.equal(graphOnly.rt.call('count', null), buildCsr(rxjs.store, rxjs.generation).nodeCount);
+      throwsWith(() => graphOnly.rt.call('read', file), 'capability-denied', /source:read/);
+      await graphOnly.rt.dispose();
+
+      const both = await load('fixtures/probe', { isolation, host: rxjs, granted: ['graph:read', 'source:read'], config: { answer: 42 } });
+      assert.equal(both.rt.call('read', file), both.ctx.source.read(file));
+      throwsWith(() => both.rt.call('read', '../../package.json'), 'not-found', /not an indexed file/);
+      assert.deepEqual(both.rt.call('config', null), { answer: 42 });
+      assert.equal(both.rt.call('log', null), null);
+      assert.deepEqual(both.ctx.logs, [{ level: 'info', msg: 'probe says hello' }]);
+      await both.rt.dispose();
+
+      // granted by the host but not declared in the manifest: still denied
+      const undeclared = await load('fixtures/probe', { isolation, host: rxjs, granted: ['graph:read', 'source:read'], manifest: { capabilities: [] } });
+      throwsWith(() => undeclared.rt.call('count', null), 'capability-denied', /graph:read/);
+      await undeclared.rt.dispose();
+    });
+  });
+}
