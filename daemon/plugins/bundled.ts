@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.ts';
 
-const BUNDLED_DIRS = ['native/plugins/scc', 'native/plugins/pagerank'];
+const BUNDLED_DIRS = ['native/plugins/scc', 'native/plugins/pagerank', 'wasm-plugins/arch-rules', 'wasm-plugins/fan'];
 
 /** Directories of the bundled plugins that are present in this installation. */
 export function bundledPluginDirs(): string[] {

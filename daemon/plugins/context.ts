@@ -10,6 +10,8 @@ export interface ContextSources {
   source: SourceCapability;
   call(caller: string, op: string, args: unknown): Promise<unknown>;
   log: PluginLogger;
+  /** The plugin's own settings from isg.config.json. */
+  config?: unknown;
 }
 
 export function makeContext(name: string, granted: readonly Capability[], sources: ContextSources): PluginContext {
@@ -22,6 +24,7 @@ export function makeContext(name: string, granted: readonly Capability[], source
     source: has('source:read') ? sources.source : denied<SourceCapability>(name, 'source:read', ['read']),
     call: (op: string, args: unknown) => sources.call(name, op, args),
     log: sources.log,
+    ...(sources.config !== undefined ? { config: sources.config } : {}),
   });
 }
 

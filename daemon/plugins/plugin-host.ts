@@ -172,6 +172,7 @@ export class PluginHost {
           source: this.options.source,
           call: (caller, op, args) => this.callFrom(caller, op, args),
           log: this.options.log.child(`plugin.${name}`),
+          config: e.settings.settings,
         });
         e.runtime = await loader.load(e.manifest, e.dir, ctx);
         e.error = undefined;
@@ -219,9 +220,9 @@ export class PluginHost {
     return [...this.routes.keys()];
   }
 
-  /** Whether an op is routed here (the daemon answers its own ops before asking). */
-  serves(op: string): boolean {
-    return this.routes.has(op);
+  /** The plugin serving an op, if any. */
+  ownerOf(op: string): string | undefined {
+    return this.routes.get(op)?.plugin;
   }
 
   /**
@@ -358,13 +359,14 @@ export class PluginHost {
   }
 
   /**
-   * Bring a plugin to a state where it can take a call: load a lazy one, re-admit an ejected
+   * Bring a plugin to a state where it can take a call: load a discovered one, re-admit an ejected
    * one whose time is up (on probation). False when it must stay out.
    */
   private async ready(e: Entry): Promise<boolean> {
     const state = e.lifecycle.state;
     if (state === 'active') return true;
-    if (state === 'discovered' && e.manifest.lazy) {
+    // lazy plugins wait here for their first call; the others are about to load anyway
+    if (state === 'discovered') {
       await this.load(e.manifest.name);
       return true;
     }

@@ -15,10 +15,12 @@ import { Fields } from '../util/validate.ts';
 
 export const CONFIG_FILE = 'isg.config.json';
 
-export interface PluginConfig extends PluginSettings {
-  /** Directory holding isg-plugin.json (or the manifest itself), absolute. */
-  path: string;
+export interface PluginConfig extends Omit<PluginSettings, 'grant'> {
+  /** Directory holding isg-plugin.json (or the manifest itself), absolute; absent for a bundled plugin. */
+  path?: string;
   enabled: boolean;
+  /** Absent: a bundled plugin gets what its manifest requests, any other plugin nothing. */
+  grant?: PluginSettings['grant'];
 }
 
 export interface IsgConfig {
@@ -117,11 +119,10 @@ function pluginsOf(f: Fields | undefined, root: string): Record<string, PluginCo
     p.onlyKeys(['path', 'enabled', 'grant', 'sha256', 'budget', 'isolation', 'lazy', 'settings']);
     const sha256 = p.optionalString('sha256');
     if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) p.fail('sha256', 'must be 64 hex digits (the SHA-256 of the plugin artifact)');
-    const config: PluginConfig = {
-      path: absolute(root, p.string('path')),
-      enabled: p.boolean('enabled', true),
-      grant: p.stringList('grant', CAPABILITIES) as Capability[],
-    };
+    const path = p.optionalString('path');
+    const config: PluginConfig = { enabled: p.boolean('enabled', true) };
+    if (path !== undefined) config.path = absolute(root, path);
+    if (p.has('grant')) config.grant = p.stringList('grant', CAPABILITIES) as Capability[];
     if (sha256) config.sha256 = sha256.toLowerCase();
     if (p.has('budget')) config.budget = budgetOf(p.object('budget'), DEFAULT_BUDGET);
     if (p.has('isolation')) config.isolation = p.oneOf('isolation', ISOLATIONS) as Isolation;

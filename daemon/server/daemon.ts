@@ -16,6 +16,7 @@ import { bundledPluginDirs } from '../plugins/bundled.ts';
 import { NATIVE_FALLBACKS } from '../plugins/graph-algorithms.ts';
 import { installationPublicKey } from '../plugins/installation-key.ts';
 import { createNativeTierLoader } from '../plugins/native-tier.ts';
+import { WasmTierLoader } from '../plugins/wasm-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../plugins/builtin/core.ts';
 import { readManifest, validateManifest } from '../plugins/manifest.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
@@ -75,7 +76,7 @@ export class Daemon implements ConnectionHost {
     this.log = createLogger(this.logSink, 'isg');
     this.plugins = new PluginHost({
       root: this.root,
-      loaders: { builtin: this.builtins, native: createNativeTierLoader({ fallbacks: NATIVE_FALLBACKS }) },
+      loaders: { builtin: this.builtins, native: createNativeTierLoader({ fallbacks: NATIVE_FALLBACKS }), wasm: new WasmTierLoader() },
       graph: { view: () => this.view(), csr: () => this.csr() },
       source: { read: (file) => this.readSource(file) },
       trustedKeys: [...config.trustedKeys.map(parsePublicKey), ...optional(installationPublicKey())],
@@ -94,7 +95,7 @@ export class Daemon implements ConnectionHost {
     try {
       await daemon.listen();
       daemon.registerPlugins();
-      await daemon.plugins.startAll();
+      await daemon.plugins.load(CORE_PLUGIN);
       daemon.indexing = daemon.firstIndex();
       daemon.watchConfig();
     } catch (err) {
@@ -131,6 +132,8 @@ export class Daemon implements ConnectionHost {
     if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
     const own = DAEMON_OPS[request.op];
     if (own) return own(this, request.args, conn, request.id);
+    // Plugins other than the core load once the first index is done: they read the graph.
+    if (!this.graph && this.plugins.ownerOf(request.op) !== undefined && this.plugins.ownerOf(request.op) !== CORE_PLUGIN) throw this.indexingError();
     return this.plugins.dispatch(request.op, request.args, this.generation());
   }
 
@@ -165,11 +168,11 @@ export class Daemon implements ConnectionHost {
     return summary;
   }
 
-  /** Load a plugin from a directory at run time (the `plugins.load` op). */
+  /** Load a plugin from a directory at run time (the `plugins.load` op); its grants come from the config. */
   async loadPluginFrom(path: string): Promise<string> {
     const { manifest, dir } = readManifest(path);
-    const settings = this.config.plugins[manifest.name] ?? { path: dir, enabled: true, grant: [] };
-    if (!this.plugins.has(manifest.name)) this.plugins.add(manifest, dir, settings);
+    const { path: _configured, enabled: _enabled, ...settings } = this.config.plugins[manifest.name] ?? { enabled: true };
+    if (!this.plugins.has(manifest.name)) this.plugins.add(manifest, dir, { ...settings, grant: settings.grant ?? [] });
     await this.plugins.load(manifest.name);
     return manifest.name;
   }
@@ -266,26 +269,14 @@ export class Daemon implements ConnectionHost {
   private registerPlugins(): void {
     this.builtins.register(corePlugin);
     this.plugins.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'the core plugin'), packageRoot(), { grant: ['graph:read'] });
-    for (const [name, p] of Object.entries(this.config.plugins)) {
-      if (!p.enabled) continue;
-      this.addConfiguredPlugin(name, p);
-    }
-    for (const dir of bundledPluginDirs()) {
-      try {
-        const { manifest } = readManifest(dir);
-        if (this.config.plugins[manifest.name] || this.plugins.has(manifest.name)) continue;
-        this.plugins.add(manifest, dir, { grant: [...manifest.capabilities] });
-      } catch (err) {
-        this.log.error('bundled plugin not registered', { dir, error: (err as Error).message });
-      }
-    }
+    for (const [name, p] of pluginsToRegister(this.config.plugins, (msg, fields) => this.log.error(msg, fields))) this.addPlugin(name, p);
   }
 
-  private addConfiguredPlugin(name: string, p: PluginConfig): void {
+  private addPlugin(name: string, p: ResolvedPlugin): void {
     try {
-      const { manifest, dir } = readManifest(p.path);
-      if (manifest.name !== name) throw new IsgError('bad-args', `isg.config.json plugins.${name}: the manifest at ${p.path} names the plugin "${manifest.name}"`);
-      this.plugins.add(manifest, dir, p);
+      const { manifest, dir } = readManifest(p.dir);
+      if (manifest.name !== name) throw new IsgError('bad-args', `isg.config.json plugins.${name}: the manifest at ${p.dir} names the plugin "${manifest.name}"`);
+      this.plugins.add(manifest, dir, { ...p.settings, grant: p.settings.grant ?? (p.bundled ? [...manifest.capabilities] : []) });
     } catch (err) {
       this.log.error('plugin not registered', { plugin: name, error: (err as Error).message });
     }
@@ -307,6 +298,7 @@ export class Daemon implements ConnectionHost {
       this.progress = { filesDone: files.length, filesTotal: files.length, bytesDone: graph.fileStats().bytes };
       this.log.info('indexed', { files: files.length, entities: graph.store.entityCount, ms: Math.round(performance.now() - t0) });
       this.publish({ type: 'indexing', state: 'ready', ...this.progress });
+      await this.plugins.startAll();
       await this.plugins.notifyUpdate({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
     } catch (err) {
       this.log.error('first index failed', { error: (err as Error).message });
@@ -356,14 +348,18 @@ export class Daemon implements ConnectionHost {
   }
 
   private async reconcilePlugins(prev: Record<string, PluginConfig>, next: Record<string, PluginConfig>): Promise<void> {
-    for (const name of Object.keys(prev)) {
-      const changed = JSON.stringify(prev[name]) !== JSON.stringify(next[name]);
-      if (changed && this.plugins.has(name)) await this.plugins.remove(name).catch((err: Error) => this.log.error('plugin not removed', { plugin: name, error: err.message }));
+    const log = (msg: string, fields: Record<string, unknown>) => this.log.error(msg, fields);
+    const before = pluginsToRegister(prev, () => undefined);
+    const after = pluginsToRegister(next, log);
+    for (const [name, p] of before) {
+      if (JSON.stringify(p) !== JSON.stringify(after.get(name)) && this.plugins.has(name)) {
+        await this.plugins.remove(name).catch((err: Error) => this.log.error('plugin not removed', { plugin: name, error: err.message }));
+      }
     }
-    for (const [name, p] of Object.entries(next)) {
-      if (!p.enabled || this.plugins.has(name)) continue;
-      this.addConfiguredPlugin(name, p);
-      if (this.plugins.has(name) && !p.lazy) await this.plugins.load(name).catch(() => undefined);
+    for (const [name, p] of after) {
+      if (this.plugins.has(name)) continue;
+      this.addPlugin(name, p);
+      if (this.plugins.has(name) && !p.settings.lazy) await this.plugins.load(name).catch(() => undefined);
     }
   }
 
@@ -388,6 +384,40 @@ function withOverrides(config: IsgConfig, o: DaemonOptions): IsgConfig {
     ...(o.socket ? { socket: o.socket } : {}),
     ...(o.logLevel ? { log: { ...config.log, level: o.logLevel } } : {}),
   };
+}
+
+interface ResolvedPlugin {
+  dir: string;
+  bundled: boolean;
+  settings: Omit<PluginConfig, 'path' | 'enabled'>;
+}
+
+/**
+ * The plugins to register: the bundled ones (unless disabled), with their config entry's
+ * overrides, and every other enabled entry of the config, which must say where it is.
+ */
+function pluginsToRegister(config: Record<string, PluginConfig>, report: (msg: string, fields: Record<string, unknown>) => void): Map<string, ResolvedPlugin> {
+  const out = new Map<string, ResolvedPlugin>();
+  const bundled = new Map<string, string>();
+  for (const dir of bundledPluginDirs()) {
+    try {
+      bundled.set(readManifest(dir).manifest.name, dir);
+    } catch (err) {
+      report('bundled plugin not registered', { dir, error: (err as Error).message });
+    }
+  }
+  for (const [name, dir] of bundled) if (!config[name]) out.set(name, { dir, bundled: true, settings: {} });
+  for (const [name, p] of Object.entries(config)) {
+    if (!p.enabled) continue;
+    const { path, enabled: _enabled, ...settings } = p;
+    const dir = path ?? bundled.get(name);
+    if (!dir) {
+      report('plugin not registered', { plugin: name, error: `isg.config.json plugins.${name} has no "path", and no plugin of that name comes with isg (bundled: ${[...bundled.keys()].join(', ')})` });
+      continue;
+    }
+    out.set(name, { dir, bundled: path === undefined, settings });
+  }
+  return out;
 }
 
 function optional<T>(v: T | undefined): T[] {
