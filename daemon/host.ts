@@ -1,11 +1,12 @@
 // GraphHost: the one place the graph changes. `index` builds it; `applyChanges` patches it
 // for a batch of file changes atomically and bumps the generation. Queries read `host.store`
 // synchronously between mutations, so a query always sees exactly one generation.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
+import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
 import type { FileFacts } from './ingest/facts.ts';
+import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import type { Diagnostic, Language } from './model.ts';
@@ -37,6 +38,18 @@ export interface ChangeSummary {
   reresolved: number;
 }
 
+/** The stat of a file taken just before the read its facts came from. */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  /** Date.now() just before the stat: a write soon after an mtime this recent may keep the same mtime. */
+  seenAtMs: number;
+}
+
+/** What a snapshot keeps of one file: facts, or why it could not be indexed, and the stat they go with
+ * (absent when the text did not come from disk, e.g. an editor buffer passed to applyChanges). */
+export type FileRecord = { facts: FileFacts; stat?: FileStat } | { skipped: Diagnostic; stat?: FileStat };
+
 export interface IndexTimings {
   discoverMs: number;
   parseMs: number;
@@ -55,9 +68,6 @@ interface FileState {
 
 const EXTRACTION_CACHE_SIZE = 16;
 
-/** Files that decide how import specifiers resolve (tsconfig.ts, workspaces.ts). */
-const RESOLUTION_CONFIG = /(^|\/)(tsconfig(\.[\w-]+)?\.json|jsconfig\.json|package\.json|pnpm-workspace\.yaml)$/;
-
 export class GraphHost {
   readonly root: string;
   readonly store = new GraphStore();
@@ -67,6 +77,8 @@ export class GraphHost {
   /** Diagnostics of files that could not be indexed at all (unreadable, binary, too large...). */
   private readonly skipped = new Map<string, Diagnostic>();
   private discoveryDiagnostics: Diagnostic[] = [];
+  /** Stat each file's facts (or skip reason) were read at, when they came from disk. */
+  private readonly stats = new Map<string, FileStat>();
   /** file -> files whose resolution consulted it. */
   private readonly dependents = new Map<string, Set<string>>();
   /** simple name -> files that name-matched it. */
@@ -109,29 +121,52 @@ export class GraphHost {
   static async index(root: string, options: HostOptions = {}): Promise<GraphHost> {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
+    const seenAtMs = Date.now();
     const found = discoverFiles(root, options);
-    // A file refused at discovery as too large is a skipped file, like a binary one (and like a
-    // too-large file met later by applyChanges); it used to be reported but not counted in
-    // fileStats().skipped.
-    host.discoveryDiagnostics = found.diagnostics.filter((d) => d.code !== 'too-large');
-    for (const d of found.diagnostics) if (d.code === 'too-large') host.skipped.set(d.file, d);
+    host.setDiscoveryDiagnostics(found.diagnostics);
     const t1 = performance.now();
     const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
     const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
     const t2 = performance.now();
-    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
-    for (const o of outcomes) {
-      if (o.ok) host.addFile(o.facts);
-      else host.skipped.set(o.path, o.diagnostic);
-    }
-    for (const path of host.files.keys()) host.resolve(path);
-    // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
-    // for every file would cost more memory than the graph itself.
-    host.resolver.invalidateAll();
-    host.generation = 1;
+    for (const f of found.files) host.stats.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
+    host.populate(outcomes);
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
     return host;
+  }
+
+  /**
+   * A host from records saved earlier (a snapshot) and checked against the disk by the caller,
+   * without parsing: the facts are taken as they are and resolution runs as in `index`.
+   * `discoveryDiagnostics` are those of the caller's discovery of the same tree.
+   */
+  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}): GraphHost {
+    const host = new GraphHost(root, options);
+    const t0 = performance.now();
+    host.setDiscoveryDiagnostics(discoveryDiagnostics);
+    const outcomes: ParseOutcome[] = [];
+    for (const r of records) {
+      const path = 'facts' in r ? r.facts.path : r.skipped.file;
+      if (r.stat) host.stats.set(path, r.stat);
+      outcomes.push('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path, diagnostic: r.skipped });
+    }
+    host.populate(outcomes);
+    const resolveMs = performance.now() - t0;
+    host.timings = { discoverMs: 0, parseMs: 0, resolveMs, totalMs: resolveMs };
+    return host;
+  }
+
+  /** Every file's facts or skip reason with the stat they were read at: what a snapshot saves. */
+  records(): FileRecord[] {
+    const out: FileRecord[] = [];
+    const withStat = <R extends FileRecord>(path: string, r: R): R => {
+      const stat = this.stats.get(path);
+      if (stat) r.stat = stat;
+      return r;
+    };
+    for (const [path, f] of this.files) out.push(withStat(path, { facts: f.facts }));
+    for (const [path, d] of this.skipped) out.push(withStat(path, { skipped: d }));
+    return out;
   }
 
   applyChange(path: string, text?: string | null): ChangeSummary {
@@ -148,7 +183,7 @@ export class GraphHost {
     for (const c of changes) last.set(c.path, c);
     for (const change of last.values()) {
       const { path } = change;
-      if (RESOLUTION_CONFIG.test(path)) {
+      if (isResolutionConfig(path)) {
         // tsconfig paths/baseUrl, workspace packages and exports maps: any file may resolve differently.
         configChanged = true;
         summary.files.push(path);
@@ -248,14 +283,40 @@ export class GraphHost {
 
   // ---- internals ----------------------------------------------------------------------
 
+  private setDiscoveryDiagnostics(diagnostics: Diagnostic[]): void {
+    // A file refused at discovery as too large is a skipped file, like a binary one (and like a
+    // too-large file met later by applyChanges); it used to be reported but not counted in
+    // fileStats().skipped.
+    this.discoveryDiagnostics = diagnostics.filter((d) => d.code !== 'too-large');
+    for (const d of diagnostics) if (d.code === 'too-large') this.skipped.set(d.file, d);
+  }
+
+  /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
+  private populate(outcomes: ParseOutcome[]): void {
+    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    for (const o of outcomes) {
+      if (o.ok) this.addFile(o.facts);
+      else this.skipped.set(o.path, o.diagnostic);
+    }
+    for (const path of this.files.keys()) this.resolve(path);
+    // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
+    // for every file would cost more memory than the graph itself.
+    this.resolver.invalidateAll();
+    this.generation = 1;
+  }
+
   private readAndExtract(path: string, language: Language, text: string | null | undefined): FileFacts | undefined {
+    this.stats.delete(path);
     if (text === null) {
       this.extractions.delete(path);
       this.skipped.delete(path);
       return undefined;
     }
     if (text === undefined) {
-      const read = readSource(join(this.root, path), path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      const abs = join(this.root, path);
+      const stat = statBeforeRead(abs);
+      const read = readSource(abs, path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      if (stat) this.stats.set(path, stat);
       if (!read.ok) {
         this.skipped.set(path, read.diagnostic);
         this.extractions.delete(path);
@@ -419,6 +480,17 @@ function internFacts(facts: FileFacts, pool: Map<string, string>): void {
     i.specifier = intern(i.specifier);
     i.imported = intern(i.imported);
     i.local = intern(i.local);
+  }
+}
+
+/** Taken before reading, so that a write racing the read leaves a stat that no longer matches. */
+function statBeforeRead(abs: string): FileStat | undefined {
+  const seenAtMs = Date.now();
+  try {
+    const s = statSync(abs);
+    return { size: s.size, mtimeMs: s.mtimeMs, seenAtMs };
+  } catch {
+    return undefined;
   }
 }
 
