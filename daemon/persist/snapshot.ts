@@ -1,0 +1,229 @@
+// Snapshots of the graph state in <root>/.isg/, so that a restart parses only what changed.
+//
+// A snapshot holds every file's facts (or the reason it was skipped) with the stat they were
+// read at. On start, `loadHost` discovers the tree as a cold index would, keeps the saved facts
+// of files whose stat is unchanged (or whose content hash is, when the stat moved or is too
+// recent to be trusted), parses the rest, and resolves everything: the graph equals a cold
+// index of the same files. A snapshot that cannot be trusted is reported and ignored, and the
+// start falls back to a cold index.
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Diagnostic } from '../../client/protocol.ts';
+import { IsgError } from '../errors.ts';
+import { GraphHost, type FileRecord, type FileStat, type HostOptions } from '../host.ts';
+import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../ingest/discover.ts';
+import { parseAll } from '../ingest/parse-pool.ts';
+import { errorReason, readSource } from '../ingest/read-source.ts';
+import { contentHash } from '../util/hash.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { encodeSnapshot, openSnapshot, SnapshotError, type SnapshotHeader } from './snapshot-file.ts';
+import { toolVersions, versionMismatches } from './versions.ts';
+
+/**
+ * An mtime this close to the moment its stat was taken is not trusted: a same-size write right
+ * after the read may have left the same mtime (coarse timestamps, down to 2 s on FAT). Such a
+ * file's content is hashed on load instead.
+ */
+export const RACY_MTIME_MS = 2000;
+
+export function snapshotPath(root: string): string {
+  return join(resolve(root), '.isg', 'snapshot.bin');
+}
+
+export interface SaveResult {
+  path: string;
+  bytes: number;
+  generation: number;
+  files: number;
+  /** Time spent collecting and encoding, during which the caller's thread is blocked. */
+  encodeMs: number;
+  ms: number;
+}
+
+/**
+ * Writes the host's current generation to `path` (default <root>/.isg/snapshot.bin), replacing
+ * any previous snapshot atomically. Encoding is synchronous, so the snapshot is exactly one
+ * generation; the write itself is asynchronous.
+ */
+export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.root)): Promise<SaveResult> {
+  const t0 = performance.now();
+  const records = host.records();
+  const header: SnapshotHeader = { root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation: host.generation, files: records.length };
+  const bytes = encodeSnapshot(header, { records });
+  const encodeMs = performance.now() - t0;
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw new IsgError('io', `cannot write the snapshot ${path}: ${errorReason(err)}`);
+  }
+  return { path, bytes: bytes.length, generation: header.generation, files: records.length, encodeMs, ms: performance.now() - t0 };
+}
+
+export interface LoadOptions extends HostOptions {
+  /** Where the snapshot is; default <root>/.isg/snapshot.bin. */
+  snapshotPath?: string;
+}
+
+export interface LoadTimings {
+  /** Reading, checking and decoding the snapshot. */
+  readMs: number;
+  discoverMs: number;
+  /** Comparing stats, and hashing the files whose stat changed. */
+  checkMs: number;
+  parseMs: number;
+  resolveMs: number;
+  totalMs: number;
+}
+
+export interface LoadResult {
+  host: GraphHost;
+  from: 'snapshot' | 'cold';
+  /** Files read and parsed (or refused: binary, too large...): all of them on a cold start, changed and new ones otherwise. */
+  reparsed: number;
+  /** Files whose content was hashed because their stat changed or was too recent to trust. */
+  hashed: number;
+  /** Files in the snapshot that are gone or excluded now. */
+  dropped: number;
+  /** Why the snapshot was not used, when there was one. */
+  diagnostics: Diagnostic[];
+  timings: LoadTimings;
+}
+
+/**
+ * The host for `root`: from its snapshot brought up to date with the disk, or a cold index when
+ * there is no usable snapshot (missing, unreadable, corrupt, or written for another root or by
+ * other tool versions).
+ */
+export async function loadHost(root: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const t0 = performance.now();
+  const file = options.snapshotPath ?? snapshotPath(root);
+  const diagnostics: Diagnostic[] = [];
+  const discard = (err: unknown): undefined => {
+    if (!(err instanceof SnapshotError)) throw err;
+    diagnostics.push({
+      file: shownPath(root, file),
+      severity: 'warning',
+      code: err.problem === 'incompatible' ? 'snapshot-incompatible' : 'snapshot-corrupt',
+      message: `snapshot ${file} not used, indexing from scratch: ${err.message}`,
+    });
+    return undefined;
+  };
+  const saved = await readRecords(root, file).catch(discard);
+  const t1 = performance.now();
+  const restored = saved && (await reconcile(root, options, saved, t0, t1 - t0).catch(discard));
+  if (restored) return restored;
+  const host = await GraphHost.index(root, options);
+  const t = host.timings;
+  const counts = host.fileStats();
+  return {
+    host,
+    from: 'cold',
+    reparsed: counts.files + counts.skipped,
+    hashed: 0,
+    dropped: 0,
+    diagnostics,
+    timings: { readMs: t1 - t0, discoverMs: t.discoverMs, checkMs: 0, parseMs: t.parseMs, resolveMs: t.resolveMs, totalMs: performance.now() - t0 },
+  };
+}
+
+/** The saved records by path, undefined when there is no snapshot; a SnapshotError when it is unusable. */
+async function readRecords(root: string, file: string): Promise<Map<string, FileRecord> | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SnapshotError('corrupt', `cannot be read (${errorReason(err)})`);
+  }
+  const snapshot = openSnapshot(bytes);
+  const { header } = snapshot;
+  if (header.root !== resolve(root)) throw new SnapshotError('incompatible', `written for root ${header.root}`);
+  const mismatches = versionMismatches(header.tools as unknown as Record<string, unknown>, toolVersions());
+  if (mismatches.length) throw new SnapshotError('incompatible', `written by other versions: ${mismatches.join(', ')}`);
+  const body = snapshot.body() as { records?: unknown };
+  if (!Array.isArray(body?.records)) throw new SnapshotError('corrupt', 'the body has no record list');
+  const records = new Map<string, FileRecord>();
+  body.records.forEach((r: unknown, i: number) => {
+    const path = recordPath(r);
+    if (path === undefined) throw new SnapshotError('corrupt', `record ${i} is malformed`);
+    records.set(path, r as FileRecord);
+  });
+  return records;
+}
+
+async function reconcile(root: string, options: LoadOptions, saved: Map<string, FileRecord>, t0: number, readMs: number): Promise<LoadResult> {
+  const t1 = performance.now();
+  const seenAtMs = Date.now();
+  const found = discoverFiles(root, options);
+  const t2 = performance.now();
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const records: FileRecord[] = [];
+  const toParse: DiscoveredFile[] = [];
+  let hashed = 0;
+  for (const f of found.files) {
+    const record = saved.get(f.path);
+    saved.delete(f.path);
+    const stat: FileStat = { size: f.size, mtimeMs: f.mtimeMs, seenAtMs };
+    if (record && trusted(record, f)) records.push(record);
+    else if (record && 'facts' in record) {
+      hashed++;
+      const read = readSource(f.abs, f.path, maxFileBytes);
+      if (read.ok && contentHash(read.text) === record.facts.contentHash) records.push({ facts: record.facts, stat });
+      else toParse.push(f);
+    } else toParse.push(f);
+  }
+  const t3 = performance.now();
+  const outcomes = await parseAll(
+    toParse.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
+    { maxFileBytes, workers: options.workers, onProgress: options.onProgress },
+  );
+  const stats = new Map(toParse.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs }]));
+  for (const o of outcomes) {
+    const path = o.ok ? o.facts.path : o.path;
+    records.push(o.ok ? { facts: o.facts, stat: stats.get(path)! } : { skipped: o.diagnostic, stat: stats.get(path)! });
+  }
+  const t4 = performance.now();
+  let host: GraphHost;
+  try {
+    host = GraphHost.restore(root, records, found.diagnostics, options);
+  } catch (err) {
+    // Facts that passed the checksum but break the host are a bug; it must not keep the daemon down.
+    throw new SnapshotError('corrupt', `restoring it failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const t5 = performance.now();
+  return {
+    host,
+    from: 'snapshot',
+    reparsed: toParse.length,
+    hashed,
+    dropped: saved.size,
+    diagnostics: [],
+    timings: { readMs, discoverMs: t2 - t1, checkMs: t3 - t2, parseMs: t4 - t3, resolveMs: t5 - t4, totalMs: t5 - t0 },
+  };
+}
+
+/**
+ * Whether a saved record still holds for the file discovered now without reading it: same size
+ * and mtime, an mtime old enough when it was taken, and a verdict that depends on the content
+ * alone (a permission fix leaves the mtime as it was, so 'unreadable' is always re-checked).
+ */
+function trusted(record: FileRecord, now: DiscoveredFile): boolean {
+  const s = record.stat;
+  if (!s || s.size !== now.size || s.mtimeMs !== now.mtimeMs || s.mtimeMs > s.seenAtMs - RACY_MTIME_MS) return false;
+  return !('skipped' in record) || record.skipped.code !== 'unreadable';
+}
+
+function recordPath(r: unknown): string | undefined {
+  if (typeof r !== 'object' || r === null) return undefined;
+  const { facts, skipped, stat } = r as Record<string, Record<string, unknown> | undefined>;
+  if (stat !== undefined && (typeof stat?.size !== 'number' || typeof stat.mtimeMs !== 'number' || typeof stat.seenAtMs !== 'number')) return undefined;
+  if (facts && typeof facts.path === 'string' && typeof facts.contentHash === 'string') return facts.path;
+  if (skipped && typeof skipped.file === 'string' && typeof skipped.code === 'string') return skipped.file;
+  return undefined;
+}
+
+/** A path for a diagnostic: relative to root when inside it, as diagnostics are. */
+function shownPath(root: string, file: string): string {
+  const rel = relative(resolve(root), resolve(file));
+  return rel.startsWith('..') || isAbsolute(rel) ? resolve(file) : rel.split('\\').join('/');
+}
