@@ -51,8 +51,11 @@ export class SnapshotError extends Error {
 const packr = () => new Packr({ useRecords: true });
 
 export function encodeSnapshot(header: SnapshotHeader, body: unknown): Buffer {
-  const head = packr().pack(header);
-  const main = packr().pack(body);
+  return frameSnapshot(packr().pack(header), packr().pack(body));
+}
+
+/** The file for an encoded header and body: prefix with lengths and checksum, then both. */
+export function frameSnapshot(head: Uint8Array, main: Uint8Array): Buffer {
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32BE(FORMAT_VERSION, 8);
