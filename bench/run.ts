@@ -6,6 +6,8 @@ import { applyChange } from './apply-change.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { queries } from './queries.ts';
+import { warmStart } from './warm-start.ts';
+import { watchBench } from './watch.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
@@ -13,6 +15,8 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   memory,
   queries,
   'apply-change': applyChange,
+  watch: watchBench,
+  'warm-start': warmStart,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

@@ -2,7 +2,7 @@
 // files, also after files changed while the daemon was down; a snapshot that cannot be trusted
 // (corrupt, truncated, incompatible) is reported and replaced by a cold index, never a crash.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
@@ -12,6 +12,7 @@ import { discoverFiles } from '../daemon/ingest/discover.ts';
 import { encodeSnapshot, frameSnapshot, openSnapshot, type SnapshotHeader } from '../daemon/persist/snapshot-file.ts';
 import { loadHost, saveSnapshot, snapshotPath, type LoadResult } from '../daemon/persist/snapshot.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { statUnchanged } from '../daemon/util/stat-check.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
@@ -58,20 +59,22 @@ test('persist: a restored host equals a fresh index; unchanged old files are nei
 test('persist: recently written files are hashed on load, not trusted by their stat', async () => {
   const root = tempDir('isg-persist-recent-');
   cpSync(RXJS, root, { recursive: true });
+  // An mtime after the moment of the stat: a write in the same timestamp tick could follow unseen.
+  const soon = new Date(Date.now() + 60_000);
+  for (const f of discoverFiles(root).files) utimesSync(f.abs, soon, soon);
   const { host } = await saved(root);
-  // Same size and same mtime, other content: what a second write within one timestamp tick
-  // looks like. Only the content hash can tell.
+  // Same size and same mtime, other content: what a second write within one tick looks like.
+  // Only the content hash can tell.
   const path = join(root, 'internal/util/noop.ts');
-  const before = statSync(path);
   const text = readFileSync(path, 'utf8');
   const edited = text.replace('noop', 'nop0');
   assert.notEqual(edited, text);
   assert.equal(edited.length, text.length);
   writeFileSync(path, edited);
-  utimesSync(path, before.atime, before.mtime);
+  utimesSync(path, soon, soon);
   const r = await loadHost(root, { workers: 0 });
   assert.equal(r.from, 'snapshot');
-  assert.equal(r.hashed, host.fileStats().files, 'every file was copied within the racy window, so every one is hashed');
+  assert.equal(r.hashed, host.fileStats().files, 'every file is racy, so every one is hashed');
   assert.equal(r.reparsed, 1);
   assert.ok(r.host.factsOf('internal/util/noop.ts')!.entities.some((e) => e.name === 'nop0'));
   await assertFresh(r, 'a same-size, same-mtime edit');
@@ -121,6 +124,18 @@ test('persist: skipped files are kept by stat unless unreadable, and re-checked 
   assert.equal(changed.reparsed, 2);
   assert.ok(changed.host.factsOf('binary.ts') && changed.host.factsOf('big.ts'));
   await assertFresh(changed, 'a binary file turned into text and a larger size limit');
+});
+
+test('persist: a stat is trusted only when its mtime was old enough, by the file system\'s timestamp resolution', () => {
+  const seen = (mtimeMs: number, seenAtMs: number) => ({ size: 10, mtimeMs, seenAtMs });
+  // Sub-second mtimes: a tick is a few ms.
+  assert.equal(statUnchanged(seen(5000.25, 5200), { size: 10, mtimeMs: 5000.25 }), true);
+  assert.equal(statUnchanged(seen(5000.25, 5050), { size: 10, mtimeMs: 5000.25 }), false);
+  // Whole-second mtimes (HFS+, FAT): seconds of margin.
+  assert.equal(statUnchanged(seen(5000, 6500), { size: 10, mtimeMs: 5000 }), false);
+  assert.equal(statUnchanged(seen(5000, 7000), { size: 10, mtimeMs: 5000 }), true);
+  assert.equal(statUnchanged(seen(5000, 7000), { size: 11, mtimeMs: 5000 }), false);
+  assert.equal(statUnchanged(undefined, { size: 10, mtimeMs: 5000 }), false);
 });
 
 // ---- snapshots that cannot be used ------------------------------------------------------------

@@ -15,16 +15,10 @@ import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../i
 import { parseAll } from '../ingest/parse-pool.ts';
 import { errorReason, readSource } from '../ingest/read-source.ts';
 import { contentHash } from '../util/hash.ts';
+import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { encodeSnapshot, openSnapshot, SnapshotError, type SnapshotHeader } from './snapshot-file.ts';
 import { toolVersions, versionMismatches } from './versions.ts';
-
-/**
- * An mtime this close to the moment its stat was taken is not trusted: a same-size write right
- * after the read may have left the same mtime (coarse timestamps, down to 2 s on FAT). Such a
- * file's content is hashed on load instead.
- */
-export const RACY_MTIME_MS = 2000;
 
 export function snapshotPath(root: string): string {
   return join(resolve(root), '.isg', 'snapshot.bin');
@@ -203,14 +197,12 @@ async function reconcile(root: string, options: LoadOptions, saved: Map<string, 
 }
 
 /**
- * Whether a saved record still holds for the file discovered now without reading it: same size
- * and mtime, an mtime old enough when it was taken, and a verdict that depends on the content
- * alone (a permission fix leaves the mtime as it was, so 'unreadable' is always re-checked).
+ * Whether a saved record still holds for the file discovered now without reading it: its stat
+ * is unchanged (and was not racy), and its verdict depends on the content alone (a permission
+ * fix leaves the mtime as it was, so 'unreadable' is always re-checked).
  */
 function trusted(record: FileRecord, now: DiscoveredFile): boolean {
-  const s = record.stat;
-  if (!s || s.size !== now.size || s.mtimeMs !== now.mtimeMs || s.mtimeMs > s.seenAtMs - RACY_MTIME_MS) return false;
-  return !('skipped' in record) || record.skipped.code !== 'unreadable';
+  return statUnchanged(record.stat, now) && (!('skipped' in record) || record.skipped.code !== 'unreadable');
 }
 
 function recordPath(r: unknown): string | undefined {

@@ -20,6 +20,7 @@ import type { Diagnostic } from '../../client/protocol.ts';
 import type { FileChange, FileRecord, FileStat } from '../host.ts';
 import { createPathFilter, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions, type Discovery, type PathFilter } from '../ingest/discover.ts';
 import { errorReason } from '../ingest/read-source.ts';
+import { statUnchanged } from '../util/stat-check.ts';
 import { Coalescer } from './coalescer.ts';
 
 export interface WatchOptions extends DiscoverOptions {
@@ -33,7 +34,7 @@ export interface WatchOptions extends DiscoverOptions {
    * Without it, the tree as found at start is taken to be indexed.
    */
   indexed?: FileRecord[];
-  /** A batch goes out once events stop for this long (default 5 ms)... */
+  /** A batch goes out once events stop for this long (default 2 ms: an editor's save is a few events within a millisecond)... */
   quietMs?: number;
   /** ...or this long after the first event of a burst that does not stop (default 100 ms). */
   maxDelayMs?: number;
@@ -55,12 +56,6 @@ export interface WatchCounts {
   directories: number;
 }
 
-/**
- * An mtime this close to the moment of its stat is not trusted to reveal the next write (two
- * same-size writes within one timestamp tick keep the mtime): such a file is reported again.
- */
-const RACY_MTIME_MS = 2000;
-
 interface WatchedDir {
   watcher: FSWatcher;
   ino: number;
@@ -73,7 +68,7 @@ export class TreeWatcher {
   /** Source files as last reported (or indexed): their stat, undefined when unknown. */
   private readonly known = new Map<string, FileStat | undefined>();
   /** Resolution config files (tsconfig.json, package.json...) as last seen. */
-  private readonly configs = new Map<string, FileStat>();
+  private readonly configs = new Map<string, FileStat | undefined>();
   private readonly dirs = new Map<string, WatchedDir>();
   /** Directories discovery walks that could not be watched: polled by rescans. */
   private readonly unwatched = new Set<string>();
@@ -89,7 +84,7 @@ export class TreeWatcher {
     this.root = resolve(root);
     this.options = options;
     this.filter = createPathFilter(this.root, options, (d) => this.report(d));
-    this.coalescer = new Coalescer(() => this.flush(), options.quietMs ?? 5, options.maxDelayMs ?? 100, (err) => this.report(problem('watch-failed', `watching ${this.root} failed: ${errorReason(err)}`)));
+    this.coalescer = new Coalescer(() => this.flush(), options.quietMs ?? 2, options.maxDelayMs ?? 100, (err) => this.report(problem('watch-failed', `watching ${this.root} failed: ${errorReason(err)}`)));
   }
 
   /**
@@ -192,7 +187,7 @@ export class TreeWatcher {
     const map = languageOf(rel) ? this.known : isResolutionConfig(rel) ? this.configs : undefined;
     if (!map || this.filter.isExcluded(rel, false)) return false;
     const seen = map.get(rel);
-    if (map.has(rel) && unchanged(seen, st)) return false;
+    if (map.has(rel) && statUnchanged(seen, st)) return false;
     map.set(rel, { size: st.size, mtimeMs: st.mtimeMs, seenAtMs: Date.now() });
     emit(rel);
     return false;
@@ -211,7 +206,7 @@ export class TreeWatcher {
     const present = new Set<string>();
     const compare = (map: Map<string, FileStat | undefined>, path: string, size: number, mtimeMs: number) => {
       present.add(path);
-      if (map.has(path) && unchanged(map.get(path), { size, mtimeMs })) return;
+      if (map.has(path) && statUnchanged(map.get(path), { size, mtimeMs })) return;
       map.set(path, { size, mtimeMs, seenAtMs });
       emit(path);
     };
@@ -223,7 +218,7 @@ export class TreeWatcher {
         if (s) compare(this.known, d.file, s.size, s.mtimeMs);
       } else this.report(d);
     }
-    for (const c of found.configFiles) compare(this.configs as Map<string, FileStat | undefined>, c.path, c.size, c.mtimeMs);
+    for (const c of found.configFiles) compare(this.configs, c.path, c.size, c.mtimeMs);
     for (const path of this.known.keys()) {
       if (!present.has(path)) {
         this.known.delete(path);
@@ -333,11 +328,6 @@ export class TreeWatcher {
     this.reported.add(key);
     this.options.onDiagnostic?.(d);
   }
-}
-
-/** Same size and mtime as seen, and the mtime was old enough then to reveal any later write. */
-function unchanged(seen: FileStat | undefined, now: { size: number; mtimeMs: number }): boolean {
-  return !!seen && seen.size === now.size && seen.mtimeMs === now.mtimeMs && seen.mtimeMs <= seen.seenAtMs - RACY_MTIME_MS;
 }
 
 function statOrUndefined(abs: string): Stats | undefined {
