@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { Diagnostic } from '../client/protocol.ts';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
@@ -28,6 +28,11 @@ interface Live {
   batches: FileChange[][];
   diagnostics: Diagnostic[];
 }
+
+const watchers: TreeWatcher[] = [];
+after(() => {
+  for (const w of watchers) w.close();
+});
 
 interface Hooks {
   /** Runs between the index and the start of watching. */
@@ -52,6 +57,7 @@ async function liveCopy(prefix: string, hooks: Hooks = {}): Promise<Live> {
     },
     onDiagnostic: (d) => diagnostics.push(d),
   });
+  watchers.push(watcher);
   await watcher.idle();
   return { root, host, watcher, batches, diagnostics };
 }
@@ -105,130 +111,117 @@ const reported = (live: Live) => new Set(live.batches.flat().map((c) => c.path))
 
 test('watch: edits, creates, deletes and renames of files', async () => {
   const live = await liveCopy('isg-watch-files-');
-  try {
-    const { root, host } = live;
-    const subject = join(root, 'internal/Subject.ts');
-    writeFileSync(subject, `${readFileSync(subject, 'utf8')}\nexport function watchedAddition(): Subject<number> { return new Subject(); }\n`);
-    write(root, 'internal/util/fresh.ts', `import { watchedAddition } from '../Subject';\nexport const made = () => watchedAddition();\n`);
-    rmSync(join(root, 'internal/util/noop.ts'));
-    renameSync(join(root, 'internal/util/identity.ts'), join(root, 'internal/util/sameness.ts'));
-    await assertEqualsFresh(live, 'file edits, creates, deletes and renames');
-    assert.ok(host.factsOf('internal/util/fresh.ts'));
-    assert.equal(host.factsOf('internal/util/noop.ts'), undefined);
-    assert.equal(host.factsOf('internal/util/identity.ts'), undefined);
-    assert.ok(host.factsOf('internal/util/sameness.ts'));
-    assert.ok(host.factsOf('internal/Subject.ts')!.entities.some((e) => e.name === 'watchedAddition'));
-    assert.deepEqual(live.diagnostics, []);
-  } finally {
-    live.watcher.close();
-  }
+  const { root, host } = live;
+  const subject = join(root, 'internal/Subject.ts');
+  writeFileSync(subject, `${readFileSync(subject, 'utf8')}\nexport function watchedAddition(): Subject<number> { return new Subject(); }\n`);
+  write(root, 'internal/util/fresh.ts', `import { watchedAddition } from '../Subject';\nexport const made = () => watchedAddition();\n`);
+  rmSync(join(root, 'internal/util/noop.ts'));
+  renameSync(join(root, 'internal/util/identity.ts'), join(root, 'internal/util/sameness.ts'));
+  await assertEqualsFresh(live, 'file edits, creates, deletes and renames');
+  assert.ok(host.factsOf('internal/util/fresh.ts'));
+  assert.equal(host.factsOf('internal/util/noop.ts'), undefined);
+  assert.equal(host.factsOf('internal/util/identity.ts'), undefined);
+  assert.ok(host.factsOf('internal/util/sameness.ts'));
+  assert.ok(host.factsOf('internal/Subject.ts')!.entities.some((e) => e.name === 'watchedAddition'));
+  assert.deepEqual(live.diagnostics, []);
 });
 
 test('watch: new, removed and renamed directories', async () => {
   const live = await liveCopy('isg-watch-dirs-');
-  try {
-    const { root, host } = live;
-    // Nested directories created at once: only the top one is announced by its parent's watcher.
-    write(root, 'extra/a/b/deep.ts', `export class Deep { run(): void {} }\n`);
-    write(root, 'extra/a/shallow.ts', `import { Deep } from './b/deep';\nexport const d = new Deep();\n`);
-    rmSync(join(root, 'internal/testing'), { recursive: true });
-    renameSync(join(root, 'internal/scheduled'), join(root, 'internal/scheduled-moved'));
-    await assertEqualsFresh(live, 'directory creates, deletes and renames');
-    assert.ok(host.factsOf('extra/a/b/deep.ts') && host.factsOf('extra/a/shallow.ts'));
-    assert.equal([...host.filePaths()].filter((p) => p.startsWith('internal/testing/') || p.startsWith('internal/scheduled/')).length, 0);
-    assert.ok(host.factsOf('internal/scheduled-moved/scheduled.ts'));
+  const { root, host } = live;
+  // Nested directories created at once: only the top one is announced by its parent's watcher.
+  write(root, 'extra/a/b/deep.ts', `export class Deep { run(): void {} }\n`);
+  write(root, 'extra/a/shallow.ts', `import { Deep } from './b/deep';\nexport const d = new Deep();\n`);
+  rmSync(join(root, 'internal/testing'), { recursive: true });
+  renameSync(join(root, 'internal/scheduled'), join(root, 'internal/scheduled-moved'));
+  await assertEqualsFresh(live, 'directory creates, deletes and renames');
+  assert.ok(host.factsOf('extra/a/b/deep.ts') && host.factsOf('extra/a/shallow.ts'));
+  assert.equal([...host.filePaths()].filter((p) => p.startsWith('internal/testing/') || p.startsWith('internal/scheduled/')).length, 0);
+  assert.ok(host.factsOf('internal/scheduled-moved/scheduled.ts'));
 
-    // Files written into the new directory later are seen: it is watched now.
-    write(root, 'extra/a/b/later.ts', `export const later = 1;\n`);
-    // The moved directory's old watcher followed the inode; its events must not resurrect old paths.
-    write(root, 'internal/scheduled-moved/scheduleArray.ts', `export const replaced = 2;\n`);
-    // A directory removed and re-created under the same name gets a new watcher.
+  // Files written into the new directory later are seen: it is watched now.
+  write(root, 'extra/a/b/later.ts', `export const later = 1;\n`);
+  // The moved directory's old watcher followed the inode; its events must not resurrect old paths.
+  write(root, 'internal/scheduled-moved/scheduleArray.ts', `export const replaced = 2;\n`);
+  // A directory removed and re-created under the same name gets a new watcher.
+  rmSync(join(root, 'extra/a/b'), { recursive: true });
+  write(root, 'extra/a/b/again.ts', `export const again = 3;\n`);
+  await assertEqualsFresh(live, 'writes into new, moved and re-created directories');
+  assert.ok(host.factsOf('extra/a/b/again.ts'));
+  assert.equal(host.factsOf('extra/a/b/deep.ts'), undefined);
+  assert.ok(host.factsOf('internal/scheduled-moved/scheduleArray.ts')!.entities.some((e) => e.name === 'replaced'));
+  // Again and again: the new directory often gets the old one's inode number.
+  for (let i = 4; i < 8; i++) {
     rmSync(join(root, 'extra/a/b'), { recursive: true });
-    write(root, 'extra/a/b/again.ts', `export const again = 3;\n`);
-    await assertEqualsFresh(live, 'writes into new, moved and re-created directories');
-    assert.ok(host.factsOf('extra/a/b/again.ts'));
-    assert.equal(host.factsOf('extra/a/b/deep.ts'), undefined);
-    assert.ok(host.factsOf('internal/scheduled-moved/scheduleArray.ts')!.entities.some((e) => e.name === 'replaced'));
-    write(root, 'extra/a/b/again.ts', `export const again = 4;\n`);
-    await assertEqualsFresh(live, 'an edit in the re-created directory');
-  } finally {
-    live.watcher.close();
+    write(root, 'extra/a/b/again.ts', `export const again = ${i};\n`);
+    await settle(live);
+    write(root, 'extra/a/b/again.ts', `export const again = ${i}.5;\n`);
+    await settle(live);
   }
+  await assertEqualsFresh(live, 'directories re-created and written to');
 });
 
 test('watch: .gitignore edits remove newly ignored files and add unignored ones', async () => {
   const live = await liveCopy('isg-watch-gitignore-');
-  try {
-    const { root, host } = live;
-    const ajax = [...host.filePaths()].filter((p) => p.startsWith('internal/ajax/'));
-    assert.ok(ajax.length > 3);
-    write(root, '.gitignore', 'internal/ajax/\n*.d.ts\n');
-    await assertEqualsFresh(live, 'a new root .gitignore');
-    assert.equal([...host.filePaths()].filter((p) => p.startsWith('internal/ajax/')).length, 0);
-    // A nested .gitignore, and the root one relaxed again.
-    write(root, 'internal/operators/.gitignore', 'map.ts\n');
-    write(root, '.gitignore', '*.d.ts\n');
-    await assertEqualsFresh(live, 'a nested .gitignore and an edited root one');
-    assert.deepEqual([...host.filePaths()].filter((p) => p.startsWith('internal/ajax/')).sort(), ajax.sort());
-    assert.equal(host.factsOf('internal/operators/map.ts'), undefined);
-    rmSync(join(root, 'internal/operators/.gitignore'));
-    await assertEqualsFresh(live, 'a removed .gitignore');
-    assert.ok(host.factsOf('internal/operators/map.ts'));
-  } finally {
-    live.watcher.close();
-  }
+  const { root, host } = live;
+  const ajax = [...host.filePaths()].filter((p) => p.startsWith('internal/ajax/'));
+  assert.ok(ajax.length > 3);
+  write(root, '.gitignore', 'internal/ajax/\n*.d.ts\n');
+  await assertEqualsFresh(live, 'a new root .gitignore');
+  assert.equal([...host.filePaths()].filter((p) => p.startsWith('internal/ajax/')).length, 0);
+  // A nested .gitignore, and the root one relaxed again.
+  write(root, 'internal/operators/.gitignore', 'map.ts\n');
+  write(root, '.gitignore', '*.d.ts\n');
+  await assertEqualsFresh(live, 'a nested .gitignore and an edited root one');
+  assert.deepEqual([...host.filePaths()].filter((p) => p.startsWith('internal/ajax/')).sort(), ajax.sort());
+  assert.equal(host.factsOf('internal/operators/map.ts'), undefined);
+  rmSync(join(root, 'internal/operators/.gitignore'));
+  await assertEqualsFresh(live, 'a removed .gitignore');
+  assert.ok(host.factsOf('internal/operators/map.ts'));
 });
 
 test('watch: tsconfig and package.json changes are passed through; excluded trees are not watched', async () => {
   const live = await liveCopy('isg-watch-config-');
-  try {
-    const { root, watcher } = live;
-    const watched = watcher.counts.directories;
-    assert.equal(watched, discoverFiles(root).directories.length);
-    write(root, 'tsconfig.json', JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@rx/*': ['internal/*'] } } }));
-    write(root, 'extra/uses-alias.ts', `import { Subject } from '@rx/Subject';\nexport const s = new Subject<number>();\n`);
-    // Never indexed, never watched: dependencies and build output.
-    write(root, 'node_modules/dep/index.ts', 'export const dep = 1;\n');
-    write(root, 'dist/out.js', 'export const out = 1;\n');
-    await assertEqualsFresh(live, 'a new tsconfig.json with paths');
-    assert.ok(reported(live).has('tsconfig.json'));
-    write(root, 'node_modules/dep/more.ts', 'export const more = 1;\n');
-    write(root, 'package.json', JSON.stringify({ name: 'copy', type: 'module' }));
-    // No source file changes: wait for the config file itself to come through.
-    await waitFor('package.json to be reported', () => reported(live).has('package.json'));
-    await assertEqualsFresh(live, 'a new package.json');
-    assert.ok(![...reported(live)].some((p) => p.startsWith('node_modules/') || p.startsWith('dist/')));
-    assert.equal(watcher.counts.directories, watched + 1, 'only extra/ is watched in addition');
-  } finally {
-    live.watcher.close();
-  }
+  const { root, watcher } = live;
+  const watched = watcher.counts.directories;
+  assert.equal(watched, discoverFiles(root).directories.length);
+  write(root, 'tsconfig.json', JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@rx/*': ['internal/*'] } } }));
+  write(root, 'extra/uses-alias.ts', `import { Subject } from '@rx/Subject';\nexport const s = new Subject<number>();\n`);
+  // Never indexed, never watched: dependencies and build output.
+  write(root, 'node_modules/dep/index.ts', 'export const dep = 1;\n');
+  write(root, 'dist/out.js', 'export const out = 1;\n');
+  await assertEqualsFresh(live, 'a new tsconfig.json with paths');
+  assert.ok(reported(live).has('tsconfig.json'));
+  write(root, 'node_modules/dep/more.ts', 'export const more = 1;\n');
+  write(root, 'package.json', JSON.stringify({ name: 'copy', type: 'module' }));
+  // No source file changes: wait for the config file itself to come through.
+  await waitFor('package.json to be reported', () => reported(live).has('package.json'));
+  await assertEqualsFresh(live, 'a new package.json');
+  assert.ok(![...reported(live)].some((p) => p.startsWith('node_modules/') || p.startsWith('dist/')));
+  assert.equal(watcher.counts.directories, watched + 1, 'only extra/ is watched in addition');
 });
 
 test('watch: a burst of hundreds of writes settles to a fresh index', async () => {
   const live = await liveCopy('isg-watch-burst-');
-  try {
-    const { root, host } = live;
-    const before = live.batches.length;
-    const files = [...host.filePaths()].filter((p) => p.startsWith('internal/operators/')).sort();
-    let writes = 0;
-    for (const [i, p] of files.entries()) {
-      const abs = join(root, p);
-      if (i % 5 === 0) rmSync(abs);
-      else writeFileSync(abs, `${readFileSync(abs, 'utf8')}\nexport const burst${i} = ${i};\n`);
-      writes++;
-    }
-    for (let i = 0; i < 150; i++, writes++) write(root, `burst/b${i % 7}/f${i}.ts`, `import { map } from '../../internal/operators/map';\nexport const f${i} = map((x: number) => x + ${i});\n`);
-    // The same files again: only the last content counts.
-    for (let i = 0; i < 150; i += 3, writes++) write(root, `burst/b${i % 7}/f${i}.ts`, `export const f${i} = ${i};\n`);
-    assert.ok(writes > 300);
-    await assertEqualsFresh(live, `${writes} writes in a burst`);
-    const batches = live.batches.length - before;
-    assert.ok(batches < writes / 10, `${writes} writes should arrive in a few batches, not ${batches}`);
-    const paths = live.batches.slice(before).flat().map((c) => c.path);
-    assert.ok(paths.includes('burst/b0/f0.ts') && paths.includes('internal/operators/map.ts'));
-  } finally {
-    live.watcher.close();
+  const { root, host } = live;
+  const before = live.batches.length;
+  const files = [...host.filePaths()].filter((p) => p.startsWith('internal/operators/')).sort();
+  let writes = 0;
+  for (const [i, p] of files.entries()) {
+    const abs = join(root, p);
+    if (i % 5 === 0) rmSync(abs);
+    else writeFileSync(abs, `${readFileSync(abs, 'utf8')}\nexport const burst${i} = ${i};\n`);
+    writes++;
   }
+  for (let i = 0; i < 150; i++, writes++) write(root, `burst/b${i % 7}/f${i}.ts`, `import { map } from '../../internal/operators/map';\nexport const f${i} = map((x: number) => x + ${i});\n`);
+  // The same files again: only the last content counts.
+  for (let i = 0; i < 150; i += 3, writes++) write(root, `burst/b${i % 7}/f${i}.ts`, `export const f${i} = ${i};\n`);
+  assert.ok(writes > 300);
+  await assertEqualsFresh(live, `${writes} writes in a burst`);
+  const batches = live.batches.length - before;
+  assert.ok(batches < writes / 10, `${writes} writes should arrive in a few batches, not ${batches}`);
+  const paths = live.batches.slice(before).flat().map((c) => c.path);
+  assert.ok(paths.includes('burst/b0/f0.ts') && paths.includes('internal/operators/map.ts'));
 });
 
 test('watch: changes between the index and the start of watching are reported first', async () => {
@@ -238,12 +231,8 @@ test('watch: changes between the index and the start of watching are reported fi
       rmSync(join(root, 'internal/util/noop.ts'));
     },
   });
-  try {
-    await assertEqualsFresh(live, 'changes made before the watcher started');
-    assert.ok(live.host.factsOf('internal/util/early.ts'));
-  } finally {
-    live.watcher.close();
-  }
+  await assertEqualsFresh(live, 'changes made before the watcher started');
+  assert.ok(live.host.factsOf('internal/util/early.ts'));
 });
 
 test('watch: snapshot writes into .isg/ trigger nothing; a failing callback is reported, not thrown', async () => {
@@ -255,27 +244,23 @@ test('watch: snapshot writes into .isg/ trigger nothing; a failing callback is r
     },
   });
   const { root, watcher, batches, diagnostics } = live;
-  try {
-    const events = watcher.counts.events;
-    const before = batches.length;
-    await saveSnapshot(live.host);
-    await saveSnapshot(live.host);
-    // Events arrive in order: once the batch of this later write is applied, any event the
-    // snapshot writes caused would have been counted.
-    write(root, 'internal/util/after-snapshot.ts', 'export const after = 1;\n');
-    await assertEqualsFresh(live, 'snapshot writes followed by a source write');
-    assert.deepEqual(batches.slice(before).flat().map((c) => c.path), ['internal/util/after-snapshot.ts']);
-    assert.ok(watcher.counts.events - events <= 3, 'only the source write caused events');
+  const events = watcher.counts.events;
+  const before = batches.length;
+  await saveSnapshot(live.host);
+  await saveSnapshot(live.host);
+  // Events arrive in order: once the batch of this later write is applied, any event the
+  // snapshot writes caused would have been counted.
+  write(root, 'internal/util/after-snapshot.ts', 'export const after = 1;\n');
+  await assertEqualsFresh(live, 'snapshot writes followed by a source write');
+  assert.deepEqual(batches.slice(before).flat().map((c) => c.path), ['internal/util/after-snapshot.ts']);
+  assert.ok(watcher.counts.events - events <= 3, 'only the source write caused events');
 
-    fail = true;
-    write(root, 'internal/util/after-snapshot.ts', 'export const after = 2;\n');
-    await waitFor('a diagnostic', () => diagnostics.length > 0);
-    assert.equal(diagnostics[0]?.code, 'batch-failed');
-    assert.match(diagnostics[0]!.message, /applying 1 file changes failed: host unavailable/);
-    fail = false;
-    write(root, 'internal/util/after-snapshot.ts', 'export const after = 3;\n');
-    await assertEqualsFresh(live, 'a batch after a failed one');
-  } finally {
-    watcher.close();
-  }
+  fail = true;
+  write(root, 'internal/util/after-snapshot.ts', 'export const after = 2;\n');
+  await waitFor('a diagnostic', () => diagnostics.length > 0);
+  assert.equal(diagnostics[0]?.code, 'batch-failed');
+  assert.match(diagnostics[0]!.message, /applying 1 file changes failed: host unavailable/);
+  fail = false;
+  write(root, 'internal/util/after-snapshot.ts', 'export const after = 3;\n');
+  await assertEqualsFresh(live, 'a batch after a failed one');
 });

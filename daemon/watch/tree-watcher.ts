@@ -56,11 +56,6 @@ export interface WatchCounts {
   directories: number;
 }
 
-interface WatchedDir {
-  watcher: FSWatcher;
-  ino: number;
-}
-
 export class TreeWatcher {
   readonly root: string;
   private readonly options: WatchOptions;
@@ -69,7 +64,7 @@ export class TreeWatcher {
   private readonly known = new Map<string, FileStat | undefined>();
   /** Resolution config files (tsconfig.json, package.json...) as last seen. */
   private readonly configs = new Map<string, FileStat | undefined>();
-  private readonly dirs = new Map<string, WatchedDir>();
+  private readonly dirs = new Map<string, FSWatcher>();
   /** Directories discovery walks that could not be watched: polled by rescans. */
   private readonly unwatched = new Set<string>();
   private readonly pending = new Set<string>();
@@ -124,7 +119,7 @@ export class TreeWatcher {
     this.closed = true;
     this.coalescer.close();
     if (this.poll) clearInterval(this.poll);
-    for (const d of this.dirs.values()) d.watcher.close();
+    for (const w of this.dirs.values()) w.close();
     this.dirs.clear();
     this.counts.directories = 0;
   }
@@ -148,7 +143,13 @@ export class TreeWatcher {
     try {
       await this.options.onBatch(changes);
     } catch (err) {
+      // Not retried (a callback that fails on these files would fail again at once); the next
+      // rescan reports them again, as their stat is forgotten.
       this.report(problem('batch-failed', `applying ${changes.length} file changes failed: ${errorReason(err)}`));
+      for (const c of changes) {
+        if (this.known.has(c.path)) this.known.set(c.path, undefined);
+        if (this.configs.has(c.path)) this.configs.set(c.path, undefined);
+      }
     }
     if (changes.length >= (this.options.burstPaths ?? 1000) || performance.now() - t0 >= (this.options.slowBatchMs ?? 250)) this.rescan();
   }
@@ -178,11 +179,12 @@ export class TreeWatcher {
     if (st.isSymbolicLink()) return !this.filter.isExcluded(rel, false);
     if (st.isDirectory()) {
       if (this.known.delete(rel)) emit(rel, null);
-      const watched = this.dirs.get(rel);
-      if (watched && watched.ino === st.ino) return false;
-      // A directory replaced under the same name: its watcher follows the old inode.
-      if (watched) this.removeTree(rel, emit);
-      return !this.filter.isExcluded(rel, true);
+      if (this.filter.isExcluded(rel, true)) return false;
+      // New, or perhaps replaced under the same name: a watcher follows its inode, and inode
+      // numbers are reused, so nothing tells a replaced directory from one whose attributes
+      // changed. Watch it and everything below afresh; the rescan finds what changed inside.
+      this.unwatchTree(rel);
+      return true;
     }
     const map = languageOf(rel) ? this.known : isResolutionConfig(rel) ? this.configs : undefined;
     if (!map || this.filter.isExcluded(rel, false)) return false;
@@ -259,14 +261,13 @@ export class TreeWatcher {
   private watchDir(rel: string): boolean {
     const abs = join(this.root, rel);
     try {
-      const ino = statSync(abs).ino;
       const watcher = watch(abs, (_event, name) => this.onEvent(rel, name));
       watcher.on('error', (err) => {
         this.report(problem('watch-failed', `watcher of ${rel || '.'} failed: ${errorReason(err)}`));
         this.unwatch(rel);
         this.rescan();
       });
-      this.dirs.set(rel, { watcher, ino });
+      this.dirs.set(rel, watcher);
       return true;
     } catch (err) {
       // ENOSPC (inotify watch limit), EMFILE, or the directory went away: rescans poll it.
@@ -280,9 +281,9 @@ export class TreeWatcher {
   }
 
   private unwatch(rel: string): void {
-    const d = this.dirs.get(rel);
-    if (!d) return;
-    d.watcher.close();
+    const w = this.dirs.get(rel);
+    if (!w) return;
+    w.close();
     this.dirs.delete(rel);
     this.counts.directories = this.dirs.size;
   }
@@ -318,6 +319,11 @@ export class TreeWatcher {
         emit(p);
       }
     }
+    this.unwatchTree(rel);
+  }
+
+  private unwatchTree(rel: string): void {
+    const prefix = `${rel}/`;
     for (const d of [...this.dirs.keys()]) if (d === rel || d.startsWith(prefix)) this.unwatch(d);
   }
 
