@@ -13,7 +13,7 @@ import type { Diagnostic, Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { shortHash } from './util/hash.ts';
+import { contentHash, shortHash } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -325,6 +325,9 @@ export class GraphHost {
       text = read.text;
     }
     this.skipped.delete(path);
+    // A touch, or a watcher reporting a file again: nothing to extract.
+    const current = this.files.get(path)?.facts;
+    if (current && current.contentHash === contentHash(text)) return current;
     const cached = this.extractions.get(path);
     const extraction = cached && cached.language === language ? reextract(cached, text) : extractFile(path, language, text);
     this.extractions.delete(path);
