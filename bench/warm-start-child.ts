@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     const r = await loadHost(root);
     const readyMs = performance.now();
     const s = r.host.fileStats();
-    console.log(JSON.stringify({ mode, importedMs, readyMs, from: r.from, reparsed: r.reparsed, hashed: r.hashed, dropped: r.dropped, files: s.files, entities: r.host.store.entityCount, timings: r.timings, diagnostics: r.diagnostics }));
+    console.log(JSON.stringify({ mode, importedMs, readyMs, from: r.from, resolution: r.resolution, reparsed: r.reparsed, hashed: r.hashed, dropped: r.dropped, files: s.files, entities: r.host.store.entityCount, timings: r.timings, diagnostics: r.diagnostics }));
     return;
   }
   const t0 = performance.now();

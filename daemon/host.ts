@@ -9,7 +9,7 @@ import type { FileFacts } from './ingest/facts.ts';
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
-import type { Diagnostic, Language } from './model.ts';
+import { EDGE_KINDS, type Diagnostic, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
@@ -46,9 +46,26 @@ export interface FileStat {
   seenAtMs: number;
 }
 
+/**
+ * What resolving a file found, as a snapshot keeps it. `edges` is flat, five numbers an edge:
+ * kind (index in EDGE_KINDS), source entity (index in the file's facts, -1 for the module),
+ * target file (index in the record list it was saved with), target entity, inferred (0 or 1).
+ */
+export interface SavedResolution {
+  dependencies: string[];
+  inferredNames: string[];
+  moduleTargets: string[];
+  typeOnlyImports: string[];
+  counts: FileResolution['counts'];
+  edges: number[];
+}
+
 /** What a snapshot keeps of one file: facts, or why it could not be indexed, and the stat they go with
  * (absent when the text did not come from disk, e.g. an editor buffer passed to applyChanges). */
-export type FileRecord = { facts: FileFacts; stat?: FileStat } | { skipped: Diagnostic; stat?: FileStat };
+export type FileRecord = { facts: FileFacts; stat?: FileStat; resolution?: SavedResolution } | { skipped: Diagnostic; stat?: FileStat };
+
+/** Each resolution config file the module resolver read: its content hash, null when it was missing. */
+export type ConfigReads = [path: string, hash: string | null][];
 
 export interface IndexTimings {
   discoverMs: number;
@@ -90,6 +107,8 @@ export class GraphHost {
   private readonly options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
   private readonly extractions = new Map<string, Extraction>();
+  /** Every config file the module resolver read, with what it found: saved resolutions depend on them. */
+  private readonly configReads = new Map<string, string | null>();
 
   private constructor(root: string, options: HostOptions) {
     this.root = root;
@@ -97,11 +116,14 @@ export class GraphHost {
     this.modules = createModuleResolver({
       hasFile: (p) => this.files.has(p),
       readText: (p) => {
+        let text: string | undefined;
         try {
-          return readFileSync(join(this.root, p), 'utf8');
+          text = readFileSync(join(this.root, p), 'utf8');
         } catch {
-          return undefined;
+          text = undefined;
         }
+        this.configReads.set(p, text === undefined ? null : contentHash(text));
+        return text;
       },
       directories: () => directoriesOf(this.files.keys()),
     });
@@ -137,36 +159,47 @@ export class GraphHost {
 
   /**
    * A host from records saved earlier (a snapshot) and checked against the disk by the caller,
-   * without parsing: the facts are taken as they are and resolution runs as in `index`.
+   * without parsing. With `saved`, the records are exactly the list `records(true)` gave, in its
+   * order, and their edges are taken as saved too, along with the config reads they depend on
+   * (the caller has checked those against the disk); otherwise resolution runs as in `index`.
    * `discoveryDiagnostics` are those of the caller's discovery of the same tree.
    */
-  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}): GraphHost {
+  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads }): GraphHost {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
     host.setDiscoveryDiagnostics(discoveryDiagnostics);
-    const outcomes: ParseOutcome[] = [];
-    for (const r of records) {
-      const path = 'facts' in r ? r.facts.path : r.skipped.file;
-      if (r.stat) host.stats.set(path, r.stat);
-      outcomes.push('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path, diagnostic: r.skipped });
-    }
-    host.populate(outcomes);
+    for (const r of records) if (r.stat) host.stats.set(recordPath(r), r.stat);
+    if (saved) host.populateResolved(records, saved.configReads);
+    else host.populate(records.map((r) => ('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path: r.skipped.file, diagnostic: r.skipped })));
     const resolveMs = performance.now() - t0;
     host.timings = { discoverMs: 0, parseMs: 0, resolveMs, totalMs: resolveMs };
     return host;
   }
 
-  /** Every file's facts or skip reason with the stat they were read at: what a snapshot saves. */
-  records(): FileRecord[] {
+  /**
+   * Every file's facts or skip reason with the stat they were read at: what a snapshot saves;
+   * `withResolution` adds what resolving each file found, edges included.
+   */
+  records(withResolution = false): FileRecord[] {
     const out: FileRecord[] = [];
     const withStat = <R extends FileRecord>(path: string, r: R): R => {
       const stat = this.stats.get(path);
       if (stat) r.stat = stat;
       return r;
     };
-    for (const [path, f] of this.files) out.push(withStat(path, { facts: f.facts }));
+    const where = withResolution ? this.entityIndexes() : undefined;
+    for (const [path, f] of this.files) {
+      const r: FileRecord = withStat(path, { facts: f.facts });
+      if (where && f.resolution) r.resolution = this.savedResolution(f, f.resolution, where);
+      out.push(r);
+    }
     for (const [path, d] of this.skipped) out.push(withStat(path, { skipped: d }));
     return out;
+  }
+
+  /** The config reads the current resolutions depend on (see records(true)). */
+  resolutionInputs(): ConfigReads {
+    return [...this.configReads];
   }
 
   applyChange(path: string, text?: string | null): ChangeSummary {
@@ -289,6 +322,71 @@ export class GraphHost {
     // fileStats().skipped.
     this.discoveryDiagnostics = diagnostics.filter((d) => d.code !== 'too-large');
     for (const d of diagnostics) if (d.code === 'too-large') this.skipped.set(d.file, d);
+  }
+
+  /** The initial state from saved records with their resolutions: no resolver run. */
+  private populateResolved(records: FileRecord[], configReads: ConfigReads): void {
+    for (const r of records) {
+      if ('facts' in r) this.addFile(r.facts);
+      else this.skipped.set(r.skipped.file, r.skipped);
+    }
+    const states = records.map((r) => ('facts' in r ? this.files.get(r.facts.path) : undefined));
+    const entity = (f: FileState | undefined, i: number): number => {
+      const id = i < 0 ? f?.moduleId : f?.ids[i];
+      if (id === undefined) throw new Error(`a saved edge names entity ${i} of a file that has no such entity`);
+      return id;
+    };
+    records.forEach((r, o) => {
+      if (!('facts' in r)) return;
+      const saved = r.resolution;
+      if (!saved) throw new Error(`no saved resolution for ${r.facts.path}`);
+      const f = states[o]!;
+      const e = saved.edges;
+      for (let i = 0; i + 4 < e.length; i += 5) {
+        this.store.addEdge(EDGE_KINDS[e[i]!]!, entity(f, e[i + 1]!), entity(states[e[i + 2]!], e[i + 3]!), e[i + 4] ? 'inferred' : 'resolved');
+      }
+      this.track(r.facts.path, {
+        dependencies: new Set(saved.dependencies),
+        inferredNames: new Set(saved.inferredNames),
+        moduleTargets: saved.moduleTargets,
+        typeOnlyImports: new Set(saved.typeOnlyImports),
+        counts: saved.counts,
+      });
+    });
+    for (const [p, hash] of configReads) this.configReads.set(p, hash);
+    this.generation = 1;
+  }
+
+  /** Entity id -> [index of its file among this.files, index in the file's facts (-1: module)]. */
+  private entityIndexes(): Map<number, [number, number]> {
+    const where = new Map<number, [number, number]>();
+    let o = 0;
+    for (const f of this.files.values()) {
+      where.set(f.moduleId, [o, -1]);
+      f.ids.forEach((id, i) => where.set(id, [o, i]));
+      o++;
+    }
+    return where;
+  }
+
+  private savedResolution(f: FileState, r: Omit<FileResolution, 'edges'>, where: Map<number, [number, number]>): SavedResolution {
+    const edges: number[] = [];
+    [f.moduleId, ...f.ids].forEach((id, i) => {
+      EDGE_KINDS.forEach((kind, k) => {
+        for (const t of this.store.rawNeighbors(kind, id, 'out') ?? []) {
+          const [file, index] = where.get(t >> 1)!;
+          edges.push(k, i - 1, file, index, t & 1);
+        }
+      });
+    });
+    return {
+      dependencies: [...r.dependencies],
+      inferredNames: [...r.inferredNames],
+      moduleTargets: r.moduleTargets,
+      typeOnlyImports: [...r.typeOnlyImports],
+      counts: r.counts,
+      edges,
+    };
   }
 
   /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
@@ -435,9 +533,14 @@ export class GraphHost {
   }
 
   private resolve(path: string): void {
-    const f = this.files.get(path)!;
     const { edges, ...r } = this.resolver.resolveFile(path);
     for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    this.track(path, r);
+  }
+
+  /** Records what resolving `path` found and who depends on what. */
+  private track(path: string, r: Omit<FileResolution, 'edges'>): void {
+    const f = this.files.get(path)!;
     for (const d of r.dependencies) {
       if (d === path) continue;
       let set = this.dependents.get(d);
@@ -484,6 +587,10 @@ function internFacts(facts: FileFacts, pool: Map<string, string>): void {
     i.imported = intern(i.imported);
     i.local = intern(i.local);
   }
+}
+
+export function recordPath(r: FileRecord): string {
+  return 'facts' in r ? r.facts.path : r.skipped.file;
 }
 
 /** Taken before reading, so that a write racing the read leaves a stat that no longer matches. */

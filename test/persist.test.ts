@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
 import { IsgError } from '../daemon/errors.ts';
+import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileRecord } from '../daemon/host.ts';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
 import { encodeSnapshot, frameSnapshot, openSnapshot, type SnapshotHeader } from '../daemon/persist/snapshot-file.ts';
@@ -14,6 +15,7 @@ import { loadHost, saveSnapshot, snapshotPath, type LoadResult } from '../daemon
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { statUnchanged } from '../daemon/util/stat-check.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
+import { prng } from './support/prng.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules/rxjs/src');
@@ -25,6 +27,11 @@ function oldCopy(prefix: string, sub = ''): string {
   cpSync(join(RXJS, sub), root, { recursive: true });
   for (const f of discoverFiles(root).files) utimesSync(f.abs, HOUR_AGO, HOUR_AGO);
   return root;
+}
+
+/** Whether some edge goes from `from` (an entity id) to an entity of the file `toFile`. */
+function exportGraphTo(r: LoadResult, from: string, toFile: string): boolean {
+  return exportGraph(r.host, r.host.root).edges.some((e) => e.from === from && (e.to === toFile || e.to.startsWith(`${toFile}#`)));
 }
 
 async function assertFresh(r: LoadResult, what: string): Promise<void> {
@@ -43,17 +50,59 @@ test('persist: a restored host equals a fresh index; unchanged old files are nei
   const { host } = await saved(root);
   const r = await loadHost(root, { workers: 0 });
   assert.equal(r.from, 'snapshot');
+  assert.equal(r.resolution, 'saved');
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.reparsed, 0);
   assert.equal(r.hashed, 0);
   assert.equal(r.dropped, 0);
   assert.deepEqual(r.host.fileStats(), host.fileStats());
+  assert.deepEqual(r.host.resolutionCounts(), host.resolutionCounts());
   await assertFresh(r, 'a restore of an unchanged tree');
-  // Saved again from the restored host, the records are the same.
+  // Saved again from the restored host, the records are the same, saved edges included.
   await saveSnapshot(r.host);
   const again = await loadHost(root, { workers: 0 });
   assert.equal(again.from, 'snapshot');
+  assert.equal(again.resolution, 'saved');
   assert.equal(again.reparsed, 0);
+  // A host restored with saved edges keeps up with changes like any other.
+  again.host.applyChange('internal/util/identity.ts', 'export function identity<T>(x: T, tag?: string): T { return x; }\nexport function extra(): void {}\n');
+  again.host.applyChange('internal/util/noop.ts', null);
+  writeFileSync(join(root, 'internal/util/identity.ts'), 'export function identity<T>(x: T, tag?: string): T { return x; }\nexport function extra(): void {}\n');
+  rmSync(join(root, 'internal/util/noop.ts'));
+  await assertFresh(again, 'edits applied to a host restored with saved edges');
+});
+
+test('persist: without saved edges (an older snapshot) or after a config file they depend on changed, every file is resolved again', async () => {
+  const root = oldCopy('isg-persist-recompute-');
+  // A bare specifier: resolving it looks for a tsconfig.json (none yet), so the saved edges depend on that.
+  writeFileSync(join(root, 'alias.ts'), `import { Subject } from '@rx/Subject';\nexport const s = new Subject<number>();\n`);
+  utimesSync(join(root, 'alias.ts'), HOUR_AGO, HOUR_AGO);
+  const { bytes, host } = await saved(root);
+  assert.ok(host.resolutionInputs().some(([path, hash]) => path === 'tsconfig.json' && hash === null));
+  const snapshot = openSnapshot(bytes);
+  const { records } = snapshot.body() as { records: FileRecord[] };
+  writeFileSync(snapshotPath(root), encodeSnapshot(snapshot.header, { records }));
+  const older = await loadHost(root, { workers: 0 });
+  assert.equal(older.from, 'snapshot');
+  assert.equal(older.resolution, 'recomputed');
+  await assertFresh(older, 'a snapshot without config reads');
+  writeFileSync(snapshotPath(root), bytes);
+  // Creating the tsconfig.json the resolver found missing changes what alias.ts's edges were computed from.
+  assert.ok(!exportGraphTo(older, 'alias.ts', 'internal/Subject.ts'));
+  writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@rx/*': ['internal/*'] } } }));
+  const config = await loadHost(root, { workers: 0 });
+  assert.equal(config.resolution, 'recomputed');
+  assert.equal(config.reparsed, 0);
+  await assertFresh(config, 'a new tsconfig.json');
+  assert.ok(exportGraphTo(config, 'alias.ts', 'internal/Subject.ts'), 'alias.ts now resolves @rx/Subject through paths');
+  // Many changed bytes: parsed in parallel and resolved afresh rather than applied one by one.
+  rmSync(join(root, 'tsconfig.json'));
+  rmSync(join(root, 'alias.ts'));
+  writeFileSync(join(root, 'big.ts'), `export const big = "${'x'.repeat(1_100_000)}";\n`);
+  const big = await loadHost(root, { workers: 0 });
+  assert.equal(big.resolution, 'recomputed');
+  assert.equal(big.reparsed, 1);
+  await assertFresh(big, 'a large new file');
 });
 
 test('persist: recently written files are hashed on load, not trusted by their stat', async () => {
@@ -93,17 +142,59 @@ test('persist: files changed while the daemon was down are re-parsed, deleted on
   mkdirSync(join(root, 'extra'));
   writeFileSync(join(root, 'extra/new.ts'), `import { whileDown } from '../internal/Subject';\nexport const n = whileDown();\n`);
   writeFileSync(join(root, 'extra/binary.ts'), Buffer.from([0x65, 0x78, 0, 0x70]));
-  // Resolution config changed too: resolution always runs on load, so it is taken into account.
-  writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@rx/*': ['internal/*'] } } }));
-  writeFileSync(join(root, 'extra/alias.ts'), `import { Subject } from '@rx/Subject';\nexport const s = new Subject<number>();\n`);
   const r = await loadHost(root, { workers: 0 });
   assert.equal(r.from, 'snapshot');
+  assert.equal(r.resolution, 'saved', 'few changes are applied to the host restored with its saved edges');
   assert.equal(r.hashed, 2, 'the edited and the touched file');
-  assert.equal(r.reparsed, 5, 'Subject.ts, sameness.ts, extra/new.ts, extra/binary.ts, extra/alias.ts');
+  assert.equal(r.reparsed, 4, 'Subject.ts, sameness.ts, extra/new.ts, extra/binary.ts');
   assert.equal(r.dropped, 2, 'noop.ts and identity.ts');
   assert.equal(r.host.factsOf('internal/util/noop.ts'), undefined);
   assert.ok(r.host.diagnostics().some((d) => d.file === 'extra/binary.ts' && d.code === 'binary-file'));
-  await assertFresh(r, 'edits, touches, deletes, renames, new and binary files, a tsconfig.json while down');
+  await assertFresh(r, 'edits, touches, deletes, renames, new and binary files while down');
+});
+
+test('persist: seeded random changes while down, over several restarts, always load to a fresh index', async () => {
+  const root = oldCopy('isg-persist-random-');
+  const random = prng(Number(process.env.ISG_SEED ?? 20261202));
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+  let host = (await saved(root)).host;
+  let made = 0;
+  for (let round = 1; round <= 3; round++) {
+    const log: string[] = [];
+    for (let op = 0; op < 8; op++) {
+      const files = [...host.filePaths()].filter((p) => p.endsWith('.ts') && !p.endsWith('index.ts')).sort();
+      const file = pick(files);
+      const exported = (host.factsOf(file)?.entities ?? []).filter((e) => e.kind === 'function' && e.parent < 0 && e.exported && /^[A-Za-z_$][\w$]*$/.test(e.name));
+      const roll = random();
+      const abs = join(root, file);
+      if (roll < 0.3) {
+        writeFileSync(abs, `${readFileSync(abs, 'utf8')}\nexport function downAdded${++made}(): void {}\n`);
+        log.push(`append to ${file}`);
+      } else if (roll < 0.45) {
+        rmSync(abs);
+        log.push(`delete ${file}`);
+      } else if (roll < 0.6) {
+        const to = `${file.slice(0, -3)}-moved${++made}.ts`;
+        renameSync(abs, join(root, to));
+        log.push(`rename ${file} -> ${to}`);
+      } else if (roll < 0.85 && exported.length) {
+        const f = pick(exported).name;
+        const spec = `./${file.slice(0, -3)}`;
+        writeFileSync(join(root, `user${++made}.ts`), `import { ${f} } from '${spec}';\nexport function user${made}(): void { ${f}(); }\n`);
+        log.push(`user${made}.ts calls ${f} of ${file}`);
+      } else {
+        // A barrel re-exporting the file: `export *` chains decide where names come from.
+        writeFileSync(join(root, `barrel${++made}.ts`), `export * from './${file.slice(0, -3)}';\n`);
+        log.push(`barrel${made}.ts re-exports ${file}`);
+      }
+    }
+    const r = await loadHost(root, { workers: 0 });
+    assert.equal(r.from, 'snapshot');
+    const diff = await diffWithFresh(r.host);
+    assert.equal(diff, undefined, `round ${round} (${r.resolution} resolution) after:\n${log.join('\n')}\n${diff}`);
+    await saveSnapshot(r.host);
+    host = r.host;
+  }
 });
 
 test('persist: skipped files are kept by stat unless unreadable, and re-checked when they change', async () => {
@@ -152,7 +243,8 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
   const { bytes } = await saved(root);
   const { header, body } = parts(bytes);
   const pack = (x: unknown) => new Packr({ useRecords: true }).pack(x);
-  const records = (openSnapshot(bytes).body() as { records: FileRecord[] }).records;
+  const { records, configReads } = openSnapshot(bytes).body() as { records: FileRecord[]; configReads: unknown };
+  const withBadEdge = records.map((r) => ('facts' in r && r.resolution?.edges.length ? { ...r, resolution: { ...r.resolution, edges: [...r.resolution.edges.slice(0, 3), 99999, 0] } } : r));
   const withOld = records.map((r) => ('facts' in r ? { ...r, facts: { ...r.facts } } : r));
   // A trusted record whose facts lack their entity list: only restoring it can notice.
   const broken = withOld.find((r) => 'facts' in r && r.facts.path === 'pipe.ts') as { facts: Record<string, unknown> };
@@ -178,6 +270,7 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
     ['malformed record', encodeSnapshot(header, { records: [{ facts: { path: 7 } }] }), 'snapshot-corrupt', /record 0 is malformed/],
     ['malformed stat', encodeSnapshot(header, { records: [{ ...records[0], stat: { size: 'big' } }] }), 'snapshot-corrupt', /record 0 is malformed/],
     ['facts that break the host', encodeSnapshot(header, { records: withOld }), 'snapshot-corrupt', /restoring it failed/],
+    ['a saved edge to nowhere', encodeSnapshot(header, { records: withBadEdge, configReads }), 'snapshot-corrupt', /restoring it failed \(a saved edge names entity 99999 of a file/],
     ['a directory', 'directory', 'snapshot-corrupt', /cannot be read \(is a directory \(EISDIR\)\)/],
   ];
   const file = snapshotPath(root);

@@ -17,7 +17,7 @@
 import { lstatSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { Diagnostic } from '../../client/protocol.ts';
-import type { FileChange, FileRecord, FileStat } from '../host.ts';
+import { recordPath, type FileChange, type FileRecord, type FileStat } from '../host.ts';
 import { createPathFilter, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions, type Discovery, type PathFilter } from '../ingest/discover.ts';
 import { errorReason } from '../ingest/read-source.ts';
 import { statUnchanged } from '../util/stat-check.ts';
@@ -92,7 +92,7 @@ export class TreeWatcher {
     const found = discoverFiles(w.root, options);
     const seenAtMs = Date.now();
     if (options.indexed) {
-      for (const r of options.indexed) w.known.set('facts' in r ? r.facts.path : r.skipped.file, r.stat);
+      for (const r of options.indexed) w.known.set(recordPath(r), r.stat);
     } else {
       for (const f of found.files) w.known.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
       for (const d of found.diagnostics) if (d.code === 'too-large') w.known.set(d.file, undefined);
