@@ -1,11 +1,13 @@
 // Snapshots of the graph state in <root>/.isg/, so that a restart parses only what changed.
 //
 // A snapshot holds every file's facts (or the reason it was skipped) with the stat they were
-// read at. On start, `loadHost` discovers the tree as a cold index would, keeps the saved facts
-// of files whose stat is unchanged (or whose content hash is, when the stat moved or is too
-// recent to be trusted), parses the rest, and resolves everything: the graph equals a cold
-// index of the same files. A snapshot that cannot be trusted is reported and ignored, and the
-// start falls back to a cold index.
+// read at and what resolving it found, plus the config files the module resolver read. On
+// start, `loadHost` discovers the tree as a cold index would and keeps the saved facts of files
+// whose stat is unchanged (or whose content hash is, when the stat moved or is too recent to be
+// trusted). Then either the saved edges still hold and the few changes are applied to the
+// restored host, or changed files are parsed and everything is resolved: either way the graph
+// equals a cold index of the same files. A snapshot that cannot be trusted is reported and
+// ignored, and the start falls back to a cold index.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
