@@ -437,9 +437,15 @@ export class GraphHost {
   private addFile(facts: FileFacts): void {
     internFacts(facts, this.strings);
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
-    const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
-    // parents refer to fact indexes; fix them up to graph ids now that all ids exist
-    facts.entities.forEach((e, i) => this.store.updateEntity(ids[i]!, entityInput(e, moduleId, ids)));
+    const inputs = facts.entities.map((e) => entityInput(e, -1, []));
+    const ids = inputs.map((input) => this.store.addEntity(facts.path, input));
+    // parents refer to fact indexes; fix them up to graph ids now that all ids exist (the
+    // inputs are reused: their signature hashes are most of their cost)
+    facts.entities.forEach((e, i) => {
+      const input = inputs[i]!;
+      input.parent = e.parent < 0 ? moduleId : (ids[e.parent] ?? -1);
+      this.store.updateEntity(ids[i]!, input);
+    });
     this.files.set(facts.path, { facts, moduleId, ids });
   }
 
