@@ -25,7 +25,7 @@ interface Target {
 }
 
 /** Produces the file text after `body` body edits and `sig` signature edits (0: untouched). */
-interface EditPlan {
+export interface EditPlan {
   description: string;
   bodyKind: string;
   sigKind: string;
@@ -46,7 +46,7 @@ function insertAt(text: string, at: number, s: string): string {
 }
 
 /** Choose what to edit in `text`: a block-bodied function that is an entity, nearest the middle of the file. */
-function planEdits(host: GraphHost, path: string, language: Language, text: string): EditPlan {
+export function planEdits(host: GraphHost, path: string, language: Language, text: string): EditPlan {
   const facts = host.factsOf(path)!;
   const entityAt = new Set(facts.entities.filter((e) => e.kind === 'function' || e.kind === 'method').map((e) => `${e.line}:${e.name.slice(e.name.lastIndexOf('.') + 1)}`));
   const tree = parse(language, text);

@@ -10,6 +10,8 @@ import { pluginHost } from './plugin-host.ts';
 import { native } from './native.ts';
 import { queries } from './queries.ts';
 import { socket } from './socket.ts';
+import { warmStart } from './warm-start.ts';
+import { watchBench } from './watch.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
 import { wasm } from './wasm.ts';
 
@@ -23,6 +25,8 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   native,
   cli,
   wasm,
+  watch: watchBench,
+  'warm-start': warmStart,
 };
 
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;

@@ -1,18 +1,19 @@
 // GraphHost: the one place the graph changes. `index` builds it; `applyChanges` patches it
 // for a batch of file changes atomically and bumps the generation. Queries read `host.store`
 // synchronously between mutations, so a query always sees exactly one generation.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
+import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
 import type { FileFacts } from './ingest/facts.ts';
+import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
-import type { Diagnostic, Language } from './model.ts';
+import { EDGE_KINDS, type Diagnostic, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { shortHash } from './util/hash.ts';
+import { contentHash, shortHash } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -37,6 +38,35 @@ export interface ChangeSummary {
   reresolved: number;
 }
 
+/** The stat of a file taken just before the read its facts came from. */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  /** Date.now() just before the stat: a write soon after an mtime this recent may keep the same mtime. */
+  seenAtMs: number;
+}
+
+/**
+ * What resolving a file found, as a snapshot keeps it. `edges` is flat, five numbers an edge:
+ * kind (index in EDGE_KINDS), source entity (index in the file's facts, -1 for the module),
+ * target file (index in the record list it was saved with), target entity, inferred (0 or 1).
+ */
+export interface SavedResolution {
+  dependencies: string[];
+  inferredNames: string[];
+  moduleTargets: string[];
+  typeOnlyImports: string[];
+  counts: FileResolution['counts'];
+  edges: number[];
+}
+
+/** What a snapshot keeps of one file: facts, or why it could not be indexed, and the stat they go with
+ * (absent when the text did not come from disk, e.g. an editor buffer passed to applyChanges). */
+export type FileRecord = { facts: FileFacts; stat?: FileStat; resolution?: SavedResolution } | { skipped: Diagnostic; stat?: FileStat };
+
+/** Each resolution config file the module resolver read: its content hash, null when it was missing. */
+export type ConfigReads = [path: string, hash: string | null][];
+
 export interface IndexTimings {
   discoverMs: number;
   parseMs: number;
@@ -55,9 +85,6 @@ interface FileState {
 
 const EXTRACTION_CACHE_SIZE = 16;
 
-/** Files that decide how import specifiers resolve (tsconfig.ts, workspaces.ts). */
-const RESOLUTION_CONFIG = /(^|\/)(tsconfig(\.[\w-]+)?\.json|jsconfig\.json|package\.json|pnpm-workspace\.yaml)$/;
-
 export class GraphHost {
   readonly root: string;
   readonly store = new GraphStore();
@@ -67,6 +94,8 @@ export class GraphHost {
   /** Diagnostics of files that could not be indexed at all (unreadable, binary, too large...). */
   private readonly skipped = new Map<string, Diagnostic>();
   private discoveryDiagnostics: Diagnostic[] = [];
+  /** Stat each file's facts (or skip reason) were read at, when they came from disk. */
+  private readonly stats = new Map<string, FileStat>();
   /** file -> files whose resolution consulted it. */
   private readonly dependents = new Map<string, Set<string>>();
   /** simple name -> files that name-matched it. */
@@ -78,6 +107,8 @@ export class GraphHost {
   private readonly options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
   private readonly extractions = new Map<string, Extraction>();
+  /** Every config file the module resolver read, with what it found: saved resolutions depend on them. */
+  private readonly configReads = new Map<string, string | null>();
 
   private constructor(root: string, options: HostOptions) {
     this.root = root;
@@ -85,11 +116,14 @@ export class GraphHost {
     this.modules = createModuleResolver({
       hasFile: (p) => this.files.has(p),
       readText: (p) => {
+        let text: string | undefined;
         try {
-          return readFileSync(join(this.root, p), 'utf8');
+          text = readFileSync(join(this.root, p), 'utf8');
         } catch {
-          return undefined;
+          text = undefined;
         }
+        this.configReads.set(p, text === undefined ? null : contentHash(text));
+        return text;
       },
       directories: () => directoriesOf(this.files.keys()),
     });
@@ -109,29 +143,63 @@ export class GraphHost {
   static async index(root: string, options: HostOptions = {}): Promise<GraphHost> {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
+    const seenAtMs = Date.now();
     const found = discoverFiles(root, options);
-    // A file refused at discovery as too large is a skipped file, like a binary one (and like a
-    // too-large file met later by applyChanges); it used to be reported but not counted in
-    // fileStats().skipped.
-    host.discoveryDiagnostics = found.diagnostics.filter((d) => d.code !== 'too-large');
-    for (const d of found.diagnostics) if (d.code === 'too-large') host.skipped.set(d.file, d);
+    host.setDiscoveryDiagnostics(found.diagnostics);
     const t1 = performance.now();
     const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
     const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
     const t2 = performance.now();
-    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
-    for (const o of outcomes) {
-      if (o.ok) host.addFile(o.facts);
-      else host.skipped.set(o.path, o.diagnostic);
-    }
-    for (const path of host.files.keys()) host.resolve(path);
-    // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
-    // for every file would cost more memory than the graph itself.
-    host.resolver.invalidateAll();
-    host.generation = 1;
+    for (const f of found.files) host.stats.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
+    host.populate(outcomes);
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
     return host;
+  }
+
+  /**
+   * A host from records saved earlier (a snapshot) and checked against the disk by the caller,
+   * without parsing. With `saved`, the records are exactly the list `records(true)` gave, in its
+   * order, and their edges are taken as saved too, along with the config reads they depend on
+   * (the caller has checked those against the disk); otherwise resolution runs as in `index`.
+   * `discoveryDiagnostics` are those of the caller's discovery of the same tree.
+   */
+  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads }): GraphHost {
+    const host = new GraphHost(root, options);
+    const t0 = performance.now();
+    host.setDiscoveryDiagnostics(discoveryDiagnostics);
+    for (const r of records) if (r.stat) host.stats.set(recordPath(r), r.stat);
+    if (saved) host.populateResolved(records, saved.configReads);
+    else host.populate(records.map((r) => ('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path: r.skipped.file, diagnostic: r.skipped })));
+    const resolveMs = performance.now() - t0;
+    host.timings = { discoverMs: 0, parseMs: 0, resolveMs, totalMs: resolveMs };
+    return host;
+  }
+
+  /**
+   * Every file's facts or skip reason with the stat they were read at: what a snapshot saves;
+   * `withResolution` adds what resolving each file found, edges included.
+   */
+  records(withResolution = false): FileRecord[] {
+    const out: FileRecord[] = [];
+    const withStat = <R extends FileRecord>(path: string, r: R): R => {
+      const stat = this.stats.get(path);
+      if (stat) r.stat = stat;
+      return r;
+    };
+    const where = withResolution ? this.entityIndexes() : undefined;
+    for (const [path, f] of this.files) {
+      const r: FileRecord = withStat(path, { facts: f.facts });
+      if (where && f.resolution) r.resolution = this.savedResolution(f, f.resolution, where);
+      out.push(r);
+    }
+    for (const [path, d] of this.skipped) out.push(withStat(path, { skipped: d }));
+    return out;
+  }
+
+  /** The config reads the current resolutions depend on (see records(true)). */
+  resolutionInputs(): ConfigReads {
+    return [...this.configReads];
   }
 
   applyChange(path: string, text?: string | null): ChangeSummary {
@@ -148,7 +216,7 @@ export class GraphHost {
     for (const c of changes) last.set(c.path, c);
     for (const change of last.values()) {
       const { path } = change;
-      if (RESOLUTION_CONFIG.test(path)) {
+      if (isResolutionConfig(path)) {
         // tsconfig paths/baseUrl, workspace packages and exports maps: any file may resolve differently.
         configChanged = true;
         summary.files.push(path);
@@ -248,14 +316,105 @@ export class GraphHost {
 
   // ---- internals ----------------------------------------------------------------------
 
+  private setDiscoveryDiagnostics(diagnostics: Diagnostic[]): void {
+    // A file refused at discovery as too large is a skipped file, like a binary one (and like a
+    // too-large file met later by applyChanges); it used to be reported but not counted in
+    // fileStats().skipped.
+    this.discoveryDiagnostics = diagnostics.filter((d) => d.code !== 'too-large');
+    for (const d of diagnostics) if (d.code === 'too-large') this.skipped.set(d.file, d);
+  }
+
+  /** The initial state from saved records with their resolutions: no resolver run. */
+  private populateResolved(records: FileRecord[], configReads: ConfigReads): void {
+    for (const r of records) {
+      if ('facts' in r) this.addFile(r.facts);
+      else this.skipped.set(r.skipped.file, r.skipped);
+    }
+    const states = records.map((r) => ('facts' in r ? this.files.get(r.facts.path) : undefined));
+    const entity = (f: FileState | undefined, i: number): number => {
+      const id = i < 0 ? f?.moduleId : f?.ids[i];
+      if (id === undefined) throw new Error(`a saved edge names entity ${i} of a file that has no such entity`);
+      return id;
+    };
+    records.forEach((r, o) => {
+      if (!('facts' in r)) return;
+      const saved = r.resolution;
+      if (!saved) throw new Error(`no saved resolution for ${r.facts.path}`);
+      const f = states[o]!;
+      const e = saved.edges;
+      for (let i = 0; i + 4 < e.length; i += 5) {
+        this.store.addEdge(EDGE_KINDS[e[i]!]!, entity(f, e[i + 1]!), entity(states[e[i + 2]!], e[i + 3]!), e[i + 4] ? 'inferred' : 'resolved');
+      }
+      this.track(r.facts.path, {
+        dependencies: new Set(saved.dependencies),
+        inferredNames: new Set(saved.inferredNames),
+        moduleTargets: saved.moduleTargets,
+        typeOnlyImports: new Set(saved.typeOnlyImports),
+        counts: saved.counts,
+      });
+    });
+    for (const [p, hash] of configReads) this.configReads.set(p, hash);
+    this.generation = 1;
+  }
+
+  /** Entity id -> [index of its file among this.files, index in the file's facts (-1: module)]. */
+  private entityIndexes(): Map<number, [number, number]> {
+    const where = new Map<number, [number, number]>();
+    let o = 0;
+    for (const f of this.files.values()) {
+      where.set(f.moduleId, [o, -1]);
+      f.ids.forEach((id, i) => where.set(id, [o, i]));
+      o++;
+    }
+    return where;
+  }
+
+  private savedResolution(f: FileState, r: Omit<FileResolution, 'edges'>, where: Map<number, [number, number]>): SavedResolution {
+    const edges: number[] = [];
+    [f.moduleId, ...f.ids].forEach((id, i) => {
+      EDGE_KINDS.forEach((kind, k) => {
+        for (const t of this.store.rawNeighbors(kind, id, 'out') ?? []) {
+          const [file, index] = where.get(t >> 1)!;
+          edges.push(k, i - 1, file, index, t & 1);
+        }
+      });
+    });
+    return {
+      dependencies: [...r.dependencies],
+      inferredNames: [...r.inferredNames],
+      moduleTargets: r.moduleTargets,
+      typeOnlyImports: [...r.typeOnlyImports],
+      counts: r.counts,
+      edges,
+    };
+  }
+
+  /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
+  private populate(outcomes: ParseOutcome[]): void {
+    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    for (const o of outcomes) {
+      if (o.ok) this.addFile(o.facts);
+      else this.skipped.set(o.path, o.diagnostic);
+    }
+    for (const path of this.files.keys()) this.resolve(path);
+    // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
+    // for every file would cost more memory than the graph itself.
+    this.resolver.invalidateAll();
+    this.generation = 1;
+  }
+
   private readAndExtract(path: string, language: Language, text: string | null | undefined): FileFacts | undefined {
+    this.stats.delete(path);
     if (text === null) {
       this.extractions.delete(path);
       this.skipped.delete(path);
       return undefined;
     }
     if (text === undefined) {
-      const read = readSource(join(this.root, path), path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      const abs = join(this.root, path);
+      const stat = statBeforeRead(abs);
+      const read = readSource(abs, path, this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+      if (stat) this.stats.set(path, stat);
       if (!read.ok) {
         this.skipped.set(path, read.diagnostic);
         this.extractions.delete(path);
@@ -264,6 +423,9 @@ export class GraphHost {
       text = read.text;
     }
     this.skipped.delete(path);
+    // A touch, or a watcher reporting a file again: nothing to extract.
+    const current = this.files.get(path)?.facts;
+    if (current && current.contentHash === contentHash(text)) return current;
     const cached = this.extractions.get(path);
     const extraction = cached && cached.language === language ? reextract(cached, text) : extractFile(path, language, text);
     this.extractions.delete(path);
@@ -275,9 +437,15 @@ export class GraphHost {
   private addFile(facts: FileFacts): void {
     internFacts(facts, this.strings);
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
-    const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
-    // parents refer to fact indexes; fix them up to graph ids now that all ids exist
-    facts.entities.forEach((e, i) => this.store.updateEntity(ids[i]!, entityInput(e, moduleId, ids)));
+    const inputs = facts.entities.map((e) => entityInput(e, -1, []));
+    const ids = inputs.map((input) => this.store.addEntity(facts.path, input));
+    // parents refer to fact indexes; fix them up to graph ids now that all ids exist (the
+    // inputs are reused: their signature hashes are most of their cost)
+    facts.entities.forEach((e, i) => {
+      const input = inputs[i]!;
+      input.parent = e.parent < 0 ? moduleId : (ids[e.parent] ?? -1);
+      this.store.updateEntity(ids[i]!, input);
+    });
     this.files.set(facts.path, { facts, moduleId, ids });
   }
 
@@ -371,9 +539,14 @@ export class GraphHost {
   }
 
   private resolve(path: string): void {
-    const f = this.files.get(path)!;
     const { edges, ...r } = this.resolver.resolveFile(path);
     for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    this.track(path, r);
+  }
+
+  /** Records what resolving `path` found and who depends on what. */
+  private track(path: string, r: Omit<FileResolution, 'edges'>): void {
+    const f = this.files.get(path)!;
     for (const d of r.dependencies) {
       if (d === path) continue;
       let set = this.dependents.get(d);
@@ -419,6 +592,21 @@ function internFacts(facts: FileFacts, pool: Map<string, string>): void {
     i.specifier = intern(i.specifier);
     i.imported = intern(i.imported);
     i.local = intern(i.local);
+  }
+}
+
+export function recordPath(r: FileRecord): string {
+  return 'facts' in r ? r.facts.path : r.skipped.file;
+}
+
+/** Taken before reading, so that a write racing the read leaves a stat that no longer matches. */
+function statBeforeRead(abs: string): FileStat | undefined {
+  const seenAtMs = Date.now();
+  try {
+    const s = statSync(abs);
+    return { size: s.size, mtimeMs: s.mtimeMs, seenAtMs };
+  } catch {
+    return undefined;
   }
 }
 

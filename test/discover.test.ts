@@ -405,6 +405,30 @@ describe('discoverFiles', () => {
     assert.equal(message('loop/up'), 'skipped loop/up: symlink loop back to .');
   });
 
+  test('directories walked and resolution config files are listed for the watcher', () => {
+    const dir = tempDir();
+    writeTree(dir, {
+      'tsconfig.json': '{}',
+      'src/a.ts': '',
+      'src/empty/.keep': '',
+      'pkg/package.json': '{}',
+      'pkg/tsconfig.build.json': '{}',
+      'node_modules/x/package.json': '{}',
+      '.isg/snapshot.bin': '',
+      'README.md': '',
+    });
+    const found = discoverFiles(dir);
+    assert.deepEqual(found.directories, ['', 'pkg', 'src', 'src/empty']);
+    assert.deepEqual(
+      found.configFiles.map((f) => [f.path, f.size]),
+      [
+        ['pkg/package.json', 2],
+        ['pkg/tsconfig.build.json', 2],
+        ['tsconfig.json', 2],
+      ],
+    );
+  });
+
   test('options.exclude takes precedence over .gitignore and defaults, both ways', () => {
     const exclude = ['src/', 'alias', 'linked', '*.ts', '!ignored.ts', '!/binary.ts', '!dist/'];
     const { files } = discoverFiles(root, { exclude });

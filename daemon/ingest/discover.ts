@@ -27,6 +27,15 @@ export interface DiscoveredFile {
   language: Language;
 }
 
+export interface Discovery {
+  files: DiscoveredFile[];
+  diagnostics: Diagnostic[];
+  /** Every directory walked ('' for root): what a watcher must watch to see every change. */
+  directories: string[];
+  /** Files that decide how modules resolve (isResolutionConfig), not excluded, with their stat. */
+  configFiles: { path: string; size: number; mtimeMs: number }[];
+}
+
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /** Directories never indexed, at any depth: dependencies, VCS data, build output, our own state. */
@@ -53,6 +62,13 @@ const LANGUAGES = new Map<string, Language>([
   ['.mjs', 'tsx'],
   ['.cjs', 'tsx'],
 ]);
+
+/** Files that decide how import specifiers resolve (tsconfig.ts, workspaces.ts). */
+const RESOLUTION_CONFIG = /(^|\/)(tsconfig(\.[\w-]+)?\.json|jsconfig\.json|package\.json|pnpm-workspace\.yaml)$/;
+
+export function isResolutionConfig(filePath: string): boolean {
+  return RESOLUTION_CONFIG.test(filePath);
+}
 
 /** The language of a source path, or undefined if it is not one we index. `.d.ts` counts. */
 export function languageOf(filePath: string): Language | undefined {
@@ -145,7 +161,7 @@ interface LinkedFile {
  * for each entry skipped because of a problem (never for excluded ones). Throws only when root
  * itself is missing or not a directory.
  */
-export function discoverFiles(root: string, options: DiscoverOptions = {}): { files: DiscoveredFile[]; diagnostics: Diagnostic[] } {
+export function discoverFiles(root: string, options: DiscoverOptions = {}): Discovery {
   const rootAbs = path.resolve(root);
   let rootReal: string;
   try {
@@ -158,6 +174,8 @@ export function discoverFiles(root: string, options: DiscoverOptions = {}): { fi
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const files: DiscoveredFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  const directories: string[] = [];
+  const configFiles: Discovery['configFiles'] = [];
   const report = (d: Diagnostic) => diagnostics.push(d);
   const filter = createPathFilter(rootAbs, options, report);
   // realpath -> relative path under which it was indexed, to index each file and directory once.
@@ -179,6 +197,15 @@ export function discoverFiles(root: string, options: DiscoverOptions = {}): { fi
     }
   }
 
+  function addConfigFile(rel: string, abs: string): void {
+    try {
+      const stat = statSync(abs);
+      configFiles.push({ path: rel, size: stat.size, mtimeMs: stat.mtimeMs });
+    } catch {
+      // Gone since readdir: nothing to resolve through.
+    }
+  }
+
   function walk(dir: DirVisit): void {
     const earlier = seenDirs.get(dir.real);
     if (earlier !== undefined) {
@@ -188,6 +215,7 @@ export function discoverFiles(root: string, options: DiscoverOptions = {}): { fi
       return;
     }
     seenDirs.set(dir.real, dir.rel);
+    directories.push(dir.rel);
     const dirAbs = path.join(rootAbs, dir.rel);
     let entries;
     try {
@@ -203,7 +231,11 @@ export function discoverFiles(root: string, options: DiscoverOptions = {}): { fi
       if (entry.isDirectory()) {
         if (!filter.excludesEntry(rel, true)) realDirs.push({ rel, real: path.join(dir.real, entry.name), ancestors });
       } else if (entry.isFile()) {
-        if (languageOf(rel) === undefined || filter.excludesEntry(rel, false)) continue;
+        if (languageOf(rel) === undefined) {
+          if (isResolutionConfig(rel) && !filter.excludesEntry(rel, false)) addConfigFile(rel, abs);
+          continue;
+        }
+        if (filter.excludesEntry(rel, false)) continue;
         try {
           addFile(rel, abs, path.join(dir.real, entry.name), statSync(abs));
         } catch (err) {
@@ -237,7 +269,9 @@ export function discoverFiles(root: string, options: DiscoverOptions = {}): { fi
 
   files.sort((a, b) => compare(a.path, b.path));
   diagnostics.sort((a, b) => compare(a.file, b.file) || compare(a.code, b.code));
-  return { files, diagnostics };
+  directories.sort(compare);
+  configFiles.sort((a, b) => compare(a.path, b.path));
+  return { files, diagnostics, directories, configFiles };
 }
 
 function compare(a: string, b: string): number {

@@ -1,0 +1,302 @@
+// Snapshots of the graph state in <root>/.isg/, so that a restart parses only what changed.
+//
+// A snapshot holds every file's facts (or the reason it was skipped) with the stat they were
+// read at and what resolving it found, plus the config files the module resolver read. On
+// start, `loadHost` discovers the tree as a cold index would and keeps the saved facts of files
+// whose stat is unchanged (or whose content hash is, when the stat moved or is too recent to be
+// trusted). Then either the saved edges still hold and the few changes are applied to the
+// restored host, or changed files are parsed and everything is resolved: either way the graph
+// equals a cold index of the same files. A snapshot that cannot be trusted is reported and
+// ignored, and the start falls back to a cold index.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Diagnostic } from '../../client/protocol.ts';
+import { IsgError } from '../errors.ts';
+import { GraphHost, type ConfigReads, type FileChange, type FileRecord, type HostOptions } from '../host.ts';
+import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../ingest/discover.ts';
+import { parseAll } from '../ingest/parse-pool.ts';
+import { errorReason, readSource } from '../ingest/read-source.ts';
+import { contentHash } from '../util/hash.ts';
+import { statUnchanged } from '../util/stat-check.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { encodeSnapshot, openSnapshot, SnapshotError, type SnapshotHeader } from './snapshot-file.ts';
+import { toolVersions, versionMismatches } from './versions.ts';
+
+/**
+ * Changed files up to this many bytes in all are applied to a host restored with its saved
+ * edges (one thread, re-resolving what depends on them); beyond, they are parsed in parallel
+ * and every file is resolved again.
+ */
+const REAPPLY_MAX_BYTES = 1 << 20;
+
+export function snapshotPath(root: string): string {
+  return join(resolve(root), '.isg', 'snapshot.bin');
+}
+
+export interface SaveResult {
+  path: string;
+  bytes: number;
+  generation: number;
+  files: number;
+  /** Time spent collecting and encoding, during which the caller's thread is blocked. */
+  encodeMs: number;
+  ms: number;
+}
+
+/**
+ * Writes the host's current generation to `path` (default <root>/.isg/snapshot.bin), replacing
+ * any previous snapshot atomically. Encoding is synchronous, so the snapshot is exactly one
+ * generation; the write itself is asynchronous.
+ */
+export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.root)): Promise<SaveResult> {
+  const t0 = performance.now();
+  const records = host.records(true);
+  const header: SnapshotHeader = { root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation: host.generation, files: records.length };
+  const bytes = encodeSnapshot(header, { records, configReads: host.resolutionInputs() });
+  const encodeMs = performance.now() - t0;
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw new IsgError('io', `cannot write the snapshot ${path}: ${errorReason(err)}`);
+  }
+  return { path, bytes: bytes.length, generation: header.generation, files: records.length, encodeMs, ms: performance.now() - t0 };
+}
+
+export interface LoadOptions extends HostOptions {
+  /** Where the snapshot is; default <root>/.isg/snapshot.bin. */
+  snapshotPath?: string;
+}
+
+export interface LoadTimings {
+  /** Reading, checking and decoding the snapshot. */
+  readMs: number;
+  discoverMs: number;
+  /** Comparing stats, hashing the files whose stat changed, checking the config files saved edges depend on. */
+  checkMs: number;
+  /** Parsing changed files; with saved edges, applying them to the restored host (parse and re-resolve). */
+  parseMs: number;
+  /** Building the host: entities and saved edges, or entities and a resolution of every file. */
+  buildMs: number;
+  totalMs: number;
+}
+
+export interface LoadResult {
+  host: GraphHost;
+  from: 'snapshot' | 'cold';
+  /** Whether the saved edges were reused ('saved') or every file was resolved again. */
+  resolution: 'saved' | 'recomputed';
+  /** Files read and parsed (or refused: binary, too large...): all of them on a cold start, changed and new ones otherwise. */
+  reparsed: number;
+  /** Files whose content was hashed because their stat changed or was too recent to trust. */
+  hashed: number;
+  /** Files in the snapshot that are gone or excluded now. */
+  dropped: number;
+  /** Why the snapshot was not used, when there was one. */
+  diagnostics: Diagnostic[];
+  timings: LoadTimings;
+}
+
+/**
+ * The host for `root`: from its snapshot brought up to date with the disk, or a cold index when
+ * there is no usable snapshot (missing, unreadable, corrupt, or written for another root or by
+ * other tool versions).
+ */
+export async function loadHost(root: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const t0 = performance.now();
+  const file = options.snapshotPath ?? snapshotPath(root);
+  const diagnostics: Diagnostic[] = [];
+  const discard = (err: unknown): undefined => {
+    if (!(err instanceof SnapshotError)) throw err;
+    diagnostics.push({
+      file: shownPath(root, file),
+      severity: 'warning',
+      code: err.problem === 'incompatible' ? 'snapshot-incompatible' : 'snapshot-corrupt',
+      message: `snapshot ${file} not used, indexing from scratch: ${err.message}`,
+    });
+    return undefined;
+  };
+  const saved = await readRecords(root, file).catch(discard);
+  const t1 = performance.now();
+  const restored = saved && (await reconcile(root, options, saved, t0, t1 - t0).catch(discard));
+  if (restored) return restored;
+  const host = await GraphHost.index(root, options);
+  const t = host.timings;
+  const counts = host.fileStats();
+  return {
+    host,
+    from: 'cold',
+    resolution: 'recomputed',
+    reparsed: counts.files + counts.skipped,
+    hashed: 0,
+    dropped: 0,
+    diagnostics,
+    timings: { readMs: t1 - t0, discoverMs: t.discoverMs, checkMs: 0, parseMs: t.parseMs, buildMs: t.resolveMs, totalMs: performance.now() - t0 },
+  };
+}
+
+interface Saved {
+  /** In saved order: saved edges name files by their index here. */
+  list: FileRecord[];
+  byPath: Map<string, FileRecord>;
+  /** Config reads the saved resolutions depend on; absent in a snapshot saved without them. */
+  configReads?: ConfigReads;
+}
+
+/** The saved records, undefined when there is no snapshot; a SnapshotError when it is unusable. */
+async function readRecords(root: string, file: string): Promise<Saved | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SnapshotError('corrupt', `cannot be read (${errorReason(err)})`);
+  }
+  const snapshot = openSnapshot(bytes);
+  const { header } = snapshot;
+  if (header.root !== resolve(root)) throw new SnapshotError('incompatible', `written for root ${header.root}`);
+  const mismatches = versionMismatches(header.tools as unknown as Record<string, unknown>, toolVersions());
+  if (mismatches.length) throw new SnapshotError('incompatible', `written by other versions: ${mismatches.join(', ')}`);
+  const body = snapshot.body() as { records?: unknown; configReads?: unknown };
+  if (!Array.isArray(body?.records)) throw new SnapshotError('corrupt', 'the body has no record list');
+  const byPath = new Map<string, FileRecord>();
+  body.records.forEach((r: unknown, i: number) => {
+    const path = validRecordPath(r);
+    if (path === undefined) throw new SnapshotError('corrupt', `record ${i} is malformed`);
+    byPath.set(path, r as FileRecord);
+  });
+  const configReads = Array.isArray(body.configReads) && body.configReads.every(isConfigRead) ? (body.configReads as ConfigReads) : undefined;
+  return { list: body.records as FileRecord[], byPath, configReads };
+}
+
+/**
+ * Brings the saved records up to date with the disk. When the saved resolutions still hold (the
+ * config files they read are unchanged) and little changed, the host is restored with its saved
+ * edges and the changes are applied to it through applyChanges, as the watcher would; otherwise
+ * changed files are parsed in parallel and everything is resolved again.
+ */
+async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: number, readMs: number): Promise<LoadResult> {
+  const t1 = performance.now();
+  const seenAtMs = Date.now();
+  const found = discoverFiles(root, options);
+  const t2 = performance.now();
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const records: FileRecord[] = [];
+  const toParse: DiscoveredFile[] = [];
+  let changedBytes = 0;
+  let hashed = 0;
+  const unseen = new Map(saved.byPath);
+  for (const f of found.files) {
+    const record = unseen.get(f.path);
+    unseen.delete(f.path);
+    if (record && trusted(record, f)) {
+      records.push(record);
+      continue;
+    }
+    if (record && 'facts' in record) {
+      hashed++;
+      if (sameContent(f, record.facts.contentHash, maxFileBytes)) {
+        // Shared with saved.list, so a restore with saved edges keeps the new stat too.
+        record.stat = { size: f.size, mtimeMs: f.mtimeMs, seenAtMs };
+        records.push(record);
+        continue;
+      }
+    }
+    toParse.push(f);
+    changedBytes += f.size;
+  }
+  const resolutionHolds = changedBytes <= REAPPLY_MAX_BYTES && savedResolutionsHold(root, saved);
+  const t3 = performance.now();
+  let host: GraphHost;
+  let parseMs: number;
+  let buildMs: number;
+  try {
+    if (resolutionHolds) {
+      host = GraphHost.restore(root, saved.list, found.diagnostics, options, { configReads: saved.configReads! });
+      const t4 = performance.now();
+      buildMs = t4 - t3;
+      const tooLarge = new Set(found.diagnostics.filter((d) => d.code === 'too-large').map((d) => d.file));
+      const changes: FileChange[] = toParse.map((f) => ({ path: f.path }));
+      // A file now too large is read once more so that the host records it as skipped.
+      for (const path of unseen.keys()) changes.push(tooLarge.has(path) ? { path } : { path, text: null });
+      if (changes.length) host.applyChanges(changes);
+      parseMs = performance.now() - t4;
+    } else {
+      const outcomes = await parseAll(
+        toParse.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
+        { maxFileBytes, workers: options.workers, onProgress: options.onProgress },
+      );
+      const stats = new Map(toParse.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs }]));
+      for (const o of outcomes) {
+        const path = o.ok ? o.facts.path : o.path;
+        records.push(o.ok ? { facts: o.facts, stat: stats.get(path)! } : { skipped: o.diagnostic, stat: stats.get(path)! });
+      }
+      const t4 = performance.now();
+      parseMs = t4 - t3;
+      host = GraphHost.restore(root, records, found.diagnostics, options);
+      buildMs = performance.now() - t4;
+    }
+  } catch (err) {
+    // Records that passed the checksum but break the host are a bug; it must not keep the daemon down.
+    throw new SnapshotError('corrupt', `restoring it failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const t5 = performance.now();
+  return {
+    host,
+    from: 'snapshot',
+    resolution: resolutionHolds ? 'saved' : 'recomputed',
+    reparsed: toParse.length,
+    hashed,
+    dropped: unseen.size,
+    diagnostics: [],
+    timings: { readMs, discoverMs: t2 - t1, checkMs: t3 - t2, parseMs, buildMs, totalMs: t5 - t0 },
+  };
+}
+
+/** Whether the file's content, read now, hashes as `hash`. */
+function sameContent(f: DiscoveredFile, hash: string, maxFileBytes: number): boolean {
+  const read = readSource(f.abs, f.path, maxFileBytes);
+  return read.ok && contentHash(read.text) === hash;
+}
+
+/** Saved edges can be reused when every file has them and every config file they read reads the same now. */
+function savedResolutionsHold(root: string, saved: Saved): boolean {
+  if (!saved.configReads || !saved.list.every((r) => !('facts' in r) || r.resolution)) return false;
+  return saved.configReads.every(([path, hash]) => {
+    let now: string | null;
+    try {
+      now = contentHash(readFileSync(join(root, path), 'utf8'));
+    } catch {
+      now = null;
+    }
+    return now === hash;
+  });
+}
+
+function isConfigRead(x: unknown): boolean {
+  return Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && (x[1] === null || typeof x[1] === 'string');
+}
+
+/**
+ * Whether a saved record still holds for the file discovered now without reading it: its stat
+ * is unchanged (and was not racy), and its verdict depends on the content alone (a permission
+ * fix leaves the mtime as it was, so 'unreadable' is always re-checked).
+ */
+function trusted(record: FileRecord, now: DiscoveredFile): boolean {
+  return statUnchanged(record.stat, now) && (!('skipped' in record) || record.skipped.code !== 'unreadable');
+}
+
+function validRecordPath(r: unknown): string | undefined {
+  if (typeof r !== 'object' || r === null) return undefined;
+  const { facts, skipped, stat } = r as Record<string, Record<string, unknown> | undefined>;
+  if (stat !== undefined && (typeof stat?.size !== 'number' || typeof stat.mtimeMs !== 'number' || typeof stat.seenAtMs !== 'number')) return undefined;
+  if (facts && typeof facts.path === 'string' && typeof facts.contentHash === 'string') return facts.path;
+  if (skipped && typeof skipped.file === 'string' && typeof skipped.code === 'string') return skipped.file;
+  return undefined;
+}
+
+/** A path for a diagnostic: relative to root when inside it, as diagnostics are. */
+function shownPath(root: string, file: string): string {
+  const rel = relative(resolve(root), resolve(file));
+  return rel.startsWith('..') || isAbsolute(rel) ? resolve(file) : rel.split('\\').join('/');
+}
