@@ -179,6 +179,20 @@ describe('a daemon on rxjs', () => {
     assert.equal((found.result as LookupResult).matches[0]!.id, 'src/extra.ts#extra');
   });
 
+  test('a file written on disk is seen by the watcher and queryable at the next generation', async () => {
+    const events = client.subscribe({ events: ['update'] });
+    const next = events.next();
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(root, 'src', 'watched.ts'), 'export class Watched { ping(): number { return 1; } }\n');
+    const ev = (await next).value as DaemonEvent;
+    assert.ok(ev.type === 'update' && ev.files.includes('src/watched.ts') && ev.added.includes('src/watched.ts#Watched'));
+    const found = await client.requestWithGen('lookup', { name: 'Watched', mode: 'exact' });
+    assert.ok(found.gen >= ev.generation);
+    assert.equal((found.result as LookupResult).matches[0]!.id, 'src/watched.ts#Watched');
+    assert.equal(((await client.status()) as StatusResult).watching, true);
+    await events.return!();
+  });
+
   test('a second daemon for the same root is refused, naming the first', async () => {
     await assert.rejects(Daemon.start({ root }), /a daemon already runs for .* \(pid \d+/);
   });
@@ -197,6 +211,29 @@ describe('lifecycle and security', () => {
     assert.ok(!existsSync(join(root, '.isg', 'daemon.sock')));
     assert.ok(!existsSync(join(root, '.isg', 'daemon.lock')));
     client.close();
+  });
+
+  test('a restart loads the snapshot saved at stop; a corrupt snapshot is reported and rebuilt', async () => {
+    const root = corpus({ log: { level: 'silent' } });
+    let daemon = await Daemon.start({ root });
+    await daemon.ready();
+    daemon.applyChanges([{ path: 'src/extra.ts', text: 'export function extra(): number { return 1; }\n' }]);
+    await daemon.stop();
+    assert.ok(existsSync(join(root, '.isg', 'snapshot.bin')), 'saved at stop');
+    daemon = await Daemon.start({ root });
+    await daemon.ready();
+    const client = await connect({ socket: daemon.endpoints.socket! });
+    const status = (await client.status()) as StatusResult;
+    assert.equal(status.snapshot?.loadedFrom, true);
+    assert.equal(((await client.lookup({ name: 'extra', mode: 'exact' })) as LookupResult).total, 0, 'the in-memory-only change is gone: extra.ts never existed on disk');
+    client.close();
+    await daemon.stop();
+    writeFileSync(join(root, '.isg', 'snapshot.bin'), 'garbage');
+    daemon = await Daemon.start({ root });
+    await daemon.ready();
+    assert.equal(daemon.snapshot?.loadedFrom, false);
+    assert.equal(daemon.graph!.fileStats().files, 252);
+    await daemon.stop();
   });
 
   test('a stale lock and socket from a crashed daemon are cleaned up', async () => {

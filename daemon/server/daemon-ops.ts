@@ -48,7 +48,8 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       connections: daemon.connections.size,
       files: graph ? graph.fileStats().files : 0,
       entities: graph ? graph.store.entityCount : 0,
-      watching: false,
+      watching: daemon.watching,
+      ...(daemon.snapshot ? { snapshot: { ...daemon.snapshot } } : {}),
       plugins: { active: plugins.filter((p) => p.state === 'active').length, total: plugins.length },
     };
   },

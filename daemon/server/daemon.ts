@@ -11,6 +11,8 @@ import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, type ChangeSummary, type FileChange } from '../host.ts';
 import { discoverFiles } from '../ingest/discover.ts';
+import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
+import { TreeWatcher } from '../watch/tree-watcher.ts';
 import { BuiltinLoader } from '../plugins/builtin-tier.ts';
 import { bundledPluginDirs } from '../plugins/bundled.ts';
 import { NATIVE_FALLBACKS } from '../plugins/graph-algorithms.ts';
@@ -67,6 +69,11 @@ export class Daemon implements ConnectionHost {
   private configWatcher?: FSWatcher;
   private readonly builtins = new BuiltinLoader();
   private lastProgressEvent = 0;
+  private watcher?: TreeWatcher;
+  private snapshotTimer?: ReturnType<typeof setInterval>;
+  /** Changes since the last snapshot. */
+  private dirty = false;
+  snapshot?: { path: string; savedAt?: string; loadedFrom?: boolean };
 
   private constructor(options: DaemonOptions, config: IsgConfig) {
     this.options = options;
@@ -160,8 +167,16 @@ export class Daemon implements ConnectionHost {
   applyChanges(changes: FileChange[]): ChangeSummary | undefined {
     const graph = this.graph;
     if (!graph || !changes.length) return undefined;
-    const summary = graph.applyChanges(changes);
+    let summary: ChangeSummary;
+    try {
+      summary = graph.applyChanges(changes);
+    } catch (err) {
+      // A file that breaks the update path must not take the daemon down; the rest stays served.
+      this.log.error('changes not applied', { files: changes.length, error: err instanceof Error ? err.stack : String(err) });
+      return undefined;
+    }
     if (!summary.files.length) return summary;
+    this.dirty = true;
     const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
     this.publish(event);
     void this.plugins.notifyUpdate(event);
@@ -181,16 +196,23 @@ export class Daemon implements ConnectionHost {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.configWatcher?.close();
+      this.watcher?.close();
+      if (this.snapshotTimer) clearInterval(this.snapshotTimer);
       for (const s of this.servers) s.close();
       const deadline = Date.now() + 5000;
       while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
       await this.plugins.dispose();
+      await this.saveIfDirty();
       for (const c of this.connections) c.close();
       if (this.endpoints.socket) rmSync(this.endpoints.socket, { force: true });
       this.releaseLock?.();
       this.log.info('stopped', { root: this.root });
     })();
     return this.stopping;
+  }
+
+  get watching(): boolean {
+    return this.watcher !== undefined;
   }
 
   get isStopping(): boolean {
@@ -282,15 +304,27 @@ export class Daemon implements ConnectionHost {
     }
   }
 
+  /** Load the snapshot (or index cold), then watch, save, and let the plugins in. */
   private async firstIndex(): Promise<void> {
     const t0 = performance.now();
+    const options = {
+      exclude: this.config.exclude,
+      maxFileBytes: this.config.maxFileBytes,
+      workers: this.options.workers,
+      onProgress: (done: number, total: number, bytes: number) => this.indexProgress(done, total, bytes),
+    };
     try {
-      const graph = await GraphHost.index(this.root, {
-        exclude: this.config.exclude,
-        maxFileBytes: this.config.maxFileBytes,
-        workers: this.options.workers,
-        onProgress: (done, total, bytes) => this.indexProgress(done, total, bytes),
-      });
+      let graph: GraphHost;
+      if (this.config.snapshot.enabled) {
+        const loaded = await loadHost(this.root, options);
+        for (const d of loaded.diagnostics) this.log.warn(d.message, { code: d.code });
+        graph = loaded.host;
+        this.snapshot = { path: snapshotPath(this.root), loadedFrom: loaded.from === 'snapshot' };
+        this.log.info('loaded', { from: loaded.from, resolution: loaded.resolution, reparsed: loaded.reparsed, dropped: loaded.dropped, ms: Math.round(loaded.timings.totalMs) });
+        this.dirty = loaded.from === 'cold' || loaded.reparsed > 0 || loaded.dropped > 0;
+      } else {
+        graph = await GraphHost.index(this.root, options);
+      }
       if (this.stopping) return;
       this.graph = graph;
       this.state = 'ready';
@@ -298,11 +332,54 @@ export class Daemon implements ConnectionHost {
       this.progress = { filesDone: files.length, filesTotal: files.length, bytesDone: graph.fileStats().bytes };
       this.log.info('indexed', { files: files.length, entities: graph.store.entityCount, ms: Math.round(performance.now() - t0) });
       this.publish({ type: 'indexing', state: 'ready', ...this.progress });
+      this.startWatching();
+      this.startSnapshots();
       await this.plugins.startAll();
       await this.plugins.notifyUpdate({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
     } catch (err) {
       this.log.error('first index failed', { error: (err as Error).message });
       throw err;
+    }
+  }
+
+  /** Live updates: the watcher hands batches to applyChanges, the one mutation entry point. */
+  private startWatching(): void {
+    const graph = this.graph;
+    if (!graph || !this.config.watch.enabled || this.stopping) return;
+    try {
+      this.watcher = TreeWatcher.start(this.root, {
+        exclude: this.config.exclude,
+        maxFileBytes: this.config.maxFileBytes,
+        indexed: graph.records(),
+        quietMs: this.config.watch.debounceMs,
+        maxDelayMs: this.config.watch.maxDelayMs,
+        onBatch: (changes) => void this.applyChanges(changes),
+        onDiagnostic: (d) => this.log.warn(d.message, { code: d.code, file: d.file }),
+      });
+    } catch (err) {
+      this.log.error('cannot watch the root; the graph will not follow file changes', { error: (err as Error).message });
+    }
+  }
+
+  /** Snapshots: after a cold index, then every intervalMs while changes come in, and at stop. */
+  private startSnapshots(): void {
+    if (!this.config.snapshot.enabled) return;
+    this.snapshotTimer = setInterval(() => void this.saveIfDirty(), this.config.snapshot.intervalMs);
+    this.snapshotTimer.unref?.();
+    if (this.dirty) setImmediate(() => void this.saveIfDirty());
+  }
+
+  async saveIfDirty(): Promise<void> {
+    const graph = this.graph;
+    if (!graph || !this.dirty || !this.config.snapshot.enabled) return;
+    this.dirty = false;
+    try {
+      const r = await saveSnapshot(graph);
+      this.snapshot = { ...this.snapshot, path: r.path, savedAt: new Date().toISOString() };
+      this.log.debug('snapshot saved', { bytes: r.bytes, generation: r.generation, ms: Math.round(r.ms) });
+    } catch (err) {
+      this.dirty = true;
+      this.log.error('snapshot not saved', { error: (err as Error).message });
     }
   }
 
@@ -373,6 +450,8 @@ export class Daemon implements ConnectionHost {
     for (const p of graph.filePaths()) if (!next.has(p)) changes.push({ path: p, text: null });
     for (const p of next) if (!graph.factsOf(p)) changes.push({ path: p });
     this.applyChanges(changes);
+    this.watcher?.close();
+    this.startWatching();
   }
 }
 
