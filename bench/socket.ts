@@ -3,13 +3,15 @@
 // concurrent clients. The same queries are timed in-process too, so the table shows what the
 // socket adds. Arguments are drawn from an in-process index of the same corpus.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type IsgClient } from '../client/client.ts';
 import { GraphHost } from '../daemon/host.ts';
+import { languageOf } from '../daemon/ingest/discover.ts';
+import { planEdits } from './apply-change.ts';
 import { runQuery } from '../daemon/queries/core.ts';
-import { cliPath, corpusRoot, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+import { cliPath, corpusRoot, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
 
 const CALLS = 5000;
 const PIPELINED = 100_000;
@@ -77,6 +79,12 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     const concurrent = await concurrentClients(join(root, '.isg', 'daemon.sock'), queries);
     figures.concurrent = concurrent;
     console.log(`[${corpus}] ${CLIENTS} concurrent clients, one request in flight each, ${PER_CLIENT} mixed queries each: p50 ${concurrent.p50Us} µs, p99 ${concurrent.p99Us} µs, ${Math.round(concurrent.qps).toLocaleString('en-US')} queries/s in all`);
+
+    const edits = await editToQueryable(client, host, root);
+    figures.editToQueryable = edits;
+    console.log(
+      `[${corpus}] edit-to-queryable, median-size file ${edits.file} (${edits.edits} edits, alternating body and signature): p50 ${(edits.p50Us / 1000).toFixed(2)} ms, p90 ${(edits.p90Us / 1000).toFixed(2)} ms, p99 ${(edits.p99Us / 1000).toFixed(2)} ms, max ${(edits.maxUs / 1000).toFixed(2)} ms (target p99 <= 12 ms: ${verdict(edits.p99Us, 12_000)})`,
+    );
     return figures;
   } finally {
     client?.close();
@@ -116,6 +124,41 @@ async function waitReady(socketPath: string, child: ChildProcess): Promise<IsgCl
     }
   }
   throw new Error('the daemon did not become ready within 120 s');
+}
+
+/**
+ * Write the median-size file, wait for the daemon's update event naming it, then ask a query
+ * and check its answer carries that generation: from just before the write to that answer.
+ */
+async function editToQueryable(client: IsgClient, host: GraphHost, root: string): Promise<LatencySummary & { file: string; edits: number }> {
+  const files = [...host.filePaths()].map((p) => ({ path: p, bytes: host.factsOf(p)!.bytes })).sort((a, b) => a.bytes - b.bytes || (a.path < b.path ? -1 : 1));
+  const file = files[files.length >> 1]!.path;
+  const abs = join(root, file);
+  const base = readFileSync(abs, 'utf8');
+  const plan = planEdits(host, file, languageOf(file)!, base);
+  const events = client.subscribe({ events: ['update'] });
+  const h = latencyHistogram();
+  const EDITS = 200;
+  await new Promise((r) => setTimeout(r, 50));
+  for (let k = 1; k <= EDITS + 1; k++) {
+    const text = k % 2 ? plan.textAt(k, Math.floor(k / 2)) : plan.textAt(k - 1, k / 2);
+    const t0 = now();
+    writeFileSync(abs, text);
+    let gen = -1;
+    for (;;) {
+      const ev = (await events.next()).value;
+      if (ev?.type === 'update' && ev.files.includes(file)) {
+        gen = ev.generation;
+        break;
+      }
+    }
+    const answer = await client.requestWithGen('outline', { file });
+    if (answer.gen < gen) throw new Error(`an answer at generation ${answer.gen} after the update to ${gen}`);
+    if (k > 1) h.recordValue(since(t0)); // the first edit parses the file cold
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await events.return!();
+  return { ...summarize(h), file, edits: EDITS };
 }
 
 async function pipelined(client: IsgClient, q: Query, total: number): Promise<void> {

@@ -11,7 +11,7 @@ import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
 import type { PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
-import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson } from './wasm/channel.ts';
+import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson, type Answer } from './wasm/channel.ts';
 import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, EXPORT_ON_UPDATE, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules } from './wasm/instance.ts';
@@ -209,8 +209,13 @@ class WorkerRuntime implements PluginRuntime {
     return decodeAnswer(name, op, payload);
   }
 
-  onUpdate(update: UpdateEvent): void {
-    this.roundTrip(Kind.Update, [toJson([update.generation, update.files])], EXPORT_ON_UPDATE);
+  /** Without blocking the daemon's thread: queries are answered while the plugin digests the update. */
+  async onUpdate(update: UpdateEvent): Promise<void> {
+    const { manifest } = this.setup;
+    if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
+    const flags = this.refreshSnapshot();
+    const answer = await this.channel.callAsync(Kind.Update, [toJson([update.generation, update.files])], flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    this.settleAnswer(answer, EXPORT_ON_UPDATE);
   }
 
   memoryBytes(): number {
@@ -229,10 +234,14 @@ class WorkerRuntime implements PluginRuntime {
   }
 
   private roundTrip(kind: Kind, parts: Uint8Array[], what: string): Uint8Array {
-    const { manifest, ctx } = this.setup;
+    const { manifest } = this.setup;
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const flags = this.refreshSnapshot();
-    const answer = this.channel.call(kind, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    return this.settleAnswer(this.channel.call(kind, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request)), what);
+  }
+
+  private settleAnswer(answer: Answer | undefined, what: string): Uint8Array {
+    const { manifest, ctx } = this.setup;
     if (!answer) {
       this.terminate(`${what} ran past its ceiling of ${manifest.budget.ceilingMs} ms and its worker was terminated`);
       throw new IsgError('budget-exceeded', `plugin ${manifest.name}: ${what} did not finish within its ceiling of ${manifest.budget.ceilingMs} ms, so its worker was terminated`, {

@@ -1,8 +1,9 @@
-// A synchronous call channel between the daemon's thread and one plugin worker: a control block
+// A call channel between the daemon's thread and one plugin worker: a control block
 // of Int32 slots and a data area on one growable SharedArrayBuffer, driven with Atomics.wait and
 // Atomics.notify (a round trip costs a few microseconds, about half of postMessage's). The
-// caller blocks in Atomics.wait for at most the plugin's hard ceiling; while it waits, the
-// worker may ask it for something only the daemon has (source text) and wait for the answer.
+// caller blocks in Atomics.wait for at most the plugin's hard ceiling (queries), or waits with
+// Atomics.waitAsync (update hooks, so queries go on meanwhile); while it waits, the worker may
+// ask it for something only the daemon has (source text) and wait for the answer.
 //
 //   caller                          worker
 //   REQUEST ─────────────────────▶  runs the component
@@ -89,33 +90,110 @@ export interface Answer {
   memoryBytes: number;
 }
 
+/** A request whose answer the daemon's thread is waiting for without blocking (an update hook). */
+interface InFlight {
+  deadline: number;
+  serveHost: (request: Uint8Array) => Uint8Array;
+  settle(answer: Answer | undefined): void;
+}
+
 /** The daemon's end. */
 export class CallerChannel extends ChannelViews {
+  private inFlight?: InFlight;
+  /** The last async request queued, so async requests go one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+
   /**
    * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
    * answer came within `timeoutMs`: the worker must then be stopped, it may be running still.
+   * A request in flight without blocking (`callAsync`) is finished first, within its own deadline.
    */
   call(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+    const pending = this.inFlight;
+    if (pending) {
+      this.inFlight = undefined;
+      const answer = this.pumpBlocking(pending.deadline, pending.serveHost);
+      pending.settle(answer);
+      if (!answer) return undefined; // the worker is stuck past the earlier request's ceiling
+    }
+    this.send(kind, parts, flags);
+    return this.pumpBlocking(performance.now() + timeoutMs, serveHost);
+  }
+
+  /**
+   * The same without blocking the daemon's thread: it waits with Atomics.waitAsync, so queries
+   * go on being answered while a plugin digests an update. Requests made this way run one at a
+   * time, in order.
+   */
+  callAsync(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
+    const start = () =>
+      new Promise<Answer | undefined>((settle) => {
+        this.send(kind, parts, flags);
+        const mine: InFlight = { deadline: performance.now() + timeoutMs, serveHost, settle };
+        this.inFlight = mine;
+        void this.pumpAsync(mine);
+      });
+    // Sent at once when the channel is free, so a query right after an update sees it: the
+    // blocking `call` finishes the update first.
+    const run = this.queued === 0 && !this.inFlight ? start() : this.queue.then(start);
+    this.queued++;
+    this.queue = run.catch(() => undefined).finally(() => this.queued--);
+    return run;
+  }
+
+  private send(kind: Kind, parts: Uint8Array[], flags: number): void {
     if (!this.write(...parts)) throw new RangeError(`a request larger than ${MAX_DATA_BYTES} bytes`);
     this.ctrl[KIND] = kind;
     this.ctrl[FLAGS] = flags;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
-    const deadline = performance.now() + timeoutMs;
+  }
+
+  private pumpBlocking(deadline: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Response) break;
+      if (state === State.Response) return this.take();
       if (state === State.HostCall) {
-        const reply = serveHost(this.read());
-        if (!this.write(reply)) this.write(new Uint8Array(0));
-        Atomics.store(this.ctrl, STATE, State.HostReply);
-        Atomics.notify(this.ctrl, STATE);
+        this.serve(serveHost);
         continue;
       }
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
       Atomics.wait(this.ctrl, STATE, state, left);
     }
+  }
+
+  private async pumpAsync(mine: InFlight): Promise<void> {
+    // A blocking `call` may take over the request (and settle it) between two waits.
+    while (this.inFlight === mine) {
+      const state = Atomics.load(this.ctrl, STATE);
+      if (state === State.Response) {
+        this.inFlight = undefined;
+        return mine.settle(this.take());
+      }
+      if (state === State.HostCall) {
+        this.serve(mine.serveHost);
+        continue;
+      }
+      const left = mine.deadline - performance.now();
+      if (left <= 0) {
+        this.inFlight = undefined;
+        return mine.settle(undefined);
+      }
+      const w = Atomics.waitAsync(this.ctrl, STATE, state, left);
+      if (w.async) await w.value;
+    }
+  }
+
+  private serve(serveHost: (request: Uint8Array) => Uint8Array): void {
+    const reply = serveHost(this.read());
+    if (!this.write(reply)) this.write(new Uint8Array(0));
+    Atomics.store(this.ctrl, STATE, State.HostReply);
+    Atomics.notify(this.ctrl, STATE);
+  }
+
+  private take(): Answer {
     const all = this.read();
     const split = 4 + new DataView(all.buffer).getUint32(0, true);
     const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(4, split), tail: all.subarray(split), memoryBytes: this.memory[0]! };
