@@ -12,7 +12,7 @@ import type { Diagnostic, Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { shortHash } from './util/hash.ts';
+import { hash53 } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -128,6 +128,7 @@ export class GraphHost {
     // Per-file scopes and export lookups are rebuilt on demand by later changes; keeping them
     // for every file would cost more memory than the graph itself.
     host.resolver.invalidateAll();
+    host.store.compact();
     host.generation = 1;
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
@@ -323,7 +324,7 @@ export class GraphHost {
     next.entities.forEach((e, i) => {
       const id = ids[i]!;
       const input = entityInput(e, moduleId, ids);
-      if (old && !added.has(id) && this.store.signatureHash(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
+      if (old && !added.has(id) && this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
       this.store.updateEntity(id, input);
     });
     for (const [name, id] of oldIds) {
@@ -437,7 +438,7 @@ function moduleEntity(facts: FileFacts) {
     endColumn: 1,
     exported: true,
     signature: facts.path,
-    signatureHash: shortHash(facts.exports.map((e) => e.exported).join(',')),
+    signatureHash: hash53(facts.exports.map((e) => e.exported).join(',')),
   };
 }
 
@@ -452,7 +453,7 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: nu
     endColumn: e.endColumn,
     exported: e.exported,
     signature: e.signature,
-    signatureHash: shortHash(e.signature.replace(/\s+/g, ' ')),
+    signatureHash: hash53(e.signature.replace(/\s+/g, ' ')),
     doc: e.doc,
   };
 }
