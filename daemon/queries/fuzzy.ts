@@ -5,18 +5,24 @@
  */
 export function fuzzyScore(needle: string, hay: string): number {
   if (!needle) return 0;
-  const n = needle.toLowerCase();
-  const h = hay.toLowerCase();
+  return fuzzyScoreLower(needle.toLowerCase(), hay, hay.toLowerCase());
+}
+
+/** `fuzzyScore` with the needle and the haystack already lower-cased (`h` is `hay.toLowerCase()`). */
+export function fuzzyScoreLower(n: string, hay: string, h: string): number {
   if (h === n) return 1000;
   let score = 0;
   let j = 0;
   let run = 0;
   for (let i = 0; i < h.length && j < n.length; i++) {
-    if (h[i] !== n[j]) {
+    if (h.charCodeAt(i) !== n.charCodeAt(j)) {
       run = 0;
       continue;
     }
-    const wordStart = i === 0 || hay[i - 1] === '_' || hay[i - 1] === '.' || (hay[i]! >= 'A' && hay[i]! <= 'Z' && hay[i - 1]! >= 'a' && hay[i - 1]! <= 'z');
+    // Past the end of `hay` (lower-casing can lengthen a string) charCodeAt is NaN: no word start.
+    const before = hay.charCodeAt(i - 1);
+    const at = hay.charCodeAt(i);
+    const wordStart = i === 0 || before === 95 /* _ */ || before === 46 /* . */ || (at >= 65 && at <= 90 && before >= 97 && before <= 122);
     run++;
     score += 1 + run * 2 + (wordStart ? 5 : 0) + (i === 0 ? 10 : 0);
     j++;
