@@ -24,6 +24,8 @@ export class Adjacency {
   private offsets = new Int32Array(0);
   private lengths = new Int32Array(0);
   private capacities = new Int32Array(0);
+  /** Bit k set when the block holds an entry of kind k: walks skip absent kinds without a search. */
+  private kindMasks = new Uint8Array(0);
 
   /** Make room for ids below `n`. */
   reserve(n: number): void {
@@ -31,6 +33,14 @@ export class Adjacency {
     this.offsets = grow(this.offsets, n);
     this.lengths = grow(this.lengths, n);
     this.capacities = grow(this.capacities, n);
+    const masks = new Uint8Array(n);
+    masks.set(this.kindMasks.subarray(0, Math.min(n, this.kindMasks.length)));
+    this.kindMasks = masks;
+  }
+
+  /** Which kinds `id` has entries of, one bit per kind. */
+  kinds(id: number): number {
+    return this.kindMasks[id]!;
   }
 
   degree(id: number): number {
@@ -59,23 +69,6 @@ export class Adjacency {
     return this.start(id, kind + 1);
   }
 
-  /**
-   * Where each kind's entries of `id` begin: kind k is `bounds[k]..bounds[k + 1]` (`bounds` has
-   * room for 8). One pass over the block instead of two searches per kind.
-   */
-  kindBounds(id: number, bounds: Int32Array): void {
-    const pool = this.pool;
-    let i = this.offsets[id]!;
-    const end = i + this.lengths[id]!;
-    if (end - i <= LINEAR * 2) {
-      for (let k = 0; k < 7; k++) {
-        while (i < end && kindOf(pool[i]!) < k) i++;
-        bounds[k] = i;
-      }
-    } else for (let k = 0; k < 7; k++) bounds[k] = this.start(id, k);
-    bounds[7] = end;
-  }
-
   /** Entries of `id` in block order (all kinds). */
   blockStart(id: number): number {
     return this.offsets[id]!;
@@ -88,6 +81,7 @@ export class Adjacency {
     this.pool.copyWithin(at + 1, at, last);
     this.pool[at] = entry;
     this.lengths[id]!++;
+    this.kindMasks[id]! |= 1 << kindOf(entry);
   }
 
   /** Remove the first entry equal to `entry` from `id`'s block; false if there is none. */
@@ -98,6 +92,7 @@ export class Adjacency {
       if (this.pool[i] !== entry) continue;
       this.pool.copyWithin(i, i + 1, this.offsets[id]! + this.lengths[id]!);
       this.lengths[id]!--;
+      if (end - 1 === this.start(id, kind)) this.kindMasks[id]! &= ~(1 << kind);
       return true;
     }
     return false;
@@ -106,6 +101,7 @@ export class Adjacency {
   /** Forget every entry of `id`; its block stays its own for the next edges. */
   clear(id: number): void {
     this.lengths[id] = 0;
+    this.kindMasks[id] = 0;
   }
 
   /** Drop slack: every block gets exactly its length, the pool a little headroom. */

@@ -4,6 +4,7 @@
 import { EDGE_KINDS, ENTITY_KINDS, type EdgeKind, type EntityKind, type Resolution } from '../model.ts';
 import { hashHex } from '../util/hash.ts';
 import { Adjacency, edgeEntry, KIND_SHIFT, MAX_ENTITIES, OTHER_SHIFT } from './adjacency.ts';
+import { KeyIndex } from './key-index.ts';
 
 export const EDGE_KIND_INDEX: Record<EdgeKind, number> = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i])) as Record<EdgeKind, number>;
 export const ENTITY_KIND_INDEX: Record<EntityKind, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i])) as Record<EntityKind, number>;
@@ -53,8 +54,6 @@ export class GraphStore {
   /** line, column, endLine, endColumn for each entity. */
   private positions = new Uint32Array(0);
   private qualifiedNames: (string | undefined)[] = [];
-  /** Stable key of each entity: the same string instance as in `byKey`, so free to keep. */
-  private readonly keyStrings: string[] = [];
   private signatures: string[] = [];
   private signatureHashes = new Float64Array(0);
   private docs: (string | undefined)[] = [];
@@ -64,12 +63,17 @@ export class GraphStore {
 
   /** File paths, interned: entities refer to them by index. */
   private readonly filePaths: string[] = [];
+  /** `path#` of each file: a key is built with one concatenation. */
+  private readonly keyPrefixes: string[] = [];
   private readonly fileIndex = new Map<string, number>();
 
-  /** Stable key -> id, for exact lookups. */
-  private readonly byKey = new Map<string, number>();
-  /** Simple (last-segment) name -> ids sorted by key (code units), for name lookups and name-matching. */
-  private readonly bySimpleName = new Map<string, number[]>();
+  /** (file, qualified name) -> id: keys are not kept as strings, they are built when asked for. */
+  private readonly keyIndex = new KeyIndex();
+  /**
+   * Simple (last-segment) name -> ids sorted by key (code units), for name lookups and
+   * name-matching; a name only one entity has (most) maps to the id itself, not to an array.
+   */
+  private readonly bySimpleName = new Map<string, number | number[]>();
   /** Bumped whenever the set of simple names changes, for indexes built over it (lookup). */
   namesVersion = 0;
   /** Bumped by every change to entities or edges, for results cached per graph state (cycles). */
@@ -97,6 +101,7 @@ export class GraphStore {
     if (i === undefined) {
       i = this.filePaths.length;
       this.filePaths.push(path);
+      this.keyPrefixes.push(`${path}#`);
       this.fileIndex.set(path, i);
     }
     return i;
@@ -108,31 +113,52 @@ export class GraphStore {
     this.files[id] = this.internFile(file);
     this.qualifiedNames[id] = e.qualifiedName;
     this.writeEntity(id, e);
-    const key = entityKey(file, e.qualifiedName);
-    this.keyStrings[id] = key;
-    this.byKey.set(key, id);
+    this.keyIndex.insert(this, id);
     const simple = simpleName(e.qualifiedName, file);
-    const list = this.bySimpleName.get(simple);
-    if (list) list.splice(this.keyUpperBound(list, key), 0, id);
-    else {
-      this.bySimpleName.set(simple, [id]);
+    const named = this.bySimpleName.get(simple);
+    if (named === undefined) {
+      this.bySimpleName.set(simple, id);
       this.namesVersion++;
-    }
+    } else if (typeof named === 'number') this.bySimpleName.set(simple, this.compareKeys(named, id) <= 0 ? [named, id] : [id, named]);
+    else named.splice(this.keyUpperBound(named, id), 0, id);
     this.liveCount++;
     this.version++;
     return id;
   }
 
-  /** Where `key` goes in a list sorted by key: after any equal key, as a stable sort would put it. */
-  private keyUpperBound(list: readonly number[], key: string): number {
+  /** Where `id` goes in a list sorted by key: after any equal key, as a stable sort would put it. */
+  private keyUpperBound(list: readonly number[], id: number): number {
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.keyStrings[list[mid]!]! <= key) lo = mid + 1;
+      if (this.compareKeys(list[mid]!, id) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
+  }
+
+  /**
+   * Order of two entities' keys in code units, as comparing `key(a)` with `key(b)` would give,
+   * without building them: by qualified name within a file (the module first), by path across
+   * files, except when one path starts the other (`a.ts`, `a.ts#x.ts`), where the keys are built.
+   */
+  compareKeys(a: number, b: number): number {
+    const fa = this.files[a]!;
+    const fb = this.files[b]!;
+    if (fa === fb) {
+      const qa = this.qualifiedNames[a]!;
+      const qb = this.qualifiedNames[b]!;
+      return qa < qb ? -1 : qa > qb ? 1 : 0;
+    }
+    const pa = this.filePaths[fa]!;
+    const pb = this.filePaths[fb]!;
+    if (pb.startsWith(pa) || pa.startsWith(pb)) {
+      const ka = this.key(a);
+      const kb = this.key(b);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    }
+    return pa < pb ? -1 : 1;
   }
 
   /** Update what an entity says about itself; its identity (file, name) stays. */
@@ -159,19 +185,18 @@ export class GraphStore {
   removeEntity(id: number): void {
     const file = this.filePaths[this.files[id]!]!;
     const qn = this.qualifiedNames[id]!;
-    this.byKey.delete(entityKey(file, qn));
+    this.keyIndex.remove(this, id);
     const simple = simpleName(qn, file);
-    const list = this.bySimpleName.get(simple);
-    if (list) {
-      const i = list.indexOf(id);
-      if (i >= 0) list.splice(i, 1);
-      if (!list.length) {
-        this.bySimpleName.delete(simple);
-        this.namesVersion++;
-      }
+    const named = this.bySimpleName.get(simple);
+    if (named === id) {
+      this.bySimpleName.delete(simple);
+      this.namesVersion++;
+    } else if (typeof named === 'object') {
+      const i = named.indexOf(id);
+      if (i >= 0) named.splice(i, 1);
+      if (named.length === 1) this.bySimpleName.set(simple, named[0]!);
     }
     this.qualifiedNames[id] = undefined;
-    this.keyStrings[id] = '';
     this.signatures[id] = '';
     this.signatureHashes[id] = 0;
     this.docs[id] = undefined;
@@ -180,13 +205,27 @@ export class GraphStore {
     this.version++;
   }
 
+  /** The entity with this key (`path#Qualified.Name`, or the path of a module). */
   idOf(key: string): number | undefined {
-    return this.byKey.get(key);
+    const module = this.fileIndex.get(key);
+    if (module !== undefined) {
+      const id = this.keyIndex.find(this, module, '');
+      if (id !== undefined) return id;
+    }
+    // Paths may hold '#' too: try each split, shortest path first.
+    for (let at = key.indexOf('#'); at >= 0; at = key.indexOf('#', at + 1)) {
+      const file = this.fileIndex.get(key.slice(0, at));
+      if (file === undefined) continue;
+      const id = this.keyIndex.find(this, file, key.slice(at + 1));
+      if (id !== undefined) return id;
+    }
+    return undefined;
   }
 
   /** Ids of the entities with this simple name, sorted by key. */
   idsNamed(simple: string): readonly number[] {
-    return this.bySimpleName.get(simple) ?? [];
+    const named = this.bySimpleName.get(simple);
+    return named === undefined ? [] : typeof named === 'number' ? [named] : named;
   }
 
   simpleNames(): IterableIterator<string> {
@@ -223,8 +262,10 @@ export class GraphStore {
     return this.qualifiedNames[id]!;
   }
 
+  /** Stable key: `path#Qualified.Name`, or the path for a module (built on each call). */
   key(id: number): string {
-    return this.keyStrings[id]!;
+    const qn = this.qualifiedNames[id]!;
+    return qn === '' ? this.filePaths[this.files[id]!]! : this.keyPrefixes[this.files[id]!]! + qn;
   }
 
   /** How results name an entity: its qualified name, or the path for a module. */
@@ -264,7 +305,7 @@ export class GraphStore {
     const p = id * 4;
     const r: EntityRecord = {
       id,
-      key: this.keyStrings[id]!,
+      key: this.key(id),
       name: simpleName(qn, file),
       qualifiedName: qn,
       kind: this.kind(id),
@@ -367,10 +408,6 @@ export class GraphStore {
     this.in.reserve(cap);
     this.capacity = cap;
   }
-}
-
-export function entityKey(file: string, qualifiedName: string): string {
-  return qualifiedName === '' ? file : `${file}#${qualifiedName}`;
 }
 
 /** The name people type: the last segment of the qualified name, or the file name for a module. */
