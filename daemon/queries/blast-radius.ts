@@ -53,8 +53,8 @@ export function blastRadius(view: GraphView, rawArgs: unknown): BlastRadiusResul
     }
     byDistance.push({ distance, count: i - runStart, entities });
   }
-  const { count, minDistance } = tally;
-  touched.sort((a, b) => minDistance[a]! - minDistance[b]! || count[b]! - count[a]! || (s.filePath(a) < s.filePath(b) ? -1 : 1));
+  const { count, minDistance, rank } = tally;
+  touched.sort((a, b) => minDistance[a]! - minDistance[b]! || count[b]! - count[a]! || rank[a]! - rank[b]!);
   const byFile = touched.map((f) => ({ file: s.filePath(f), count: count[f]!, minDistance: minDistance[f]! }));
   for (const f of touched) count[f] = 0;
   return { entity: entityRef(view, id), depth, kinds, total: reached.count, files: touched.length, byDistance, byFile };
@@ -70,18 +70,23 @@ function blastEntity(s: GraphStore, id: number, resolution: Resolution): EntityR
 interface FileTally {
   count: Int32Array;
   minDistance: Int32Array;
+  /** Position of each file's path in code-unit order, for ties in byFile. */
+  rank: Int32Array;
+  files: number;
 }
 
 const tallies = new WeakMap<GraphStore, FileTally>();
 
 function fileTally(s: GraphStore): FileTally {
-  let t = tallies.get(s);
-  if (!t || t.count.length < s.fileCount) {
-    const size = Math.max(64, s.fileCount * 2);
-    const count = new Int32Array(size);
-    if (t) count.set(t.count);
-    t = { count, minDistance: new Int32Array(size) };
-    tallies.set(s, t);
-  }
+  const known = tallies.get(s);
+  // Paths are only ever added to the store's table, so its length says whether ranks are stale.
+  if (known && known.files === s.fileCount) return known;
+  const files = s.fileCount;
+  const rank = new Int32Array(files);
+  const paths = Array.from({ length: files }, (_, i) => s.filePath(i));
+  const order = paths.map((_, i) => i).sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+  order.forEach((f, i) => (rank[f] = i));
+  const t: FileTally = { count: new Int32Array(files), minDistance: new Int32Array(files), rank, files };
+  tallies.set(s, t);
   return t;
 }

@@ -60,7 +60,7 @@ function componentsOf(view: GraphView, kind: 'imports' | 'calls', ignoreTypeOnly
   };
   const comps = stronglyConnectedComponents(s.idLimit, successors).filter((c) => c.length > 1 || (selfLoops && successors(c[0]!).includes(c[0]!)));
   comps.sort((a, b) => b.length - a.length);
-  for (const c of comps) c.sort((a, b) => (s.key(a) < s.key(b) ? -1 : 1));
+  for (const c of comps) c.sort((a, b) => s.compareKeys(a, b) || 1);
   cache.byArgs.set(argsKey, comps);
   return comps;
 }

@@ -96,12 +96,6 @@ function fuzzyCandidates(s: GraphStore, needle: string): Candidates {
   return { names, scores };
 }
 
-const byKey = (s: GraphStore) => (a: number, b: number): number => {
-  const ka = s.key(a);
-  const kb = s.key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-};
-
 /**
  * Entities of the candidate names ordered by score, then key, as one sort of every match would
  * order them; but only the first `limit` are put in order. Each name's ids are already sorted by
@@ -122,7 +116,7 @@ function ranked(s: GraphStore, c: Candidates, keep: ((id: number) => boolean) | 
     while (end < order.length && c.scores[order[end]!] === score) end++;
     let group: number[] = [];
     for (let i = g; i < end; i++) for (const id of s.idsNamed(c.names[order[i]!]!)) if (!keep || keep(id)) group.push(id);
-    if (end - g > 1) group = group.sort(byKey(s));
+    if (end - g > 1) group = group.sort((a, b) => s.compareKeys(a, b));
     for (const id of group) {
       if (out.length === limit) break;
       out.push(id);

@@ -17,15 +17,21 @@ export interface Walk {
   inferred(id: number): boolean;
 }
 
+/** Walks deeper than this are cut: the depth shares an int with the epoch and the inferred bit. */
+export const MAX_WALK_DEPTH = 127;
+const EPOCH_SHIFT = 8;
+/** Epochs stay below 2^23 so that `epoch << 8` is a positive int32. */
+const LAST_EPOCH = (1 << 23) - 1;
+
 class Walker implements Walk {
-  /** `seen[id] === epoch` marks an entity reached by the current walk: no clearing per walk. */
-  private seen = new Uint32Array(0);
-  private depths = new Uint16Array(0);
-  private viaInferred = new Uint8Array(0);
+  /**
+   * Per entity `epoch << 8 | depth << 1 | inferred`, meaningful when the epoch is the current
+   * walk's: every earlier walk's marks are smaller, so nothing is cleared between walks.
+   */
+  private state = new Int32Array(0);
   /** The starts, then everything reached, in the order reached. */
   private queue = new Int32Array(0);
   private epoch = 0;
-  private readonly bounds = new Int32Array(8);
   private first = 0;
   count = 0;
 
@@ -34,24 +40,22 @@ class Walker implements Walk {
   }
 
   distance(id: number): number {
-    return this.depths[id]!;
+    return (this.state[id]! >> 1) & MAX_WALK_DEPTH;
   }
 
   inferred(id: number): boolean {
-    return this.viaInferred[id] === 1;
+    return (this.state[id]! & 1) === 1;
   }
 
   run(store: GraphStore, starts: ArrayLike<number>, kinds: readonly EdgeKind[], direction: 'out' | 'in', maxDepth: number, includeInferred: boolean): Walk {
     this.fit(store.idLimit);
-    const { seen, depths, viaInferred, queue, bounds } = this;
-    const mark = this.nextEpoch();
+    const { state, queue } = this;
+    const base = this.nextEpoch() << EPOCH_SHIFT;
     let tail = 0;
     for (let i = 0; i < starts.length; i++) {
       const s = starts[i]!;
-      if (seen[s] === mark) continue;
-      seen[s] = mark;
-      depths[s] = 0;
-      viaInferred[s] = 0;
+      if (state[s]! >= base) continue;
+      state[s] = base;
       queue[tail++] = s;
     }
     this.first = tail;
@@ -60,26 +64,27 @@ class Walker implements Walk {
     const adj = store.adjacency(direction);
     const pool = adj.pool;
     const kindIndexes = kinds.map((k) => EDGE_KIND_INDEX[k]);
-    for (let depth = 1; depth <= maxDepth && begin < end; depth++) {
+    const last = Math.min(maxDepth, MAX_WALK_DEPTH);
+    for (let depth = 1; depth <= last && begin < end; depth++) {
+      const reachedHere = base | (depth << 1);
       for (let q = begin; q < end; q++) {
         const from = queue[q]!;
-        const fromInferred = viaInferred[from]!;
-        adj.kindBounds(from, bounds);
+        const fromInferred = state[from]! & 1;
+        const present = adj.kinds(from);
         for (const k of kindIndexes) {
-          for (let j = bounds[k]!, last = bounds[k + 1]!; j < last; j++) {
+          if (!(present & (1 << k))) continue;
+          for (let j = adj.start(from, k), stop = adj.end(from, k); j < stop; j++) {
             const e = pool[j]!;
             const edgeInferred = e & 1;
             if (edgeInferred && !includeInferred) continue;
             const id = e >> OTHER_SHIFT;
-            const inferred = edgeInferred | fromInferred;
-            if (seen[id] === mark) {
+            const st = state[id]!;
+            if (st >= base) {
               // Found again at the same distance through resolved edges only: it is resolved.
-              if (depths[id] === depth && viaInferred[id] && !inferred) viaInferred[id] = 0;
+              if (st === (reachedHere | 1) && !(edgeInferred | fromInferred)) state[id] = reachedHere;
               continue;
             }
-            seen[id] = mark;
-            depths[id] = depth;
-            viaInferred[id] = inferred;
+            state[id] = reachedHere | edgeInferred | fromInferred;
             queue[tail++] = id;
           }
         }
@@ -92,21 +97,19 @@ class Walker implements Walk {
   }
 
   private nextEpoch(): number {
-    if (this.epoch === 0xffffffff) {
-      this.seen.fill(0);
+    if (this.epoch === LAST_EPOCH) {
+      this.state.fill(0);
       this.epoch = 0;
     }
     return ++this.epoch;
   }
 
   private fit(n: number): void {
-    if (n <= this.seen.length) return;
-    const size = Math.max(1024, n + (n >> 2));
-    const seen = new Uint32Array(size);
-    seen.set(this.seen);
-    this.seen = seen;
-    this.depths = new Uint16Array(size);
-    this.viaInferred = new Uint8Array(size);
+    if (n <= this.state.length) return;
+    const size = Math.max(1024, n + (n >> 3));
+    const state = new Int32Array(size);
+    state.set(this.state);
+    this.state = state;
     this.queue = new Int32Array(size);
   }
 }
@@ -115,7 +118,7 @@ const walkers = new WeakMap<GraphStore, Walker>();
 
 /**
  * Entities reachable from `starts` over `kinds` in `direction`, nearest first, up to `maxDepth`
- * (at most 65,535). Inferred edges are followed only when `includeInferred`.
+ * (at most MAX_WALK_DEPTH). Inferred edges are followed only when `includeInferred`.
  */
 export function walk(store: GraphStore, starts: ArrayLike<number>, kinds: readonly EdgeKind[], direction: 'out' | 'in', maxDepth: number, includeInferred: boolean): Walk {
   let w = walkers.get(store);
