@@ -5,6 +5,7 @@ import { EDGE_KINDS, ENTITY_KINDS, type EdgeKind, type EntityKind, type Resoluti
 import { hashHex } from '../util/hash.ts';
 import { Adjacency, edgeEntry, KIND_SHIFT, MAX_ENTITIES, OTHER_SHIFT } from './adjacency.ts';
 import { KeyIndex } from './key-index.ts';
+import { NameTable, type NameSlots } from './name-table.ts';
 
 export const EDGE_KIND_INDEX: Record<EdgeKind, number> = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i])) as Record<EdgeKind, number>;
 export const ENTITY_KIND_INDEX: Record<EntityKind, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i])) as Record<EntityKind, number>;
@@ -69,13 +70,8 @@ export class GraphStore {
 
   /** (file, qualified name) -> id: keys are not kept as strings, they are built when asked for. */
   private readonly keyIndex = new KeyIndex();
-  /**
-   * Simple (last-segment) name -> ids sorted by key (code units), for name lookups and
-   * name-matching; a name only one entity has (most) maps to the id itself, not to an array.
-   */
-  private readonly bySimpleName = new Map<string, number | number[]>();
-  /** Bumped whenever the set of simple names changes, for indexes built over it (lookup). */
-  namesVersion = 0;
+  /** Simple (last-segment) name -> ids sorted by key, for name lookups and name-matching. */
+  private readonly names = new NameTable();
   /** Bumped by every change to entities or edges, for results cached per graph state (cycles). */
   version = 0;
 
@@ -114,28 +110,10 @@ export class GraphStore {
     this.qualifiedNames[id] = e.qualifiedName;
     this.writeEntity(id, e);
     this.keyIndex.insert(this, id);
-    const simple = simpleName(e.qualifiedName, file);
-    const named = this.bySimpleName.get(simple);
-    if (named === undefined) {
-      this.bySimpleName.set(simple, id);
-      this.namesVersion++;
-    } else if (typeof named === 'number') this.bySimpleName.set(simple, this.compareKeys(named, id) <= 0 ? [named, id] : [id, named]);
-    else named.splice(this.keyUpperBound(named, id), 0, id);
+    this.names.add(simpleName(e.qualifiedName, file), id, (a, b) => this.compareKeys(a, b));
     this.liveCount++;
     this.version++;
     return id;
-  }
-
-  /** Where `id` goes in a list sorted by key: after any equal key, as a stable sort would put it. */
-  private keyUpperBound(list: readonly number[], id: number): number {
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.compareKeys(list[mid]!, id) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /**
@@ -186,16 +164,7 @@ export class GraphStore {
     const file = this.filePaths[this.files[id]!]!;
     const qn = this.qualifiedNames[id]!;
     this.keyIndex.remove(this, id);
-    const simple = simpleName(qn, file);
-    const named = this.bySimpleName.get(simple);
-    if (named === id) {
-      this.bySimpleName.delete(simple);
-      this.namesVersion++;
-    } else if (typeof named === 'object') {
-      const i = named.indexOf(id);
-      if (i >= 0) named.splice(i, 1);
-      if (named.length === 1) this.bySimpleName.set(simple, named[0]!);
-    }
+    this.names.remove(simpleName(qn, file), id);
     this.qualifiedNames[id] = undefined;
     this.signatures[id] = '';
     this.signatureHashes[id] = 0;
@@ -224,12 +193,26 @@ export class GraphStore {
 
   /** Ids of the entities with this simple name, sorted by key. */
   idsNamed(simple: string): readonly number[] {
-    const named = this.bySimpleName.get(simple);
-    return named === undefined ? [] : typeof named === 'number' ? [named] : named;
+    return this.names.ids(simple);
+  }
+
+  /** How many entities have this simple name (`idsNamed(simple).length`, without an array). */
+  namedCount(simple: string): number {
+    return this.names.count(simple);
   }
 
   simpleNames(): IterableIterator<string> {
-    return this.bySimpleName.keys();
+    return this.names.keys();
+  }
+
+  /** The simple names by slot, for indexes built over them (lookup's sorted name index). */
+  get nameSlots(): NameSlots {
+    return this.names;
+  }
+
+  /** Bumped whenever the set of simple names changes, for indexes built over it. */
+  get namesVersion(): number {
+    return this.names.version;
   }
 
   kind(id: number): EntityKind {

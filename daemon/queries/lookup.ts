@@ -6,7 +6,7 @@ import type { EntityKind } from '../model.ts';
 import { asArgs, entityKinds, optionalEnum, optionalInt, optionalString, requiredString } from './args.ts';
 import { fuzzyScoreLower } from './fuzzy.ts';
 import type { GraphView } from './graph-view.ts';
-import { nameIndex, namesWithPrefix } from './name-index.ts';
+import { charMask, nameIndex, NOT_ASCII, slotsWithPrefix } from './name-index.ts';
 
 type Match = LookupResult['matches'][number];
 
@@ -61,39 +61,43 @@ function exact(s: GraphStore, name: string, keep: ((id: number) => boolean) | un
   return found;
 }
 
-/** Simple names that match, each with its score (higher first). */
+/** Simple names that match (as name-table slots), each with its score (higher first). */
 interface Candidates {
-  names: string[];
+  slots: number[];
   scores: number[];
 }
 
 function prefixCandidates(s: GraphStore, prefix: string): Candidates {
-  const names: string[] = [];
+  const slots: number[] = [];
   const scores: number[] = [];
-  for (const simple of namesWithPrefix(nameIndex(s), prefix)) {
-    const score = 1000 - simple.length;
+  for (const slot of slotsWithPrefix(s, nameIndex(s), prefix)) {
+    const score = 1000 - s.nameSlots.nameAt(slot).length;
     if (score <= 0) continue;
-    names.push(simple);
+    slots.push(slot);
     scores.push(score);
   }
-  return { names, scores };
+  return { slots, scores };
 }
 
 function fuzzyCandidates(s: GraphStore, needle: string): Candidates {
-  const names: string[] = [];
+  const slots: number[] = [];
   const scores: number[] = [];
   const index = nameIndex(s);
+  const table = s.nameSlots;
   const n = needle.toLowerCase();
-  const need = index.charMask(n);
-  for (let i = 0; i < index.names.length; i++) {
+  const need = charMask(n);
+  const { masks, slots: sorted } = index;
+  for (let i = 0; i < masks.length; i++) {
     // A subsequence has every character of the needle: most names fail on the mask alone.
-    if ((index.masks[i]! & need) !== need) continue;
-    const score = fuzzyScoreLower(n, index.names[i]!, index.lower[i]!);
+    const mask = masks[i]!;
+    if ((mask & need) !== need) continue;
+    const slot = sorted[i]!;
+    const score = fuzzyScoreLower(n, table.nameAt(slot), mask & NOT_ASCII ? index.lowerOther.get(slot) : undefined);
     if (score <= 0) continue;
-    names.push(index.names[i]!);
+    slots.push(slot);
     scores.push(score);
   }
-  return { names, scores };
+  return { slots, scores };
 }
 
 /**
@@ -102,20 +106,22 @@ function fuzzyCandidates(s: GraphStore, needle: string): Candidates {
  * key, so only names of equal score need merging.
  */
 function ranked(s: GraphStore, c: Candidates, keep: ((id: number) => boolean) | undefined, limit: number): Found {
-  const order = c.names.map((_, i) => i).sort((a, b) => c.scores[b]! - c.scores[a]!);
+  const table = s.nameSlots;
   let total = 0;
-  for (const name of c.names) {
-    const ids = s.idsNamed(name);
-    if (!keep) total += ids.length;
-    else for (const id of ids) if (keep(id)) total++;
+  for (const slot of c.slots) {
+    if (!keep) total += table.countAt(slot);
+    else for (const id of table.idsAt(slot)) if (keep(id)) total++;
   }
+  // Without a filter every name gives at least one match, so the best `limit` names (and those
+  // tied with the last of them) are all that can be shown; a filter may need every name.
+  const order = bestFirst(c.scores, keep ? c.scores.length : limit);
   const out: number[] = [];
   for (let g = 0; g < order.length && out.length < limit; ) {
     const score = c.scores[order[g]!]!;
     let end = g + 1;
     while (end < order.length && c.scores[order[end]!] === score) end++;
     let group: number[] = [];
-    for (let i = g; i < end; i++) for (const id of s.idsNamed(c.names[order[i]!]!)) if (!keep || keep(id)) group.push(id);
+    for (let i = g; i < end; i++) for (const id of table.idsAt(c.slots[order[i]!]!)) if (!keep || keep(id)) group.push(id);
     if (end - g > 1) group = group.sort((a, b) => s.compareKeys(a, b));
     for (const id of group) {
       if (out.length === limit) break;
@@ -124,4 +130,39 @@ function ranked(s: GraphStore, c: Candidates, keep: ((id: number) => boolean) | 
     g = end;
   }
   return { total, ids: out };
+}
+
+/** Indexes of the `k` highest scores and of every score tied with the lowest of them, best first. */
+function bestFirst(scores: readonly number[], k: number): number[] {
+  let chosen = scores.map((_, i) => i);
+  if (k < scores.length) {
+    const cut = kthLargest(Float64Array.from(scores), k);
+    chosen = chosen.filter((i) => scores[i]! >= cut);
+  }
+  return chosen.sort((a, b) => scores[b]! - scores[a]!);
+}
+
+/** The k-th largest value (k from 1), by quickselect; reorders `a`. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return a[want]!;
+  }
+  return a[want]!;
 }
