@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const store = s as unknown as Record<string, unknown>;
   const storeParts: [string, string[]][] = [
     ['graph store: key index (key -> id)', ['byKey', 'keyIndex', 'keyStrings']],
-    ['graph store: simple-name index', ['bySimpleName']],
+    ['graph store: simple-name index', ['bySimpleName', 'names']],
     ['graph store: edges (both directions)', ['out', 'in']],
     ['graph store: entity columns (typed arrays, string slots)', ['kinds', 'flags', 'files', 'parents', 'positions', 'signatureHashes', 'qualifiedNames', 'signatures', 'docs']],
   ];

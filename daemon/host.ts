@@ -47,8 +47,8 @@ export interface IndexTimings {
 interface FileState {
   facts: FileFacts;
   moduleId: number;
-  /** Graph id of each entity in `facts.entities`. */
-  ids: number[];
+  /** Graph id of each entity in `facts.entities` (a typed array: 4 bytes an entity, not 8 plus slack). */
+  ids: Int32Array;
   /** What resolving the file found, less the edges themselves (they live in the store). */
   resolution?: Omit<FileResolution, 'edges'>;
 }
@@ -279,7 +279,7 @@ export class GraphHost {
     const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
     // parents refer to fact indexes; fix them up to graph ids now that all ids exist
     facts.entities.forEach((e, i) => this.store.updateEntity(ids[i]!, entityInput(e, moduleId, ids)));
-    this.files.set(facts.path, { facts, moduleId, ids });
+    this.files.set(facts.path, { facts, moduleId, ids: Int32Array.from(ids) });
   }
 
   /**
@@ -332,7 +332,7 @@ export class GraphHost {
       summary.removed.push(this.store.key(id));
       this.pendingRemoval.add(id);
     }
-    this.files.set(path, { facts: next, moduleId, ids, resolution: old?.resolution });
+    this.files.set(path, { facts: next, moduleId, ids: Int32Array.from(ids), resolution: old?.resolution });
     return names;
   }
 
@@ -442,7 +442,7 @@ function moduleEntity(facts: FileFacts) {
   };
 }
 
-function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: number[]) {
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: readonly number[]) {
   return {
     kind: e.kind,
     qualifiedName: e.name,
