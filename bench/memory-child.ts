@@ -1,6 +1,9 @@
 // Run by the memory benchmark as `node --expose-gc dist/bench/memory-child.js <root>`: measures
-// the main thread's heap before and after indexing and prints one JSON line.
+// the main thread's heap and array buffers (typed-array columns and edge pools live outside the
+// heap) before indexing, after indexing, and after one query of each kind has built the caches
+// queries keep (name index, walk buffers, cycles), and prints one JSON line.
 import { GraphHost } from '../daemon/host.ts';
+import { runQuery } from '../daemon/queries/core.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -21,6 +24,25 @@ function v8Bytes(s: string): number {
   return s.length;
 }
 
+/** Heap plus array buffers: what the process holds for the graph either way. */
+const held = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.arrayBuffers;
+
+/** One query of each kind that keeps something between calls, so that what it keeps is counted. */
+function warmQueryCaches(host: GraphHost): void {
+  const s = host.store;
+  let hub = -1;
+  for (let id = 0; id < s.idLimit; id++) if (s.isAlive(id) && (hub < 0 || s.neighbors('calls', id, 'in').length > s.neighbors('calls', hub, 'in').length)) hub = id;
+  const entity = s.key(hub);
+  const name = s.displayName(hub).slice(s.displayName(hub).lastIndexOf('.') + 1);
+  runQuery(host, 'lookup', { name: name.slice(0, 3), mode: 'prefix' });
+  runQuery(host, 'lookup', { name: name.slice(0, 1) + name.slice(-1), mode: 'fuzzy' });
+  for (const op of ['implements', 'callers', 'used-by']) runQuery(host, op, { entity });
+  runQuery(host, 'blast-radius', { entity });
+  runQuery(host, 'cycles', { kind: 'imports' });
+  runQuery(host, 'cycles', { kind: 'calls' });
+  runQuery(host, 'outline', { file: s.file(hub) });
+}
+
 async function main(): Promise<void> {
   const root = process.argv[2]!;
   await settle();
@@ -28,6 +50,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const host = await GraphHost.index(root);
   const indexMs = performance.now() - t0;
+  await settle();
+  const afterIndex = process.memoryUsage();
+  warmQueryCaches(host);
   await settle();
   const after = process.memoryUsage();
 
@@ -72,6 +97,10 @@ async function main(): Promise<void> {
     heapDelta: after.heapUsed - before.heapUsed,
     externalDelta: after.external - before.external,
     arrayBuffersDelta: after.arrayBuffers - before.arrayBuffers,
+    /** Heap and array buffers together: the figure per entity is judged on. */
+    heldDelta: held(after) - held(before),
+    /** What the first query of each kind added (caches kept between queries). */
+    queryCachesDelta: held(after) - held(afterIndex),
     rssAfter: after.rss,
     signatureChars: sigChars,
     docChars,
@@ -88,11 +117,11 @@ async function main(): Promise<void> {
     extractions?: Map<unknown, unknown>;
   };
   const attribution: { part: string; freedBytes: number | null }[] = [];
-  let level = after.heapUsed;
+  let level = held(after);
   const drop = async (part: string, fn: () => boolean) => {
     const found = fn();
     await settle();
-    const h = process.memoryUsage().heapUsed;
+    const h = held(process.memoryUsage());
     attribution.push({ part, freedBytes: found ? level - h : null });
     level = h;
   };
@@ -125,7 +154,21 @@ async function main(): Promise<void> {
     }
     return true;
   });
-  attribution.push({ part: 'left: graph store (columns, key and name indexes, adjacency), entity facts, host maps', freedBytes: level - before.heapUsed });
+  const store = s as unknown as Record<string, unknown>;
+  const storeParts: [string, string[]][] = [
+    ['graph store: key index (key -> id)', ['byKey', 'keyIndex', 'keyStrings']],
+    ['graph store: simple-name index', ['bySimpleName', 'names']],
+    ['graph store: edges (both directions)', ['out', 'in']],
+    ['graph store: entity columns (typed arrays, string slots)', ['kinds', 'flags', 'files', 'parents', 'positions', 'signatureHashes', 'qualifiedNames', 'signatures', 'docs']],
+  ];
+  for (const [part, fields] of storeParts) {
+    await drop(part, () => {
+      const present = fields.filter((f) => store[f] !== undefined);
+      for (const f of present) store[f] = undefined;
+      return present.length > 0;
+    });
+  }
+  attribution.push({ part: 'left: entity facts (incl. signature and doc text), host maps, query caches', freedBytes: level - held(before) });
   // keep the host alive until measured
   if (host.generation < 0) console.log('');
   console.log(JSON.stringify({ ...out, attribution }));

@@ -11,6 +11,8 @@ import { IsgError, type ErrorCode } from '../daemon/errors.ts';
 import { GraphHost } from '../daemon/host.ts';
 import type { BlastRadiusResult } from '../daemon/queries/blast-radius.ts';
 import { CORE_QUERIES, runQuery } from '../daemon/queries/core.ts';
+import { fuzzyScore } from '../daemon/queries/fuzzy.ts';
+import { simpleName } from '../daemon/graph/store.ts';
 import type { CyclesResult } from '../daemon/queries/cycles.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
 import type { OutlineResult } from '../daemon/queries/outline.ts';
@@ -33,6 +35,7 @@ const outline = (args: unknown) => runQuery(host, 'outline', args) as OutlineRes
 const stats = (args: unknown, view: GraphHost = host) => runQuery(view, 'stats', args) as StatsResult;
 
 const ids = (list: { id: string }[]): string[] => list.map((x) => x.id);
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const sorted = (list: string[]): string[] => [...list].sort();
 /** `id -> distance` of relation results. */
 const distances = (r: RelationResult): Record<string, number> => Object.fromEntries(r.results.map((x) => [x.id, x.distance]));
@@ -666,6 +669,74 @@ describe('stats', () => {
   });
 });
 
+/**
+ * What prefix and fuzzy lookup must return, computed the slow way: score every entity's simple
+ * name, keep the filtered ones, sort all of them by score (higher first) then id.
+ */
+function rankedByBruteForce(view: GraphHost, name: string, mode: 'prefix' | 'fuzzy', kinds?: string[], path?: string): string[] {
+  const s = view.store;
+  const scored: { key: string; score: number }[] = [];
+  for (let id = 0; id < s.idLimit; id++) {
+    if (!s.isAlive(id) || (kinds && !kinds.includes(s.kind(id))) || (path && !s.file(id).startsWith(path))) continue;
+    const simple = simpleName(s.qualifiedName(id), s.file(id));
+    const score = mode === 'prefix' ? (simple.toLowerCase().startsWith(name.toLowerCase()) ? 1000 - simple.length : 0) : fuzzyScore(name, simple);
+    if (score > 0) scored.push({ key: s.key(id), score });
+  }
+  return scored.sort((a, b) => b.score - a.score || byCodeUnits(a.key, b.key)).map((x) => x.key);
+}
+
+describe('prefix and fuzzy ranking', () => {
+  test('the first `limit` matches and the total are those of scoring and sorting every match', () => {
+    const needles = ['s', 'Su', 'sub', 'OBS', 'to', 'as', 'x', 'pipe', 'Subj', 'conc'];
+    for (const mode of ['prefix', 'fuzzy'] as const) {
+      for (const name of [...needles, 'bhvsbj', 'mrgmp', 'schd']) {
+        for (const [limit, kinds, path] of [
+          [50, undefined, undefined],
+          [3, undefined, undefined],
+          [1000, undefined, undefined],
+          [20, ['method', 'function'], undefined],
+          [20, undefined, 'internal/operators/'],
+        ] as const) {
+          const expected = rankedByBruteForce(host, name, mode, kinds as string[] | undefined, path);
+          const r = lookup({ name, mode, limit, kind: kinds, path });
+          assert.equal(r.total, expected.length, `${mode} ${name} total`);
+          assert.deepEqual(ids(r.matches), expected.slice(0, limit), `${mode} ${name} limit ${limit} ${kinds ?? ''} ${path ?? ''}`);
+        }
+      }
+    }
+  });
+
+  describe('on names that are not ASCII (temp project)', () => {
+    let dir: string;
+    let intl: GraphHost;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'isg-intl-'));
+      writeFileSync(join(dir, 'a.ts'), 'export function Éclair() {}\nexport const straße = 1;\nexport class İdentity {}\nexport function eclipse() {}\nexport function ÉCOLE() {}\n');
+      intl = await GraphHost.index(dir, { workers: 0 });
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('prefix and fuzzy lower-case them as String.toLowerCase does', () => {
+      for (const [name, mode] of [
+        ['éc', 'prefix'],
+        ['ÉC', 'prefix'],
+        ['ec', 'prefix'],
+        ['stra', 'prefix'],
+        ['i', 'prefix'],
+        ['éclr', 'fuzzy'],
+        ['ecl', 'fuzzy'],
+        ['sß', 'fuzzy'],
+        ['idn', 'fuzzy'],
+        ['e', 'fuzzy'],
+      ] as const) {
+        const r = runQuery(intl, 'lookup', { name, mode }) as LookupResult;
+        assert.deepEqual(ids(r.matches), rankedByBruteForce(intl, name, mode), `${mode} ${name}`);
+      }
+      assert.deepEqual(ids((runQuery(intl, 'lookup', { name: 'éc', mode: 'prefix' }) as LookupResult).matches), ['a.ts#ÉCOLE', 'a.ts#Éclair']);
+    });
+  });
+});
+
 describe('entity names: not found, ambiguous, and module file names', () => {
   test('a misspelt name is not-found with did-you-mean suggestions', () => {
     const err = throwsIsg(() => relation('callers', { entity: 'Subjet' }), 'not-found', /no entity named Subjet; did you mean Subject,/);
@@ -687,7 +758,11 @@ describe('entity names: not found, ambiguous, and module file names', () => {
   test('a name shared by several entities is ambiguous and lists them', () => {
     const err = throwsIsg(() => relation('callers', { entity: 'EMPTY' }), 'ambiguous', /"EMPTY" names 2 entities; pass one id: internal\/Subscription\.ts#Subscription\.EMPTY \(property\), internal\/observable\/empty\.ts#EMPTY \(variable\)/);
     const candidates = (err.details as { candidates: { id: string }[] }).candidates;
-    assert.deepEqual(sorted(ids(candidates)), ['internal/Subscription.ts#Subscription.EMPTY', 'internal/observable/empty.ts#EMPTY']);
+    assert.deepEqual(ids(candidates), ['internal/Subscription.ts#Subscription.EMPTY', 'internal/observable/empty.ts#EMPTY']);
+    // Candidates come sorted by id (code units), as lookup lists them, whatever the order of indexing.
+    const next = (throwsIsg(() => relation('callers', { entity: 'next' }), 'ambiguous', /next/).details as { candidates: { id: string }[] }).candidates;
+    assert.deepEqual(ids(next), [...ids(next)].sort(byCodeUnits));
+    assert.deepEqual(ids(next), ids(lookup({ name: 'next' }).matches));
     // `next` names 11 entities: the message lists 8 and says there are more.
     throwsIsg(() => relation('callees', { entity: 'next' }), 'ambiguous', /"next" names 11 entities; .*, \.\.\.$/);
     // A qualified name disambiguates.

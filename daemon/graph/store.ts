@@ -2,12 +2,13 @@
 // adjacency lists in both directions. It knows nothing of files on disk, parsing or
 // resolution: the host tells it what exists and which edges hold.
 import { EDGE_KINDS, ENTITY_KINDS, type EdgeKind, type EntityKind, type Resolution } from '../model.ts';
+import { hashHex } from '../util/hash.ts';
+import { Adjacency, edgeEntry, KIND_SHIFT, MAX_ENTITIES, OTHER_SHIFT } from './adjacency.ts';
+import { KeyIndex } from './key-index.ts';
+import { NameTable, type NameSlots } from './name-table.ts';
 
 export const EDGE_KIND_INDEX: Record<EdgeKind, number> = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i])) as Record<EdgeKind, number>;
 export const ENTITY_KIND_INDEX: Record<EntityKind, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i])) as Record<EntityKind, number>;
-
-/** Edge targets are stored as `id * 2 + (inferred ? 1 : 0)`: one number per edge, no objects. */
-const encode = (id: number, inferred: boolean) => id * 2 + (inferred ? 1 : 0);
 
 const FLAG_EXPORTED = 1;
 
@@ -40,11 +41,10 @@ export interface EntityInput {
   endColumn: number;
   exported: boolean;
   signature: string;
-  signatureHash: string;
+  /** `hash53` of the signature with whitespace runs collapsed. */
+  signatureHash: number;
   doc?: string;
 }
-
-type Adjacency = (number[] | undefined)[];
 
 export class GraphStore {
   private capacity = 0;
@@ -55,10 +55,8 @@ export class GraphStore {
   /** line, column, endLine, endColumn for each entity. */
   private positions = new Uint32Array(0);
   private qualifiedNames: (string | undefined)[] = [];
-  /** Stable key of each entity: the same string instance as in `byKey`, so free to keep. */
-  private readonly keyStrings: string[] = [];
   private signatures: string[] = [];
-  private signatureHashes: string[] = [];
+  private signatureHashes = new Float64Array(0);
   private docs: (string | undefined)[] = [];
   private readonly freeIds: number[] = [];
   private nextId = 0;
@@ -66,17 +64,19 @@ export class GraphStore {
 
   /** File paths, interned: entities refer to them by index. */
   private readonly filePaths: string[] = [];
+  /** `path#` of each file: a key is built with one concatenation. */
+  private readonly keyPrefixes: string[] = [];
   private readonly fileIndex = new Map<string, number>();
 
-  /** Stable key -> id, for exact lookups. */
-  private readonly byKey = new Map<string, number>();
-  /** Simple (last-segment) name -> ids, for name lookups and name-matching. */
-  private readonly bySimpleName = new Map<string, number[]>();
-  /** Bumped whenever the set of simple names changes, for indexes built over it (lookup). */
-  namesVersion = 0;
+  /** (file, qualified name) -> id: keys are not kept as strings, they are built when asked for. */
+  private readonly keyIndex = new KeyIndex();
+  /** Simple (last-segment) name -> ids sorted by key, for name lookups and name-matching. */
+  private readonly names = new NameTable();
+  /** Bumped by every change to entities or edges, for results cached per graph state (cycles). */
+  version = 0;
 
-  private readonly out: Adjacency[] = EDGE_KINDS.map(() => []);
-  private readonly in: Adjacency[] = EDGE_KINDS.map(() => []);
+  private readonly out = new Adjacency();
+  private readonly in = new Adjacency();
   private readonly edgeCounts = EDGE_KINDS.map(() => [0, 0]);
 
   get entityCount(): number {
@@ -97,6 +97,7 @@ export class GraphStore {
     if (i === undefined) {
       i = this.filePaths.length;
       this.filePaths.push(path);
+      this.keyPrefixes.push(`${path}#`);
       this.fileIndex.set(path, i);
     }
     return i;
@@ -108,18 +109,34 @@ export class GraphStore {
     this.files[id] = this.internFile(file);
     this.qualifiedNames[id] = e.qualifiedName;
     this.writeEntity(id, e);
-    const key = entityKey(file, e.qualifiedName);
-    this.keyStrings[id] = key;
-    this.byKey.set(key, id);
-    const simple = simpleName(e.qualifiedName, file);
-    const list = this.bySimpleName.get(simple);
-    if (list) list.push(id);
-    else {
-      this.bySimpleName.set(simple, [id]);
-      this.namesVersion++;
-    }
+    this.keyIndex.insert(this, id);
+    this.names.add(simpleName(e.qualifiedName, file), id, (a, b) => this.compareKeys(a, b));
     this.liveCount++;
+    this.version++;
     return id;
+  }
+
+  /**
+   * Order of two entities' keys in code units, as comparing `key(a)` with `key(b)` would give,
+   * without building them: by qualified name within a file (the module first), by path across
+   * files, except when one path starts the other (`a.ts`, `a.ts#x.ts`), where the keys are built.
+   */
+  compareKeys(a: number, b: number): number {
+    const fa = this.files[a]!;
+    const fb = this.files[b]!;
+    if (fa === fb) {
+      const qa = this.qualifiedNames[a]!;
+      const qb = this.qualifiedNames[b]!;
+      return qa < qb ? -1 : qa > qb ? 1 : 0;
+    }
+    const pa = this.filePaths[fa]!;
+    const pb = this.filePaths[fb]!;
+    if (pb.startsWith(pa) || pa.startsWith(pb)) {
+      const ka = this.key(a);
+      const kb = this.key(b);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    }
+    return pa < pb ? -1 : 1;
   }
 
   /** Update what an entity says about itself; its identity (file, name) stays. */
@@ -128,6 +145,7 @@ export class GraphStore {
   }
 
   private writeEntity(id: number, e: EntityInput): void {
+    this.version++;
     this.kinds[id] = ENTITY_KIND_INDEX[e.kind];
     this.flags[id] = e.exported ? FLAG_EXPORTED : 0;
     this.parents[id] = e.parent;
@@ -145,36 +163,56 @@ export class GraphStore {
   removeEntity(id: number): void {
     const file = this.filePaths[this.files[id]!]!;
     const qn = this.qualifiedNames[id]!;
-    this.byKey.delete(entityKey(file, qn));
-    const simple = simpleName(qn, file);
-    const list = this.bySimpleName.get(simple);
-    if (list) {
-      const i = list.indexOf(id);
-      if (i >= 0) list.splice(i, 1);
-      if (!list.length) {
-        this.bySimpleName.delete(simple);
-        this.namesVersion++;
-      }
-    }
+    this.keyIndex.remove(this, id);
+    this.names.remove(simpleName(qn, file), id);
     this.qualifiedNames[id] = undefined;
-    this.keyStrings[id] = '';
     this.signatures[id] = '';
-    this.signatureHashes[id] = '';
+    this.signatureHashes[id] = 0;
     this.docs[id] = undefined;
     this.freeIds.push(id);
     this.liveCount--;
+    this.version++;
   }
 
+  /** The entity with this key (`path#Qualified.Name`, or the path of a module). */
   idOf(key: string): number | undefined {
-    return this.byKey.get(key);
+    const module = this.fileIndex.get(key);
+    if (module !== undefined) {
+      const id = this.keyIndex.find(this, module, '');
+      if (id !== undefined) return id;
+    }
+    // Paths may hold '#' too: try each split, shortest path first.
+    for (let at = key.indexOf('#'); at >= 0; at = key.indexOf('#', at + 1)) {
+      const file = this.fileIndex.get(key.slice(0, at));
+      if (file === undefined) continue;
+      const id = this.keyIndex.find(this, file, key.slice(at + 1));
+      if (id !== undefined) return id;
+    }
+    return undefined;
   }
 
+  /** Ids of the entities with this simple name, sorted by key. */
   idsNamed(simple: string): readonly number[] {
-    return this.bySimpleName.get(simple) ?? [];
+    return this.names.ids(simple);
+  }
+
+  /** How many entities have this simple name (`idsNamed(simple).length`, without an array). */
+  namedCount(simple: string): number {
+    return this.names.count(simple);
   }
 
   simpleNames(): IterableIterator<string> {
-    return this.bySimpleName.keys();
+    return this.names.keys();
+  }
+
+  /** The simple names by slot, for indexes built over them (lookup's sorted name index). */
+  get nameSlots(): NameSlots {
+    return this.names;
+  }
+
+  /** Bumped whenever the set of simple names changes, for indexes built over it. */
+  get namesVersion(): number {
+    return this.names.version;
   }
 
   kind(id: number): EntityKind {
@@ -185,6 +223,20 @@ export class GraphStore {
     return this.filePaths[this.files[id]!]!;
   }
 
+  /** Index of the entity's file among interned paths (`filePath(i)`), for per-file tallies. */
+  fileIndexOf(id: number): number {
+    return this.files[id]!;
+  }
+
+  filePath(index: number): string {
+    return this.filePaths[index]!;
+  }
+
+  /** Interned paths so far (indexes 0..fileCount-1; paths of deleted files stay interned). */
+  get fileCount(): number {
+    return this.filePaths.length;
+  }
+
   parent(id: number): number {
     return this.parents[id]!;
   }
@@ -193,14 +245,25 @@ export class GraphStore {
     return this.qualifiedNames[id]!;
   }
 
+  /** Stable key: `path#Qualified.Name`, or the path for a module (built on each call). */
   key(id: number): string {
-    return this.keyStrings[id]!;
+    const qn = this.qualifiedNames[id]!;
+    return qn === '' ? this.filePaths[this.files[id]!]! : this.keyPrefixes[this.files[id]!]! + qn;
+  }
+
+  /** How results name an entity: its qualified name, or the path for a module. */
+  displayName(id: number): string {
+    const qn = this.qualifiedNames[id]!;
+    return qn === '' ? this.file(id) : qn;
   }
 
   signature(id: number): string {
     return this.signatures[id]!;
   }
 
+  doc(id: number): string | undefined {
+    return this.docs[id];
+  }
 
   line(id: number): number {
     return this.positions[id * 4]!;
@@ -210,7 +273,12 @@ export class GraphStore {
     return (this.flags[id]! & FLAG_EXPORTED) !== 0;
   }
 
+  /** The signature hash as exports show it (14 hex digits). */
   signatureHash(id: number): string {
+    return hashHex(this.signatureHashes[id]!);
+  }
+
+  signatureHashValue(id: number): number {
     return this.signatureHashes[id]!;
   }
 
@@ -220,7 +288,7 @@ export class GraphStore {
     const p = id * 4;
     const r: EntityRecord = {
       id,
-      key: this.keyStrings[id]!,
+      key: this.key(id),
       name: simpleName(qn, file),
       qualifiedName: qn,
       kind: this.kind(id),
@@ -232,7 +300,7 @@ export class GraphStore {
       endColumn: this.positions[p + 3]!,
       exported: this.exported(id),
       signature: this.signatures[id]!,
-      signatureHash: this.signatureHashes[id]!,
+      signatureHash: this.signatureHash(id),
     };
     const doc = this.docs[id];
     if (doc !== undefined) r.doc = doc;
@@ -242,63 +310,87 @@ export class GraphStore {
   addEdge(kind: EdgeKind, from: number, to: number, resolution: Resolution): void {
     const k = EDGE_KIND_INDEX[kind];
     const inferred = resolution === 'inferred';
-    push(this.out[k]!, from, encode(to, inferred));
-    push(this.in[k]!, to, encode(from, inferred));
+    this.out.add(from, edgeEntry(to, k, inferred));
+    this.in.add(to, edgeEntry(from, k, inferred));
     this.edgeCounts[k]![inferred ? 1 : 0]!++;
+    this.version++;
   }
 
   /** Remove every outgoing edge of `from` (all kinds), keeping reverse indexes exact. */
   clearOutgoing(from: number): void {
-    for (let k = 0; k < EDGE_KINDS.length; k++) {
-      const list = this.out[k]![from];
-      if (!list) continue;
-      for (const t of list) {
-        const to = t >> 1;
-        const back = this.in[k]![to]!;
-        const i = back.indexOf(from * 2 + (t & 1));
-        back.splice(i, 1);
-        if (!back.length) this.in[k]![to] = undefined;
-        this.edgeCounts[k]![t & 1]!--;
-      }
-      this.out[k]![from] = undefined;
+    const pool = this.out.pool;
+    const end = this.out.blockStart(from) + this.out.degree(from);
+    for (let i = this.out.blockStart(from); i < end; i++) {
+      const e = pool[i]!;
+      const k = (e >> KIND_SHIFT) & 7;
+      this.in.remove(e >> OTHER_SHIFT, edgeEntry(from, k, (e & 1) === 1));
+      this.edgeCounts[k]![e & 1]!--;
     }
+    this.out.clear(from);
+    this.version++;
   }
 
   /** Targets (or sources, with direction 'in') of `id` over one edge kind. */
   neighbors(kind: EdgeKind, id: number, direction: 'out' | 'in', resolution: Resolution | 'any' = 'any'): number[] {
-    const list = (direction === 'out' ? this.out : this.in)[EDGE_KIND_INDEX[kind]]![id];
-    if (!list) return [];
+    const adj = direction === 'out' ? this.out : this.in;
+    const k = EDGE_KIND_INDEX[kind];
     const out: number[] = [];
-    for (const t of list) {
-      const inferred = (t & 1) === 1;
-      if (resolution === 'any' || (resolution === 'inferred') === inferred) out.push(t >> 1);
+    for (let i = adj.start(id, k), end = adj.end(id, k); i < end; i++) {
+      const e = adj.pool[i]!;
+      if (resolution === 'any' || (resolution === 'inferred') === ((e & 1) === 1)) out.push(e >> OTHER_SHIFT);
     }
     return out;
   }
 
-  /** Encoded adjacency (`id * 2 + inferred`) for traversals that want no allocation. */
-  rawNeighbors(kind: EdgeKind, id: number, direction: 'out' | 'in'): readonly number[] | undefined {
-    return (direction === 'out' ? this.out : this.in)[EDGE_KIND_INDEX[kind]]![id];
+  /** Neighbours over one kind encoded as `id * 2 + inferred`, or undefined if none (a new array each call). */
+  rawNeighbors(kind: EdgeKind, id: number, direction: 'out' | 'in'): number[] | undefined {
+    const adj = direction === 'out' ? this.out : this.in;
+    const k = EDGE_KIND_INDEX[kind];
+    const start = adj.start(id, k);
+    const end = adj.end(id, k);
+    if (start === end) return undefined;
+    const out: number[] = [];
+    for (let i = start; i < end; i++) out.push(((adj.pool[i]! >> OTHER_SHIFT) << 1) | (adj.pool[i]! & 1));
+    return out;
+  }
+
+  /**
+   * The edges of one direction, for traversals that allocate nothing: entries
+   * `adjacency.pool[i]` for i in `start(id, k)..end(id, k)` (k an EDGE_KIND_INDEX) are
+   * `other << OTHER_SHIFT | k << KIND_SHIFT | inferred`. Valid until the next change to the graph.
+   */
+  adjacency(direction: 'out' | 'in'): Adjacency {
+    return direction === 'out' ? this.out : this.in;
   }
 
   edgeCount(kind: EdgeKind, resolution: Resolution): number {
     return this.edgeCounts[EDGE_KIND_INDEX[kind]]![resolution === 'inferred' ? 1 : 0]!;
   }
 
+  /** Give back the slack left by building: column headroom and unused edge room. */
+  compact(): void {
+    this.resize(this.nextId + (this.nextId >> 4));
+    this.out.compact();
+    this.in.compact();
+  }
+
   private ensureCapacity(n: number): void {
     if (n <= this.capacity) return;
-    const cap = Math.max(1024, this.capacity * 2, n);
-    this.kinds = grow(this.kinds, cap);
-    this.flags = grow(this.flags, cap);
-    this.files = grow(this.files, cap);
-    this.parents = grow(this.parents, cap);
-    this.positions = grow(this.positions, cap * 4);
+    if (n > MAX_ENTITIES) throw new Error(`graph store: more than ${MAX_ENTITIES} entities`);
+    this.resize(Math.min(MAX_ENTITIES, Math.max(1024, this.capacity + (this.capacity >> 1), n)));
+  }
+
+  private resize(cap: number): void {
+    this.kinds = resized(this.kinds, cap);
+    this.flags = resized(this.flags, cap);
+    this.files = resized(this.files, cap);
+    this.parents = resized(this.parents, cap);
+    this.positions = resized(this.positions, cap * 4);
+    this.signatureHashes = resized(this.signatureHashes, cap);
+    this.out.reserve(cap);
+    this.in.reserve(cap);
     this.capacity = cap;
   }
-}
-
-export function entityKey(file: string, qualifiedName: string): string {
-  return qualifiedName === '' ? file : `${file}#${qualifiedName}`;
 }
 
 /** The name people type: the last segment of the qualified name, or the file name for a module. */
@@ -307,14 +399,8 @@ export function simpleName(qualifiedName: string, file: string): string {
   return qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
 }
 
-function push(adj: Adjacency, at: number, value: number): void {
-  const list = adj[at];
-  if (list) list.push(value);
-  else adj[at] = [value];
-}
-
-function grow<T extends Uint8Array | Int32Array | Uint32Array>(a: T, size: number): T {
+function resized<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a);
+  b.set(a.subarray(0, Math.min(a.length, size)) as unknown as ArrayLike<number>);
   return b;
 }

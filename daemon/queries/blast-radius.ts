@@ -1,7 +1,8 @@
 // blast-radius: what may break if an entity changes: its transitive dependents over chosen
 // edge kinds, grouped by distance and by file.
-import type { BlastRadiusResult } from '../../client/protocol.ts';
+import type { BlastRadiusResult, EntityRef, Resolution } from '../../client/protocol.ts';
 export type { BlastRadiusResult };
+import type { GraphStore } from '../graph/store.ts';
 import type { EdgeKind } from '../model.ts';
 import { asArgs, edgeKinds, optionalBool, optionalInt } from './args.ts';
 import { entityRef, resolveEntity } from './entity-ref.ts';
@@ -24,38 +25,68 @@ export function blastRadius(view: GraphView, rawArgs: unknown): BlastRadiusResul
   const members = optionalBool(args, 'members', true);
   const includeInferred = optionalBool(args, 'inferred', false);
   const limit = optionalInt(args, 'limit', 500, 1, 100000);
+  const s = view.store;
   const starts = [id];
-  if (members) for (const m of walk(view.store, [id], ['contains'], 'out', 10, false)) starts.push(m.id);
-  const startSet = new Set(starts);
-  const reached = walk(view.store, starts, kinds, 'in', depth, includeInferred).filter((r) => !startSet.has(r.id));
-  const byDistance = new Map<number, typeof reached>();
-  const byFile = new Map<string, { count: number; minDistance: number }>();
-  for (const r of reached) {
-    let list = byDistance.get(r.distance);
-    if (!list) byDistance.set(r.distance, (list = []));
-    list.push(r);
-    const file = view.store.file(r.id);
-    const f = byFile.get(file);
-    if (f) {
-      f.count++;
-      f.minDistance = Math.min(f.minDistance, r.distance);
-    } else byFile.set(file, { count: 1, minDistance: r.distance });
+  if (members) {
+    const m = walk(s, [id], ['contains'], 'out', 10, false);
+    for (let i = 0; i < m.count; i++) starts.push(m.id(i));
   }
-  return {
-    entity: entityRef(view, id),
-    depth,
-    kinds,
-    total: reached.length,
-    files: byFile.size,
-    byDistance: [...byDistance.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([distance, list]) => ({
-        distance,
-        count: list.length,
-        entities: list.slice(0, limit).map((r) => ({ ...entityRef(view, r.id), resolution: r.inferred ? ('inferred' as const) : ('resolved' as const) })),
-      })),
-    byFile: [...byFile.entries()]
-      .map(([file, v]) => ({ file, ...v }))
-      .sort((a, b) => a.minDistance - b.minDistance || b.count - a.count || (a.file < b.file ? -1 : 1)),
-  };
+  // A walk never reports its starts: the members are where the change starts, not its result.
+  const reached = walk(s, starts, kinds, 'in', depth, includeInferred);
+  const byDistance: BlastRadiusResult['byDistance'] = [];
+  const tally = fileTally(s);
+  const touched: number[] = [];
+  for (let i = 0; i < reached.count; ) {
+    // A walk reports nearest first, so each distance is one run.
+    const distance = reached.distance(reached.id(i));
+    const entities: BlastRadiusResult['byDistance'][number]['entities'] = [];
+    const runStart = i;
+    for (; i < reached.count; i++) {
+      const r = reached.id(i);
+      if (reached.distance(r) !== distance) break;
+      if (i - runStart < limit) entities.push(blastEntity(s, r, reached.inferred(r) ? 'inferred' : 'resolved'));
+      const f = s.fileIndexOf(r);
+      if (tally.count[f]++ === 0) {
+        touched.push(f);
+        tally.minDistance[f] = distance;
+      }
+    }
+    byDistance.push({ distance, count: i - runStart, entities });
+  }
+  const { count, minDistance, rank } = tally;
+  touched.sort((a, b) => minDistance[a]! - minDistance[b]! || count[b]! - count[a]! || rank[a]! - rank[b]!);
+  const byFile = touched.map((f) => ({ file: s.filePath(f), count: count[f]!, minDistance: minDistance[f]! }));
+  for (const f of touched) count[f] = 0;
+  return { entity: entityRef(view, id), depth, kinds, total: reached.count, files: touched.length, byDistance, byFile };
+}
+
+function blastEntity(s: GraphStore, id: number, resolution: Resolution): EntityRef & { resolution: Resolution } {
+  const file = s.file(id);
+  const line = s.line(id);
+  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: `${file}:${line}`, resolution };
+}
+
+/** Per-file counters, zero between calls, kept per store like the walk buffers. */
+interface FileTally {
+  count: Int32Array;
+  minDistance: Int32Array;
+  /** Position of each file's path in code-unit order, for ties in byFile. */
+  rank: Int32Array;
+  files: number;
+}
+
+const tallies = new WeakMap<GraphStore, FileTally>();
+
+function fileTally(s: GraphStore): FileTally {
+  const known = tallies.get(s);
+  // Paths are only ever added to the store's table, so its length says whether ranks are stale.
+  if (known && known.files === s.fileCount) return known;
+  const files = s.fileCount;
+  const rank = new Int32Array(files);
+  const paths = Array.from({ length: files }, (_, i) => s.filePath(i));
+  const order = paths.map((_, i) => i).sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+  order.forEach((f, i) => (rank[f] = i));
+  const t: FileTally = { count: new Int32Array(files), minDistance: new Int32Array(files), rank, files };
+  tallies.set(s, t);
+  return t;
 }

@@ -1,17 +1,26 @@
 // How queries name entities: in (an id, a name or a qualified name) and out (a small record
 // with `file:line` so a person or an LLM can jump to the code).
-import type { EntityRef } from '../../client/protocol.ts';
+import type { EntityRef, RelatedEntity, Resolution } from '../../client/protocol.ts';
 export type { EntityRef };
+import type { GraphStore } from '../graph/store.ts';
 import { IsgError } from '../errors.ts';
 import type { GraphView } from './graph-view.ts';
 import { editDistance, fuzzyScore } from './fuzzy.ts';
 
+// Results are built as object literals of one shape each: spreading an EntityRef into a bigger
+// record (`{ ...ref, distance }`) cost several microseconds per result, and hub entities have
+// hundreds of results.
 export function entityRef(view: GraphView, id: number): EntityRef {
   const s = view.store;
   const file = s.file(id);
   const line = s.line(id);
-  const qn = s.qualifiedName(id);
-  return { id: s.key(id), name: qn === '' ? file : qn, kind: s.kind(id), file, line, location: `${file}:${line}` };
+  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: `${file}:${line}` };
+}
+
+export function relatedEntity(s: GraphStore, id: number, distance: number, resolution: Resolution): RelatedEntity {
+  const file = s.file(id);
+  const line = s.line(id);
+  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: `${file}:${line}`, distance, resolution };
 }
 
 /**

@@ -1,3 +1,6 @@
+/** Lower-case an ASCII code unit. */
+export const foldAscii = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+
 /**
  * Subsequence match score of `needle` in `hay`, case-insensitive; 0 when not a subsequence.
  * Rewards consecutive runs, matches at word starts (camelCase humps, after `_`/`.`) and a
@@ -5,24 +8,42 @@
  */
 export function fuzzyScore(needle: string, hay: string): number {
   if (!needle) return 0;
-  const n = needle.toLowerCase();
-  const h = hay.toLowerCase();
-  if (h === n) return 1000;
+  return fuzzyScoreLower(needle.toLowerCase(), hay, hay.toLowerCase());
+}
+
+/**
+ * `fuzzyScore` with the needle lower-cased, and `h` the lower-cased `hay`; with `h` undefined,
+ * `hay` is ASCII and is lower-cased on the fly (no copy).
+ */
+export function fuzzyScoreLower(n: string, hay: string, h?: string): number {
+  const lower = h ?? hay;
+  const fold = h === undefined;
+  const length = lower.length;
+  if (length === n.length) {
+    let i = 0;
+    while (i < length && (fold ? foldAscii(lower.charCodeAt(i)) : lower.charCodeAt(i)) === n.charCodeAt(i)) i++;
+    if (i === length) return 1000;
+  }
   let score = 0;
   let j = 0;
   let run = 0;
-  for (let i = 0; i < h.length && j < n.length; i++) {
-    if (h[i] !== n[j]) {
+  for (let i = 0; i < length && j < n.length; i++) {
+    const c = lower.charCodeAt(i);
+    if ((fold ? foldAscii(c) : c) !== n.charCodeAt(j)) {
       run = 0;
       continue;
     }
-    const wordStart = i === 0 || hay[i - 1] === '_' || hay[i - 1] === '.' || (hay[i]! >= 'A' && hay[i]! <= 'Z' && hay[i - 1]! >= 'a' && hay[i - 1]! <= 'z');
+    // Past the end of `hay` (lower-casing can lengthen a string) there is no word start. Reading
+    // out of range (NaN from charCodeAt) made this loop ten times slower.
+    const before = i > 0 && i <= hay.length ? hay.charCodeAt(i - 1) : 0;
+    const at = i < hay.length ? hay.charCodeAt(i) : 0;
+    const wordStart = i === 0 || before === 95 /* _ */ || before === 46 /* . */ || (at >= 65 && at <= 90 && before >= 97 && before <= 122);
     run++;
     score += 1 + run * 2 + (wordStart ? 5 : 0) + (i === 0 ? 10 : 0);
     j++;
   }
   if (j < n.length) return 0;
-  return score - Math.max(0, h.length - n.length) * 0.1;
+  return score - Math.max(0, length - n.length) * 0.1;
 }
 
 /**

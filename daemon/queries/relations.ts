@@ -3,7 +3,7 @@ import type { RelatedEntity, RelationResult } from '../../client/protocol.ts';
 export type { RelatedEntity, RelationResult };
 import type { EdgeKind } from '../model.ts';
 import { asArgs, optionalBool, optionalInt } from './args.ts';
-import { entityRef, resolveEntity } from './entity-ref.ts';
+import { entityRef, relatedEntity, resolveEntity } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { walk } from './traverse.ts';
 
@@ -42,9 +42,11 @@ export function relation(name: RelationName, view: GraphView, rawArgs: unknown):
   const reached = walk(view.store, [id], spec.kinds, spec.direction, depth, includeInferred);
   // implements of an interface: who implements it, and (transitively) who extends those.
   // Interfaces extending the target are included too: implementing them implements it.
-  return {
-    entity: entityRef(view, id),
-    total: reached.length,
-    results: reached.slice(0, limit).map((r) => ({ ...entityRef(view, r.id), distance: r.distance, resolution: r.inferred ? 'inferred' : 'resolved' })),
-  };
+  const results: RelatedEntity[] = [];
+  const shown = Math.min(limit, reached.count);
+  for (let i = 0; i < shown; i++) {
+    const r = reached.id(i);
+    results.push(relatedEntity(view.store, r, reached.distance(r), reached.inferred(r) ? 'inferred' : 'resolved'));
+  }
+  return { entity: entityRef(view, id), total: reached.count, results };
 }

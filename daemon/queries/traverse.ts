@@ -1,47 +1,127 @@
-// Breadth-first walks over chosen edge kinds, the shared engine of the relation queries.
+// Breadth-first walks over chosen edge kinds, the shared engine of the relation queries. A walk
+// allocates nothing per entity: marks, distances and the queue live in typed arrays kept per
+// store and reused by every walk (a hub with thousands of dependents is walked in microseconds).
 import type { EdgeKind } from '../model.ts';
-import type { GraphStore } from '../graph/store.ts';
-
-export interface Reached {
-  id: number;
-  distance: number;
-  /** True when every path found to it used at least one name-matched edge. */
-  inferred: boolean;
-}
+import { OTHER_SHIFT } from '../graph/adjacency.ts';
+import { EDGE_KIND_INDEX, type GraphStore } from '../graph/store.ts';
 
 /**
- * Entities reachable from `starts` over `kinds` in `direction`, nearest first, up to `maxDepth`.
- * Inferred edges are followed only when `includeInferred`.
+ * What one walk reached, nearest first: `id(i)` for i in 0..count-1. Valid until the next walk
+ * over the same store (the arrays are shared), so callers read it before walking again.
  */
-export function walk(store: GraphStore, starts: number[], kinds: readonly EdgeKind[], direction: 'out' | 'in', maxDepth: number, includeInferred: boolean): Reached[] {
-  const seen = new Map<number, Reached>();
-  for (const s of starts) seen.set(s, { id: s, distance: 0, inferred: false });
-  let frontier = starts;
-  const out: Reached[] = [];
-  for (let depth = 1; depth <= maxDepth && frontier.length; depth++) {
-    const next: number[] = [];
-    for (const from of frontier) {
-      const viaInferred = seen.get(from)!.inferred;
-      for (const kind of kinds) {
-        const list = store.rawNeighbors(kind, from, direction);
-        if (!list) continue;
-        for (const t of list) {
-          const inferred = (t & 1) === 1;
-          if (inferred && !includeInferred) continue;
-          const id = t >> 1;
-          const prev = seen.get(id);
-          if (prev) {
-            if (prev.distance === depth && prev.inferred && !(inferred || viaInferred)) prev.inferred = false;
-            continue;
+export interface Walk {
+  readonly count: number;
+  id(i: number): number;
+  distance(id: number): number;
+  /** True when every path found to it used at least one name-matched edge. */
+  inferred(id: number): boolean;
+}
+
+/** Walks deeper than this are cut: the depth shares an int with the epoch and the inferred bit. */
+export const MAX_WALK_DEPTH = 127;
+const EPOCH_SHIFT = 8;
+/** Epochs stay below 2^23 so that `epoch << 8` is a positive int32. */
+const LAST_EPOCH = (1 << 23) - 1;
+
+class Walker implements Walk {
+  /**
+   * Per entity `epoch << 8 | depth << 1 | inferred`, meaningful when the epoch is the current
+   * walk's: every earlier walk's marks are smaller, so nothing is cleared between walks.
+   */
+  private state = new Int32Array(0);
+  /** The starts, then everything reached, in the order reached. */
+  private queue = new Int32Array(0);
+  private epoch = 0;
+  private first = 0;
+  count = 0;
+
+  id(i: number): number {
+    return this.queue[this.first + i]!;
+  }
+
+  distance(id: number): number {
+    return (this.state[id]! >> 1) & MAX_WALK_DEPTH;
+  }
+
+  inferred(id: number): boolean {
+    return (this.state[id]! & 1) === 1;
+  }
+
+  run(store: GraphStore, starts: ArrayLike<number>, kinds: readonly EdgeKind[], direction: 'out' | 'in', maxDepth: number, includeInferred: boolean): Walk {
+    this.fit(store.idLimit);
+    const { state, queue } = this;
+    const base = this.nextEpoch() << EPOCH_SHIFT;
+    let tail = 0;
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i]!;
+      if (state[s]! >= base) continue;
+      state[s] = base;
+      queue[tail++] = s;
+    }
+    this.first = tail;
+    let begin = 0;
+    let end = tail;
+    const adj = store.adjacency(direction);
+    const pool = adj.pool;
+    const kindIndexes = kinds.map((k) => EDGE_KIND_INDEX[k]);
+    const last = Math.min(maxDepth, MAX_WALK_DEPTH);
+    for (let depth = 1; depth <= last && begin < end; depth++) {
+      const reachedHere = base | (depth << 1);
+      for (let q = begin; q < end; q++) {
+        const from = queue[q]!;
+        const fromInferred = state[from]! & 1;
+        const present = adj.kinds(from);
+        for (const k of kindIndexes) {
+          if (!(present & (1 << k))) continue;
+          for (let j = adj.start(from, k), stop = adj.end(from, k); j < stop; j++) {
+            const e = pool[j]!;
+            const edgeInferred = e & 1;
+            if (edgeInferred && !includeInferred) continue;
+            const id = e >> OTHER_SHIFT;
+            const st = state[id]!;
+            if (st >= base) {
+              // Found again at the same distance through resolved edges only: it is resolved.
+              if (st === (reachedHere | 1) && !(edgeInferred | fromInferred)) state[id] = reachedHere;
+              continue;
+            }
+            state[id] = reachedHere | edgeInferred | fromInferred;
+            queue[tail++] = id;
           }
-          const r = { id, distance: depth, inferred: inferred || viaInferred };
-          seen.set(id, r);
-          out.push(r);
-          next.push(id);
         }
       }
+      begin = end;
+      end = tail;
     }
-    frontier = next;
+    this.count = tail - this.first;
+    return this;
   }
-  return out;
+
+  private nextEpoch(): number {
+    if (this.epoch === LAST_EPOCH) {
+      this.state.fill(0);
+      this.epoch = 0;
+    }
+    return ++this.epoch;
+  }
+
+  private fit(n: number): void {
+    if (n <= this.state.length) return;
+    const size = Math.max(1024, n + (n >> 3));
+    const state = new Int32Array(size);
+    state.set(this.state);
+    this.state = state;
+    this.queue = new Int32Array(size);
+  }
+}
+
+const walkers = new WeakMap<GraphStore, Walker>();
+
+/**
+ * Entities reachable from `starts` over `kinds` in `direction`, nearest first, up to `maxDepth`
+ * (at most MAX_WALK_DEPTH). Inferred edges are followed only when `includeInferred`.
+ */
+export function walk(store: GraphStore, starts: ArrayLike<number>, kinds: readonly EdgeKind[], direction: 'out' | 'in', maxDepth: number, includeInferred: boolean): Walk {
+  let w = walkers.get(store);
+  if (!w) walkers.set(store, (w = new Walker()));
+  return w.run(store, starts, kinds, direction, maxDepth, includeInferred);
 }

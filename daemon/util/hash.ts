@@ -6,10 +6,10 @@ export function contentHash(text: string): string {
 }
 
 /**
- * 53-bit string hash (cyrb53) as 14 hex digits: cheap enough to run on every signature in the
+ * 53-bit string hash (cyrb53), exact in a double: cheap enough to run on every signature in the
  * extraction hot path, and collisions only cost a spurious "signature changed".
  */
-export function shortHash(text: string): string {
+export function hash53(text: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
@@ -19,5 +19,10 @@ export function shortHash(text: string): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** A `hash53` as 14 hex digits, as exports show it. */
+export function hashHex(hash: number): string {
+  return hash.toString(16).padStart(14, '0');
 }
