@@ -9,9 +9,10 @@
 // are the exception (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
-import { collect, type Collected } from './collect.ts';
+import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
+import { collect, forEachMatch, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
-import { parse, queryRange, toolsFor, type SyntaxNode, type SyntaxTree } from './parser.ts';
+import { parse, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween } from './text-edit.ts';
 import { parserInput } from './grammar-gaps.ts';
 
@@ -30,8 +31,85 @@ export interface Extraction {
 export function extractFile(path: string, language: Language, text: string): Extraction {
   const input = parserInput(text, language);
   const tree = parse(language, input);
-  const collected = collect(text, toolsFor(language).extraction.matches(tree.rootNode));
-  return finish(path, language, text, input, tree, collected);
+  const table = new NodeTable(tree);
+  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()));
+}
+
+/**
+ * How deep below the node queried a declaration pattern may start. From the module: `export
+ * declare function f()` is export_statement > ambient_declaration > function_signature, 3 levels
+ * down; a namespace adds its statement_block; in a class body, a parameter property is
+ * method > formal_parameters > required_parameter. Anything deeper is inside a body or an
+ * expression, never an entity.
+ */
+const MODULE_DEPTH = 3;
+const NAMESPACE_DEPTH = 4;
+const MEMBER_DEPTH = 3;
+
+const NAMESPACE = captureId('definition.namespace');
+const CLASS = captureId('definition.class');
+const INTERFACE = captureId('definition.interface');
+const OPAQUE = captureId('scope.opaque');
+const BODY = captureId('body');
+
+/**
+ * Records of the whole tree, or of the top-level statements in `range`. Declarations are queried
+ * from the module, again from each namespace and ambient module found (matches both runs found
+ * are kept once), and members from each class and interface body found.
+ */
+function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }): Collected {
+  const tools = toolsFor(language);
+  const options: QueryOptions = range ? { startIndex: range.start, endIndex: range.end } : {};
+  const runs: QueryRun[] = [];
+  const scopes: number[] = [];
+  const bodies: number[] = [];
+  let seen: Set<string> | undefined;
+  const key = (main: number, pattern: number) => `${pattern}:${table.id(main)}`;
+  const declarationRun = (captures: CaptureList, rerun: boolean): void => {
+    const keep = new Uint8Array(captures.length);
+    forEachMatch(captures, (main, id, pattern, from, to, match) => {
+      if (range && !rerun && !inRange(table, main, range)) return;
+      if (rerun) {
+        const k = key(main, pattern);
+        if (seen!.has(k)) return;
+        seen!.add(k);
+      }
+      keep[match] = 1;
+      if (id === NAMESPACE || (id === OPAQUE && isAmbientBlock(table, main))) scopes.push(main);
+      else if (id === CLASS || id === INTERFACE) {
+        for (let c = from; c < to; c++) if (captures.name[c] === BODY) bodies.push(captures.first + c);
+      }
+    });
+    runs.push({ captures, keep });
+  };
+  const top = runQuery(tools.declarations, table, root, { ...options, maxStartDepth: MODULE_DEPTH });
+  declarationRun(top, false);
+  if (scopes.length) {
+    seen = new Set();
+    forEachMatch(top, (main, _id, pattern, _from, _to, match) => void (runs[0]!.keep![match] && seen!.add(key(main, pattern))));
+    for (let i = 0; i < scopes.length; i++) declarationRun(runQuery(tools.declarations, table, scopes[i]!, { maxStartDepth: NAMESPACE_DEPTH }), true);
+  }
+  for (const body of bodies) runs.push({ captures: runQuery(tools.members, table, body, { maxStartDepth: MEMBER_DEPTH }) });
+  const references = runQuery(tools.references, table, root, options);
+  runs.push(range ? { captures: references, keep: matchesInRange(table, references, range) } : { captures: references });
+  return collect(text, table, runs);
+}
+
+function inRange(table: NodeTable, node: number, range: { start: number; end: number }): boolean {
+  const s = table.start(node);
+  return s >= range.start && s < range.end;
+}
+
+function matchesInRange(table: NodeTable, captures: CaptureList, range: { start: number; end: number }): Uint8Array {
+  const keep = new Uint8Array(captures.length);
+  forEachMatch(captures, (main, _id, _pattern, _from, _to, match) => void (keep[match] = inRange(table, main, range) ? 1 : 0));
+  return keep;
+}
+
+/** `declare module 'x' {}` and `declare global {}`: opaque, but their imports and exports count. */
+function isAmbientBlock(table: NodeTable, node: number): boolean {
+  const type = table.type(node);
+  return type === 'module' || type === 'statement_block';
 }
 
 export function reextract(previous: Extraction, text: string): Extraction {
@@ -43,9 +121,11 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const rawEdit = editBetween(previous.text, text);
   previous.tree.edit(edit);
   const tree = parse(language, input, previous.tree);
+  const table = new NodeTable(tree);
+  const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
-  if (tree.rootNode.hasError || previous.tree.rootNode.hasError) return extractFile(path, language, text);
+  if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text);
   const delta = text.length - previous.text.length;
   let lo = Math.min(edit.startIndex, rawEdit.startIndex);
   let hi = Math.max(edit.newEndIndex, rawEdit.newEndIndex);
@@ -53,18 +133,10 @@ export function reextract(previous: Extraction, text: string): Extraction {
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
   }
-  const range = statementRange(tree.rootNode, lo, hi);
+  const range = statementRange(table, root, lo, hi);
   const oldEnd = range.end - delta; // where the re-collected range ended before the edit
   const rowDelta = lineCount(text) - lineCount(previous.text); // one contiguous edit: every later line moves by this
-  const fresh = collect(
-    text,
-    toolsFor(language)
-      .extraction.matches(tree.rootNode, queryRange(range.start, range.end))
-      .filter((m) => {
-        const s = mainStart(m.captures);
-        return s >= range.start && s < range.end;
-      }),
-  );
+  const fresh = collectAll(text, language, table, root, range);
   const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rowDelta);
   return finish(path, language, text, input, tree, collected);
 }
@@ -79,19 +151,19 @@ function finish(path: string, language: Language, text: string, input: string, t
  * comment belongs to the declaration that follows it, and statements sharing the last line
  * would see their columns move.
  */
-function statementRange(root: SyntaxNode, lo: number, hi: number): { start: number; end: number } {
-  const children = root.children;
+function statementRange(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } {
+  const children = t.children(root);
   let start = lo;
   let end = hi;
   let i = 0;
-  while (i < children.length && children[i]!.endIndex <= lo) i++;
-  if (i < children.length) start = Math.min(start, children[i]!.startIndex);
-  while (i < children.length && children[i]!.startIndex < hi) end = Math.max(end, children[i++]!.endIndex);
-  const lastRow = root.descendantForIndex(Math.max(0, end - 1)).endPosition.row;
+  while (i < children.length && t.end(children[i]!) <= lo) i++;
+  if (i < children.length) start = Math.min(start, t.start(children[i]!));
+  while (i < children.length && t.start(children[i]!) < hi) end = Math.max(end, t.end(children[i++]!));
+  const lastRow = t.endPosition(t.descendantForIndex(root, Math.max(0, end - 1)))[0];
   while (i < children.length) {
     const next = children[i++]!;
-    end = Math.max(end, next.endIndex);
-    if (next.type !== 'comment' && next.startPosition.row > lastRow) break;
+    end = Math.max(end, t.end(next));
+    if (t.type(next) !== 'comment' && t.row(next) > lastRow) break;
   }
   return { start, end };
 }
@@ -117,11 +189,6 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
     exports: merge(old.exports, fresh.exports, moved),
     errors: merge(old.errors, fresh.errors, movedLine),
   };
-}
-
-function mainStart(captures: { name: string; node: SyntaxNode }[]): number {
-  for (const c of captures) if (c.name.includes('.')) return c.node.startIndex;
-  return -1;
 }
 
 /**
