@@ -1,6 +1,7 @@
 // Run by the memory benchmark as `node --expose-gc dist/bench/memory-child.js <root>`: measures
 // the main thread's heap before and after indexing and prints one JSON line.
 import { GraphHost } from '../daemon/host.ts';
+import { bindingCount, refCount } from '../daemon/ingest/facts.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -52,8 +53,8 @@ async function main(): Promise<void> {
   let imports = 0;
   for (const p of host.filePaths()) {
     const f = host.factsOf(p)!;
-    refs += f.refs.length;
-    bindings += f.bindings.length;
+    refs += refCount(f);
+    bindings += bindingCount(f);
     imports += f.imports.length;
   }
   const stats = host.fileStats();
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
     heapDelta: after.heapUsed - before.heapUsed,
     externalDelta: after.external - before.external,
     arrayBuffersDelta: after.arrayBuffers - before.arrayBuffers,
+    /** What the host holds: V8 heap plus typed-array backing stores, which live outside it. */
+    heldDelta: after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers),
     rssAfter: after.rss,
     signatureChars: sigChars,
     docChars,
@@ -88,11 +91,12 @@ async function main(): Promise<void> {
     extractions?: Map<unknown, unknown>;
   };
   const attribution: { part: string; freedBytes: number | null }[] = [];
-  let level = after.heapUsed;
+  const held = (m: NodeJS.MemoryUsage) => m.heapUsed + m.arrayBuffers;
+  let level = held(after);
   const drop = async (part: string, fn: () => boolean) => {
     const found = fn();
     await settle();
-    const h = process.memoryUsage().heapUsed;
+    const h = held(process.memoryUsage());
     attribution.push({ part, freedBytes: found ? level - h : null });
     level = h;
   };
@@ -108,11 +112,12 @@ async function main(): Promise<void> {
     for (const f of internals.files.values()) f.resolution = undefined;
     return true;
   });
-  await drop('facts refs + bindings', () => {
+  await drop('facts refs + bindings (rows and their strings)', () => {
     for (const p of host.filePaths()) {
       const f = host.factsOf(p)!;
-      f.refs = [];
-      f.bindings = [];
+      f.refs = new Int32Array(0);
+      f.bindings = new Int32Array(0);
+      f.strings = [];
     }
     return true;
   });
@@ -125,7 +130,7 @@ async function main(): Promise<void> {
     }
     return true;
   });
-  attribution.push({ part: 'left: graph store (columns, key and name indexes, adjacency), entity facts, host maps', freedBytes: level - before.heapUsed });
+  attribution.push({ part: 'left: graph store (columns, key and name indexes, adjacency), entity facts, host maps', freedBytes: level - held(before) });
   // keep the host alive until measured
   if (host.generation < 0) console.log('');
   console.log(JSON.stringify({ ...out, attribution }));

@@ -1,5 +1,6 @@
-// memory: heap bytes per entity after indexing, measured in a child process with --expose-gc
-// (heapUsed after loading the modules and a full GC, then after indexing and a full GC).
+// memory: bytes per entity held after indexing, measured in a child process with --expose-gc
+// (heapUsed plus array buffers after loading the modules and a full GC, then after indexing and
+// a full GC: typed-array contents live outside the V8 heap and count too).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { corpusRoot, heading, mb, repoRoot, table, verdict, type BenchContext, type CorpusName } from './util.ts';
@@ -17,6 +18,7 @@ interface ChildReport {
   heapUsedBefore: number;
   heapUsedAfter: number;
   heapDelta: number;
+  heldDelta: number;
   externalDelta: number;
   arrayBuffersDelta: number;
   rssAfter: number;
@@ -28,7 +30,7 @@ interface ChildReport {
 }
 
 export async function memory(ctx: BenchContext): Promise<void> {
-  heading('memory: main-thread heap per entity after indexing (child process, --expose-gc, full GC before and after)');
+  heading('memory: main-thread heap + array buffers per entity after indexing (child process, --expose-gc, full GC before and after)');
   const rows: { corpus: CorpusName; r: ChildReport; perEntity: number; exclX2: number; exclV8: number }[] = [];
   for (const corpus of ctx.corpora) {
     const child = spawnSync(process.execPath, ['--expose-gc', join(repoRoot(), 'dist', 'bench', 'memory-child.js'), corpusRoot(corpus)], { encoding: 'utf8', maxBuffer: 16 << 20 });
@@ -37,20 +39,20 @@ export async function memory(ctx: BenchContext): Promise<void> {
     rows.push({
       corpus,
       r,
-      perEntity: r.heapDelta / r.entities,
-      exclX2: (r.heapDelta - r.sourceTextBytesX2) / r.entities,
-      exclV8: (r.heapDelta - r.sourceTextBytesV8) / r.entities,
+      perEntity: r.heldDelta / r.entities,
+      exclX2: (r.heldDelta - r.sourceTextBytesX2) / r.entities,
+      exclV8: (r.heldDelta - r.sourceTextBytesV8) / r.entities,
     });
   }
   console.log(
     table(
-      ['corpus', 'entities', 'heap before MB', 'heap after MB', 'delta MB', 'B/entity (all)', 'sig+doc chars', 'B/entity excl. text (x2)', 'B/entity excl. text (V8 bytes)', 'target', 'status'],
+      ['corpus', 'entities', 'heap before MB', 'heap after MB', 'heap + array buffers delta MB', 'B/entity (all)', 'sig+doc chars', 'B/entity excl. text (x2)', 'B/entity excl. text (V8 bytes)', 'target', 'status'],
       rows.map(({ corpus, r, perEntity, exclX2, exclV8 }) => [
         corpus,
         r.entities,
         mb(r.heapUsedBefore),
         mb(r.heapUsedAfter),
-        mb(r.heapDelta),
+        mb(r.heldDelta),
         Math.round(perEntity),
         r.signatureChars + r.docChars,
         Math.round(exclX2),
@@ -61,7 +63,7 @@ export async function memory(ctx: BenchContext): Promise<void> {
     ),
   );
   console.log(
-    '\n"B/entity (all)" is the whole heap growth (graph store, indexes, edges and the per-file facts the host keeps for\n' +
+    '\n"B/entity (all)" is the whole growth of heap plus array buffers (graph store, indexes, edges and the per-file facts the host keeps for\n' +
       're-resolution: refs, bindings, imports) divided by the entity count. "excl. text (x2)" subtracts 2 bytes per char of\n' +
       'every entity signature and doc comment (copies of source text); "(V8 bytes)" subtracts what V8 really stores for those\n' +
       'chars (1 byte per char for Latin-1 strings), so it removes less. Parse trees live in worker threads and are gone.',
@@ -69,12 +71,12 @@ export async function memory(ctx: BenchContext): Promise<void> {
   console.log('\nContext:');
   console.log(
     table(
-      ['corpus', 'index ms', 'source MB', 'refs kept', 'bindings kept', 'imports kept', 'external delta MB', 'rss after MB'],
-      rows.map(({ corpus, r }) => [corpus, Math.round(r.indexMs), mb(r.bytes), r.refs, r.bindings, r.imports, mb(r.externalDelta), mb(r.rssAfter)]),
+      ['corpus', 'index ms', 'source MB', 'refs kept', 'bindings kept', 'imports kept', 'heap delta MB', 'array buffers delta MB', 'external delta MB', 'rss after MB'],
+      rows.map(({ corpus, r }) => [corpus, Math.round(r.indexMs), mb(r.bytes), r.refs, r.bindings, r.imports, mb(r.heapDelta), mb(r.arrayBuffersDelta), mb(r.externalDelta), mb(r.rssAfter)]),
     ),
   );
   for (const { corpus, r } of rows) {
-    console.log(`\n[${corpus}] where the heap goes (approximate: each part dropped in turn, then a full GC; bytes freed):`);
+    console.log(`\n[${corpus}] where the memory goes (approximate: each part dropped in turn, then a full GC; heap + array buffer bytes freed):`);
     console.log(
       table(
         ['part', 'MB', 'B/entity', 'share'],
@@ -82,13 +84,13 @@ export async function memory(ctx: BenchContext): Promise<void> {
           a.part,
           a.freedBytes === null ? 'n/a' : mb(a.freedBytes),
           a.freedBytes === null ? 'n/a' : Math.round(a.freedBytes / r.entities),
-          a.freedBytes === null ? '' : `${Math.round((100 * a.freedBytes) / r.heapDelta)}%`,
+          a.freedBytes === null ? '' : `${Math.round((100 * a.freedBytes) / r.heldDelta)}%`,
         ]),
       ),
     );
   }
   ctx.results.memory = {
-    note: 'in-process GraphHost.index in a child with --expose-gc; heapUsed deltas after full GC',
+    note: 'in-process GraphHost.index in a child with --expose-gc; heapUsed + arrayBuffers deltas after full GC',
     targetBytesPerEntityExclText: TARGET_BYTES_PER_ENTITY_EXCL_TEXT,
     corpora: rows.map(({ corpus, r, perEntity, exclX2, exclV8 }) => ({ corpus, ...r, bytesPerEntity: perEntity, bytesPerEntityExclTextX2: exclX2, bytesPerEntityExclTextV8: exclV8 })),
   };

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import type { FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, REF_KINDS, RefRow, type FileFacts } from './ingest/facts.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import type { Diagnostic, Language } from './model.ts';
@@ -407,14 +407,8 @@ function internFacts(facts: FileFacts, pool: Map<string, string>): void {
     pool.set(s, s);
     return s;
   };
-  for (const r of facts.refs) r.path = intern(r.path);
-  for (const b of facts.bindings) {
-    b.name = intern(b.name);
-    if (b.typeName) b.typeName = intern(b.typeName);
-    if (b.newOf) b.newOf = intern(b.newOf);
-    if (b.callOf) b.callOf = intern(b.callOf);
-    if (b.callback) b.callback.callee = intern(b.callback.callee);
-  }
+  const { strings } = facts;
+  for (let i = 0; i < strings.length; i++) strings[i] = intern(strings[i]!);
   for (const i of facts.imports) {
     i.specifier = intern(i.specifier);
     i.imported = intern(i.imported);
@@ -469,7 +463,10 @@ function surfaceOf(f: FileFacts): string {
   for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}|${e.paramTypes ? JSON.stringify(e.paramTypes) : ''}`);
   for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
   for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
-  for (const r of f.refs) if (r.kind === 'extends' || r.kind === 'implements') parts.push(`h|${r.from}|${r.kind}|${r.path}`);
+  for (let o = 0; o < f.refs.length; o += REF_FIELDS) {
+    const kind = REF_KINDS[f.refs[o + RefRow.kind]!];
+    if (kind === 'extends' || kind === 'implements') parts.push(`h|${f.refs[o + RefRow.from]}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
+  }
   return parts.join('\n');
 }
 

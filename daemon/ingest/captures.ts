@@ -76,7 +76,15 @@ export class NodeTable {
   }
 
   type(h: number): string {
-    return this.typeNames[this.symbols[h]!] ?? 'ERROR';
+    const symbol = this.symbols[h]!;
+    const name = this.typeNames[symbol];
+    if (name) return name;
+    // Only named node types are listed by the binding; an anonymous one (`class`, `(`) is asked
+    // for once per symbol.
+    this.load(h);
+    const type = methods.type!(this.tree) as string;
+    this.typeNames[symbol] = type;
+    return type;
   }
 
   symbol(h: number): number {
@@ -141,14 +149,27 @@ export class NodeTable {
     const transfer = binding.nodeTransferArray;
     const out: number[] = new Array(nodes.length);
     let offset = 0;
+    let wrappers = false;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       if (typeof n === 'number') {
         out[i] = this.pushFields(transfer, offset, n);
         offset += FIELDS;
-      } else out[i] = n === null || n === undefined ? -1 : this.pushWrapper(n);
+      } else if (n === null || n === undefined) out[i] = -1;
+      else {
+        out[i] = this.pushFields(n as ArrayLike<number>, 0, 0);
+        wrappers = true;
+      }
     }
+    // A wrapper's type is one more native call, which overwrites the transfer array: only once
+    // every row has been copied out of it.
+    if (wrappers) for (let i = 0; i < nodes.length; i++) if (typeof nodes[i] === 'object' && nodes[i] !== null) this.symbols[out[i]!] = this.symbolOf(out[i]!);
     return out;
+  }
+
+  private symbolOf(h: number): number {
+    this.load(h);
+    return methods.typeId!(this.tree) as number;
   }
 
   private adopt(n: unknown): number {
@@ -157,15 +178,9 @@ export class NodeTable {
   }
 
   private pushWrapper(wrapper: object): number {
-    const fields = wrapper as ArrayLike<number>;
-    const symbol = methods.typeId!(this.loadFields(fields)) as number;
-    return this.pushFields(fields, 0, symbol);
-  }
-
-  private loadFields(fields: ArrayLike<number>): SyntaxTree {
-    const transfer = binding.nodeTransferArray;
-    for (let i = 0; i < FIELDS; i++) transfer[i] = fields[i]!;
-    return this.tree;
+    const h = this.pushFields(wrapper as ArrayLike<number>, 0, 0);
+    this.symbols[h] = this.symbolOf(h);
+    return h;
   }
 
   private pushFields(src: ArrayLike<number>, offset: number, symbol: number): number {

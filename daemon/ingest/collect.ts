@@ -4,7 +4,7 @@
 import type { EntityKind } from '../model.ts';
 import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
 import { captureId, captureName, type CaptureList, type NodeTable } from './captures.ts';
-import { typeNameOf } from './type-text.ts';
+import { typeNameIn } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
 const MAX_SIGNATURE = 600;
@@ -440,7 +440,7 @@ function valueTypeInfo(text: string, t: NodeTable, type: number, value: number):
   const out: { typeName?: string; newOf?: string; callOf?: string } = {};
   if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
-    const name = typeNameOf(text.slice(t.start(type), t.end(type)).replace(/^\s*:/, ''));
+    const name = typeNameIn(text, t.start(type), t.end(type), true);
     if (name) out.typeName = name;
   }
   if (value >= 0) {
