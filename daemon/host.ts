@@ -72,8 +72,6 @@ export class GraphHost {
   /** simple name -> files that name-matched it. */
   private readonly nameDependents = new Map<string, Set<string>>();
   private readonly modules: ModuleResolver;
-  /** One copy of each name and path string across all files' facts (they repeat a lot). */
-  private readonly strings = new Map<string, string>();
   private readonly resolver: SymbolResolver;
   private readonly options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
@@ -120,8 +118,12 @@ export class GraphHost {
     const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
     const t2 = performance.now();
     outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    // One copy of each name and path string across all files' facts (they repeat a lot); the
+    // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
+    // later edits create.
+    const pool = new Map<string, string>();
     for (const o of outcomes) {
-      if (o.ok) host.addFile(o.facts);
+      if (o.ok) host.addFile(internFacts(o.facts, pool));
       else host.skipped.set(o.path, o.diagnostic);
     }
     for (const path of host.files.keys()) host.resolve(path);
@@ -166,7 +168,6 @@ export class GraphHost {
       this.resolver.invalidate(path, surfaceChanged);
       toResolve.add(path);
       if (surfaceChanged) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
-      if (next) internFacts(next, this.strings);
       const names = this.replaceFileEntities(path, old, next, summary);
       for (const n of names) for (const d of this.nameDependents.get(n) ?? []) toResolve.add(d);
     }
@@ -273,7 +274,6 @@ export class GraphHost {
   }
 
   private addFile(facts: FileFacts): void {
-    internFacts(facts, this.strings);
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
     const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
     // parents refer to fact indexes; fix them up to graph ids now that all ids exist
@@ -400,7 +400,7 @@ export class GraphHost {
 }
 
 /** Replace the strings facts repeat across files with one shared copy each. */
-function internFacts(facts: FileFacts, pool: Map<string, string>): void {
+function internFacts(facts: FileFacts, pool: Map<string, string>): FileFacts {
   const intern = (s: string): string => {
     const known = pool.get(s);
     if (known !== undefined) return known;
@@ -414,6 +414,21 @@ function internFacts(facts: FileFacts, pool: Map<string, string>): void {
     i.imported = intern(i.imported);
     i.local = intern(i.local);
   }
+  for (const e of facts.exports) {
+    e.exported = intern(e.exported);
+    if (e.local !== undefined) e.local = intern(e.local);
+    if (e.specifier !== undefined) e.specifier = intern(e.specifier);
+    if (e.imported !== undefined) e.imported = intern(e.imported);
+  }
+  for (const e of facts.entities) {
+    e.name = intern(e.name);
+    if (e.typeName !== undefined) e.typeName = intern(e.typeName);
+    if (e.returnType !== undefined) e.returnType = intern(e.returnType);
+    if (e.newOf !== undefined) e.newOf = intern(e.newOf);
+    if (e.callOf !== undefined) e.callOf = intern(e.callOf);
+    if (e.typeParameters) e.typeParameters = e.typeParameters.map(intern);
+  }
+  return facts;
 }
 
 function pathOf(o: { ok: true; facts: FileFacts } | { ok: false; path: string }): string {
