@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import { REF_FIELDS, REF_KINDS, RefRow, type FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, REF_KINDS, RefRow, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import type { Diagnostic, Language } from './model.ts';
@@ -289,7 +289,14 @@ export class GraphHost {
   private replaceFileEntities(path: string, old: FileState | undefined, next: FileFacts | undefined, summary: ChangeSummary): Set<string> {
     const names = new Set<string>();
     const oldIds = new Map<string, number>();
-    if (old) old.facts.entities.forEach((e, i) => oldIds.set(e.name, old.ids[i]!));
+    /** Graph id -> the fact it was last updated from. */
+    const oldFacts = new Map<number, EntityFact>();
+    if (old) {
+      old.facts.entities.forEach((e, i) => {
+        oldIds.set(e.name, old.ids[i]!);
+        oldFacts.set(old.ids[i]!, e);
+      });
+    }
     if (!next) {
       for (const [name, id] of oldIds) {
         names.add(lastSegment(name));
@@ -322,6 +329,15 @@ export class GraphHost {
     });
     next.entities.forEach((e, i) => {
       const id = ids[i]!;
+      // Most entities of an edited file are unchanged but for their position at most: not
+      // worth re-hashing their signatures.
+      const before = oldFacts.get(id);
+      if (before && samePlace(before, e, old!.ids, ids)) {
+        // One copy of the text, shared with the store.
+        e.signature = before.signature;
+        if (before.doc !== undefined) e.doc = before.doc;
+        return;
+      }
       const input = entityInput(e, moduleId, ids);
       if (old && !added.has(id) && this.store.signatureHash(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
       this.store.updateEntity(id, input);
@@ -483,6 +499,21 @@ function surfaceOf(f: FileFacts): string {
     if (kind === 'extends' || kind === 'implements') parts.push(`h|${f.refs[o + RefRow.from]}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
   }
   return parts.join('\n');
+}
+
+/** Whether an entity's fact says the same as before, all that the store keeps of it included. */
+function samePlace(a: EntityFact, b: EntityFact, aIds: number[], bIds: number[]): boolean {
+  return (
+    a.kind === b.kind &&
+    a.exported === b.exported &&
+    a.line === b.line &&
+    a.column === b.column &&
+    a.endLine === b.endLine &&
+    a.endColumn === b.endColumn &&
+    a.signature === b.signature &&
+    a.doc === b.doc &&
+    (a.parent < 0 ? -1 : aIds[a.parent]) === (b.parent < 0 ? -1 : bIds[b.parent])
+  );
 }
 
 function sameTargets(a: string[], b: string[]): boolean {

@@ -129,6 +129,12 @@ export class NodeTable {
     return this.adoptAll(methods.children!(this.tree) as (number | object | null)[]);
   }
 
+  /** The smallest node spanning [start, end). */
+  descendantInRange(h: number, start: number, end: number): number {
+    this.load(h);
+    return this.adopt(methods.descendantForIndex!(this.tree, start, end));
+  }
+
   descendantForIndex(h: number, index: number): number {
     this.load(h);
     return this.adopt(methods.descendantForIndex!(this.tree, index, index));

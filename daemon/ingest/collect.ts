@@ -24,6 +24,16 @@ export interface DeclarationRecord
   /** Written inside `export` (`export default` too), so exported under its name. */
   declaredExport: boolean;
   isDefault: boolean;
+  /** The signature is the text [sigStart, sigEnd), or [sigStart, sigJoin) + [start, sigEnd) (see `signatureOf`). */
+  sigStart: number;
+  sigEnd: number;
+  sigJoin?: number;
+}
+
+/** A declaration's signature, read from the text as its record says (trimmed, at most MAX_SIGNATURE chars). */
+export function signatureOf(text: string, d: Pick<DeclarationRecord, 'start' | 'sigStart' | 'sigEnd' | 'sigJoin'>): string {
+  const sig = (d.sigJoin === undefined ? text.slice(d.sigStart, d.sigEnd) : text.slice(d.sigStart, d.sigJoin) + text.slice(d.start, d.sigEnd)).trim();
+  return sig.length > MAX_SIGNATURE ? sig.slice(0, MAX_SIGNATURE) + '…' : sig;
 }
 
 export interface RefRecord {
@@ -339,6 +349,8 @@ class Collector {
       declaredExport: false,
       isDefault: false,
       signature: '',
+      sigStart: 0,
+      sigEnd: 0,
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
@@ -368,18 +380,18 @@ class Collector {
     const statementStart = t.start(statement);
     record.declaredExport = t.type(statement) === 'export_statement';
     record.isDefault = record.declaredExport && text.startsWith('export default', statementStart);
-    let sigEnd = record.end;
-    if (body >= 0) sigEnd = t.start(body);
-    else if (value >= 0 && type >= 0) sigEnd = t.end(type);
-    let sig = text.slice(statementStart, sigEnd).trim();
+    record.sigStart = statementStart;
+    record.sigEnd = record.end;
+    if (body >= 0) record.sigEnd = t.start(body);
+    else if (value >= 0 && type >= 0) record.sigEnd = t.end(type);
     // `export let a = 1, b: T = f()`: b's signature is `export let b: T`, not the statement up to
     // b (which would include a, and change b's signature hash whenever a changes).
     if (nodeType === 'variable_declarator') {
       const parent = t.parent(node);
       const first = parent >= 0 ? t.namedChildren(parent).find((c) => t.type(c) === 'variable_declarator') : undefined;
-      if (first !== undefined && t.start(first) < record.start) sig = (text.slice(statementStart, t.start(first)) + text.slice(record.start, sigEnd)).trim();
+      if (first !== undefined && t.start(first) < record.start) record.sigJoin = t.start(first);
     }
-    record.signature = sig.length > MAX_SIGNATURE ? sig.slice(0, MAX_SIGNATURE) + '…' : sig;
+    record.signature = signatureOf(text, record);
     const doc = leadingDoc(text, statementStart);
     if (doc) record.doc = doc;
     if (params >= 0) {

@@ -10,10 +10,10 @@
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
-import { collect, forEachMatch, type Collected, type QueryRun } from './collect.ts';
+import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
 import { parse, toolsFor, type SyntaxTree } from './parser.ts';
-import { editBetween } from './text-edit.ts';
+import { editBetween, rowDelta, type TextEdit } from './text-edit.ts';
 import { parserInput } from './grammar-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
@@ -112,6 +112,7 @@ function isAmbientBlock(table: NodeTable, node: number): boolean {
   return type === 'module' || type === 'statement_block';
 }
 
+/** The extraction of `text`, an edit of `previous.text`. Uses up `previous` (its tree and records are updated in place). */
 export function reextract(previous: Extraction, text: string): Extraction {
   const { path, language } = previous;
   const input = parserInput(text, language);
@@ -127,23 +128,90 @@ export function reextract(previous: Extraction, text: string): Extraction {
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
   if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text);
   const delta = text.length - previous.text.length;
+  const changed = previous.tree.getChangedRanges(tree);
+  if (insideStringLiteral(table, root, previous.collected, edit, rawEdit, changed)) {
+    return finish(path, language, text, input, tree, shiftedInLine(previous.collected, text, rawEdit), previous);
+  }
   let lo = Math.min(edit.startIndex, rawEdit.startIndex);
   let hi = Math.max(edit.newEndIndex, rawEdit.newEndIndex);
-  for (const r of previous.tree.getChangedRanges(tree)) {
+  for (const r of changed) {
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
   }
   const range = statementRange(table, root, lo, hi);
   const oldEnd = range.end - delta; // where the re-collected range ended before the edit
-  const rowDelta = lineCount(text) - lineCount(previous.text); // one contiguous edit: every later line moves by this
+  const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
   const fresh = collectAll(text, language, table, root, range);
-  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rowDelta);
-  return finish(path, language, text, input, tree, collected);
+  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
+  return finish(path, language, text, input, tree, collected, previous, rows);
 }
 
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected): Extraction {
-  const facts = assemble(path, language, text, lineCount(text), collected);
+function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, previous?: Extraction, rows = 0): Extraction {
+  const lines = previous ? linesAfterEdit(previous, text, rows) : lineCount(text);
+  const facts = assemble(path, language, text, lines, collected);
   return { path, language, text, input, tree, collected, facts };
+}
+
+/** Where a string literal's text is all that matters: values, never names, specifiers or types. */
+const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
+
+/**
+ * Whether an edit changed only the inside of one string literal whose text no fact reads (a value,
+ * not an import specifier, a member name or a literal type), on one line, with no record of the
+ * old text inside the part it replaced. Nothing is then re-queried: the records stay, shifted,
+ * and only signatures are read again (they are slices of the text).
+ */
+function insideStringLiteral(t: NodeTable, root: number, old: Collected, edit: TextEdit, raw: TextEdit, changed: { startIndex: number; endIndex: number }[]): boolean {
+  if (edit.startIndex !== raw.startIndex || edit.oldEndIndex !== raw.oldEndIndex || edit.newEndIndex !== raw.newEndIndex) return false;
+  if (raw.startPosition.row !== raw.oldEndPosition.row || raw.startPosition.row !== raw.newEndPosition.row) return false;
+  let n = t.descendantInRange(root, raw.startIndex, raw.newEndIndex);
+  while (n >= 0 && t.type(n) !== 'string') {
+    const type = t.type(n);
+    if (type !== 'string_fragment' && type !== 'escape_sequence') return false;
+    n = t.parent(n);
+  }
+  if (n < 0) return false;
+  const start = t.start(n);
+  const end = t.end(n);
+  if (!(start < raw.startIndex && raw.newEndIndex < end)) return false;
+  for (const r of changed) if (r.startIndex < start || r.endIndex > end) return false;
+  const parent = t.parent(n);
+  if (parent < 0 || !INERT_STRING_PARENTS.has(t.type(parent))) return false;
+  if (t.type(parent) === 'arguments') {
+    const call = t.parent(parent);
+    const fn = call >= 0 ? t.childForField(call, 'function') : -1;
+    if (fn >= 0 && t.type(fn) === 'import') return false;
+  }
+  const inside = (p: number) => p > raw.startIndex && p < raw.oldEndIndex;
+  for (const d of old.declarations) if (inside(d.start) || inside(d.end)) return false;
+  for (const list of [old.refs, old.bindings, old.callbackParams, old.typeParameters, old.imports, old.exports, old.errors]) {
+    for (const x of list) if (inside(x.start)) return false;
+  }
+  return true;
+}
+
+/** Records after an edit within one line: offsets move, columns on that line move, signatures are read again. */
+function shiftedInLine(c: Collected, text: string, edit: TextEdit): Collected {
+  const at = edit.startIndex;
+  const oldEnd = edit.oldEndIndex;
+  const delta = edit.newEndIndex - oldEnd;
+  const line = edit.startPosition.row + 1;
+  const move = (p: number) => (p >= oldEnd ? p + delta : p);
+  for (const d of c.declarations) {
+    const spans = d.start <= at && d.end >= oldEnd;
+    if (d.start >= oldEnd && d.line === line) d.column += delta;
+    if (d.end >= oldEnd && d.endLine === line) d.endColumn += delta;
+    d.start = move(d.start);
+    d.end = move(d.end);
+    d.sigStart = move(d.sigStart);
+    d.sigEnd = move(d.sigEnd);
+    if (d.sigJoin !== undefined) d.sigJoin = move(d.sigJoin);
+    if (spans && d.kind !== 'opaque') d.signature = signatureOf(text, d);
+  }
+  for (const list of [c.refs, c.bindings, c.callbackParams, c.typeParameters, c.imports, c.exports, c.errors]) {
+    for (const x of list) x.start = move(x.start);
+  }
+  return c;
 }
 
 /**
@@ -168,19 +236,38 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
   return { start, end };
 }
 
-/** Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. */
-function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rowDelta: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => T): T[] => {
+/**
+ * Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. The old
+ * records are shifted in place: the previous extraction is used up by `reextract` (its tree was
+ * edited too).
+ */
+function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rows: number): Collected {
+  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => void): T[] => {
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
-    out.push(...b);
-    for (const x of a) if (x.start >= oldEnd) out.push(shift(x));
+    for (const x of b) out.push(x);
+    for (const x of a) {
+      if (x.start < oldEnd) continue;
+      shift(x);
+      out.push(x);
+    }
     return out;
   };
-  const moved = <T extends { start: number }>(x: T): T => ({ ...x, start: x.start + delta });
-  const movedLine = <T extends { start: number; line: number }>(x: T): T => ({ ...x, start: x.start + delta, line: x.line + rowDelta });
+  const moved = (x: { start: number }): void => void (x.start += delta);
+  const movedLine = (x: { start: number; line: number }): void => {
+    x.start += delta;
+    x.line += rows;
+  };
   return {
-    declarations: merge(old.declarations, fresh.declarations, (d) => ({ ...d, start: d.start + delta, end: d.end + delta, line: d.line + rowDelta, endLine: d.endLine + rowDelta })),
+    declarations: merge(old.declarations, fresh.declarations, (d) => {
+      d.start += delta;
+      d.end += delta;
+      d.sigStart += delta;
+      d.sigEnd += delta;
+      if (d.sigJoin !== undefined) d.sigJoin += delta;
+      d.line += rows;
+      d.endLine += rows;
+    }),
     refs: merge(old.refs, fresh.refs, movedLine),
     bindings: merge(old.bindings, fresh.bindings, moved),
     callbackParams: merge(old.callbackParams, fresh.callbackParams, moved),
@@ -189,6 +276,15 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
     exports: merge(old.exports, fresh.exports, moved),
     errors: merge(old.errors, fresh.errors, movedLine),
   };
+}
+
+/** `lineCount(text)`, from the previous text's count and the lines the edit added. */
+function linesAfterEdit(previous: Extraction, text: string, rows: number): number {
+  const before = previous.text;
+  const newlines = before.length === 0 ? 0 : before.endsWith('\n') ? previous.facts.lines : previous.facts.lines - 1;
+  const n = newlines + rows;
+  if (text.length === 0) return 1;
+  return text.endsWith('\n') ? n : n + 1;
 }
 
 /**
