@@ -144,3 +144,19 @@ for (const file of STRING_FILES) {
     }
   });
 }
+
+test('reextract counts UTF-8 bytes of edits that split surrogate pairs or insert non-ASCII text', () => {
+  const texts = [
+    'export const a = "x😀y";\nexport function f(): void {}\n',
+    'export const a = "x😁y";\nexport function f(): void {}\n', // the pair's second half changes
+    'export const a = "xé😁y";\nexport function f(): void {}\n',
+    'export const a = "xéy";\nexport function f(): void {}\n',
+    'export const a = "x€€y";\n// ü\nexport function f(): void {}\n',
+  ];
+  let incremental: Extraction = extractFile('u.ts', 'typescript', texts[0]!);
+  for (const text of texts.slice(1)) {
+    incremental = reextract(incremental, text);
+    assert.equal(incremental.facts.bytes, Buffer.byteLength(text, 'utf8'));
+    assert.deepEqual(incremental.facts, extractFile('u.ts', 'typescript', text).facts);
+  }
+});

@@ -17,7 +17,8 @@ interface Interval {
   outer: number;
 }
 
-export function assemble(path: string, language: Language, text: string, lines: number, c: Collected): FileFacts {
+/** `bytes`: UTF-8 length of `text`, as stats and the CLI's MB and MB/s report it (text.length counts UTF-16 units). */
+export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected): FileFacts {
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
@@ -74,8 +75,7 @@ export function assemble(path: string, language: Language, text: string, lines: 
     path,
     language,
     contentHash: contentHash(text),
-    // UTF-8 bytes, as stats and the CLI's MB and MB/s report them (text.length counts UTF-16 units).
-    bytes: Buffer.byteLength(text, 'utf8'),
+    bytes,
     lines,
     entities,
     strings: strings.list,

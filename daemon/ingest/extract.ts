@@ -120,6 +120,12 @@ export function reextract(previous: Extraction, text: string): Extraction {
   // text (names, signatures), so the range to re-collect covers both changes.
   const edit = editBetween(previous.input, input);
   const rawEdit = editBetween(previous.text, text);
+  if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
+    // The new text parses to the old tree with this edit applied, so the edited tree stands in
+    // for a parse (the next parse re-reads the edited string, as it would any edited node).
+    previous.tree.edit(edit);
+    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), previous, rawEdit);
+  }
   previous.tree.edit(edit);
   const tree = parse(language, input, previous.tree);
   const table = new NodeTable(tree);
@@ -128,13 +134,9 @@ export function reextract(previous: Extraction, text: string): Extraction {
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
   if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text);
   const delta = text.length - previous.text.length;
-  const changed = previous.tree.getChangedRanges(tree);
-  if (insideStringLiteral(table, root, previous.collected, edit, rawEdit, changed)) {
-    return finish(path, language, text, input, tree, shiftedInLine(previous.collected, text, rawEdit), previous);
-  }
   let lo = Math.min(edit.startIndex, rawEdit.startIndex);
   let hi = Math.max(edit.newEndIndex, rawEdit.newEndIndex);
-  for (const r of changed) {
+  for (const r of previous.tree.getChangedRanges(tree)) {
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
   }
@@ -143,49 +145,50 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
   const fresh = collectAll(text, language, table, root, range);
   const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
-  return finish(path, language, text, input, tree, collected, previous, rows);
+  return finish(path, language, text, input, tree, collected, previous, rawEdit);
 }
 
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, previous?: Extraction, rows = 0): Extraction {
-  const lines = previous ? linesAfterEdit(previous, text, rows) : lineCount(text);
-  const facts = assemble(path, language, text, lines, collected);
+/** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
+function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, previous?: Extraction, edit?: TextEdit): Extraction {
+  const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
+  const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
+  const facts = assemble(path, language, text, lines, bytes, collected);
   return { path, language, text, input, tree, collected, facts };
 }
 
 /** Where a string literal's text is all that matters: values, never names, specifiers or types. */
 const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
 
+function sameEdit(a: TextEdit, b: TextEdit): boolean {
+  return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
+}
+
+/** Characters whose insertion or removal could end a string literal or change its escapes. */
+const NOT_INERT = /["'`\\\n\r\u2028\u2029]/;
+
 /**
- * Whether an edit changed only the inside of one string literal whose text no fact reads (a value,
- * not an import specifier, a member name or a literal type), on one line, with no record of the
- * old text inside the part it replaced. Nothing is then re-queried: the records stay, shifted,
- * and only signatures are read again (they are slices of the text).
+ * Whether an edit replaced plain characters inside one string literal of the previous tree (no
+ * quote, backslash or line break added or removed, strictly within a run of plain characters), where the literal's
+ * text is a value no fact reads: not an import specifier, a member name or a literal type. The
+ * new text then has the same syntax tree, shifted; its records are the old ones, shifted, with
+ * signatures (slices of the text) read again.
  */
-function insideStringLiteral(t: NodeTable, root: number, old: Collected, edit: TextEdit, raw: TextEdit, changed: { startIndex: number; endIndex: number }[]): boolean {
-  if (edit.startIndex !== raw.startIndex || edit.oldEndIndex !== raw.oldEndIndex || edit.newEndIndex !== raw.newEndIndex) return false;
-  if (raw.startPosition.row !== raw.oldEndPosition.row || raw.startPosition.row !== raw.newEndPosition.row) return false;
-  let n = t.descendantInRange(root, raw.startIndex, raw.newEndIndex);
-  while (n >= 0 && t.type(n) !== 'string') {
-    const type = t.type(n);
-    if (type !== 'string_fragment' && type !== 'escape_sequence') return false;
-    n = t.parent(n);
-  }
-  if (n < 0) return false;
-  const start = t.start(n);
-  const end = t.end(n);
-  if (!(start < raw.startIndex && raw.newEndIndex < end)) return false;
-  for (const r of changed) if (r.startIndex < start || r.endIndex > end) return false;
-  const parent = t.parent(n);
+function insideStringLiteral(previous: Extraction, text: string, edit: TextEdit): boolean {
+  const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
+  if (NOT_INERT.test(previous.text.slice(start, oldEnd)) || NOT_INERT.test(text.slice(start, newEnd))) return false;
+  if (previous.tree.rootNode.hasError) return false;
+  const t = new NodeTable(previous.tree);
+  const fragment = t.descendantInRange(t.root(), start, oldEnd);
+  // Strictly inside one fragment: the characters on both sides are plain ones too.
+  if (fragment < 0 || t.type(fragment) !== 'string_fragment' || !(t.start(fragment) < start && oldEnd < t.end(fragment))) return false;
+  const literal = t.parent(fragment);
+  if (literal < 0 || t.type(literal) !== 'string' || !(t.start(literal) < start && oldEnd < t.end(literal))) return false;
+  const parent = t.parent(literal);
   if (parent < 0 || !INERT_STRING_PARENTS.has(t.type(parent))) return false;
   if (t.type(parent) === 'arguments') {
     const call = t.parent(parent);
     const fn = call >= 0 ? t.childForField(call, 'function') : -1;
     if (fn >= 0 && t.type(fn) === 'import') return false;
-  }
-  const inside = (p: number) => p > raw.startIndex && p < raw.oldEndIndex;
-  for (const d of old.declarations) if (inside(d.start) || inside(d.end)) return false;
-  for (const list of [old.refs, old.bindings, old.callbackParams, old.typeParameters, old.imports, old.exports, old.errors]) {
-    for (const x of list) if (inside(x.start)) return false;
   }
   return true;
 }
@@ -276,6 +279,30 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
     exports: merge(old.exports, fresh.exports, moved),
     errors: merge(old.errors, fresh.errors, movedLine),
   };
+}
+
+/**
+ * UTF-8 bytes the edit added (negative: removed), measured on whole characters: the edit is
+ * widened so as not to split a surrogate pair, which alone would count as a replacement character.
+ */
+function utf8Delta(before: string, after: string, edit: TextEdit): number {
+  let start = edit.startIndex;
+  let oldEnd = edit.oldEndIndex;
+  let newEnd = edit.newEndIndex;
+  if (start > 0 && isHighSurrogate(before.charCodeAt(start - 1))) start--;
+  if (isLowSurrogate(before.charCodeAt(oldEnd)) || isLowSurrogate(after.charCodeAt(newEnd))) {
+    oldEnd++;
+    newEnd++;
+  }
+  return Buffer.byteLength(after.slice(start, newEnd), 'utf8') - Buffer.byteLength(before.slice(start, oldEnd), 'utf8');
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
 }
 
 /** `lineCount(text)`, from the previous text's count and the lines the edit added. */

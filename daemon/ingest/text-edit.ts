@@ -15,22 +15,26 @@ export interface TextEdit {
   newEndPosition: { row: number; column: number };
 }
 
-const BLOCK = 2048;
+const FIRST_BLOCK = 256;
 
 export function editBetween(oldText: string, newText: string): TextEdit {
   const max = Math.min(oldText.length, newText.length);
+  // Equal blocks double in size, a differing one halves: about log(n) comparisons, each native.
   let start = 0;
-  while (start + BLOCK <= max && oldText.slice(start, start + BLOCK) === newText.slice(start, start + BLOCK)) start += BLOCK;
-  while (start < max && oldText.charCodeAt(start) === newText.charCodeAt(start)) start++;
+  for (let block = FIRST_BLOCK; block >= 1; ) {
+    if (start + block <= max && oldText.slice(start, start + block) === newText.slice(start, start + block)) {
+      start += block;
+      block *= 2;
+    } else block >>= 1;
+  }
   let oldEnd = oldText.length;
   let newEnd = newText.length;
-  while (oldEnd - BLOCK >= start && newEnd - BLOCK >= start && oldText.slice(oldEnd - BLOCK, oldEnd) === newText.slice(newEnd - BLOCK, newEnd)) {
-    oldEnd -= BLOCK;
-    newEnd -= BLOCK;
-  }
-  while (oldEnd > start && newEnd > start && oldText.charCodeAt(oldEnd - 1) === newText.charCodeAt(newEnd - 1)) {
-    oldEnd--;
-    newEnd--;
+  for (let block = FIRST_BLOCK; block >= 1; ) {
+    if (oldEnd - block >= start && newEnd - block >= start && oldText.slice(oldEnd - block, oldEnd) === newText.slice(newEnd - block, newEnd)) {
+      oldEnd -= block;
+      newEnd -= block;
+      block *= 2;
+    } else block >>= 1;
   }
   const startPosition = pointAt(oldText, start, { row: 0 }, 0);
   const lineStart = start - startPosition.column;
@@ -52,9 +56,12 @@ export function rowDelta(edit: TextEdit): number {
 /** The position of `offset`, counting lines from `from` (a position at or before it whose line starts at `lineStart`). */
 function pointAt(text: string, offset: number, from: { row: number }, lineStart: number): { row: number; column: number } {
   let row = from.row;
-  for (let i = text.indexOf('\n', lineStart); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
+  // Searched within [lineStart, offset) only: a search beyond could run the length of a very long line.
+  const within = text.slice(lineStart, offset).lastIndexOf('\n');
+  const last = within < 0 ? -1 : lineStart + within;
+  if (last >= 0) {
+    for (let i = text.indexOf('\n', lineStart); i >= 0 && i <= last; i = text.indexOf('\n', i + 1)) row++;
+    lineStart = last + 1;
   }
   return { row, column: offset - lineStart };
 }
