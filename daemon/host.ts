@@ -275,9 +275,9 @@ export class GraphHost {
 
   private addFile(facts: FileFacts): void {
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
-    const ids = facts.entities.map((e) => this.store.addEntity(facts.path, entityInput(e, -1, [])));
-    // parents refer to fact indexes; fix them up to graph ids now that all ids exist
-    facts.entities.forEach((e, i) => this.store.updateEntity(ids[i]!, entityInput(e, moduleId, ids)));
+    // A parent comes before its members in `entities`, so its id exists when they are added.
+    const ids: number[] = [];
+    for (const e of facts.entities) ids.push(this.store.addEntity(facts.path, entityInput(e, moduleId, ids)));
     this.files.set(facts.path, { facts, moduleId, ids });
   }
 

@@ -11,7 +11,7 @@ export interface EntityFact {
   /** Qualified name inside the file, e.g. `Foo.bar`. */
   name: string;
   kind: EntityKind;
-  /** Index of the parent entity in `FileFacts.entities`; -1 for the module. */
+  /** Index of the parent entity in `FileFacts.entities` (always before this one); -1 for the module. */
   parent: number;
   exported: boolean;
   line: number;
