@@ -118,8 +118,10 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const input = parserInput(text, language);
   // The tree is edited by how the parser input changed; the records also depend on the raw
   // text (names, signatures), so the range to re-collect covers both changes.
-  const edit = editBetween(previous.input, input);
   const rawEdit = editBetween(previous.text, text);
+  // Rewrites far from the edit are the same in both inputs, mostly all of them: then the input
+  // changed where the text did (checked natively, without counting lines again).
+  const edit = sameOutside(previous.input, input, rawEdit) ? rawEdit : editBetween(previous.input, input);
   if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
@@ -158,6 +160,10 @@ function finish(path: string, language: Language, text: string, input: string, t
 
 /** Where a string literal's text is all that matters: values, never names, specifiers or types. */
 const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
+
+function sameOutside(before: string, after: string, edit: TextEdit): boolean {
+  return before.length - edit.oldEndIndex === after.length - edit.newEndIndex && before.slice(0, edit.startIndex) === after.slice(0, edit.startIndex) && before.slice(edit.oldEndIndex) === after.slice(edit.newEndIndex);
+}
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
   return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
