@@ -31,7 +31,7 @@ interface Binding {
 const binding = createRequire(treeSitterPackage)('node-gyp-build')(dirname(treeSitterPackage)) as Binding;
 const methods = binding.NodeMethods;
 
-export const FIELDS = 6;
+const FIELDS = 6;
 
 /** The parts of a compiled `Parser.Query` used here (its native entry point). */
 export interface NativeQuery {
@@ -85,10 +85,6 @@ export class NodeTable {
     const type = methods.type!(this.tree) as string;
     this.typeNames[symbol] = type;
     return type;
-  }
-
-  symbol(h: number): number {
-    return this.symbols[h]!;
   }
 
   end(h: number): number {

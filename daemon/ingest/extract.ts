@@ -3,10 +3,11 @@
 // turns those into facts. It never throws on bad input: syntax errors become diagnostics and
 // whatever parsed is kept.
 //
-// After an edit, `reextract` re-parses incrementally and runs the query only over the
+// After an edit, `reextract` re-parses incrementally and runs the queries only over the
 // top-level statements the edit touched; the records of every other statement are kept
-// (shifted), so the cost follows the size of the edit, not of the file. Files with syntax errors
-// are the exception (see `reextract`).
+// (shifted). An edit of plain characters inside a value string is not even re-parsed. What
+// remains proportional to the file: the rewrites of grammar-gaps.ts, assembly, the content
+// hash. Files with syntax errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
@@ -174,10 +175,10 @@ const NOT_INERT = /["'`\\\n\r\u2028\u2029]/;
 
 /**
  * Whether an edit replaced plain characters inside one string literal of the previous tree (no
- * quote, backslash or line break added or removed, strictly within a run of plain characters), where the literal's
- * text is a value no fact reads: not an import specifier, a member name or a literal type. The
- * new text then has the same syntax tree, shifted; its records are the old ones, shifted, with
- * signatures (slices of the text) read again.
+ * quote, backslash or line break added or removed; strictly within a run of plain characters),
+ * where the literal's text is a value no fact reads: not an import specifier, a member name or a
+ * literal type. The new text then has the same syntax tree, shifted; its records are the old
+ * ones, shifted, with signatures (slices of the text) read again.
  */
 function insideStringLiteral(previous: Extraction, text: string, edit: TextEdit): boolean {
   const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
