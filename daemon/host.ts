@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import { REF_FIELDS, REF_KINDS, RefRow, type EntityFact, type FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, RefRow, refFromOf, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import type { Diagnostic, Language } from './model.ts';
@@ -50,10 +50,20 @@ interface FileState {
   /** Graph id of each entity in `facts.entities`. */
   ids: number[];
   /** What resolving the file found, less the edges themselves (they live in the store). */
-  resolution?: Omit<FileResolution, 'edges'>;
+  resolution?: StoredResolution;
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
+
+interface StoredResolution {
+  dependencies: string[];
+  inferredNames: string[];
+  moduleTargets: string[];
+  typeOnlyImports: ReadonlySet<string>;
+  counts: FileResolution['counts'];
+}
+
+const NO_IMPORTS: ReadonlySet<string> = new Set();
 
 /** Files that decide how import specifiers resolve (tsconfig.ts, workspaces.ts). */
 const RESOLUTION_CONFIG = /(^|\/)(tsconfig(\.[\w-]+)?\.json|jsconfig\.json|package\.json|pnpm-workspace\.yaml)$/;
@@ -215,7 +225,7 @@ export class GraphHost {
 
   /** Modules `path` imports through type-only imports alone. */
   typeOnlyImports(path: string): ReadonlySet<string> {
-    return this.files.get(path)?.resolution?.typeOnlyImports ?? new Set();
+    return this.files.get(path)?.resolution?.typeOnlyImports ?? NO_IMPORTS;
   }
 
   diagnostics(): Diagnostic[] {
@@ -401,7 +411,14 @@ export class GraphHost {
       if (!set) this.nameDependents.set(n, (set = new Set()));
       set.add(path);
     }
-    f.resolution = r;
+    // Kept for every file until its next change: arrays and one shared empty set, not a Set each.
+    f.resolution = {
+      dependencies: [...r.dependencies],
+      inferredNames: [...r.inferredNames],
+      moduleTargets: r.moduleTargets,
+      typeOnlyImports: r.typeOnlyImports.size ? r.typeOnlyImports : NO_IMPORTS,
+      counts: r.counts,
+    };
   }
 
   private moduleTargetsOf(facts: FileFacts): string[] {
@@ -495,8 +512,9 @@ function surfaceOf(f: FileFacts): string {
   for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
   for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
   for (let o = 0; o < f.refs.length; o += REF_FIELDS) {
-    const kind = REF_KINDS[f.refs[o + RefRow.kind]!];
-    if (kind === 'extends' || kind === 'implements') parts.push(`h|${f.refs[o + RefRow.from]}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
+    const head = f.refs[o + RefRow.head]!;
+    const kind = refKindOf(head);
+    if (kind === 'extends' || kind === 'implements') parts.push(`h|${refFromOf(head)}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
   }
   return parts.join('\n');
 }

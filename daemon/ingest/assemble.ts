@@ -5,7 +5,7 @@
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
 import type { Collected, DeclarationRecord } from './collect.ts';
-import { BINDING_FIELDS, BindingRow, REF_FIELDS, REF_KIND_CODE, RefRow, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
 const MAX_SYNTAX_DIAGNOSTICS = 20;
 
@@ -37,8 +37,7 @@ export function assemble(path: string, language: Language, text: string, lines: 
     const from = containerAt(r.start);
     if (r.kind === 'type' && isTypeParameter(r.path, from, entities, typeParams)) continue;
     const o = nRefs++ * REF_FIELDS;
-    refs[o + RefRow.kind] = REF_KIND_CODE[r.kind];
-    refs[o + RefRow.from] = from;
+    refs[o + RefRow.head] = refHead(r.kind, from);
     refs[o + RefRow.line] = r.line;
     refs[o + RefRow.path] = strings.id(r.path);
   }

@@ -115,9 +115,24 @@ export interface FileFacts {
 export const REF_KINDS: readonly RefKind[] = ['call', 'new', 'type', 'extends', 'implements'];
 export const REF_KIND_CODE: Readonly<Record<RefKind, number>> = { call: 0, new: 1, type: 2, extends: 3, implements: 4 };
 
-/** Field offsets in a row of `FileFacts.refs`; `kind` indexes `REF_KINDS`, `path` is a string index. */
-export const RefRow = { kind: 0, from: 1, line: 2, path: 3 } as const;
-export const REF_FIELDS = 4;
+/**
+ * Field offsets in a row of `FileFacts.refs`: `head` holds the kind (index in `REF_KINDS`) and
+ * the container (`from`), see `refHead`; `path` is a string index.
+ */
+export const RefRow = { head: 0, line: 1, path: 2 } as const;
+export const REF_FIELDS = 3;
+
+export function refHead(kind: RefKind, from: number): number {
+  return (from + 1) * 8 + REF_KIND_CODE[kind];
+}
+
+export function refKindOf(head: number): RefKind {
+  return REF_KINDS[head & 7]!;
+}
+
+export function refFromOf(head: number): number {
+  return (head >> 3) - 1;
+}
 
 /**
  * Field offsets in a row of `FileFacts.bindings`. Strings are indexes, -1 for none; `callee`,
@@ -137,7 +152,8 @@ export function bindingCount(f: FileFacts): number {
 export function refAt(f: FileFacts, i: number): RefFact {
   const r = f.refs;
   const o = i * REF_FIELDS;
-  return { kind: REF_KINDS[r[o + RefRow.kind]!]!, from: r[o + RefRow.from]!, path: f.strings[r[o + RefRow.path]!]!, line: r[o + RefRow.line]! };
+  const head = r[o + RefRow.head]!;
+  return { kind: refKindOf(head), from: refFromOf(head), path: f.strings[r[o + RefRow.path]!]!, line: r[o + RefRow.line]! };
 }
 
 export function bindingAt(f: FileFacts, i: number): BindingFact {

@@ -6,7 +6,7 @@
 // Every file whose facts are consulted is recorded, so that an incremental update knows which
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
-import { BINDING_FIELDS, BindingRow, REF_FIELDS, REF_KINDS, RefRow, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter } from '../ingest/type-text.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 
@@ -142,7 +142,10 @@ export class SymbolResolver {
     // references
     const seen = new Set<string>();
     const { refs, strings } = facts;
-    for (let o = 0; o < refs.length; o += REF_FIELDS) this.resolveRef(scope, REF_KINDS[refs[o + RefRow.kind]!]!, refs[o + RefRow.from]!, strings[refs[o + RefRow.path]!]!, res, seen);
+    for (let o = 0; o < refs.length; o += REF_FIELDS) {
+      const head = refs[o + RefRow.head]!;
+      this.resolveRef(scope, refKindOf(head), refFromOf(head), strings[refs[o + RefRow.path]!]!, res, seen);
+    }
     return res;
   }
 
@@ -379,8 +382,9 @@ export class SymbolResolver {
     this.deps = new Set([owner.file]);
     const { refs, strings } = scope.facts;
     for (let o = 0; o < refs.length; o += REF_FIELDS) {
-      const kind = REF_KINDS[refs[o + RefRow.kind]!];
-      if (refs[o + RefRow.from] !== owner.entity || (kind !== 'extends' && kind !== 'implements')) continue;
+      const head = refs[o + RefRow.head]!;
+      const kind = refKindOf(head);
+      if (refFromOf(head) !== owner.entity || (kind !== 'extends' && kind !== 'implements')) continue;
       const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, strings[refs[o + RefRow.path]!]!, 'type', depth + 1);
       if (r.kind === 'found') entry.list.push(r.sym);
     }
