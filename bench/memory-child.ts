@@ -3,6 +3,7 @@
 // heap) before indexing, after indexing, and after one query of each kind has built the caches
 // queries keep (name index, walk buffers, cycles), and prints one JSON line.
 import { GraphHost } from '../daemon/host.ts';
+import { bindingCount, refCount } from '../daemon/ingest/facts.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -77,8 +78,8 @@ async function main(): Promise<void> {
   let imports = 0;
   for (const p of host.filePaths()) {
     const f = host.factsOf(p)!;
-    refs += f.refs.length;
-    bindings += f.bindings.length;
+    refs += refCount(f);
+    bindings += bindingCount(f);
     imports += f.imports.length;
   }
   const stats = host.fileStats();
@@ -140,8 +141,8 @@ async function main(): Promise<void> {
   await drop('facts refs + bindings', () => {
     for (const p of host.filePaths()) {
       const f = host.factsOf(p)!;
-      f.refs = [];
-      f.bindings = [];
+      f.refs = new Int32Array(0);
+      f.bindings = new Int32Array(0);
     }
     return true;
   });

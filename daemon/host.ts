@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import type { FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, RefRow, refFromOf, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
@@ -80,10 +80,20 @@ interface FileState {
   /** Graph id of each entity in `facts.entities` (a typed array: 4 bytes an entity, not 8 plus slack). */
   ids: Int32Array;
   /** What resolving the file found, less the edges themselves (they live in the store). */
-  resolution?: Omit<FileResolution, 'edges'>;
+  resolution?: StoredResolution;
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
+
+interface StoredResolution {
+  dependencies: string[];
+  inferredNames: string[];
+  moduleTargets: string[];
+  typeOnlyImports: ReadonlySet<string>;
+  counts: FileResolution['counts'];
+}
+
+const NO_IMPORTS: ReadonlySet<string> = new Set();
 
 export class GraphHost {
   readonly root: string;
@@ -101,8 +111,6 @@ export class GraphHost {
   /** simple name -> files that name-matched it. */
   private readonly nameDependents = new Map<string, Set<string>>();
   private readonly modules: ModuleResolver;
-  /** One copy of each name and path string across all files' facts (they repeat a lot). */
-  private readonly strings = new Map<string, string>();
   private readonly resolver: SymbolResolver;
   private readonly options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
@@ -234,7 +242,6 @@ export class GraphHost {
       this.resolver.invalidate(path, surfaceChanged);
       toResolve.add(path);
       if (surfaceChanged) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
-      if (next) internFacts(next, this.strings);
       const names = this.replaceFileEntities(path, old, next, summary);
       for (const n of names) for (const d of this.nameDependents.get(n) ?? []) toResolve.add(d);
     }
@@ -282,7 +289,7 @@ export class GraphHost {
 
   /** Modules `path` imports through type-only imports alone. */
   typeOnlyImports(path: string): ReadonlySet<string> {
-    return this.files.get(path)?.resolution?.typeOnlyImports ?? new Set();
+    return this.files.get(path)?.resolution?.typeOnlyImports ?? NO_IMPORTS;
   }
 
   diagnostics(): Diagnostic[] {
@@ -370,7 +377,7 @@ export class GraphHost {
     return where;
   }
 
-  private savedResolution(f: FileState, r: Omit<FileResolution, 'edges'>, where: Map<number, [number, number]>): SavedResolution {
+  private savedResolution(f: FileState, r: StoredResolution, where: Map<number, [number, number]>): SavedResolution {
     const edges: number[] = [];
     [f.moduleId, ...f.ids].forEach((id, i) => {
       EDGE_KINDS.forEach((kind, k) => {
@@ -393,8 +400,12 @@ export class GraphHost {
   /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
   private populate(outcomes: ParseOutcome[]): void {
     outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    // One copy of each name and path string across all files' facts (they repeat a lot); the
+    // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
+    // later edits create.
+    const pool = new Map<string, string>();
     for (const o of outcomes) {
-      if (o.ok) this.addFile(o.facts);
+      if (o.ok) this.addFile(internFacts(o.facts, pool));
       else this.skipped.set(o.path, o.diagnostic);
     }
     for (const path of this.files.keys()) this.resolve(path);
@@ -437,17 +448,10 @@ export class GraphHost {
   }
 
   private addFile(facts: FileFacts): void {
-    internFacts(facts, this.strings);
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
-    const inputs = facts.entities.map((e) => entityInput(e, -1, []));
-    const ids = inputs.map((input) => this.store.addEntity(facts.path, input));
-    // parents refer to fact indexes; fix them up to graph ids now that all ids exist (the
-    // inputs are reused: their signature hashes are most of their cost)
-    facts.entities.forEach((e, i) => {
-      const input = inputs[i]!;
-      input.parent = e.parent < 0 ? moduleId : (ids[e.parent] ?? -1);
-      this.store.updateEntity(ids[i]!, input);
-    });
+    // A parent comes before its members in `entities`, so its id exists when they are added.
+    const ids: number[] = [];
+    for (const e of facts.entities) ids.push(this.store.addEntity(facts.path, entityInput(e, moduleId, ids)));
     this.files.set(facts.path, { facts, moduleId, ids: Int32Array.from(ids) });
   }
 
@@ -459,7 +463,14 @@ export class GraphHost {
   private replaceFileEntities(path: string, old: FileState | undefined, next: FileFacts | undefined, summary: ChangeSummary): Set<string> {
     const names = new Set<string>();
     const oldIds = new Map<string, number>();
-    if (old) old.facts.entities.forEach((e, i) => oldIds.set(e.name, old.ids[i]!));
+    /** Graph id -> the fact it was last updated from. */
+    const oldFacts = new Map<number, EntityFact>();
+    if (old) {
+      old.facts.entities.forEach((e, i) => {
+        oldIds.set(e.name, old.ids[i]!);
+        oldFacts.set(old.ids[i]!, e);
+      });
+    }
     if (!next) {
       for (const [name, id] of oldIds) {
         names.add(lastSegment(name));
@@ -492,6 +503,15 @@ export class GraphHost {
     });
     next.entities.forEach((e, i) => {
       const id = ids[i]!;
+      // Most entities of an edited file are unchanged but for their position at most: not
+      // worth re-hashing their signatures.
+      const before = oldFacts.get(id);
+      if (before && samePlace(before, e, old!.ids, ids)) {
+        // One copy of the text, shared with the store.
+        e.signature = before.signature;
+        if (before.doc !== undefined) e.doc = before.doc;
+        return;
+      }
       const input = entityInput(e, moduleId, ids);
       if (old && !added.has(id) && this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
       this.store.updateEntity(id, input);
@@ -560,7 +580,14 @@ export class GraphHost {
       if (!set) this.nameDependents.set(n, (set = new Set()));
       set.add(path);
     }
-    f.resolution = r;
+    // Kept for every file until its next change: arrays and one shared empty set, not a Set each.
+    f.resolution = {
+      dependencies: [...r.dependencies],
+      inferredNames: [...r.inferredNames],
+      moduleTargets: r.moduleTargets,
+      typeOnlyImports: r.typeOnlyImports.size ? r.typeOnlyImports : NO_IMPORTS,
+      counts: r.counts,
+    };
   }
 
   private moduleTargetsOf(facts: FileFacts): string[] {
@@ -575,26 +602,35 @@ export class GraphHost {
 }
 
 /** Replace the strings facts repeat across files with one shared copy each. */
-function internFacts(facts: FileFacts, pool: Map<string, string>): void {
+function internFacts(facts: FileFacts, pool: Map<string, string>): FileFacts {
   const intern = (s: string): string => {
     const known = pool.get(s);
     if (known !== undefined) return known;
     pool.set(s, s);
     return s;
   };
-  for (const r of facts.refs) r.path = intern(r.path);
-  for (const b of facts.bindings) {
-    b.name = intern(b.name);
-    if (b.typeName) b.typeName = intern(b.typeName);
-    if (b.newOf) b.newOf = intern(b.newOf);
-    if (b.callOf) b.callOf = intern(b.callOf);
-    if (b.callback) b.callback.callee = intern(b.callback.callee);
-  }
+  const { strings } = facts;
+  for (let i = 0; i < strings.length; i++) strings[i] = intern(strings[i]!);
   for (const i of facts.imports) {
     i.specifier = intern(i.specifier);
     i.imported = intern(i.imported);
     i.local = intern(i.local);
   }
+  for (const e of facts.exports) {
+    e.exported = intern(e.exported);
+    if (e.local !== undefined) e.local = intern(e.local);
+    if (e.specifier !== undefined) e.specifier = intern(e.specifier);
+    if (e.imported !== undefined) e.imported = intern(e.imported);
+  }
+  for (const e of facts.entities) {
+    e.name = intern(e.name);
+    if (e.typeName !== undefined) e.typeName = intern(e.typeName);
+    if (e.returnType !== undefined) e.returnType = intern(e.returnType);
+    if (e.newOf !== undefined) e.newOf = intern(e.newOf);
+    if (e.callOf !== undefined) e.callOf = intern(e.callOf);
+    if (e.typeParameters) e.typeParameters = e.typeParameters.map(intern);
+  }
+  return facts;
 }
 
 export function recordPath(r: FileRecord): string {
@@ -659,8 +695,27 @@ function surfaceOf(f: FileFacts): string {
   for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}|${e.paramTypes ? JSON.stringify(e.paramTypes) : ''}`);
   for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
   for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
-  for (const r of f.refs) if (r.kind === 'extends' || r.kind === 'implements') parts.push(`h|${r.from}|${r.kind}|${r.path}`);
+  for (let o = 0; o < f.refs.length; o += REF_FIELDS) {
+    const head = f.refs[o + RefRow.head]!;
+    const kind = refKindOf(head);
+    if (kind === 'extends' || kind === 'implements') parts.push(`h|${refFromOf(head)}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
+  }
   return parts.join('\n');
+}
+
+/** Whether an entity's fact says the same as before, all that the store keeps of it included. */
+function samePlace(a: EntityFact, b: EntityFact, aIds: ArrayLike<number>, bIds: ArrayLike<number>): boolean {
+  return (
+    a.kind === b.kind &&
+    a.exported === b.exported &&
+    a.line === b.line &&
+    a.column === b.column &&
+    a.endLine === b.endLine &&
+    a.endColumn === b.endColumn &&
+    a.signature === b.signature &&
+    a.doc === b.doc &&
+    (a.parent < 0 ? -1 : aIds[a.parent]) === (b.parent < 0 ? -1 : bIds[b.parent])
+  );
 }
 
 function sameTargets(a: string[], b: string[]): boolean {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import { extractFile } from '../daemon/ingest/extract.ts';
-import type { EntityFact, FileFacts } from '../daemon/ingest/facts.ts';
+import { bindingsOf, refsOf, type EntityFact, type FileFacts } from '../daemon/ingest/facts.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 
 const FIXTURES = join(packageRoot(), 'test', 'fixtures', 'extract');
@@ -57,9 +57,10 @@ export function renderFacts(facts: FileFacts): string {
     if (e.callOf) extra.push(`callOf=${e.callOf}`);
     if (extra.length) out.push(`    ${extra.join(' ')}`);
   }
-  out.push('', `refs (${facts.refs.length})`);
-  for (const r of facts.refs) out.push(`  ${r.kind.padEnd(10)} ${r.path.padEnd(24)} from ${containerName(entities, r.from)} L${r.line}`);
-  const bindings = facts.bindings;
+  const refs = refsOf(facts);
+  out.push('', `refs (${refs.length})`);
+  for (const r of refs) out.push(`  ${r.kind.padEnd(10)} ${r.path.padEnd(24)} from ${containerName(entities, r.from)} L${r.line}`);
+  const bindings = bindingsOf(facts);
   out.push('', `bindings (${bindings.length})`);
   for (const b of bindings) {
     const extra: string[] = [];

@@ -22,7 +22,7 @@ import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import { runQuery } from '../daemon/queries/core.ts';
-import type { EntityFact } from '../daemon/ingest/facts.ts';
+import { bindingsOf, type EntityFact } from '../daemon/ingest/facts.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { diffWithFresh, edgeLine } from './support/graph-diff.ts';
 import { prng } from './support/prng.ts';
@@ -607,7 +607,10 @@ const OPERATIONS: Record<Op, Operation> = {
       // it has: they type the callbacks' parameters by its declared parameter types, which a
       // new first parameter shifts (contextual typing).
       const sites: string[] = [];
-      for (const p of ws.untouched()) for (const b of ws.host.factsOf(p)?.bindings ?? []) if (b.callback) sites.push(lastSegment(b.callback.callee));
+      for (const p of ws.untouched()) {
+        const facts = ws.host.factsOf(p);
+        if (facts) for (const b of bindingsOf(facts)) if (b.callback) sites.push(lastSegment(b.callback.callee));
+      }
       const callee = ws.pick(sites);
       const takesIt = (e: EntityFact): boolean =>
         isFunctionLike(e) && (e.name === callee || e.name.endsWith(`.${callee}`) || e.name === `${callee}.constructor`) && (e.paramTypes?.some((t) => t?.includes('=>')) ?? false);

@@ -10,7 +10,7 @@ import { IsgError } from '../daemon/errors.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileRecord } from '../daemon/host.ts';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
-import { encodeSnapshot, frameSnapshot, openSnapshot, type SnapshotHeader } from '../daemon/persist/snapshot-file.ts';
+import { encodeSnapshot, FORMAT_VERSION, frameSnapshot, openSnapshot, type SnapshotHeader } from '../daemon/persist/snapshot-file.ts';
 import { loadHost, saveSnapshot, snapshotPath, type LoadResult } from '../daemon/persist/snapshot.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { statUnchanged } from '../daemon/util/stat-check.ts';
@@ -255,7 +255,7 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
   const cases: [string, Buffer | 'directory', string, RegExp][] = [
     ['bad magic', Buffer.concat([Buffer.from('NOT-SNAP'), bytes.subarray(8)]), 'snapshot-corrupt', /not an isg snapshot \(bad magic bytes\)/],
     ['empty file', Buffer.alloc(0), 'snapshot-corrupt', /bad magic bytes/],
-    ['other format version', (() => { const b = Buffer.from(bytes); b.writeUInt32BE(99, 8); return b; })(), 'snapshot-incompatible', /format version 99, this isg reads version 1/],
+    ['other format version', (() => { const b = Buffer.from(bytes); b.writeUInt32BE(99, 8); return b; })(), 'snapshot-incompatible', new RegExp(`format version 99, this isg reads version ${FORMAT_VERSION}`)],
     ['truncated', bytes.subarray(0, bytes.length >> 1), 'snapshot-corrupt', /truncated: \d+ bytes, the prefix announces \d+/],
     ['truncated prefix', bytes.subarray(0, 20), 'snapshot-corrupt', /truncated: 20 bytes, shorter than the 44-byte prefix/],
     ['trailing bytes', Buffer.concat([bytes, Buffer.from('xx')]), 'snapshot-corrupt', /2 unexpected bytes after the body/],

@@ -108,3 +108,55 @@ for (const file of FILES) {
     assert.ok(cleanSteps > steps / 2, `only ${cleanSteps} of ${steps} steps were incremental`);
   });
 }
+
+// Edits inside string literals take a shortcut (nothing re-queried, records shifted): on files
+// full of strings, including the generated 3.2 MB one-string module.
+const STRING_FILES = ['node_modules/zod/src/v3/types.ts', 'node_modules/effect/src/http-api/internal/httpApiScalar.ts'];
+const STRING = /"(?:[^"\\\n]|\\.){2,}"/g;
+
+function randomStringEdit(text: string, rand: () => number): string {
+  const strings: [number, number][] = [];
+  STRING.lastIndex = 0;
+  for (let m = STRING.exec(text); m && strings.length < 5000; m = STRING.exec(text)) strings.push([m.index, m.index + m[0].length]);
+  const [s, e] = pick(strings, rand) ?? [0, 0];
+  const at = s + 1 + Math.floor(rand() * (e - s - 2));
+  const r = rand();
+  // Mostly edits that keep the literal a literal; sometimes one that ends it early or joins lines.
+  if (r < 0.4) return text.slice(0, at) + 'edit' + text.slice(at);
+  if (r < 0.6) return text.slice(0, at) + '\\n' + text.slice(at);
+  if (r < 0.8 && text[at] !== '\\' && text[at - 1] !== '\\') return text.slice(0, at) + text.slice(at + 1);
+  if (r < 0.9) return text.slice(0, at) + '"' + text.slice(at);
+  return text.slice(0, at) + '\n' + text.slice(at);
+}
+
+for (const file of STRING_FILES) {
+  test(`reextract equals a full extraction after edits inside string literals: ${file}`, () => {
+    const rand = prng(seed + file.length + 1);
+    let text = readFileSync(join(packageRoot(), file), 'utf8');
+    let incremental: Extraction = extractFile(file, 'typescript', text);
+    let valid = text;
+    const stringSteps = file.includes('Scalar') ? 8 : steps;
+    for (let step = 0; step < stringSteps; step++) {
+      text = incremental.tree.rootNode.hasError ? valid : randomStringEdit(text, rand);
+      incremental = reextract(incremental, text);
+      if (!incremental.tree.rootNode.hasError) valid = text;
+      assert.deepEqual(incremental.facts, extractFile(file, 'typescript', text).facts, `facts differ after step ${step} (seed ${seed})`);
+    }
+  });
+}
+
+test('reextract counts UTF-8 bytes of edits that split surrogate pairs or insert non-ASCII text', () => {
+  const texts = [
+    'export const a = "x😀y";\nexport function f(): void {}\n',
+    'export const a = "x😁y";\nexport function f(): void {}\n', // the pair's second half changes
+    'export const a = "xé😁y";\nexport function f(): void {}\n',
+    'export const a = "xéy";\nexport function f(): void {}\n',
+    'export const a = "x€€y";\n// ü\nexport function f(): void {}\n',
+  ];
+  let incremental: Extraction = extractFile('u.ts', 'typescript', texts[0]!);
+  for (const text of texts.slice(1)) {
+    incremental = reextract(incremental, text);
+    assert.equal(incremental.facts.bytes, Buffer.byteLength(text, 'utf8'));
+    assert.deepEqual(incremental.facts, extractFile('u.ts', 'typescript', text).facts);
+  }
+});

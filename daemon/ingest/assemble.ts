@@ -5,7 +5,7 @@
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
 import type { Collected, DeclarationRecord } from './collect.ts';
-import type { BindingFact, CallbackSite, EntityFact, ExportFact, FileFacts, RefFact } from './facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
 const MAX_SYNTAX_DIAGNOSTICS = 20;
 
@@ -17,7 +17,8 @@ interface Interval {
   outer: number;
 }
 
-export function assemble(path: string, language: Language, text: string, lines: number, c: Collected): FileFacts {
+/** `bytes`: UTF-8 length of `text`, as stats and the CLI's MB and MB/s report it (text.length counts UTF-16 units). */
+export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected): FileFacts {
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
@@ -29,28 +30,37 @@ export function assemble(path: string, language: Language, text: string, lines: 
     set.add(p.name);
   }
   for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
-  const refs: RefFact[] = [];
+  const strings = new StringTable();
+  const refs = new Int32Array(c.refs.length * REF_FIELDS);
+  let nRefs = 0;
   for (const r of c.refs) {
     const from = containerAt(r.start);
     if (r.kind === 'type' && isTypeParameter(r.path, from, entities, typeParams)) continue;
-    refs.push({ kind: r.kind, from, path: r.path, line: r.line });
+    const o = nRefs++ * REF_FIELDS;
+    refs[o + RefRow.head] = refHead(r.kind, from);
+    refs[o + RefRow.line] = r.line;
+    refs[o + RefRow.path] = strings.id(r.path);
   }
   const callbackSites = new Map<number, CallbackSite>();
   for (const p of c.callbackParams) callbackSites.set(p.start, p.site);
-  const bindings: BindingFact[] = [];
+  const bindings = new Int32Array(c.bindings.length * BINDING_FIELDS);
+  let nBindings = 0;
   for (const b of c.bindings) {
     if (entityStarts.has(b.start)) continue; // `const f = () => {}` at module level is an entity, not a local
     // A parameter property (`constructor(private svc: S)`) is both an entity and a parameter: its
     // binding belongs to the constructor, whose body uses it, not to the property entity starting
     // at the same offset (lookups walk scopes outwards, so `svc.m()` in the body missed its type).
     const scope = containerAt(parameterProperties.has(b.start) ? b.start - 1 : b.start);
-    const fact: BindingFact = { scope, name: b.name };
-    if (b.typeName) fact.typeName = b.typeName;
-    if (b.newOf) fact.newOf = b.newOf;
-    if (b.callOf) fact.callOf = b.callOf;
     const site = b.callback ?? (b.typed ? undefined : callbackSites.get(b.start));
-    if (site) fact.callback = site;
-    bindings.push(fact);
+    const o = nBindings++ * BINDING_FIELDS;
+    bindings[o + BindingRow.scope] = scope;
+    bindings[o + BindingRow.name] = strings.id(b.name);
+    bindings[o + BindingRow.typeName] = strings.optional(b.typeName);
+    bindings[o + BindingRow.newOf] = strings.optional(b.newOf);
+    bindings[o + BindingRow.callOf] = strings.optional(b.callOf);
+    bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
+    bindings[o + BindingRow.arg] = site ? site.arg : 0;
+    bindings[o + BindingRow.param] = site ? site.param : 0;
   }
   const diagnostics: Diagnostic[] = c.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e) => ({
     file: path,
@@ -64,12 +74,12 @@ export function assemble(path: string, language: Language, text: string, lines: 
     path,
     language,
     contentHash: contentHash(text),
-    // UTF-8 bytes, as stats and the CLI's MB and MB/s report them (text.length counts UTF-16 units).
-    bytes: Buffer.byteLength(text, 'utf8'),
+    bytes,
     lines,
     entities,
-    refs,
-    bindings,
+    strings: strings.list,
+    refs: refs.slice(0, nRefs * REF_FIELDS),
+    bindings: bindings.slice(0, nBindings * BINDING_FIELDS),
     imports: c.imports.map(({ start: _start, ...i }) => i),
     exports,
     diagnostics,
@@ -235,4 +245,24 @@ function containerLookup(iv: Interval[]): (offset: number) => number {
 function isTypeParameter(name: string, container: number, entities: EntityFact[], params: Map<number, Set<string>>): boolean {
   for (let e = container; e >= 0; e = entities[e]!.parent) if (params.get(e)?.has(name)) return true;
   return params.get(-1)?.has(name) ?? false;
+}
+
+/** The strings of one file's rows, each stored once. */
+class StringTable {
+  readonly list: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+
+  optional(s: string | undefined): number {
+    return s === undefined || s === '' ? -1 : this.id(s);
+  }
 }

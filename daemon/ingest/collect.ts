@@ -1,10 +1,10 @@
-// Collection: the matches of the extraction query over (part of) a tree -> plain records with
+// Collection: the captures of the extraction queries over (part of) a tree -> plain records with
 // absolute offsets, holding no tree nodes. Records of untouched statements survive an edit
 // (shifted), so a re-extraction only queries the statements that changed (see extract.ts).
 import type { EntityKind } from '../model.ts';
 import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
-import type { QueryMatch, SyntaxNode } from './parser.ts';
-import { typeNameOf } from './type-text.ts';
+import { captureId, captureName, type CaptureList, type NodeTable } from './captures.ts';
+import { typeNameIn } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
 const MAX_SIGNATURE = 600;
@@ -24,6 +24,16 @@ export interface DeclarationRecord
   /** Written inside `export` (`export default` too), so exported under its name. */
   declaredExport: boolean;
   isDefault: boolean;
+  /** The signature is the text [sigStart, sigEnd), or [sigStart, sigJoin) + [start, sigEnd) (see `signatureOf`). */
+  sigStart: number;
+  sigEnd: number;
+  sigJoin?: number;
+}
+
+/** A declaration's signature, read from the text as its record says (trimmed, at most MAX_SIGNATURE chars). */
+export function signatureOf(text: string, d: Pick<DeclarationRecord, 'start' | 'sigStart' | 'sigEnd' | 'sigJoin'>): string {
+  const sig = (d.sigJoin === undefined ? text.slice(d.sigStart, d.sigEnd) : text.slice(d.sigStart, d.sigJoin) + text.slice(d.start, d.sigEnd)).trim();
+  return sig.length > MAX_SIGNATURE ? sig.slice(0, MAX_SIGNATURE) + '…' : sig;
 }
 
 export interface RefRecord {
@@ -66,11 +76,76 @@ export function emptyCollected(): Collected {
   return { declarations: [], refs: [], bindings: [], callbackParams: [], typeParameters: [], imports: [], exports: [], errors: [] };
 }
 
-/** Fold query matches (document order) into `Collected`. */
-export function collect(text: string, matches: QueryMatch[]): Collected {
-  const c = new Collector(text);
-  for (const m of matches) c.add(m);
+/** The captures of one query run, and which of its matches to collect (by match index; default all). */
+export interface QueryRun {
+  captures: CaptureList;
+  keep?: Uint8Array;
+}
+
+/**
+ * Calls `fn` for each match with its main capture: by convention the one capture whose name has
+ * a dot (`@definition.class`, `@reference.call`); the others name its parts.
+ */
+export function forEachMatch(captures: CaptureList, fn: (main: number, mainId: number, pattern: number, first: number, end: number, match: number) => void): void {
+  const { name, match } = captures;
+  let i = 0;
+  while (i < captures.length) {
+    const m = match[i]!;
+    let j = i;
+    let main = -1;
+    while (j < captures.length && match[j] === m) {
+      if (main < 0 && isMain(name[j]!)) main = j;
+      j++;
+    }
+    if (main < 0) throw new Error(`query pattern ${captures.pattern[i]} has no main capture`);
+    fn(captures.first + main, name[main]!, captures.pattern[i]!, i, j, m);
+    i = j;
+  }
+}
+
+/** Fold the captures of query runs (each in match order) into `Collected`. */
+export function collect(text: string, table: NodeTable, runs: QueryRun[]): Collected {
+  const c = new Collector(text, table);
+  for (const r of runs) c.addRun(r);
   return c.finish();
+}
+
+const C = {
+  target: captureId('target'),
+  types: captureId('reference.types'),
+  typeParameters: captureId('reference.type-parameters'),
+  callback: captureId('reference.callback'),
+  callee: captureId('callee'),
+  callbackFn: captureId('callback'),
+  error: captureId('error.syntax'),
+  binding: captureId('binding.local'),
+  bindingName: captureId('binding-name'),
+  bindingType: captureId('binding-type'),
+  bindingValue: captureId('binding-value'),
+  importBound: captureId('import.bound'),
+  importModule: captureId('import.module'),
+  importDynamic: captureId('import.dynamic'),
+  source: captureId('source'),
+  default: captureId('default'),
+  namespace: captureId('namespace'),
+  specifier: captureId('specifier'),
+  imported: captureId('imported'),
+  alias: captureId('alias'),
+  name: captureId('name'),
+  body: captureId('body'),
+  params: captureId('params'),
+  return: captureId('return'),
+  value: captureId('value'),
+  type: captureId('type'),
+  opaque: captureId('scope.opaque'),
+};
+
+const REF_KINDS = new Map<number, RefKind>((['call', 'new', 'extends', 'implements'] as const).map((k) => [captureId(`reference.${k}`), k]));
+
+const mainIds: boolean[] = [];
+
+function isMain(id: number): boolean {
+  return (mainIds[id] ??= captureName(id).includes('.'));
 }
 
 class Collector {
@@ -81,51 +156,71 @@ class Collector {
   private readonly bindingImports = new Set<number>();
   private readonly moduleImports: (ImportFact & { start: number })[] = [];
   private readonly text: string;
+  private readonly t: NodeTable;
+  /** Node of each capture name in the current match, -1 when absent. */
+  private readonly slot = new Int32Array(256).fill(-1);
 
-  constructor(text: string) {
+  constructor(text: string, table: NodeTable) {
     this.text = text;
+    this.t = table;
   }
 
-  add(m: QueryMatch): void {
-    const main = mainCapture(m);
-    const name = main.name;
-    const node = main.node;
-    if (name.startsWith('definition.') || name === 'scope.opaque') return this.addDeclaration(m, main);
-    switch (name) {
-      case 'reference.call':
-      case 'reference.new':
-      case 'reference.extends':
-      case 'reference.implements': {
-        const kind = name.slice('reference.'.length) as RefKind;
-        this.out.refs.push({ kind, start: node.startIndex, line: node.startPosition.row + 1, path: referencePath(this.text, capture(m, 'target')!) });
-        return;
-      }
-      case 'reference.types':
+  addRun(run: QueryRun): void {
+    const { captures, keep } = run;
+    const { name, first } = captures;
+    forEachMatch(captures, (main, mainId, _pattern, from, to, match) => {
+      if (keep && !keep[match]) return;
+      for (let k = from; k < to; k++) this.slot[name[k]!] = first + k;
+      this.add(mainId, main);
+      for (let k = from; k < to; k++) this.slot[name[k]!] = -1;
+    });
+  }
+
+  private cap(id: number): number {
+    return this.slot[id]!;
+  }
+
+  private text_(h: number): string {
+    return this.text.slice(this.t.start(h), this.t.end(h));
+  }
+
+  private add(mainId: number, node: number): void {
+    const t = this.t;
+    const name = captureName(mainId);
+    if (name.startsWith('definition.') || mainId === C.opaque) return this.addDeclaration(name, node);
+    const refKind = REF_KINDS.get(mainId);
+    if (refKind !== undefined) {
+      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, this.cap(C.target)) });
+      return;
+    }
+    switch (mainId) {
+      case C.types:
         return this.addTypeReferences(node);
-      case 'reference.type-parameters':
+      case C.typeParameters:
         return this.addTypeParameters(node);
-      case 'reference.callback':
-        return this.addCallback(capture(m, 'callee')!, capture(m, 'callback')!);
-      case 'error.syntax': {
-        const p = node.startPosition;
-        this.out.errors.push({ start: node.startIndex, line: p.row + 1, column: p.column + 1, snippet: this.text.slice(node.startIndex, Math.min(node.endIndex, node.startIndex + 40)).replace(/\s+/g, ' ') });
+      case C.callback:
+        return this.addCallback(this.cap(C.callee), this.cap(C.callbackFn));
+      case C.error: {
+        const start = t.start(node);
+        this.out.errors.push({ start, line: t.row(node) + 1, column: t.column(node) + 1, snippet: this.text.slice(start, Math.min(t.end(node), start + 40)).replace(/\s+/g, ' ') });
         return;
       }
-      case 'binding.local': {
-        const type = capture(m, 'binding-type');
-        this.out.bindings.push({ start: node.startIndex, name: capture(m, 'binding-name')!.text, typed: type !== undefined, ...valueTypeInfo(this.text, type, capture(m, 'binding-value')) });
+      case C.binding: {
+        const type = this.cap(C.bindingType);
+        const value = this.cap(C.bindingValue);
+        this.out.bindings.push({ start: t.start(node), name: this.text_(this.cap(C.bindingName)), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value) });
         return;
       }
-      case 'import.bound':
-        return this.addImport(m, node);
-      case 'import.module':
-        this.moduleImports.push(importRecord(this.text, node, capture(m, 'source')!.text, '', '', false));
+      case C.importBound:
+        return this.addImport(node);
+      case C.importModule:
+        this.moduleImports.push(importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false));
         return;
-      case 'import.dynamic':
-        this.out.imports.push({ ...importRecord(this.text, node, capture(m, 'source')!.text, '', '', false), dynamic: true, typeOnly: false });
+      case C.importDynamic:
+        this.out.imports.push({ ...importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false), dynamic: true, typeOnly: false });
         return;
       default:
-        if (name.startsWith('export.')) this.addExport(name, m, node);
+        if (name.startsWith('export.')) this.addExport(name, node);
     }
   }
 
@@ -136,24 +231,28 @@ class Collector {
     return this.out;
   }
 
-  private addTypeReferences(node: SyntaxNode): void {
-    const start = node.startIndex;
+  private addTypeReferences(node: number): void {
+    const t = this.t;
+    const start = t.start(node);
     if (start < this.typesEnd) return;
-    this.typesEnd = node.endIndex;
-    const line = node.startPosition.row + 1;
+    const end = t.end(node);
+    this.typesEnd = end;
+    const line = t.row(node) + 1;
     scanTypeReferences(
-      this.text.slice(start, node.endIndex),
+      this.text.slice(start, end),
       (path, offset) => this.out.refs.push({ kind: 'type', start: start + offset, line, path }),
       (name) => this.out.typeParameters.push({ start, name }),
     );
   }
 
-  private addTypeParameters(node: SyntaxNode): void {
-    const start = node.startIndex;
+  private addTypeParameters(node: number): void {
+    const t = this.t;
+    const start = t.start(node);
+    const end = t.end(node);
     const nested = start < this.typesEnd; // inside a type already read: names only
-    if (!nested) this.typesEnd = node.endIndex;
-    const line = node.startPosition.row + 1;
-    for (const p of splitTypeParameters(this.text.slice(start, node.endIndex))) {
+    if (!nested) this.typesEnd = end;
+    const line = t.row(node) + 1;
+    for (const p of splitTypeParameters(this.text.slice(start, end))) {
       this.out.typeParameters.push({ start, name: p.name });
       if (nested || p.rest === undefined) continue;
       const base = start + p.restOffset;
@@ -165,129 +264,160 @@ class Collector {
     }
   }
 
-  private addCallback(callee: SyntaxNode, callback: SyntaxNode): void {
-    const path = referencePath(this.text, callee);
+  private addCallback(callee: number, callback: number): void {
+    const t = this.t;
+    const path = referencePath(this.text, t, callee);
     if (path.startsWith('?')) return;
-    const arg = callback.parent!.namedChildren.filter((n) => n.type !== 'comment').findIndex((n) => n.startIndex === callback.startIndex);
-    const single = callback.childForFieldName('parameter');
-    if (single) {
+    const callbackStart = t.start(callback);
+    const args = t.namedChildren(t.parent(callback)).filter((n) => t.type(n) !== 'comment');
+    const arg = args.findIndex((n) => t.start(n) === callbackStart);
+    const single = t.childForField(callback, 'parameter');
+    if (single >= 0) {
       // `x => ...` has no parameter node of its own: bind it here.
-      this.out.bindings.push({ start: single.startIndex, name: single.text, typed: false, callback: { callee: path, arg, param: 0 } });
+      this.out.bindings.push({ start: t.start(single), name: this.text_(single), typed: false, callback: { callee: path, arg, param: 0 } });
       return;
     }
-    const params = callback.childForFieldName('parameters')?.namedChildren ?? [];
-    params.forEach((p, param) => this.out.callbackParams.push({ start: p.startIndex, site: { callee: path, arg, param } }));
+    const list = t.childForField(callback, 'parameters');
+    const params = list >= 0 ? t.namedChildren(list) : [];
+    params.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: path, arg, param } }));
   }
 
-  private addImport(m: QueryMatch, statement: SyntaxNode): void {
-    const source = capture(m, 'source')!.text;
-    this.bindingImports.add(statement.startIndex);
-    const def = capture(m, 'default');
-    if (def) return void this.out.imports.push(importRecord(this.text, statement, source, 'default', def.text, false));
-    const ns = capture(m, 'namespace');
-    if (ns) return void this.out.imports.push(importRecord(this.text, statement, source, '*', ns.text, false));
-    const spec = capture(m, 'specifier')!;
-    const imported = unquote(capture(m, 'imported')!.text);
-    const alias = capture(m, 'alias');
-    const typeOnlySpecifier = this.text.startsWith('type ', spec.startIndex);
-    this.out.imports.push(importRecord(this.text, statement, source, imported, alias ? alias.text : imported, typeOnlySpecifier));
+  private addImport(statement: number): void {
+    const t = this.t;
+    const source = this.text_(this.cap(C.source));
+    this.bindingImports.add(t.start(statement));
+    const def = this.cap(C.default);
+    if (def >= 0) return void this.out.imports.push(importRecord(this.text, t, statement, source, 'default', this.text_(def), false));
+    const ns = this.cap(C.namespace);
+    if (ns >= 0) return void this.out.imports.push(importRecord(this.text, t, statement, source, '*', this.text_(ns), false));
+    const spec = this.cap(C.specifier);
+    const imported = unquote(this.text_(this.cap(C.imported)));
+    const alias = this.cap(C.alias);
+    const typeOnlySpecifier = this.text.startsWith('type ', t.start(spec));
+    this.out.imports.push(importRecord(this.text, t, statement, source, imported, alias >= 0 ? this.text_(alias) : imported, typeOnlySpecifier));
   }
 
-  private addExport(name: string, m: QueryMatch, statement: SyntaxNode): void {
-    const start = statement.startIndex;
+  private addExport(name: string, statement: number): void {
+    const t = this.t;
+    const start = t.start(statement);
     const typeOnly = this.text.startsWith('export type', start);
-    const source = capture(m, 'source')?.text;
+    const sourceNode = this.cap(C.source);
+    const source = sourceNode >= 0 ? this.text_(sourceNode) : undefined;
     const push = (e: ExportFact): void => void this.out.exports.push({ ...e, start });
     if (name === 'export.star') return push({ exported: '*', specifier: source!, imported: '*', typeOnly });
-    if (name === 'export.namespace') return push({ exported: unquote(capture(m, 'alias')!.text), specifier: source!, imported: '*', typeOnly });
-    if (name === 'export.default') return push({ exported: 'default', local: capture(m, 'name')!.text, typeOnly });
-    const nameNode = capture(m, 'name')!;
-    const local = unquote(nameNode.text);
-    const alias = capture(m, 'alias');
-    const exported = alias ? unquote(alias.text) : local;
+    if (name === 'export.namespace') return push({ exported: unquote(this.text_(this.cap(C.alias))), specifier: source!, imported: '*', typeOnly });
+    if (name === 'export.default') return push({ exported: 'default', local: this.text_(this.cap(C.name)), typeOnly });
+    const nameNode = this.cap(C.name);
+    const local = unquote(this.text_(nameNode));
+    const alias = this.cap(C.alias);
+    const exported = alias >= 0 ? unquote(this.text_(alias)) : local;
     // `export { type A }`: type-only per specifier, as imports already are.
-    const spec = nameNode.parent;
-    const typeOnlySpecifier = typeOnly || (spec?.type === 'export_specifier' && this.text.startsWith('type ', spec.startIndex));
+    const spec = t.parent(nameNode);
+    const typeOnlySpecifier = typeOnly || (spec >= 0 && t.type(spec) === 'export_specifier' && this.text.startsWith('type ', t.start(spec)));
     push(source === undefined ? { exported, local, typeOnly: typeOnlySpecifier } : { exported, specifier: source, imported: local, typeOnly: typeOnlySpecifier });
   }
 
-  private addDeclaration(m: QueryMatch, main: QueryMatch['captures'][number]): void {
-    const node = main.node;
+  private addDeclaration(mainName: string, node: number): void {
+    const t = this.t;
+    const text = this.text;
+    const nodeType = t.type(node);
+    const opaque = mainName === 'scope.opaque';
     // tree-sitter-typescript parses a non-exported `namespace N {}` statement as an
     // expression_statement holding the internal_module; that statement is not opaque code but
     // the namespace declaration itself (otherwise N and all its members would vanish).
-    if (main.name === 'scope.opaque' && node.type === 'expression_statement' && node.firstNamedChild?.type === 'internal_module') return;
+    if (opaque && nodeType === 'expression_statement') {
+      const inner = t.firstNamedChild(node);
+      if (inner >= 0 && t.type(inner) === 'internal_module') return;
+    }
     // Likewise `export default class {}` is a `class` node, matched both as the default class
     // (@definition.class) and as a class expression (@scope.opaque), which hid its members.
-    if (main.name === 'scope.opaque' && node.type === 'class' && node.parent?.type === 'export_statement') return;
-    let kind = main.name === 'scope.opaque' ? 'opaque' : (main.name.slice('definition.'.length) as DeclarationRecord['kind']);
-    const sp = node.startPosition;
-    const ep = node.endPosition;
+    if (opaque && nodeType === 'class') {
+      const parent = t.parent(node);
+      if (parent >= 0 && t.type(parent) === 'export_statement') return;
+    }
+    let kind = opaque ? 'opaque' : (mainName.slice('definition.'.length) as DeclarationRecord['kind']);
+    const [endRow, endColumn] = t.endPosition(node);
     const record: DeclarationRecord = {
       kind,
-      start: node.startIndex,
-      end: node.endIndex,
+      start: t.start(node),
+      end: t.end(node),
       name: '',
-      line: sp.row + 1,
-      column: sp.column + 1,
-      endLine: ep.row + 1,
-      endColumn: ep.column + 1,
+      line: t.row(node) + 1,
+      column: t.column(node) + 1,
+      endLine: endRow + 1,
+      endColumn: endColumn + 1,
       declaredExport: false,
       isDefault: false,
       signature: '',
+      sigStart: 0,
+      sigEnd: 0,
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
-    const nameNode = capture(m, 'name');
-    record.name = nameNode ? memberName(nameNode) : 'default';
-    let body = capture(m, 'body');
-    let params = capture(m, 'params');
-    let returnType = capture(m, 'return');
-    let value = capture(m, 'value');
-    const type = capture(m, 'type');
-    const vt = value?.type;
+    const nameNode = this.cap(C.name);
+    record.name = nameNode >= 0 ? memberName(text, t, nameNode) : 'default';
+    let body = this.cap(C.body);
+    let params = this.cap(C.params);
+    let returnType = this.cap(C.return);
+    let value = this.cap(C.value);
+    const type = this.cap(C.type);
+    const vt = value >= 0 ? t.type(value) : undefined;
     if (kind === 'variable' && (vt === 'arrow_function' || vt === 'function_expression')) {
       // `const f = () => {}` is a function: its signature stops at the body, its parameters type callbacks.
       kind = record.kind = 'function';
-      body = value!.childForFieldName('body') ?? undefined;
-      params = value!.childForFieldName('parameters') ?? undefined;
-      returnType = value!.childForFieldName('return_type') ?? undefined;
-      value = undefined;
+      body = t.childForField(value, 'body');
+      params = t.childForField(value, 'parameters');
+      returnType = t.childForField(value, 'return_type');
+      value = -1;
     }
     // Constructor overload signatures (`constructor(x: string);`) are method_signature nodes in a
     // class body: they are the constructor too, or the merged entity would be a `method`.
     // (In an interface, `constructor(): void` is an ordinary method.)
-    if (kind === 'method' && record.name === 'constructor' && node.parent?.type === 'class_body') record.kind = 'constructor';
-    const statement = outerStatement(node);
-    record.declaredExport = statement.type === 'export_statement';
-    record.isDefault = record.declaredExport && this.text.startsWith('export default', statement.startIndex);
-    let sigEnd = record.end;
-    if (body) sigEnd = body.startIndex;
-    else if (value && type) sigEnd = type.endIndex;
-    let sig = this.text.slice(statement.startIndex, sigEnd).trim();
+    if (kind === 'method' && record.name === 'constructor') {
+      const parent = t.parent(node);
+      if (parent >= 0 && t.type(parent) === 'class_body') record.kind = 'constructor';
+    }
+    const statement = outerStatement(t, node, nodeType);
+    const statementStart = t.start(statement);
+    record.declaredExport = t.type(statement) === 'export_statement';
+    record.isDefault = record.declaredExport && text.startsWith('export default', statementStart);
+    record.sigStart = statementStart;
+    record.sigEnd = record.end;
+    if (body >= 0) record.sigEnd = t.start(body);
+    else if (value >= 0 && type >= 0) record.sigEnd = t.end(type);
     // `export let a = 1, b: T = f()`: b's signature is `export let b: T`, not the statement up to
     // b (which would include a, and change b's signature hash whenever a changes).
-    const first = node.type === 'variable_declarator' ? node.parent?.namedChildren.find((c) => c.type === 'variable_declarator') : undefined;
-    if (first && first.startIndex < node.startIndex) sig = (this.text.slice(statement.startIndex, first.startIndex) + this.text.slice(node.startIndex, sigEnd)).trim();
-    record.signature = sig.length > MAX_SIGNATURE ? sig.slice(0, MAX_SIGNATURE) + '…' : sig;
-    const doc = leadingDoc(this.text, statement.startIndex);
-    if (doc) record.doc = doc;
-    if (params) {
-      const types = parameterTypes(this.text, params);
-      if (types.some((t) => t !== null)) record.paramTypes = types;
+    if (nodeType === 'variable_declarator') {
+      const parent = t.parent(node);
+      const first = parent >= 0 ? t.namedChildren(parent).find((c) => t.type(c) === 'variable_declarator') : undefined;
+      if (first !== undefined && t.start(first) < record.start) record.sigJoin = t.start(first);
     }
-    if (returnType) {
-      const r = valueTypeInfo(this.text, returnType, undefined).typeName;
+    record.signature = signatureOf(text, record);
+    const doc = leadingDoc(text, statementStart);
+    if (doc) record.doc = doc;
+    if (params >= 0) {
+      const types = parameterTypes(text, t, params);
+      if (types.some((x) => x !== null)) record.paramTypes = types;
+    }
+    if (returnType >= 0) {
+      const r = valueTypeInfo(text, t, returnType, -1).typeName;
       if (r) record.returnType = r;
-    } else Object.assign(record, valueTypeInfo(this.text, type, value));
+    } else Object.assign(record, valueTypeInfo(text, t, type, value));
     this.out.declarations.push(record);
   }
 }
 
 /** The statement a declaration is written in: its `export`, `declare` or `const` wrapper. */
-function outerStatement(node: SyntaxNode): SyntaxNode {
+function outerStatement(t: NodeTable, node: number, nodeType: string): number {
   let n = node;
-  if (n.type === 'variable_declarator') n = n.parent ?? n; // lexical_declaration / variable_declaration
-  for (let p = n.parent; p && (p.type === 'export_statement' || p.type === 'ambient_declaration'); p = p.parent) n = p;
+  if (nodeType === 'variable_declarator') {
+    const p = t.parent(n); // lexical_declaration / variable_declaration
+    if (p >= 0) n = p;
+  }
+  for (let p = t.parent(n); p >= 0; p = t.parent(p)) {
+    const type = t.type(p);
+    if (type !== 'export_statement' && type !== 'ambient_declaration') break;
+    n = p;
+  }
   return n;
 }
 
@@ -307,8 +437,8 @@ const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
  * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
  * names becomes `?`, keeping the last member name for name-matching.
  */
-function referencePath(text: string, node: SyntaxNode): string {
-  const raw = text.slice(node.startIndex, node.endIndex);
+function referencePath(text: string, t: NodeTable, node: number): string {
+  const raw = text.slice(t.start(node), t.end(node));
   if (DOTTED.test(raw)) return raw;
   const cleaned = raw.replace(/\s+/g, '').replace(/\?\./g, '.').replace(/!/g, '');
   if (DOTTED.test(cleaned)) return cleaned;
@@ -318,19 +448,20 @@ function referencePath(text: string, node: SyntaxNode): string {
 }
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */
-function valueTypeInfo(text: string, type: SyntaxNode | undefined, value: SyntaxNode | undefined): { typeName?: string; newOf?: string; callOf?: string } {
+function valueTypeInfo(text: string, t: NodeTable, type: number, value: number): { typeName?: string; newOf?: string; callOf?: string } {
   const out: { typeName?: string; newOf?: string; callOf?: string } = {};
-  if (type) {
+  if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
-    const name = typeNameOf(text.slice(type.startIndex, type.endIndex).replace(/^\s*:/, ''));
+    const name = typeNameIn(text, t.start(type), t.end(type), true);
     if (name) out.typeName = name;
   }
-  if (value) {
-    const vt = value.type;
+  if (value >= 0) {
+    const vt = t.type(value);
     if (vt === 'new_expression' || vt === 'call_expression') {
-      const callee = value.firstNamedChild;
-      if (callee && (callee.type === 'identifier' || callee.type === 'member_expression')) {
-        const path = referencePath(text, callee);
+      const callee = t.firstNamedChild(value);
+      const ct = callee >= 0 ? t.type(callee) : '';
+      if (ct === 'identifier' || ct === 'member_expression') {
+        const path = referencePath(text, t, callee);
         if (!path.startsWith('?')) {
           if (vt === 'new_expression') out.newOf = path;
           else out.callOf = path;
@@ -342,48 +473,44 @@ function valueTypeInfo(text: string, type: SyntaxNode | undefined, value: Syntax
 }
 
 /** Declared type text of each parameter (`this` parameters excluded, as callers never pass them). */
-function parameterTypes(text: string, params: SyntaxNode): (string | null)[] {
+function parameterTypes(text: string, t: NodeTable, params: number): (string | null)[] {
   const out: (string | null)[] = [];
-  for (const p of params.namedChildren) {
-    if (p.type !== 'required_parameter' && p.type !== 'optional_parameter') continue;
-    const pattern = p.childForFieldName('pattern');
-    if (pattern?.type === 'this') continue;
-    const t = p.childForFieldName('type');
-    out.push(t ? text.slice(t.startIndex + 1, Math.min(t.endIndex, t.startIndex + MAX_PARAM_TYPE)).trim() : null);
+  for (const p of t.namedChildren(params)) {
+    const pt = t.type(p);
+    if (pt !== 'required_parameter' && pt !== 'optional_parameter') continue;
+    const pattern = t.childForField(p, 'pattern');
+    if (pattern >= 0 && t.type(pattern) === 'this') continue;
+    const type = t.childForField(p, 'type');
+    if (type < 0) {
+      out.push(null);
+      continue;
+    }
+    const start = t.start(type);
+    out.push(text.slice(start + 1, Math.min(t.end(type), start + MAX_PARAM_TYPE)).trim());
   }
   return out;
 }
 
-function importRecord(text: string, statement: SyntaxNode, specifier: string, imported: string, local: string, typeOnlySpecifier: boolean): ImportFact & { start: number } {
-  const start = statement.startIndex;
+function importRecord(text: string, t: NodeTable, statement: number, specifier: string, imported: string, local: string, typeOnlySpecifier: boolean): ImportFact & { start: number } {
+  const start = t.start(statement);
   return {
     specifier,
     imported,
     local,
     typeOnly: typeOnlySpecifier || /^import\s+type\s/.test(text.slice(start, start + 20)),
     dynamic: false,
-    line: statement.startPosition.row + 1,
+    line: t.row(statement) + 1,
     start,
   };
 }
 
-/** The capture naming what a match is: by convention the only one with a dot in its name. */
-function mainCapture(m: QueryMatch): QueryMatch['captures'][number] {
-  for (const c of m.captures) if (c.name.includes('.')) return c;
-  throw new Error(`query pattern ${m.pattern} has no main capture`);
-}
-
-function capture(m: QueryMatch, name: string): SyntaxNode | undefined {
-  for (const c of m.captures) if (c.name === name) return c.node;
-  return undefined;
-}
-
-function memberName(node: SyntaxNode): string {
-  const t = node.type;
-  if (t === 'string') return unquote(node.text);
+function memberName(text: string, t: NodeTable, node: number): string {
+  const type = t.type(node);
+  const s = text.slice(t.start(node), t.end(node));
+  if (type === 'string') return unquote(s);
   // Computed names are not stable identities (SCHEMA.md): '' keeps them out of the graph.
-  if (t === 'computed_property_name') return '';
-  return node.text;
+  if (type === 'computed_property_name') return '';
+  return s;
 }
 
 function unquote(s: string): string {

@@ -3,16 +3,18 @@
 // turns those into facts. It never throws on bad input: syntax errors become diagnostics and
 // whatever parsed is kept.
 //
-// After an edit, `reextract` re-parses incrementally and runs the query only over the
+// After an edit, `reextract` re-parses incrementally and runs the queries only over the
 // top-level statements the edit touched; the records of every other statement are kept
-// (shifted), so the cost follows the size of the edit, not of the file. Files with syntax errors
-// are the exception (see `reextract`).
+// (shifted). An edit of plain characters inside a value string is not even re-parsed. What
+// remains proportional to the file: the rewrites of grammar-gaps.ts, assembly, the content
+// hash. Files with syntax errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
-import { collect, type Collected } from './collect.ts';
+import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
+import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
-import { parse, queryRange, toolsFor, type SyntaxNode, type SyntaxTree } from './parser.ts';
-import { editBetween } from './text-edit.ts';
+import { parse, toolsFor, type SyntaxTree } from './parser.ts';
+import { editBetween, rowDelta, type TextEdit } from './text-edit.ts';
 import { parserInput } from './grammar-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
@@ -30,22 +32,110 @@ export interface Extraction {
 export function extractFile(path: string, language: Language, text: string): Extraction {
   const input = parserInput(text, language);
   const tree = parse(language, input);
-  const collected = collect(text, toolsFor(language).extraction.matches(tree.rootNode));
-  return finish(path, language, text, input, tree, collected);
+  const table = new NodeTable(tree);
+  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()));
 }
 
+/**
+ * How deep below the node queried a declaration pattern may start. From the module: `export
+ * declare function f()` is export_statement > ambient_declaration > function_signature, 3 levels
+ * down; a namespace adds its statement_block; in a class body, a parameter property is
+ * method > formal_parameters > required_parameter. Anything deeper is inside a body or an
+ * expression, never an entity.
+ */
+const MODULE_DEPTH = 3;
+const NAMESPACE_DEPTH = 4;
+const MEMBER_DEPTH = 3;
+
+const NAMESPACE = captureId('definition.namespace');
+const CLASS = captureId('definition.class');
+const INTERFACE = captureId('definition.interface');
+const OPAQUE = captureId('scope.opaque');
+const BODY = captureId('body');
+
+/**
+ * Records of the whole tree, or of the top-level statements in `range`. Declarations are queried
+ * from the module, again from each namespace and ambient module found (matches both runs found
+ * are kept once), and members from each class and interface body found.
+ */
+function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }): Collected {
+  const tools = toolsFor(language);
+  const options: QueryOptions = range ? { startIndex: range.start, endIndex: range.end } : {};
+  const runs: QueryRun[] = [];
+  const scopes: number[] = [];
+  const bodies: number[] = [];
+  let seen: Set<string> | undefined;
+  const key = (main: number, pattern: number) => `${pattern}:${table.id(main)}`;
+  const declarationRun = (captures: CaptureList, rerun: boolean): void => {
+    const keep = new Uint8Array(captures.length);
+    forEachMatch(captures, (main, id, pattern, from, to, match) => {
+      if (range && !rerun && !inRange(table, main, range)) return;
+      if (rerun) {
+        const k = key(main, pattern);
+        if (seen!.has(k)) return;
+        seen!.add(k);
+      }
+      keep[match] = 1;
+      if (id === NAMESPACE || (id === OPAQUE && isAmbientBlock(table, main))) scopes.push(main);
+      else if (id === CLASS || id === INTERFACE) {
+        for (let c = from; c < to; c++) if (captures.name[c] === BODY) bodies.push(captures.first + c);
+      }
+    });
+    runs.push({ captures, keep });
+  };
+  const top = runQuery(tools.declarations, table, root, { ...options, maxStartDepth: MODULE_DEPTH });
+  declarationRun(top, false);
+  if (scopes.length) {
+    seen = new Set();
+    forEachMatch(top, (main, _id, pattern, _from, _to, match) => void (runs[0]!.keep![match] && seen!.add(key(main, pattern))));
+    for (let i = 0; i < scopes.length; i++) declarationRun(runQuery(tools.declarations, table, scopes[i]!, { maxStartDepth: NAMESPACE_DEPTH }), true);
+  }
+  for (const body of bodies) runs.push({ captures: runQuery(tools.members, table, body, { maxStartDepth: MEMBER_DEPTH }) });
+  const references = runQuery(tools.references, table, root, options);
+  runs.push(range ? { captures: references, keep: matchesInRange(table, references, range) } : { captures: references });
+  return collect(text, table, runs);
+}
+
+function inRange(table: NodeTable, node: number, range: { start: number; end: number }): boolean {
+  const s = table.start(node);
+  return s >= range.start && s < range.end;
+}
+
+function matchesInRange(table: NodeTable, captures: CaptureList, range: { start: number; end: number }): Uint8Array {
+  const keep = new Uint8Array(captures.length);
+  forEachMatch(captures, (main, _id, _pattern, _from, _to, match) => void (keep[match] = inRange(table, main, range) ? 1 : 0));
+  return keep;
+}
+
+/** `declare module 'x' {}` and `declare global {}`: opaque, but their imports and exports count. */
+function isAmbientBlock(table: NodeTable, node: number): boolean {
+  const type = table.type(node);
+  return type === 'module' || type === 'statement_block';
+}
+
+/** The extraction of `text`, an edit of `previous.text`. Uses up `previous` (its tree and records are updated in place). */
 export function reextract(previous: Extraction, text: string): Extraction {
   const { path, language } = previous;
   const input = parserInput(text, language);
   // The tree is edited by how the parser input changed; the records also depend on the raw
   // text (names, signatures), so the range to re-collect covers both changes.
-  const edit = editBetween(previous.input, input);
   const rawEdit = editBetween(previous.text, text);
+  // Rewrites far from the edit are the same in both inputs, mostly all of them: then the input
+  // changed where the text did (checked natively, without counting lines again).
+  const edit = sameOutside(previous.input, input, rawEdit) ? rawEdit : editBetween(previous.input, input);
+  if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
+    // The new text parses to the old tree with this edit applied, so the edited tree stands in
+    // for a parse (the next parse re-reads the edited string, as it would any edited node).
+    previous.tree.edit(edit);
+    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), previous, rawEdit);
+  }
   previous.tree.edit(edit);
   const tree = parse(language, input, previous.tree);
+  const table = new NodeTable(tree);
+  const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
-  if (tree.rootNode.hasError || previous.tree.rootNode.hasError) return extractFile(path, language, text);
+  if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text);
   const delta = text.length - previous.text.length;
   let lo = Math.min(edit.startIndex, rawEdit.startIndex);
   let hi = Math.max(edit.newEndIndex, rawEdit.newEndIndex);
@@ -53,25 +143,85 @@ export function reextract(previous: Extraction, text: string): Extraction {
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
   }
-  const range = statementRange(tree.rootNode, lo, hi);
+  const range = statementRange(table, root, lo, hi);
   const oldEnd = range.end - delta; // where the re-collected range ended before the edit
-  const rowDelta = lineCount(text) - lineCount(previous.text); // one contiguous edit: every later line moves by this
-  const fresh = collect(
-    text,
-    toolsFor(language)
-      .extraction.matches(tree.rootNode, queryRange(range.start, range.end))
-      .filter((m) => {
-        const s = mainStart(m.captures);
-        return s >= range.start && s < range.end;
-      }),
-  );
-  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rowDelta);
-  return finish(path, language, text, input, tree, collected);
+  const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
+  const fresh = collectAll(text, language, table, root, range);
+  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
+  return finish(path, language, text, input, tree, collected, previous, rawEdit);
 }
 
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected): Extraction {
-  const facts = assemble(path, language, text, lineCount(text), collected);
+/** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
+function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, previous?: Extraction, edit?: TextEdit): Extraction {
+  const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
+  const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
+  const facts = assemble(path, language, text, lines, bytes, collected);
   return { path, language, text, input, tree, collected, facts };
+}
+
+/** Where a string literal's text is all that matters: values, never names, specifiers or types. */
+const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
+
+function sameOutside(before: string, after: string, edit: TextEdit): boolean {
+  return before.length - edit.oldEndIndex === after.length - edit.newEndIndex && before.slice(0, edit.startIndex) === after.slice(0, edit.startIndex) && before.slice(edit.oldEndIndex) === after.slice(edit.newEndIndex);
+}
+
+function sameEdit(a: TextEdit, b: TextEdit): boolean {
+  return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
+}
+
+/** Characters whose insertion or removal could end a string literal or change its escapes. */
+const NOT_INERT = /["'`\\\n\r\u2028\u2029]/;
+
+/**
+ * Whether an edit replaced plain characters inside one string literal of the previous tree (no
+ * quote, backslash or line break added or removed; strictly within a run of plain characters),
+ * where the literal's text is a value no fact reads: not an import specifier, a member name or a
+ * literal type. The new text then has the same syntax tree, shifted; its records are the old
+ * ones, shifted, with signatures (slices of the text) read again.
+ */
+function insideStringLiteral(previous: Extraction, text: string, edit: TextEdit): boolean {
+  const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
+  if (NOT_INERT.test(previous.text.slice(start, oldEnd)) || NOT_INERT.test(text.slice(start, newEnd))) return false;
+  if (previous.tree.rootNode.hasError) return false;
+  const t = new NodeTable(previous.tree);
+  const fragment = t.descendantInRange(t.root(), start, oldEnd);
+  // Strictly inside one fragment: the characters on both sides are plain ones too.
+  if (fragment < 0 || t.type(fragment) !== 'string_fragment' || !(t.start(fragment) < start && oldEnd < t.end(fragment))) return false;
+  const literal = t.parent(fragment);
+  if (literal < 0 || t.type(literal) !== 'string' || !(t.start(literal) < start && oldEnd < t.end(literal))) return false;
+  const parent = t.parent(literal);
+  if (parent < 0 || !INERT_STRING_PARENTS.has(t.type(parent))) return false;
+  if (t.type(parent) === 'arguments') {
+    const call = t.parent(parent);
+    const fn = call >= 0 ? t.childForField(call, 'function') : -1;
+    if (fn >= 0 && t.type(fn) === 'import') return false;
+  }
+  return true;
+}
+
+/** Records after an edit within one line: offsets move, columns on that line move, signatures are read again. */
+function shiftedInLine(c: Collected, text: string, edit: TextEdit): Collected {
+  const at = edit.startIndex;
+  const oldEnd = edit.oldEndIndex;
+  const delta = edit.newEndIndex - oldEnd;
+  const line = edit.startPosition.row + 1;
+  const move = (p: number) => (p >= oldEnd ? p + delta : p);
+  for (const d of c.declarations) {
+    const spans = d.start <= at && d.end >= oldEnd;
+    if (d.start >= oldEnd && d.line === line) d.column += delta;
+    if (d.end >= oldEnd && d.endLine === line) d.endColumn += delta;
+    d.start = move(d.start);
+    d.end = move(d.end);
+    d.sigStart = move(d.sigStart);
+    d.sigEnd = move(d.sigEnd);
+    if (d.sigJoin !== undefined) d.sigJoin = move(d.sigJoin);
+    if (spans && d.kind !== 'opaque') d.signature = signatureOf(text, d);
+  }
+  for (const list of [c.refs, c.bindings, c.callbackParams, c.typeParameters, c.imports, c.exports, c.errors]) {
+    for (const x of list) x.start = move(x.start);
+  }
+  return c;
 }
 
 /**
@@ -79,36 +229,55 @@ function finish(path: string, language: Language, text: string, input: string, t
  * comment belongs to the declaration that follows it, and statements sharing the last line
  * would see their columns move.
  */
-function statementRange(root: SyntaxNode, lo: number, hi: number): { start: number; end: number } {
-  const children = root.children;
+function statementRange(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } {
+  const children = t.children(root);
   let start = lo;
   let end = hi;
   let i = 0;
-  while (i < children.length && children[i]!.endIndex <= lo) i++;
-  if (i < children.length) start = Math.min(start, children[i]!.startIndex);
-  while (i < children.length && children[i]!.startIndex < hi) end = Math.max(end, children[i++]!.endIndex);
-  const lastRow = root.descendantForIndex(Math.max(0, end - 1)).endPosition.row;
+  while (i < children.length && t.end(children[i]!) <= lo) i++;
+  if (i < children.length) start = Math.min(start, t.start(children[i]!));
+  while (i < children.length && t.start(children[i]!) < hi) end = Math.max(end, t.end(children[i++]!));
+  const lastRow = t.endPosition(t.descendantForIndex(root, Math.max(0, end - 1)))[0];
   while (i < children.length) {
     const next = children[i++]!;
-    end = Math.max(end, next.endIndex);
-    if (next.type !== 'comment' && next.startPosition.row > lastRow) break;
+    end = Math.max(end, t.end(next));
+    if (t.type(next) !== 'comment' && t.row(next) > lastRow) break;
   }
   return { start, end };
 }
 
-/** Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. */
-function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rowDelta: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => T): T[] => {
+/**
+ * Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. The old
+ * records are shifted in place: the previous extraction is used up by `reextract` (its tree was
+ * edited too).
+ */
+function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rows: number): Collected {
+  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => void): T[] => {
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
-    out.push(...b);
-    for (const x of a) if (x.start >= oldEnd) out.push(shift(x));
+    for (const x of b) out.push(x);
+    for (const x of a) {
+      if (x.start < oldEnd) continue;
+      shift(x);
+      out.push(x);
+    }
     return out;
   };
-  const moved = <T extends { start: number }>(x: T): T => ({ ...x, start: x.start + delta });
-  const movedLine = <T extends { start: number; line: number }>(x: T): T => ({ ...x, start: x.start + delta, line: x.line + rowDelta });
+  const moved = (x: { start: number }): void => void (x.start += delta);
+  const movedLine = (x: { start: number; line: number }): void => {
+    x.start += delta;
+    x.line += rows;
+  };
   return {
-    declarations: merge(old.declarations, fresh.declarations, (d) => ({ ...d, start: d.start + delta, end: d.end + delta, line: d.line + rowDelta, endLine: d.endLine + rowDelta })),
+    declarations: merge(old.declarations, fresh.declarations, (d) => {
+      d.start += delta;
+      d.end += delta;
+      d.sigStart += delta;
+      d.sigEnd += delta;
+      if (d.sigJoin !== undefined) d.sigJoin += delta;
+      d.line += rows;
+      d.endLine += rows;
+    }),
     refs: merge(old.refs, fresh.refs, movedLine),
     bindings: merge(old.bindings, fresh.bindings, moved),
     callbackParams: merge(old.callbackParams, fresh.callbackParams, moved),
@@ -119,9 +288,37 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
   };
 }
 
-function mainStart(captures: { name: string; node: SyntaxNode }[]): number {
-  for (const c of captures) if (c.name.includes('.')) return c.node.startIndex;
-  return -1;
+/**
+ * UTF-8 bytes the edit added (negative: removed), measured on whole characters: the edit is
+ * widened so as not to split a surrogate pair, which alone would count as a replacement character.
+ */
+function utf8Delta(before: string, after: string, edit: TextEdit): number {
+  let start = edit.startIndex;
+  let oldEnd = edit.oldEndIndex;
+  let newEnd = edit.newEndIndex;
+  if (start > 0 && isHighSurrogate(before.charCodeAt(start - 1))) start--;
+  if (isLowSurrogate(before.charCodeAt(oldEnd)) || isLowSurrogate(after.charCodeAt(newEnd))) {
+    oldEnd++;
+    newEnd++;
+  }
+  return Buffer.byteLength(after.slice(start, newEnd), 'utf8') - Buffer.byteLength(before.slice(start, oldEnd), 'utf8');
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** `lineCount(text)`, from the previous text's count and the lines the edit added. */
+function linesAfterEdit(previous: Extraction, text: string, rows: number): number {
+  const before = previous.text;
+  const newlines = before.length === 0 ? 0 : before.endsWith('\n') ? previous.facts.lines : previous.facts.lines - 1;
+  const n = newlines + rows;
+  if (text.length === 0) return 1;
+  return text.endsWith('\n') ? n : n + 1;
 }
 
 /**

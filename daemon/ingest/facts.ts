@@ -1,13 +1,17 @@
 // FileFacts: everything extraction learns about one file, before any cross-file resolution.
 // Produced in worker threads, sent to the main thread by structured clone, kept per file so
 // that an incremental update can re-resolve a file without re-parsing it.
+//
+// Plain data (structured-cloneable; msgpack with typed arrays, e.g. msgpackr `moreTypes`). The
+// many small records, references and local bindings, are rows of an Int32Array whose strings
+// are indexes into the file's `strings`: as objects they were most of the memory the host keeps.
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 
 export interface EntityFact {
   /** Qualified name inside the file, e.g. `Foo.bar`. */
   name: string;
   kind: EntityKind;
-  /** Index of the parent entity in `FileFacts.entities`; -1 for the module. */
+  /** Index of the parent entity in `FileFacts.entities` (always before this one); -1 for the module. */
   parent: number;
   exported: boolean;
   line: number;
@@ -32,6 +36,7 @@ export interface EntityFact {
 
 export type RefKind = 'call' | 'new' | 'type' | 'extends' | 'implements';
 
+/** A reference, decoded from its row in `FileFacts.refs` (`refAt`). */
 export interface RefFact {
   kind: RefKind;
   /** Index of the container entity (innermost enclosing), -1 for the module. */
@@ -44,7 +49,10 @@ export interface RefFact {
   line: number;
 }
 
-/** A local name (parameter or variable) in the scope of an entity, with what is known of its type. */
+/**
+ * A local name (parameter or variable) in the scope of an entity, with what is known of its type;
+ * decoded from its row in `FileFacts.bindings` (`bindingAt`).
+ */
 export interface BindingFact {
   scope: number;
   name: string;
@@ -93,9 +101,82 @@ export interface FileFacts {
   bytes: number;
   lines: number;
   entities: EntityFact[];
-  refs: RefFact[];
-  bindings: BindingFact[];
+  /** Strings the rows of `refs` and `bindings` refer to by index. */
+  strings: string[];
+  /** References, `REF_FIELDS` numbers each, in document order (see `RefRow`). */
+  refs: Int32Array;
+  /** Local bindings, `BINDING_FIELDS` numbers each, in document order (see `BindingRow`). */
+  bindings: Int32Array;
   imports: ImportFact[];
   exports: ExportFact[];
   diagnostics: Diagnostic[];
+}
+
+export const REF_KINDS: readonly RefKind[] = ['call', 'new', 'type', 'extends', 'implements'];
+export const REF_KIND_CODE: Readonly<Record<RefKind, number>> = { call: 0, new: 1, type: 2, extends: 3, implements: 4 };
+
+/**
+ * Field offsets in a row of `FileFacts.refs`: `head` holds the kind (index in `REF_KINDS`) and
+ * the container (`from`), see `refHead`; `path` is a string index.
+ */
+export const RefRow = { head: 0, line: 1, path: 2 } as const;
+export const REF_FIELDS = 3;
+
+export function refHead(kind: RefKind, from: number): number {
+  return (from + 1) * 8 + REF_KIND_CODE[kind];
+}
+
+export function refKindOf(head: number): RefKind {
+  return REF_KINDS[head & 7]!;
+}
+
+export function refFromOf(head: number): number {
+  return (head >> 3) - 1;
+}
+
+/**
+ * Field offsets in a row of `FileFacts.bindings`. Strings are indexes, -1 for none; `callee`,
+ * `arg` and `param` are the `CallbackSite` of a callback parameter (callee -1: not one).
+ */
+export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7 } as const;
+export const BINDING_FIELDS = 8;
+
+export function refCount(f: FileFacts): number {
+  return f.refs.length / REF_FIELDS;
+}
+
+export function bindingCount(f: FileFacts): number {
+  return f.bindings.length / BINDING_FIELDS;
+}
+
+export function refAt(f: FileFacts, i: number): RefFact {
+  const r = f.refs;
+  const o = i * REF_FIELDS;
+  const head = r[o + RefRow.head]!;
+  return { kind: refKindOf(head), from: refFromOf(head), path: f.strings[r[o + RefRow.path]!]!, line: r[o + RefRow.line]! };
+}
+
+export function bindingAt(f: FileFacts, i: number): BindingFact {
+  const b = f.bindings;
+  const o = i * BINDING_FIELDS;
+  const str = (k: number): string | undefined => (b[o + k]! < 0 ? undefined : f.strings[b[o + k]!]);
+  const fact: BindingFact = { scope: b[o + BindingRow.scope]!, name: str(BindingRow.name)! };
+  const typeName = str(BindingRow.typeName);
+  if (typeName !== undefined) fact.typeName = typeName;
+  const newOf = str(BindingRow.newOf);
+  if (newOf !== undefined) fact.newOf = newOf;
+  const callOf = str(BindingRow.callOf);
+  if (callOf !== undefined) fact.callOf = callOf;
+  const callee = str(BindingRow.callee);
+  if (callee !== undefined) fact.callback = { callee, arg: b[o + BindingRow.arg]!, param: b[o + BindingRow.param]! };
+  return fact;
+}
+
+/** Every reference of a file, decoded (for tests and tools; resolution reads the rows). */
+export function refsOf(f: FileFacts): RefFact[] {
+  return Array.from({ length: refCount(f) }, (_, i) => refAt(f, i));
+}
+
+export function bindingsOf(f: FileFacts): BindingFact[] {
+  return Array.from({ length: bindingCount(f) }, (_, i) => bindingAt(f, i));
 }

@@ -39,12 +39,15 @@ function blankVarianceAnnotations(text: string, edits: [number, string][]): void
  * `X<B>\n  <A>(...)` as one expression. A `;` replaces the last space of the indentation.
  */
 function separateGenericSignatures(text: string, edits: [number, string][]): void {
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
-    let i = at + 1;
-    while (text[i] === ' ' || text[i] === '\t') i++;
-    if (i > at + 1 && text[i] === '<' && /[A-Za-z_$\s]/.test(text[i + 1] ?? '') && endsMember(text, at + 1)) edits.push([i - 1, ';']);
+  GENERIC_LINE.lastIndex = 0;
+  for (let m = GENERIC_LINE.exec(text); m; m = GENERIC_LINE.exec(text)) {
+    const lt = m.index + m[0].length - 1;
+    if (endsMember(text, m.index + 1)) edits.push([lt - 1, ';']);
   }
 }
+
+/** A line break, indentation, then `<` and a name or space: where a generic call signature may start. */
+const GENERIC_LINE = /\n[ \t]+<(?=[A-Za-z_$\s])/g;
 
 /** Whether the code before `lineStart` (skipping blank and comment lines) ends like a type member. */
 function endsMember(text: string, lineStart: number): boolean {

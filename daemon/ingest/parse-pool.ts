@@ -43,16 +43,25 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
       () =>
         new Promise<void>((resolve, reject) => {
           const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
+          let finished = false;
           w.on('message', (batch: ParseOutcome[]) => {
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
             }
             if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
-            w.postMessage(nextChunk());
+            const chunk = nextChunk();
+            if (chunk) return w.postMessage(chunk);
+            // Ended from here rather than by the worker closing its port, which Deno's
+            // worker_threads does not offer.
+            finished = true;
+            void w.terminate();
+            resolve();
           });
           w.on('error', reject);
-          w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`parse worker exited with code ${code}`))));
+          w.on('exit', (code) => {
+            if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
+          });
         }),
     ),
   );

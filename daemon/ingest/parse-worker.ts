@@ -1,12 +1,19 @@
 // worker_threads entry: parses the chunks of files it is sent and posts each chunk's facts
 // back, asking for the next chunk by doing so (work stealing keeps both cores busy to the end,
-// since parse cost is not proportional to file size).
+// since parse cost is not proportional to file size). The main thread ends the worker when no
+// work is left. The facts' row arrays are transferred, not copied.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runParseJob, type ParseJob } from './parse-job.ts';
+import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
 const { maxFileBytes } = workerData as { maxFileBytes: number };
-parentPort!.on('message', (jobs: ParseJob[] | null) => {
-  if (jobs === null) return parentPort!.close();
-  parentPort!.postMessage(jobs.map((job) => runParseJob(job, maxFileBytes)));
+parentPort!.on('message', (jobs: ParseJob[]) => {
+  const outcomes = jobs.map((job) => runParseJob(job, maxFileBytes));
+  parentPort!.postMessage(outcomes, transferables(outcomes));
 });
 parentPort!.postMessage([]);
+
+function transferables(outcomes: ParseOutcome[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const o of outcomes) if (o.ok) out.push(o.facts.refs.buffer as ArrayBuffer, o.facts.bindings.buffer as ArrayBuffer);
+  return out;
+}

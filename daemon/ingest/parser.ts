@@ -1,9 +1,10 @@
-// Tree-sitter set-up: one parser and one compiled extraction query per grammar, per thread.
+// Tree-sitter set-up: one parser and the compiled extraction queries per grammar, per thread.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Language } from '../model.ts';
 import { packageRoot } from '../util/package-root.ts';
+import type { NativeQuery } from './captures.ts';
 
 const require = createRequire(import.meta.url);
 // CommonJS native addons: loaded through require so Node and Deno resolve them the same way.
@@ -12,24 +13,23 @@ const grammars = require('tree-sitter-typescript') as { typescript: unknown; tsx
 
 export type SyntaxTree = import('tree-sitter').Tree;
 export type SyntaxNode = import('tree-sitter').SyntaxNode;
-export type QueryMatch = import('tree-sitter').QueryMatch;
-
-const QUERY_FILES = ['definitions.scm', 'references.scm', 'modules.scm'];
 
 /**
- * tree-sitter 0.21.1's Node binding converts a query's `endIndex` from UTF-16 units to bytes but
- * not its `startIndex` (src/query.cc), so a range query would start at half the offset asked
- * for. `queryRange` compensates for exactly that version.
+ * Three queries, because of what a query costs: tree-sitter visits every node below the one
+ * queried and checks every pattern in progress there. Declarations, imports and exports sit a
+ * few levels below a module or namespace, and members a few levels below a class or interface
+ * body, so those queries run only that deep (extract.ts); references, bindings and types can be
+ * anywhere, so that query visits the whole tree.
  */
-const START_INDEX_SCALE = (require('tree-sitter/package.json') as { version: string }).version === '0.21.1' ? 2 : 1;
-
-export function queryRange(startIndex: number, endIndex: number): { startIndex: number; endIndex: number } {
-  return { startIndex: startIndex * START_INDEX_SCALE, endIndex };
-}
+const DECLARATION_QUERY = ['definitions.scm', 'modules.scm'];
+const MEMBER_QUERY = ['members.scm'];
+const REFERENCE_QUERY = ['references.scm'];
 
 export interface LanguageTools {
   parser: import('tree-sitter');
-  extraction: import('tree-sitter').Query;
+  declarations: NativeQuery;
+  members: NativeQuery;
+  references: NativeQuery;
 }
 
 const tools = new Map<Language, LanguageTools>();
@@ -41,14 +41,17 @@ export function toolsFor(language: Language): LanguageTools {
     const parser = new Parser();
     parser.setLanguage(grammar);
     const dir = join(packageRoot(), 'daemon', 'ingest', 'queries');
-    const source = QUERY_FILES.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
-    t = {
-      parser,
-      extraction: new Parser.Query(grammar, source),
-    };
+    const compile = (files: string[]) => checked(new Parser.Query(grammar, files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n')), files);
+    t = { parser, declarations: compile(DECLARATION_QUERY), members: compile(MEMBER_QUERY), references: compile(REFERENCE_QUERY) };
     tools.set(language, t);
   }
   return t;
+}
+
+/** Predicates (`#eq?`...) are evaluated by the binding's JS wrapper, which captures.ts bypasses. */
+function checked(query: import('tree-sitter').Query, files: string[]): NativeQuery {
+  if ((query.predicates as unknown as unknown[][]).some((p) => p.length > 0)) throw new Error(`extraction queries (${files.join(', ')}) must not use predicates: captures.ts does not evaluate them`);
+  return query as unknown as NativeQuery;
 }
 
 /**

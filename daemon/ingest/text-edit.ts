@@ -1,6 +1,10 @@
 // The single edit that turns one text into another (common prefix and suffix kept), in the form
 // tree-sitter's Tree.edit wants, so re-parsing after a change reuses the unchanged subtrees.
 // Offsets and columns are UTF-16 code units, as everywhere in the Node binding.
+//
+// Files can be megabytes long and an edit a few characters, so the common parts are found by
+// comparing blocks (string comparison runs natively) before single characters, and positions
+// are counted from the previous one rather than from the start of the file.
 
 export interface TextEdit {
   startIndex: number;
@@ -11,32 +15,53 @@ export interface TextEdit {
   newEndPosition: { row: number; column: number };
 }
 
+const FIRST_BLOCK = 256;
+
 export function editBetween(oldText: string, newText: string): TextEdit {
   const max = Math.min(oldText.length, newText.length);
+  // Equal blocks double in size, a differing one halves: about log(n) comparisons, each native.
   let start = 0;
-  while (start < max && oldText.charCodeAt(start) === newText.charCodeAt(start)) start++;
+  for (let block = FIRST_BLOCK; block >= 1; ) {
+    if (start + block <= max && oldText.slice(start, start + block) === newText.slice(start, start + block)) {
+      start += block;
+      block *= 2;
+    } else block >>= 1;
+  }
   let oldEnd = oldText.length;
   let newEnd = newText.length;
-  while (oldEnd > start && newEnd > start && oldText.charCodeAt(oldEnd - 1) === newText.charCodeAt(newEnd - 1)) {
-    oldEnd--;
-    newEnd--;
+  for (let block = FIRST_BLOCK; block >= 1; ) {
+    if (oldEnd - block >= start && newEnd - block >= start && oldText.slice(oldEnd - block, oldEnd) === newText.slice(newEnd - block, newEnd)) {
+      oldEnd -= block;
+      newEnd -= block;
+      block *= 2;
+    } else block >>= 1;
   }
+  const startPosition = pointAt(oldText, start, { row: 0 }, 0);
+  const lineStart = start - startPosition.column;
   return {
     startIndex: start,
     oldEndIndex: oldEnd,
     newEndIndex: newEnd,
-    startPosition: pointAt(oldText, start),
-    oldEndPosition: pointAt(oldText, oldEnd),
-    newEndPosition: pointAt(newText, newEnd),
+    startPosition,
+    oldEndPosition: pointAt(oldText, oldEnd, startPosition, lineStart),
+    newEndPosition: pointAt(newText, newEnd, startPosition, lineStart),
   };
 }
 
-function pointAt(text: string, offset: number): { row: number; column: number } {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
+/** Lines added by an edit (negative: removed). */
+export function rowDelta(edit: TextEdit): number {
+  return edit.newEndPosition.row - edit.oldEndPosition.row;
+}
+
+/** The position of `offset`, counting lines from `from` (a position at or before it whose line starts at `lineStart`). */
+function pointAt(text: string, offset: number, from: { row: number }, lineStart: number): { row: number; column: number } {
+  let row = from.row;
+  // Searched within [lineStart, offset) only: a search beyond could run the length of a very long line.
+  const within = text.slice(lineStart, offset).lastIndexOf('\n');
+  const last = within < 0 ? -1 : lineStart + within;
+  if (last >= 0) {
+    for (let i = text.indexOf('\n', lineStart); i >= 0 && i <= last; i = text.indexOf('\n', i + 1)) row++;
+    lineStart = last + 1;
   }
   return { row, column: offset - lineStart };
 }

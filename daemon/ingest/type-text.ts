@@ -1,7 +1,7 @@
 // Reading just enough of a type's text to follow it: the dotted name of `Foo<T>`, and the
 // parameter types of a function type `(a: A, b: B) => R`.
 
-const NAMED = /^([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*(?:<[^]*>)?$/;
+const DOTTED_AT = /[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*/y;
 
 /**
  * `Foo`, `ns.Foo<T>`, `Foo | undefined` -> the dotted name; anything else undefined. Of a union
@@ -9,9 +9,75 @@ const NAMED = /^([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)\s*(?:<[^]*>)?$/;
  * the first member's declaration.
  */
 export function typeNameOf(text: string): string | undefined {
-  const parts = splitTopLevel(text.trim(), '|').map((p) => p.trim()).filter((p) => p !== '' && p !== 'undefined' && p !== 'null');
-  const m = parts.length ? NAMED.exec(parts[0]!) : null;
-  return m ? m[1]!.replace(/\s+/g, '') : undefined;
+  return typeNameIn(text, 0, text.length);
+}
+
+/**
+ * `typeNameOf` of `text.slice(start, end)` (after a leading `:` when `annotation`), read in place:
+ * declared types can be many kilobytes long, and only their first union member matters.
+ */
+export function typeNameIn(text: string, start: number, end: number, annotation = false): string | undefined {
+  let s = skipSpace(text, start, end);
+  if (annotation && text.charCodeAt(s) === 58 /* : */) s = skipSpace(text, s + 1, end);
+  let e = end;
+  while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+  let depth = 0;
+  let partStart = s;
+  for (let i = s; i <= e; i++) {
+    if (i === partStart) {
+      // A part that does not start with a name is no name (nor `undefined` or `null`): done.
+      const first = skipSpace(text, i, e);
+      if (first < e) {
+        const c = text.charCodeAt(first);
+        if (!isNameStart(c) && c !== 124 /* | */) return undefined;
+      }
+    }
+    const c = i < e ? text.charCodeAt(i) : 124;
+    if (c === 40 || c === 91 || c === 123 || c === 60) depth++; // ( [ { <
+    else if (c === 41 || c === 93 || c === 125 || (c === 62 && !(i > s && text.charCodeAt(i - 1) === 61))) depth--; // ) ] } > (not =>)
+    else if (c === 124 && (depth === 0 || i === e)) {
+      const ps = skipSpace(text, partStart, i);
+      let pe = i;
+      while (pe > ps && isSpace(text.charCodeAt(pe - 1))) pe--;
+      partStart = i + 1;
+      if (pe === ps || isWord(text, ps, pe, 'undefined') || isWord(text, ps, pe, 'null')) continue;
+      return namedType(text, ps, pe);
+    }
+  }
+  return undefined;
+}
+
+/** The dotted name of `Name` or `Name<...>` spanning exactly [start, end), else undefined. */
+function namedType(text: string, start: number, end: number): string | undefined {
+  DOTTED_AT.lastIndex = start;
+  let m = DOTTED_AT.exec(text);
+  // A name running on past the part (`Foo` then `\n.bar` after the type): read the part alone.
+  if (m && m.index + m[0].length > end) {
+    DOTTED_AT.lastIndex = start;
+    m = DOTTED_AT.exec(text.slice(0, end));
+  }
+  if (!m) return undefined;
+  const after = skipSpace(text, m.index + m[0].length, end);
+  if (after !== end && !(text.charCodeAt(after) === 60 && text.charCodeAt(end - 1) === 62 && end - after >= 2)) return undefined;
+  return m[0].replace(/\s+/g, '');
+}
+
+function isWord(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start);
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+}
+
+function skipSpace(text: string, i: number, end: number): number {
+  while (i < end && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** White space as `String.prototype.trim` and `\s` see it. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** The declared type name of parameter `index` of a function type's text, `this` excluded. */

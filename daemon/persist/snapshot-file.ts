@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { ToolVersions } from './versions.ts';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 const MAGIC = Buffer.from('ISG-SNAP', 'latin1');
 const PREFIX_BYTES = 44;
@@ -48,7 +48,8 @@ export class SnapshotError extends Error {
 // Records: each object shape is described once and its values follow as arrays, which keeps
 // FileFacts' thousands of same-shaped objects compact without a field-by-field encoding. A
 // fresh Packr per message, so a snapshot never depends on structures kept in memory.
-const packr = () => new Packr({ useRecords: true });
+// moreTypes: the facts' Int32Array rows come back as Int32Arrays, not as bytes.
+const packr = () => new Packr({ useRecords: true, moreTypes: true });
 
 export function encodeSnapshot(header: SnapshotHeader, body: unknown): Buffer {
   return frameSnapshot(packr().pack(header), packr().pack(body));

@@ -6,7 +6,7 @@
 // Every file whose facts are consulted is recorded, so that an incremental update knows which
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
-import type { CallbackSite, FileFacts, RefFact } from '../ingest/facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter } from '../ingest/type-text.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 
@@ -141,15 +141,19 @@ export class SymbolResolver {
     }
     // references
     const seen = new Set<string>();
-    for (const ref of facts.refs) this.resolveRef(scope, ref, res, seen);
+    const { refs, strings } = facts;
+    for (let o = 0; o < refs.length; o += REF_FIELDS) {
+      const head = refs[o + RefRow.head]!;
+      this.resolveRef(scope, refKindOf(head), refFromOf(head), strings[refs[o + RefRow.path]!]!, res, seen);
+    }
     return res;
   }
 
-  private resolveRef(scope: Scope, ref: RefFact, res: FileResolution, seen: Set<string>): void {
+  private resolveRef(scope: Scope, refKind: RefKind, container: number, refPath: string, res: FileResolution, seen: Set<string>): void {
     const path = scope.facts.path;
-    const kind: EdgeKind = ref.kind === 'call' || ref.kind === 'new' ? 'calls' : ref.kind === 'type' ? 'uses-type' : ref.kind;
-    const outcome = this.resolvePath(scope, ref.from, ref.path, ref.kind === 'type' ? 'type' : 'value');
-    const from = this.ctx.entityId(path, ref.from);
+    const kind: EdgeKind = refKind === 'call' || refKind === 'new' ? 'calls' : refKind === 'type' ? 'uses-type' : refKind;
+    const outcome = this.resolvePath(scope, container, refPath, refKind === 'type' ? 'type' : 'value');
+    const from = this.ctx.entityId(path, container);
     let target: number | undefined;
     let inferred = false;
     if (outcome.kind === 'found' && 'entity' in outcome.sym) {
@@ -191,11 +195,14 @@ export class SymbolResolver {
     const imports = new Map<string, { specifier: string; imported: string }>();
     for (const imp of facts.imports) if (imp.local) imports.set(imp.local, { specifier: imp.specifier, imported: imp.imported });
     const bindings = new Map<number, Map<string, number>>();
-    facts.bindings.forEach((b, i) => {
-      let m = bindings.get(b.scope);
-      if (!m) bindings.set(b.scope, (m = new Map()));
-      if (!m.has(b.name)) m.set(b.name, i);
-    });
+    const rows = facts.bindings;
+    for (let i = 0, o = 0; o < rows.length; i++, o += BINDING_FIELDS) {
+      const scopeEntity = rows[o + BindingRow.scope]!;
+      const name = facts.strings[rows[o + BindingRow.name]!]!;
+      let m = bindings.get(scopeEntity);
+      if (!m) bindings.set(scopeEntity, (m = new Map()));
+      if (!m.has(name)) m.set(name, i);
+    }
     const exports = new Map<string, number[]>();
     const starExports: string[] = [];
     facts.exports.forEach((e, i) => {
@@ -277,9 +284,13 @@ export class SymbolResolver {
 
   /** The type of a local binding: declared, `new C()`, or the declared return type of `make()`. */
   private typeOfBinding(scope: Scope, bindingIndex: number, depth: number): Sym | undefined {
-    const b = scope.facts.bindings[bindingIndex]!;
-    if (b.callback) return this.typeOfCallbackParameter(scope, b.scope, b.callback, depth);
-    return this.typeFrom(scope, b.scope, b, depth);
+    const { bindings: rows, strings } = scope.facts;
+    const o = bindingIndex * BINDING_FIELDS;
+    const container = rows[o + BindingRow.scope]!;
+    const str = (field: number): string | undefined => (rows[o + field]! < 0 ? undefined : strings[rows[o + field]!]);
+    const callee = str(BindingRow.callee);
+    if (callee !== undefined) return this.typeOfCallbackParameter(scope, container, { callee, arg: rows[o + BindingRow.arg]!, param: rows[o + BindingRow.param]! }, depth);
+    return this.typeFrom(scope, container, { typeName: str(BindingRow.typeName), newOf: str(BindingRow.newOf), callOf: str(BindingRow.callOf) }, depth);
   }
 
   /**
@@ -369,9 +380,12 @@ export class SymbolResolver {
     scope.supertypes.set(owner.entity, entry); // guards against cycles while computing
     const outer = this.deps;
     this.deps = new Set([owner.file]);
-    for (const ref of scope.facts.refs) {
-      if (ref.from !== owner.entity || (ref.kind !== 'extends' && ref.kind !== 'implements')) continue;
-      const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, ref.path, 'type', depth + 1);
+    const { refs, strings } = scope.facts;
+    for (let o = 0; o < refs.length; o += REF_FIELDS) {
+      const head = refs[o + RefRow.head]!;
+      const kind = refKindOf(head);
+      if (refFromOf(head) !== owner.entity || (kind !== 'extends' && kind !== 'implements')) continue;
+      const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, strings[refs[o + RefRow.path]!]!, 'type', depth + 1);
       if (r.kind === 'found') entry.list.push(r.sym);
     }
     entry.deps = [...this.deps];

@@ -1,6 +1,8 @@
-; Declarations that may become entities. Each pattern names the syntactic position where a
-; declaration can be an entity; whether it is kept also depends on nesting (a function inside a
-; function body is local), decided in extract.ts; see SCHEMA.md.
+; Declarations that may become entities, at module and namespace level (class and interface
+; members are in members.scm). Each pattern names the syntactic position where a declaration can
+; be an entity; whether it is kept also depends on nesting (a function inside a function body is
+; local), decided in assemble.ts; see SCHEMA.md. This query runs only a few levels below a
+; module or namespace (extract.ts), so patterns here must start near the top of a statement.
 ; Capture names: a match's main capture has a dot (@definition.<kind>: the declaration node);
 ; its parts have none (@name, @params, @body: the part left out of the signature, @type /
 ; @return: a declared type, @value: an initializer).
@@ -34,16 +36,6 @@
 (internal_module body: (statement_block (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
 (module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
 (module body: (statement_block (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable)))
-
-(class_body (method_definition name: (_) @name parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.method)
-(class_body (method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
-(class_body (abstract_method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
-(class_body (public_field_definition name: (_) @name type: (_)? @type value: (_)? @value) @definition.property)
-(interface_body (method_signature name: (_) @name parameters: (_) @params return_type: (_)? @return) @definition.method)
-(interface_body (property_signature name: (_) @name type: (_)? @type) @definition.property)
-(required_parameter (accessibility_modifier) pattern: (identifier) @name type: (_)? @type) @definition.parameter-property
-(required_parameter "readonly" pattern: (identifier) @name type: (_)? @type) @definition.parameter-property
-(optional_parameter (accessibility_modifier) pattern: (identifier) @name type: (_)? @type) @definition.parameter-property
 
 ; Regions whose declarations are never entities.
 (ambient_declaration (module name: (string)) @scope.opaque)

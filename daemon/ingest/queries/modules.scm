@@ -8,7 +8,6 @@
 ; `import fs = require('fs')` (TypeScript's CommonJS import): binds the whole module, like `* as fs`.
 (import_statement (import_require_clause (identifier) @namespace source: (string (string_fragment) @source))) @import.bound
 (import_statement source: (string (string_fragment) @source)) @import.module
-(call_expression function: (import) arguments: (arguments . (string (string_fragment) @source))) @import.dynamic
 
 (export_statement
   (export_clause (export_specifier name: (_) @name alias: (_)? @alias))

@@ -30,3 +30,6 @@
 (required_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
 (optional_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
 (variable_declarator name: (identifier) @binding-name type: (_)? @binding-type value: (_)? @binding-value) @binding.local
+
+; `import('x')` anywhere in code (the static forms are in modules.scm).
+(call_expression function: (import) arguments: (arguments . (string (string_fragment) @source))) @import.dynamic
