@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { buildCsr, CSR_INFERRED_BIT, csrKey, type CsrSnapshot } from '../daemon/graph/csr.ts';
 import { GraphHost, type ChangeSummary } from '../daemon/host.ts';
 import { EDGE_KINDS, ENTITY_KINDS } from '../daemon/model.ts';
@@ -29,9 +29,16 @@ before(async () => {
   csr = buildCsr(rxjs.store, rxjs.generation);
 });
 
+// Every runtime is disposed at the end, also when a test failed before its own dispose: a live
+// worker would keep the test process from exiting.
+const loaded: PluginRuntime[] = [];
+after(() => Promise.all(loaded.map((rt) => rt.dispose())));
+
 async function load(path: string, host: GraphHost, isolation: Isolation, config?: unknown): Promise<PluginRuntime> {
   const { manifest, dir } = wasmManifest(path, { isolation, budget: { ceilingMs: 30_000 } as never });
-  return loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: BOTH, host, config }));
+  const rt = await loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: BOTH, host, config }));
+  loaded.push(rt);
+  return rt;
 }
 
 const CALLS = EDGE_KINDS.indexOf('calls');

@@ -4,7 +4,7 @@
 // the daemon's thread keeps serving other plugins throughout. Both isolations where both apply.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { IsgError } from '../daemon/errors.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -31,8 +31,15 @@ async function load(path: string, options: { isolation?: Isolation; granted?: Ca
   if (options.isolation) overrides.isolation = options.isolation;
   const { manifest, dir } = wasmManifest(path, overrides);
   const ctx = pluginContext({ name: manifest.name, granted: options.granted ?? [], host: options.host, config: options.config });
-  return { rt: await loader.load(manifest, dir, ctx), ctx };
+  const rt = await loader.load(manifest, dir, ctx);
+  loaded.push(rt);
+  return { rt, ctx };
 }
+
+// Every runtime is disposed at the end, also when a test failed before its own dispose: a live
+// worker would keep the test process from exiting.
+const loaded: PluginRuntime[] = [];
+after(() => Promise.all(loaded.map((rt) => rt.dispose())));
 
 async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string, pattern: RegExp): Promise<void> {
   const run = typeof p === 'function' ? async () => p() : () => p;

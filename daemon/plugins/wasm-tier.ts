@@ -215,6 +215,7 @@ class WorkerRuntime implements PluginRuntime {
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const flags = this.refreshSnapshot();
     const answer = await this.channel.callAsync(Kind.Update, [toJson([update.generation, update.files])], flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    if (!answer && this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} stopped before it finished the update: ${this.stopped}`);
     this.settleAnswer(answer, EXPORT_ON_UPDATE);
   }
 
@@ -283,6 +284,7 @@ class WorkerRuntime implements PluginRuntime {
 
   private terminate(reason: string): void {
     this.markStopped(reason);
+    this.channel.stop();
     this.port.close();
     void this.worker.terminate();
   }

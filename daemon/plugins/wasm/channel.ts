@@ -90,56 +90,75 @@ export interface Answer {
   memoryBytes: number;
 }
 
-/** A request whose answer the daemon's thread is waiting for without blocking (an update hook). */
-interface InFlight {
-  deadline: number;
+/** A request sent or to be sent without blocking the daemon's thread (an update hook). */
+interface Pending {
+  kind: Kind;
+  parts: Uint8Array[];
+  flags: number;
+  timeoutMs: number;
   serveHost: (request: Uint8Array) => Uint8Array;
   settle(answer: Answer | undefined): void;
+  /** Set once sent. */
+  deadline?: number;
 }
 
 /** The daemon's end. */
 export class CallerChannel extends ChannelViews {
-  private inFlight?: InFlight;
-  /** The last async request queued, so async requests go one after another. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  /** The async request the worker is running, if any. */
+  private inFlight?: Pending;
+  /** Async requests not sent yet, in order: they go one at a time. */
+  private readonly waiting: Pending[] = [];
+  /** Set when a request ran past its deadline: the worker may be running still, so nothing more is sent. */
+  private stuck = false;
 
   /**
    * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
    * answer came within `timeoutMs`: the worker must then be stopped, it may be running still.
-   * A request in flight without blocking (`callAsync`) is finished first, within its own deadline.
+   * Async requests made before (`callAsync`) are finished first, each within its own deadline,
+   * so a query right after an update sees it.
    */
   call(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
-    const pending = this.inFlight;
-    if (pending) {
-      this.inFlight = undefined;
-      const answer = this.pumpBlocking(pending.deadline, pending.serveHost);
-      pending.settle(answer);
-      if (!answer) return undefined; // the worker is stuck past the earlier request's ceiling
+    while (this.inFlight) {
+      const pending = this.inFlight;
+      this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost));
     }
+    if (this.stuck) return undefined;
     this.send(kind, parts, flags);
-    return this.pumpBlocking(performance.now() + timeoutMs, serveHost);
+    return this.expire(this.pumpBlocking(performance.now() + timeoutMs, serveHost));
   }
 
   /**
    * The same without blocking the daemon's thread: it waits with Atomics.waitAsync, so queries
    * go on being answered while a plugin digests an update. Requests made this way run one at a
-   * time, in order.
+   * time, in order; one is sent at once when the channel is free.
    */
   callAsync(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
-    const start = () =>
-      new Promise<Answer | undefined>((settle) => {
-        this.send(kind, parts, flags);
-        const mine: InFlight = { deadline: performance.now() + timeoutMs, serveHost, settle };
-        this.inFlight = mine;
-        void this.pumpAsync(mine);
-      });
-    // Sent at once when the channel is free, so a query right after an update sees it: the
-    // blocking `call` finishes the update first.
-    const run = this.queued === 0 && !this.inFlight ? start() : this.queue.then(start);
-    this.queued++;
-    this.queue = run.catch(() => undefined).finally(() => this.queued--);
-    return run;
+    return new Promise((settle) => {
+      const pending: Pending = { kind, parts, flags, timeoutMs, serveHost, settle };
+      if (this.inFlight) this.waiting.push(pending);
+      else this.start(pending);
+    });
+  }
+
+  private start(pending: Pending): void {
+    if (this.stuck) return pending.settle(undefined);
+    this.send(pending.kind, pending.parts, pending.flags);
+    pending.deadline = performance.now() + pending.timeoutMs;
+    this.inFlight = pending;
+    void this.pumpAsync(pending);
+  }
+
+  /** Settle the request in flight and send the next one at once (not a microtask later). */
+  private finish(pending: Pending, answer: Answer | undefined): void {
+    this.inFlight = undefined;
+    pending.settle(this.expire(answer));
+    const next = this.waiting.shift();
+    if (next) this.start(next);
+  }
+
+  private expire(answer: Answer | undefined): Answer | undefined {
+    if (!answer) this.stuck = true;
+    return answer;
   }
 
   private send(kind: Kind, parts: Uint8Array[], flags: number): void {
@@ -164,23 +183,17 @@ export class CallerChannel extends ChannelViews {
     }
   }
 
-  private async pumpAsync(mine: InFlight): Promise<void> {
-    // A blocking `call` may take over the request (and settle it) between two waits.
+  private async pumpAsync(mine: Pending): Promise<void> {
+    // A blocking `call` may take over the request (and finish it) between two waits.
     while (this.inFlight === mine) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Response) {
-        this.inFlight = undefined;
-        return mine.settle(this.take());
-      }
+      if (state === State.Response) return this.finish(mine, this.take());
       if (state === State.HostCall) {
         this.serve(mine.serveHost);
         continue;
       }
-      const left = mine.deadline - performance.now();
-      if (left <= 0) {
-        this.inFlight = undefined;
-        return mine.settle(undefined);
-      }
+      const left = mine.deadline! - performance.now();
+      if (left <= 0) return this.finish(mine, undefined);
       const w = Atomics.waitAsync(this.ctrl, STATE, state, left);
       if (w.async) await w.value;
     }
@@ -201,8 +214,12 @@ export class CallerChannel extends ChannelViews {
     return answer;
   }
 
-  /** Ask the worker to leave its loop, without waiting for it. */
+  /** Ask the worker to leave its loop, without waiting for it; requests not answered yet get no answer. */
   stop(): void {
+    this.stuck = true;
+    const pending = [...(this.inFlight ? [this.inFlight] : []), ...this.waiting.splice(0)];
+    this.inFlight = undefined;
+    for (const p of pending) p.settle(undefined);
     this.ctrl[KIND] = Kind.Stop;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
