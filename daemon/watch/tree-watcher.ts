@@ -5,8 +5,8 @@
 // One non-recursive fs.watch per directory that discovery walks, so excluded trees
 // (node_modules, build output, .isg/ where snapshots are written) are never watched at all. Node
 // 20's `recursive: true` on Linux is emulated in JavaScript with one watcher and one stat per
-// file of the whole tree, node_modules included; per-directory watchers behave the same under
-// Node on every platform and under Deno.
+// file of the whole tree, node_modules included; per-directory watchers (dir-watch.ts) behave
+// the same under Node on every platform and under Deno.
 //
 // Events are only hints: each batch stats the paths they name and compares with what it last
 // saw, so ambiguous renames, duplicate events and events from a stale watcher of a moved
@@ -14,7 +14,7 @@
 // .gitignore edit), watcher errors and bursts large enough to have overflowed the kernel's
 // queue (which Linux drops silently) trigger a rescan: discovery again, compared with the stat
 // of every file.
-import { lstatSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { Diagnostic } from '../../client/protocol.ts';
 import { recordPath, type FileChange, type FileRecord, type FileStat } from '../host.ts';
@@ -22,6 +22,7 @@ import { createPathFilter, discoverFiles, isResolutionConfig, languageOf, type D
 import { errorReason } from '../ingest/read-source.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { Coalescer } from './coalescer.ts';
+import { watchDirectory, type DirWatch } from './dir-watch.ts';
 
 export interface WatchOptions extends DiscoverOptions {
   /** Receives each batch, in order; the next batch waits for a returned promise. */
@@ -64,7 +65,7 @@ export class TreeWatcher {
   private readonly known = new Map<string, FileStat | undefined>();
   /** Resolution config files (tsconfig.json, package.json...) as last seen. */
   private readonly configs = new Map<string, FileStat | undefined>();
-  private readonly dirs = new Map<string, FSWatcher>();
+  private readonly dirs = new Map<string, DirWatch>();
   /** Directories discovery walks that could not be watched: polled by rescans. */
   private readonly unwatched = new Set<string>();
   private readonly pending = new Set<string>();
@@ -261,12 +262,15 @@ export class TreeWatcher {
   private watchDir(rel: string): boolean {
     const abs = join(this.root, rel);
     try {
-      const watcher = watch(abs, (_event, name) => this.onEvent(rel, name));
-      watcher.on('error', (err) => {
-        this.report(problem('watch-failed', `watcher of ${rel || '.'} failed: ${errorReason(err)}`));
-        this.unwatch(rel);
-        this.rescan();
-      });
+      const watcher = watchDirectory(
+        abs,
+        (name) => this.onEvent(rel, name),
+        (err) => {
+          this.report(problem('watch-failed', `watcher of ${rel || '.'} failed: ${errorReason(err)}`));
+          this.unwatch(rel);
+          this.rescan();
+        },
+      );
       this.dirs.set(rel, watcher);
       return true;
     } catch (err) {
@@ -288,12 +292,12 @@ export class TreeWatcher {
     this.counts.directories = this.dirs.size;
   }
 
-  private onEvent(dir: string, name: string | Buffer | null): void {
+  private onEvent(dir: string, name: string | null): void {
     if (this.closed) return;
     this.counts.events++;
-    if (name === null || name === undefined) this.rescanPending = true;
+    if (name === null) this.rescanPending = true;
     else {
-      const n = String(name).split('\\').join('/');
+      const n = name.split('\\').join('/');
       this.pending.add(dir === '' ? n : `${dir}/${n}`);
     }
     this.coalescer.poke();
