@@ -16,7 +16,7 @@ const ROOT = packageRoot();
 const RXJS_REL = 'node_modules/rxjs/src';
 const RXJS = join(ROOT, RXJS_REL);
 
-/** Runs `node dist/daemon/cli/main.js ...args` from the package root. */
+/** Runs `isg ...args` from the package root. */
 function isg(...args: string[]): Promise<Run> {
   return runCli(args);
 }

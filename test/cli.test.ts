@@ -15,6 +15,7 @@ import { GraphHost } from '../daemon/host.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { readLock } from '../daemon/server/state-dir.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { RUNTIME } from '../daemon/util/runtime.ts';
 import { fakeDaemon } from './support/fake-daemon.ts';
 import { exits, runCli, type Run } from './support/run-cli.ts';
 import { tempDir } from './support/temp-dirs.ts';
@@ -70,7 +71,7 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
   test('status: the daemon, as text and as a StatusResult', async () => {
     const r = await isg(['status']);
     exits(r, 0);
-    assert.match(r.stdout, /^daemon for .*\n\s+state\s+ready, generation 1\n\s+pid\s+\d+ \(node\)/);
+    assert.match(r.stdout, new RegExp(`^daemon for .*\\n\\s+state\\s+ready, generation 1\\n\\s+pid\\s+\\d+ \\(${RUNTIME}\\)`));
     assert.match(r.stdout, /^\s+files\s+252$/m);
     const s = await json<StatusResult>(['status']);
     assert.equal(s.state, 'ready');

@@ -12,7 +12,7 @@ import type { CyclesResult, DaemonEvent, StatusResult } from '../client/protocol
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { fakeDaemon } from './support/fake-daemon.ts';
-import { MAIN } from './support/run-cli.ts';
+import { CLI, CLI_ARGS } from './support/run-cli.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -39,7 +39,7 @@ describe('a daemon killed mid-request, then replaced', () => {
     const root = tempDir('isg-client-kill-');
     cpSync(RXJS, join(root, 'src'), { recursive: true });
     writeFileSync(join(root, 'isg.config.json'), JSON.stringify({ log: { level: 'silent' } }));
-    const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve', root], { stdio: 'ignore' });
+    const child: ChildProcess = spawn(CLI, [...CLI_ARGS, 'serve', root], { stdio: 'ignore' });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let successor: Daemon | undefined;
     const socket = join(root, '.isg', 'daemon.sock');

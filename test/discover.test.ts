@@ -8,9 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPathFilter, DEFAULT_EXCLUDES, discoverFiles, languageOf } from '../daemon/ingest/discover.ts';
 import { lastMatch, parseIgnoreFile, parseIgnoreLine } from '../daemon/ingest/gitignore.ts';
 import { readSource } from '../daemon/ingest/read-source.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = packageRoot();
+/** Node runs this file from dist/ (the modules beside it are .js), Deno from the .ts sources. */
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 const tempDirs: string[] = [];
 after(() => {
@@ -491,14 +494,19 @@ describe('discoverFiles', () => {
     fs.chmodSync(path.join(fixture, 'sub/.gitignore'), 0o000);
     const url = (rel: string) => pathToFileURL(path.join(here, rel)).href;
     const script = `
-      import { discoverFiles } from ${JSON.stringify(url('../daemon/ingest/discover.js'))};
-      import { readSource } from ${JSON.stringify(url('../daemon/ingest/read-source.js'))};
+      import { discoverFiles } from ${JSON.stringify(url(`../daemon/ingest/discover${ext}`))};
+      import { readSource } from ${JSON.stringify(url(`../daemon/ingest/read-source${ext}`))};
       const { files, diagnostics } = discoverFiles(${JSON.stringify(fixture)});
       const reads = files.map((f) => readSource(f.abs, f.path, 1000));
       console.log(JSON.stringify({ files: files.map((f) => f.path), diagnostics, reads }));`;
     const asRoot = process.getuid?.() === 0;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    // Deno as "nobody" needs a cache directory it may write.
+    const denoDir = tempDir();
+    fs.chmodSync(denoDir, 0o777);
+    const deno = 'Deno' in globalThis;
+    const child = spawnSync(process.execPath, deno ? ['eval', '--ext=ts', script] : ['--input-type=module', '-e', script], {
       encoding: 'utf8',
+      env: deno ? { ...process.env, DENO_DIR: denoDir, NO_COLOR: '1' } : process.env,
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
     });
     assert.equal(child.status, 0, child.stderr);

@@ -1,11 +1,13 @@
-// Running the built CLI (dist/daemon/cli/main.js) as a user does: a child process, its exit
-// code and output. Colour variables are not inherited, so output is plain unless a test asks.
+// Running the CLI as a user does: a child process, its exit code and output. Under Node that is
+// the built dist/daemon/cli/main.js, under Deno the .ts sources (selfCommand). Colour variables
+// are not inherited, so output is plain unless a test asks.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { packageRoot } from '../../daemon/util/package-root.ts';
+import { selfCommand } from '../../daemon/util/runtime.ts';
 
-export const MAIN = join(packageRoot(), 'dist', 'daemon', 'cli', 'main.js');
+/** The command that runs the CLI on this runtime: the executable, then its first arguments. */
+export const [CLI, ...CLI_ARGS] = selfCommand() as [string, ...string[]];
 
 export interface Run {
   code: number;
@@ -18,13 +20,13 @@ export interface RunOptions {
   env?: Record<string, string>;
 }
 
-/** `node dist/daemon/cli/main.js ...args`, from the package root unless `cwd` says otherwise. */
+/** `isg ...args`, from the package root unless `cwd` says otherwise. */
 export function runCli(args: string[], o: RunOptions = {}): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: o.cwd ?? packageRoot(), env: { ...env, ...o.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(CLI, [...CLI_ARGS, ...args], { cwd: o.cwd ?? packageRoot(), env: { ...env, ...o.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
     });
