@@ -36,6 +36,8 @@ export interface ChangeSummary {
   changed: string[];
   /** Files whose edges were recomputed (the changed files and those depending on them). */
   reresolved: number;
+  /** Files read again whose content was unchanged (a touch, a racy stat): only their stat is new. */
+  restated: number;
 }
 
 /** The stat of a file taken just before the read its facts came from. */
@@ -216,7 +218,7 @@ export class GraphHost {
 
   /** Apply a batch of changes atomically: the graph goes from one generation to the next. */
   applyChanges(changes: FileChange[]): ChangeSummary {
-    const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0 };
+    const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0, restated: 0 };
     const toResolve = new Set<string>();
     let fileSetChanged = false;
     let configChanged = false;
@@ -234,8 +236,12 @@ export class GraphHost {
       const old = this.files.get(path);
       const next = language ? this.readAndExtract(path, language, change.text) : undefined;
       if (!old && !next) continue;
+      // The same bytes again leave the graph as it was: no new generation, no update event.
+      if (old && next && old.facts.contentHash === next.contentHash) {
+        summary.restated++;
+        continue;
+      }
       summary.files.push(path);
-      if (old && next && old.facts.contentHash === next.contentHash) continue;
       const surfaceChanged = !old || !next || surfaceOf(old.facts) !== surfaceOf(next);
       if (!old || !next) fileSetChanged = true;
       if (old && !next) this.clearEdges(path);

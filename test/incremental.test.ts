@@ -227,6 +227,18 @@ export * from './numbers';
   );
 });
 
+test('incremental: the same bytes written again make no new generation, only a new stat', async () => {
+  const root = tempDir('isg-incremental-same-');
+  const text = 'export function f(): number {\n  return 1;\n}\n';
+  writeFiles(root, { 'a.ts': text });
+  const host = await GraphHost.index(root);
+  assert.equal(host.generation, 1);
+  const same = host.applyChanges(writeFiles(root, { 'a.ts': text }));
+  assert.deepEqual({ generation: same.generation, files: same.files, restated: same.restated }, { generation: 1, files: [], restated: 1 });
+  const edited = host.applyChanges(writeFiles(root, { 'a.ts': text.replace('1', '2') }));
+  assert.deepEqual({ generation: edited.generation, files: edited.files, restated: edited.restated }, { generation: 2, files: ['a.ts'], restated: 0 });
+});
+
 test('incremental: cached heritage lookups and name matching follow changes elsewhere', async () => {
   const root = tempDir('isg-incremental-caches-');
   writeFiles(root, {

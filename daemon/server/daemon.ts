@@ -175,6 +175,8 @@ export class Daemon implements ConnectionHost {
       this.log.error('changes not applied', { files: changes.length, error: err instanceof Error ? err.stack : String(err) });
       return undefined;
     }
+    // New stats alone are worth saving: a warm start would otherwise read those files again.
+    if (summary.restated) this.dirty = true;
     if (!summary.files.length) return summary;
     this.dirty = true;
     const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
