@@ -2,7 +2,8 @@
 // run outside the JS heap's object world: native addons read its typed arrays in place
 // (N-API hands them the pointers), workers map the same SharedArrayBuffer. Nothing is copied
 // per call; a snapshot is built once per generation, on demand.
-import { EDGE_KINDS, ENTITY_KINDS } from '../model.ts';
+import { ENTITY_KINDS } from '../model.ts';
+import { KIND_SHIFT, OTHER_SHIFT } from './adjacency.ts';
 import type { GraphStore } from './store.ts';
 
 /** `kinds[i]` of an edge: the EDGE_KINDS index, plus this bit when the edge is name-matched. */
@@ -61,27 +62,24 @@ const ARRAY_TYPES: Record<ArrayName, Uint8ArrayConstructor | Uint32ArrayConstruc
 
 export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
   const n = store.idLimit;
-  const encoder = new TextEncoder();
-  const keys: Uint8Array[] = new Array(n);
-  let keyTotal = 0;
+  // The store's blocks already hold each entity's out-edges ordered by kind: they are copied
+  // entry by entry, with no per-entity arrays (this runs once per generation a plugin reads).
+  const adj = store.adjacency('out');
+  const keys: string[] = new Array(n);
   let outTotal = 0;
   const inCounts = new Uint32Array(n);
-  const fileIndex = new Map<string, number>();
-  const fileTable: string[] = [];
   for (let id = 0; id < n; id++) {
     if (!store.isAlive(id)) {
-      keys[id] = EMPTY;
+      keys[id] = '';
       continue;
     }
-    keys[id] = encoder.encode(store.key(id));
-    keyTotal += keys[id]!.length;
-    for (const kind of EDGE_KINDS) {
-      const list = store.rawNeighbors(kind, id, 'out');
-      if (!list) continue;
-      outTotal += list.length;
-      for (const t of list) inCounts[t >> 1]!++;
-    }
+    keys[id] = store.key(id);
+    const from = adj.blockStart(id);
+    const to = from + adj.degree(id);
+    outTotal += to - from;
+    for (let i = from; i < to; i++) inCounts[adj.pool[i]! >> OTHER_SHIFT]!++;
   }
+  const keyBytes = encodeKeys(keys);
   const lengths: Record<ArrayName, number> = {
     entityKinds: n,
     files: n,
@@ -92,10 +90,13 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
     inSources: outTotal,
     inKinds: outTotal,
     keyOffsets: n + 1,
-    keyBytes: keyTotal,
+    keyBytes: keyBytes.length,
   };
+  const fileIndex = new Map<string, number>();
+  const fileTable: string[] = [];
   const { buffer, layout } = allocate(lengths);
   const csr = viewsOf({ generation, nodeCount: n, edgeCount: outTotal, buffer, layout, fileTable });
+  csr.keyBytes.set(keyBytes);
 
   let acc = 0;
   for (let id = 0; id < n; id++) {
@@ -107,11 +108,11 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
 
   let out = 0;
   let keyAt = 0;
+  const ascii = keyBytes.length === keys.reduce((sum, k) => sum + k.length, 0);
   for (let id = 0; id < n; id++) {
     csr.outOffsets[id] = out;
     csr.keyOffsets[id] = keyAt;
-    csr.keyBytes.set(keys[id]!, keyAt);
-    keyAt += keys[id]!.length;
+    keyAt += ascii ? keys[id]!.length : utf8Length(keys[id]!);
     if (!store.isAlive(id)) {
       csr.entityKinds[id] = CSR_DEAD;
       continue;
@@ -125,23 +126,46 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
       fileIndex.set(file, f);
     }
     csr.files[id] = f;
-    for (let k = 0; k < EDGE_KINDS.length; k++) {
-      const list = store.rawNeighbors(EDGE_KINDS[k]!, id, 'out');
-      if (!list) continue;
-      for (const t of list) {
-        const code = k | (t & 1 ? CSR_INFERRED_BIT : 0);
-        csr.outTargets[out] = t >> 1;
-        csr.outKinds[out] = code;
-        out++;
-        const slot = inFill[t >> 1]!++;
-        csr.inSources[slot] = id;
-        csr.inKinds[slot] = code;
-      }
+    const from = adj.blockStart(id);
+    const to = from + adj.degree(id);
+    for (let i = from; i < to; i++) {
+      const e = adj.pool[i]!;
+      const target = e >> OTHER_SHIFT;
+      const code = ((e >> KIND_SHIFT) & 7) | (e & 1 ? CSR_INFERRED_BIT : 0);
+      csr.outTargets[out] = target;
+      csr.outKinds[out] = code;
+      out++;
+      const slot = inFill[target]!++;
+      csr.inSources[slot] = id;
+      csr.inKinds[slot] = code;
     }
   }
   csr.outOffsets[n] = out;
   csr.keyOffsets[n] = keyAt;
   return csr;
+}
+
+/**
+ * All keys' UTF-8 bytes, back to back. Encoded as one string: one call into the encoder instead
+ * of one per entity (most of the build's time when done per key); a key's byte length is its
+ * length in the usual, all-ASCII case.
+ */
+function encodeKeys(keys: string[]): Uint8Array {
+  return ENCODER.encode(keys.join(''));
+}
+
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair
+      i++;
+    } else bytes += 3; // also a lone surrogate, which the encoder writes as U+FFFD
+  }
+  return bytes;
 }
 
 /** The parts of a snapshot that cross a worker boundary (the buffer is shared, not copied). */
@@ -163,7 +187,7 @@ export function csrKey(csr: CsrSnapshot, id: number): string {
   return DECODER.decode(csr.keyBytes.subarray(csr.keyOffsets[id]!, csr.keyOffsets[id + 1]!));
 }
 
-const EMPTY = new Uint8Array(0);
+const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 
 const ENTITY_KIND_CODE: Record<string, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i]));
