@@ -264,6 +264,13 @@ export class PluginHost {
     }
   }
 
+  /** How many plugins there are and how many are active: what `status` shows, without `list`'s percentiles. */
+  activeCount(): { active: number; total: number } {
+    let active = 0;
+    for (const e of this.entries.values()) if (e.lifecycle.state === 'active') active++;
+    return { active, total: this.entries.size };
+  }
+
   list(): PluginInfo[] {
     const now = this.now();
     return [...this.entries.values()].map((e) => {

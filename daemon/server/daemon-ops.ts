@@ -35,7 +35,6 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
 
   status(daemon): StatusResult {
     const graph = daemon.graph;
-    const plugins = daemon.plugins.list();
     return {
       state: daemon.state,
       root: daemon.root,
@@ -50,7 +49,7 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       entities: graph ? graph.store.entityCount : 0,
       watching: daemon.watching,
       ...(daemon.snapshot ? { snapshot: { ...daemon.snapshot } } : {}),
-      plugins: { active: plugins.filter((p) => p.state === 'active').length, total: plugins.length },
+      plugins: daemon.plugins.activeCount(),
     };
   },
 
