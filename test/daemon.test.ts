@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
-import type { DaemonEvent, LookupResult, RelationResult, StatusResult } from '../client/protocol.ts';
+import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';
@@ -50,7 +50,11 @@ describe('a daemon on rxjs', () => {
   let indexingAnswer: unknown;
 
   before(async () => {
-    root = corpus({ maxQueuedBytes: 64 * 1024, log: { level: 'silent' } });
+    root = corpus({
+      maxQueuedBytes: 64 * 1024,
+      log: { level: 'silent' },
+      plugins: { 'arch-rules': { settings: { rules: [{ name: 'operators stay off schedulers', from: 'src/internal/operators/', mustNotImport: 'src/internal/scheduler/' }] } } },
+    });
     daemon = await Daemon.start({ root });
     client = await connect({ socket: daemon.endpoints.socket! });
     // asked while the first index runs: a clear "indexing" answer, never a hang
@@ -191,6 +195,32 @@ describe('a daemon on rxjs', () => {
     assert.equal((found.result as LookupResult).matches[0]!.id, 'src/watched.ts#Watched');
     assert.equal(((await client.status()) as StatusResult).watching, true);
     await events.return!();
+  });
+
+  test('plugins hear of a burst of changes once, after it; arch-rules then sees the new imports', async () => {
+    const updateCalls = async () => {
+      const archRules = ((await client.request('plugins', {})) as PluginsResult).plugins.find((p) => p.name === 'arch-rules');
+      assert.equal(archRules?.state, 'active');
+      return archRules.opLatency.onUpdate?.calls ?? 0;
+    };
+    // Updates of the tests before (the watcher's) may still be on their way: wait for quiet.
+    let before = await updateCalls();
+    for (let quiet = 0; quiet < 150; quiet += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+      const now = await updateCalls();
+      if (now !== before) [before, quiet] = [now, 0];
+    }
+    assert.ok(before >= 1, 'the first index was delivered');
+    const files = ['zz1', 'zz2', 'zz3'].map((n) => `src/internal/operators/${n}.ts`);
+    for (const f of files) daemon.applyChanges([{ path: f, text: "import { asyncScheduler } from '../scheduler/async';\nexport const scheduler = asyncScheduler;\n" }]);
+    const deadline = Date.now() + 10_000;
+    while ((await updateCalls()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 150)); // longer than the feed's max delay: nothing else is coming
+    assert.equal(await updateCalls(), before + 1, 'three updates in a burst, one onUpdate call');
+    const found = await client.requestWithGen('arch-rules/violations', { file: 'src/internal/operators/zz' });
+    const result = found.result as { generation: number; violations: { from: string; to: string }[] };
+    assert.equal(result.generation, daemon.generation());
+    assert.deepEqual(result.violations.map((v) => `${v.from} -> ${v.to}`).sort(), files.map((f) => `${f} -> src/internal/scheduler/async.ts`));
   });
 
   test('a second daemon for the same root is refused, naming the first', async () => {

@@ -111,6 +111,11 @@ export interface PluginContext {
  * host's fast path) or with a promise (worker and process isolation).
  */
 export interface PluginRuntime {
+  /**
+   * The plugin reads the graph's CSR snapshot: the host builds the current generation's one
+   * before it starts a call's clock, since that build is the host's work, not the plugin's.
+   */
+  readonly readsSnapshot?: boolean;
   call(op: string, args: unknown): unknown;
   onUpdate?(update: UpdateEvent): unknown;
   beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;

@@ -56,7 +56,7 @@ class ChildPlugin implements PluginRuntime {
   private exited!: Promise<void>;
   private onReady: ((m: FromChild) => void) | undefined;
   private readonly declared: Set<string>;
-  private readonly readsGraph: boolean;
+  readonly readsSnapshot: boolean;
   private readonly manifest: PluginManifest;
   private readonly ctx: PluginContext;
 
@@ -64,7 +64,7 @@ class ChildPlugin implements PluginRuntime {
     this.manifest = manifest;
     this.ctx = ctx;
     this.declared = new Set(manifest.ops.map((o) => o.name));
-    this.readsGraph = ctx.granted.includes('graph:read');
+    this.readsSnapshot = ctx.granted.includes('graph:read');
   }
 
   async start(file: string, timeoutMs: number): Promise<void> {
@@ -108,7 +108,7 @@ class ChildPlugin implements PluginRuntime {
     try {
       if (this.dead) throw new IsgError('plugin-unavailable', `native plugin "${this.manifest.name}" is not running: its process ${this.dead}`, { plugin: this.manifest.name });
       if (!this.declared.has(op)) throw unknownOp(this.manifest, op);
-      const csr = this.readsGraph ? this.ctx.graph.csr() : undefined;
+      const csr = this.readsSnapshot ? this.ctx.graph.csr() : undefined;
       if (csr && csr !== this.sent) {
         const { buffer, ...rest } = toTransfer(csr);
         this.write({ t: 'snapshot', ...rest }, new Uint8Array(buffer));

@@ -440,6 +440,13 @@ export class PluginHost {
 
   /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
+    if (e.runtime?.readsSnapshot) {
+      try {
+        this.options.graph.csr();
+      } catch {
+        // no graph yet: the call itself meets the same error and reports it
+      }
+    }
     const t0 = this.now();
     let result: unknown;
     try {

@@ -100,6 +100,7 @@ function logTo(ctx: PluginContext): (level: LogLevel, message: string) => void {
 
 /** The component in the daemon's thread: calls are plain function calls. */
 class InlineRuntime implements PluginRuntime {
+  readonly readsSnapshot: boolean;
   private csr: CsrSnapshot | undefined;
   private readonly setup: Setup;
   private readonly instance: ComponentInstance;
@@ -107,6 +108,7 @@ class InlineRuntime implements PluginRuntime {
   private constructor(setup: Setup, instance: ComponentInstance) {
     this.setup = setup;
     this.instance = instance;
+    this.readsSnapshot = setup.plan.granted.includes('graph');
   }
 
   static async start(setup: Setup): Promise<InlineRuntime> {
@@ -154,6 +156,7 @@ class InlineRuntime implements PluginRuntime {
 
 /** The component in a worker thread of its own, called synchronously through a shared control block. */
 class WorkerRuntime implements PluginRuntime {
+  readonly readsSnapshot: boolean;
   private stopped: string | undefined;
   private sentCsr: CsrSnapshot | undefined;
   private memory: number;
@@ -169,6 +172,7 @@ class WorkerRuntime implements PluginRuntime {
     this.port = port;
     this.memory = hello.memoryBytes;
     this.sentCsr = csr;
+    this.readsSnapshot = setup.plan.granted.includes('graph');
     worker.on('error', (err) => this.markStopped(`its worker failed: ${err.message}`));
     worker.on('exit', (code) => this.markStopped(`its worker exited (code ${code})`));
   }

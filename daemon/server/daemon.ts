@@ -22,6 +22,7 @@ import { WasmTierLoader } from '../plugins/wasm-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../plugins/builtin/core.ts';
 import { readManifest, validateManifest } from '../plugins/manifest.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
+import { UpdateFeed } from '../plugins/update-feed.ts';
 import { parsePublicKey } from '../plugins/trust.ts';
 import type { GraphView } from '../queries/graph-view.ts';
 import { createLogger, type Logger, type LogSink } from '../util/log.ts';
@@ -44,11 +45,19 @@ export interface DaemonOptions {
   onProgress?: (done: number, total: number, bytes: number) => void;
 }
 
+/**
+ * Plugins hear of updates once they have stopped for this long (at most the max delay after the
+ * first): the queries that follow an update event are answered first (update-feed.ts).
+ */
+const PLUGIN_UPDATE_QUIET_MS = 10;
+const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
+
 export class Daemon implements ConnectionHost {
   readonly root: string;
   config: IsgConfig;
   readonly log: Logger;
   readonly plugins: PluginHost;
+  private readonly pluginUpdates: UpdateFeed;
   readonly startedAt = Date.now();
   state: IndexState = 'indexing';
   /** Called once the daemon has stopped after a `shutdown` op (the serve command exits). */
@@ -93,6 +102,9 @@ export class Daemon implements ConnectionHost {
       protectedPlugins: [CORE_PLUGIN],
       unprefixedPlugin: CORE_PLUGIN,
     });
+    this.pluginUpdates = new UpdateFeed((u) => this.plugins.notifyUpdate(u), PLUGIN_UPDATE_QUIET_MS, PLUGIN_UPDATE_MAX_DELAY_MS, (err) =>
+      this.log.error('plugin update hooks failed', { error: err instanceof Error ? err.stack : String(err) }),
+    );
   }
 
   /** Validate the config, take the lock, listen, load plugins, and start the first index. */
@@ -181,7 +193,7 @@ export class Daemon implements ConnectionHost {
     this.dirty = true;
     const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
     this.publish(event);
-    void this.plugins.notifyUpdate(event);
+    this.pluginUpdates.push(event);
     return summary;
   }
 
@@ -200,6 +212,7 @@ export class Daemon implements ConnectionHost {
       this.configWatcher?.close();
       this.watcher?.close();
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+      this.pluginUpdates.close();
       for (const s of this.servers) s.close();
       const deadline = Date.now() + 5000;
       while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
@@ -337,7 +350,9 @@ export class Daemon implements ConnectionHost {
       this.startWatching();
       this.startSnapshots();
       await this.plugins.startAll();
-      await this.plugins.notifyUpdate({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
+      // Through the feed, so no other update reaches the plugins while this one does.
+      this.pluginUpdates.push({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
+      await this.pluginUpdates.idle();
     } catch (err) {
       this.log.error('first index failed', { error: (err as Error).message });
       throw err;

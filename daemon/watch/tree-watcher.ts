@@ -21,7 +21,7 @@ import { recordPath, type FileChange, type FileRecord, type FileStat } from '../
 import { createPathFilter, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions, type Discovery, type PathFilter } from '../ingest/discover.ts';
 import { errorReason } from '../ingest/read-source.ts';
 import { statUnchanged } from '../util/stat-check.ts';
-import { Coalescer } from './coalescer.ts';
+import { Coalescer } from '../util/coalescer.ts';
 import { watchDirectory, type DirWatch } from './dir-watch.ts';
 
 export interface WatchOptions extends DiscoverOptions {
