@@ -79,3 +79,28 @@ test('after deleting a file and adding another, dead ids are marked and reused i
   h.applyChanges([{ path: 'internal/added.ts', text: "import { Observable } from './Observable';\nexport function make(): Observable<number> { return new Observable<number>(); }\n" }]);
   assertMirrors(h, buildCsr(h.store, h.generation));
 });
+
+test('a snapshot built from the previous one is the snapshot built afresh, through edits that keep, free and reuse ids', async () => {
+  const h = await GraphHost.index(RXJS);
+  const file = 'internal/operators/map.ts';
+  const text = h.factsOf(file) && (await import('node:fs')).readFileSync(join(RXJS, file), 'utf8');
+  assert.ok(text);
+  let previous = buildCsr(h.store, h.generation);
+  const steps: [string, (string | null)][] = [
+    [file, text.replace('return operate(', 'console.log(project);\n    return operate(')], // body only: no id comes or goes
+    [file, `${text}\nexport function mapTwice<T>(x: T): T { return x; }\n`], // an entity added
+    [file, null], // the file's entities freed
+    ['internal/added.ts', "import { Observable } from './Observable';\nexport function make(): Observable<number> { return new Observable<number>(); }\n"], // ids reused
+  ];
+  for (const [step, [path, next]] of steps.entries()) {
+    const idsBefore = h.store.idsVersion;
+    h.applyChanges([{ path, text: next }]);
+    const incremental = buildCsr(h.store, h.generation, previous);
+    const fresh = buildCsr(h.store, h.generation);
+    assertMirrors(h, incremental);
+    assert.deepEqual(new Uint8Array(incremental.buffer), new Uint8Array(fresh.buffer), `${path}: the same bytes as a fresh build`);
+    assert.deepEqual(incremental.fileTable, fresh.fileTable);
+    if (step === 0) assert.equal(h.store.idsVersion, idsBefore, 'a body edit keeps every id');
+    previous = incremental;
+  }
+});

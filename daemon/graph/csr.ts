@@ -60,26 +60,27 @@ const ARRAY_TYPES: Record<ArrayName, Uint8ArrayConstructor | Uint32ArrayConstruc
   keyBytes: Uint8Array,
 };
 
-export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
+/**
+ * The snapshot of `store` at `generation`. With the previous snapshot of the same store, the
+ * tables that depend only on which ids are in use (keys, files) are copied from it when no id
+ * came or went since: an edit inside a file changes edges and kinds, not keys.
+ */
+export function buildCsr(store: GraphStore, generation: number, previous?: CsrSnapshot): CsrSnapshot {
   const n = store.idLimit;
+  const stamp = previous && ID_TABLES.get(previous);
+  const reuse = stamp && stamp.store === store && stamp.idsVersion === store.idsVersion && previous!.nodeCount === n ? previous : undefined;
   // The store's blocks already hold each entity's out-edges ordered by kind: they are copied
   // entry by entry, with no per-entity arrays (this runs once per generation a plugin reads).
   const adj = store.adjacency('out');
-  const keys: string[] = new Array(n);
   let outTotal = 0;
   const inCounts = new Uint32Array(n);
   for (let id = 0; id < n; id++) {
-    if (!store.isAlive(id)) {
-      keys[id] = '';
-      continue;
-    }
-    keys[id] = store.key(id);
     const from = adj.blockStart(id);
-    const to = from + adj.degree(id);
+    const to = from + (store.isAlive(id) ? adj.degree(id) : 0);
     outTotal += to - from;
     for (let i = from; i < to; i++) inCounts[adj.pool[i]! >> OTHER_SHIFT]!++;
   }
-  const keyBytes = encodeKeys(keys);
+  const keys = reuse ? undefined : encodeKeys(store, n);
   const lengths: Record<ArrayName, number> = {
     entityKinds: n,
     files: n,
@@ -90,13 +91,17 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
     inSources: outTotal,
     inKinds: outTotal,
     keyOffsets: n + 1,
-    keyBytes: keyBytes.length,
+    keyBytes: reuse ? reuse.keyBytes.length : keys!.bytes.length,
   };
-  const fileIndex = new Map<string, number>();
-  const fileTable: string[] = [];
   const { buffer, layout } = allocate(lengths);
+  const fileTable = reuse ? reuse.fileTable : [];
   const csr = viewsOf({ generation, nodeCount: n, edgeCount: outTotal, buffer, layout, fileTable });
-  csr.keyBytes.set(keyBytes);
+  if (reuse) {
+    csr.keyOffsets.set(reuse.keyOffsets);
+    csr.keyBytes.set(reuse.keyBytes);
+    csr.files.set(reuse.files);
+  } else writeIdTables(store, csr, keys!);
+  ID_TABLES.set(csr, { store, idsVersion: store.idsVersion });
 
   let acc = 0;
   for (let id = 0; id < n; id++) {
@@ -107,25 +112,13 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
   const inFill = csr.inOffsets.slice(0, n);
 
   let out = 0;
-  let keyAt = 0;
-  const ascii = keyBytes.length === keys.reduce((sum, k) => sum + k.length, 0);
   for (let id = 0; id < n; id++) {
     csr.outOffsets[id] = out;
-    csr.keyOffsets[id] = keyAt;
-    keyAt += ascii ? keys[id]!.length : utf8Length(keys[id]!);
     if (!store.isAlive(id)) {
       csr.entityKinds[id] = CSR_DEAD;
       continue;
     }
     csr.entityKinds[id] = ENTITY_KIND_CODE[store.kind(id)]!;
-    const file = store.file(id);
-    let f = fileIndex.get(file);
-    if (f === undefined) {
-      f = fileTable.length;
-      fileTable.push(file);
-      fileIndex.set(file, f);
-    }
-    csr.files[id] = f;
     const from = adj.blockStart(id);
     const to = from + adj.degree(id);
     for (let i = from; i < to; i++) {
@@ -141,17 +134,52 @@ export function buildCsr(store: GraphStore, generation: number): CsrSnapshot {
     }
   }
   csr.outOffsets[n] = out;
-  csr.keyOffsets[n] = keyAt;
   return csr;
 }
 
+/** Which store, at which `idsVersion`, a snapshot built here took its keys and files from. */
+const ID_TABLES = new WeakMap<CsrSnapshot, { store: GraphStore; idsVersion: number }>();
+
+interface EncodedKeys {
+  keys: string[];
+  bytes: Uint8Array;
+  /** Every key is ASCII: its byte length is its length. */
+  ascii: boolean;
+}
+
 /**
- * All keys' UTF-8 bytes, back to back. Encoded as one string: one call into the encoder instead
- * of one per entity (most of the build's time when done per key); a key's byte length is its
- * length in the usual, all-ASCII case.
+ * All keys' UTF-8 bytes, back to back (dead ids have the empty key). Encoded as one string: one
+ * call into the encoder instead of one per entity, which was most of the build's time.
  */
-function encodeKeys(keys: string[]): Uint8Array {
-  return ENCODER.encode(keys.join(''));
+function encodeKeys(store: GraphStore, n: number): EncodedKeys {
+  const keys: string[] = new Array(n);
+  let chars = 0;
+  for (let id = 0; id < n; id++) {
+    keys[id] = store.isAlive(id) ? store.key(id) : '';
+    chars += keys[id]!.length;
+  }
+  const bytes = ENCODER.encode(keys.join(''));
+  return { keys, bytes, ascii: bytes.length === chars };
+}
+
+function writeIdTables(store: GraphStore, csr: CsrSnapshot, { keys, bytes, ascii }: EncodedKeys): void {
+  csr.keyBytes.set(bytes);
+  const fileIndex = new Map<string, number>();
+  let keyAt = 0;
+  for (let id = 0; id < csr.nodeCount; id++) {
+    csr.keyOffsets[id] = keyAt;
+    keyAt += ascii ? keys[id]!.length : utf8Length(keys[id]!);
+    if (!store.isAlive(id)) continue;
+    const file = store.file(id);
+    let f = fileIndex.get(file);
+    if (f === undefined) {
+      f = csr.fileTable.length;
+      csr.fileTable.push(file);
+      fileIndex.set(file, f);
+    }
+    csr.files[id] = f;
+  }
+  csr.keyOffsets[csr.nodeCount] = keyAt;
 }
 
 function utf8Length(s: string): number {

@@ -74,6 +74,8 @@ export class GraphStore {
   private readonly names = new NameTable();
   /** Bumped by every change to entities or edges, for results cached per graph state (cycles). */
   version = 0;
+  /** Bumped when an id comes into use or goes out of it, for tables built per id (the CSR's keys). */
+  idsVersion = 0;
 
   private readonly out = new Adjacency();
   private readonly in = new Adjacency();
@@ -113,6 +115,7 @@ export class GraphStore {
     this.names.add(simpleName(e.qualifiedName, file), id, (a, b) => this.compareKeys(a, b));
     this.liveCount++;
     this.version++;
+    this.idsVersion++;
     return id;
   }
 
@@ -172,6 +175,7 @@ export class GraphStore {
     this.freeIds.push(id);
     this.liveCount--;
     this.version++;
+    this.idsVersion++;
   }
 
   /** The entity with this key (`path#Qualified.Name`, or the path of a module). */

@@ -250,7 +250,7 @@ export class Daemon implements ConnectionHost {
   private csr(): CsrSnapshot {
     const graph = this.graph;
     if (!graph) throw this.indexingError();
-    if (!this.csrCache || this.csrCache.generation !== graph.generation) this.csrCache = buildCsr(graph.store, graph.generation);
+    if (!this.csrCache || this.csrCache.generation !== graph.generation) this.csrCache = buildCsr(graph.store, graph.generation, this.csrCache);
     return this.csrCache;
   }
 
