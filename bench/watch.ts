@@ -102,41 +102,64 @@ async function editLoop(host: GraphHost, root: string, path: string, quietMs: nu
 }
 
 interface BurstRun {
+  mode: BurstMode;
   files: number;
   writeMs: number;
   appliedMs: number;
   batches: number;
   rescans: number;
+  /** Time on the main thread in applyChanges. */
   applyMs: number;
+  /** Waiting for the parse pool (the main thread free meanwhile). */
+  extractMs: number;
+  /** The longest the event loop was blocked while the burst was applied: how long a query could wait. */
+  maxBlockedMs: number;
 }
 
-async function burst(host: GraphHost, root: string): Promise<BurstRun> {
+/** `in-thread`: every batch extracted by applyChanges; `workers`: as the daemon does it, large batches on the parse pool first. */
+type BurstMode = 'in-thread' | 'workers';
+
+async function burst(host: GraphHost, root: string, mode: BurstMode): Promise<BurstRun> {
   const paths = sample([...host.filePaths()], BURST_FILES, 20261123);
   const expected = new Map<string, string>();
   let finished: (() => void) | undefined;
   let applyMs = 0;
-  const watcher = TreeWatcher.start(root, {
-    indexed: host.records(),
-    onBatch: (changes) => {
-      const t0 = performance.now();
-      host.applyChanges(changes);
-      applyMs += performance.now() - t0;
-      for (const c of changes) if (host.factsOf(c.path)?.contentHash === expected.get(c.path)) expected.delete(c.path);
-      if (expected.size === 0) finished?.();
-    },
-  });
+  let extractMs = 0;
+  let queue = Promise.resolve();
+  const apply = async (changes: FileChange[]) => {
+    const t0 = performance.now();
+    const prepared = mode === 'workers' ? await host.prepareChanges(changes) : undefined;
+    const t1 = performance.now();
+    host.applyChanges(changes, prepared);
+    applyMs += performance.now() - t1;
+    extractMs += t1 - t0;
+    for (const c of changes) if (host.factsOf(c.path)?.contentHash === expected.get(c.path)) expected.delete(c.path);
+    if (expected.size === 0) finished?.();
+  };
+  const watcher = TreeWatcher.start(root, { indexed: host.records(), onBatch: (changes) => void (queue = queue.then(() => apply(changes))) });
   await watcher.idle();
-  const texts = paths.map((p) => `${readFileSync(join(root, p), 'utf8')}\nexport const burstMarker = 1;\n`);
+  const texts = paths.map((p) => `${readFileSync(join(root, p), 'utf8')}\n// burst ${mode}\nexport const burstMarker = 1;\n`);
   paths.forEach((p, i) => expected.set(p, contentHash(texts[i]!)));
   const done = new Promise<void>((resolve) => (finished = resolve));
   const before = { batches: watcher.counts.batches, rescans: watcher.counts.rescans };
   const t0 = performance.now();
   paths.forEach((p, i) => writeFileSync(join(root, p), texts[i]!));
   const writeMs = performance.now() - t0;
+  // The longest gap between ticks of a 1 ms timer: how long a query arriving then would wait.
+  let lastTick = performance.now();
+  let maxBlockedMs = 0;
+  const ticker = setInterval(() => {
+    const t = performance.now();
+    maxBlockedMs = Math.max(maxBlockedMs, t - lastTick);
+    lastTick = t;
+  }, 1);
   await done;
   const appliedMs = performance.now() - t0;
+  clearInterval(ticker);
+  maxBlockedMs = Math.max(maxBlockedMs, performance.now() - lastTick);
   await watcher.idle();
-  const run = { files: paths.length, writeMs, appliedMs, batches: watcher.counts.batches - before.batches, rescans: watcher.counts.rescans - before.rescans, applyMs };
+  await queue;
+  const run = { mode, files: paths.length, writeMs, appliedMs, batches: watcher.counts.batches - before.batches, rescans: watcher.counts.rescans - before.rescans, applyMs, extractMs, maxBlockedMs };
   watcher.close();
   return run;
 }
@@ -163,7 +186,7 @@ export async function watchBench(ctx: BenchContext): Promise<void> {
       recursive.close();
       const runs: EditRun[] = [];
       for (const q of QUIET_SETTINGS) runs.push(await editLoop(host, root, target.path, q));
-      const b = await burst(host, root);
+      const bursts = [await burst(host, root, 'in-thread'), await burst(host, root, 'workers')];
       const loadAfter = load1();
       console.log(`\n[${corpus}] median-size file ${target.path} (${fmt(target.bytes)} chars), ${EDITS} edits per setting; TreeWatcher.start ${fixed(startMs)} ms (${directories} directories watched), Node's fs.watch(root, { recursive: true }) ${fixed(recursiveMs)} ms on the same tree`);
       const ms = (x: number) => fixed(x / 1000, 2);
@@ -187,9 +210,16 @@ export async function watchBench(ctx: BenchContext): Promise<void> {
         ),
       );
       console.log('write -> applied, per edit; "notify": write -> first fs event (a plain fs.watch); "watcher": the rest minus apply (quiet window, stat, timers); "apply": GraphHost.applyChanges.');
-      console.log(`burst: ${b.files} files rewritten in ${fixed(b.writeMs)} ms; all applied ${fixed(b.appliedMs)} ms after the first write, in ${b.batches} batches (${fixed(b.applyMs)} ms in applyChanges), ${b.rescans} rescans`);
+      for (const b of bursts) {
+        console.log(
+          `burst (${b.mode}): ${b.files} files rewritten in ${fixed(b.writeMs)} ms; all applied ${fixed(b.appliedMs)} ms after the first write, in ${b.batches} batches ` +
+            `(${fixed(b.applyMs)} ms in applyChanges on the main thread, ${fixed(b.extractMs)} ms waiting for the parse pool), ${b.rescans} rescans; event loop blocked at most ${fixed(b.maxBlockedMs)} ms`,
+        );
+      }
+      const [inThread, workers] = bursts as [BurstRun, BurstRun];
+      console.log(`burst, workers vs in-thread: applied ${fixed(inThread.appliedMs / workers.appliedMs, 2)}x sooner, longest block ${fixed(inThread.maxBlockedMs / workers.maxBlockedMs, 2)}x shorter`);
       console.log(`load average (1 min): ${loadBefore} before, ${loadAfter} after`);
-      out[corpus] = { target, startMs, directories, recursiveMs, runs, burst: b, loadBefore, loadAfter };
+      out[corpus] = { target, startMs, directories, recursiveMs, runs, bursts, loadBefore, loadAfter };
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -328,6 +328,8 @@ export interface StatusResult {
   files: number;
   entities: number;
   watching: boolean;
+  /** Changed files seen by the watcher and not applied yet (a large batch is being extracted). */
+  pendingChanges: number;
   snapshot?: { path: string; savedAt?: string; loadedFrom?: boolean };
   plugins: { active: number; total: number };
 }

@@ -21,6 +21,14 @@ export interface HostOptions extends DiscoverOptions {
   onProgress?: (done: number, total: number, bytes: number) => void;
 }
 
+/** A file of a batch read and extracted ahead of `applyChanges`, with the stat taken before the read. */
+export interface PreparedFile {
+  outcome: ParseOutcome;
+  stat: FileStat | undefined;
+}
+
+export type PreparedChanges = ReadonlyMap<string, PreparedFile>;
+
 /** One file change: new text, `null` for a deletion, or undefined to read the file from disk. */
 export interface FileChange {
   path: string;
@@ -86,6 +94,12 @@ interface FileState {
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
+/**
+ * A batch is extracted on worker threads (`prepareChanges`) from this many files and bytes: a
+ * worker costs ~50-100 ms to start (tree-sitter and the queries), what ~0.5 MB takes to extract.
+ */
+const PARALLEL_MIN_FILES = 8;
+const PARALLEL_MIN_BYTES = 512 * 1024;
 
 interface StoredResolution {
   dependencies: string[];
@@ -216,8 +230,39 @@ export class GraphHost {
     return this.applyChanges([{ path, text }]);
   }
 
-  /** Apply a batch of changes atomically: the graph goes from one generation to the next. */
-  applyChanges(changes: FileChange[]): ChangeSummary {
+  /**
+   * Read and extract the files of a large batch (a `git checkout`) on the parse pool's worker
+   * threads, so the calling thread stays free to answer queries on the current generation
+   * meanwhile; `applyChanges(changes, prepared)` then only patches and resolves. Small batches
+   * get `undefined`: starting workers costs more than extracting a few files in-thread, which
+   * can also re-parse them incrementally from their cached trees.
+   */
+  async prepareChanges(changes: FileChange[]): Promise<PreparedChanges | undefined> {
+    const toRead = changes.filter((c) => c.text === undefined && !isResolutionConfig(c.path) && languageOf(c.path));
+    if (toRead.length < PARALLEL_MIN_FILES) return undefined;
+    const stats = new Map<string, FileStat | undefined>();
+    let bytes = 0;
+    for (const c of toRead) {
+      const stat = statBeforeRead(join(this.root, c.path));
+      stats.set(c.path, stat);
+      bytes += stat?.size ?? 0;
+    }
+    if (bytes < PARALLEL_MIN_BYTES) return undefined;
+    const jobs = toRead.map((c) => ({ path: c.path, abs: join(this.root, c.path), language: languageOf(c.path)!, size: stats.get(c.path)?.size ?? 0 }));
+    const outcomes = await parseAll(jobs, { maxFileBytes: this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: this.options.workers });
+    const prepared = new Map<string, PreparedFile>();
+    for (const outcome of outcomes) {
+      const path = pathOf(outcome);
+      prepared.set(path, { outcome, stat: stats.get(path) });
+    }
+    return prepared;
+  }
+
+  /**
+   * Apply a batch of changes atomically: the graph goes from one generation to the next.
+   * `prepared`: what `prepareChanges` read and extracted for this batch.
+   */
+  applyChanges(changes: FileChange[], prepared?: PreparedChanges): ChangeSummary {
     const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0, restated: 0 };
     const toResolve = new Set<string>();
     let fileSetChanged = false;
@@ -234,7 +279,7 @@ export class GraphHost {
       }
       const language = languageOf(path);
       const old = this.files.get(path);
-      const next = language ? this.readAndExtract(path, language, change.text) : undefined;
+      const next = language ? this.readAndExtract(path, language, change.text, change.text === undefined ? prepared?.get(path) : undefined) : undefined;
       if (!old && !next) continue;
       // The same bytes again leave the graph as it was: no new generation, no update event.
       if (old && next && old.facts.contentHash === next.contentHash) {
@@ -422,8 +467,9 @@ export class GraphHost {
     this.generation = 1;
   }
 
-  private readAndExtract(path: string, language: Language, text: string | null | undefined): FileFacts | undefined {
+  private readAndExtract(path: string, language: Language, text: string | null | undefined, prepared?: PreparedFile): FileFacts | undefined {
     this.stats.delete(path);
+    if (prepared) return this.takePrepared(path, prepared);
     if (text === null) {
       this.extractions.delete(path);
       this.skipped.delete(path);
@@ -451,6 +497,19 @@ export class GraphHost {
     this.extractions.set(path, extraction);
     if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);
     return extraction.facts;
+  }
+
+  private takePrepared(path: string, { outcome, stat }: PreparedFile): FileFacts | undefined {
+    if (stat) this.stats.set(path, stat);
+    // A cached tree is of an older text now.
+    this.extractions.delete(path);
+    if (!outcome.ok) {
+      this.skipped.set(path, outcome.diagnostic);
+      return undefined;
+    }
+    this.skipped.delete(path);
+    const current = this.files.get(path)?.facts;
+    return current && current.contentHash === outcome.facts.contentHash ? current : outcome.facts;
   }
 
   private addFile(facts: FileFacts): void {

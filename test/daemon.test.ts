@@ -1,7 +1,7 @@
 // The daemon over its socket (daemon/server/), with the real client (client/) and raw sockets
 // for what a well-behaved client never sends. The corpus is a copy of rxjs's sources.
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
 import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { diffWithFresh } from './support/graph-diff.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -221,6 +222,31 @@ describe('a daemon on rxjs', () => {
     const result = found.result as { generation: number; violations: { from: string; to: string }[] };
     assert.equal(result.generation, daemon.generation());
     assert.deepEqual(result.violations.map((v) => `${v.from} -> ${v.to}`).sort(), files.map((f) => `${f} -> src/internal/scheduler/async.ts`));
+  });
+
+  test('a checkout-sized burst is extracted on worker threads while queries go on, then equals a fresh index', async () => {
+    // Earlier tests applied texts that were never written: drop them, so the graph is the disk's.
+    daemon.applyChanges([...daemon.graph!.filePaths()].filter((p) => !existsSync(join(root, p))).map((path) => ({ path, text: null })));
+    const dir = join(root, 'src', 'internal');
+    const paths = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.ts')).sort();
+    assert.ok(paths.length > 100);
+    for (const [i, p] of paths.entries()) writeFileSync(join(dir, p), `${readFileSync(join(dir, p), 'utf8')}\nexport const checkout${i} = ${i};\n`);
+    // While a batch is pending the event loop is free (an in-thread batch would block it, so no
+    // answer could arrive while one is pending): status and queries are answered meanwhile.
+    let answeredWhilePending = 0;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = (await client.status()) as StatusResult;
+      if (status.pendingChanges > 0) {
+        const found = await client.requestWithGen('lookup', { name: 'Subject', mode: 'exact' });
+        if (((await client.status()) as StatusResult).pendingChanges > 0 && (found.result as LookupResult).matches.length) answeredWhilePending++;
+      } else if ((await client.lookup({ name: `checkout${paths.length - 1}`, mode: 'exact' })).matches.length) break;
+      assert.ok(Date.now() < deadline, 'the burst was applied within 60 s');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(answeredWhilePending > 0, 'queries were answered while the burst was extracted');
+    for (let i = 0; i < paths.length; i += 37) assert.equal((await client.lookup({ name: `checkout${i}`, mode: 'exact' })).matches.length, 1);
+    assert.equal(await diffWithFresh(daemon.graph!), undefined);
   });
 
   test('a second daemon for the same root is refused, naming the first', async () => {

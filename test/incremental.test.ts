@@ -24,7 +24,7 @@ import { languageOf } from '../daemon/ingest/discover.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { bindingsOf, type EntityFact } from '../daemon/ingest/facts.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
-import { diffWithFresh, edgeLine } from './support/graph-diff.ts';
+import { diffWithFresh, edgeLine, graphDiff } from './support/graph-diff.ts';
 import { prng } from './support/prng.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
@@ -237,6 +237,42 @@ test('incremental: the same bytes written again make no new generation, only a n
   assert.deepEqual({ generation: same.generation, files: same.files, restated: same.restated }, { generation: 1, files: [], restated: 1 });
   const edited = host.applyChanges(writeFiles(root, { 'a.ts': text.replace('1', '2') }));
   assert.deepEqual({ generation: edited.generation, files: edited.files, restated: edited.restated }, { generation: 2, files: ['a.ts'], restated: 0 });
+});
+
+test('incremental: a checkout-sized batch extracted on worker threads gives the graph in-thread extraction gives', async () => {
+  const roots = [tempDir('isg-incremental-pool-'), tempDir('isg-incremental-inline-')];
+  for (const root of roots) cpSync(join(packageRoot(), 'node_modules/rxjs/src'), root, { recursive: true });
+  const [pooled, inline] = await Promise.all(roots.map((root) => GraphHost.index(root)));
+  const paths = [...pooled!.filePaths()].filter((p) => p.startsWith('internal/')).sort();
+  const changes: FileChange[] = [];
+  for (const root of roots) {
+    for (const [i, p] of paths.entries()) {
+      const abs = join(root, p);
+      if (i % 7 === 0) rmSync(abs);
+      else if (i % 11 === 0) continue; // unchanged, yet in the batch: the same bytes again
+      else writeFileSync(abs, `${readFileSync(abs, 'utf8').replace(/export function (\w+)/, 'export function $1Renamed')}\nexport const batch${i} = ${i};\n`);
+    }
+    writeFileSync(join(root, 'internal/added.ts'), "import { map } from './operators/map';\nexport const added = map((x: number) => x);\n");
+    writeFileSync(join(root, 'internal/binary.ts'), Buffer.from([0x65, 0x78, 0, 0, 0xff, 0xfe]));
+  }
+  for (const [i, p] of paths.entries()) changes.push(i % 7 === 0 ? { path: p, text: null } : { path: p });
+  changes.push({ path: 'internal/added.ts' }, { path: 'internal/binary.ts' });
+
+  assert.equal(await pooled!.prepareChanges(changes.slice(0, 3)), undefined, 'a small batch is extracted in-thread');
+  const prepared = await pooled!.prepareChanges(changes);
+  assert.ok(prepared, `${changes.length} files are worth the workers`);
+  assert.equal(prepared.size, changes.filter((c) => c.text === undefined).length);
+  assert.equal(prepared.get('internal/binary.ts')?.outcome.ok, false);
+  const a = pooled!.applyChanges(changes, prepared);
+  const b = inline!.applyChanges(changes);
+  const shape = (s: typeof a) => ({ generation: s.generation, files: [...s.files].sort(), added: [...s.added].sort(), removed: [...s.removed].sort(), changed: [...s.changed].sort(), restated: s.restated, reresolved: s.reresolved });
+  assert.deepEqual(shape(a), shape(b));
+  assert.ok(a.restated > 0 && a.removed.length > 0 && a.changed.length > 0);
+  assert.equal(graphDiff(exportGraph(pooled!, pooled!.root), exportGraph(inline!, inline!.root)), undefined);
+  // Skipped files and stats are recorded as the in-thread path records them.
+  const recorded = (host: GraphHost) => host.records().map((r) => ('facts' in r ? `${r.facts.path} ${r.stat?.size}` : `skipped ${r.skipped.file} ${r.skipped.code} ${r.stat?.size}`)).sort();
+  assert.deepEqual(recorded(pooled!), recorded(inline!));
+  assert.equal(await diffWithFresh(pooled!, true), undefined);
 });
 
 test('incremental: cached heritage lookups and name matching follow changes elsewhere', async () => {

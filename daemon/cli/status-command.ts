@@ -13,7 +13,7 @@ const SPEC: CommandSpec = {
   positionals: [],
   flags: [],
   examples: ['isg status', 'isg status --root ~/src/app', 'isg status --json'],
-  json: 'a StatusResult: { state, root, pid, runtime, generation, uptimeMs, progress, endpoints, connections, files, entities, watching, snapshot?, plugins }',
+  json: 'a StatusResult: { state, root, pid, runtime, generation, uptimeMs, progress, endpoints, connections, files, entities, watching, pendingChanges, snapshot?, plugins }',
   spawns: false,
 };
 
@@ -36,6 +36,7 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
       ['entities', thousands(s.entities)],
       ['connections', String(s.connections)],
       ['watching', s.watching ? 'yes' : 'no'],
+      ...(s.pendingChanges ? [['pending', `${thousands(s.pendingChanges)} changed files being applied`]] : []),
       ...(s.snapshot ? [['snapshot', `${s.snapshot.path}${s.snapshot.savedAt ? ` (saved ${s.snapshot.savedAt})` : ''}`]] : []),
       ['plugins', `${s.plugins.active} of ${s.plugins.total} active`],
     ];

@@ -219,7 +219,7 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
       const changes: FileChange[] = toParse.map((f) => ({ path: f.path }));
       // A file now too large is read once more so that the host records it as skipped.
       for (const path of unseen.keys()) changes.push(tooLarge.has(path) ? { path } : { path, text: null });
-      if (changes.length) host.applyChanges(changes);
+      if (changes.length) host.applyChanges(changes, await host.prepareChanges(changes));
       parseMs = performance.now() - t4;
     } else {
       const outcomes = await parseAll(

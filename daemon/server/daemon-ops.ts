@@ -48,6 +48,7 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       files: graph ? graph.fileStats().files : 0,
       entities: graph ? graph.store.entityCount : 0,
       watching: daemon.watching,
+      pendingChanges: daemon.pendingChanges,
       ...(daemon.snapshot ? { snapshot: { ...daemon.snapshot } } : {}),
       plugins: daemon.plugins.activeCount(),
     };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
-import { GraphHost, type ChangeSummary, type FileChange } from '../host.ts';
+import { GraphHost, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
 import { discoverFiles } from '../ingest/discover.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
@@ -82,6 +82,9 @@ export class Daemon implements ConnectionHost {
   private snapshotTimer?: ReturnType<typeof setInterval>;
   /** Changes since the last snapshot. */
   private dirty = false;
+  /** The watcher's batches waiting their turn (enqueueChanges), and how many files they hold. */
+  private changeQueue: Promise<void> = Promise.resolve();
+  pendingChanges = 0;
   snapshot?: { path: string; savedAt?: string; loadedFrom?: boolean };
 
   private constructor(options: DaemonOptions, config: IsgConfig) {
@@ -175,13 +178,16 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** The one way the daemon changes the graph: a batch of file changes, applied atomically. */
-  applyChanges(changes: FileChange[]): ChangeSummary | undefined {
+  /**
+   * The one way the daemon changes the graph: a batch of file changes, applied atomically.
+   * `prepared`: the batch's files already extracted on worker threads (see `enqueueChanges`).
+   */
+  applyChanges(changes: FileChange[], prepared?: PreparedChanges): ChangeSummary | undefined {
     const graph = this.graph;
     if (!graph || !changes.length) return undefined;
     let summary: ChangeSummary;
     try {
-      summary = graph.applyChanges(changes);
+      summary = graph.applyChanges(changes, prepared);
     } catch (err) {
       // A file that breaks the update path must not take the daemon down; the rest stays served.
       this.log.error('changes not applied', { files: changes.length, error: err instanceof Error ? err.stack : String(err) });
@@ -195,6 +201,35 @@ export class Daemon implements ConnectionHost {
     this.publish(event);
     this.pluginUpdates.push(event);
     return summary;
+  }
+
+  /**
+   * Batches from the watcher and from config changes, applied in arrival order. A large one (a
+   * checkout) is first read and extracted on worker threads, and queries go on meanwhile
+   * against the current generation; later batches wait their turn, so an older read never
+   * lands after a newer one.
+   */
+  private enqueueChanges(changes: FileChange[]): void {
+    this.pendingChanges += changes.length;
+    this.changeQueue = this.changeQueue.then(async () => {
+      try {
+        const graph = this.graph;
+        if (!graph || this.stopping) return;
+        let prepared: PreparedChanges | undefined;
+        try {
+          prepared = await graph.prepareChanges(changes);
+        } catch (err) {
+          // The batch is still applied, extracted in-thread.
+          this.log.warn('parallel extraction failed', { files: changes.length, error: err instanceof Error ? err.message : String(err) });
+        }
+        if (this.stopping || graph !== this.graph) return;
+        const t0 = performance.now();
+        const summary = this.applyChanges(changes, prepared);
+        if (prepared) this.log.info('large batch applied', { files: changes.length, extractedOnWorkers: prepared.size, applyMs: Math.round(performance.now() - t0), generation: summary?.generation });
+      } finally {
+        this.pendingChanges -= changes.length;
+      }
+    });
   }
 
   /** Load a plugin from a directory at run time (the `plugins.load` op); its grants come from the config. */
@@ -370,7 +405,7 @@ export class Daemon implements ConnectionHost {
         indexed: graph.records(),
         quietMs: this.config.watch.debounceMs,
         maxDelayMs: this.config.watch.maxDelayMs,
-        onBatch: (changes) => void this.applyChanges(changes),
+        onBatch: (changes) => this.enqueueChanges(changes),
         onDiagnostic: (d) => this.log.warn(d.message, { code: d.code, file: d.file }),
       });
     } catch (err) {
@@ -466,7 +501,7 @@ export class Daemon implements ConnectionHost {
     const changes: FileChange[] = [];
     for (const p of graph.filePaths()) if (!next.has(p)) changes.push({ path: p, text: null });
     for (const p of next) if (!graph.factsOf(p)) changes.push({ path: p });
-    this.applyChanges(changes);
+    this.enqueueChanges(changes);
     this.watcher?.close();
     this.startWatching();
   }
