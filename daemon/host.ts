@@ -490,9 +490,10 @@ export class GraphHost {
     this.skipped.delete(path);
     // A touch, or a watcher reporting a file again: nothing to extract.
     const current = this.files.get(path)?.facts;
-    if (current && current.contentHash === contentHash(text)) return current;
+    const hash = contentHash(text);
+    if (current && current.contentHash === hash) return current;
     const cached = this.extractions.get(path);
-    const extraction = cached && cached.language === language ? reextract(cached, text) : extractFile(path, language, text);
+    const extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
     this.extractions.delete(path);
     this.extractions.set(path, extraction);
     if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);

@@ -18,7 +18,8 @@ interface Interval {
 }
 
 /** `bytes`: UTF-8 length of `text`, as stats and the CLI's MB and MB/s report it (text.length counts UTF-16 units). */
-export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected): FileFacts {
+/** `hash`: the text's contentHash when the caller has it already (a big file's costs milliseconds). */
+export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected, hash = contentHash(text)): FileFacts {
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
@@ -73,7 +74,7 @@ export function assemble(path: string, language: Language, text: string, lines: 
   return {
     path,
     language,
-    contentHash: contentHash(text),
+    contentHash: hash,
     bytes,
     lines,
     entities,

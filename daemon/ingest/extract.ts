@@ -29,11 +29,12 @@ export interface Extraction {
   facts: FileFacts;
 }
 
-export function extractFile(path: string, language: Language, text: string): Extraction {
+/** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
+export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
   const input = parserInput(text, language);
   const tree = parse(language, input);
   const table = new NodeTable(tree);
-  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()));
+  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()), hash);
 }
 
 /**
@@ -114,7 +115,7 @@ function isAmbientBlock(table: NodeTable, node: number): boolean {
 }
 
 /** The extraction of `text`, an edit of `previous.text`. Uses up `previous` (its tree and records are updated in place). */
-export function reextract(previous: Extraction, text: string): Extraction {
+export function reextract(previous: Extraction, text: string, hash?: string): Extraction {
   const { path, language } = previous;
   const input = parserInput(text, language);
   // The tree is edited by how the parser input changed; the records also depend on the raw
@@ -127,7 +128,7 @@ export function reextract(previous: Extraction, text: string): Extraction {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), previous, rawEdit);
+    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
   }
   previous.tree.edit(edit);
   const tree = parse(language, input, previous.tree);
@@ -135,7 +136,7 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
-  if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text);
+  if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text, hash);
   const delta = text.length - previous.text.length;
   let lo = Math.min(edit.startIndex, rawEdit.startIndex);
   let hi = Math.max(edit.newEndIndex, rawEdit.newEndIndex);
@@ -148,14 +149,14 @@ export function reextract(previous: Extraction, text: string): Extraction {
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
   const fresh = collectAll(text, language, table, root, range);
   const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
-  return finish(path, language, text, input, tree, collected, previous, rawEdit);
+  return finish(path, language, text, input, tree, collected, hash, previous, rawEdit);
 }
 
 /** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, previous?: Extraction, edit?: TextEdit): Extraction {
+function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
-  const facts = assemble(path, language, text, lines, bytes, collected);
+  const facts = assemble(path, language, text, lines, bytes, collected, hash);
   return { path, language, text, input, tree, collected, facts };
 }
 
