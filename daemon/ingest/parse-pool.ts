@@ -14,12 +14,14 @@ export interface ParsePoolOptions {
   /** Number of workers; default: available cores. 0 parses on the calling thread. */
   workers?: number;
   onProgress?: (done: number, total: number, bytes: number) => void;
+  /** Below this many bytes in all, parse on the calling thread (default 512 KiB: what starting workers costs). */
+  minBytesForWorkers?: number;
 }
 
 export async function parseAll(jobs: (ParseJob & { size: number })[], options: ParsePoolOptions): Promise<ParseOutcome[]> {
   const totalBytes = jobs.reduce((s, j) => s + j.size, 0);
   const workers = Math.min(options.workers ?? availableParallelism(), jobs.length);
-  if (workers <= 0 || totalBytes < MIN_BYTES_FOR_WORKERS) return parseInline(jobs, options);
+  if (workers <= 0 || totalBytes < (options.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS)) return parseInline(jobs, options);
   // Largest files first, so no big file is left to run alone at the end.
   const queue = [...jobs].sort((a, b) => b.size - a.size);
   const chunkBytes = Math.max(64 * 1024, Math.min(512 * 1024, totalBytes / (workers * 16)));
