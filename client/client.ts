@@ -167,6 +167,8 @@ export class IsgClient {
   cycles = (args: CoreOps['cycles'][0] = {}, o?: RequestOptions) => this.request('cycles', args, o);
   outline = (args: CoreOps['outline'][0], o?: RequestOptions) => this.request('outline', args, o);
   stats = (args: CoreOps['stats'][0] = {}, o?: RequestOptions) => this.request('stats', args, o);
+  /** Token-budgeted context for an LLM (the bundled `context` plugin's `context/pack`). */
+  context = (args: CoreOps['context/pack'][0] = {}, o?: RequestOptions) => this.request('context/pack', args, o);
   status = (o?: RequestOptions) => this.request('status', {}, o);
   batch = (requests: CoreOps['batch'][0]['requests'], o?: RequestOptions) => this.request('batch', { requests }, o);
   plugins = (o?: RequestOptions) => this.request('plugins', {}, o);

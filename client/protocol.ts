@@ -294,6 +294,54 @@ export interface ExportPictureResult {
 
 export type ExportResult = ExportJsonResult | ExportPictureResult;
 
+// ---- context for an LLM (op `context/pack`, answered by the bundled `context` plugin) --------
+
+export interface ContextArgs {
+  /** The focus: an entity (id or name), several, and/or files. None: the codebase's most central declarations. */
+  entity?: string;
+  entities?: string[];
+  files?: string[];
+  /** Tokens the text may take (estimated as an LLM tokenizer counts them); default 2000, 64-200000. */
+  budget?: number;
+  /** Hops from the focus to look at, 0-4; default 2. */
+  depth?: number;
+  /** The focus's source (when it fits 60% of the budget); default true when the plugin may read sources. */
+  bodies?: boolean;
+  /** Doc comments: none, the first sentence (default) or whole. */
+  docs?: 'none' | 'summary' | 'full';
+  /** Also follow name-matched (inferred) edges; default false. */
+  inferred?: boolean;
+}
+
+export interface ContextItem extends EntityRef {
+  /** Why it is in the pack: focus, callee, type used, supertype, member, caller, subtype, implementation, user, central. */
+  relation: string;
+  /** Hops from the focus (0: the focus). */
+  distance: number;
+  /** Nearness x relation weight x centrality, in (0, 1]; items were taken best first. */
+  score: number;
+  /** Estimated tokens the item added to the text. */
+  tokens: number;
+  /** Its source is in the text, not only its signature. */
+  body: boolean;
+}
+
+export interface ContextResult {
+  generation: number;
+  focus: EntityRef[];
+  budget: number;
+  /** Estimated tokens of `text`: never above `budget`. */
+  tokens: number;
+  /** Where centrality came from: the pagerank plugin, or fan-in when it was unavailable. */
+  ranking: 'pagerank' | 'fan-in';
+  /** Entities considered, and how many of them did not fit. */
+  candidates: number;
+  omitted: number;
+  items: ContextItem[];
+  /** The pack: signatures grouped by file, members in their class, each line with its line number and relation. */
+  text: string;
+}
+
 // ---- daemon ops -----------------------------------------------------------------------
 
 export interface HelloArgs {
@@ -423,6 +471,8 @@ export interface CoreOps {
   'blast-radius': [BlastRadiusArgs, BlastRadiusResult];
   cycles: [CyclesArgs, CyclesResult];
   outline: [OutlineArgs, OutlineResult];
+  /** Answered by the bundled `context` plugin. */
+  'context/pack': [ContextArgs, ContextResult];
   batch: [BatchArgs, BatchResult];
   subscribe: [SubscribeArgs, SubscribeResult];
   unsubscribe: [{ sub: number }, { unsubscribed: boolean }];

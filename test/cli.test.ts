@@ -342,7 +342,7 @@ describe('CLI pieces without a daemon', () => {
     const all = await runCli(['help']);
     exits(all, 0);
     const commands = [...all.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
-    assert.deepEqual(commands.sort(), ['blast-radius', 'call', 'callees', 'callers', 'cycles', 'export', 'implements', 'index', 'lookup', 'outline', 'plugins', 'serve', 'stats', 'status', 'stop', 'supertypes', 'used-by', 'uses']);
+    assert.deepEqual(commands.sort(), ['blast-radius', 'call', 'callees', 'callers', 'context', 'cycles', 'export', 'implements', 'index', 'lookup', 'outline', 'plugins', 'serve', 'stats', 'status', 'stop', 'supertypes', 'used-by', 'uses']);
     const viaHelp = await runCli(['help', 'callers']);
     await Promise.all(
       commands.map(async (c) => {

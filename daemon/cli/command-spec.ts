@@ -17,7 +17,7 @@ export interface Flag {
   value?: boolean;
   /** Allowed values (each item, for lists). */
   choices?: readonly string[];
-  /** A path relative to the cwd, sent relative to the root. */
+  /** A path (each, for lists) relative to the cwd, sent relative to the root. */
   path?: boolean;
   /** Placeholder in the help: `N`, `KIND[,KIND]`. */
   meta?: string;
@@ -91,7 +91,8 @@ export function opArgs(spec: CommandSpec, parsed: ParsedArgs, root: string, cwd:
     const raw = parsed.options.get(flag.name);
     if (raw === undefined || flag.arg === undefined) continue;
     const value = flagValue(flag, raw);
-    args[flag.arg] = flag.path && typeof value === 'string' ? rootRelative(value, root, cwd) : value;
+    if (!flag.path) args[flag.arg] = value;
+    else args[flag.arg] = Array.isArray(value) ? value.map((v: string) => rootRelative(v, root, cwd)) : rootRelative(value as string, root, cwd);
   }
   return args;
 }

@@ -34,6 +34,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
       cycles: { summary: 'import or call cycles', load: query },
       outline: { summary: 'the entities of a file in order, with signatures', load: query },
       stats: { summary: 'counts of files, entities, edges, references and diagnostics', load: query },
+      context: { summary: 'token-budgeted context for an LLM: an entity, what it uses and what uses it', load: () => import('./context-command.ts') },
       export: { summary: 'the graph as JSON, or a neighbourhood as JSON, DOT or Mermaid', load: () => import('./export-command.ts') },
     },
   },

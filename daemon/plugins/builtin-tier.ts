@@ -5,6 +5,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IsgError } from '../errors.ts';
 import type { BuiltinInstance, BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
+import { validateManifest } from './manifest.ts';
+
+/** The full manifest of a plugin registered in-process, validated like one read from disk. */
+export function builtinManifest(plugin: BuiltinPlugin): PluginManifest {
+  return validateManifest({ tier: 'builtin', entry: '(builtin)', ...plugin.manifest }, `the built-in plugin "${plugin.manifest.name}"`);
+}
 
 export function runtimeOf(instance: BuiltinInstance): PluginRuntime {
   return {

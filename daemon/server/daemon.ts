@@ -13,14 +13,15 @@ import { GraphHost, type ChangeSummary, type FileChange, type PreparedChanges } 
 import { discoverFiles } from '../ingest/discover.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
-import { BuiltinLoader } from '../plugins/builtin-tier.ts';
-import { bundledPluginDirs } from '../plugins/bundled.ts';
+import { BuiltinLoader, builtinManifest } from '../plugins/builtin-tier.ts';
+import type { PluginManifest } from '../plugins/api.ts';
+import { BUNDLED_BUILTINS, bundledPluginDirs } from '../plugins/bundled.ts';
 import { NATIVE_FALLBACKS } from '../plugins/graph-algorithms.ts';
 import { installationPublicKey } from '../plugins/installation-key.ts';
 import { createNativeTierLoader } from '../plugins/native-tier.ts';
 import { WasmTierLoader } from '../plugins/wasm-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../plugins/builtin/core.ts';
-import { readManifest, validateManifest } from '../plugins/manifest.ts';
+import { readManifest } from '../plugins/manifest.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
 import { UpdateFeed } from '../plugins/update-feed.ts';
 import { parsePublicKey } from '../plugins/trust.ts';
@@ -340,13 +341,14 @@ export class Daemon implements ConnectionHost {
 
   private registerPlugins(): void {
     this.builtins.register(corePlugin);
-    this.plugins.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'the core plugin'), packageRoot(), { grant: ['graph:read'] });
+    this.plugins.add(builtinManifest(corePlugin), packageRoot(), { grant: ['graph:read'] });
+    for (const b of BUNDLED_BUILTINS) this.builtins.register(b);
     for (const [name, p] of pluginsToRegister(this.config.plugins, (msg, fields) => this.log.error(msg, fields))) this.addPlugin(name, p);
   }
 
   private addPlugin(name: string, p: ResolvedPlugin): void {
     try {
-      const { manifest, dir } = readManifest(p.dir);
+      const { manifest, dir } = p.builtin ? { manifest: p.builtin, dir: packageRoot() } : readManifest(p.dir);
       if (manifest.name !== name) throw new IsgError('bad-args', `isg.config.json plugins.${name}: the manifest at ${p.dir} names the plugin "${manifest.name}"`);
       this.plugins.add(manifest, dir, { ...p.settings, grant: p.settings.grant ?? (p.bundled ? [...manifest.capabilities] : []) });
     } catch (err) {
@@ -520,6 +522,8 @@ function withOverrides(config: IsgConfig, o: DaemonOptions): IsgConfig {
 interface ResolvedPlugin {
   dir: string;
   bundled: boolean;
+  /** The manifest of a bundled built-in plugin (it has no directory of its own). */
+  builtin?: PluginManifest;
   settings: Omit<PluginConfig, 'path' | 'enabled'>;
 }
 
@@ -538,9 +542,17 @@ function pluginsToRegister(config: Record<string, PluginConfig>, report: (msg: s
     }
   }
   for (const [name, dir] of bundled) if (!config[name]) out.set(name, { dir, bundled: true, settings: {} });
+  for (const b of BUNDLED_BUILTINS) {
+    const name = b.manifest.name;
+    const entry = config[name];
+    if (entry && (!entry.enabled || entry.path !== undefined)) continue;
+    const { path: _path, enabled: _enabled, ...settings } = entry ?? { enabled: true };
+    out.set(name, { dir: packageRoot(), bundled: true, builtin: builtinManifest(b), settings });
+  }
   for (const [name, p] of Object.entries(config)) {
     if (!p.enabled) continue;
     const { path, enabled: _enabled, ...settings } = p;
+    if (path === undefined && BUNDLED_BUILTINS.some((b) => b.manifest.name === name)) continue;
     const dir = path ?? bundled.get(name);
     if (!dir) {
       report('plugin not registered', { plugin: name, error: `isg.config.json plugins.${name} has no "path", and no plugin of that name comes with isg (bundled: ${[...bundled.keys()].join(', ')})` });
