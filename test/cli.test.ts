@@ -262,7 +262,7 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.deepEqual(around.edges, [{ kind: 'extends', from: 'src/internal/Subscriber.ts#SafeSubscriber', to: 'src/internal/Subscriber.ts#Subscriber', resolution: 'resolved' }]);
   });
 
-  test('plugins: list, load a plugin directory, reload and unload it', async () => {
+  test('plugins: list, load a plugin directory, call it, reload it (edited too) and unload it', async () => {
     const dir = join(tempDir('isg-cli-plugin-'), 'greeter');
     mkdirSync(dir);
     writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ name: 'greeter', version: '1.2.3', tier: 'builtin', entry: 'index.mjs', ops: ['greet'] }));
@@ -277,9 +277,14 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.equal(loaded.name, 'greeter');
     assert.equal(loaded.state, 'active');
     assert.deepEqual(loaded.ops, ['greeter/greet']);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello');
     const reloaded = await isg(['plugins', 'reload', 'greeter']);
     exits(reloaded, 0);
     assert.match(reloaded.stdout, /^plugin greeter 1\.2\.3 \(builtin\): active; ops greeter\/greet in [\d.]+ m?s$/m);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello', 'a reloaded plugin answers');
+    writeFileSync(join(dir, 'index.mjs'), 'export default { activate() { return { ops: { greet: () => "hello again" } }; } };\n');
+    exits(await isg(['plugins', 'reload', 'greeter']), 0);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello again', 'a reload picks up the edited module');
     assert.equal((await json<PluginInfo>(['plugins', 'unload', 'greeter'])).state, 'unloaded');
     const unknown = await isg(['plugins', 'reload', 'nobody']);
     assert.notEqual(unknown.code, 0);

@@ -189,6 +189,31 @@ describe('lifecycle', () => {
     );
   });
 
+  test('reloading an active plugin replaces its runtime; a call during the reload waits for the new one', async () => {
+    const r = rig();
+    let activations = 0;
+    const disposed: number[] = [];
+    r.add({
+      manifest: { name: 'fresh', version: '1.0.0', ops: [{ name: 'which' }] },
+      activate: () => {
+        const mine = ++activations;
+        return { ops: { which: () => mine }, deactivate: () => void disposed.push(mine) };
+      },
+    });
+    await r.host.startAll();
+    assert.equal(r.host.dispatch('fresh/which', {}, 1), 1);
+    const reloading = r.host.reload('fresh');
+    const during = r.host.dispatch('fresh/which', {}, 1);
+    await reloading;
+    assert.equal(await during, 2);
+    assert.equal(r.host.dispatch('fresh/which', {}, 1), 2);
+    assert.deepEqual(disposed, [1], 'the old runtime was disposed, once');
+    assert.deepEqual(
+      r.events.filter((e) => e.plugin === 'fresh').map((e) => e.to),
+      ['loading', 'active', 'loading', 'active'],
+    );
+  });
+
   test('a builtin that declares an op it does not implement fails to load', async () => {
     const r = rig();
     r.add({ manifest: { name: 'liar', version: '1.0.0', ops: [{ name: 'a' }, { name: 'b' }] }, activate: () => ({ ops: { a: () => 1 } }) });

@@ -153,9 +153,21 @@ export class PluginHost {
     if (e.lifecycle.state === 'active') return Promise.resolve();
     if (e.loading) return e.loading;
     if (chain.includes(name)) return Promise.reject(new IsgError('bad-args', `plugin dependency cycle: ${[...chain, name].join(' -> ')}`));
+    return this.start(e, chain);
+  }
+
+  /**
+   * loading -> active (or failed). `before` runs once the plugin is in `loading`: reload disposes
+   * the old runtime there, so calls arriving meanwhile wait for the new one instead of finding
+   * an "active" plugin without a runtime.
+   */
+  private start(e: Entry, chain: string[], before?: () => Promise<void>): Promise<void> {
+    const name = e.manifest.name;
     const run = async () => {
       e.lifecycle.to('loading');
+      this.refreshMiddleware(); // a reloading middleware plugin stops wrapping queries meanwhile
       try {
+        await before?.();
         for (const dep of e.manifest.dependencies) {
           if (!this.entries.has(dep)) throw new IsgError('plugin-unavailable', `plugin "${name}" depends on "${dep}", which is not registered`);
           await this.load(dep, [...chain, name]).catch((err: Error) => {
@@ -201,16 +213,17 @@ export class PluginHost {
     this.refreshMiddleware();
   }
 
-  /** Unload and load again: the way out of quarantine, and how a changed artifact is picked up. */
+  /**
+   * Load afresh from any state, through `loading` like any load: the way out of quarantine, and
+   * how a changed artifact is picked up. The window and ejection history start over.
+   */
   async reload(name: string): Promise<void> {
     const e = this.entry(name);
     if (e.loading) await e.loading.catch(() => undefined);
-    await this.disposeRuntime(e);
     e.accounting.reset(this.now());
     e.ejections = [];
     e.probation = false;
-    this.refreshMiddleware();
-    await this.load(name);
+    await this.start(e, [], () => this.disposeRuntime(e));
   }
 
   // ---- calls ----------------------------------------------------------------------------
