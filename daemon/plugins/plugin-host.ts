@@ -70,6 +70,9 @@ interface Entry {
 /** User mistakes (a bad argument, an unknown entity) are answers, not plugin failures. */
 const USER_ERRORS = new Set(['bad-args', 'not-found', 'ambiguous', 'unknown-op', 'indexing']);
 
+/** A runtime that stopped a call at the hard ceiling (killed its worker or process) fails it so. */
+const stoppedAtCeiling = (err: unknown) => err instanceof IsgError && err.code === 'budget-exceeded';
+
 export class PluginHost {
   private readonly entries = new Map<string, Entry>();
   /** Wire op name -> the plugin serving it and the op's name within the plugin. */
@@ -465,7 +468,7 @@ export class PluginHost {
     try {
       result = fn();
     } catch (err) {
-      this.settle(e, kind, label, t0, false);
+      this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
       throw this.failure(e, label, err);
     }
     if (result instanceof Promise) {
@@ -475,7 +478,7 @@ export class PluginHost {
           return value;
         },
         (err) => {
-          this.settle(e, kind, label, t0, false);
+          this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
           throw this.failure(e, label, err);
         },
       );
@@ -484,12 +487,15 @@ export class PluginHost {
     return result;
   }
 
-  /** After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits. */
-  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true): void {
+  /**
+   * After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits.
+   * A call its runtime stopped at the ceiling breaks it whatever this clock says.
+   */
+  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true, stopped = false): void {
     const now = this.now();
     const ms = now - t0;
     e.accounting.record(kind, label, ms * 1000, now);
-    if (ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
+    if (stopped || ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
     const mem = e.runtime?.memoryBytes?.();
     const budgetBytes = e.manifest.budget.memoryMb * 1048576;
     if (mem !== undefined && mem > budgetBytes) return this.eject(e, { rule: 'memory', bytes: mem, budgetBytes });
@@ -500,7 +506,7 @@ export class PluginHost {
   private failure(e: Entry, label: string, err: unknown): Error {
     if (err instanceof IsgError && USER_ERRORS.has(err.code)) return err;
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof IsgError && err.code === 'budget-exceeded') return err; // the ceiling rule has ejected it already
+    if (stoppedAtCeiling(err)) return err as IsgError; // settle has ejected it by the ceiling rule already
     this.options.log.warn('plugin call failed', { plugin: e.manifest.name, op: label, error: message });
     const reason = e.accounting.recordError(message, this.now());
     if (reason || e.probation) this.eject(e, reason ?? { rule: 'errors', errors: 1, maxErrors: 0, last: `probe call failed: ${message}` });
