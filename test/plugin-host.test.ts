@@ -257,6 +257,26 @@ describe('budgets and ejection', () => {
     assert.match(info.lastEjection!.reason, /one call to work took 51\.0 ms, past the hard ceiling of 50 ms/);
   });
 
+  test('a call its runtime stopped at the ceiling (budget-exceeded) ejects by the ceiling rule, whatever the host clock says', async () => {
+    const r = rig();
+    r.add({
+      manifest: { name: 'stopped', version: '1.0.0', ops: [{ name: 'work' }] },
+      activate: () => ({
+        ops: {
+          work: () => {
+            r.clock.t += 49; // a worker's or child's timer may fire a little early by the host's clock
+            throw new IsgError('budget-exceeded', 'did not finish within its ceiling of 50 ms');
+          },
+        },
+      }),
+    });
+    await r.host.startAll();
+    expectError(() => r.host.dispatch('stopped/work', {}, 1), 'budget-exceeded', /ceiling of 50 ms/);
+    const info = r.host.info('stopped');
+    assert.equal(info.state, 'ejected');
+    assert.equal(info.lastEjection!.reason, 'one call to work was stopped at the hard ceiling of 50 ms');
+  });
+
   test('more errors than the circuit breaker allows in a window eject; the errors themselves are plugin-error', async () => {
     const r = rig();
     r.add(worker('flaky', r.clock, { fail: () => true }));
