@@ -15,6 +15,7 @@ import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
 import { validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
+import { validateConfig } from '../daemon/server/config.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
@@ -385,6 +386,37 @@ describe('middleware', () => {
     const second = await r.host.dispatch('lookup', args, 1);
     assert.equal(second, first, 'the second answer is the cached object');
     assert.equal(await r.host.dispatch('cache/hits', {}, 1), 1);
+  });
+});
+
+describe('configuration overrides', () => {
+  const wasm = (isolation?: string) => validateManifest({ name: 'sandboxed', version: '1.0.0', tier: 'wasm', entry: 'x.wasm', ops: ['a'], ...(isolation ? { isolation } : {}) }, 'm');
+
+  test('a partial budget in isg.config.json keeps only the keys given, laid over the manifest\'s budget', async () => {
+    const config = validateConfig({ plugins: { ranked: { budget: { ceilingMs: 5000 } } } }, graph.root, 'isg.config.json');
+    assert.deepEqual(config.plugins.ranked!.budget, { ceilingMs: 5000 });
+    const r = rig();
+    r.add(worker('ranked', r.clock, { ms: 5, extra: { budget: { queryP99Us: 200_000, updateP99Us: 12_000, memoryMb: 16, ceilingMs: 2000 } } }), config.plugins.ranked);
+    assert.deepEqual(r.host.info('ranked').budget, { queryP99Us: 200_000, updateP99Us: 12_000, memoryMb: 16, ceilingMs: 5000 });
+    await r.host.startAll();
+    for (let i = 0; i < DEFAULT_POLICY.minSamples; i++) r.host.dispatch('ranked/work', i, 1);
+    r.host.checkBudgets();
+    assert.equal(r.host.info('ranked').state, 'active', '5 ms calls are within the manifest\'s 200 ms p99, which the override kept');
+  });
+
+  test('an isolation override must pass the tier rules of the manifest, and the error names the key', () => {
+    const r = rig();
+    expectError(() => r.host.add(wasm(), graph.root, { grant: [], isolation: 'process' }), 'bad-args', /^isg\.config\.json: "plugins\.sandboxed\.isolation" must be "inline" or "worker" for a wasm plugin$/);
+    const builtin = validateManifest({ name: 'heap', version: '1.0.0', tier: 'builtin', entry: '(builtin)', ops: ['a'] }, 'm');
+    expectError(() => r.host.add(builtin, graph.root, { grant: [], isolation: 'worker' }), 'bad-args', /"plugins\.heap\.isolation" must be "inline" for a builtin plugin/);
+    assert.ok(!r.host.has('sandboxed') && !r.host.has('heap'), 'refused plugins are not registered');
+    r.host.add(wasm('worker'), graph.root, { grant: [], isolation: 'inline' });
+    assert.equal(r.host.info('sandboxed').isolation, 'inline');
+  });
+
+  test('the merged budget is checked too, naming the key', () => {
+    const r = rig();
+    expectError(() => r.host.add(wasm(), graph.root, { grant: [], budget: { ceilingMs: 0 } }), 'bad-args', /"plugins\.sandboxed\.budget\.ceilingMs" must be a number from 0\.1 to 600000, got number 0/);
   });
 });
 

@@ -7,20 +7,18 @@ import { resolve } from 'node:path';
 import type { PluginEvent, PluginInfo, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
-import type { Capability, GraphCapability, Isolation, PluginManifest, PluginRuntime, QueryHookInput, SourceCapability, Tier, TierLoader } from './api.ts';
+import type { Capability, GraphCapability, PluginManifest, PluginRuntime, QueryHookInput, SourceCapability, Tier, TierLoader } from './api.ts';
 import { DEFAULT_POLICY, describeReason, ejectionMs, PluginAccounting, type EjectionPolicy, type EjectionReason } from './budget.ts';
 import { makeContext } from './context.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { applyOverrides, type ManifestOverrides } from './manifest.ts';
 import { verifyArtifact, type TrustSettings } from './trust.ts';
 
 /** What isg.config.json says about one plugin (daemon/server/config.ts validates it). */
-export interface PluginSettings {
+export interface PluginSettings extends ManifestOverrides {
   /** Capabilities the configuration grants; the plugin gets those it also requests. */
   grant: Capability[];
   sha256?: string;
-  budget?: PluginManifest['budget'];
-  isolation?: Isolation;
-  lazy?: boolean;
   /** Plugin-specific settings, passed through untouched. */
   settings?: unknown;
 }
@@ -97,20 +95,18 @@ export class PluginHost {
 
   // ---- registry -------------------------------------------------------------------------
 
-  /** Register a plugin (state `discovered`); its ops become routable at once. */
+  /**
+   * Register a plugin (state `discovered`); its ops become routable at once. The config's
+   * overrides are checked here, by the manifest's rules: a bad one refuses the plugin.
+   */
   add(manifest: PluginManifest, dir: string, settings: PluginSettings): void {
+    const merged = applyOverrides(manifest, settings);
     if (this.entries.has(manifest.name)) throw new IsgError('bad-args', `a plugin named "${manifest.name}" is already registered (from ${this.entries.get(manifest.name)!.dir})`);
     const wireOps = manifest.ops.map((op) => this.wireName(manifest.name, op.name));
     for (const op of wireOps) {
       const owner = this.routes.get(op)?.plugin;
       if (owner) throw new IsgError('bad-args', `plugin "${manifest.name}" declares op "${op}", which plugin "${owner}" already provides`);
     }
-    const merged: PluginManifest = {
-      ...manifest,
-      budget: settings.budget ?? manifest.budget,
-      isolation: settings.isolation ?? manifest.isolation,
-      lazy: settings.lazy ?? manifest.lazy,
-    };
     const entry: Entry = {
       manifest: merged,
       dir,
