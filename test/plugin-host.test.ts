@@ -1,24 +1,30 @@
 // The plugin host (daemon/plugins/plugin-host.ts) with built-in plugins: routing, grants,
-// lifecycle, budgets and ejection. Time is a fake clock that the test plugins advance, so the
+// lifecycle, budgets and ejection, config overrides, manifest validation; and trust with the
+// echo WASM component. Time is a fake clock that the test plugins advance, so the
 // rules are checked exactly (a plugin "taking 5 ms" advances the clock by 5 ms) and nothing
 // here depends on how loaded the machine is. The core queries run on a real rxjs index.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { PluginEvent } from '../client/protocol.ts';
 import { IsgError } from '../daemon/errors.ts';
 import { GraphHost } from '../daemon/host.ts';
-import type { BuiltinPlugin, PluginContext } from '../daemon/plugins/api.ts';
+import type { BuiltinPlugin, PluginContext, PluginManifest } from '../daemon/plugins/api.ts';
 import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
-import { validateManifest } from '../daemon/plugins/manifest.ts';
+import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
+import { sha256Of } from '../daemon/plugins/trust.ts';
+import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
 import { validateConfig } from '../daemon/server/config.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
+import { tempDir } from './support/temp-dirs.ts';
 
 let graph: GraphHost;
 before(async () => {
@@ -417,6 +423,61 @@ describe('configuration overrides', () => {
   test('the merged budget is checked too, naming the key', () => {
     const r = rig();
     expectError(() => r.host.add(wasm(), graph.root, { grant: [], budget: { ceilingMs: 0 } }), 'bad-args', /"plugins\.sandboxed\.budget\.ceilingMs" must be a number from 0\.1 to 600000, got number 0/);
+  });
+});
+
+describe('trust of WASM plugins', () => {
+  const echo = join(packageRoot(), 'wasm-plugins', 'fixtures', 'echo');
+  const trusted = generateKeyPairSync('ed25519');
+  const stranger = generateKeyPairSync('ed25519');
+
+  /** The echo fixture under another name, in its own directory, signed by `signer` if given. */
+  function echoAs(name: string, signer?: KeyObject): { manifest: PluginManifest; dir: string } {
+    const dir = join(tempDir('isg-wasm-trust-'), name);
+    mkdirSync(dir);
+    copyFileSync(join(echo, 'echo.wasm'), join(dir, 'echo.wasm'));
+    writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(echo, 'isg-plugin.json'), 'utf8')), name, isolation: 'inline' }));
+    if (signer) writeFileSync(join(dir, 'echo.wasm.sig'), sign(null, readFileSync(join(dir, 'echo.wasm')), signer).toString('base64'));
+    return readManifest(dir);
+  }
+
+  test('a pinned or signed component is checked: a right pin or a good signature loads, a wrong pin or a bad signature is refused saying why; an unpinned one loads', async () => {
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { wasm: new WasmTierLoader({ spareWorker: false }) },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      trustedKeys: [trusted.publicKey],
+      log: createLogger({ level: 'silent' }),
+      checkEveryMs: 0,
+    });
+    const sha256 = sha256Of(readFileSync(join(echo, 'echo.wasm')));
+    const plugins: [string, Partial<PluginSettings>, KeyObject?][] = [
+      ['unpinned', {}],
+      ['pinned', { sha256 }],
+      ['wrong-pin', { sha256: '0'.repeat(64) }],
+      ['signed', {}, trusted.privateKey],
+      ['badly-signed', {}, stranger.privateKey],
+      ['pinned-badly-signed', { sha256 }, stranger.privateKey],
+    ];
+    for (const [name, settings, signer] of plugins) {
+      const { manifest, dir } = echoAs(name, signer);
+      host.add(manifest, dir, { grant: [], ...settings });
+    }
+    try {
+      await host.startAll();
+      for (const name of ['unpinned', 'pinned', 'signed', 'pinned-badly-signed']) {
+        assert.equal(host.info(name).state, 'active', `${name}: ${host.info(name).error}`);
+        assert.deepEqual(await host.dispatch(`${name}/echo`, { a: [1, 'x'] }, 1), { a: [1, 'x'] });
+      }
+      assert.equal(host.info('wrong-pin').state, 'failed');
+      assert.match(host.info('wrong-pin').error!, new RegExp(`^plugin "wrong-pin": .*echo\\.wasm has SHA-256 ${sha256}, not the 0{64} pinned in isg\\.config\\.json \\(plugins\\.wrong-pin\\.sha256\\); refusing to load it$`));
+      assert.equal(host.info('badly-signed').state, 'failed');
+      assert.match(host.info('badly-signed').error!, /^plugin "badly-signed": the signature .*echo\.wasm\.sig does not verify with any key in isg\.config\.json trustedKeys; refusing to load it$/);
+      await expectRejection(host.dispatch('badly-signed/echo', {}, 1), 'plugin-unavailable', /failed to load: .*does not verify/);
+    } finally {
+      await host.dispose();
+    }
   });
 });
 

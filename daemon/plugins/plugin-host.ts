@@ -3,6 +3,7 @@
 // measures every call against the plugin's budget, and ejects, re-admits and quarantines
 // plugins that break their contract, while everything else keeps being answered.
 import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PluginEvent, PluginInfo, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
@@ -12,7 +13,7 @@ import { DEFAULT_POLICY, describeReason, ejectionMs, PluginAccounting, type Ejec
 import { makeContext } from './context.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { applyOverrides, type ManifestOverrides } from './manifest.ts';
-import { verifyArtifact, type TrustSettings } from './trust.ts';
+import { SIGNATURE_SUFFIX, verifyArtifact, type TrustSettings } from './trust.ts';
 
 /** What isg.config.json says about one plugin (daemon/server/config.ts validates it). */
 export interface PluginSettings extends ManifestOverrides {
@@ -349,10 +350,14 @@ export class PluginHost {
     return [...e.manifest.capabilities];
   }
 
+  /**
+   * Native code loads only when the config vouches for its bytes (trust.ts). A WASM component
+   * is sandboxed, so it loads without a voucher, but one it has is checked all the same: a
+   * pinned SHA-256, or its signature when the config lists keys.
+   */
   private checkTrust(e: Entry): void {
     const { tier } = e.manifest;
     if (tier === 'builtin') return;
-    if (tier === 'wasm' && e.settings.sha256 === undefined) return;
     let artifact: string;
     try {
       artifact = this.options.loaders[tier]?.artifact?.(e.manifest, e.dir) ?? resolve(e.dir, e.manifest.entry);
@@ -362,6 +367,7 @@ export class PluginHost {
       throw err;
     }
     const trust: TrustSettings = { sha256: e.settings.sha256, keys: this.options.trustedKeys ?? [] };
+    if (tier === 'wasm' && trust.sha256 === undefined && !(trust.keys.length && existsSync(artifact + SIGNATURE_SUFFIX))) return;
     verifyArtifact(e.manifest.name, artifact, trust);
   }
 
