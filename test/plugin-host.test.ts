@@ -15,6 +15,7 @@ import type { BuiltinPlugin, PluginContext, PluginManifest } from '../daemon/plu
 import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
+import { Lifecycle } from '../daemon/plugins/lifecycle.ts';
 import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
 import { sha256Of } from '../daemon/plugins/trust.ts';
@@ -219,6 +220,17 @@ describe('lifecycle', () => {
       r.events.filter((e) => e.plugin === 'fresh').map((e) => e.to),
       ['loading', 'active', 'loading', 'active'],
     );
+  });
+
+  test('an invalid transition throws, naming the states it may go to, and changes nothing', () => {
+    const seen: string[] = [];
+    const lifecycle = new Lifecycle('p', (from, to) => seen.push(`${from}->${to}`));
+    expectError(() => lifecycle.to('active'), 'bad-args', /^plugin "p" cannot go from discovered to active; from discovered it can go to loading, unloaded$/);
+    assert.equal(lifecycle.state, 'discovered');
+    lifecycle.to('unloaded');
+    expectError(() => lifecycle.to('ejected'), 'bad-args', /cannot go from unloaded to ejected; from unloaded it can go to loading$/);
+    assert.equal(lifecycle.state, 'unloaded');
+    assert.deepEqual(seen, ['discovered->unloaded'], 'only the valid transition was reported');
   });
 
   test('a builtin that declares an op it does not implement fails to load', async () => {
@@ -492,6 +504,25 @@ describe('manifest validation', () => {
     ['bad version', { ...base, version: 'one' }, /"version" must be a semantic version/],
     ['duplicate op', { ...base, ops: ['a', 'a'] }, /declares "a" twice/],
     ['process wasm', { ...base, isolation: 'process' }, /"isolation" must be "inline" or "worker" for a wasm plugin/],
+    ['bad name', { ...base, name: 'Arch Rules' }, /"name" must be a lower-case name like "arch-rules", got "Arch Rules"/],
+    ['missing name', { ...base, name: undefined }, /"name" is required/],
+    ['unknown hook', { ...base, hooks: ['onSave'] }, /"hooks\[0\]" must be one of onUpdate, beforeQuery, afterQuery, got "onSave"/],
+    ['hooks not a list', { ...base, hooks: 'onUpdate' }, /"hooks" must be a list of strings, got "onUpdate"/],
+    ['ops not a list', { ...base, ops: 'violations' }, /"ops" must be a list, got "violations"/],
+    ['bad op name', { ...base, ops: ['Violations'] }, /"ops\[0\]" must be a lower-case op name like "violations", got "Violations"/],
+    ['op neither string nor object', { ...base, ops: [42] }, /"ops\[0\]" must be an object, got number 42/],
+    ['op object without a name', { ...base, ops: [{ summary: 'counts' }] }, /"ops\[0\]\.name" is required/],
+    ['op object with an unknown key', { ...base, ops: [{ name: 'a', args: {} }] }, /"ops\[0\]\.args" is not a known key; expected one of name, summary/],
+    ['empty ops and no hooks', { ...base, ops: [] }, /"ops" is empty and there are no hooks: the plugin would do nothing/],
+    ['bad updateP99Us', { ...base, budget: { updateP99Us: 0 } }, /"budget\.updateP99Us" must be a number from 1 to 60000000, got number 0/],
+    ['bad memoryMb', { ...base, budget: { memoryMb: 'lots' } }, /"budget\.memoryMb" must be a number from 0\.1 to 65536, got "lots"/],
+    ['bad ceilingMs', { ...base, budget: { ceilingMs: 600_001 } }, /"budget\.ceilingMs" must be a number from 0\.1 to 600000, got number 600001/],
+    ['unknown budget key', { ...base, budget: { p99: 1 } }, /"budget\.p99" is not a known key/],
+    ['unknown isolation', { ...base, isolation: 'thread' }, /"isolation" must be one of inline, worker, process, got "thread"/],
+    ['builtin not inline', { ...base, tier: 'builtin', isolation: 'worker' }, /"isolation" must be "inline" for a builtin plugin/],
+    ['dependency that is no plugin name', { ...base, dependencies: ['core', 'Core Queries'] }, /"dependencies\[1\]" must be the name of a plugin, like "arch-rules", got "Core Queries"/],
+    ['dependency on itself', { ...base, dependencies: ['ok'] }, /"dependencies" lists the plugin itself/],
+    ['lazy not a boolean', { ...base, lazy: 'yes' }, /"lazy" must be true or false, got "yes"/],
   ];
   for (const [what, json, message] of bad) {
     test(`rejects a manifest with ${what}, naming the field`, () => {
@@ -503,6 +534,9 @@ describe('manifest validation', () => {
     assert.deepEqual(m.budget, { queryP99Us: 1000, updateP99Us: 12000, memoryMb: 5, ceilingMs: 50 });
     assert.equal(m.isolation, 'worker');
     assert.equal(validateManifest({ ...base, tier: 'native', entry: 'x.node' }, 'm').isolation, 'inline');
+  });
+  test('a plugin with hooks needs no ops', () => {
+    assert.deepEqual(validateManifest({ ...base, ops: [], hooks: ['onUpdate'] }, 'm').hooks, ['onUpdate']);
   });
 });
 

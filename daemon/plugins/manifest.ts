@@ -71,6 +71,9 @@ export function validateManifest(json: unknown, source: string): PluginManifest 
     dependencies: f.stringList('dependencies'),
     lazy: f.boolean('lazy', false),
   };
+  manifest.dependencies.forEach((dep, i) => {
+    if (!NAME.test(dep)) f.fail(`dependencies[${i}]`, `must be the name of a plugin, like "arch-rules", got ${JSON.stringify(dep)}`);
+  });
   if (manifest.dependencies.includes(manifest.name)) f.fail('dependencies', 'lists the plugin itself');
   const isolationWrong = isolationProblem(tier, manifest.isolation);
   if (isolationWrong) f.fail('isolation', isolationWrong);
