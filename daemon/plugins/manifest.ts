@@ -97,7 +97,7 @@ export function applyOverrides(manifest: PluginManifest, overrides: ManifestOver
   const isolation = f.oneOf('isolation', ISOLATIONS);
   const isolationWrong = isolationProblem(manifest.tier, isolation);
   if (isolationWrong) f.fail('isolation', isolationWrong);
-  return { ...manifest, budget: { ...DEFAULT_BUDGET, ...budgetOverride(f.object('budget')) }, isolation, lazy: overrides.lazy ?? manifest.lazy };
+  return { ...manifest, budget: { ...manifest.budget, ...budgetOverride(f.object('budget')) }, isolation, lazy: overrides.lazy ?? manifest.lazy };
 }
 
 /** Why a tier cannot run in an isolation, or undefined when it can. */

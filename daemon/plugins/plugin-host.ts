@@ -70,7 +70,7 @@ interface Entry {
 const USER_ERRORS = new Set(['bad-args', 'not-found', 'ambiguous', 'unknown-op', 'indexing']);
 
 /** A runtime that stopped a call at the hard ceiling (killed its worker or process) fails it so. */
-const stoppedAtCeiling = (err: unknown) => err instanceof IsgError && err.code === 'budget-exceeded';
+const stoppedAtCeiling = (err: unknown): err is IsgError => err instanceof IsgError && err.code === 'budget-exceeded';
 
 export class PluginHost {
   private readonly entries = new Map<string, Entry>();
@@ -508,7 +508,7 @@ export class PluginHost {
   private failure(e: Entry, label: string, err: unknown): Error {
     if (err instanceof IsgError && USER_ERRORS.has(err.code)) return err;
     const message = err instanceof Error ? err.message : String(err);
-    if (stoppedAtCeiling(err)) return err as IsgError; // settle has ejected it by the ceiling rule already
+    if (stoppedAtCeiling(err)) return err; // settle has ejected it by the ceiling rule already
     this.options.log.warn('plugin call failed', { plugin: e.manifest.name, op: label, error: message });
     const reason = e.accounting.recordError(message, this.now());
     if (reason || e.probation) this.eject(e, reason ?? { rule: 'errors', errors: 1, maxErrors: 0, last: `probe call failed: ${message}` });
