@@ -262,7 +262,7 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.deepEqual(around.edges, [{ kind: 'extends', from: 'src/internal/Subscriber.ts#SafeSubscriber', to: 'src/internal/Subscriber.ts#Subscriber', resolution: 'resolved' }]);
   });
 
-  test('plugins: list, load a plugin directory, reload and unload it', async () => {
+  test('plugins: list, load a plugin directory, call it, reload it (edited too) and unload it', async () => {
     const dir = join(tempDir('isg-cli-plugin-'), 'greeter');
     mkdirSync(dir);
     writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ name: 'greeter', version: '1.2.3', tier: 'builtin', entry: 'index.mjs', ops: ['greet'] }));
@@ -271,19 +271,43 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.ok(list.plugins.some((p) => p.name === 'core' && p.state === 'active' && p.ops.includes('callers')));
     const text = await isg(['plugins', 'list']);
     exits(text, 0);
-    assert.match(text.stdout, /^name\s+version\s+tier\s+state\s+ops\s+calls\s+p50\s+p99 \/ budget\s+ejections$/m);
+    assert.match(text.stdout, /^name\s+version\s+tier\s+state\s+ops\s+calls\s+p50\s+p99 \/ budget\s+update p99 \/ budget\s+ceiling\s+memory \/ budget\s+ejections$/m);
     assert.match(text.stdout, /^core\s+1\.0\.0\s+builtin\s+active\s+\d+/m);
+    // the core's contract (daemon/plugins/builtin/core.ts): 50 ms query p99, 12 ms update p99, 10 s ceiling, 1024 MB
+    assert.match(text.stdout, /^core .* \/ 50\.0 ms\s+- \/ 12\.0 ms\s+10\.0 s\s+- \/ 1024 MB\s+0$/m);
     const loaded = await json<PluginInfo>(['plugins', 'load', dir]);
     assert.equal(loaded.name, 'greeter');
     assert.equal(loaded.state, 'active');
     assert.deepEqual(loaded.ops, ['greeter/greet']);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello');
     const reloaded = await isg(['plugins', 'reload', 'greeter']);
     exits(reloaded, 0);
     assert.match(reloaded.stdout, /^plugin greeter 1\.2\.3 \(builtin\): active; ops greeter\/greet in [\d.]+ m?s$/m);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello', 'a reloaded plugin answers');
+    writeFileSync(join(dir, 'index.mjs'), 'export default { activate() { return { ops: { greet: () => "hello again" } }; } };\n');
+    exits(await isg(['plugins', 'reload', 'greeter']), 0);
+    assert.equal(await json<string>(['call', 'greeter/greet']), 'hello again', 'a reload picks up the edited module');
     assert.equal((await json<PluginInfo>(['plugins', 'unload', 'greeter'])).state, 'unloaded');
     const unknown = await isg(['plugins', 'reload', 'nobody']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /nobody/);
+  });
+
+  test('plugins: after an ejection the list says why, with the latency window it was judged on', async () => {
+    const dir = join(tempDir('isg-cli-plugin-'), 'hog');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ name: 'hog', version: '1.0.0', tier: 'builtin', entry: 'index.mjs', ops: ['hog'], budget: { ceilingMs: 20 } }));
+    // one call busy for 40 ms: past the 20 ms ceiling, so ejected at once
+    writeFileSync(join(dir, 'index.mjs'), 'export default { activate() { return { ops: { hog: () => { const end = performance.now() + 40; while (performance.now() < end); return "done"; } } }; } };\n');
+    exits(await isg(['plugins', 'load', dir]), 0);
+    assert.equal(await json<string>(['call', 'hog/hog']), 'done');
+    const text = await isg(['plugins']);
+    exits(text, 0);
+    assert.match(text.stdout, /^hog\s+1\.0\.0\s+builtin\s+ejected\s+1\s+1\s+\d+\.\d ms\s+\d+\.\d ms \/ 1\.0 ms\s+- \/ 12\.0 ms\s+20 ms\s+- \/ 5 MB\s+1$/m);
+    assert.match(
+      text.stdout,
+      /^hog: ejected \d{4}-\d\d-\d\dT[\d:.]+Z: one call to hog took \d+\.\d ms, past the hard ceiling of 20 ms \(window: p50 \d+\.\d ms, p90 \d+\.\d ms, p99 \d+\.\d ms, max \d+\.\d ms over 1 call\); isg plugins reload hog re-admits it$/m,
+    );
   });
 
   test('call: a bundled native plugin op answers like the core cycles query; bad JSON is a usage error', async () => {

@@ -169,7 +169,7 @@ describe('context packs on rxjs', () => {
 
 test('with pagerank ejected, packs are ranked by fan-in and say so', async () => {
   // A ceiling no PageRank run can meet: the first call ejects the plugin.
-  const root = rxjsCopy({ plugins: { pagerank: { budget: { queryP99Us: 1000, updateP99Us: 12000, memoryMb: 16, ceilingMs: 0.1 } } } });
+  const root = rxjsCopy({ plugins: { pagerank: { budget: { ceilingMs: 0.1 } } } });
   const { daemon, client } = await started(root);
   try {
     await pack(client, { entity: 'Subject.next', budget: 500 }).catch(() => undefined);

@@ -1,5 +1,5 @@
-// The misbehaviour suite: plugins that throw, return malformed data, loop forever, take 5 ms per
-// call, grow memory without bound, import WASI filesystem or sockets, ask for a capability the
+// The misbehaviour suite: plugins that throw, return malformed data, loop forever (WASM in a
+// worker, native in a child process), take 5 ms per call, grow memory without bound, import WASI filesystem or sockets, ask for a capability the
 // config does not grant, are native but untrusted, or panic in Rust — each loaded into a real
 // daemon (on a copy of rxjs) through isg.config.json, each caught and ejected or refused, and the
 // core queries answering correctly after every one of them.
@@ -40,6 +40,7 @@ before(async () => {
   const slow = testkit(kits, 'kit-slow');
   const panicky = testkit(kits, 'kit-panic');
   const untrusted = testkit(kits, 'kit-untrusted');
+  const runaway = testkit(kits, 'kit-runaway');
   const fixture = (name: string, extra: object = {}) => ({ path: join(FIXTURES, name), ...extra });
   const plugins = {
     'fixture-loop': fixture('loop'),
@@ -52,6 +53,7 @@ before(async () => {
     'kit-slow': { path: slow.dir, sha256: slow.sha256, grant: ['graph:read'] },
     'kit-panic': { path: panicky.dir, sha256: panicky.sha256, grant: ['graph:read'] },
     'kit-untrusted': { path: untrusted.dir, grant: ['graph:read'] },
+    'kit-runaway': { path: runaway.dir, sha256: runaway.sha256, grant: ['graph:read'], isolation: 'process' },
   };
   writeFileSync(join(root, 'isg.config.json'), JSON.stringify({ log: { level: 'silent' }, plugins }));
   daemon = await Daemon.start({ root });
@@ -118,6 +120,19 @@ test('a component that loops forever is stopped at its ceiling and ejected', asy
   assert.equal(p.state, 'ejected');
   assert.match(p.lastEjection!.reason, /past the hard ceiling of 50 ms/);
   await fails('fixture-loop/ok', {}, 'plugin-unavailable', /ejected for another \d+ s/);
+  await coreAnswers();
+});
+
+test('a native call that never returns, in process isolation, is stopped at its ceiling by killing the child, and ejected', async () => {
+  assert.equal((await plugin('kit-runaway')).state, 'active');
+  const started = performance.now();
+  await fails('kit-runaway/spin', { ms: 60_000 }, 'budget-exceeded', /op "spin" did not finish within its ceiling of 50 ms, so its process was killed/);
+  const took = performance.now() - started;
+  assert.ok(took >= 50 && took < 1000, `answered ${took.toFixed(0)} ms after the call, at the 50 ms ceiling`);
+  const p = await plugin('kit-runaway');
+  assert.equal(p.state, 'ejected');
+  assert.match(p.lastEjection!.reason, /^one call to spin took \d+\.\d ms, past the hard ceiling of 50 ms$/);
+  await fails('kit-runaway/noop', {}, 'plugin-unavailable', /ejected for another \d+ s/);
   await coreAnswers();
 });
 

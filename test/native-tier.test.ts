@@ -1,19 +1,29 @@
 // The native tier loader (daemon/plugins/native-tier.ts) with the test-only testkit addon
 // (test/fixtures/plugins/testkit) over rxjs: what the addon reads of the snapshot, values both
 // ways, errors and panics as JS errors, missing and broken addons, generations, capabilities,
-// and process isolation (the same answers, crashes contained, kill() stopping a runaway call).
+// and process isolation (the same answers, crashes contained, kill() and the ceiling stopping a
+// runaway call, also through the plugin host).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { IsgError, type ErrorCode } from '../daemon/errors.ts';
-import { buildCsr, csrKey } from '../daemon/graph/csr.ts';
+import { buildCsr, csrKey, type CsrSnapshot } from '../daemon/graph/csr.ts';
 import { GraphHost } from '../daemon/host.ts';
-import type { PluginRuntime } from '../daemon/plugins/api.ts';
+import { DEFAULT_BUDGET, type PluginRuntime } from '../daemon/plugins/api.ts';
+import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
+import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
+import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
-import { addonCandidates } from '../daemon/plugins/native-addon.ts';
+import { readManifest as readPluginManifest, validateManifest } from '../daemon/plugins/manifest.ts';
+import { addonCandidates, findAddon } from '../daemon/plugins/native-addon.ts';
 import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import { PluginHost } from '../daemon/plugins/plugin-host.ts';
+import { sha256Of } from '../daemon/plugins/trust.ts';
 import { entityRef } from '../daemon/queries/entity-ref.ts';
+import type { LookupResult } from '../daemon/queries/lookup.ts';
+import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { pluginContext, readManifest } from './support/plugin-context.ts';
 import { tempDir } from './support/temp-dirs.ts';
@@ -209,7 +219,8 @@ describe('process isolation', () => {
   });
 
   test('kill() stops a runaway call at once; the plugin is then dead', async () => {
-    const child = await load(TESTKIT, { isolation: 'process' });
+    // a ceiling past the spin, so that kill() is what stops it
+    const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 120_000 } });
     const started = performance.now();
     const runaway = child.call('spin', { ms: 60_000 }) as Promise<unknown>;
     const outcome = runaway.then(
@@ -225,9 +236,63 @@ describe('process isolation', () => {
     await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
   });
 
+  test('a call past the ceiling fails with budget-exceeded once the ceiling has passed, and the child is killed', async () => {
+    const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 150 } });
+    assert.ok(((await child.call('spin', { ms: 20 })) as number) > 0, 'a call within the ceiling answers (the turns it spun)');
+    const started = performance.now();
+    await rejects(() => child.call('spin', { ms: 60_000 }), 'budget-exceeded', /native plugin "testkit": op "spin" did not finish within its ceiling of 150 ms, so its process was killed/);
+    const took = performance.now() - started;
+    assert.ok(took >= 150 && took < 1000, `stopped ${took.toFixed(0)} ms in, at the 150 ms ceiling`);
+    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
+  });
+
   test('a missing addon fails to load in process isolation too, naming the file', async () => {
     await rejects(() => load(pluginDir(), { isolation: 'process' }), 'plugin-unavailable', /testkit\.linux-x64-gnu\.node does not exist/);
     const broken = pluginDir(Buffer.from('not an addon'));
     await rejects(() => load(broken, { isolation: 'process' }), 'plugin-unavailable', /could not be loaded as a Node-API addon/);
+  });
+});
+
+describe('process isolation through the plugin host', () => {
+  test('a call that never returns is stopped at the ceiling and ejects the plugin; the core answers throughout; re-admission starts a fresh child', async () => {
+    const builtins = new BuiltinLoader();
+    builtins.register(corePlugin);
+    let csr: CsrSnapshot | undefined;
+    const plugins = new PluginHost({
+      root: host.root,
+      loaders: { builtin: builtins, native: nativeTierLoader },
+      graph: { view: () => host, csr: () => (csr?.generation === host.generation ? csr : (csr = buildCsr(host.store, host.generation))) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      protectedPlugins: [CORE_PLUGIN],
+      unprefixedPlugin: CORE_PLUGIN,
+      policy: { ...DEFAULT_POLICY, baseEjectionMs: 300 },
+      checkEveryMs: 0,
+    });
+    plugins.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'the core plugin'), host.root, { grant: ['graph:read'] });
+    const { manifest, dir } = readPluginManifest(TESTKIT);
+    const sha256 = sha256Of(readFileSync(findAddon(manifest, dir)));
+    plugins.add(manifest, dir, { grant: ['graph:read'], sha256, isolation: 'process', budget: { ...manifest.budget, ceilingMs: 200 } });
+    const subject = () => (plugins.dispatch('lookup', { name: 'Subject', mode: 'exact', kind: 'class' }, 1) as LookupResult).matches.map((m) => m.id);
+    try {
+      await plugins.startAll();
+      assert.equal(await plugins.dispatch('testkit/noop', {}, 1), null);
+      const started = performance.now();
+      const runaway = rejects(() => plugins.dispatch('testkit/spin', { ms: 60_000 }, 1), 'budget-exceeded', /op "spin" did not finish within its ceiling of 200 ms, so its process was killed/);
+      assert.deepEqual(subject(), ['internal/Subject.ts#Subject'], 'the core answers while the child spins');
+      await runaway;
+      const took = performance.now() - started;
+      assert.ok(took >= 200 && took < 1000, `stopped ${took.toFixed(0)} ms in, at the 200 ms ceiling`);
+      const info = plugins.info('testkit');
+      assert.equal(info.state, 'ejected');
+      assert.match(info.lastEjection!.reason, /^one call to spin took \d+\.\d ms, past the hard ceiling of 200 ms$/);
+      assert.deepEqual(subject(), ['internal/Subject.ts#Subject']);
+      await rejects(() => plugins.dispatch('testkit/noop', {}, 1), 'plugin-unavailable', /ejected for another 1 s/);
+      await delay(400);
+      assert.equal(await plugins.dispatch('testkit/noop', {}, 1), null, 'the probe call runs in a new child');
+      assert.equal(plugins.info('testkit').state, 'active');
+    } finally {
+      await plugins.dispose();
+    }
   });
 });

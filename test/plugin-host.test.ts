@@ -1,23 +1,31 @@
 // The plugin host (daemon/plugins/plugin-host.ts) with built-in plugins: routing, grants,
-// lifecycle, budgets and ejection. Time is a fake clock that the test plugins advance, so the
+// lifecycle, budgets and ejection, config overrides, manifest validation; and trust with the
+// echo WASM component. Time is a fake clock that the test plugins advance, so the
 // rules are checked exactly (a plugin "taking 5 ms" advances the clock by 5 ms) and nothing
 // here depends on how loaded the machine is. The core queries run on a real rxjs index.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { PluginEvent } from '../client/protocol.ts';
 import { IsgError } from '../daemon/errors.ts';
 import { GraphHost } from '../daemon/host.ts';
-import type { BuiltinPlugin, PluginContext } from '../daemon/plugins/api.ts';
+import type { BuiltinPlugin, PluginContext, PluginManifest } from '../daemon/plugins/api.ts';
 import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
-import { validateManifest } from '../daemon/plugins/manifest.ts';
+import { Lifecycle } from '../daemon/plugins/lifecycle.ts';
+import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
+import { sha256Of } from '../daemon/plugins/trust.ts';
+import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
+import { validateConfig } from '../daemon/server/config.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
+import { tempDir } from './support/temp-dirs.ts';
 
 let graph: GraphHost;
 before(async () => {
@@ -189,6 +197,42 @@ describe('lifecycle', () => {
     );
   });
 
+  test('reloading an active plugin replaces its runtime; a call during the reload waits for the new one', async () => {
+    const r = rig();
+    let activations = 0;
+    const disposed: number[] = [];
+    r.add({
+      manifest: { name: 'fresh', version: '1.0.0', ops: [{ name: 'which' }] },
+      activate: () => {
+        const mine = ++activations;
+        return { ops: { which: () => mine }, deactivate: () => void disposed.push(mine) };
+      },
+    });
+    await r.host.startAll();
+    assert.equal(r.host.dispatch('fresh/which', {}, 1), 1);
+    const reloading = r.host.reload('fresh');
+    const during = r.host.dispatch('fresh/which', {}, 1);
+    await reloading;
+    assert.equal(await during, 2);
+    assert.equal(r.host.dispatch('fresh/which', {}, 1), 2);
+    assert.deepEqual(disposed, [1], 'the old runtime was disposed, once');
+    assert.deepEqual(
+      r.events.filter((e) => e.plugin === 'fresh').map((e) => e.to),
+      ['loading', 'active', 'loading', 'active'],
+    );
+  });
+
+  test('an invalid transition throws, naming the states it may go to, and changes nothing', () => {
+    const seen: string[] = [];
+    const lifecycle = new Lifecycle('p', (from, to) => seen.push(`${from}->${to}`));
+    expectError(() => lifecycle.to('active'), 'bad-args', /^plugin "p" cannot go from discovered to active; from discovered it can go to loading, unloaded$/);
+    assert.equal(lifecycle.state, 'discovered');
+    lifecycle.to('unloaded');
+    expectError(() => lifecycle.to('ejected'), 'bad-args', /cannot go from unloaded to ejected; from unloaded it can go to loading$/);
+    assert.equal(lifecycle.state, 'unloaded');
+    assert.deepEqual(seen, ['discovered->unloaded'], 'only the valid transition was reported');
+  });
+
   test('a builtin that declares an op it does not implement fails to load', async () => {
     const r = rig();
     r.add({ manifest: { name: 'liar', version: '1.0.0', ops: [{ name: 'a' }, { name: 'b' }] }, activate: () => ({ ops: { a: () => 1 } }) });
@@ -230,6 +274,26 @@ describe('budgets and ejection', () => {
     const info = r.host.info('spike');
     assert.equal(info.state, 'ejected');
     assert.match(info.lastEjection!.reason, /one call to work took 51\.0 ms, past the hard ceiling of 50 ms/);
+  });
+
+  test('a call its runtime stopped at the ceiling (budget-exceeded) ejects by the ceiling rule, whatever the host clock says', async () => {
+    const r = rig();
+    r.add({
+      manifest: { name: 'stopped', version: '1.0.0', ops: [{ name: 'work' }] },
+      activate: () => ({
+        ops: {
+          work: () => {
+            r.clock.t += 49; // a worker's or child's timer may fire a little early by the host's clock
+            throw new IsgError('budget-exceeded', 'did not finish within its ceiling of 50 ms');
+          },
+        },
+      }),
+    });
+    await r.host.startAll();
+    expectError(() => r.host.dispatch('stopped/work', {}, 1), 'budget-exceeded', /ceiling of 50 ms/);
+    const info = r.host.info('stopped');
+    assert.equal(info.state, 'ejected');
+    assert.equal(info.lastEjection!.reason, 'one call to work was stopped at the hard ceiling of 50 ms');
   });
 
   test('more errors than the circuit breaker allows in a window eject; the errors themselves are plugin-error', async () => {
@@ -343,6 +407,92 @@ describe('middleware', () => {
   });
 });
 
+describe('configuration overrides', () => {
+  const wasm = (isolation?: string) => validateManifest({ name: 'sandboxed', version: '1.0.0', tier: 'wasm', entry: 'x.wasm', ops: ['a'], ...(isolation ? { isolation } : {}) }, 'm');
+
+  test('a partial budget in isg.config.json keeps only the keys given, laid over the manifest\'s budget', async () => {
+    const config = validateConfig({ plugins: { ranked: { budget: { ceilingMs: 5000 } } } }, graph.root, 'isg.config.json');
+    assert.deepEqual(config.plugins.ranked!.budget, { ceilingMs: 5000 });
+    const r = rig();
+    r.add(worker('ranked', r.clock, { ms: 5, extra: { budget: { queryP99Us: 200_000, updateP99Us: 12_000, memoryMb: 16, ceilingMs: 2000 } } }), config.plugins.ranked);
+    assert.deepEqual(r.host.info('ranked').budget, { queryP99Us: 200_000, updateP99Us: 12_000, memoryMb: 16, ceilingMs: 5000 });
+    await r.host.startAll();
+    for (let i = 0; i < DEFAULT_POLICY.minSamples; i++) r.host.dispatch('ranked/work', i, 1);
+    r.host.checkBudgets();
+    assert.equal(r.host.info('ranked').state, 'active', '5 ms calls are within the manifest\'s 200 ms p99, which the override kept');
+  });
+
+  test('an isolation override must pass the tier rules of the manifest, and the error names the key', () => {
+    const r = rig();
+    expectError(() => r.host.add(wasm(), graph.root, { grant: [], isolation: 'process' }), 'bad-args', /^isg\.config\.json: "plugins\.sandboxed\.isolation" must be "inline" or "worker" for a wasm plugin$/);
+    const builtin = validateManifest({ name: 'heap', version: '1.0.0', tier: 'builtin', entry: '(builtin)', ops: ['a'] }, 'm');
+    expectError(() => r.host.add(builtin, graph.root, { grant: [], isolation: 'worker' }), 'bad-args', /"plugins\.heap\.isolation" must be "inline" for a builtin plugin/);
+    assert.ok(!r.host.has('sandboxed') && !r.host.has('heap'), 'refused plugins are not registered');
+    r.host.add(wasm('worker'), graph.root, { grant: [], isolation: 'inline' });
+    assert.equal(r.host.info('sandboxed').isolation, 'inline');
+  });
+
+  test('the merged budget is checked too, naming the key', () => {
+    const r = rig();
+    expectError(() => r.host.add(wasm(), graph.root, { grant: [], budget: { ceilingMs: 0 } }), 'bad-args', /"plugins\.sandboxed\.budget\.ceilingMs" must be a number from 0\.1 to 600000, got number 0/);
+  });
+});
+
+describe('trust of WASM plugins', () => {
+  const echo = join(packageRoot(), 'wasm-plugins', 'fixtures', 'echo');
+  const trusted = generateKeyPairSync('ed25519');
+  const stranger = generateKeyPairSync('ed25519');
+
+  /** The echo fixture under another name, in its own directory, signed by `signer` if given. */
+  function echoAs(name: string, signer?: KeyObject): { manifest: PluginManifest; dir: string } {
+    const dir = join(tempDir('isg-wasm-trust-'), name);
+    mkdirSync(dir);
+    copyFileSync(join(echo, 'echo.wasm'), join(dir, 'echo.wasm'));
+    writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(echo, 'isg-plugin.json'), 'utf8')), name, isolation: 'inline' }));
+    if (signer) writeFileSync(join(dir, 'echo.wasm.sig'), sign(null, readFileSync(join(dir, 'echo.wasm')), signer).toString('base64'));
+    return readManifest(dir);
+  }
+
+  test('a pinned or signed component is checked: a right pin or a good signature loads, a wrong pin or a bad signature is refused saying why; an unpinned one loads', async () => {
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { wasm: new WasmTierLoader({ spareWorker: false }) },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      trustedKeys: [trusted.publicKey],
+      log: createLogger({ level: 'silent' }),
+      checkEveryMs: 0,
+    });
+    const sha256 = sha256Of(readFileSync(join(echo, 'echo.wasm')));
+    const plugins: [string, Partial<PluginSettings>, KeyObject?][] = [
+      ['unpinned', {}],
+      ['pinned', { sha256 }],
+      ['wrong-pin', { sha256: '0'.repeat(64) }],
+      ['signed', {}, trusted.privateKey],
+      ['badly-signed', {}, stranger.privateKey],
+      ['pinned-badly-signed', { sha256 }, stranger.privateKey],
+    ];
+    for (const [name, settings, signer] of plugins) {
+      const { manifest, dir } = echoAs(name, signer);
+      host.add(manifest, dir, { grant: [], ...settings });
+    }
+    try {
+      await host.startAll();
+      for (const name of ['unpinned', 'pinned', 'signed', 'pinned-badly-signed']) {
+        assert.equal(host.info(name).state, 'active', `${name}: ${host.info(name).error}`);
+        assert.deepEqual(await host.dispatch(`${name}/echo`, { a: [1, 'x'] }, 1), { a: [1, 'x'] });
+      }
+      assert.equal(host.info('wrong-pin').state, 'failed');
+      assert.match(host.info('wrong-pin').error!, new RegExp(`^plugin "wrong-pin": .*echo\\.wasm has SHA-256 ${sha256}, not the 0{64} pinned in isg\\.config\\.json \\(plugins\\.wrong-pin\\.sha256\\); refusing to load it$`));
+      assert.equal(host.info('badly-signed').state, 'failed');
+      assert.match(host.info('badly-signed').error!, /^plugin "badly-signed": the signature .*echo\.wasm\.sig does not verify with any key in isg\.config\.json trustedKeys; refusing to load it$/);
+      await expectRejection(host.dispatch('badly-signed/echo', {}, 1), 'plugin-unavailable', /failed to load: .*does not verify/);
+    } finally {
+      await host.dispose();
+    }
+  });
+});
+
 describe('manifest validation', () => {
   const base = { name: 'ok', version: '1.0.0', tier: 'wasm', entry: 'x.wasm', ops: ['violations'] };
   const bad: [string, object, RegExp][] = [
@@ -354,6 +504,25 @@ describe('manifest validation', () => {
     ['bad version', { ...base, version: 'one' }, /"version" must be a semantic version/],
     ['duplicate op', { ...base, ops: ['a', 'a'] }, /declares "a" twice/],
     ['process wasm', { ...base, isolation: 'process' }, /"isolation" must be "inline" or "worker" for a wasm plugin/],
+    ['bad name', { ...base, name: 'Arch Rules' }, /"name" must be a lower-case name like "arch-rules", got "Arch Rules"/],
+    ['missing name', { ...base, name: undefined }, /"name" is required/],
+    ['unknown hook', { ...base, hooks: ['onSave'] }, /"hooks\[0\]" must be one of onUpdate, beforeQuery, afterQuery, got "onSave"/],
+    ['hooks not a list', { ...base, hooks: 'onUpdate' }, /"hooks" must be a list of strings, got "onUpdate"/],
+    ['ops not a list', { ...base, ops: 'violations' }, /"ops" must be a list, got "violations"/],
+    ['bad op name', { ...base, ops: ['Violations'] }, /"ops\[0\]" must be a lower-case op name like "violations", got "Violations"/],
+    ['op neither string nor object', { ...base, ops: [42] }, /"ops\[0\]" must be an object, got number 42/],
+    ['op object without a name', { ...base, ops: [{ summary: 'counts' }] }, /"ops\[0\]\.name" is required/],
+    ['op object with an unknown key', { ...base, ops: [{ name: 'a', args: {} }] }, /"ops\[0\]\.args" is not a known key; expected one of name, summary/],
+    ['empty ops and no hooks', { ...base, ops: [] }, /"ops" is empty and there are no hooks: the plugin would do nothing/],
+    ['bad updateP99Us', { ...base, budget: { updateP99Us: 0 } }, /"budget\.updateP99Us" must be a number from 1 to 60000000, got number 0/],
+    ['bad memoryMb', { ...base, budget: { memoryMb: 'lots' } }, /"budget\.memoryMb" must be a number from 0\.1 to 65536, got "lots"/],
+    ['bad ceilingMs', { ...base, budget: { ceilingMs: 600_001 } }, /"budget\.ceilingMs" must be a number from 0\.1 to 600000, got number 600001/],
+    ['unknown budget key', { ...base, budget: { p99: 1 } }, /"budget\.p99" is not a known key/],
+    ['unknown isolation', { ...base, isolation: 'thread' }, /"isolation" must be one of inline, worker, process, got "thread"/],
+    ['builtin not inline', { ...base, tier: 'builtin', isolation: 'worker' }, /"isolation" must be "inline" for a builtin plugin/],
+    ['dependency that is no plugin name', { ...base, dependencies: ['core', 'Core Queries'] }, /"dependencies\[1\]" must be the name of a plugin, like "arch-rules", got "Core Queries"/],
+    ['dependency on itself', { ...base, dependencies: ['ok'] }, /"dependencies" lists the plugin itself/],
+    ['lazy not a boolean', { ...base, lazy: 'yes' }, /"lazy" must be true or false, got "yes"/],
   ];
   for (const [what, json, message] of bad) {
     test(`rejects a manifest with ${what}, naming the field`, () => {
@@ -365,6 +534,9 @@ describe('manifest validation', () => {
     assert.deepEqual(m.budget, { queryP99Us: 1000, updateP99Us: 12000, memoryMb: 5, ceilingMs: 50 });
     assert.equal(m.isolation, 'worker');
     assert.equal(validateManifest({ ...base, tier: 'native', entry: 'x.node' }, 'm').isolation, 'inline');
+  });
+  test('a plugin with hooks needs no ops', () => {
+    assert.deepEqual(validateManifest({ ...base, ops: [], hooks: ['onUpdate'] }, 'm').hooks, ['onUpdate']);
   });
 });
 

@@ -8,14 +8,14 @@ import type { ParsedArgs } from './argv.ts';
 import { runDaemonCommand, took, type CommandContext } from './client-command.ts';
 import { closest, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
-import { count, table, thousands } from './render.ts';
+import { count, ms, table, thousands } from './render.ts';
 
 const ACTIONS = ['list', 'load', 'unload', 'reload'] as const;
 
 const SPEC: CommandSpec = {
   name: 'plugins',
   usage: '[list | load PATH|NAME | unload NAME | reload NAME] [options]',
-  description: 'list (the default) shows every plugin with its state, p50/p99 latency over the sliding window and ejections. load takes a plugin directory (holding isg-plugin.json) or the name of one in isg.config.json; reload re-admits an ejected or quarantined plugin.',
+  description: 'list (the default) shows every plugin with its state, p50/p99 latency over the sliding window against its contract (query and update p99, hard ceiling, memory), its ejections, and the reason and latency window of its last ejection. load takes a plugin directory (holding isg-plugin.json) or the name of one in isg.config.json; reload re-admits an ejected or quarantined plugin.',
   positionals: [
     { name: 'ACTION', arg: 'action', optional: true },
     { name: 'NAME', arg: 'name', optional: true },
@@ -50,15 +50,43 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
   });
 }
 
-function list(ctx: CommandContext, plugins: PluginInfo[], ms: number): void {
-  const us = (x: number) => (x < 1000 ? `${Math.round(x)} µs` : `${(x / 1000).toFixed(1)} ms`);
-  const rows = plugins.map((p) => [p.name, p.version, p.tier, stateText(ctx, p), String(p.ops.length), thousands(p.latency.calls), us(p.latency.p50Us), `${us(p.latency.p99Us)} / ${us(p.budget.queryP99Us)}`, String(p.ejections)]);
-  for (const line of table(rows, { headers: ['name', 'version', 'tier', 'state', 'ops', 'calls', 'p50', 'p99 / budget', 'ejections'], right: [4, 5, 6, 7, 8], style: ctx.style })) ctx.out(line);
+const us = (x: number) => (x < 1000 ? `${Math.round(x)} µs` : `${(x / 1000).toFixed(1)} ms`);
+
+/** Each plugin's live figures against its whole contract, then why the ejected ones were ejected. */
+function list(ctx: CommandContext, plugins: PluginInfo[], elapsedMs: number): void {
+  const rows = plugins.map((p) => {
+    const update = p.opLatency.onUpdate;
+    const memory = p.memoryBytes === undefined ? '-' : (p.memoryBytes / 1048576).toFixed(1);
+    return [
+      p.name,
+      p.version,
+      p.tier,
+      stateText(ctx, p),
+      String(p.ops.length),
+      thousands(p.latency.calls),
+      us(p.latency.p50Us),
+      `${us(p.latency.p99Us)} / ${us(p.budget.queryP99Us)}`,
+      `${update ? us(update.p99Us) : '-'} / ${us(p.budget.updateP99Us)}`,
+      ms(p.budget.ceilingMs),
+      `${memory} / ${p.budget.memoryMb} MB`,
+      String(p.ejections),
+    ];
+  });
+  const headers = ['name', 'version', 'tier', 'state', 'ops', 'calls', 'p50', 'p99 / budget', 'update p99 / budget', 'ceiling', 'memory / budget', 'ejections'];
+  for (const line of table(rows, { headers, right: [4, 5, 6, 7, 8, 9, 10, 11], style: ctx.style })) ctx.out(line);
   for (const p of plugins) {
     if (p.error) ctx.out(`${p.name}: ${ctx.style.red(p.error)}`);
-    else if (p.lastEjection && p.state !== 'active') ctx.out(`${p.name}: ejected ${p.lastEjection.at}: ${p.lastEjection.reason}; isg plugins reload ${p.name} re-admits it`);
+    else if (p.lastEjection) ctx.out(`${p.name}: ${ejectionText(p)}`);
   }
-  ctx.out(ctx.style.dim(`${count(plugins.length, 'plugin')}, ${plugins.filter((p) => p.state === 'active').length} active ${took(ms)}`));
+  ctx.out(ctx.style.dim(`${count(plugins.length, 'plugin')}, ${plugins.filter((p) => p.state === 'active').length} active ${took(elapsedMs)}`));
+}
+
+/** The last ejection: when, why, and the latency window it was judged on. */
+function ejectionText(p: PluginInfo): string {
+  const { at, reason, histogram: h } = p.lastEjection!;
+  const window = `p50 ${us(h.p50Us)}, p90 ${us(h.p90Us)}, p99 ${us(h.p99Us)}, max ${us(h.maxUs)} over ${count(h.count, 'call')}`;
+  const held = p.state === 'ejected' || p.state === 'quarantined';
+  return `${held ? p.state : 'last ejected'} ${at}: ${reason} (window: ${window})${held ? `; isg plugins reload ${p.name} re-admits it` : ''}`;
 }
 
 function stateText(ctx: CommandContext, p: PluginInfo): string {

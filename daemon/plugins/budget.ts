@@ -112,6 +112,8 @@ export function describeReason(r: EjectionReason): string {
     case 'p99':
       return `${r.kind} p99 ${r.p99Us} µs over ${r.samples} calls exceeds the budget of ${r.budgetUs} µs`;
     case 'ceiling':
+      // a runtime stops a call at the ceiling by its own clock, which may be a little ahead of the host's
+      if (r.ms <= r.ceilingMs) return `one call to ${r.op} was stopped at the hard ceiling of ${r.ceilingMs} ms`;
       return `one call to ${r.op} took ${r.ms.toFixed(1)} ms, past the hard ceiling of ${r.ceilingMs} ms`;
     case 'errors':
       return `${r.errors} errors within one window (more than ${r.maxErrors}); last: ${r.last}`;

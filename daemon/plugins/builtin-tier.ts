@@ -1,11 +1,13 @@
 // The built-in tier: TypeScript plugins in the daemon's own heap. The core queries come
 // through here like any other plugin; a builtin found on disk is a JS module whose default
 // export is a BuiltinPlugin.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IsgError } from '../errors.ts';
 import type { BuiltinInstance, BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
 import { validateManifest } from './manifest.ts';
+import { sha256Of } from './trust.ts';
 
 /** The full manifest of a plugin registered in-process, validated like one read from disk. */
 export function builtinManifest(plugin: BuiltinPlugin): PluginManifest {
@@ -45,10 +47,16 @@ export class BuiltinLoader implements TierLoader {
   }
 }
 
+/**
+ * The module at `file`, as it is now: the URL carries the file's SHA-256, so a reload after an
+ * edit imports the new text, while an unchanged file is the cached module (ES modules cannot be
+ * evicted, so each edit leaves one module behind). Only the entry module is re-imported, not
+ * what it imports.
+ */
 async function importPlugin(file: string, name: string): Promise<BuiltinPlugin> {
   let mod: { default?: BuiltinPlugin };
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = await import(`${pathToFileURL(file).href}?sha256=${sha256Of(readFileSync(file))}`);
   } catch (err) {
     throw new IsgError('plugin-error', `plugin "${name}": cannot import ${file}: ${(err as Error).message}`);
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { IsgError } from '../errors.ts';
 import { Fields } from '../util/validate.ts';
-import { CAPABILITIES, DEFAULT_BUDGET, HOOKS, ISOLATIONS, TIERS, type Budget, type Capability, type Hook, type PluginManifest } from './api.ts';
+import { CAPABILITIES, DEFAULT_BUDGET, HOOKS, ISOLATIONS, TIERS, type Budget, type Capability, type Hook, type Isolation, type PluginManifest, type Tier } from './api.ts';
 
 export const MANIFEST_FILE = 'isg-plugin.json';
 
@@ -66,25 +66,62 @@ export function validateManifest(json: unknown, source: string): PluginManifest 
     ops,
     hooks,
     capabilities: f.stringList('capabilities', CAPABILITIES) as Capability[],
-    budget: budgetOf(f.object('budget'), DEFAULT_BUDGET),
+    budget: { ...DEFAULT_BUDGET, ...budgetOverride(f.object('budget')) },
     isolation: f.oneOf('isolation', ISOLATIONS, DEFAULT_ISOLATION[tier]),
     dependencies: f.stringList('dependencies'),
     lazy: f.boolean('lazy', false),
   };
+  manifest.dependencies.forEach((dep, i) => {
+    if (!NAME.test(dep)) f.fail(`dependencies[${i}]`, `must be the name of a plugin, like "arch-rules", got ${JSON.stringify(dep)}`);
+  });
   if (manifest.dependencies.includes(manifest.name)) f.fail('dependencies', 'lists the plugin itself');
-  if (tier === 'builtin' && manifest.isolation !== 'inline') f.fail('isolation', 'must be "inline" for a builtin plugin (it shares the daemon\'s heap)');
-  if (tier === 'wasm' && manifest.isolation === 'process') f.fail('isolation', 'must be "inline" or "worker" for a wasm plugin');
+  const isolationWrong = isolationProblem(tier, manifest.isolation);
+  if (isolationWrong) f.fail('isolation', isolationWrong);
   return manifest;
 }
 
-/** A budget object (manifest or config override) over `base`; every field optional. */
-export function budgetOf(f: Fields | undefined, base: Budget): Budget {
-  if (!f) return { ...base };
-  f.onlyKeys(['queryP99Us', 'updateP99Us', 'memoryMb', 'ceilingMs']);
-  return {
-    queryP99Us: f.number('queryP99Us', base.queryP99Us, 1, 60_000_000),
-    updateP99Us: f.number('updateP99Us', base.updateP99Us, 1, 60_000_000),
-    memoryMb: f.number('memoryMb', base.memoryMb, 0.1, 65536),
-    ceilingMs: f.number('ceilingMs', base.ceilingMs, 0.1, 600_000),
-  };
+/** What isg.config.json may override of a plugin's manifest (plugins.<name>). */
+export interface ManifestOverrides {
+  /** Only the keys the user gave; the rest stay the manifest's. */
+  budget?: Partial<Budget>;
+  isolation?: Isolation;
+  lazy?: boolean;
+}
+
+/**
+ * The manifest with the config's overrides applied: budget keys over the manifest's budget,
+ * then the result checked by the manifest's own rules, errors naming the config key.
+ */
+export function applyOverrides(manifest: PluginManifest, overrides: ManifestOverrides): PluginManifest {
+  const f = new Fields('isg.config.json', { budget: { ...manifest.budget, ...overrides.budget }, isolation: overrides.isolation ?? manifest.isolation }, `plugins.${manifest.name}`);
+  const isolation = f.oneOf('isolation', ISOLATIONS);
+  const isolationWrong = isolationProblem(manifest.tier, isolation);
+  if (isolationWrong) f.fail('isolation', isolationWrong);
+  return { ...manifest, budget: { ...manifest.budget, ...budgetOverride(f.object('budget')) }, isolation, lazy: overrides.lazy ?? manifest.lazy };
+}
+
+/** Why a tier cannot run in an isolation, or undefined when it can. */
+function isolationProblem(tier: Tier, isolation: Isolation): string | undefined {
+  if (tier === 'builtin' && isolation !== 'inline') return 'must be "inline" for a builtin plugin (it shares the daemon\'s heap)';
+  if (tier === 'wasm' && isolation === 'process') return 'must be "inline" or "worker" for a wasm plugin';
+  return undefined;
+}
+
+/** The range of each budget key. */
+const BUDGET_RANGES: Readonly<Record<keyof Budget, readonly [min: number, max: number]>> = {
+  queryP99Us: [1, 60_000_000],
+  updateP99Us: [1, 60_000_000],
+  memoryMb: [0.1, 65536],
+  ceilingMs: [0.1, 600_000],
+};
+
+/** A budget object (manifest or config): the keys it gives, each checked; absent keys stay absent. */
+export function budgetOverride(f: Fields | undefined): Partial<Budget> {
+  const out: Partial<Budget> = {};
+  if (!f) return out;
+  f.onlyKeys(Object.keys(BUDGET_RANGES));
+  for (const [key, [min, max]] of Object.entries(BUDGET_RANGES) as [keyof Budget, readonly [number, number]][]) {
+    if (f.has(key)) out[key] = f.number(key, 0, min, max);
+  }
+  return out;
 }

@@ -2,7 +2,8 @@
 // child process (daemon/plugins/native-child.ts) spoken to over a pipe. A crash (abort,
 // segfault, stack overflow) takes only the child down, and kill() stops a runaway call at
 // once with SIGKILL, which no in-process isolation can do: native code is not preemptible,
-// and a worker's terminate() waits for a running native call to return.
+// and a worker's terminate() waits for a running native call to return. Every call races the
+// plugin's hard ceiling: past it the child is killed and the call fails with budget-exceeded.
 //
 // The snapshot cannot be shared across processes, so it is copied to the child once per
 // generation, just before the first call that needs it (bench/native.ts measures the cost).
@@ -31,6 +32,8 @@ export type FromChild =
 interface Pending {
   op: string;
   csr: CsrSnapshot | undefined;
+  /** Stops the call at the ceiling. */
+  timer: ReturnType<typeof setTimeout>;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -115,7 +118,7 @@ class ChildPlugin implements PluginRuntime {
         this.sent = csr;
       }
       const id = this.nextId++;
-      const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject }));
+      const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject, timer: this.ceiling(id, performance.now()) }));
       this.busy();
       this.write({ t: 'call', id, op, args: args ?? null });
       return answer;
@@ -141,6 +144,35 @@ class ChildPlugin implements PluginRuntime {
     clearTimeout(grace);
   }
 
+  /**
+   * The call `id` fails with budget-exceeded and the child is killed once the ceiling has passed.
+   * A timer can fire early by performance.now() (Node dates it from the event loop's cached
+   * time), so it is re-armed until the ceiling really has passed: the host, which started its
+   * clock before this one, then measures the call past its ceiling too and ejects the plugin.
+   */
+  private ceiling(id: number, started: number): ReturnType<typeof setTimeout> {
+    const { ceilingMs } = this.manifest.budget;
+    const check = () => {
+      const p = this.pending.get(id);
+      if (!p) return;
+      const left = started + ceilingMs - performance.now();
+      if (left > 0) {
+        p.timer = setTimeout(check, Math.ceil(left));
+        return;
+      }
+      this.pending.delete(id);
+      p.reject(
+        new IsgError('budget-exceeded', `native plugin "${this.manifest.name}": op "${p.op}" did not finish within its ceiling of ${ceilingMs} ms, so its process was killed`, {
+          plugin: this.manifest.name,
+          op: p.op,
+          ceilingMs,
+        }),
+      );
+      this.kill();
+    };
+    return setTimeout(check, Math.ceil(ceilingMs));
+  }
+
   private write(message: ToChild | Omit<Extract<ToChild, { t: 'snapshot' }>, 'payload'>, payload?: Uint8Array): void {
     if (this.pipe.destroyed) return;
     for (const chunk of encodeFrame(message, payload)) this.pipe.write(chunk);
@@ -162,6 +194,7 @@ class ChildPlugin implements PluginRuntime {
       }
       const p = this.pending.get(m.id);
       if (!p) continue;
+      clearTimeout(p.timer);
       this.pending.delete(m.id);
       if (!this.pending.size) this.idle();
       if (m.t === 'error') p.reject(nativeError(this.manifest.name, p.op, Object.assign(new Error(m.message), { code: m.code })));
@@ -178,7 +211,10 @@ class ChildPlugin implements PluginRuntime {
   private die(reason: string): void {
     if (this.dead) return;
     this.dead = reason;
-    for (const p of this.pending.values()) p.reject(new IsgError('plugin-error', `native plugin "${this.manifest.name}" ${reason} while running op "${p.op}"`, { plugin: this.manifest.name, op: p.op }));
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new IsgError('plugin-error', `native plugin "${this.manifest.name}" ${reason} while running op "${p.op}"`, { plugin: this.manifest.name, op: p.op }));
+    }
     this.pending.clear();
     this.idle();
   }

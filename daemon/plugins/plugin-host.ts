@@ -3,24 +3,23 @@
 // measures every call against the plugin's budget, and ejects, re-admits and quarantines
 // plugins that break their contract, while everything else keeps being answered.
 import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PluginEvent, PluginInfo, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
-import type { Capability, GraphCapability, Isolation, PluginManifest, PluginRuntime, QueryHookInput, SourceCapability, Tier, TierLoader } from './api.ts';
+import type { Capability, GraphCapability, PluginManifest, PluginRuntime, QueryHookInput, SourceCapability, Tier, TierLoader } from './api.ts';
 import { DEFAULT_POLICY, describeReason, ejectionMs, PluginAccounting, type EjectionPolicy, type EjectionReason } from './budget.ts';
 import { makeContext } from './context.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { verifyArtifact, type TrustSettings } from './trust.ts';
+import { applyOverrides, type ManifestOverrides } from './manifest.ts';
+import { SIGNATURE_SUFFIX, verifyArtifact, type TrustSettings } from './trust.ts';
 
 /** What isg.config.json says about one plugin (daemon/server/config.ts validates it). */
-export interface PluginSettings {
+export interface PluginSettings extends ManifestOverrides {
   /** Capabilities the configuration grants; the plugin gets those it also requests. */
   grant: Capability[];
   sha256?: string;
-  budget?: PluginManifest['budget'];
-  isolation?: Isolation;
-  lazy?: boolean;
   /** Plugin-specific settings, passed through untouched. */
   settings?: unknown;
 }
@@ -70,6 +69,9 @@ interface Entry {
 /** User mistakes (a bad argument, an unknown entity) are answers, not plugin failures. */
 const USER_ERRORS = new Set(['bad-args', 'not-found', 'ambiguous', 'unknown-op', 'indexing']);
 
+/** A runtime that stopped a call at the hard ceiling (killed its worker or process) fails it so. */
+const stoppedAtCeiling = (err: unknown): err is IsgError => err instanceof IsgError && err.code === 'budget-exceeded';
+
 export class PluginHost {
   private readonly entries = new Map<string, Entry>();
   /** Wire op name -> the plugin serving it and the op's name within the plugin. */
@@ -94,20 +96,18 @@ export class PluginHost {
 
   // ---- registry -------------------------------------------------------------------------
 
-  /** Register a plugin (state `discovered`); its ops become routable at once. */
+  /**
+   * Register a plugin (state `discovered`); its ops become routable at once. The config's
+   * overrides are checked here, by the manifest's rules: a bad one refuses the plugin.
+   */
   add(manifest: PluginManifest, dir: string, settings: PluginSettings): void {
+    const merged = applyOverrides(manifest, settings);
     if (this.entries.has(manifest.name)) throw new IsgError('bad-args', `a plugin named "${manifest.name}" is already registered (from ${this.entries.get(manifest.name)!.dir})`);
     const wireOps = manifest.ops.map((op) => this.wireName(manifest.name, op.name));
     for (const op of wireOps) {
       const owner = this.routes.get(op)?.plugin;
       if (owner) throw new IsgError('bad-args', `plugin "${manifest.name}" declares op "${op}", which plugin "${owner}" already provides`);
     }
-    const merged: PluginManifest = {
-      ...manifest,
-      budget: settings.budget ?? manifest.budget,
-      isolation: settings.isolation ?? manifest.isolation,
-      lazy: settings.lazy ?? manifest.lazy,
-    };
     const entry: Entry = {
       manifest: merged,
       dir,
@@ -153,9 +153,21 @@ export class PluginHost {
     if (e.lifecycle.state === 'active') return Promise.resolve();
     if (e.loading) return e.loading;
     if (chain.includes(name)) return Promise.reject(new IsgError('bad-args', `plugin dependency cycle: ${[...chain, name].join(' -> ')}`));
+    return this.start(e, chain);
+  }
+
+  /**
+   * loading -> active (or failed). `before` runs once the plugin is in `loading`: reload disposes
+   * the old runtime there, so calls arriving meanwhile wait for the new one instead of finding
+   * an "active" plugin without a runtime.
+   */
+  private start(e: Entry, chain: string[], before?: () => Promise<void>): Promise<void> {
+    const name = e.manifest.name;
     const run = async () => {
       e.lifecycle.to('loading');
+      this.refreshMiddleware(); // a reloading middleware plugin stops wrapping queries meanwhile
       try {
+        await before?.();
         for (const dep of e.manifest.dependencies) {
           if (!this.entries.has(dep)) throw new IsgError('plugin-unavailable', `plugin "${name}" depends on "${dep}", which is not registered`);
           await this.load(dep, [...chain, name]).catch((err: Error) => {
@@ -201,16 +213,17 @@ export class PluginHost {
     this.refreshMiddleware();
   }
 
-  /** Unload and load again: the way out of quarantine, and how a changed artifact is picked up. */
+  /**
+   * Load afresh from any state, through `loading` like any load: the way out of quarantine, and
+   * how a changed artifact is picked up. The window and ejection history start over.
+   */
   async reload(name: string): Promise<void> {
     const e = this.entry(name);
     if (e.loading) await e.loading.catch(() => undefined);
-    await this.disposeRuntime(e);
     e.accounting.reset(this.now());
     e.ejections = [];
     e.probation = false;
-    this.refreshMiddleware();
-    await this.load(name);
+    await this.start(e, [], () => this.disposeRuntime(e));
   }
 
   // ---- calls ----------------------------------------------------------------------------
@@ -337,10 +350,14 @@ export class PluginHost {
     return [...e.manifest.capabilities];
   }
 
+  /**
+   * Native code loads only when the config vouches for its bytes (trust.ts). A WASM component
+   * is sandboxed, so it loads without a voucher, but one it has is checked all the same: a
+   * pinned SHA-256, or its signature when the config lists keys.
+   */
   private checkTrust(e: Entry): void {
     const { tier } = e.manifest;
     if (tier === 'builtin') return;
-    if (tier === 'wasm' && e.settings.sha256 === undefined) return;
     let artifact: string;
     try {
       artifact = this.options.loaders[tier]?.artifact?.(e.manifest, e.dir) ?? resolve(e.dir, e.manifest.entry);
@@ -350,6 +367,7 @@ export class PluginHost {
       throw err;
     }
     const trust: TrustSettings = { sha256: e.settings.sha256, keys: this.options.trustedKeys ?? [] };
+    if (tier === 'wasm' && trust.sha256 === undefined && !(trust.keys.length && existsSync(artifact + SIGNATURE_SUFFIX))) return;
     verifyArtifact(e.manifest.name, artifact, trust);
   }
 
@@ -452,7 +470,7 @@ export class PluginHost {
     try {
       result = fn();
     } catch (err) {
-      this.settle(e, kind, label, t0, false);
+      this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
       throw this.failure(e, label, err);
     }
     if (result instanceof Promise) {
@@ -462,7 +480,7 @@ export class PluginHost {
           return value;
         },
         (err) => {
-          this.settle(e, kind, label, t0, false);
+          this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
           throw this.failure(e, label, err);
         },
       );
@@ -471,12 +489,15 @@ export class PluginHost {
     return result;
   }
 
-  /** After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits. */
-  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true): void {
+  /**
+   * After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits.
+   * A call its runtime stopped at the ceiling breaks it whatever this clock says.
+   */
+  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true, stopped = false): void {
     const now = this.now();
     const ms = now - t0;
     e.accounting.record(kind, label, ms * 1000, now);
-    if (ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
+    if (stopped || ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
     const mem = e.runtime?.memoryBytes?.();
     const budgetBytes = e.manifest.budget.memoryMb * 1048576;
     if (mem !== undefined && mem > budgetBytes) return this.eject(e, { rule: 'memory', bytes: mem, budgetBytes });
@@ -487,7 +508,7 @@ export class PluginHost {
   private failure(e: Entry, label: string, err: unknown): Error {
     if (err instanceof IsgError && USER_ERRORS.has(err.code)) return err;
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof IsgError && err.code === 'budget-exceeded') return err; // the ceiling rule has ejected it already
+    if (stoppedAtCeiling(err)) return err; // settle has ejected it by the ceiling rule already
     this.options.log.warn('plugin call failed', { plugin: e.manifest.name, op: label, error: message });
     const reason = e.accounting.recordError(message, this.now());
     if (reason || e.probation) this.eject(e, reason ?? { rule: 'errors', errors: 1, maxErrors: 0, last: `probe call failed: ${message}` });

@@ -6,9 +6,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../ingest/discover.ts';
-import { CAPABILITIES, ISOLATIONS, DEFAULT_BUDGET, type Capability, type Isolation } from '../plugins/api.ts';
+import { CAPABILITIES, ISOLATIONS, type Capability, type Isolation } from '../plugins/api.ts';
 import { DEFAULT_POLICY, type EjectionPolicy } from '../plugins/budget.ts';
-import { budgetOf } from '../plugins/manifest.ts';
+import { budgetOverride } from '../plugins/manifest.ts';
 import type { PluginSettings } from '../plugins/plugin-host.ts';
 import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
 import { Fields } from '../util/validate.ts';
@@ -124,7 +124,8 @@ function pluginsOf(f: Fields | undefined, root: string): Record<string, PluginCo
     if (path !== undefined) config.path = absolute(root, path);
     if (p.has('grant')) config.grant = p.stringList('grant', CAPABILITIES) as Capability[];
     if (sha256) config.sha256 = sha256.toLowerCase();
-    if (p.has('budget')) config.budget = budgetOf(p.object('budget'), DEFAULT_BUDGET);
+    // only the keys given: the plugin host lays them over the manifest's budget
+    if (p.has('budget')) config.budget = budgetOverride(p.object('budget'));
     if (p.has('isolation')) config.isolation = p.oneOf('isolation', ISOLATIONS) as Isolation;
     if (p.has('lazy')) config.lazy = p.boolean('lazy', false);
     if (p.has('settings')) config.settings = p.raw('settings');
