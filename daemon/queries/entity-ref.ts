@@ -14,13 +14,24 @@ export function entityRef(view: GraphView, id: number): EntityRef {
   const s = view.store;
   const file = s.file(id);
   const line = s.line(id);
-  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: `${file}:${line}` };
+  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: locationOf(file, line) };
 }
 
 export function relatedEntity(s: GraphStore, id: number, distance: number, resolution: Resolution): RelatedEntity {
   const file = s.file(id);
   const line = s.line(id);
-  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: `${file}:${line}`, distance, resolution };
+  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: locationOf(file, line), distance, resolution };
+}
+
+/** Line numbers up to this have their `:line` kept: a number's conversion was half a result record's cost. */
+const CACHED_LINES = 1 << 16;
+const lineSuffixes: string[] = [];
+
+/** `file:line`, as results spell a location. */
+export function locationOf(file: string, line: number): string {
+  if (line >= CACHED_LINES) return `${file}:${line}`;
+  while (lineSuffixes.length <= line) lineSuffixes.push(`:${lineSuffixes.length}`);
+  return file + lineSuffixes[line]!;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { OutlineResult } from '../../client/protocol.ts';
 export type { OutlineResult };
 import { IsgError } from '../errors.ts';
 import { asArgs, requiredString } from './args.ts';
+import { locationOf } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 
 /** Args: `file` (path relative to the root). */
@@ -21,7 +22,7 @@ export function outline(view: GraphView, rawArgs: unknown): OutlineResult {
     for (const c of children) {
       const file = s.file(c);
       const line = s.line(c);
-      const item: OutlineResult['entities'][number] = { id: s.key(c), name: s.displayName(c), kind: s.kind(c), file, line, location: `${file}:${line}`, depth, exported: s.exported(c), signature: s.signature(c) };
+      const item: OutlineResult['entities'][number] = { id: s.key(c), name: s.displayName(c), kind: s.kind(c), file, line, location: locationOf(file, line), depth, exported: s.exported(c), signature: s.signature(c) };
       const doc = s.doc(c);
       if (doc) item.doc = doc;
       entities.push(item);

@@ -2,7 +2,7 @@
 // allocates nothing per entity: marks, distances and the queue live in typed arrays kept per
 // store and reused by every walk (a hub with thousands of dependents is walked in microseconds).
 import type { EdgeKind } from '../model.ts';
-import { OTHER_SHIFT } from '../graph/adjacency.ts';
+import { KIND_SHIFT, OTHER_SHIFT } from '../graph/adjacency.ts';
 import { EDGE_KIND_INDEX, type GraphStore } from '../graph/store.ts';
 
 /**
@@ -63,30 +63,35 @@ class Walker implements Walk {
     let end = tail;
     const adj = store.adjacency(direction);
     const pool = adj.pool;
-    const kindIndexes = kinds.map((k) => EDGE_KIND_INDEX[k]);
+    let wanted = 0;
+    for (const k of kinds) wanted |= 1 << EDGE_KIND_INDEX[k];
     const last = Math.min(maxDepth, MAX_WALK_DEPTH);
     for (let depth = 1; depth <= last && begin < end; depth++) {
       const reachedHere = base | (depth << 1);
       for (let q = begin; q < end; q++) {
         const from = queue[q]!;
         const fromInferred = state[from]! & 1;
-        const present = adj.kinds(from);
-        for (const k of kindIndexes) {
+        const present = adj.kinds(from) & wanted;
+        if (!present) continue;
+        // A block is sorted by kind: one search for the first kind wanted, then a scan that
+        // stops past the last (implements + extends, adjacent kinds, are one run of entries).
+        const lastKind = 31 - Math.clz32(present);
+        for (let j = adj.start(from, 31 - Math.clz32(present & -present)), stop = adj.blockStart(from) + adj.degree(from); j < stop; j++) {
+          const e = pool[j]!;
+          const k = (e >> KIND_SHIFT) & 7;
+          if (k > lastKind) break;
           if (!(present & (1 << k))) continue;
-          for (let j = adj.start(from, k), stop = adj.end(from, k); j < stop; j++) {
-            const e = pool[j]!;
-            const edgeInferred = e & 1;
-            if (edgeInferred && !includeInferred) continue;
-            const id = e >> OTHER_SHIFT;
-            const st = state[id]!;
-            if (st >= base) {
-              // Found again at the same distance through resolved edges only: it is resolved.
-              if (st === (reachedHere | 1) && !(edgeInferred | fromInferred)) state[id] = reachedHere;
-              continue;
-            }
-            state[id] = reachedHere | edgeInferred | fromInferred;
-            queue[tail++] = id;
+          const edgeInferred = e & 1;
+          if (edgeInferred && !includeInferred) continue;
+          const id = e >> OTHER_SHIFT;
+          const st = state[id]!;
+          if (st >= base) {
+            // Found again at the same distance through resolved edges only: it is resolved.
+            if (st === (reachedHere | 1) && !(edgeInferred | fromInferred)) state[id] = reachedHere;
+            continue;
           }
+          state[id] = reachedHere | edgeInferred | fromInferred;
+          queue[tail++] = id;
         }
       }
       begin = end;
