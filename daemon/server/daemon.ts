@@ -10,7 +10,7 @@ import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
-import { discoverFiles } from '../ingest/discover.ts';
+import { discoverFiles, type DiscoverOptions } from '../ingest/discover.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
 import { BuiltinLoader } from '../plugins/builtin-tier.ts';
@@ -354,12 +354,16 @@ export class Daemon implements ConnectionHost {
     }
   }
 
+  /** Which files are indexed: the same for the first index, a warm start, the watcher and rescans. */
+  private discoverOptions(): DiscoverOptions {
+    return { include: this.config.include, exclude: this.config.exclude, maxFileBytes: this.config.maxFileBytes };
+  }
+
   /** Load the snapshot (or index cold), then watch, save, and let the plugins in. */
   private async firstIndex(): Promise<void> {
     const t0 = performance.now();
     const options = {
-      exclude: this.config.exclude,
-      maxFileBytes: this.config.maxFileBytes,
+      ...this.discoverOptions(),
       workers: this.options.workers,
       onProgress: (done: number, total: number, bytes: number) => this.indexProgress(done, total, bytes),
     };
@@ -400,8 +404,7 @@ export class Daemon implements ConnectionHost {
     if (!graph || !this.config.watch.enabled || this.stopping) return;
     try {
       this.watcher = TreeWatcher.start(this.root, {
-        exclude: this.config.exclude,
-        maxFileBytes: this.config.maxFileBytes,
+        ...this.discoverOptions(),
         indexed: graph.records(),
         quietMs: this.config.watch.debounceMs,
         maxDelayMs: this.config.watch.maxDelayMs,
@@ -472,7 +475,7 @@ export class Daemon implements ConnectionHost {
       if (JSON.stringify(prev[key]) !== JSON.stringify(next[key])) this.log.warn(`config key "${key}" changed; it takes effect after a restart`);
     }
     await this.reconcilePlugins(prev.plugins, next.plugins);
-    if (JSON.stringify(prev.exclude) !== JSON.stringify(next.exclude) || prev.maxFileBytes !== next.maxFileBytes) this.rediscover();
+    if (JSON.stringify(prev.include) !== JSON.stringify(next.include) || JSON.stringify(prev.exclude) !== JSON.stringify(next.exclude) || prev.maxFileBytes !== next.maxFileBytes) this.rediscover();
     this.log.info('isg.config.json applied');
   }
 
@@ -496,7 +499,7 @@ export class Daemon implements ConnectionHost {
   private rediscover(): void {
     const graph = this.graph;
     if (!graph) return;
-    const found = discoverFiles(this.root, { exclude: this.config.exclude, maxFileBytes: this.config.maxFileBytes });
+    const found = discoverFiles(this.root, this.discoverOptions());
     const next = new Set(found.files.map((f) => f.path));
     const changes: FileChange[] = [];
     for (const p of graph.filePaths()) if (!next.has(p)) changes.push({ path: p, text: null });
