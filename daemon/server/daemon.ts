@@ -75,6 +75,8 @@ export class Daemon implements ConnectionHost {
   private csrCache?: CsrSnapshot;
   private stopping?: Promise<void>;
   private indexing?: Promise<void>;
+  /** The plugins' start after the first index. */
+  private pluginsStarting?: Promise<void>;
   private configWatcher?: FSWatcher;
   private readonly builtins = new BuiltinLoader();
   private lastProgressEvent = 0;
@@ -251,6 +253,8 @@ export class Daemon implements ConnectionHost {
       for (const s of this.servers) s.close();
       const deadline = Date.now() + 5000;
       while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
+      // A plugin still loading would come up after the dispose, and its worker would keep the process alive.
+      await this.pluginsStarting?.catch(() => undefined);
       await this.plugins.dispose();
       await this.saveIfDirty();
       for (const c of this.connections) c.close();
@@ -388,7 +392,8 @@ export class Daemon implements ConnectionHost {
       this.publish({ type: 'indexing', state: 'ready', ...this.progress });
       this.startWatching();
       this.startSnapshots();
-      await this.plugins.startAll();
+      this.pluginsStarting = this.plugins.startAll();
+      await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
       this.pluginUpdates.push({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
       await this.pluginUpdates.idle();
