@@ -11,7 +11,9 @@ import { spawnDaemon } from './spawn-daemon.ts';
 const HELP = `usage: isg serve [root] [options]
 
 Run the isg daemon for a directory (default: the current one): index it, keep the graph live as
-files change, and answer queries on <root>/.isg/daemon.sock (mode 0600).
+files change, and answer queries on <root>/.isg/daemon.sock (mode 0600). SIGINT or SIGTERM (or
+isg stop) stops it: requests in flight are answered, the snapshot is saved, the socket and the
+lock are removed.
 
 options:
   --detach              run in the background; print where it listens and exit
@@ -37,6 +39,16 @@ export async function run(args: ParsedArgs): Promise<number> {
   const logLevel = stringOption(args, 'log-level');
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) throw new IsgError('bad-args', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   if (args.options.has('detach')) return detach(root, args);
+  // Listening before the daemon starts: a signal while it takes the lock and binds its socket
+  // stops it as soon as it has started, instead of killing the process with the lock held.
+  let received: string | undefined;
+  let stop: ((signal: string) => void) | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      received ??= signal;
+      stop?.(signal);
+    });
+  }
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastDraw = 0;
@@ -54,13 +66,15 @@ export async function run(args: ParsedArgs): Promise<number> {
       process.stderr.write(`\r${progressBar(done, total, bytes, (now - started) / 1000)}`);
     },
   });
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     daemon.log.info('signal received; stopping', { signal });
     void daemon.stop().then(() => process.exit(0));
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   daemon.onStopped = () => process.exit(0);
+  if (received) {
+    stop(received);
+    return new Promise<number>(() => undefined); // the stop exits
+  }
   console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? ` and tcp ${daemon.endpoints.tcp}` : ''}`);
   try {
     await daemon.ready();
