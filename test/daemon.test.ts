@@ -10,7 +10,9 @@ import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
 import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { eventually } from './support/eventually.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
+import { smallCorpus } from './support/small-corpus.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -301,6 +303,34 @@ describe('lifecycle and security', () => {
     await daemon.stop();
   });
 
+  test('past maxConnections a connection gets an overloaded error naming the limit and is closed; the others are served', async () => {
+    const root = smallCorpus('isg-daemon-connections-', { maxConnections: 2, log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    const socket = daemon.endpoints.socket!;
+    const a = await connect({ socket });
+    const b = await connect({ socket });
+    try {
+      const c = await raw(socket);
+      assert.deepEqual(await Promise.race([c.next(), c.closed.then(() => 'closed without a frame')]), {
+        id: 0,
+        ok: false,
+        error: { code: 'overloaded', message: 'the daemon serves at most 2 connections at once (maxConnections in isg.config.json); close one, or raise the limit' },
+      });
+      await c.closed;
+      await assert.rejects(connect({ socket }), (e: IsgClientError) => e.code === 'overloaded' && /at most 2 connections/.test(e.message));
+      assert.equal(((await a.status()) as StatusResult).connections, 2);
+      b.close();
+      await eventually('the closed connection to be gone', () => (daemon.connections.size === 1 ? true : undefined));
+      const d = await connect({ socket });
+      assert.equal(((await d.status()) as StatusResult).connections, 2);
+      d.close();
+    } finally {
+      a.close();
+      b.close();
+      await daemon.stop();
+    }
+  });
+
   test('a group-writable state directory is refused with the fix', async () => {
     const root = corpus();
     mkdirSync(join(root, '.isg'));
@@ -332,4 +362,5 @@ describe('lifecycle and security', () => {
       await daemon.stop();
     }
   });
+
 });

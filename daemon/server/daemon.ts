@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { encodeFrame } from '../../client/framing.ts';
 import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
@@ -339,7 +340,6 @@ export class Daemon implements ConnectionHost {
   }
 
   private serve(server: Server, listen: (s: Server, done: () => void) => void): Promise<void> {
-    server.maxConnections = this.config.maxConnections;
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(new IsgError('io', `cannot listen: ${err.message}`)));
@@ -352,6 +352,14 @@ export class Daemon implements ConnectionHost {
 
   private accept(socket: Socket, trusted: boolean): void {
     if (this.stopping) return void socket.destroy();
+    const limit = this.config.maxConnections;
+    if (this.connections.size >= limit) {
+      // Told, not dropped (as net.Server's maxConnections does): the client can say why it failed.
+      this.log.warn('connection refused: the connection limit is reached', { maxConnections: limit });
+      socket.on('error', () => undefined);
+      socket.end(encodeFrame({ id: 0, ok: false, error: { code: 'overloaded', message: `the daemon serves at most ${limit} connections at once (maxConnections in isg.config.json); close one, or raise the limit` } }));
+      return;
+    }
     const conn = new Connection(socket, this, trusted);
     this.connections.add(conn);
   }
