@@ -2,7 +2,8 @@
 // for what a well-behaved client never sends. The corpus is a copy of rxjs's sources.
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
@@ -303,6 +304,32 @@ describe('lifecycle and security', () => {
     await daemon.stop();
   });
 
+  test('a young lock whose process is alive is a daemon starting: waited for until its socket answers, then refused naming its pid', async () => {
+    const root = smallCorpus('isg-daemon-starting-', { log: { level: 'silent' } });
+    mkdirSync(join(root, '.isg'), { mode: 0o700 });
+    const socket = join(root, '.isg', 'daemon.sock');
+    // This process plays the other daemon: it took the lock a moment ago and does not listen yet.
+    writeFileSync(join(root, '.isg', 'daemon.lock'), JSON.stringify({ pid: process.pid, socket, startedAt: new Date().toISOString(), runtime: 'node' }));
+    const second = Daemon.start({ root });
+    // Daemon.start has found the socket silent before this listens (socketAnswers checks for the file at once).
+    const other = await listening(createServer((s) => s.end()), socket);
+    try {
+      await assert.rejects(second, new RegExp(`a daemon already runs for .* \\(pid ${process.pid}, socket ${socket}\\)`));
+      assert.ok(existsSync(join(root, '.isg', 'daemon.lock')), 'the starting daemon keeps its lock');
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a young lock whose process is gone is stale all the same', async () => {
+    const root = smallCorpus('isg-daemon-young-stale-', { log: { level: 'silent' } });
+    mkdirSync(join(root, '.isg'), { mode: 0o700 });
+    writeFileSync(join(root, '.isg', 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 7, socket: join(root, '.isg', 'daemon.sock'), startedAt: new Date().toISOString() }));
+    const daemon = await Daemon.start({ root });
+    assert.ok(existsSync(daemon.endpoints.socket!));
+    await daemon.stop();
+  });
+
   test('past maxConnections a connection gets an overloaded error naming the limit and is closed; the others are served', async () => {
     const root = smallCorpus('isg-daemon-connections-', { maxConnections: 2, log: { level: 'silent' } });
     const daemon = await Daemon.start({ root });
@@ -363,4 +390,28 @@ describe('lifecycle and security', () => {
     }
   });
 
+  test('--allow-remote: TCP on every interface, and still the token', async () => {
+    const root = smallCorpus('isg-daemon-remote-', { log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root, tcp: '0.0.0.0:0', allowRemote: true });
+    try {
+      assert.match(daemon.endpoints.tcp!, /^0\.0\.0\.0:\d+$/);
+      const port = Number(daemon.endpoints.tcp!.split(':')[1]);
+      // Through this machine's own non-loopback address when it has one.
+      const host = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+      await assert.rejects(connect({ host, port, token: 'f'.repeat(64) }), (e: IsgClientError) => e.code === 'unauthorized');
+      await assert.rejects(connect({ host, port, token: '' }), (e: IsgClientError) => e.code === 'unauthorized');
+      const client = await connect({ host, port, token: readFileSync(join(root, '.isg', 'token'), 'utf8').trim() });
+      assert.equal(((await client.status()) as StatusResult).endpoints.tcp, daemon.endpoints.tcp);
+      client.close();
+    } finally {
+      await daemon.stop();
+    }
+  });
 });
+
+function listening(server: Server, path: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}
