@@ -9,11 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
 import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
+import { openSnapshot } from '../daemon/persist/snapshot-file.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { eventually } from './support/eventually.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
-import { smallCorpus } from './support/small-corpus.ts';
+import { smallCorpus, writeText } from './support/small-corpus.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -328,6 +329,26 @@ describe('lifecycle and security', () => {
     const daemon = await Daemon.start({ root });
     assert.ok(existsSync(daemon.endpoints.socket!));
     await daemon.stop();
+  });
+
+  test('periodic snapshots: with a short snapshot.intervalMs an edit is saved while the daemon runs', async () => {
+    const root = smallCorpus('isg-daemon-periodic-', { snapshot: { intervalMs: 100 }, log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    try {
+      await daemon.ready();
+      const file = join(root, '.isg', 'snapshot.bin');
+      const first = await eventually('the first snapshot', () => (existsSync(file) ? openSnapshot(readFileSync(file)).header : undefined));
+      writeText(root, 'src/extra.ts', 'export const extra = 1;\n');
+      const saved = await eventually('a snapshot of the edit', () => {
+        const header = openSnapshot(readFileSync(file)).header;
+        return header.generation > first.generation ? header : undefined;
+      });
+      assert.equal(daemon.isStopping, false, 'saved while the daemon runs');
+      assert.equal(saved.generation, daemon.generation());
+      assert.equal(saved.files, first.files + 1);
+    } finally {
+      await daemon.stop();
+    }
   });
 
   test('past maxConnections a connection gets an overloaded error naming the limit and is closed; the others are served', async () => {
