@@ -380,6 +380,11 @@ export interface StatusResult {
   pendingChanges: number;
   snapshot?: { path: string; savedAt?: string; loadedFrom?: boolean };
   plugins: { active: number; total: number };
+  /**
+   * isg.config.json: `error` when its last edit was not applied (the daemon kept its config),
+   * `pendingRestart` the keys edited that take effect at the next start (where it listens, trusted keys, policy).
+   */
+  config: { path: string; error?: string; pendingRestart: string[] };
 }
 
 export interface BatchArgs {

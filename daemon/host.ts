@@ -130,7 +130,7 @@ export class GraphHost {
   private readonly nameDependents = new Map<string, Set<string>>();
   private readonly modules: ModuleResolver;
   private readonly resolver: SymbolResolver;
-  private readonly options: HostOptions;
+  private options: HostOptions;
   /** Trees and records of recently changed files, so their next edit re-extracts incrementally. */
   private readonly extractions = new Map<string, Extraction>();
   /** Every config file the module resolver read, with what it found: saved resolutions depend on them. */
@@ -324,6 +324,14 @@ export class GraphHost {
     if (summary.files.length) this.generation++;
     summary.generation = this.generation;
     return summary;
+  }
+
+  /**
+   * Files read from now on are skipped past this size (isg.config.json's maxFileBytes was edited).
+   * Files already indexed or skipped stay so until they are read again.
+   */
+  setMaxFileBytes(bytes: number): void {
+    this.options = { ...this.options, maxFileBytes: bytes };
   }
 
   /** Facts of one indexed file (the extraction, before resolution). */

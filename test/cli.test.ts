@@ -223,6 +223,23 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     assert.match(missing.stderr, /no indexed file src\/internal\/Subjekt\.ts/);
   });
 
+  test('from a subdirectory without --root: the daemon of the nearest .isg/ above answers', async () => {
+    const sub = join(root, 'src', 'internal', 'operators');
+    const status = await runCli(['status', '--json'], { cwd: sub });
+    exits(status, 0);
+    const s = JSON.parse(status.stdout) as StatusResult;
+    assert.equal(s.root, root);
+    assert.equal(s.pid, readLock(join(root, '.isg', 'daemon.lock'))?.pid);
+    // --no-spawn: a daemon of its own for the subdirectory would be the bug.
+    const found = await runCli(['lookup', 'Subject', '--kind', 'class', '--json', '--no-spawn'], { cwd: sub });
+    exits(found, 0);
+    assert.equal(found.stderr, '');
+    assert.equal((JSON.parse(found.stdout) as LookupResult).matches[0]?.id, 'src/internal/Subject.ts#Subject');
+    const text = await runCli(['outline', 'map.ts', '--no-spawn'], { cwd: sub });
+    exits(text, 0);
+    assert.match(text.stdout, /^map\.ts\n {2}map\.ts:\d+\s+function\s+map\s/);
+  });
+
   test('stats: the StatsResult, and a table of it', async () => {
     const expected = runQuery(host, 'stats', { diagnostics: 3 }) as StatsResult;
     assert.deepEqual(await json<StatsResult>(['stats', '--diagnostics', '3']), expected);

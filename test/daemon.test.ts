@@ -2,15 +2,19 @@
 // for what a well-behaved client never sends. The corpus is a copy of rxjs's sources.
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
 import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
+import { openSnapshot } from '../daemon/persist/snapshot-file.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { eventually } from './support/eventually.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
+import { smallCorpus, writeText } from './support/small-corpus.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -301,6 +305,80 @@ describe('lifecycle and security', () => {
     await daemon.stop();
   });
 
+  test('a young lock whose process is alive is a daemon starting: waited for until its socket answers, then refused naming its pid', async () => {
+    const root = smallCorpus('isg-daemon-starting-', { log: { level: 'silent' } });
+    mkdirSync(join(root, '.isg'), { mode: 0o700 });
+    const socket = join(root, '.isg', 'daemon.sock');
+    // This process plays the other daemon: it took the lock a moment ago and does not listen yet.
+    writeFileSync(join(root, '.isg', 'daemon.lock'), JSON.stringify({ pid: process.pid, socket, startedAt: new Date().toISOString(), runtime: 'node' }));
+    const second = Daemon.start({ root });
+    // Daemon.start has found the socket silent before this listens (socketAnswers checks for the file at once).
+    const other = await listening(createServer((s) => s.end()), socket);
+    try {
+      await assert.rejects(second, new RegExp(`a daemon already runs for .* \\(pid ${process.pid}, socket ${socket}\\)`));
+      assert.ok(existsSync(join(root, '.isg', 'daemon.lock')), 'the starting daemon keeps its lock');
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a young lock whose process is gone is stale all the same', async () => {
+    const root = smallCorpus('isg-daemon-young-stale-', { log: { level: 'silent' } });
+    mkdirSync(join(root, '.isg'), { mode: 0o700 });
+    writeFileSync(join(root, '.isg', 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 7, socket: join(root, '.isg', 'daemon.sock'), startedAt: new Date().toISOString() }));
+    const daemon = await Daemon.start({ root });
+    assert.ok(existsSync(daemon.endpoints.socket!));
+    await daemon.stop();
+  });
+
+  test('periodic snapshots: with a short snapshot.intervalMs an edit is saved while the daemon runs', async () => {
+    const root = smallCorpus('isg-daemon-periodic-', { snapshot: { intervalMs: 100 }, log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    try {
+      await daemon.ready();
+      const file = join(root, '.isg', 'snapshot.bin');
+      const first = await eventually('the first snapshot', () => (existsSync(file) ? openSnapshot(readFileSync(file)).header : undefined));
+      writeText(root, 'src/extra.ts', 'export const extra = 1;\n');
+      const saved = await eventually('a snapshot of the edit', () => {
+        const header = openSnapshot(readFileSync(file)).header;
+        return header.generation > first.generation ? header : undefined;
+      });
+      assert.equal(daemon.isStopping, false, 'saved while the daemon runs');
+      assert.equal(saved.generation, daemon.generation());
+      assert.equal(saved.files, first.files + 1);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('past maxConnections a connection gets an overloaded error naming the limit and is closed; the others are served', async () => {
+    const root = smallCorpus('isg-daemon-connections-', { maxConnections: 2, log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    const socket = daemon.endpoints.socket!;
+    const a = await connect({ socket });
+    const b = await connect({ socket });
+    try {
+      const c = await raw(socket);
+      assert.deepEqual(await Promise.race([c.next(), c.closed.then(() => 'closed without a frame')]), {
+        id: 0,
+        ok: false,
+        error: { code: 'overloaded', message: 'the daemon serves at most 2 connections at once (maxConnections in isg.config.json); close one, or raise the limit' },
+      });
+      await c.closed;
+      await assert.rejects(connect({ socket }), (e: IsgClientError) => e.code === 'overloaded' && /at most 2 connections/.test(e.message));
+      assert.equal(((await a.status()) as StatusResult).connections, 2);
+      b.close();
+      await eventually('the closed connection to be gone', () => (daemon.connections.size === 1 ? true : undefined));
+      const d = await connect({ socket });
+      assert.equal(((await d.status()) as StatusResult).connections, 2);
+      d.close();
+    } finally {
+      a.close();
+      b.close();
+      await daemon.stop();
+    }
+  });
+
   test('a group-writable state directory is refused with the fix', async () => {
     const root = corpus();
     mkdirSync(join(root, '.isg'));
@@ -332,4 +410,29 @@ describe('lifecycle and security', () => {
       await daemon.stop();
     }
   });
+
+  test('--allow-remote: TCP on every interface, and still the token', async () => {
+    const root = smallCorpus('isg-daemon-remote-', { log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root, tcp: '0.0.0.0:0', allowRemote: true });
+    try {
+      assert.match(daemon.endpoints.tcp!, /^0\.0\.0\.0:\d+$/);
+      const port = Number(daemon.endpoints.tcp!.split(':')[1]);
+      // Through this machine's own non-loopback address when it has one.
+      const host = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+      await assert.rejects(connect({ host, port, token: 'f'.repeat(64) }), (e: IsgClientError) => e.code === 'unauthorized');
+      await assert.rejects(connect({ host, port, token: '' }), (e: IsgClientError) => e.code === 'unauthorized');
+      const client = await connect({ host, port, token: readFileSync(join(root, '.isg', 'token'), 'utf8').trim() });
+      assert.equal(((await client.status()) as StatusResult).endpoints.tcp, daemon.endpoints.tcp);
+      client.close();
+    } finally {
+      await daemon.stop();
+    }
+  });
 });
+
+function listening(server: Server, path: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPathFilter, DEFAULT_EXCLUDES, discoverFiles, languageOf } from '../daemon/ingest/discover.ts';
 import { lastMatch, parseIgnoreFile, parseIgnoreLine } from '../daemon/ingest/gitignore.ts';
+import { includeProblem } from '../daemon/ingest/include.ts';
 import { readSource } from '../daemon/ingest/read-source.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 
@@ -439,6 +440,45 @@ describe('discoverFiles', () => {
       files.map((f) => f.path),
       ['binary.ts', 'dist/out.js', 'ignored.ts', 'packages/p/dist/x.js'],
     );
+  });
+
+  test('options.include narrows to the files it names; unreachable directories are not walked', () => {
+    const dir = tempDir();
+    writeTree(dir, {
+      'tsconfig.json': '{}',
+      'top.ts': '',
+      'src/a.ts': '',
+      'src/deep/b.tsx': '',
+      'src/deep/skip.ts': '',
+      'lib/x/c.ts': '',
+      'lib/x/c.js': '',
+      'lib/y/d.ts': '',
+      'docs/e.ts': '',
+      'docs/package.json': '{}',
+      'tools/gen/f.ts': '',
+    });
+    const found = discoverFiles(dir, { include: ['src', 'lib/*/*.ts', 'tools/**/f.ts'], exclude: ['skip.ts'] });
+    // A matching directory includes everything below it; excludes still apply on top.
+    assert.deepEqual(
+      found.files.map((f) => f.path),
+      ['lib/x/c.ts', 'lib/y/d.ts', 'src/a.ts', 'src/deep/b.tsx', 'tools/gen/f.ts'],
+    );
+    assert.deepEqual(found.directories, ['', 'lib', 'lib/x', 'lib/y', 'src', 'src/deep', 'tools', 'tools/gen'], 'docs/ is neither walked nor watched');
+    assert.deepEqual(found.configFiles.map((f) => f.path), ['tsconfig.json'], 'config files in walked directories are kept');
+    assert.equal(discoverFiles(dir, { include: [] }).files.length, 9, 'no include: everything');
+    const filter = createPathFilter(dir, { include: ['src'] });
+    assert.equal(filter.isExcluded('src/new/x.ts', false), false);
+    assert.equal(filter.isExcluded('top.ts', false), true);
+    assert.equal(filter.isExcluded('docs', true), true);
+    assert.equal(filter.isExcluded('package.json', false), false, 'includes judge source files only');
+  });
+
+  test('includeProblem names what a pattern cannot be', () => {
+    assert.equal(includeProblem('src/**/*.ts'), undefined);
+    assert.match(includeProblem('!src/gen')!, /cannot be negated; put the exception in "exclude"/);
+    assert.match(includeProblem('../elsewhere')!, /must be relative to the root/);
+    assert.match(includeProblem('/src')!, /must be relative to the root/);
+    assert.match(includeProblem('src/[a')!, /not a glob that can match anything/);
   });
 
   test('the default maxFileBytes is 5 MB', () => {

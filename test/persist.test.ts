@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { IsgError } from '../daemon/errors.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileRecord } from '../daemon/host.ts';
-import { discoverFiles } from '../daemon/ingest/discover.ts';
+import { discoverFiles, type DiscoverOptions } from '../daemon/ingest/discover.ts';
 import { encodeSnapshot, FORMAT_VERSION, frameSnapshot, openSnapshot, type SnapshotHeader } from '../daemon/persist/snapshot-file.ts';
 import { loadHost, saveSnapshot, snapshotPath, type LoadResult } from '../daemon/persist/snapshot.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
@@ -34,8 +34,8 @@ function exportGraphTo(r: LoadResult, from: string, toFile: string): boolean {
   return exportGraph(r.host, r.host.root).edges.some((e) => e.from === from && (e.to === toFile || e.to.startsWith(`${toFile}#`)));
 }
 
-async function assertFresh(r: LoadResult, what: string): Promise<void> {
-  assert.equal(await diffWithFresh(r.host), undefined, `${what}: the loaded graph should equal a fresh index`);
+async function assertFresh(r: LoadResult, what: string, discover: DiscoverOptions = {}): Promise<void> {
+  assert.equal(await diffWithFresh(r.host, false, discover), undefined, `${what}: the loaded graph should equal a fresh index`);
 }
 
 /** A snapshot of root saved from a cold index, and its bytes. */
@@ -151,6 +151,24 @@ test('persist: files changed while the daemon was down are re-parsed, deleted on
   assert.equal(r.host.factsOf('internal/util/noop.ts'), undefined);
   assert.ok(r.host.diagnostics().some((d) => d.file === 'extra/binary.ts' && d.code === 'binary-file'));
   await assertFresh(r, 'edits, touches, deletes, renames, new and binary files while down');
+});
+
+test('persist: a warm start honours the includes: files they now leave out are dropped, files they take in are parsed', async () => {
+  const root = oldCopy('isg-persist-include-');
+  const { host } = await saved(root);
+  const include = ['internal/operators/', 'internal/util/*.ts'];
+  const narrow = await loadHost(root, { workers: 0, include });
+  const kept = discoverFiles(root, { include }).files.map((f) => f.path);
+  assert.equal(narrow.from, 'snapshot');
+  assert.deepEqual([...narrow.host.filePaths()].sort(), kept);
+  assert.equal(narrow.dropped, host.fileStats().files - kept.length);
+  assert.equal(narrow.reparsed, 0);
+  await assertFresh(narrow, 'a warm start with narrower includes', { include });
+  await saveSnapshot(narrow.host);
+  const wide = await loadHost(root, { workers: 0 });
+  assert.equal(wide.from, 'snapshot');
+  assert.equal(wide.reparsed, host.fileStats().files - kept.length, 'the files the snapshot left out');
+  await assertFresh(wide, 'a warm start without includes after one with them');
 });
 
 test('persist: seeded random changes while down, over several restarts, always load to a fresh index', async () => {

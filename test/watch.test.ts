@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Diagnostic } from '../client/protocol.ts';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
-import { discoverFiles } from '../daemon/ingest/discover.ts';
+import { discoverFiles, type DiscoverOptions } from '../daemon/ingest/discover.ts';
 import { readSource } from '../daemon/ingest/read-source.ts';
 import { saveSnapshot } from '../daemon/persist/snapshot.ts';
 import { contentHash } from '../daemon/util/hash.ts';
@@ -27,6 +27,8 @@ interface Live {
   watcher: TreeWatcher;
   batches: FileChange[][];
   diagnostics: Diagnostic[];
+  /** The includes and excludes of the index and the watcher. */
+  discover: DiscoverOptions;
 }
 
 const watchers: TreeWatcher[] = [];
@@ -39,16 +41,19 @@ interface Hooks {
   beforeWatch?: (root: string) => void;
   /** Runs on each batch before it is applied. */
   beforeApply?: (changes: FileChange[]) => void;
+  discover?: DiscoverOptions;
 }
 
 async function liveCopy(prefix: string, hooks: Hooks = {}): Promise<Live> {
   const root = tempDir(prefix);
   cpSync(RXJS, root, { recursive: true });
-  const host = await GraphHost.index(root, { workers: 0 });
+  const discover = hooks.discover ?? {};
+  const host = await GraphHost.index(root, { ...discover, workers: 0 });
   hooks.beforeWatch?.(root);
   const batches: FileChange[][] = [];
   const diagnostics: Diagnostic[] = [];
   const watcher = TreeWatcher.start(root, {
+    ...discover,
     indexed: host.records(),
     onBatch: (changes) => {
       batches.push(changes);
@@ -59,13 +64,13 @@ async function liveCopy(prefix: string, hooks: Hooks = {}): Promise<Live> {
   });
   watchers.push(watcher);
   await watcher.idle();
-  return { root, host, watcher, batches, diagnostics };
+  return { root, host, watcher, batches, diagnostics, discover };
 }
 
 /** Paths whose indexed content differs from the disk (missing, extra or stale), at most a few. */
 function staleFiles(live: Live): string[] {
   const { host, root } = live;
-  const onDisk = discoverFiles(root).files;
+  const onDisk = discoverFiles(root, live.discover).files;
   const out: string[] = [];
   const indexed = new Set(host.filePaths());
   for (const f of onDisk) {
@@ -99,7 +104,7 @@ async function settle(live: Live): Promise<void> {
 
 async function assertEqualsFresh(live: Live, what: string): Promise<void> {
   await settle(live);
-  assert.equal(await diffWithFresh(live.host), undefined, `after ${what}, the live graph should equal a fresh index`);
+  assert.equal(await diffWithFresh(live.host, false, live.discover), undefined, `after ${what}, the live graph should equal a fresh index`);
 }
 
 function write(root: string, rel: string, text: string): void {
@@ -199,6 +204,26 @@ test('watch: tsconfig and package.json changes are passed through; excluded tree
   await assertEqualsFresh(live, 'a new package.json');
   assert.ok(![...reported(live)].some((p) => p.startsWith('node_modules/') || p.startsWith('dist/')));
   assert.equal(watcher.counts.directories, watched + 1, 'only extra/ is watched in addition');
+});
+
+test('watch: only included files are reported; directories the includes cannot reach are not watched', async () => {
+  const live = await liveCopy('isg-watch-include-', { discover: { include: ['internal/operators/', 'extra/**/*.ts'] } });
+  const { root, host, watcher } = live;
+  const watched = watcher.counts.directories;
+  assert.equal(watched, discoverFiles(root, live.discover).directories.length);
+  assert.ok(watched < discoverFiles(root).directories.length, 'directories outside the includes are not watched');
+  assert.ok([...host.filePaths()].every((p) => p.startsWith('internal/operators/')));
+  write(root, 'internal/operators/included.ts', 'export const included = 1;\n');
+  write(root, 'extra/deep/also.ts', 'export const also = 1;\n');
+  // In a watched directory (internal/ leads to internal/operators/), but not included.
+  write(root, 'internal/left-out.ts', 'export const leftOut = 1;\n');
+  write(root, 'internal/util/left-out.ts', 'export const leftOut = 2;\n');
+  write(root, 'elsewhere/left-out.ts', 'export const leftOut = 3;\n');
+  await assertEqualsFresh(live, 'writes inside and outside the includes');
+  assert.ok(host.factsOf('internal/operators/included.ts'));
+  assert.ok(host.factsOf('extra/deep/also.ts'));
+  assert.deepEqual([...reported(live)].filter((p) => p.includes('left-out')), []);
+  assert.equal(watcher.counts.directories, watched + 2, 'extra/ and extra/deep/ are watched, elsewhere/ is not');
 });
 
 test('watch: a burst of hundreds of writes settles to a fresh index', async () => {

@@ -250,8 +250,8 @@ export async function run(parsed: ParsedArgs, name: string, summary: string): Pr
   });
 }
 
-/** Whether an answer found nothing, for the exit code of --json. */
-function isEmpty(name: string, result: unknown): boolean {
+/** Whether an answer found nothing: the exit code is then 1, as text and as --json. */
+export function isEmpty(name: string, result: unknown): boolean {
   if (name === 'stats') return false;
   if (name === 'outline') return (result as OutlineResult).entities.length === 0;
   return (result as { total: number }).total === 0;

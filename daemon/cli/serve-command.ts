@@ -1,17 +1,23 @@
 // `isg serve [root]`: run the daemon in the foreground (progress bar on a TTY, a summary when
 // the first index is done), or with --detach in the background, printing where it listens.
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { IsgError } from '../errors.ts';
+import { runQuery } from '../queries/core.ts';
 import { Daemon } from '../server/daemon.ts';
 import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
+import { packageRoot } from '../util/package-root.ts';
+import { RUNTIME, selfCommand } from '../util/runtime.ts';
 import { intOption, stringOption, type ParsedArgs } from './argv.ts';
+import { isEmpty } from './query-command.ts';
 import { progressBar } from './render.ts';
 import { spawnDaemon } from './spawn-daemon.ts';
 
 const HELP = `usage: isg serve [root] [options]
 
 Run the isg daemon for a directory (default: the current one): index it, keep the graph live as
-files change, and answer queries on <root>/.isg/daemon.sock (mode 0600).
+files change, and answer queries on <root>/.isg/daemon.sock (mode 0600). SIGINT or SIGTERM (or
+isg stop) stops it: requests in flight are answered, the snapshot is saved, the socket and the
+lock are removed.
 
 options:
   --detach              run in the background; print where it listens and exit
@@ -21,7 +27,7 @@ options:
   --socket PATH         listen on this Unix socket instead of <root>/.isg/daemon.sock
   --log-level LEVEL     debug, info, warn, error or silent (default: isg.config.json or info)
   --workers N           parse threads for the first index (default: one per core)
-  --examples            when ready, print three example queries to try
+  --examples            when ready, print three example commands to try (npm start)
 
 examples:
   isg serve
@@ -37,6 +43,16 @@ export async function run(args: ParsedArgs): Promise<number> {
   const logLevel = stringOption(args, 'log-level');
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) throw new IsgError('bad-args', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   if (args.options.has('detach')) return detach(root, args);
+  // Listening before the daemon starts: a signal while it takes the lock and binds its socket
+  // stops it as soon as it has started, instead of killing the process with the lock held.
+  let received: string | undefined;
+  let stop: ((signal: string) => void) | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      received ??= signal;
+      stop?.(signal);
+    });
+  }
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let lastDraw = 0;
@@ -54,13 +70,15 @@ export async function run(args: ParsedArgs): Promise<number> {
       process.stderr.write(`\r${progressBar(done, total, bytes, (now - started) / 1000)}`);
     },
   });
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     daemon.log.info('signal received; stopping', { signal });
     void daemon.stop().then(() => process.exit(0));
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   daemon.onStopped = () => process.exit(0);
+  if (received) {
+    stop(received);
+    return new Promise<number>(() => undefined); // the stop exits
+  }
   console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? ` and tcp ${daemon.endpoints.tcp}` : ''}`);
   try {
     await daemon.ready();
@@ -78,12 +96,16 @@ export async function run(args: ParsedArgs): Promise<number> {
   return new Promise<number>(() => undefined); // serve until stopped
 }
 
-/** Three queries against what was just indexed: a well-connected class, its callers, a blast radius. */
+/**
+ * Three commands to paste, each known to find something in what was just indexed (an empty
+ * answer would exit 1): callers and blast radius of the most called function, import cycles,
+ * with an outline and the stats as fallbacks for a tree that has none.
+ */
 function printExamples(daemon: Daemon): void {
   const graph = daemon.graph!;
   const s = graph.store;
   let best = -1;
-  let bestScore = -1;
+  let bestScore = 0;
   for (let id = 0; id < s.idLimit; id++) {
     if (!s.isAlive(id) || (s.kind(id) !== 'method' && s.kind(id) !== 'function')) continue;
     const score = s.neighbors('calls', id, 'in', 'resolved').length;
@@ -92,10 +114,26 @@ function printExamples(daemon: Daemon): void {
       bestScore = score;
     }
   }
-  if (best < 0) return;
-  const key = s.key(best);
-  const at = daemon.root === process.cwd() ? '' : ` --root ${daemon.root}`;
-  console.log(`\ntry, in another terminal:\n  npx isg callers '${key}'${at}\n  npx isg blast-radius '${key}' --depth 2${at}\n  npx isg cycles --kind imports${at}`);
+  const key = best < 0 ? undefined : s.key(best);
+  const file = key?.split('#')[0] ?? graph.filePaths().next().value;
+  const candidates: { argv: string[]; op: string; args: Record<string, unknown> }[] = [];
+  if (key) candidates.push({ argv: ['callers', key], op: 'callers', args: { entity: key } }, { argv: ['blast-radius', key, '--depth', '2'], op: 'blast-radius', args: { entity: key, depth: 2 } });
+  candidates.push({ argv: ['cycles', '--kind', 'imports'], op: 'cycles', args: { kind: 'imports' } });
+  if (file) candidates.push({ argv: ['outline', file], op: 'outline', args: { file } });
+  candidates.push({ argv: ['stats'], op: 'stats', args: {} });
+  const examples = candidates.filter((c) => !isEmpty(c.op, runQuery(graph, c.op, c.args))).slice(0, 3);
+  const root = daemon.root === process.cwd() ? [] : ['--root', daemon.root];
+  console.log(`\ntry, in another terminal:\n${examples.map((c) => `  ${isgCommand()} ${[...c.argv, ...root].map(shellQuote).join(' ')}`).join('\n')}`);
+}
+
+/** How to run isg from another terminal: `npx isg` within this package (as `npm start` runs), else this runtime's command. */
+function isgCommand(): string {
+  const inPackage = !relative(packageRoot(), process.cwd()).startsWith('..');
+  return RUNTIME === 'node' && inPackage ? 'npx isg' : selfCommand().map(shellQuote).join(' ');
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Start a daemon in the background, wait until it answers, print where. */

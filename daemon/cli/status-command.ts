@@ -13,7 +13,7 @@ const SPEC: CommandSpec = {
   positionals: [],
   flags: [],
   examples: ['isg status', 'isg status --root ~/src/app', 'isg status --json'],
-  json: 'a StatusResult: { state, root, pid, runtime, generation, uptimeMs, progress, endpoints, connections, files, entities, watching, pendingChanges, snapshot?, plugins }',
+  json: 'a StatusResult: { state, root, pid, runtime, generation, uptimeMs, progress, endpoints, connections, files, entities, watching, pendingChanges, snapshot?, plugins, config }',
   spawns: false,
 };
 
@@ -39,6 +39,8 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
       ...(s.pendingChanges ? [['pending', `${thousands(s.pendingChanges)} changed files being applied`]] : []),
       ...(s.snapshot ? [['snapshot', `${s.snapshot.path}${s.snapshot.savedAt ? ` (saved ${s.snapshot.savedAt})` : ''}`]] : []),
       ['plugins', `${s.plugins.active} of ${s.plugins.total} active`],
+      ...(s.config.error ? [['config', ctx.style.yellow(`last edit not applied: ${s.config.error}`)]] : []),
+      ...(s.config.pendingRestart.length ? [['restart', `to apply ${s.config.pendingRestart.join(', ')} from ${s.config.path}`]] : []),
     ];
     ctx.out(ctx.style.bold(`daemon for ${s.root}`));
     for (const line of table(rows, { indent: 2 })) ctx.out(line);

@@ -1,14 +1,21 @@
-// Finds the source files under a root: a synchronous walk honouring .gitignore files, the
-// default and configured excludes, and symlinks (followed, with loops and duplicates refused).
+// Finds the source files under a root: a synchronous walk honouring the configured includes,
+// .gitignore files, the default and configured excludes, and symlinks (followed, with loops and
+// duplicates refused).
 // The exclusion rules live in a PathFilter so the file watcher can judge one path the same way
 // without re-walking.
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic, Language } from '../model.ts';
 import { lastMatch, parseIgnoreFile, type IgnoreRule } from './gitignore.ts';
+import { createIncludeFilter } from './include.ts';
 import { diagnostic, errorReason, tooLargeDiagnostic } from './read-source.ts';
 
 export interface DiscoverOptions {
+  /**
+   * Globs relative to root naming the source files to index (include.ts); absent or empty:
+   * every file. Directories no pattern can reach are not walked. Excludes apply on top.
+   */
+  include?: string[];
   /**
    * gitignore-syntax patterns relative to root, applied on top of DEFAULT_EXCLUDES and with
    * precedence over .gitignore files (like git's command-line excludes): `!dist/` re-includes.
@@ -78,7 +85,10 @@ export function languageOf(filePath: string): Language | undefined {
 export interface PathFilter {
   /** Whether relPath (posix, relative to root) is excluded, itself or through an ancestor directory. */
   isExcluded(relPath: string, isDir: boolean): boolean;
-  /** Whether a rule excludes relPath itself; for the walk, which never enters excluded directories. */
+  /**
+   * Whether a rule excludes relPath itself, or the includes leave it out (a source file they do
+   * not include, a directory they cannot reach); for the walk, which never enters excluded directories.
+   */
   excludesEntry(relPath: string, isDir: boolean): boolean;
   /** Drop the cached .gitignore of a directory ('' for root), e.g. after it changed on disk. */
   invalidate(dirRelPath: string): void;
@@ -94,6 +104,7 @@ export function createPathFilter(
   onDiagnostic: (d: Diagnostic) => void = () => {},
 ): PathFilter {
   const configured = parseIgnoreFile([...DEFAULT_EXCLUDES, ...(options.exclude ?? [])].join('\n'));
+  const include = createIncludeFilter(options.include ?? []);
   const gitignores = new Map<string, readonly IgnoreRule[]>();
 
   function gitignoreOf(dir: string): readonly IgnoreRule[] {
@@ -113,6 +124,8 @@ export function createPathFilter(
   }
 
   function excludesEntry(relPath: string, isDir: boolean): boolean {
+    // Includes name source files: the config files that decide resolution are not theirs to drop.
+    if (include && (isDir ? !include.mayContain(relPath) : languageOf(relPath) !== undefined && !include.includesFile(relPath))) return true;
     const verdict = lastMatch(configured, relPath, isDir);
     if (verdict !== undefined) return verdict;
     // Every .gitignore from root down to the parent, each matched relative to its directory;

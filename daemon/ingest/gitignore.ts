@@ -13,7 +13,8 @@ export interface IgnoreRule {
   readonly regex: RegExp;
 }
 
-const NEVER = /(?!)/;
+/** The regex of a pattern git could never match (an unclosed `[`, an unknown `[:class:]`). */
+export const NEVER = /(?!)/;
 
 // ASCII only, as in wildmatch's <ctype.h> classes with the C locale.
 const POSIX_CLASSES = new Map([

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
+import { RUNTIME } from '../util/runtime.ts';
 import type { PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
 import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson, type Answer } from './wasm/channel.ts';
 import { graphImports } from './wasm/graph-imports.ts';
@@ -35,6 +36,8 @@ export interface WasmTierOptions {
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 /** A worker's JS heap holds jco's glue and views of shared memory; WebAssembly memory is not counted here. */
 const WORKER_HEAP_MB = 64;
+/** Deno accepts a Worker's resourceLimits and ignores them: said at each worker load, as the budget then rests on the memory check alone. */
+const DENO_HEAP_UNLIMITED = `runs in a worker whose JS heap is not capped at ${WORKER_HEAP_MB} MB: Deno ignores worker resourceLimits; its memory budget is enforced by checking its linear memory after each call`;
 
 export class WasmTierLoader implements TierLoader {
   readonly tier = 'wasm' as const;
@@ -179,6 +182,7 @@ class WorkerRuntime implements PluginRuntime {
 
   static async start(setup: Setup, startTimeoutMs: number, spares: Spares): Promise<WorkerRuntime> {
     const { manifest, ctx, plan } = setup;
+    if (RUNTIME === 'deno') ctx.log.warn(`plugin ${manifest.name} ${DENO_HEAP_UNLIMITED}`);
     const sab = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();
     const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;

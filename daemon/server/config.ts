@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../ingest/discover.ts';
+import { includeProblem } from '../ingest/include.ts';
 import { CAPABILITIES, ISOLATIONS, type Capability, type Isolation } from '../plugins/api.ts';
 import { DEFAULT_POLICY, type EjectionPolicy } from '../plugins/budget.ts';
 import { budgetOverride } from '../plugins/manifest.ts';
@@ -24,6 +25,8 @@ export interface PluginConfig extends Omit<PluginSettings, 'grant'> {
 }
 
 export interface IsgConfig {
+  /** Globs relative to the root naming the source files to index; empty: every file (ingest/include.ts). */
+  include: string[];
   /** gitignore-style excludes on top of .gitignore and the defaults. */
   exclude: string[];
   maxFileBytes: number;
@@ -47,7 +50,7 @@ export interface IsgConfig {
   policy: EjectionPolicy;
 }
 
-const TOP_KEYS = ['$schema', 'exclude', 'maxFileBytes', 'socket', 'tcp', 'allowRemote', 'maxFrameBytes', 'maxConnections', 'maxQueuedBytes', 'log', 'snapshot', 'watch', 'plugins', 'trustedKeys', 'policy'];
+const TOP_KEYS = ['$schema', 'include', 'exclude', 'maxFileBytes', 'socket', 'tcp', 'allowRemote', 'maxFrameBytes', 'maxConnections', 'maxQueuedBytes', 'log', 'snapshot', 'watch', 'plugins', 'trustedKeys', 'policy'];
 
 export function defaultConfig(root: string): IsgConfig {
   return validateConfig({}, root, 'defaults');
@@ -80,7 +83,13 @@ export function validateConfig(json: unknown, root: string, source: string): Isg
   policy?.onlyKeys(Object.keys(DEFAULT_POLICY));
   const socket = f.optionalString('socket');
   const logFile = log?.optionalString('file');
+  const include = f.stringList('include');
+  include.forEach((pattern, i) => {
+    const why = includeProblem(pattern);
+    if (why) f.fail(`include[${i}]`, `${why}, got ${JSON.stringify(pattern)}`);
+  });
   return {
+    include,
     exclude: f.stringList('exclude'),
     maxFileBytes: f.number('maxFileBytes', DEFAULT_MAX_FILE_BYTES, 1, 1 << 30, true),
     socket: socket ? absolute(root, socket) : join(root, '.isg', 'daemon.sock'),

@@ -51,6 +51,7 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       pendingChanges: daemon.pendingChanges,
       ...(daemon.snapshot ? { snapshot: { ...daemon.snapshot } } : {}),
       plugins: daemon.plugins.activeCount(),
+      config: { ...daemon.configStatus, pendingRestart: [...daemon.configStatus.pendingRestart] },
     };
   },
 

@@ -3,15 +3,17 @@
 // `hello` and `status`, applies file changes through one entry point, publishes what changed,
 // and stops cleanly. Only this folder knows about sockets and msgpack.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { encodeFrame } from '../../client/framing.ts';
 import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
-import { GraphHost, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
-import { discoverFiles } from '../ingest/discover.ts';
+import { GraphHost, recordPath, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
+import { discoverFiles, type DiscoverOptions } from '../ingest/discover.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
+import { watchDirectory, type DirWatch } from '../watch/dir-watch.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
 import { BuiltinLoader, builtinManifest } from '../plugins/builtin-tier.ts';
 import type { PluginManifest } from '../plugins/api.ts';
@@ -26,10 +28,12 @@ import { PluginHost } from '../plugins/plugin-host.ts';
 import { UpdateFeed } from '../plugins/update-feed.ts';
 import { parsePublicKey } from '../plugins/trust.ts';
 import type { GraphView } from '../queries/graph-view.ts';
+import { Coalescer } from '../util/coalescer.ts';
 import { createLogger, type Logger, type LogSink } from '../util/log.ts';
 import { packageRoot } from '../util/package-root.ts';
 import { RUNTIME } from '../util/runtime.ts';
 import { CONFIG_FILE, isLoopback, loadConfig, parseHostPort, type IsgConfig, type PluginConfig } from './config.ts';
+import { configChange } from './config-reload.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { DAEMON_OPS } from './daemon-ops.ts';
 import { acquireLock, ensurePrivateDir, ensureToken, removeStaleSocket, stateDir } from './state-dir.ts';
@@ -52,6 +56,9 @@ export interface DaemonOptions {
  */
 const PLUGIN_UPDATE_QUIET_MS = 10;
 const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
+/** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
+const CONFIG_QUIET_MS = 50;
+const CONFIG_MAX_DELAY_MS = 500;
 
 export class Daemon implements ConnectionHost {
   readonly root: string;
@@ -76,7 +83,12 @@ export class Daemon implements ConnectionHost {
   private csrCache?: CsrSnapshot;
   private stopping?: Promise<void>;
   private indexing?: Promise<void>;
-  private configWatcher?: FSWatcher;
+  /** The plugins' start after the first index. */
+  private pluginsStarting?: Promise<void>;
+  private configWatcher?: DirWatch;
+  private readonly configReloads: Coalescer;
+  /** The last edit of isg.config.json that was not applied, and the keys waiting for a restart. */
+  configStatus: { path: string; error?: string; pendingRestart: string[] };
   private readonly builtins = new BuiltinLoader();
   private lastProgressEvent = 0;
   private watcher?: TreeWatcher;
@@ -94,6 +106,10 @@ export class Daemon implements ConnectionHost {
     this.config = config;
     this.logSink = { level: config.log.level, ...(config.log.file ? { file: config.log.file } : {}) };
     this.log = createLogger(this.logSink, 'isg');
+    this.configStatus = { path: join(this.root, CONFIG_FILE), pendingRestart: [] };
+    this.configReloads = new Coalescer(() => this.reloadConfig(), CONFIG_QUIET_MS, CONFIG_MAX_DELAY_MS, (err) =>
+      this.log.error('isg.config.json not applied', { error: err instanceof Error ? err.stack : String(err) }),
+    );
     this.plugins = new PluginHost({
       root: this.root,
       loaders: { builtin: this.builtins, native: createNativeTierLoader({ fallbacks: NATIVE_FALLBACKS }), wasm: new WasmTierLoader() },
@@ -246,12 +262,15 @@ export class Daemon implements ConnectionHost {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.configWatcher?.close();
+      this.configReloads.close();
       this.watcher?.close();
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
       this.pluginUpdates.close();
       for (const s of this.servers) s.close();
       const deadline = Date.now() + 5000;
       while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
+      // A plugin still loading would come up after the dispose, and its worker would keep the process alive.
+      await this.pluginsStarting?.catch(() => undefined);
       await this.plugins.dispose();
       await this.saveIfDirty();
       for (const c of this.connections) c.close();
@@ -322,7 +341,6 @@ export class Daemon implements ConnectionHost {
   }
 
   private serve(server: Server, listen: (s: Server, done: () => void) => void): Promise<void> {
-    server.maxConnections = this.config.maxConnections;
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(new IsgError('io', `cannot listen: ${err.message}`)));
@@ -335,6 +353,14 @@ export class Daemon implements ConnectionHost {
 
   private accept(socket: Socket, trusted: boolean): void {
     if (this.stopping) return void socket.destroy();
+    const limit = this.config.maxConnections;
+    if (this.connections.size >= limit) {
+      // Told, not dropped (as net.Server's maxConnections does): the client can say why it failed.
+      this.log.warn('connection refused: the connection limit is reached', { maxConnections: limit });
+      socket.on('error', () => undefined);
+      socket.end(encodeFrame({ id: 0, ok: false, error: { code: 'overloaded', message: `the daemon serves at most ${limit} connections at once (maxConnections in isg.config.json); close one, or raise the limit` } }));
+      return;
+    }
     const conn = new Connection(socket, this, trusted);
     this.connections.add(conn);
   }
@@ -356,12 +382,17 @@ export class Daemon implements ConnectionHost {
     }
   }
 
+  /** Which files are indexed: the same for the first index, a warm start, the watcher and rescans. */
+  private discoverOptions(): DiscoverOptions {
+    return { include: this.config.include, exclude: this.config.exclude, maxFileBytes: this.config.maxFileBytes };
+  }
+
   /** Load the snapshot (or index cold), then watch, save, and let the plugins in. */
   private async firstIndex(): Promise<void> {
     const t0 = performance.now();
+    const discover = this.discoverOptions();
     const options = {
-      exclude: this.config.exclude,
-      maxFileBytes: this.config.maxFileBytes,
+      ...discover,
       workers: this.options.workers,
       onProgress: (done: number, total: number, bytes: number) => this.indexProgress(done, total, bytes),
     };
@@ -384,9 +415,12 @@ export class Daemon implements ConnectionHost {
       this.progress = { filesDone: files.length, filesTotal: files.length, bytesDone: graph.fileStats().bytes };
       this.log.info('indexed', { files: files.length, entities: graph.store.entityCount, ms: Math.round(performance.now() - t0) });
       this.publish({ type: 'indexing', state: 'ready', ...this.progress });
-      this.startWatching();
+      // isg.config.json may have been edited while the index ran.
+      if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
+      else this.startWatching();
       this.startSnapshots();
-      await this.plugins.startAll();
+      this.pluginsStarting = this.plugins.startAll();
+      await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
       this.pluginUpdates.push({ type: 'update', generation: graph.generation, files, added: [], removed: [], changed: [] });
       await this.pluginUpdates.idle();
@@ -396,14 +430,15 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** Live updates: the watcher hands batches to applyChanges, the one mutation entry point. */
+  /** Live updates: the watcher hands batches to applyChanges, the one mutation entry point. (Re)started with the config's settings. */
   private startWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
     const graph = this.graph;
     if (!graph || !this.config.watch.enabled || this.stopping) return;
     try {
       this.watcher = TreeWatcher.start(this.root, {
-        exclude: this.config.exclude,
-        maxFileBytes: this.config.maxFileBytes,
+        ...this.discoverOptions(),
         indexed: graph.records(),
         quietMs: this.config.watch.debounceMs,
         maxDelayMs: this.config.watch.maxDelayMs,
@@ -415,9 +450,11 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** Snapshots: after a cold index, then every intervalMs while changes come in, and at stop. */
+  /** Snapshots: after a cold index, then every intervalMs while changes come in, and at stop. (Re)started with the config's settings. */
   private startSnapshots(): void {
-    if (!this.config.snapshot.enabled) return;
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    if (!this.graph || !this.config.snapshot.enabled || this.stopping) return;
     this.snapshotTimer = setInterval(() => void this.saveIfDirty(), this.config.snapshot.intervalMs);
     this.snapshotTimer.unref?.();
     if (this.dirty) setImmediate(() => void this.saveIfDirty());
@@ -447,35 +484,50 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** isg.config.json is re-read when it changes; an invalid edit is reported and ignored. */
+  /** isg.config.json is re-read when it changes (watchDirectory: Deno's node:fs watch would watch the whole tree). */
   private watchConfig(): void {
+    const changed = (name: string | null) => {
+      if (name === null || name === CONFIG_FILE) this.configReloads.poke();
+    };
     try {
-      this.configWatcher = watch(this.root, { persistent: false }, (_event, name) => {
-        if (name === CONFIG_FILE) void this.reloadConfig();
-      });
-      this.configWatcher.on('error', () => undefined);
+      this.configWatcher = watchDirectory(this.root, changed, (err) => this.log.warn('watching isg.config.json failed; edits need a restart', { error: err.message }));
     } catch (err) {
-      this.log.warn('cannot watch isg.config.json; changes need a restart', { error: (err as Error).message });
+      this.log.warn('cannot watch isg.config.json; edits need a restart', { error: (err as Error).message });
     }
   }
 
-  async reloadConfig(): Promise<void> {
-    let next: IsgConfig;
+  /**
+   * Applies an edit of isg.config.json: every key at once, except where the daemon listens and
+   * the plugin host's trusted keys and policy, which wait for the next start (config-reload.ts).
+   * An edit that does not validate is reported and ignored: the daemon keeps its config.
+   */
+  private async reloadConfig(): Promise<void> {
+    let edited: IsgConfig;
     try {
-      next = withOverrides(loadConfig(this.root), this.options);
+      edited = withOverrides(loadConfig(this.root), this.options);
     } catch (err) {
-      this.log.error('isg.config.json not applied', { error: (err as Error).message });
+      const message = (err as Error).message;
+      if (message !== this.configStatus.error) this.log.error('isg.config.json not applied; the daemon keeps its current config', { error: message });
+      this.configStatus.error = message;
       return;
     }
-    const prev = this.config;
-    this.config = next;
-    this.logSink.level = next.log.level;
-    for (const key of ['socket', 'tcp', 'allowRemote', 'maxConnections', 'trustedKeys', 'policy'] as const) {
-      if (JSON.stringify(prev[key]) !== JSON.stringify(next[key])) this.log.warn(`config key "${key}" changed; it takes effect after a restart`);
+    delete this.configStatus.error;
+    const { effective, changed, pendingRestart } = configChange(this.config, edited);
+    for (const key of pendingRestart) {
+      if (!this.configStatus.pendingRestart.includes(key)) this.log.warn(`config key "${key}" changed; it takes effect at the next start`, { key });
     }
-    await this.reconcilePlugins(prev.plugins, next.plugins);
-    if (JSON.stringify(prev.exclude) !== JSON.stringify(next.exclude) || prev.maxFileBytes !== next.maxFileBytes) this.rediscover();
-    this.log.info('isg.config.json applied');
+    this.configStatus.pendingRestart = pendingRestart;
+    if (!changed.size) return;
+    const prev = this.config;
+    this.config = effective;
+    this.logSink.level = effective.log.level;
+    if (effective.log.file) this.logSink.file = effective.log.file;
+    else delete this.logSink.file;
+    if (changed.has('snapshot')) this.startSnapshots();
+    if (changed.has('plugins')) await this.reconcilePlugins(prev.plugins, effective.plugins);
+    if (changed.has('include') || changed.has('exclude') || changed.has('maxFileBytes')) this.rediscover();
+    else if (changed.has('watch')) this.startWatching();
+    this.log.info('isg.config.json applied', { changed: [...changed] });
   }
 
   private async reconcilePlugins(prev: Record<string, PluginConfig>, next: Record<string, PluginConfig>): Promise<void> {
@@ -494,17 +546,23 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** After the include rules changed: index what is now in, drop what is now out. */
+  /** After the includes, excludes or size limit changed: index what is now in, drop what is now out. */
   private rediscover(): void {
     const graph = this.graph;
     if (!graph) return;
-    const found = discoverFiles(this.root, { exclude: this.config.exclude, maxFileBytes: this.config.maxFileBytes });
+    graph.setMaxFileBytes(this.config.maxFileBytes);
+    const found = discoverFiles(this.root, this.discoverOptions());
     const next = new Set(found.files.map((f) => f.path));
+    // Read again, so that the host records it as skipped (or no longer skipped) under the new limit.
+    const tooLarge = new Set(found.diagnostics.filter((d) => d.code === 'too-large').map((d) => d.file));
     const changes: FileChange[] = [];
-    for (const p of graph.filePaths()) if (!next.has(p)) changes.push({ path: p, text: null });
+    for (const record of graph.records()) {
+      const p = recordPath(record);
+      if (!next.has(p) && !tooLarge.has(p)) changes.push({ path: p, text: null });
+    }
     for (const p of next) if (!graph.factsOf(p)) changes.push({ path: p });
+    for (const p of tooLarge) changes.push({ path: p });
     this.enqueueChanges(changes);
-    this.watcher?.close();
     this.startWatching();
   }
 }

@@ -1,7 +1,8 @@
 // `<root>/.isg/`: the daemon's private directory (socket, lock, token, snapshot, log). It must
 // be writable by the user alone, or anyone could swap the socket or the snapshot. One daemon
 // per root is enforced by a lock file holding the pid; a lock or socket left by a crashed
-// daemon is recognised (its pid is gone, or its socket does not answer) and cleaned up.
+// daemon is recognised (its pid is gone, or its socket does not answer once it is past its
+// start) and cleaned up.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -37,12 +38,20 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 /**
- * Take the lock for this root, or explain who holds it. A stale lock (dead pid, or a socket
- * that does not answer) is removed along with its socket.
+ * How long after taking the lock a daemon may take to listen. A daemon takes the lock before its
+ * socket listens: a lock this young whose process is alive is a daemon starting, not a stale one.
+ */
+const STARTING_MS = 5000;
+
+/**
+ * Take the lock for this root, or explain who holds it. A daemon still starting is waited for
+ * until its socket answers (then it holds the lock) or it is no longer young; a stale lock (dead
+ * pid, or a socket that does not answer) is removed along with its socket.
  */
 export async function acquireLock(dir: string, info: LockInfo): Promise<() => void> {
   const lockFile = join(dir, 'daemon.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
+  let removedStale = false;
+  for (;;) {
     try {
       const fd = openSync(lockFile, 'wx', 0o600);
       writeSync(fd, JSON.stringify(info));
@@ -62,11 +71,31 @@ export async function acquireLock(dir: string, info: LockInfo): Promise<() => vo
     if (held && pidAlive(held.pid) && (await socketAnswers(held.socket))) {
       throw new IsgError('io', `a daemon already runs for ${dirname(dir)} (pid ${held.pid}, socket ${held.socket}); stop it with \`isg stop\` or use it`);
     }
+    if (starting(lockFile, held)) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    if (removedStale) throw new IsgError('io', `cannot take the lock ${lockFile}: another daemon is starting at the same time`);
     // stale: the daemon died without cleaning up
     rmSync(lockFile, { force: true });
     if (held?.socket) rmSync(held.socket, { force: true });
+    removedStale = true;
   }
-  throw new IsgError('io', `cannot take the lock ${lockFile}: another daemon is starting at the same time`);
+}
+
+/** Whether the lock belongs to a daemon still starting: young, and its process alive (or not written yet). */
+function starting(lockFile: string, held: LockInfo | undefined): boolean {
+  const young = (at: number) => {
+    const age = Date.now() - at;
+    return age >= 0 && age < STARTING_MS;
+  };
+  if (held) return pidAlive(held.pid) && young(Date.parse(held.startedAt));
+  try {
+    // Created but not written yet (or unreadable): judged by when it was created.
+    return young(statSync(lockFile).mtimeMs);
+  } catch {
+    return false; // gone meanwhile: take it
+  }
 }
 
 export function readLock(lockFile: string): LockInfo | undefined {

@@ -2,6 +2,7 @@
 // invariant that incremental updates, live watching and snapshot restores all keep.
 import { exportGraph, type ExportedEdge, type ExportedEntity, type ExportedGraph } from '../../daemon/export/graph-json.ts';
 import { GraphHost } from '../../daemon/host.ts';
+import type { DiscoverOptions } from '../../daemon/ingest/discover.ts';
 import { runQuery } from '../../daemon/queries/core.ts';
 
 const DIFF_LINES = 20;
@@ -44,10 +45,13 @@ export function graphDiff(live: ExportedGraph, fresh: ExportedGraph): string | u
   return out.join('\n');
 }
 
-/** Compares `host` with a fresh index of its root (and, with `withQueries`, query answers); the diff, or undefined when equal. */
-export async function diffWithFresh(host: GraphHost, withQueries = false): Promise<string | undefined> {
+/**
+ * Compares `host` with a fresh index of its root (and, with `withQueries`, query answers); the
+ * diff, or undefined when equal. `discover`: the includes and excludes `host` was built with.
+ */
+export async function diffWithFresh(host: GraphHost, withQueries = false, discover: DiscoverOptions = {}): Promise<string | undefined> {
   // In-thread parsing: for a few hundred files it is faster than starting workers.
-  const fresh = await GraphHost.index(host.root, { workers: 0 });
+  const fresh = await GraphHost.index(host.root, { ...discover, workers: 0 });
   return graphDiff(exportGraph(host, host.root), exportGraph(fresh, fresh.root)) ?? (withQueries ? queryDiff(host, fresh) : undefined);
 }
 
