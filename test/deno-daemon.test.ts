@@ -97,9 +97,14 @@ test('a daemon under Deno indexes rxjs, answers Node and Deno clients and the CL
       plugins = ((await client.plugins()) as PluginsResult).plugins;
     }
     const states = Object.fromEntries(plugins.map((p) => [p.name, `${p.tier} ${p.state}`]));
-    assert.deepEqual(states, { core: 'builtin active', scc: 'native active', pagerank: 'native active', 'arch-rules': 'wasm active', fan: 'wasm active' });
+    assert.deepEqual(states, { core: 'builtin active', scc: 'native active', pagerank: 'native active', 'arch-rules': 'wasm active', fan: 'wasm active', context: 'builtin active' });
     const scc = (await client.request('scc/components', { kinds: ['imports'], minSize: 2 })) as { total: number };
     assert.ok(scc.total > 0);
+    // context packs ranked by the native pagerank, through the host, under Deno
+    const pack = await client.context({ entity: 'Subject.next', budget: 600 });
+    assert.equal(pack.ranking, 'pagerank');
+    assert.equal(pack.items[0]!.id, 'src/internal/Subject.ts#Subject.next');
+    assert.ok(pack.tokens <= 600);
 
     const events = client.subscribe({ events: ['update'] });
     const next = events.next();
