@@ -440,7 +440,11 @@ export class PluginHost {
     for (const m of around) {
       const after = m.runtime?.afterQuery;
       if (!after || m.lifecycle.state !== 'active') continue;
-      await Promise.resolve(this.invoke(m, 'query', 'afterQuery', () => after.call(m.runtime, input, result))).catch(() => undefined);
+      try {
+        await this.invoke(m, 'query', 'afterQuery', () => after.call(m.runtime, input, result));
+      } catch {
+        // as for beforeQuery: counted against the middleware, never against the query
+      }
     }
     return result;
   }
