@@ -19,6 +19,8 @@ import { Lifecycle } from '../daemon/plugins/lifecycle.ts';
 import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
 import { sha256Of } from '../daemon/plugins/trust.ts';
+import { findAddon } from '../daemon/plugins/native-addon.ts';
+import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
 import { validateConfig } from '../daemon/server/config.ts';
@@ -85,8 +87,10 @@ function expectError(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
 }
 
+/** `p` may be a function, for a dispatch that may also throw before it returns a promise. */
 async function expectRejection(p: unknown, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(Promise.resolve().then(() => p), (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
+  const run = typeof p === 'function' ? (p as () => unknown) : () => p;
+  await assert.rejects(Promise.resolve().then(run), (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
 }
 
 describe('routing', () => {
@@ -514,6 +518,94 @@ describe('middleware', () => {
     assert.equal(info.lastEjection!.reason, '6 errors within one window (more than 5); last: audit log full');
     await answersSubject(r.host.dispatch('lookup', subject, 1));
     assert.deepEqual(calls, { before: 3, after: 3 }, 'an ejected middleware is not called');
+  });
+});
+
+describe('WASM plugins in the host: composition and middleware', () => {
+  const fixture = (name: string) => readManifest(join(packageRoot(), 'wasm-plugins', 'fixtures', name));
+  const subject = { name: 'Subject', mode: 'exact', kind: 'class' };
+
+  /**
+   * A host with the core queries, WASM fixtures (fixture-hooks with the hooks and dependencies
+   * given) and the testkit native plugin in process isolation.
+   */
+  async function wasmHost(hooks: PluginManifest['hooks'], dependencies: string[]): Promise<PluginHost> {
+    const loader = new BuiltinLoader();
+    loader.register(corePlugin);
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: loader, wasm: new WasmTierLoader({ spareWorker: false }), native: nativeTierLoader },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      protectedPlugins: [CORE_PLUGIN],
+      unprefixedPlugin: CORE_PLUGIN,
+      checkEveryMs: 0,
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'core'), graph.root, { grant: ['graph:read'] });
+    for (const name of ['echo', 'loop']) {
+      const { manifest, dir } = fixture(name);
+      host.add(manifest, dir, { grant: [] });
+    }
+    const testkit = readManifest(join(packageRoot(), 'test', 'fixtures', 'plugins', 'testkit'));
+    host.add(testkit.manifest, testkit.dir, { grant: ['graph:read'], isolation: 'process', sha256: sha256Of(readFileSync(findAddon(testkit.manifest, testkit.dir))) });
+    const hooked = fixture('hooks');
+    // QuickJS's first calls take tens of ms: a ceiling that does not eject it for starting up
+    host.add({ ...hooked.manifest, hooks, dependencies }, hooked.dir, { grant: ['graph:read'], budget: { ceilingMs: 10_000 } });
+    await host.startAll();
+    return host;
+  }
+
+  test('host.call reaches a core query and another plugin\'s op when declared, each callee accounted; other ops and its own are refused', async () => {
+    const host = await wasmHost([], [CORE_PLUGIN, 'fixture-echo']);
+    try {
+      const found = (await host.dispatch('fixture-hooks/call', { op: 'lookup', args: subject }, 1)) as { answer: LookupResult };
+      assert.deepEqual(found.answer.matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+      assert.equal(host.info(CORE_PLUGIN).opLatency.lookup!.calls, 1, 'the core accounted the call made to it');
+      // a worker calling a worker: the daemon's thread serves the first's host call by calling the second
+      assert.deepEqual(await host.dispatch('fixture-hooks/call', { op: 'fixture-echo/echo', args: { x: [1, 'two'] } }, 1), { answer: { x: [1, 'two'] } });
+      assert.equal(host.info('fixture-echo').opLatency.echo!.calls, 1);
+      assert.equal(host.info('fixture-hooks').opLatency.call!.calls, 2);
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-loop/ok', args: null }, 1), 'capability-denied', /plugin "fixture-hooks" called "fixture-loop\/ok" of plugin "fixture-loop" without declaring it in its isg-plugin\.json "dependencies"/);
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-hooks/seen', args: null }, 1), 'capability-denied', /called its own op "fixture-hooks\/seen" through the host/);
+      assert.equal(host.info('fixture-loop').opLatency.ok, undefined, 'a refused call never reached its plugin');
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  test('host.call refuses a callee that is not there to answer at once: ejected, or in process isolation', async () => {
+    const host = await wasmHost([], ['fixture-loop', 'testkit']);
+    try {
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'testkit/noop', args: null }, 1), 'plugin-error', /plugin-unavailable: plugin "testkit" answers later \(process isolation\), and plugin "fixture-hooks" cannot wait for it inside its own call to "testkit\/noop"/);
+      assert.equal(await host.dispatch('testkit/noop', null, 1), null, 'a caller that can wait gets its answer');
+      await expectRejection(() => host.dispatch('fixture-loop/loop', {}, 1), 'budget-exceeded', /ceiling of 50 ms/);
+      assert.equal(host.info('fixture-loop').state, 'ejected');
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-loop/ok', args: null }, 1), 'plugin-error', /plugin-unavailable: plugin "fixture-loop" is ejected for another \d+ s/);
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  test('a WASM middleware answers a query itself or lets it run and sees the answer; when it fails, the query is answered all the same', async () => {
+    const host = await wasmHost(['beforeQuery', 'afterQuery'], []);
+    try {
+      assert.deepEqual(await host.dispatch('lookup', { cached: 'from the middleware' }, 3), { cached: 'from the middleware' }, 'the core never saw these arguments');
+      const found = (await host.dispatch('lookup', subject, 3)) as LookupResult;
+      assert.deepEqual(found.matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+      const seen = (await host.dispatch('fixture-hooks/seen', null, 3)) as { after: { op: string; answer: LookupResult; generation: number } };
+      assert.equal(seen.after.op, 'lookup');
+      assert.deepEqual(seen.after.answer, JSON.parse(JSON.stringify(found)));
+      assert.equal(seen.after.generation, 3);
+      assert.deepEqual(await host.dispatch('fixture-echo/echo', { failBefore: true, x: 1 }, 3), { failBefore: true, x: 1 });
+      assert.deepEqual(await host.dispatch('fixture-echo/echo', { failAfter: true, x: 2 }, 3), { failAfter: true, x: 2 });
+      const info = host.info('fixture-hooks');
+      assert.equal(info.state, 'active', 'two failures are within the breaker');
+      assert.equal(info.opLatency.beforeQuery!.calls, 4);
+      assert.equal(info.opLatency.afterQuery!.calls, 3, 'no afterQuery for the answer beforeQuery gave');
+    } finally {
+      await host.dispose();
+    }
   });
 });
 

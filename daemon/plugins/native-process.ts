@@ -60,6 +60,7 @@ class ChildPlugin implements PluginRuntime {
   private onReady: ((m: FromChild) => void) | undefined;
   private readonly declared: Set<string>;
   readonly readsSnapshot: boolean;
+  readonly answersLater = true;
   private readonly manifest: PluginManifest;
   private readonly ctx: PluginContext;
 
