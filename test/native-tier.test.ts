@@ -262,7 +262,7 @@ for (const isolation of ['inline', 'process'] as const) {
       writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): number { return 1; }\n');
       writeFileSync(join(root, 'b.ts'), 'export const gone = 1;\n');
       const h = await GraphHost.index(root);
-      const rt = await load(TESTKIT, { isolation }, pluginContext(h, 'testkit'));
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, pluginContext(h, 'testkit'));
       writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): string { return "1"; }\nexport class Added {}\n');
       const s = h.applyChanges([{ path: 'a.ts' }, { path: 'b.ts', text: null }]);
       assert.deepEqual([s.added, s.changed, s.removed], [['a.ts#Added'], ['a.ts#edited'], ['b.ts#gone', 'b.ts']]);
@@ -271,7 +271,8 @@ for (const isolation of ['inline', 'process'] as const) {
     });
 
     test('the memory the plugin\'s Rust code holds is reported after each call, as it grows and as it is freed', async () => {
-      const rt = await load(TESTKIT, { isolation });
+      // a ceiling that a loaded machine cannot reach: this is about memory
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } });
       await rt.call('noop', {});
       const before = rt.memoryBytes!();
       assert.equal(await rt.call('hold', { mb: 8 }), 8 << 20);
@@ -333,7 +334,7 @@ describe('process isolation through the plugin host', () => {
   });
 
   test('a plugin holding more than its memory budget is ejected by the memory rule; re-admitted, its new child holds nothing', async () => {
-    const plugins = testkitHost({ memoryMb: 5 });
+    const plugins = testkitHost({ memoryMb: 5, ceilingMs: 10_000 });
     try {
       await plugins.startAll();
       assert.equal(await plugins.dispatch('testkit/hold', { mb: 8 }, 1), 8 << 20, 'the call itself is answered');
