@@ -117,7 +117,7 @@ async function callOverhead(graph: GraphHost, results: Record<string, unknown>):
     ),
   );
   console.log(`\naccounting overhead per call (host - builtin runtime): ${fixed(accountingNs)} ns; target < ${OVERHEAD_TARGET_NS} ns: ${verdict(accountingNs, OVERHEAD_TARGET_NS)}`);
-  console.log(`builtin tier call overhead (runtime - direct): ${fixed(tierNs)} ns`);
+  console.log(`builtin tier call overhead (runtime - direct): ${fixed(tierNs)} ns (a few ns either way is V8 inlining, not the tier)`);
   console.log(`lookup exact "Subject" (core): ${fixed(median(qDirect))} ns direct, ${fixed(median(qHosted))} ns through the host (+${fixed(median(qHosted) - median(qDirect))} ns)`);
   console.log(`(median of ${ROUNDS} interleaved rounds; the host adds routing, two clock reads, one HDR histogram record and the ceiling and memory checks; sink ${sink & 1})`);
   results.calls = {
