@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
-import type { DaemonEvent, LookupResult, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
+import type { DaemonEvent, LookupResult, PluginEvent, PluginsResult, RelationResult, StatusResult } from '../client/protocol.ts';
 import { openSnapshot } from '../daemon/persist/snapshot-file.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
@@ -251,6 +251,29 @@ describe('a daemon on rxjs', () => {
     assert.ok(answeredWhilePending > 0, 'queries were answered while the burst was extracted');
     for (let i = 0; i < paths.length; i += 37) assert.equal((await client.lookup({ name: `checkout${i}`, mode: 'exact' })).matches.length, 1);
     assert.equal(await diffWithFresh(daemon.graph!), undefined);
+  });
+
+  test('subscribers see plugin state transitions as plugins are unloaded, loaded and ejected', async () => {
+    const events = client.subscribe({ events: ['plugin'] });
+    const seen: PluginEvent[] = [];
+    const collecting = (async () => {
+      for await (const ev of events) {
+        if (ev.type !== 'plugin') continue;
+        seen.push(ev);
+        if (ev.plugin === 'fixture-loop' && ev.to === 'ejected') break;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20)); // let the subscribe request reach the daemon
+    await client.unloadPlugin('fan');
+    await client.loadPlugin({ name: 'fan' });
+    await client.loadPlugin({ path: join(packageRoot(), 'wasm-plugins', 'fixtures', 'loop') });
+    await assert.rejects(client.request('fixture-loop/loop', {}), (e: IsgClientError) => e.code === 'budget-exceeded');
+    await collecting;
+    assert.deepEqual(
+      seen.map((e) => `${e.plugin}: ${e.from} -> ${e.to}`),
+      ['fan: active -> unloaded', 'fan: unloaded -> loading', 'fan: loading -> active', 'fixture-loop: discovered -> loading', 'fixture-loop: loading -> active', 'fixture-loop: active -> ejected'],
+    );
+    assert.match(seen.at(-1)!.reason!, /one call to loop was stopped at the hard ceiling of 50 ms|one call to loop took [\d.]+ ms, past the hard ceiling of 50 ms/);
   });
 
   test('a second daemon for the same root is refused, naming the first', async () => {

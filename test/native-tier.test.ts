@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { IsgError, type ErrorCode } from '../daemon/errors.ts';
 import { buildCsr, csrKey, type CsrSnapshot } from '../daemon/graph/csr.ts';
 import { GraphHost } from '../daemon/host.ts';
-import { DEFAULT_BUDGET, type PluginRuntime } from '../daemon/plugins/api.ts';
+import { DEFAULT_BUDGET, type Budget, type PluginRuntime } from '../daemon/plugins/api.ts';
 import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
@@ -177,9 +177,11 @@ describe('loading', () => {
     await rejects(() => load(TESTKIT, { ops: [{ name: 'noop' }, { name: 'teleport' }] }), 'plugin-unavailable', /declares op teleport, which it does not have \(it has: noop, echo/);
   });
 
-  test('worker isolation and hooks are refused with the reason', async () => {
+  test('worker isolation and middleware hooks are refused with the reason; onUpdate needs the addon\'s update export', async () => {
     await rejects(() => load(TESTKIT, { isolation: 'worker' }), 'plugin-unavailable', /a worker cannot stop a running native call; use "inline" .* or "process"/);
-    await rejects(() => load(TESTKIT, { hooks: ['onUpdate'] }), 'plugin-unavailable', /ops only, no hooks \(the manifest asks for onUpdate\)/);
+    await rejects(() => load(TESTKIT, { hooks: ['onUpdate', 'beforeQuery', 'afterQuery'] }), 'plugin-unavailable', /native plugins have no beforeQuery or afterQuery hook, only onUpdate \(middleware runs around every query: write it as a WASM or built-in plugin\)/);
+    await rejects(() => load(SCC, { hooks: ['onUpdate'] }), 'plugin-unavailable', /lists the onUpdate hook, but it exports no update\(\): give its Plugin an on_update/);
+    await rejects(() => load(SCC, { hooks: ['onUpdate'], isolation: 'process' }), 'plugin-unavailable', /exports no update\(\)/);
   });
 
   test('with fallbacks, an unavailable addon runs its TypeScript twin and says so in the log', async () => {
@@ -253,8 +255,38 @@ describe('process isolation', () => {
   });
 });
 
+for (const isolation of ['inline', 'process'] as const) {
+  describe(`update hook and memory, ${isolation} isolation`, () => {
+    test('the update hook gets the new generation\'s snapshot, ids of the added and changed entities (they read back as their keys) and the removed keys', async () => {
+      const root = tempDir('isg-native-update-');
+      writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): number { return 1; }\n');
+      writeFileSync(join(root, 'b.ts'), 'export const gone = 1;\n');
+      const h = await GraphHost.index(root);
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, pluginContext(h, 'testkit'));
+      writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): string { return "1"; }\nexport class Added {}\n');
+      const s = h.applyChanges([{ path: 'a.ts' }, { path: 'b.ts', text: null }]);
+      assert.deepEqual([s.added, s.changed, s.removed], [['a.ts#Added'], ['a.ts#edited'], ['b.ts#gone', 'b.ts']]);
+      await rt.onUpdate!({ type: 'update', generation: s.generation, files: s.files, added: s.added, removed: s.removed, changed: s.changed });
+      assert.deepEqual(await rt.call('last-update', {}), { generation: s.generation, snapshotGeneration: s.generation, files: s.files, added: s.added, changed: s.changed, removed: s.removed });
+    });
+
+    test('the memory the plugin\'s Rust code holds is reported after each call, as it grows and as it is freed', async () => {
+      // a ceiling that a loaded machine cannot reach: this is about memory
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } });
+      await rt.call('noop', {});
+      const before = rt.memoryBytes!();
+      assert.equal(await rt.call('hold', { mb: 8 }), 8 << 20);
+      const held = rt.memoryBytes!() - before;
+      assert.ok(held >= 8 << 20 && held < (8 << 20) + 65536, `8 MiB and the list keeping it (${held} bytes)`);
+      await rt.call('release', {});
+      assert.ok(Math.abs(rt.memoryBytes!() - before) < 65536, 'given back');
+    });
+  });
+}
+
 describe('process isolation through the plugin host', () => {
-  test('a call that never returns is stopped at the ceiling and ejects the plugin; the core answers throughout; re-admission starts a fresh child', async () => {
+  /** The core queries and the testkit in process isolation, with `budget` over its manifest's; ejections last 300 ms. */
+  function testkitHost(budget: Partial<Budget>): PluginHost {
     const builtins = new BuiltinLoader();
     builtins.register(corePlugin);
     let csr: CsrSnapshot | undefined;
@@ -272,7 +304,12 @@ describe('process isolation through the plugin host', () => {
     plugins.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'the core plugin'), host.root, { grant: ['graph:read'] });
     const { manifest, dir } = readPluginManifest(TESTKIT);
     const sha256 = sha256Of(readFileSync(findAddon(manifest, dir)));
-    plugins.add(manifest, dir, { grant: ['graph:read'], sha256, isolation: 'process', budget: { ...manifest.budget, ceilingMs: 200 } });
+    plugins.add(manifest, dir, { grant: ['graph:read'], sha256, isolation: 'process', budget: { ...manifest.budget, ...budget } });
+    return plugins;
+  }
+
+  test('a call that never returns is stopped at the ceiling and ejects the plugin; the core answers throughout; re-admission starts a fresh child', async () => {
+    const plugins = testkitHost({ ceilingMs: 200 });
     const subject = () => (plugins.dispatch('lookup', { name: 'Subject', mode: 'exact', kind: 'class' }, 1) as LookupResult).matches.map((m) => m.id);
     try {
       await plugins.startAll();
@@ -291,6 +328,24 @@ describe('process isolation through the plugin host', () => {
       await delay(400);
       assert.equal(await plugins.dispatch('testkit/noop', {}, 1), null, 'the probe call runs in a new child');
       assert.equal(plugins.info('testkit').state, 'active');
+    } finally {
+      await plugins.dispose();
+    }
+  });
+
+  test('a plugin holding more than its memory budget is ejected by the memory rule; re-admitted, its new child holds nothing', async () => {
+    const plugins = testkitHost({ memoryMb: 5, ceilingMs: 10_000 });
+    try {
+      await plugins.startAll();
+      assert.equal(await plugins.dispatch('testkit/hold', { mb: 8 }, 1), 8 << 20, 'the call itself is answered');
+      const info = plugins.info('testkit');
+      assert.equal(info.state, 'ejected');
+      assert.match(info.lastEjection!.reason, /^holds 8\.\d MB, over its budget of 5\.0 MB$/);
+      await delay(400);
+      assert.equal(await plugins.dispatch('testkit/noop', {}, 1), null, 'the probe call runs in a new child');
+      const again = plugins.info('testkit');
+      assert.equal(again.state, 'active');
+      assert.ok(again.memoryBytes! < 1 << 20, `the new child's plugin holds ${again.memoryBytes} bytes`);
     } finally {
       await plugins.dispose();
     }

@@ -12,13 +12,15 @@ import type { PluginEvent } from '../client/protocol.ts';
 import { IsgError } from '../daemon/errors.ts';
 import { GraphHost } from '../daemon/host.ts';
 import type { BuiltinPlugin, PluginContext, PluginManifest } from '../daemon/plugins/api.ts';
-import { DEFAULT_POLICY } from '../daemon/plugins/budget.ts';
+import { DEFAULT_POLICY, LatencyWindow, type EjectionPolicy } from '../daemon/plugins/budget.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
 import { Lifecycle } from '../daemon/plugins/lifecycle.ts';
 import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
 import { sha256Of } from '../daemon/plugins/trust.ts';
+import { findAddon } from '../daemon/plugins/native-addon.ts';
+import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
 import { validateConfig } from '../daemon/server/config.ts';
@@ -40,7 +42,7 @@ interface Rig {
   add(plugin: BuiltinPlugin, settings?: Partial<PluginSettings>): void;
 }
 
-function rig(): Rig {
+function rig(policy?: EjectionPolicy): Rig {
   const clock = { t: 0 };
   const events: PluginEvent[] = [];
   const loader = new BuiltinLoader();
@@ -55,6 +57,7 @@ function rig(): Rig {
     unprefixedPlugin: CORE_PLUGIN,
     now: () => clock.t,
     checkEveryMs: 0,
+    ...(policy ? { policy } : {}),
   });
   const add = (plugin: BuiltinPlugin, settings: Partial<PluginSettings> = {}) => {
     loader.register(plugin);
@@ -84,8 +87,10 @@ function expectError(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
 }
 
+/** `p` may be a function, for a dispatch that may also throw before it returns a promise. */
 async function expectRejection(p: unknown, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(Promise.resolve().then(() => p), (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
+  const run = typeof p === 'function' ? (p as () => unknown) : () => p;
+  await assert.rejects(Promise.resolve().then(run), (err: unknown) => err instanceof IsgError && err.code === code && message.test(err.message));
 }
 
 describe('routing', () => {
@@ -344,6 +349,58 @@ describe('budgets and ejection', () => {
     assert.deepEqual(path, ['loading', 'active', 'ejected', 'loading', 'active', 'ejected', 'loading', 'active', 'ejected', 'quarantined', 'loading', 'active']);
   });
 
+  test('ejection time doubles up to the configured maximum (5 min) and no further', async () => {
+    // quarantine out of the way, so ejections can follow one another long enough to reach the cap
+    const r = rig({ ...DEFAULT_POLICY, quarantineAfter: 100 });
+    r.add(worker('spiky', r.clock, { ms: 51 })); // every call passes the 50 ms ceiling
+    await r.host.startAll();
+    r.host.dispatch('spiky/work', {}, 1);
+    const lasted: number[] = [];
+    for (let n = 1; n <= 5; n++) {
+      assert.equal(r.host.info('spiky').state, 'ejected');
+      const refusal = (await Promise.resolve(r.host.dispatch('spiky/work', {}, 1)).catch((e: unknown) => e)) as IsgError;
+      const seconds = Number(/ejected for another (\d+) s/.exec(refusal.message)?.[1]);
+      lasted.push(seconds);
+      r.clock.t += seconds * 1000 - 1;
+      await expectRejection(r.host.dispatch('spiky/work', {}, 1), 'plugin-unavailable', /ejected for another 1 s/);
+      r.clock.t += 1;
+      await r.host.dispatch('spiky/work', {}, 1); // the probe, past the ceiling again
+    }
+    assert.deepEqual(lasted, [30, 60, 120, 240, 300], 'the fifth would be 480 s uncapped');
+    assert.equal(r.host.info('spiky').ejections, 6);
+  });
+
+  test('while the probe call of a re-admitted plugin runs, other calls to it are refused', async () => {
+    const r = rig();
+    let mode: 'spike' | 'hold' | 'quick' = 'spike';
+    let release: ((value: unknown) => void) | undefined;
+    r.add({
+      manifest: { name: 'probed', version: '1.0.0', ops: [{ name: 'work' }] },
+      activate: () => ({
+        ops: {
+          work: () => {
+            if (mode === 'spike') return (r.clock.t += 51);
+            if (mode === 'hold') return new Promise((resolve) => (release = resolve));
+            return 'quick';
+          },
+        },
+      }),
+    });
+    await r.host.startAll();
+    r.host.dispatch('probed/work', {}, 1);
+    assert.equal(r.host.info('probed').state, 'ejected');
+    r.clock.t += DEFAULT_POLICY.baseEjectionMs;
+    mode = 'hold';
+    const probe = r.host.dispatch('probed/work', 'probe', 1);
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    mode = 'quick';
+    await expectRejection(r.host.dispatch('probed/work', 'other', 1), 'plugin-unavailable', /"probed" is on probation after an ejection; its probe call is running/);
+    release('probe answered');
+    assert.equal(await probe, 'probe answered');
+    assert.equal(r.host.info('probed').state, 'active');
+    assert.equal(r.host.dispatch('probed/work', 'after', 1), 'quick', 'the good probe re-admitted it: calls take the fast path again');
+  });
+
   test('the core plugin is measured but never ejected', async () => {
     const r = rig();
     r.add(corePlugin);
@@ -404,6 +461,151 @@ describe('middleware', () => {
     const second = await r.host.dispatch('lookup', args, 1);
     assert.equal(second, first, 'the second answer is the cached object');
     assert.equal(await r.host.dispatch('cache/hits', {}, 1), 1);
+  });
+  const subject = { name: 'Subject', mode: 'exact', kind: 'class' };
+  const answersSubject = async (answer: unknown) => assert.deepEqual(((await answer) as LookupResult).matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+
+  test('a slow beforeQuery is ejected by the p99 rule, while every query is answered', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    let seen = 0;
+    r.add({
+      manifest: { name: 'audit', version: '1.0.0', hooks: ['beforeQuery'], ops: [] },
+      activate: () => ({
+        ops: {},
+        beforeQuery: () => {
+          seen++;
+          r.clock.t += 5; // within the 50 ms ceiling, far over the 1 ms p99
+        },
+      }),
+    });
+    await r.host.startAll();
+    for (let i = 0; i < DEFAULT_POLICY.minSamples; i++) await answersSubject(r.host.dispatch('lookup', subject, 1));
+    r.host.checkBudgets();
+    const info = r.host.info('audit');
+    assert.equal(info.state, 'ejected');
+    assert.match(info.lastEjection!.reason, /query p99 50\d\d µs over 100 calls exceeds the budget of 1000 µs/);
+    const after = r.host.dispatch('lookup', subject, 1);
+    assert.ok(!(after instanceof Promise), 'with no middleware left, queries take the fast path again');
+    await answersSubject(after);
+    assert.equal(seen, DEFAULT_POLICY.minSamples);
+  });
+
+  test('a failing middleware is skipped: the query is answered, and its failures eject it', async () => {
+    const r = rig();
+    r.add(corePlugin);
+    const calls = { before: 0, after: 0 };
+    r.add({
+      manifest: { name: 'broken', version: '1.0.0', hooks: ['beforeQuery', 'afterQuery'], ops: [] },
+      activate: () => ({
+        ops: {},
+        beforeQuery: () => {
+          calls.before++;
+          throw new Error('cache offline');
+        },
+        afterQuery: () => {
+          calls.after++;
+          throw new Error('audit log full');
+        },
+      }),
+    });
+    await r.host.startAll();
+    // two failures a query: the third query's afterQuery is the sixth, one more than the breaker allows
+    for (let i = 0; i < 3; i++) await answersSubject(r.host.dispatch('lookup', subject, 1));
+    assert.deepEqual(calls, { before: 3, after: 3 });
+    const info = r.host.info('broken');
+    assert.equal(info.state, 'ejected');
+    assert.equal(info.lastEjection!.reason, '6 errors within one window (more than 5); last: audit log full');
+    await answersSubject(r.host.dispatch('lookup', subject, 1));
+    assert.deepEqual(calls, { before: 3, after: 3 }, 'an ejected middleware is not called');
+  });
+});
+
+describe('WASM plugins in the host: composition and middleware', () => {
+  const fixture = (name: string) => readManifest(join(packageRoot(), 'wasm-plugins', 'fixtures', name));
+  const subject = { name: 'Subject', mode: 'exact', kind: 'class' };
+
+  /**
+   * A host with the core queries, WASM fixtures (fixture-hooks with the hooks and dependencies
+   * given) and the testkit native plugin in process isolation.
+   */
+  async function wasmHost(hooks: PluginManifest['hooks'], dependencies: string[]): Promise<PluginHost> {
+    const loader = new BuiltinLoader();
+    loader.register(corePlugin);
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: loader, wasm: new WasmTierLoader({ spareWorker: false }), native: nativeTierLoader },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      protectedPlugins: [CORE_PLUGIN],
+      unprefixedPlugin: CORE_PLUGIN,
+      checkEveryMs: 0,
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', ...corePlugin.manifest }, 'core'), graph.root, { grant: ['graph:read'] });
+    for (const name of ['echo', 'loop']) {
+      const { manifest, dir } = fixture(name);
+      host.add(manifest, dir, { grant: [] });
+    }
+    const testkit = readManifest(join(packageRoot(), 'test', 'fixtures', 'plugins', 'testkit'));
+    host.add(testkit.manifest, testkit.dir, { grant: ['graph:read'], isolation: 'process', sha256: sha256Of(readFileSync(findAddon(testkit.manifest, testkit.dir))) });
+    const hooked = fixture('hooks');
+    // QuickJS's first calls take tens of ms: a ceiling that does not eject it for starting up
+    host.add({ ...hooked.manifest, hooks, dependencies }, hooked.dir, { grant: ['graph:read'], budget: { ceilingMs: 10_000 } });
+    await host.startAll();
+    return host;
+  }
+
+  test('host.call reaches a core query and another plugin\'s op when declared, each callee accounted; other ops and its own are refused', async () => {
+    const host = await wasmHost([], [CORE_PLUGIN, 'fixture-echo']);
+    try {
+      const found = (await host.dispatch('fixture-hooks/call', { op: 'lookup', args: subject }, 1)) as { answer: LookupResult };
+      assert.deepEqual(found.answer.matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+      assert.equal(host.info(CORE_PLUGIN).opLatency.lookup!.calls, 1, 'the core accounted the call made to it');
+      // a worker calling a worker: the daemon's thread serves the first's host call by calling the second
+      assert.deepEqual(await host.dispatch('fixture-hooks/call', { op: 'fixture-echo/echo', args: { x: [1, 'two'] } }, 1), { answer: { x: [1, 'two'] } });
+      assert.equal(host.info('fixture-echo').opLatency.echo!.calls, 1);
+      assert.equal(host.info('fixture-hooks').opLatency.call!.calls, 2);
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-loop/ok', args: null }, 1), 'capability-denied', /plugin "fixture-hooks" called "fixture-loop\/ok" of plugin "fixture-loop" without declaring it in its isg-plugin\.json "dependencies"/);
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-hooks/seen', args: null }, 1), 'capability-denied', /called its own op "fixture-hooks\/seen" through the host/);
+      assert.equal(host.info('fixture-loop').opLatency.ok, undefined, 'a refused call never reached its plugin');
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  test('host.call refuses a callee that is not there to answer at once: ejected, or in process isolation', async () => {
+    const host = await wasmHost([], ['fixture-loop', 'testkit']);
+    try {
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'testkit/noop', args: null }, 1), 'plugin-error', /plugin-unavailable: plugin "testkit" answers later \(process isolation\), and plugin "fixture-hooks" cannot wait for it inside its own call to "testkit\/noop"/);
+      assert.equal(await host.dispatch('testkit/noop', null, 1), null, 'a caller that can wait gets its answer');
+      await expectRejection(() => host.dispatch('fixture-loop/loop', {}, 1), 'budget-exceeded', /ceiling of 50 ms/);
+      assert.equal(host.info('fixture-loop').state, 'ejected');
+      await expectRejection(() => host.dispatch('fixture-hooks/call', { op: 'fixture-loop/ok', args: null }, 1), 'plugin-error', /plugin-unavailable: plugin "fixture-loop" is ejected for another \d+ s/);
+    } finally {
+      await host.dispose();
+    }
+  });
+
+  test('a WASM middleware answers a query itself or lets it run and sees the answer; when it fails, the query is answered all the same', async () => {
+    const host = await wasmHost(['beforeQuery', 'afterQuery'], []);
+    try {
+      assert.deepEqual(await host.dispatch('lookup', { cached: 'from the middleware' }, 3), { cached: 'from the middleware' }, 'the core never saw these arguments');
+      const found = (await host.dispatch('lookup', subject, 3)) as LookupResult;
+      assert.deepEqual(found.matches.map((m) => m.id), ['internal/Subject.ts#Subject']);
+      const seen = (await host.dispatch('fixture-hooks/seen', null, 3)) as { after: { op: string; answer: LookupResult; generation: number } };
+      assert.equal(seen.after.op, 'lookup');
+      assert.deepEqual(seen.after.answer, JSON.parse(JSON.stringify(found)));
+      assert.equal(seen.after.generation, 3);
+      assert.deepEqual(await host.dispatch('fixture-echo/echo', { failBefore: true, x: 1 }, 3), { failBefore: true, x: 1 });
+      assert.deepEqual(await host.dispatch('fixture-echo/echo', { failAfter: true, x: 2 }, 3), { failAfter: true, x: 2 });
+      const info = host.info('fixture-hooks');
+      assert.equal(info.state, 'active', 'two failures are within the breaker');
+      assert.equal(info.opLatency.beforeQuery!.calls, 4);
+      assert.equal(info.opLatency.afterQuery!.calls, 3, 'no afterQuery for the answer beforeQuery gave');
+    } finally {
+      await host.dispose();
+    }
   });
 });
 
@@ -561,5 +763,27 @@ describe('latency accounting', () => {
     assert.equal(s.maxUs, direct.maxValue);
     const ops = acc.opSummaries(0);
     assert.equal(ops.a!.count + ops.b!.count, 20_000);
+  });
+
+  test('a window closes after windowCalls calls or windowMs; percentiles cover it and the one before; a stale one is dropped', () => {
+    const w = new LatencyWindow({ ...DEFAULT_POLICY, windowCalls: 3, windowMs: 100 }, 0);
+    const seen = (now: number) => {
+      const s = w.summary(now);
+      return { count: s.count, maxUs: s.maxUs };
+    };
+    for (const us of [10, 20, 30]) w.record(us, 0); // the third call closes the first window
+    assert.deepEqual(seen(0), { count: 3, maxUs: 30 });
+    w.record(400, 0);
+    w.record(500, 0);
+    assert.deepEqual(seen(0), { count: 5, maxUs: 500 }, 'the closed window and the open one');
+    w.record(60, 0); // closes the second window: the first one is gone
+    assert.deepEqual(seen(0), { count: 3, maxUs: 500 });
+    assert.equal(w.summary(0).p50Us, 400);
+    w.record(7, 150); // 150 ms after the window opened: closed by time, with one call
+    assert.deepEqual(seen(150), { count: 1, maxUs: 7 });
+    assert.deepEqual(seen(349), { count: 1, maxUs: 7 }, 'less than two windows since it opened');
+    assert.deepEqual(seen(350), { count: 0, maxUs: 0 }, 'no calls for two windows: nothing left to judge');
+    w.record(9, 351);
+    assert.deepEqual(seen(351), { count: 1, maxUs: 9 });
   });
 });

@@ -3,16 +3,18 @@
 // turned into an error on a fresh instance, memory reported), capabilities are enforced, and
 // the daemon's thread keeps serving other plugins throughout. Both isolations where both apply.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IsgError } from '../daemon/errors.ts';
 import { buildCsr } from '../daemon/graph/csr.ts';
-import { GraphHost } from '../daemon/host.ts';
+import { GraphHost, type ChangeSummary } from '../daemon/host.ts';
 import type { Capability, Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
 import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { tempDir } from './support/temp-dirs.ts';
 import { pluginContext, type TestContext } from './support/wasm-plugin-context.ts';
 import { wasmManifest } from './support/wasm-plugins.ts';
 
@@ -76,8 +78,9 @@ describe('refused at load', () => {
   });
 
   test('hooks the component cannot serve, a missing entry, and bytes that are no component', async () => {
-    await rejectsWith(load('fixtures/echo', { manifest: { hooks: ['onUpdate'] } }), 'plugin-error', /does not export "on-update"/);
-    await rejectsWith(load('arch-rules', { manifest: { hooks: ['beforeQuery'] } }), 'plugin-error', /beforeQuery hook, which WebAssembly plugins cannot have/);
+    await rejectsWith(load('fixtures/echo', { manifest: { hooks: ['onUpdate'] } }), 'plugin-error', /declares the onUpdate hook but its component does not export "on-graph-update": build it for a world that includes isg:plugin\/update-hook/);
+    await rejectsWith(load('arch-rules', { manifest: { hooks: ['beforeQuery'] } }), 'plugin-error', /declares the beforeQuery hook but its component does not export "before-query".*isg:plugin\/before-query-hook/);
+    await rejectsWith(load('arch-rules', { manifest: { hooks: ['afterQuery'] } }), 'plugin-error', /declares the afterQuery hook but its component does not export "after-query".*isg:plugin\/after-query-hook/);
     await rejectsWith(load('fixtures/echo', { manifest: { entry: 'missing.wasm' } }), 'not-found', /no component at .*missing\.wasm.*npm run build:wasm/);
     await rejectsWith(load('fixtures/echo', { manifest: { entry: 'isg-plugin.json' } }), 'plugin-error', /is not a WebAssembly component/);
   });
@@ -89,6 +92,18 @@ describe('refused at load', () => {
 });
 
 describe('stopped at the ceiling', () => {
+  test('an on-graph-update past the ceiling stops the worker, and the plugin then says so', async () => {
+    const project = smallProject();
+    const host = await GraphHost.index(project.root);
+    const { rt } = await load('fixtures/hooks', { host, granted: ['graph:read'], manifest: { budget: { ceilingMs: 50 } as PluginManifest['budget'] } });
+    project.write('loop.ts', 'export const forever = true;\n'); // the fixture never returns from an update touching loop.ts
+    const t0 = performance.now();
+    await rejectsWith(rt.onUpdate!(updateOf(host.applyChanges([{ path: 'loop.ts' }]))) as Promise<unknown>, 'budget-exceeded', /plugin fixture-hooks: on-graph-update did not finish within its ceiling of 50 ms, so its worker was terminated/);
+    assert.ok(performance.now() - t0 < 5000, 'stopped at the ceiling, not later');
+    throwsWith(() => rt.call('seen', null), 'plugin-unavailable', /plugin fixture-hooks is not running: on-graph-update ran past its ceiling of 50 ms and its worker was terminated/);
+    await rt.dispose();
+  });
+
   test('a call that loops forever fails with budget-exceeded at the ceiling; its worker is gone, others serve on', async () => {
     const looping = await load('fixtures/loop', { manifest: { budget: { ceilingMs: 50 } as PluginManifest['budget'] } });
     const other = await load('fixtures/echo');
@@ -199,6 +214,75 @@ for (const isolation of ['worker', 'inline'] as const) {
       const undeclared = await load('fixtures/probe', { isolation, host: rxjs, granted: ['graph:read', 'source:read'], manifest: { capabilities: [] } });
       throwsWith(() => undeclared.rt.call('count', null), 'capability-denied', /graph:read/);
       await undeclared.rt.dispose();
+    });
+  });
+}
+
+/** A project of three files on disk, to edit and index again. */
+function smallProject(): { root: string; write(path: string, text: string): void; remove(path: string): void } {
+  const root = tempDir('isg-hooks-');
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  write('a.ts', 'export function kept(): number { return 1; }\nexport function edited(): number { return 1; }\n');
+  write('b.ts', 'export const gone = 1;\n');
+  write('c.ts', "import { kept } from './a';\nexport const user = kept();\n");
+  return { root, write, remove: (path) => rmSync(join(root, path)) };
+}
+
+const updateOf = (s: ChangeSummary) => ({ type: 'update' as const, generation: s.generation, files: s.files, added: s.added, removed: s.removed, changed: s.changed });
+
+interface Seen {
+  update: { generation: number; files: string[]; added: (string | null)[]; changed: (string | null)[]; removed: string[] } | null;
+  before: { op: string; args: unknown; generation: number } | null;
+  after: { op: string; args: unknown; answer: unknown; generation: number } | null;
+  counts: { update: number; before: number; after: number };
+}
+
+for (const isolation of ['worker', 'inline'] as const) {
+  describe(`hooks, ${isolation} isolation`, () => {
+    test('on-graph-update gets the generation, the files, ids of the added and changed entities (they read back as their keys) and the removed keys', async () => {
+      const project = smallProject();
+      const host = await GraphHost.index(project.root);
+      const { rt } = await load('fixtures/hooks', { isolation, host, granted: ['graph:read'] });
+      project.write('a.ts', 'export function kept(): number { return 1; }\nexport function edited(): string { return "1"; }\nexport class Added {}\n');
+      project.remove('b.ts');
+      const s = host.applyChanges([{ path: 'a.ts' }, { path: 'b.ts', text: null }]);
+      assert.deepEqual([s.added, s.changed, s.removed], [['a.ts#Added'], ['a.ts#edited'], ['b.ts#gone', 'b.ts']]);
+      await rt.onUpdate!(updateOf(s));
+      const seen = rt.call('seen', null) as Seen;
+      assert.deepEqual(seen.update, { generation: s.generation, files: s.files, added: s.added, changed: s.changed, removed: s.removed });
+      assert.equal(seen.counts.update, 1);
+      await rt.dispose();
+    });
+
+    test('without graph:read the ids are left out (they would mean nothing); files and removed keys are there', async () => {
+      const project = smallProject();
+      const host = await GraphHost.index(project.root);
+      const { rt } = await load('fixtures/hooks', { isolation, host, granted: [] });
+      project.write('d.ts', 'export const added = 1;\n');
+      project.remove('b.ts');
+      const s = host.applyChanges([{ path: 'd.ts' }, { path: 'b.ts', text: null }]);
+      assert.ok(s.added.length > 0);
+      await rt.onUpdate!(updateOf(s));
+      assert.deepEqual((rt.call('seen', null) as Seen).update, { generation: s.generation, files: s.files, added: [], changed: [], removed: s.removed });
+      await rt.dispose();
+    });
+
+    test('before-query answers a query itself or lets it run; after-query sees the answer; a failing hook is an error', async () => {
+      const { rt } = await load('fixtures/hooks', { isolation });
+      const query = (args: unknown) => ({ op: 'lookup', args, generation: 7 });
+      assert.deepEqual(await rt.beforeQuery!(query({ cached: [1, 'x'] })), { respond: { cached: [1, 'x'] } });
+      assert.equal(await rt.beforeQuery!(query({ name: 'Subject' })), undefined);
+      throwsWith(() => rt.beforeQuery!(query({ failBefore: true })), 'plugin-error', /plugin fixture-hooks failed in before-query of "lookup": before-query failed on purpose/);
+      assert.deepEqual((rt.call('seen', null) as Seen).before, { op: 'lookup', args: { failBefore: true }, generation: 7 });
+      rt.afterQuery!(query({ name: 'Subject' }), { total: 1, matches: ['internal/Subject.ts#Subject'] });
+      assert.deepEqual((rt.call('seen', null) as Seen).after, { op: 'lookup', args: { name: 'Subject' }, answer: { total: 1, matches: ['internal/Subject.ts#Subject'] }, generation: 7 });
+      throwsWith(() => rt.afterQuery!(query({ failAfter: true }), null), 'plugin-error', /plugin fixture-hooks failed in after-query of "lookup": after-query failed on purpose/);
+      throwsWith(() => rt.afterQuery!(query({}), { s: Symbol('s') }), 'plugin-error', /the query answer cannot be sent to it as msgpack/);
+      assert.deepEqual((rt.call('seen', null) as Seen).counts, { update: 0, before: 3, after: 2 });
+      await rt.dispose();
     });
   });
 }

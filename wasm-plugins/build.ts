@@ -1,32 +1,38 @@
 // `npm run build:wasm`: builds every component under wasm-plugins/ from its source, next to its
 // isg-plugin.json (the manifest's `entry`). A `.wat` source is a core module, completed with
 // wat/prelude.wat, given its WIT world with `jco embed` and made a component with `jco new`; a
-// `.js` source is made a component with `jco componentize --backend qjs` (QuickJS: the default
-// StarlingMonkey backend needs more than this machine offers). WASI is stubbed out of JS
-// components: isg refuses components that import it. Up-to-date outputs are skipped, by a hash of
-// their inputs kept in node_modules/.cache/isg-wasm/build/. Flags: --force, --only NAME[,NAME].
-import { spawnSync } from 'node:child_process';
+// `.js` source is made a component with componentize-qjs, as `jco componentize --backend qjs`
+// does (QuickJS: the default StarlingMonkey backend needs more than this machine offers), and may
+// import the shared modules of wasm-plugins/js/. WASI is stubbed out of JS components: isg
+// refuses components that import it. Up-to-date outputs are skipped, by a hash of their inputs
+// kept in node_modules/.cache/isg-wasm/build/. Flags: --force, --only NAME[,NAME].
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../daemon/util/package-root.ts';
 
 const ROOT = packageRoot();
 const PLUGINS = join(ROOT, 'wasm-plugins');
 const WIT_DIR = join(PLUGINS, 'wit');
+const SHARED_JS = join(PLUGINS, 'js');
 const PRELUDE = join(PLUGINS, 'wat', 'prelude.wat');
 const STAMPS = join(ROOT, 'node_modules', '.cache', 'isg-wasm', 'build');
 const PRELUDE_MARK = ';; @prelude';
 /** Bumped when this script changes what it produces, so stale outputs are rebuilt. */
-const RECIPE = 1;
+const RECIPE = 2;
+
+/** The world of isg-plugin.wit that each manifest hook adds to `query-plugin`. */
+const HOOK_WORLDS: Record<string, string> = { onUpdate: 'update-hook', beforeQuery: 'before-query-hook', afterQuery: 'after-query-hook' };
 
 interface Target {
   name: string;
   dir: string;
   source: string;
   output: string;
-  /** WIT source and world: the plugin's own world.wit, or the isg:plugin world its hooks ask for. */
-  wit: { text: string; world: string; dir?: string };
+  /** WIT source and world: the plugin's own world.wit, or an isg:plugin world made of the hooks it lists. */
+  wit: { text: string; world: string };
 }
 
 function findTargets(): Target[] {
@@ -35,7 +41,7 @@ function findTargets(): Target[] {
     const manifest = join(dir, 'isg-plugin.json');
     if (existsSync(manifest)) targets.push(targetOf(dir, JSON.parse(readFileSync(manifest, 'utf8')) as { name: string; entry: string; hooks?: string[] }));
     if (depth === 0) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !['wit', 'wat', 'node_modules'].includes(e.name)) visit(join(dir, e.name), depth - 1);
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !['wit', 'wat', 'js', 'node_modules'].includes(e.name)) visit(join(dir, e.name), depth - 1);
   };
   visit(PLUGINS, 2);
   return targets.sort((a, b) => a.dir.localeCompare(b.dir));
@@ -52,20 +58,36 @@ function targetOf(dir: string, manifest: { name: string; entry: string; hooks?: 
     const text = readFileSync(own, 'utf8');
     const world = /^world\s+([\w-]+)/m.exec(text)?.[1];
     if (!world) throw new Error(`${relative(ROOT, own)} declares no world`);
-    wit = { text, world, dir };
+    wit = { text, world };
   } else {
-    wit = { text: readFileSync(join(WIT_DIR, 'isg-plugin.wit'), 'utf8'), world: manifest.hooks?.includes('onUpdate') ? 'update-plugin' : 'query-plugin', dir: WIT_DIR };
+    wit = worldOfHooks(manifest.hooks ?? [], relative(ROOT, dir));
   }
   return { name: manifest.name, dir, source, output, wit };
+}
+
+/**
+ * isg-plugin.wit, with the world a plugin lists hooks for: `query-plugin` and the hook worlds of
+ * its hooks (a component must export everything its world declares, so each combination of hooks
+ * is a world of its own).
+ */
+function worldOfHooks(hooks: string[], where: string): Target['wit'] {
+  const text = readFileSync(join(WIT_DIR, 'isg-plugin.wit'), 'utf8');
+  if (!hooks.length) return { text, world: 'query-plugin' };
+  const includes = hooks.map((h) => {
+    const world = HOOK_WORLDS[h];
+    if (!world) throw new Error(`${where}: isg-plugin.json lists the hook "${h}"; hooks are ${Object.keys(HOOK_WORLDS).join(', ')}`);
+    return `  include ${world};\n`;
+  });
+  return { text: `${text}\n// Added by wasm-plugins/build.ts for the hooks of ${where}.\nworld hooked-plugin {\n  include query-plugin;\n${includes.join('')}}\n`, world: 'hooked-plugin' };
 }
 
 /** Everything the output depends on. */
 function inputsHash(t: Target): string {
   const h = createHash('sha256').update(`recipe ${RECIPE}\njco ${jcoVersion()}\nworld ${t.wit.world}\n`).update(t.wit.text);
   if (t.source.endsWith('.wat')) h.update(readFileSync(PRELUDE));
-  // a JS plugin may import its sibling modules
-  const files = t.source.endsWith('.js') ? readdirSync(t.dir).filter((f) => f.endsWith('.js')).sort() : [basename(t.source)];
-  for (const f of files) h.update(`\n${f}\n`).update(readFileSync(join(t.dir, f)));
+  // a JS plugin may import its sibling modules and the shared ones
+  const files = t.source.endsWith('.js') ? [t.dir, SHARED_JS].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.js')).sort().map((f) => join(d, f))) : [t.source];
+  for (const f of files) h.update(`\n${relative(PLUGINS, f)}\n`).update(readFileSync(f));
   return h.digest('hex');
 }
 
@@ -91,11 +113,27 @@ async function buildWat(t: Target): Promise<void> {
   writeFileSync(t.output, await jco.componentNew(embedded));
 }
 
-function buildJs(t: Target): void {
-  const bin = join(JCO_DIR, 'dist', 'jco.js');
-  const args = [bin, 'componentize', '--backend', 'qjs', '--backend-qjs-disable-async', '--backend-qjs-stub-wasi', '--wit', relative(ROOT, t.wit.dir ?? WIT_DIR), '--world-name', t.wit.world, '-o', t.output, t.source];
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`jco componentize failed for ${relative(ROOT, t.source)}:\n${r.stdout}${r.stderr}`);
+interface ComponentizeQjs {
+  componentize(opts: { witPath: string; jsSource: string; jsPath: string; moduleRoot: string; world: string; sync: boolean; stubWasi: boolean }): Promise<{ component: Uint8Array }>;
+}
+
+/**
+ * componentize-qjs as jco 1.35 runs it for `componentize --backend qjs --backend-qjs-disable-async
+ * --backend-qjs-stub-wasi`, called directly for its `moduleRoot`: jco's command roots modules at
+ * the entry's directory, where wasm-plugins/js/ is out of reach.
+ */
+async function buildJs(t: Target, stem: string): Promise<void> {
+  const qjs = (await import(pathToFileURL(createRequire(join(JCO_DIR, 'package.json')).resolve('componentize-qjs')).href)) as ComponentizeQjs;
+  // it reads WIT from a path: the target's WIT text goes to a file of its own
+  const witPath = join(STAMPS, `${stem}.wit`);
+  mkdirSync(STAMPS, { recursive: true });
+  writeFileSync(witPath, t.wit.text);
+  try {
+    const { component } = await qjs.componentize({ witPath, jsSource: readFileSync(t.source, 'utf8'), jsPath: t.source, moduleRoot: PLUGINS, world: t.wit.world, sync: true, stubWasi: true });
+    writeFileSync(t.output, component);
+  } catch (err) {
+    throw new Error(`componentize-qjs failed for ${relative(ROOT, t.source)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -106,12 +144,13 @@ async function main(): Promise<void> {
   const targets = findTargets().filter((t) => !only || only.has(t.name));
   let built = 0;
   for (const t of targets) {
-    const stamp = join(STAMPS, `${relative(PLUGINS, t.dir).replace(/[\\/]/g, '__')}.sha256`);
+    const stem = relative(PLUGINS, t.dir).replace(/[\\/]/g, '__');
+    const stamp = join(STAMPS, `${stem}.sha256`);
     const hash = inputsHash(t);
     if (!force && existsSync(t.output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) continue;
     const t0 = performance.now();
     if (t.source.endsWith('.wat')) await buildWat(t);
-    else buildJs(t);
+    else await buildJs(t, stem);
     mkdirSync(STAMPS, { recursive: true });
     writeFileSync(stamp, hash);
     built++;

@@ -103,6 +103,15 @@ export interface PluginContext {
   readonly source: SourceCapability;
   /** Call an op of a plugin listed in `dependencies` (its time counts against this plugin too). */
   call(op: string, args: unknown): Promise<unknown>;
+  /**
+   * The same for a caller that cannot wait (a WebAssembly component's host.call runs inside a
+   * synchronous call): the op must answer at once. One that would answer later (its plugin is
+   * loading or on probation, in process isolation, or an async op) fails with
+   * plugin-unavailable; one of this plugin's own with capability-denied (a component cannot be
+   * entered again while it runs). Not passed through beforeQuery/afterQuery middleware, which may
+   * answer later.
+   */
+  callNow(op: string, args: unknown): unknown;
   readonly log: PluginLogger;
 }
 
@@ -116,6 +125,8 @@ export interface PluginRuntime {
    * before it starts a call's clock, since that build is the host's work, not the plugin's.
    */
   readonly readsSnapshot?: boolean;
+  /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
+  readonly answersLater?: boolean;
   call(op: string, args: unknown): unknown;
   onUpdate?(update: UpdateEvent): unknown;
   beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;

@@ -9,6 +9,7 @@ export interface ContextSources {
   graph: GraphCapability;
   source: SourceCapability;
   call(caller: string, op: string, args: unknown): Promise<unknown>;
+  callNow(caller: string, op: string, args: unknown): unknown;
   log: PluginLogger;
   /** The plugin's own settings from isg.config.json. */
   config?: unknown;
@@ -23,6 +24,7 @@ export function makeContext(name: string, granted: readonly Capability[], source
     graph: has('graph:read') ? sources.graph : denied<GraphCapability>(name, 'graph:read', ['view', 'csr']),
     source: has('source:read') ? sources.source : denied<SourceCapability>(name, 'source:read', ['read']),
     call: (op: string, args: unknown) => sources.call(name, op, args),
+    callNow: (op: string, args: unknown) => sources.callNow(name, op, args),
     log: sources.log,
     ...(sources.config !== undefined ? { config: sources.config } : {}),
   });

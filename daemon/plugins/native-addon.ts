@@ -9,6 +9,7 @@ import { IsgError } from '../errors.ts';
 import { CSR_DEAD, CSR_INFERRED_BIT, type CsrSnapshot } from '../graph/csr.ts';
 import { EDGE_KINDS, ENTITY_KINDS } from '../model.ts';
 import type { PluginManifest } from './api.ts';
+import type { IdUpdate } from './update-ids.ts';
 
 /** The exports of native/isg-plugin (`ABI_VERSION` there). */
 export const NATIVE_ABI_VERSION = 1;
@@ -20,6 +21,23 @@ export interface NativeAddon {
   attach(snapshot: AttachForm): void;
   detach(): void;
   call(op: string, args: unknown): unknown;
+  /** Bytes the plugin's Rust code holds (its counting allocator); absent in addons built before it. */
+  memory?(): number;
+  /** The update hook; exported only by a plugin that has one. */
+  update?(update: NativeUpdate): void;
+}
+
+/** What `update` reads: an update with ids as plain numbers (native/isg-plugin reads arrays). */
+export interface NativeUpdate {
+  generation: number;
+  files: string[];
+  added: number[];
+  changed: number[];
+  removed: string[];
+}
+
+export function nativeUpdate(u: IdUpdate): NativeUpdate {
+  return { generation: u.generation, files: u.files, added: Array.from(u.added), changed: Array.from(u.changed), removed: u.removed };
 }
 
 export type AttachForm = ReturnType<typeof attachForm>;
@@ -67,8 +85,11 @@ function isMusl(): boolean {
   }
 }
 
-/** Loads the addon and checks it is one of ours, of this ABI, with every op the manifest declares. */
-export function loadAddon(file: string, manifest: Pick<PluginManifest, 'name' | 'ops'>): NativeAddon {
+/**
+ * Loads the addon and checks it is one of ours, of this ABI, with every op the manifest declares
+ * and the update hook when the manifest lists it.
+ */
+export function loadAddon(file: string, manifest: Pick<PluginManifest, 'name' | 'ops' | 'hooks'>): NativeAddon {
   const dlopen = (process as { dlopen?: (module: { exports: unknown }, file: string) => void }).dlopen;
   if (typeof dlopen !== 'function') {
     throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}": this runtime cannot load Node-API addons (no process.dlopen), so ${file} cannot be used`, { plugin: manifest.name, file });
@@ -87,6 +108,7 @@ export function loadAddon(file: string, manifest: Pick<PluginManifest, 'name' | 
   const ops = Array.isArray(addon.ops) ? (addon.ops as unknown[]).filter((o): o is string => typeof o === 'string') : [];
   const missing = manifest.ops.map((o) => o.name).filter((o) => !ops.includes(o));
   if (missing.length) throw invalid(`the manifest declares op${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which it does not have (it has: ${ops.join(', ') || 'none'})`);
+  if (manifest.hooks.includes('onUpdate') && typeof addon.update !== 'function') throw invalid('the manifest lists the onUpdate hook, but it exports no update(): give its Plugin an on_update');
   return addon as unknown as NativeAddon;
 }
 

@@ -28,7 +28,7 @@ function handle(m: ToChild): void {
     case 'load':
       try {
         addon = loadAddon(m.file, m.manifest);
-        send({ t: 'ready', ops: addon.ops });
+        send({ t: 'ready', ops: addon.ops, memory: memory() });
       } catch (err) {
         send({ t: 'load-error', message: errorText(err) });
       }
@@ -45,16 +45,23 @@ function handle(m: ToChild): void {
       return;
     }
     case 'call':
+    case 'update':
       if (attachError) {
-        send({ t: 'error', id: m.id, ...attachError });
+        send({ t: 'error', id: m.id, ...attachError, memory: memory() });
         return;
       }
       try {
-        send({ t: 'result', id: m.id, value: addon!.call(m.op, m.args) });
+        const value = m.t === 'call' ? addon!.call(m.op, m.args) : addon!.update!(m.update);
+        send({ t: 'result', id: m.id, value: value ?? null, memory: memory() });
       } catch (err) {
-        send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err) });
+        send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err), memory: memory() });
       }
   }
+}
+
+/** What the plugin holds now, when its addon can say. */
+function memory(): number | undefined {
+  return addon?.memory?.();
 }
 
 pipe.on('data', (chunk: Buffer) => {

@@ -7,27 +7,35 @@
 //
 // The snapshot cannot be shared across processes, so it is copied to the child once per
 // generation, just before the first call that needs it (bench/native.ts measures the cost).
+// The update hook goes the same way as a call. With every answer the child reports the memory
+// the plugin holds (its addon's counting allocator), which the host checks against the budget;
+// the child's own footprint (a Node process, the snapshot's copy) is the isolation's cost, not
+// the plugin's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot, type CsrTransfer } from '../graph/csr.ts';
+import type { UpdateEvent } from '../../client/protocol.ts';
 import type { PluginContext, PluginManifest, PluginRuntime } from './api.ts';
-import { nativeError } from './native-addon.ts';
+import { nativeError, nativeUpdate, type NativeUpdate } from './native-addon.ts';
 import { entityResults } from './native-results.ts';
+import { withIds } from './update-ids.ts';
 import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
 
 export type ToChild =
-  | { t: 'load'; file: string; manifest: Pick<PluginManifest, 'name' | 'ops'> }
+  | { t: 'load'; file: string; manifest: Pick<PluginManifest, 'name' | 'ops' | 'hooks'> }
   | ({ t: 'snapshot'; payload: Uint8Array } & Omit<CsrTransfer, 'buffer'>)
-  | { t: 'call'; id: number; op: string; args: unknown };
+  | { t: 'call'; id: number; op: string; args: unknown }
+  | { t: 'update'; id: number; update: NativeUpdate };
 
+/** `memory`: bytes the plugin holds after the request (absent, or nil on the pipe, when its addon cannot say). */
 export type FromChild =
-  | { t: 'ready'; ops: string[] }
+  | { t: 'ready'; ops: string[]; memory?: number | undefined }
   | { t: 'load-error'; message: string }
-  | { t: 'result'; id: number; value: unknown }
-  | { t: 'error'; id: number; code?: string | undefined; message: string };
+  | { t: 'result'; id: number; value: unknown; memory?: number | undefined }
+  | { t: 'error'; id: number; code?: string | undefined; message: string; memory?: number | undefined };
 
 interface Pending {
   op: string;
@@ -60,8 +68,12 @@ class ChildPlugin implements PluginRuntime {
   private onReady: ((m: FromChild) => void) | undefined;
   private readonly declared: Set<string>;
   readonly readsSnapshot: boolean;
+  readonly answersLater = true;
   private readonly manifest: PluginManifest;
   private readonly ctx: PluginContext;
+  private memory = 0;
+  /** Set once the child says its addon reports memory. */
+  memoryBytes?: () => number;
 
   constructor(manifest: PluginManifest, ctx: PluginContext) {
     this.manifest = manifest;
@@ -90,11 +102,15 @@ class ChildPlugin implements PluginRuntime {
     const ready = new Promise<FromChild>((resolve) => (this.onReady = resolve));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    this.write({ t: 'load', file, manifest: { name: this.manifest.name, ops: this.manifest.ops } });
+    this.write({ t: 'load', file, manifest: { name: this.manifest.name, ops: this.manifest.ops, hooks: this.manifest.hooks } });
     const first = await Promise.race([ready, this.exited.then(() => undefined), timeout]);
     clearTimeout(timer);
     this.onReady = undefined;
     if (first?.t === 'ready') {
+      if (typeof first.memory === 'number') {
+        this.memory = first.memory;
+        this.memoryBytes = () => this.memory;
+      }
       this.idle();
       return;
     }
@@ -108,9 +124,19 @@ class ChildPlugin implements PluginRuntime {
   }
 
   call(op: string, args: unknown): Promise<unknown> {
+    if (!this.declared.has(op)) return Promise.reject(unknownOp(this.manifest, op));
+    return this.request(op, (id) => ({ t: 'call', id, op, args: args ?? null }));
+  }
+
+  /** Called only when the manifest lists the hook, which the child's load checked the addon has. */
+  async onUpdate(update: UpdateEvent): Promise<void> {
+    await this.request('onUpdate', (id) => ({ t: 'update', id, update: nativeUpdate(withIds(update, this.ctx.graph)) }));
+  }
+
+  /** Send a request (the snapshot first when the child has not seen it) and race its answer with the ceiling. */
+  private request(op: string, message: (id: number) => Extract<ToChild, { id: number }>): Promise<unknown> {
     try {
       if (this.dead) throw new IsgError('plugin-unavailable', `native plugin "${this.manifest.name}" is not running: its process ${this.dead}`, { plugin: this.manifest.name });
-      if (!this.declared.has(op)) throw unknownOp(this.manifest, op);
       const csr = this.readsSnapshot ? this.ctx.graph.csr() : undefined;
       if (csr && csr !== this.sent) {
         const { buffer, ...rest } = toTransfer(csr);
@@ -120,7 +146,7 @@ class ChildPlugin implements PluginRuntime {
       const id = this.nextId++;
       const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject, timer: this.ceiling(id, performance.now()) }));
       this.busy();
-      this.write({ t: 'call', id, op, args: args ?? null });
+      this.write(message(id));
       return answer;
     } catch (err) {
       return Promise.reject(err);
@@ -192,6 +218,7 @@ class ChildPlugin implements PluginRuntime {
         this.onReady?.(m);
         continue;
       }
+      if (typeof m.memory === 'number') this.memory = m.memory;
       const p = this.pending.get(m.id);
       if (!p) continue;
       clearTimeout(p.timer);

@@ -8,12 +8,21 @@
 //
 // A call that never returns cannot be stopped inline, by anyone: native code is not
 // preemptible. Only `process` isolation offers kill().
+//
+// Hooks: onUpdate (the addon's `update` export), with added and changed entities as ids of the
+// snapshot it reads. No beforeQuery/afterQuery: middleware runs around every query, and native
+// code there would be a crash or a hang of every query in `inline` isolation, or a pipe round
+// trip per query in `process` isolation; middleware belongs in the WASM or built-in tiers.
+// Memory: what the addon's Rust code holds (its `memory` export, a counting allocator), in both
+// isolations.
 import { IsgError } from '../errors.ts';
 import type { CsrSnapshot } from '../graph/csr.ts';
+import type { UpdateEvent } from '../../client/protocol.ts';
 import type { BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
-import { attachForm, findAddon, loadAddon, nativeError, type NativeAddon } from './native-addon.ts';
+import { attachForm, findAddon, loadAddon, nativeError, nativeUpdate, type NativeAddon } from './native-addon.ts';
 import { startProcessRuntime, unknownOp } from './native-process.ts';
 import { entityResults } from './native-results.ts';
+import { withIds } from './update-ids.ts';
 
 export interface NativeTierOptions {
   /**
@@ -52,7 +61,8 @@ export const nativeTierLoader: TierLoader = createNativeTierLoader();
 function checkManifest(manifest: PluginManifest): void {
   const refuse = (why: string) => new IsgError('plugin-unavailable', `native plugin "${manifest.name}": ${why}`, { plugin: manifest.name });
   if (manifest.tier !== 'native') throw refuse(`the native tier cannot load a plugin of tier "${manifest.tier}"`);
-  if (manifest.hooks.length) throw refuse(`native plugins have ops only, no hooks (the manifest asks for ${manifest.hooks.join(', ')})`);
+  const middleware = manifest.hooks.filter((h) => h !== 'onUpdate');
+  if (middleware.length) throw refuse(`native plugins have no ${middleware.join(' or ')} hook, only onUpdate (middleware runs around every query: write it as a WASM or built-in plugin)`);
   if (manifest.isolation === 'worker') {
     throw refuse('isolation "worker" is not offered for native plugins, since a worker cannot stop a running native call; use "inline" for a trusted plugin or "process" for one that may crash or run away');
   }
@@ -63,24 +73,46 @@ function inlineRuntime(addon: NativeAddon, manifest: PluginManifest, ctx: Plugin
   const readsGraph = ctx.granted.includes('graph:read');
   let attached: CsrSnapshot | undefined;
   let disposed = false;
+  const live = () => {
+    if (disposed) throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}" was unloaded`, { plugin: manifest.name });
+  };
+  /** The current generation's snapshot, attached if the addon has not seen it (throws as the addon does). */
+  const attachCurrent = (): CsrSnapshot | undefined => {
+    const csr = readsGraph ? ctx.graph.csr() : undefined;
+    if (csr && csr !== attached) {
+      addon.attach(attachForm(csr));
+      attached = csr;
+    }
+    return csr;
+  };
+  const { memory, update } = addon;
   return {
     readsSnapshot: readsGraph,
     call(op: string, args: unknown): unknown {
-      if (disposed) throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}" was unloaded`, { plugin: manifest.name });
+      live();
       if (!declared.has(op)) throw unknownOp(manifest, op);
-      const csr = readsGraph ? ctx.graph.csr() : undefined;
+      let csr: CsrSnapshot | undefined;
       let raw: unknown;
       try {
-        if (csr && csr !== attached) {
-          addon.attach(attachForm(csr));
-          attached = csr;
-        }
+        csr = attachCurrent();
         raw = addon.call(op, args ?? null);
       } catch (err) {
         throw nativeError(manifest.name, op, err);
       }
       return entityResults(manifest.name, raw, csr, () => ctx.graph.view());
     },
+    ...(update && {
+      onUpdate(u: UpdateEvent): void {
+        live();
+        try {
+          attachCurrent();
+          update.call(addon, nativeUpdate(withIds(u, ctx.graph)));
+        } catch (err) {
+          throw nativeError(manifest.name, 'onUpdate', err);
+        }
+      },
+    }),
+    ...(memory && { memoryBytes: () => memory.call(addon) }),
     dispose(): void {
       // The library stays mapped (Node cannot unload an addon); the snapshot is let go.
       if (disposed) return;

@@ -183,6 +183,7 @@ export class PluginHost {
           graph: this.options.graph,
           source: this.options.source,
           call: (caller, op, args) => this.callFrom(caller, op, args),
+          callNow: (caller, op, args) => this.callNowFrom(caller, op, args),
           log: this.options.log.child(`plugin.${name}`),
           config: e.settings.settings,
         });
@@ -427,7 +428,7 @@ export class PluginHost {
     const around = this.middleware.filter((m) => m !== e);
     for (const m of around) {
       const before = m.runtime?.beforeQuery;
-      if (!before || m.lifecycle.state !== 'active') continue;
+      if (!before || !m.manifest.hooks.includes('beforeQuery') || m.lifecycle.state !== 'active') continue;
       let decision;
       try {
         decision = await this.invoke(m, 'query', 'beforeQuery', () => before.call(m.runtime, input));
@@ -439,21 +440,55 @@ export class PluginHost {
     const result = await this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
     for (const m of around) {
       const after = m.runtime?.afterQuery;
-      if (!after || m.lifecycle.state !== 'active') continue;
-      await Promise.resolve(this.invoke(m, 'query', 'afterQuery', () => after.call(m.runtime, input, result))).catch(() => undefined);
+      if (!after || !m.manifest.hooks.includes('afterQuery') || m.lifecycle.state !== 'active') continue;
+      try {
+        await this.invoke(m, 'query', 'afterQuery', () => after.call(m.runtime, input, result));
+      } catch {
+        // as for beforeQuery: counted against the middleware, never against the query
+      }
     }
     return result;
   }
 
-  /** Composition: `ctx.call` of plugin `caller`; only ops of declared dependencies. */
+  /** Composition: `ctx.call` of plugin `caller`. */
   private async callFrom(caller: string, op: string, args: unknown): Promise<unknown> {
-    const owner = this.routes.get(op)?.plugin;
-    if (owner === undefined) throw this.unknownOp(op);
+    this.composedRoute(caller, op);
+    return this.dispatch(op, args, this.generation());
+  }
+
+  /** Composition for a caller that cannot wait (`ctx.callNow`): the callee must answer at once. */
+  private callNowFrom(caller: string, op: string, args: unknown): unknown {
+    const { owner, local } = this.composedRoute(caller, op);
+    if (owner === caller) throw new IsgError('capability-denied', `plugin "${caller}" called its own op "${op}" through the host; call it directly (a plugin cannot be entered again while it runs)`);
+    const e = this.entries.get(owner)!;
+    const waitFor = (why: string) => new IsgError('plugin-unavailable', `plugin "${owner}" ${why}, and plugin "${caller}" cannot wait for it inside its own call to "${op}"`);
+    if (e.lifecycle.state !== 'active') throw e.loading ? waitFor('is loading') : this.unavailable(e);
+    if (e.probation) throw waitFor('is on probation after an ejection: its probe call must come from a caller that can wait');
+    if (e.runtime!.answersLater) throw waitFor(`answers later (${e.manifest.isolation} isolation)`);
+    const result = this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
+    if (!(result instanceof Promise)) return result;
+    result.catch(() => undefined); // accounted by invoke; nobody is left to wait for it
+    throw waitFor(`answered "${local}" with a promise`);
+  }
+
+  /** The plugin serving `op` and its op name there, when `caller` may call it: its own ops and those of declared dependencies. */
+  private composedRoute(caller: string, op: string): { owner: string; local: string } {
+    const route = this.routes.get(op);
+    if (route === undefined) throw this.unknownOp(op);
     const e = this.entry(caller);
-    if (owner !== caller && !e.manifest.dependencies.includes(owner)) {
-      throw new IsgError('capability-denied', `plugin "${caller}" called "${op}" of plugin "${owner}" without declaring it in its isg-plugin.json "dependencies"`);
+    if (route.plugin !== caller && !e.manifest.dependencies.includes(route.plugin)) {
+      throw new IsgError('capability-denied', `plugin "${caller}" called "${op}" of plugin "${route.plugin}" without declaring it in its isg-plugin.json "dependencies"`);
     }
-    return this.dispatch(op, args, -1);
+    return { owner: route.plugin, local: route.local };
+  }
+
+  /** The generation queries are answered at now (0 before the first index). */
+  private generation(): number {
+    try {
+      return this.options.graph.view().generation;
+    } catch {
+      return 0;
+    }
   }
 
   /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */

@@ -4,6 +4,8 @@
 // default: calls block on a shared control block for at most the plugin's hard ceiling, past
 // which the worker is terminated) or in the daemon's thread (isolation "inline", for trusted
 // components: no ceiling can be enforced there, only measured). Payloads are msgpack both ways.
+// The hooks a manifest lists are exports the component must have (on-graph-update,
+// before-query, after-query); a component is called only for the hooks its manifest lists.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -11,11 +13,30 @@ import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
 import { RUNTIME } from '../util/runtime.ts';
-import type { PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
-import { CallerChannel, createChannelBuffer, executeParts, FLAG_SNAPSHOT, fromJson, Kind, Status, toJson, type Answer } from './wasm/channel.ts';
+import type { BeforeQueryDecision, PluginContext, PluginManifest, PluginRuntime, QueryHookInput, TierLoader } from './api.ts';
+import { withIds } from './update-ids.ts';
+import {
+  CallerChannel,
+  createChannelBuffer,
+  executeParts,
+  FLAG_SNAPSHOT,
+  fromJson,
+  fromUtf8,
+  HostCall,
+  hostErrorReply,
+  hostReply,
+  Kind,
+  parseExecute,
+  parseOptionalBytes,
+  queryHookParts,
+  Status,
+  toJson,
+  utf8,
+  type Answer,
+} from './wasm/channel.ts';
 import { graphImports } from './wasm/graph-imports.ts';
-import { buildImports, EXPORT_ON_UPDATE, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
-import { ComponentInstance, compileCore, type CoreModules } from './wasm/instance.ts';
+import { buildImports, HOOK_EXPORTS, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
+import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './wasm/instance.ts';
 import { pack, unpack } from './wasm/msgpack.ts';
 import { transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
 import type { WorkerHello, WorkerInit } from './wasm/worker.ts';
@@ -62,8 +83,10 @@ export class WasmTierLoader implements TierLoader {
     const granted = ctx.granted.filter((c) => manifest.capabilities.includes(c));
     const plan = planImports(manifest.name, component.imports, component.exports, granted);
     for (const hook of manifest.hooks) {
-      if (hook !== 'onUpdate') throw new IsgError('plugin-error', `plugin ${manifest.name} declares the ${hook} hook, which WebAssembly plugins cannot have (only onUpdate, as the on-update export)`);
-      if (!component.exports.includes(EXPORT_ON_UPDATE)) throw new IsgError('plugin-error', `plugin ${manifest.name} declares the onUpdate hook but its component does not export "${EXPORT_ON_UPDATE}": build it for the world isg:plugin/update-plugin`);
+      const { name, world } = HOOK_EXPORTS[hook];
+      if (!component.exports.includes(name)) {
+        throw new IsgError('plugin-error', `plugin ${manifest.name} declares the ${hook} hook but its component does not export "${name}": build it for a world that includes isg:plugin/${world}`);
+      }
     }
     if (manifest.isolation === 'process') throw new IsgError('plugin-error', `plugin ${manifest.name}: isolation "process" is not available to WebAssembly plugins; use "worker" or "inline"`);
     const modules = await compileCore(component);
@@ -101,6 +124,37 @@ function logTo(ctx: PluginContext): (level: LogLevel, message: string) => void {
   return (level, message) => ctx.log[level](message);
 }
 
+/** host.call: another plugin's op for the component, msgpack both ways. */
+function callFor(ctx: PluginContext): (op: string, args: Uint8Array) => Uint8Array {
+  return (op, args) => {
+    let value: unknown;
+    try {
+      value = unpack(args);
+    } catch (err) {
+      throw new IsgError('bad-args', `plugin ${ctx.name} called "${op}" with arguments that are not msgpack: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return pack(ctx.callNow(op, value) ?? null);
+  };
+}
+
+/** A middleware hook's payloads; what cannot be encoded fails the hook, not the query. */
+function hookPayload(plugin: string, what: string, value: unknown): Uint8Array {
+  try {
+    return pack(value ?? null);
+  } catch (err) {
+    throw new IsgError('plugin-error', `plugin ${plugin}: the ${what} cannot be sent to it as msgpack: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function decision(plugin: string, op: string, answer: Uint8Array | undefined): BeforeQueryDecision {
+  return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer) };
+}
+
+function settled<T>(out: Outcome<T>): T {
+  if (!out.ok) throw new IsgError(out.code, out.message);
+  return out.value;
+}
+
 /** The component in the daemon's thread: calls are plain function calls. */
 class InlineRuntime implements PluginRuntime {
   readonly readsSnapshot: boolean;
@@ -121,6 +175,7 @@ class InlineRuntime implements PluginRuntime {
       plugin: manifest.name,
       graph: () => graphImports(() => runtime!.snapshot()),
       readSource: (file) => ctx.source.read(file),
+      call: callFor(ctx),
       config: setup.config,
       log: logTo(ctx),
     });
@@ -133,15 +188,24 @@ class InlineRuntime implements PluginRuntime {
     const name = this.setup.manifest.name;
     const bytes = encodeArgs(name, op, args);
     this.csr = undefined;
-    const out = this.instance.execute(op, bytes);
-    if (!out.ok) throw new IsgError(out.code, out.message);
-    return decodeAnswer(name, op, out.value);
+    return decodeAnswer(name, op, settled(this.instance.execute(op, bytes)));
   }
 
   onUpdate(update: UpdateEvent): void {
     this.csr = undefined;
-    const out = this.instance.onUpdate(update.generation, update.files);
-    if (!out.ok) throw new IsgError(out.code, out.message);
+    settled(this.instance.onUpdate(withIds(update, this.setup.ctx.graph)));
+  }
+
+  beforeQuery(input: QueryHookInput): BeforeQueryDecision {
+    const name = this.setup.manifest.name;
+    this.csr = undefined;
+    return decision(name, input.op, settled(this.instance.beforeQuery(input.op, hookPayload(name, 'query arguments', input.args), input.generation)));
+  }
+
+  afterQuery(input: QueryHookInput, result: unknown): void {
+    const name = this.setup.manifest.name;
+    this.csr = undefined;
+    settled(this.instance.afterQuery(input.op, hookPayload(name, 'query arguments', input.args), hookPayload(name, 'query answer', result), input.generation));
   }
 
   memoryBytes(): number {
@@ -219,12 +283,26 @@ class WorkerRuntime implements PluginRuntime {
 
   /** Without blocking the daemon's thread: queries are answered while the plugin digests the update. */
   async onUpdate(update: UpdateEvent): Promise<void> {
-    const { manifest } = this.setup;
+    const { manifest, ctx } = this.setup;
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const flags = this.refreshSnapshot();
-    const answer = await this.channel.callAsync(Kind.Update, [toJson([update.generation, update.files])], flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    const u = withIds(update, ctx.graph);
+    const parts = [toJson([u.generation, u.files, Array.from(u.added), Array.from(u.changed), u.removed])];
+    const answer = await this.channel.callAsync(Kind.Update, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
     if (!answer && this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} stopped before it finished the update: ${this.stopped}`);
-    this.settleAnswer(answer, EXPORT_ON_UPDATE);
+    this.settleAnswer(answer, HOOK_EXPORTS.onUpdate.name);
+  }
+
+  beforeQuery(input: QueryHookInput): BeforeQueryDecision {
+    const name = this.setup.manifest.name;
+    const parts = queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args));
+    return decision(name, input.op, parseOptionalBytes(this.roundTrip(Kind.BeforeQuery, parts, `${HOOK_EXPORTS.beforeQuery.name} of "${input.op}"`)));
+  }
+
+  afterQuery(input: QueryHookInput, result: unknown): void {
+    const name = this.setup.manifest.name;
+    const parts = queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args), hookPayload(name, 'query answer', result));
+    this.roundTrip(Kind.AfterQuery, parts, `${HOOK_EXPORTS.afterQuery.name} of "${input.op}"`);
   }
 
   memoryBytes(): number {
@@ -276,13 +354,19 @@ class WorkerRuntime implements PluginRuntime {
     return FLAG_SNAPSHOT;
   }
 
+  /** What the worker asks of the daemon's thread during a call: source text, or another plugin's op. */
   private serveHost(request: Uint8Array): Uint8Array {
-    const [what, file] = fromJson(request) as [string, string];
-    if (what !== 'read' || typeof file !== 'string') return toJson({ code: 'internal', message: `unknown host call ${String(what)}` });
+    const { ctx } = this.setup;
+    const body = request.subarray(1);
     try {
-      return toJson({ text: this.setup.ctx.source.read(file) });
+      if (request[0] === HostCall.Read) return hostReply(utf8(ctx.source.read(fromUtf8(body))));
+      if (request[0] === HostCall.Call) {
+        const { op, args } = parseExecute(body);
+        return hostReply(callFor(ctx)(op, args));
+      }
+      return hostErrorReply('internal', `unknown host call ${request[0]}`);
     } catch (err) {
-      return toJson(err instanceof IsgError ? { code: err.code, message: err.message } : { code: 'io', message: err instanceof Error ? err.message : String(err) });
+      return err instanceof IsgError ? hostErrorReply(err.code, err.message) : hostErrorReply('io', err instanceof Error ? err.message : String(err));
     }
   }
 

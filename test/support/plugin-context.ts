@@ -42,6 +42,9 @@ export function pluginContext(host: GraphHost, name: string, granted: Capability
     },
     source: { read: denied('source:read') },
     call: () => Promise.reject(new IsgError('plugin-unavailable', 'no dependencies in tests')),
+    callNow: () => {
+      throw new IsgError('plugin-unavailable', 'no dependencies in tests');
+    },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     logged,
     snapshotsBuilt: () => built,

@@ -50,6 +50,9 @@ export function pluginContext(options: { name: string; granted?: Capability[]; h
       },
     },
     call: () => Promise.reject(new IsgError('plugin-unavailable', 'no dependencies in tests')),
+    callNow: () => {
+      throw new IsgError('plugin-unavailable', 'no dependencies in tests');
+    },
     log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     logs,
     snapshotsBuilt: () => built,

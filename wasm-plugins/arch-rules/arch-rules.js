@@ -11,7 +11,7 @@
 import { edges, entity, generation, idLimit, lookup, modules, neighbors } from 'isg:plugin/graph@0.1.0';
 import { read } from 'isg:plugin/source@0.1.0';
 import { config, log } from 'isg:plugin/host@0.1.0';
-import { decode, encode } from './msgpack.js';
+import { decode, encode } from '../js/msgpack.js';
 
 const EDGE_KINDS = ['imports', 're-exports'];
 const DEFAULT_LIMIT = 100;
@@ -31,9 +31,10 @@ export function execute(op, args) {
   }
 }
 
-export function onUpdate(gen, changed) {
+// Rules are over files, so of an update only its files matter here (entities are per file).
+export function onGraphUpdate(gen, files) {
   try {
-    current(Number(gen), changed);
+    current(Number(gen), Array.from(files));
   } catch (err) {
     log('error', `arch-rules: could not check the rules at generation ${gen}: ${typeof err === 'string' ? err : err.message}`);
   }

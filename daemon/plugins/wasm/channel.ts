@@ -24,7 +24,7 @@ const HEADER_BYTES = 64;
 
 const State = { Idle: 0, Request: 1, HostCall: 2, HostReply: 3, Response: 4 } as const;
 
-export const Kind = { Execute: 1, Update: 2, Stop: 3 } as const;
+export const Kind = { Execute: 1, Update: 2, Stop: 3, BeforeQuery: 4, AfterQuery: 5 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export const Status = { Ok: 0, Error: 1 } as const;
@@ -253,8 +253,8 @@ export class WorkerChannel extends ChannelViews {
   }
 
   /** Ask the daemon's thread (blocked in `call`) and wait for its reply. */
-  hostCall(request: Uint8Array): Uint8Array {
-    if (!this.write(request)) throw new RangeError(`host call of ${request.length} bytes is larger than ${MAX_DATA_BYTES}`);
+  hostCall(...request: Uint8Array[]): Uint8Array {
+    if (!this.write(...request)) throw new RangeError(`a host call larger than ${MAX_DATA_BYTES} bytes`);
     Atomics.store(this.ctrl, STATE, State.HostCall);
     Atomics.notify(this.ctrl, STATE);
     while (Atomics.load(this.ctrl, STATE) === State.HostCall) Atomics.wait(this.ctrl, STATE, State.HostCall);
@@ -275,9 +275,9 @@ export class WorkerChannel extends ChannelViews {
 }
 
 // ---- what requests carry ---------------------------------------------------------------
-// Payloads of ops pass through as the caller's msgpack bytes; everything else the two ends tell
-// each other (updates, errors, log lines, host calls) is small JSON, so the worker loads no
-// msgpack codec (a worker's start-up time is mostly loading modules).
+// Payloads of ops and hooks pass through as msgpack bytes; everything else the two ends tell
+// each other (updates, errors, log lines) is small JSON, so the worker loads no msgpack codec (a
+// worker's start-up time is mostly loading modules).
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -299,6 +299,81 @@ export function executeParts(op: string, args: Uint8Array): Uint8Array[] {
 export function parseExecute(payload: Uint8Array): { op: string; args: Uint8Array } {
   const n = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true);
   return { op: decoder.decode(payload.subarray(4, 4 + n)), args: payload.subarray(4 + n) };
+}
+
+/**
+ * A middleware hook's request: the query's generation as an f64, then its op and msgpack args as
+ * in an execute request; afterQuery's adds the msgpack answer, its length first.
+ */
+export function queryHookParts(generation: number, op: string, args: Uint8Array, answer?: Uint8Array): Uint8Array[] {
+  const head = new Uint8Array(answer ? 12 : 8);
+  const view = new DataView(head.buffer);
+  view.setFloat64(0, generation, true);
+  if (!answer) return [head, ...executeParts(op, args)];
+  view.setUint32(8, answer.length, true);
+  return [head, answer, ...executeParts(op, args)];
+}
+
+export function parseQueryHook(payload: Uint8Array, withAnswer: boolean): { generation: number; op: string; args: Uint8Array; answer: Uint8Array } {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const generation = view.getFloat64(0, true);
+  const answerLength = withAnswer ? view.getUint32(8, true) : 0;
+  const at = withAnswer ? 12 : 8;
+  return { generation, answer: payload.subarray(at, at + answerLength), ...parseExecute(payload.subarray(at + answerLength)) };
+}
+
+/** beforeQuery's answer: none (let the query run) or some msgpack bytes, told apart by a first byte. */
+export function optionalBytes(value: Uint8Array | undefined): Uint8Array {
+  if (!value) return new Uint8Array([0]);
+  const out = new Uint8Array(1 + value.length);
+  out[0] = 1;
+  out.set(value, 1);
+  return out;
+}
+
+export function parseOptionalBytes(payload: Uint8Array): Uint8Array | undefined {
+  return payload[0] === 1 ? payload.subarray(1) : undefined;
+}
+
+/** What a worker asks of the daemon's thread during a call (a host call): a first byte, then its payload. */
+export const HostCall = {
+  /** Source text: the file's path, UTF-8. */
+  Read: 1,
+  /** Another plugin's op (host.call): as an execute request. */
+  Call: 2,
+} as const;
+
+export function hostCallParts(kind: (typeof HostCall)[keyof typeof HostCall], ...payload: Uint8Array[]): Uint8Array[] {
+  return [new Uint8Array([kind]), ...payload];
+}
+
+/** A host call's reply: [0][the answer's bytes], or [1][JSON { code, message }]. */
+export function hostReply(value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + value.length);
+  out.set(value, 1);
+  return out;
+}
+
+export function hostErrorReply(code: string, message: string): Uint8Array {
+  const json = toJson({ code, message });
+  const out = new Uint8Array(1 + json.length);
+  out[0] = 1;
+  out.set(json, 1);
+  return out;
+}
+
+export function parseHostReply(reply: Uint8Array): { ok: true; value: Uint8Array } | { ok: false; code: string; message: string } {
+  if (reply[0] === 0) return { ok: true, value: reply.subarray(1) };
+  const e = fromJson(reply.subarray(1)) as { code: string; message: string };
+  return { ok: false, code: e.code, message: e.message };
+}
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
 }
 
 export function toJson(value: unknown): Uint8Array {

@@ -4,7 +4,7 @@
 // ungranted interface is still bound, to functions that fail with `capability-denied`, so the
 // component instantiates and learns why at the call.
 import { IsgError } from '../../errors.ts';
-import type { Capability } from '../api.ts';
+import type { Capability, Hook } from '../api.ts';
 import type { GraphImports } from './graph-imports.ts';
 
 export const WIT_PACKAGE = 'isg:plugin';
@@ -18,14 +18,20 @@ const INTERFACES: Record<string, Capability | null> = {
 };
 
 export const EXPORT_EXECUTE = 'execute';
-export const EXPORT_ON_UPDATE = 'on-update';
+
+/** The export serving each manifest hook, and the world of isg-plugin.wit that declares it. */
+export const HOOK_EXPORTS: Record<Hook, { name: string; world: string }> = {
+  onUpdate: { name: 'on-graph-update', world: 'update-hook' },
+  beforeQuery: { name: 'before-query', world: 'before-query-hook' },
+  afterQuery: { name: 'after-query', world: 'after-query-hook' },
+};
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface HostImports {
   'isg:plugin/graph'?: GraphImports;
   'isg:plugin/source'?: { read(file: string): string };
-  'isg:plugin/host'?: { config(): Uint8Array; log(level: LogLevel, message: string): void };
+  'isg:plugin/host'?: { config(): Uint8Array; log(level: LogLevel, message: string): void; call(op: string, args: Uint8Array): Uint8Array };
 }
 
 export interface ImportPlan {
@@ -72,6 +78,8 @@ export interface ImportSources {
   readSource: (file: string) => string;
   config: Uint8Array;
   log: (level: LogLevel, message: string) => void;
+  /** Another plugin's op, msgpack both ways (host.call); throws IsgError when it is not allowed or fails. */
+  call: (op: string, args: Uint8Array) => Uint8Array;
 }
 
 /** The import object for `instantiate`, following a plan. */
@@ -80,22 +88,23 @@ export function buildImports(plan: ImportPlan, src: ImportSources): HostImports 
   for (const name of plan.interfaces) {
     const allowed = plan.granted.includes(name);
     if (name === 'graph') out['isg:plugin/graph'] = allowed ? src.graph() : deniedGraph(src.plugin);
-    else if (name === 'source') out['isg:plugin/source'] = { read: allowed ? readOrErr(src.readSource) : deniedRead(src.plugin) };
-    else out['isg:plugin/host'] = { config: () => src.config, log: src.log };
+    else if (name === 'source') out['isg:plugin/source'] = { read: allowed ? errAsString(src.readSource, 'io') : deniedRead(src.plugin) };
+    else out['isg:plugin/host'] = { config: () => src.config, log: src.log, call: errAsString(src.call, 'plugin-error') };
   }
   return out;
 }
 
 /**
  * jco turns an exception thrown by a host function returning `result<T, string>` into the
- * `err` case when it is not an Error; an Error would unwind through the component instead.
+ * `err` case when it is not an Error; an Error would unwind through the component instead. The
+ * sentence starts with the error's code (`other` for an error without one).
  */
-function readOrErr(read: (file: string) => string): (file: string) => string {
-  return (file) => {
+function errAsString<A extends unknown[], R>(fn: (...args: A) => R, other: string): (...args: A) => R {
+  return (...args) => {
     try {
-      return read(file);
+      return fn(...args);
     } catch (err) {
-      throw err instanceof IsgError ? `${err.code}: ${err.message}` : `io: ${err instanceof Error ? err.message : String(err)}`;
+      throw err instanceof IsgError ? `${err.code}: ${err.message}` : `${other}: ${err instanceof Error ? err.message : String(err)}`;
     }
   };
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { ErrorCode } from '../../../client/protocol.ts';
 import { IsgError } from '../../errors.ts';
-import { EXPORT_ON_UPDATE, type HostImports } from './host-imports.ts';
+import type { IdUpdate } from '../update-ids.ts';
+import { HOOK_EXPORTS, type HostImports } from './host-imports.ts';
 import type { TranspiledComponent } from './transpile.ts';
 
 export type CoreModules = Map<string, WebAssembly.Module>;
@@ -17,9 +18,12 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; 
 /** Codes a component may put in front of its error sentence (`bad-args: limit must be ...`). */
 const GUEST_CODES: ErrorCode[] = ['bad-args', 'not-found', 'capability-denied'];
 
+/** jco's bindings of the exports: `ok` is returned, `err` thrown as a ComponentError. */
 interface GeneratedExports {
   execute(op: string, args: Uint8Array): Uint8Array;
-  onUpdate?(generation: bigint, changed: string[]): void;
+  onGraphUpdate?(generation: bigint, files: string[], added: Uint32Array, changed: Uint32Array, removed: string[]): void;
+  beforeQuery?(op: string, args: Uint8Array, generation: bigint): Uint8Array | undefined;
+  afterQuery?(op: string, args: Uint8Array, answer: Uint8Array, generation: bigint): void;
 }
 
 type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: HostImports, instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => WebAssembly.Instance) => GeneratedExports;
@@ -95,9 +99,23 @@ export class ComponentInstance {
     return this.guard(`op "${op}"`, () => this.live().execute(op, args));
   }
 
-  onUpdate(generation: number, changed: string[]): Outcome<undefined> {
-    return this.guard(EXPORT_ON_UPDATE, () => {
-      this.live().onUpdate?.(BigInt(generation), changed);
+  // The hooks are called only when the manifest lists them, which the loader checked the
+  // component exports.
+
+  onUpdate(u: IdUpdate): Outcome<undefined> {
+    return this.guard(HOOK_EXPORTS.onUpdate.name, () => {
+      this.live().onGraphUpdate!(BigInt(u.generation), u.files, u.added, u.changed, u.removed);
+      return undefined;
+    });
+  }
+
+  beforeQuery(op: string, args: Uint8Array, generation: number): Outcome<Uint8Array | undefined> {
+    return this.guard(`${HOOK_EXPORTS.beforeQuery.name} of "${op}"`, () => this.live().beforeQuery!(op, args, BigInt(generation)));
+  }
+
+  afterQuery(op: string, args: Uint8Array, answer: Uint8Array, generation: number): Outcome<undefined> {
+    return this.guard(`${HOOK_EXPORTS.afterQuery.name} of "${op}"`, () => {
+      this.live().afterQuery!(op, args, answer, BigInt(generation));
       return undefined;
     });
   }

@@ -6,7 +6,8 @@
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
 import { fromTransfer, type CsrSnapshot, type CsrTransfer } from '../../graph/csr.ts';
-import { FLAG_SNAPSHOT, fromJson, Kind, parseExecute, Status, toJson, WorkerChannel } from './channel.ts';
+import type { IdUpdate } from '../update-ids.ts';
+import { executeParts, FLAG_SNAPSHOT, fromJson, fromUtf8, HostCall, hostCallParts, Kind, optionalBytes, parseExecute, parseHostReply, parseQueryHook, Status, toJson, utf8, WorkerChannel } from './channel.ts';
 import { graphImports } from './graph-imports.ts';
 import { buildImports, type ImportPlan, type LogLevel } from './host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './instance.ts';
@@ -33,6 +34,11 @@ const MAX_LOG_CHARS = 2000;
 
 async function main(init: WorkerInit): Promise<void> {
   const channel = new WorkerChannel(init.sab);
+  const hostCall = (kind: (typeof HostCall)[keyof typeof HostCall], ...payload: Uint8Array[]): Uint8Array => {
+    const reply = parseHostReply(channel.hostCall(...hostCallParts(kind, ...payload)));
+    if (reply.ok) return reply.value;
+    throw new IsgError(reply.code as IsgError['code'], reply.message);
+  };
   let csr: CsrSnapshot | undefined = init.csr && fromTransfer(init.csr);
   let logs: [LogLevel, string][] = [];
   const log = (level: LogLevel, message: string) => {
@@ -45,11 +51,8 @@ async function main(init: WorkerInit): Promise<void> {
         if (!csr) throw new IsgError('internal', `plugin ${init.plugin}: no graph snapshot reached its worker`);
         return csr;
       }),
-    readSource(file) {
-      const reply = fromJson(channel.hostCall(toJson(['read', file]))) as { text: string } | { code: IsgError['code']; message: string };
-      if ('text' in reply) return reply.text;
-      throw new IsgError(reply.code, reply.message);
-    },
+    readSource: (file) => fromUtf8(hostCall(HostCall.Read, utf8(file))),
+    call: (op, args) => hostCall(HostCall.Call, ...executeParts(op, args)),
     config: init.config,
     log,
   });
@@ -71,13 +74,7 @@ async function main(init: WorkerInit): Promise<void> {
     let outcome: Outcome<Uint8Array | undefined>;
     try {
       if (request.flags & FLAG_SNAPSHOT) csr = fromTransfer(receiveSnapshot(init.port));
-      if (request.kind === Kind.Execute) {
-        const { op, args } = parseExecute(request.payload);
-        outcome = instance.execute(op, args);
-      } else {
-        const [generation, changed] = fromJson(request.payload) as [number, string[]];
-        outcome = instance.onUpdate(generation, changed);
-      }
+      outcome = serve(instance, request.kind, request.payload);
     } catch (err) {
       outcome = { ok: false, code: 'internal', message: `plugin ${init.plugin}'s worker failed: ${err instanceof Error ? err.message : String(err)}`, trapped: false };
     }
@@ -93,6 +90,31 @@ async function main(init: WorkerInit): Promise<void> {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function serve(instance: ComponentInstance, kind: Kind, payload: Uint8Array): Outcome<Uint8Array | undefined> {
+  switch (kind) {
+    case Kind.Execute: {
+      const { op, args } = parseExecute(payload);
+      return instance.execute(op, args);
+    }
+    case Kind.Update: {
+      const [generation, files, added, changed, removed] = fromJson(payload) as [number, string[], number[], number[], string[]];
+      const update: IdUpdate = { generation, files, added: Uint32Array.from(added), changed: Uint32Array.from(changed), removed };
+      return instance.onUpdate(update);
+    }
+    case Kind.BeforeQuery: {
+      const q = parseQueryHook(payload, false);
+      const outcome = instance.beforeQuery(q.op, q.args, q.generation);
+      return outcome.ok ? { ok: true, value: optionalBytes(outcome.value) } : outcome;
+    }
+    case Kind.AfterQuery: {
+      const q = parseQueryHook(payload, true);
+      return instance.afterQuery(q.op, q.args, q.answer, q.generation);
+    }
+    default:
+      throw new Error(`unknown request kind ${kind}`);
+  }
+}
 
 /** The snapshot posted just before the request that flagged it. */
 function receiveSnapshot(port: MessagePort): CsrTransfer {

@@ -62,6 +62,28 @@ impl Args {
         }
     }
 
+    /// A list of entity ids (an update's `added`, `changed`); empty when absent.
+    pub fn ids(&self, key: &str) -> Result<Vec<u32>, OpError> {
+        let Some(v) = self.get(key) else { return Ok(Vec::new()) };
+        let bad = || OpError::bad_args(format!("argument \"{key}\" must be a list of entity ids, got {}", v.to_json()));
+        let Value::List(items) = v else { return Err(bad()) };
+        items
+            .iter()
+            .map(|i| match i {
+                Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => Ok(*n as u32),
+                _ => Err(bad()),
+            })
+            .collect()
+    }
+
+    /// A list of strings (an update's `files`, `removed`); empty when absent.
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, OpError> {
+        let Some(v) = self.get(key) else { return Ok(Vec::new()) };
+        let bad = || OpError::bad_args(format!("argument \"{key}\" must be a list of strings, got {}", v.type_name()));
+        let Value::List(items) = v else { return Err(bad()) };
+        items.iter().map(|i| if let Value::String(s) = i { Ok(s.clone()) } else { Err(bad()) }).collect()
+    }
+
     /// A list of names from `allowed`, given as an array or a comma-separated string.
     pub fn names(&self, key: &str, allowed: &[String]) -> Result<Option<Vec<String>>, OpError> {
         let given: Vec<Value> = match self.get(key) {

@@ -15,7 +15,7 @@ use napi_sys::*;
 
 use crate::js::Env;
 use crate::snapshot::{Parts, Raw, Snapshot};
-use crate::{Args, Call, Memo, OpError, Plugin, ABI_VERSION};
+use crate::{Args, Call, Memo, Op, OpError, Plugin, Value, ABI_VERSION};
 
 struct State {
     attached: Option<Attached>,
@@ -55,7 +55,11 @@ pub unsafe fn register(env: napi_env, exports: napi_value, plugin: &'static Plug
         env.set_named(exports, c"name", env.new_string(plugin.name)?)?;
         let names: Vec<crate::Value> = plugin.ops.iter().map(|(name, _)| crate::Value::from(*name)).collect();
         env.set_named(exports, c"ops", env.write(&crate::Value::List(names))?)?;
-        let functions: [(&CStr, napi_callback); 3] = [(c"attach", attach_cb), (c"detach", detach_cb), (c"call", call_cb)];
+        let mut functions: Vec<(&CStr, napi_callback)> = vec![(c"attach", attach_cb), (c"detach", detach_cb), (c"call", call_cb), (c"memory", memory_cb)];
+        // only a plugin with a hook has the export, so the host can tell
+        if plugin.on_update.is_some() {
+            functions.push((c"update", update_cb));
+        }
         for (name, cb) in functions {
             let mut f = ptr::null_mut();
             let data = plugin as *const Plugin as *mut c_void;
@@ -124,7 +128,7 @@ unsafe fn state<'a>(env: Env) -> Result<&'a RefCell<State>, OpError> {
 
 /// The plugin a callback belongs to (the function's data pointer).
 unsafe fn plugin_of(env: Env, info: napi_callback_info) -> &'static Plugin {
-    static UNKNOWN: Plugin = Plugin { name: "?", ops: &[] };
+    static UNKNOWN: Plugin = Plugin { name: "?", ops: &[], on_update: None };
     let mut data = ptr::null_mut();
     let mut argc = 0usize;
     if napi_get_cb_info(env.0, info, &mut argc, ptr::null_mut(), ptr::null_mut(), &mut data) != NAPI_OK || data.is_null() {
@@ -187,14 +191,38 @@ unsafe extern "C" fn call_cb(raw: napi_env, info: napi_callback_info) -> napi_va
             return Err(OpError { code: "unknown-op", message: format!("native plugin \"{}\" has no op \"{op}\"; it has: {}", plugin.name, known.join(", ")) });
         };
         *running.borrow_mut() = op;
-        let args = Args::from_value(env.read(args, 0)?)?;
-        let state = state(env)?;
-        let mut state = state.borrow_mut();
-        let State { attached, memo } = &mut *state;
-        let mut call = Call { args, snapshot: attached.as_ref().map(|a| &a.snapshot), memo };
-        let result = run(&mut call)?;
+        let result = run_op(env, Args::from_value(env.read(args, 0)?)?, *run)?;
         env.write(&result)
     })
+}
+
+unsafe extern "C" fn update_cb(raw: napi_env, info: napi_callback_info) -> napi_value {
+    let env = Env(raw);
+    let plugin = plugin_of(env, info);
+    guard(env, plugin, || "its update hook".to_string(), || {
+        let hook = plugin.on_update.ok_or_else(|| OpError::plugin("update(update): the plugin has no update hook"))?;
+        let [update] = callback_args::<1>(env, info)?;
+        run_op(env, Args::from_value(env.read(update, 0)?)?, hook)?;
+        env.undefined()
+    })
+}
+
+unsafe extern "C" fn memory_cb(raw: napi_env, info: napi_callback_info) -> napi_value {
+    let env = Env(raw);
+    guard(env, plugin_of(env, info), || "memory".to_string(), || {
+        let mut bytes = ptr::null_mut();
+        env.check(napi_create_double(env.0, crate::alloc::held() as f64, &mut bytes), "napi_create_double")?;
+        Ok(bytes)
+    })
+}
+
+/// An op (or the update hook) with the attached snapshot and the generation's memo.
+unsafe fn run_op(env: Env, args: Args, op: Op) -> Result<Value, OpError> {
+    let state = state(env)?;
+    let mut state = state.borrow_mut();
+    let State { attached, memo } = &mut *state;
+    let mut call = Call { args, snapshot: attached.as_ref().map(|a| &a.snapshot), memo };
+    op(&mut call)
 }
 
 unsafe fn release(env: Env, refs: Vec<napi_ref>) {

@@ -5,8 +5,11 @@
 //! Plugins never call Node-API themselves.
 //!
 //! The addon's exports (ABI version [`ABI_VERSION`], read by daemon/plugins/native-addon.ts):
-//! `abi`, `name`, `ops` (names), `attach(snapshot)`, `detach()`, `call(op, args)`.
+//! `abi`, `name`, `ops` (names), `attach(snapshot)`, `detach()`, `call(op, args)`, `memory()`
+//! (bytes the plugin holds), and `update(update)` when the plugin has an update hook. The last
+//! two came after version 1 without changing it: the host looks for them before using them.
 
+mod alloc;
 mod args;
 mod boundary;
 mod js;
@@ -48,10 +51,16 @@ impl OpError {
 pub type OpResult = Result<Value, OpError>;
 pub type Op = fn(&mut Call) -> OpResult;
 
-/// A plugin: its name (as in isg-plugin.json) and its ops.
+/// A plugin: its name (as in isg-plugin.json), its ops, and its `onUpdate` hook if it has one
+/// (the manifest lists `onUpdate` then).
 pub struct Plugin {
     pub name: &'static str,
     pub ops: &'static [(&'static str, Op)],
+    /// Called after graph updates, with the new generation's snapshot attached (and a fresh
+    /// [`Call::memo`], so it may compute what the generation's calls will want), and the update
+    /// as its arguments: `generation`, `files` (touched), `added` and `changed` (entity ids of the
+    /// snapshot, [`Args::ids`]), `removed` (keys of entities that are gone). Its value is ignored.
+    pub on_update: Option<Op>,
 }
 
 /// One call of an op: its arguments, the snapshot of the current generation (when the plugin

@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use isg_plugin::{export_plugin, Call, EdgeFilter, OpResult, Plugin, Snapshot, Value};
 
-export_plugin!(Plugin { name: "pagerank", ops: &[("rank", rank)] });
+export_plugin!(Plugin { name: "pagerank", ops: &[("rank", rank)], on_update: None });
 
 struct Ranks {
     scores: Vec<f64>,

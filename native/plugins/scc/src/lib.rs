@@ -8,7 +8,7 @@
 
 use isg_plugin::{export_plugin, Call, EdgeFilter, OpResult, Plugin, Snapshot, Value};
 
-export_plugin!(Plugin { name: "scc", ops: &[("components", components)] });
+export_plugin!(Plugin { name: "scc", ops: &[("components", components)], on_update: None });
 
 fn components(call: &mut Call) -> OpResult {
     let g = call.graph()?;
