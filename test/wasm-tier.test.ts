@@ -72,8 +72,9 @@ describe('refused at load', () => {
   });
 
   test('an isg:plugin version other than the daemon\'s is refused', () => {
-    throwsWith(() => planImports('p', ['isg:plugin/graph@0.2.0'], ['execute'], ['graph:read']), 'plugin-error', /built against isg:plugin\/graph@0\.2\.0, but this daemon provides isg:plugin@0\.1\.0/);
-    throwsWith(() => planImports('p', ['isg:plugin/clock@0.1.0'], ['execute'], []), 'capability-denied', /imports isg:plugin\/clock@0\.1\.0/);
+    // 0.1.0 had on-update with file paths; 0.2.0 on-graph-update with entity ids, middleware and host.call.
+    throwsWith(() => planImports('p', ['isg:plugin/graph@0.1.0'], ['execute'], ['graph:read']), 'plugin-error', /built against isg:plugin\/graph@0\.1\.0, but this daemon provides isg:plugin@0\.2\.0/);
+    throwsWith(() => planImports('p', ['isg:plugin/clock@0.2.0'], ['execute'], []), 'capability-denied', /imports isg:plugin\/clock@0\.2\.0/);
     throwsWith(() => planImports('p', [], ['run'], []), 'plugin-error', /does not export "execute"/);
   });
 
@@ -86,8 +87,8 @@ describe('refused at load', () => {
   });
 
   test('the world of a component is read with versions and without inline interface bodies', () => {
-    const wit = 'package root:component;\n\nworld root {\n  import isg:plugin/graph@0.1.0;\n  import local: interface {\n    f: func();\n  }\n  export execute: func(op: string) -> string;\n  export on-update: func();\n}\n';
-    assert.deepEqual(parseWorld(wit), { imports: ['isg:plugin/graph@0.1.0', 'local'], exports: ['execute', 'on-update'] });
+    const wit = 'package root:component;\n\nworld root {\n  import isg:plugin/graph@0.2.0;\n  import local: interface {\n    f: func();\n  }\n  export execute: func(op: string) -> string;\n  export on-update: func();\n}\n';
+    assert.deepEqual(parseWorld(wit), { imports: ['isg:plugin/graph@0.2.0', 'local'], exports: ['execute', 'on-update'] });
   });
 });
 

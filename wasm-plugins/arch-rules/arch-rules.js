@@ -8,9 +8,9 @@
 //
 // On an update only the changed files are checked again, unless files were added or removed
 // (that can change which file another file's import resolves to), which checks everything.
-import { edges, entity, generation, idLimit, lookup, modules, neighbors } from 'isg:plugin/graph@0.1.0';
-import { read } from 'isg:plugin/source@0.1.0';
-import { config, log } from 'isg:plugin/host@0.1.0';
+import { edges, entity, generation, idLimit, lookup, modules, neighbors } from 'isg:plugin/graph@0.2.0';
+import { read } from 'isg:plugin/source@0.2.0';
+import { config, log } from 'isg:plugin/host@0.2.0';
 import { decode, encode } from '../js/msgpack.js';
 
 const EDGE_KINDS = ['imports', 're-exports'];

@@ -5,9 +5,9 @@
 ;;   { fanIn: [[entity id, calls], ...], fanOut: [[entity id, calls], ...] }, largest first.
 (module
   ;; degrees(kind: option<edge-kind>, dir: direction) -> list<u32>, through a return area
-  (import "isg:plugin/graph@0.1.0" "degrees" (func $degrees (param i32 i32 i32 i32)))
+  (import "isg:plugin/graph@0.2.0" "degrees" (func $degrees (param i32 i32 i32 i32)))
   ;; entity(id) -> option<entity-info>: [some u8][id u32][key ptr, len][name ptr, len][kind u8][file ptr, len]
-  (import "isg:plugin/graph@0.1.0" "entity" (func $entity (param i32 i32)))
+  (import "isg:plugin/graph@0.2.0" "entity" (func $entity (param i32 i32)))
   ;; @prelude
   (data (i32.const 256) "top")
   (data (i32.const 260) "fanIn")

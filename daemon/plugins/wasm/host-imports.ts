@@ -8,7 +8,7 @@ import type { Capability, Hook } from '../api.ts';
 import type { GraphImports } from './graph-imports.ts';
 
 export const WIT_PACKAGE = 'isg:plugin';
-export const WIT_VERSION = '0.1.0';
+export const WIT_VERSION = '0.2.0';
 
 /** The interfaces isg provides, and the capability each needs (host needs none). */
 const INTERFACES: Record<string, Capability | null> = {

@@ -34,7 +34,7 @@ export interface TranspiledComponent {
   dir: string;
   jsUrl: string;
   coreFiles: string[];
-  /** Top-level imports with versions, e.g. `isg:plugin/graph@0.1.0`, `wasi:filesystem/preopens@0.2.3`. */
+  /** Top-level imports with versions, e.g. `isg:plugin/graph@0.2.0`, `wasi:filesystem/preopens@0.2.3`. */
   imports: string[];
   /** Top-level exports, e.g. `execute`, `on-update`. */
   exports: string[];
