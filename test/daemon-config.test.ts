@@ -116,6 +116,7 @@ test('log.file gets one JSON object per line, at the configured level and above,
   writeConfig(root, { log: { level: 'debug', file: 'debug.log' }, plugins: { nowhere: {} } });
   await run();
   const levels = new Set(logLines(join(root, 'debug.log')).map((x) => x.level));
-  assert.deepEqual([...levels].sort(), ['debug', 'error', 'info'], 'the same run at debug writes what warn left out');
+  // Under Deno the bundled WASM plugins' workers add a warning: the levels asked for are there either way.
+  for (const level of ['debug', 'info', 'error']) assert.ok(levels.has(level), `the same run at debug writes ${level} lines too (warn left out debug and info)`);
   assert.ok(logLines(join(root, 'debug.log')).some((x) => x.level === 'info' && x.msg === 'listening' && x.c === 'isg'));
 });
