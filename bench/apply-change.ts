@@ -163,7 +163,9 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
     const isBody = k % 2 === 1;
     if (isBody) b = k;
     else s = k;
-    const text = plan.textAt(b, s);
+    // As the daemon gets a text: decoded from a file's bytes (one flat string). The plan builds it
+    // by concatenation, and flattening that rope inside applyChange is work the daemon never does.
+    const text = Buffer.from(plan.textAt(b, s), 'utf8').toString('utf8');
     texts.push(text);
     const t0 = now();
     const summary = host.applyChange(t.path, text);
