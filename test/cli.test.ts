@@ -1,9 +1,10 @@
-// The isg CLI as a user runs it (the built dist/daemon/cli/main.js in child processes) against
+// The isg CLI as a user runs it (the bin, dist/isg.cjs, in child processes; Deno: the sources) against
 // one daemon on a temp copy of rxjs's sources: the daemon is started by the first query, as a
 // user's would be, and stopped by `isg stop` at the end. --json answers are compared with the
 // same queries run in this process on a fresh index of the same files, so every flag is
 // checked to reach the daemon as the argument it names.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -432,5 +433,23 @@ describe('CLI pieces without a daemon', () => {
     const heavy = loaded.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.js'));
     assert.deepEqual(heavy, [], `loaded: ${loaded.join(', ')}`);
     for (const f of loaded) assert.doesNotMatch(readFileSync(join(packageRoot(), 'dist', f), 'utf8'), /from ['"]tree-sitter/, f);
+  });
+
+  test('the bin (dist/isg.cjs) is bundled from the current sources and holds no graph, tree-sitter or daemon code', () => {
+    // daemon/cli/bundle.ts lists what went into the bundle, with a hash of each input.
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'dist', 'isg.cjs.json'), 'utf8')) as { inputs: Record<string, string>; external: string[] };
+    const stale = Object.entries(manifest.inputs)
+      .filter(([file, hash]) => !existsSync(join(packageRoot(), file)) || createHash('sha256').update(readFileSync(join(packageRoot(), file))).digest('hex') !== hash)
+      .map(([file]) => file);
+    assert.deepEqual(stale, [], 'dist/isg.cjs is older than these sources: run `npm run build` (or `npm run build:bin` after tsc)');
+    const inputs = Object.keys(manifest.inputs);
+    assert.ok(inputs.includes('daemon/cli/main.ts') && inputs.includes('daemon/cli/query-command.ts') && inputs.includes('client/client.ts'), inputs.join(', '));
+    const heavy = inputs.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.ts') || /(^|\/)(tree-sitter|typescript)/.test(f));
+    assert.deepEqual(heavy, [], `bundled: ${inputs.join(', ')}`);
+    // Left to Node: its built-in modules, and the two commands that load the graph (from the tsc build, lazily).
+    assert.deepEqual(
+      manifest.external.filter((x) => !x.startsWith('node:')),
+      ['./daemon/cli/index-command.js', './daemon/cli/serve-command.js'],
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Running the CLI as a user does: a child process, its exit code and output. Under Node that is
-// the built dist/daemon/cli/main.js, under Deno the .ts sources (selfCommand). Colour variables
-// are not inherited, so output is plain unless a test asks.
+// the bin, dist/isg.cjs (bundled by `npm run build`), under Deno the .ts sources (selfCommand).
+// Colour variables are not inherited, so output is plain unless a test asks.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { packageRoot } from '../../daemon/util/package-root.ts';
