@@ -88,6 +88,8 @@ async function attempt<R>(session: Session, exchange: () => Promise<R>): Promise
       const result = await exchange();
       return { result, ms: performance.now() - t0 };
     } catch (err) {
+      const refusal = session.refusedBy(err);
+      if (refusal) throw refusal;
       if (!(err instanceof IsgClientError) || err.code !== 'indexing' || tries > 0) throw err;
       await session.waitReady();
     }

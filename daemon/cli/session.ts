@@ -23,6 +23,11 @@ export interface SessionOptions {
 export interface Session {
   client: IsgClient;
   root: string;
+  /**
+   * The first requests go out right behind hello (pipelined), so a request can fail because
+   * the daemon refused hello: then `err` is that refusal, and this is the error to report.
+   */
+  refusedBy(err: unknown): IsgClientError | undefined;
   /** Set when this command started the daemon. */
   spawnedPid?: number;
   /** Wait for the first index to finish (a query answered `indexing`). */
@@ -41,9 +46,16 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   const where = chooseRoot(o.rootFlag, o.cwd);
   const { root } = where;
   const options = { timeoutMs: o.timeoutMs, client: 'isg-cli' };
-  const session = (client: IsgClient, spawnedPid?: number): Session => ({ client, root, ...(spawnedPid ? { spawnedPid } : {}), waitReady: () => waitReady(client, root, o.progress) });
+  const session = (client: IsgClient, spawnedPid?: number): Session => ({
+    client,
+    root,
+    refusedBy: (err) => (err !== undefined && err === client.refusal ? refused(root, err) : undefined),
+    ...(spawnedPid ? { spawnedPid } : {}),
+    waitReady: () => waitReady(client, root, o.progress),
+  });
   try {
-    return session(await connect({ socket: where.socket }, options));
+    // A warm query: its request follows hello at once, one round trip in all.
+    return session(await connect({ socket: where.socket }, { ...options, pipelineHello: true }));
   } catch (err) {
     if (!(err instanceof IsgClientError) || err.code !== 'unreachable') throw refused(root, err);
   }
