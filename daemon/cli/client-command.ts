@@ -8,6 +8,7 @@ import type { ParsedArgs } from './argv.ts';
 import { checkOptions, flagValue, COMMON_FLAGS, helpText, opArgs, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
 import { colourWanted, locator, ms, style, table, thousands, type Style } from './render.ts';
+import { isTerminal, terminalWidth, writeOut } from './output.ts';
 import { openSession, type Session } from './session.ts';
 
 export interface CommandContext {
@@ -21,7 +22,12 @@ export interface CommandContext {
   style: Style;
   /** Terminal width for cutting long lines, when stdout is a terminal. */
   width?: number;
+  /** A line for stdout. What a command prints goes out in one write when it is done. */
   out(line?: string): void;
+  /** Text for stdout as it is (no newline added). */
+  write(text: string): void;
+  /** A line for stderr, after what stdout was given so far. */
+  err(line: string): void;
   /** `op` answered (waiting out a first index if need be), with the round trip's duration. */
   ask<R>(op: string, args: unknown): Promise<{ result: R; ms: number }>;
   /** Any exchange with the daemon, waiting out a first index like `ask`. */
@@ -35,13 +41,17 @@ export type Execute = (ctx: CommandContext) => Promise<number>;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export async function runDaemonCommand(spec: CommandSpec, summary: string, parsed: ParsedArgs, execute: Execute): Promise<number> {
-  const stdout = process.stdout;
-  const st = style(colourWanted(stdout.isTTY === true, process.env));
-  const errStyle = style(colourWanted(process.stderr.isTTY === true, process.env));
+  const st = style(colourWanted(isTerminal(1), process.env));
+  const errStyle = style(colourWanted(isTerminal(2), process.env));
   if (parsed.options.has('help')) {
-    console.log(helpText(spec, summary));
+    writeOut(`${helpText(spec, summary)}\n`);
     return EXIT.found;
   }
+  let buffered = '';
+  const flush = () => {
+    writeOut(buffered);
+    buffered = '';
+  };
   const json = parsed.options.has('json');
   let session: Session | undefined;
   try {
@@ -55,10 +65,11 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       spawn: spec.spawns && !parsed.options.has('no-spawn'),
       spawnHint: spec.spawns,
       timeoutMs,
-      progress: { isTTY: process.stderr.isTTY === true, write: (s) => void process.stderr.write(s) },
+      progress: { isTTY: isTerminal(2), write: (s) => void process.stderr.write(s) },
     });
     const s = session;
     const at = locator(s.root, cwd);
+    const width = terminalWidth();
     const ctx: CommandContext = {
       session: s,
       root: s.root,
@@ -67,14 +78,22 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       parsed,
       json,
       style: st,
-      ...(stdout.isTTY && stdout.columns ? { width: stdout.columns } : {}),
-      out: (line = '') => void stdout.write(`${line}\n`),
+      ...(width ? { width } : {}),
+      out: (line = '') => void (buffered += `${line}\n`),
+      write: (text) => void (buffered += text),
+      err: (line) => {
+        flush();
+        process.stderr.write(`${line}\n`);
+      },
       ask: (op, args) => attempt(s, () => s.client.request(op, args) as Promise<never>),
       attempt: (exchange) => attempt(s, exchange),
       where: (e) => at(e.file, e.line),
     };
-    return await execute(ctx);
+    const code = await execute(ctx);
+    flush();
+    return code;
   } catch (err) {
+    flush();
     return report(spec.name, err, json, errStyle, session);
   } finally {
     session?.client.close();
@@ -109,7 +128,7 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
   const message = err instanceof Error ? err.message : String(err);
   const details = known ? err.details : undefined;
   if (json) {
-    console.log(JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }, null, 2));
+    writeOut(`${JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }, null, 2)}\n`);
     return exitCodeOf(code);
   }
   const lines = [`${st.red(`isg ${command}:`)} ${message}`];

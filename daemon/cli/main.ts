@@ -3,6 +3,7 @@
 // query does not pay for tree-sitter, the graph or the daemon: it loads the client alone.
 import { parseArgv, type ParsedArgs } from './argv.ts';
 import { EXIT } from './exit.ts';
+import { closedPipe, writeOut } from './output.ts';
 
 type Run = (args: ParsedArgs, name: string, summary: string) => Promise<number>;
 type Load = () => Promise<{ run: Run }>;
@@ -13,7 +14,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
   {
     title: 'the daemon',
     commands: {
-      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts') },
+      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => (guardStdout(), import('./serve-command.ts')) },
       status: { summary: 'whether a daemon runs for the directory, and what it holds', load: () => import('./status-command.ts') },
       stop: { summary: 'stop the daemon for the directory', load: () => import('./stop-command.ts') },
       plugins: { summary: 'list, load, unload or reload plugins', load: () => import('./plugins-command.ts') },
@@ -41,7 +42,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
   {
     title: 'without a daemon',
     commands: {
-      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => import('./index-command.ts') },
+      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => (guardStdout(), import('./index-command.ts')) },
     },
   },
 ];
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       if (!c) return unknown(target);
       return (await c.load()).run(parseArgv(['--help']), target, c.summary);
     }
-    console.log(help());
+    writeOut(`${help()}\n`);
     return cmd ? EXIT.found : EXIT.usage;
   }
   const command = COMMANDS[cmd];
@@ -94,11 +95,14 @@ async function unknown(cmd: string): Promise<number> {
   return EXIT.usage;
 }
 
-// `isg callers X | head`: a closed pipe ends the output, not with a stack trace.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(EXIT.found);
-});
+/**
+ * `isg index ... | head`: a closed pipe ends the output, not with a stack trace. The client
+ * commands write through output.ts instead, which does not create process.stdout (for a pipe,
+ * a socket: a cost a query should not pay).
+ */
+function guardStdout(): void {
+  process.stdout.on('error', closedPipe);
+}
 
 main(process.argv.slice(2)).then(
   (code) => {
