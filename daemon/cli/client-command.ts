@@ -8,7 +8,7 @@ import type { ParsedArgs } from './argv.ts';
 import { checkOptions, flagValue, COMMON_FLAGS, helpText, opArgs, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
 import { colourWanted, locator, ms, style, table, thousands, type Style } from './render.ts';
-import { isTerminal, terminalWidth, writeOut } from './output.ts';
+import { isTerminal, terminalWidth, writeErr, writeOut } from './output.ts';
 import { openSession, type Session } from './session.ts';
 
 export interface CommandContext {
@@ -65,7 +65,7 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       spawn: spec.spawns && !parsed.options.has('no-spawn'),
       spawnHint: spec.spawns,
       timeoutMs,
-      progress: { isTTY: isTerminal(2), write: (s) => void process.stderr.write(s) },
+      progress: { isTTY: isTerminal(2), write: writeErr },
     });
     const s = session;
     const at = locator(s.root, cwd);
@@ -83,7 +83,7 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       write: (text) => void (buffered += text),
       err: (line) => {
         flush();
-        process.stderr.write(`${line}\n`);
+        writeErr(`${line}\n`);
       },
       ask: (op, args) => attempt(s, () => s.client.request(op, args) as Promise<never>),
       attempt: (exchange) => attempt(s, exchange),
@@ -142,7 +142,7 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
   } else if (code === 'disconnected' || code === 'timeout') {
     lines.push(st.dim(`is the daemon still running? isg status${session ? ` --root ${session.root}` : ''} says; its log is .isg/daemon.log`));
   }
-  console.error(lines.join('\n'));
+  writeErr(`${lines.join('\n')}\n`);
   return exitCodeOf(code);
 }
 

@@ -3,10 +3,16 @@
 // query does not pay for tree-sitter, the graph or the daemon: it loads the client alone.
 import { parseArgv, type ParsedArgs } from './argv.ts';
 import { EXIT } from './exit.ts';
-import { closedPipe, writeOut } from './output.ts';
+import { closedPipe, writeErr, writeOut, written } from './output.ts';
 
 type Run = (args: ParsedArgs, name: string, summary: string) => Promise<number>;
 type Load = () => Promise<{ run: Run }>;
+
+/**
+ * Set by the commands that print through process.stdout (serve and index, which also own the
+ * process while they run): the process then ends when its event loop does, not at once.
+ */
+let linger = false;
 
 const query: Load = () => import('./query-command.ts');
 
@@ -14,7 +20,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
   {
     title: 'the daemon',
     commands: {
-      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => (guardStdout(), import('./serve-command.ts')) },
+      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => (lingerOn(), import('./serve-command.ts')) },
       status: { summary: 'whether a daemon runs for the directory, and what it holds', load: () => import('./status-command.ts') },
       stop: { summary: 'stop the daemon for the directory', load: () => import('./stop-command.ts') },
       plugins: { summary: 'list, load, unload or reload plugins', load: () => import('./plugins-command.ts') },
@@ -42,7 +48,7 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
   {
     title: 'without a daemon',
     commands: {
-      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => (guardStdout(), import('./index-command.ts')) },
+      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => (lingerOn(), import('./index-command.ts')) },
     },
   },
 ];
@@ -82,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgv(rest);
   } catch (err) {
-    console.error(`isg ${cmd}: ${(err as Error).message}`);
+    writeErr(`isg ${cmd}: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
   return (await command.load()).run(args, cmd, command.summary);
@@ -91,21 +97,23 @@ async function main(argv: string[]): Promise<number> {
 async function unknown(cmd: string): Promise<number> {
   const { closest } = await import('./command-spec.ts');
   const near = closest(cmd, Object.keys(COMMANDS));
-  console.error(`isg: unknown command "${cmd}"${near ? `; did you mean ${near}?` : ''} (isg help lists the commands)`);
+  writeErr(`isg: unknown command "${cmd}"${near ? `; did you mean ${near}?` : ''} (isg help lists the commands)\n`);
   return EXIT.usage;
 }
 
-/**
- * `isg index ... | head`: a closed pipe ends the output, not with a stack trace. The client
- * commands write through output.ts instead, which does not create process.stdout (for a pipe,
- * a socket: a cost a query should not pay).
- */
-function guardStdout(): void {
+function lingerOn(): void {
+  linger = true;
+  // `isg index ... | head`: a closed pipe ends the output, not with a stack trace. The client
+  // commands write through output.ts instead, which does not create process.stdout (for a
+  // pipe, a socket: a cost a query should not pay).
   process.stdout.on('error', closedPipe);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // A client command has closed its connection and written all it printed: nothing is left
+    // to wait for, so the process ends now rather than after its event loop winds down.
+    if (!linger && written()) process.exit(code);
     process.exitCode = code;
   },
   (err) => {
