@@ -23,6 +23,7 @@ const utf8Encoder = new TextEncoder();
 // ---- decoding -------------------------------------------------------------------------------
 
 let src: Uint8Array = new Uint8Array(0);
+let srcIsBuffer = false;
 let view = new DataView(src.buffer);
 let pos = 0;
 let end = 0;
@@ -30,6 +31,7 @@ let end = 0;
 /** The value in `bytes`, which must hold exactly one msgpack value. */
 export function decode(bytes: Uint8Array): unknown {
   src = bytes;
+  srcIsBuffer = Buffer.isBuffer(bytes);
   view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   pos = 0;
   end = bytes.length;
@@ -39,6 +41,7 @@ export function decode(bytes: Uint8Array): unknown {
     return value;
   } finally {
     src = new Uint8Array(0);
+    srcIsBuffer = false;
     view = new DataView(src.buffer);
   }
 }
@@ -176,42 +179,41 @@ function readMap(n: number): Record<string, unknown> {
 
 function readString(n: number): string {
   need(n);
+  if (n > 0 && n < 16) return readShortString(n);
   const start = pos;
   pos += n;
-  if (n < 16) {
-    // short ASCII strings are cheaper in JavaScript than a call into the decoder
+  return utf8(start, pos);
+}
+
+/** The UTF-8 text of bytes of the input: one string made, with no decoder, for a Node Buffer. */
+function utf8(from: number, to: number): string {
+  if (srcIsBuffer) return (src as Buffer).toString('utf8', from, to);
+  if (to - from < 16) {
+    // short ASCII: cheaper in JavaScript than a call into the decoder
     let s = '';
-    for (let i = start; i < pos; i++) {
+    for (let i = from; i < to; i++) {
       const c = src[i]!;
-      if (c > 0x7f) return utf8(start, pos);
+      if (c > 0x7f) return (utf8Decoder ??= new TextDecoder()).decode(src.subarray(from, to));
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return utf8(start, pos);
-}
-
-function utf8(from: number, to: number): string {
-  if (Buffer.isBuffer(src)) return src.toString('utf8', from, to);
   return (utf8Decoder ??= new TextDecoder()).decode(src.subarray(from, to));
 }
 
-// Keys repeat (id, name, kind, file, line, ... in every entity): short ones are looked up by
-// their bytes instead of being decoded again.
-interface CachedKey {
+// Short strings repeat: keys (id, name, kind, file, line, ... in every entity) and values
+// (kinds, `resolved`). They are looked up by their bytes instead of being decoded again, which
+// saves time and, for a CLI query, garbage: a large answer no longer costs a scavenge.
+interface CachedString {
   bytes: Uint8Array;
-  key: string;
+  string: string;
 }
-const keyCache = new Array<CachedKey | undefined>(4096);
+const stringCache = new Array<CachedString | undefined>(4096);
 
-function readKey(): string {
-  const b = pos < end ? src[pos]! : 0;
-  if (b < 0xa0 || b > 0xaf) return keyOf(read());
-  const n = b & 0x1f;
-  pos++;
-  need(n);
-  const h = ((n << 5) ^ (n > 1 ? (src[pos]! << 8) | src[pos + 1]! : n ? src[pos]! : 0) ^ (n > 2 ? src[pos + n - 1]! << 3 : 0)) & 0xfff;
-  const hit = keyCache[h];
+/** A string of 1 to 15 bytes at `pos` (its length already checked). */
+function readShortString(n: number): string {
+  const h = ((n << 5) ^ (n > 1 ? (src[pos]! << 8) | src[pos + 1]! : src[pos]!) ^ (n > 2 ? src[pos + n - 1]! << 3 : 0)) & 0xfff;
+  const hit = stringCache[h];
   if (hit && hit.bytes.length === n) {
     let same = true;
     for (let i = 0; i < n; i++) {
@@ -222,13 +224,21 @@ function readKey(): string {
     }
     if (same) {
       pos += n;
-      return hit.key;
+      return hit.string;
     }
   }
   const bytes = copy(pos, pos + n);
-  const key = readString(n);
-  keyCache[h] = { bytes, key };
-  return key;
+  const string = utf8(pos, pos + n);
+  pos += n;
+  stringCache[h] = { bytes, string };
+  return string;
+}
+
+function readKey(): string {
+  const b = pos < end ? src[pos]! : 0;
+  if (b < 0xa0 || b > 0xbf) return keyOf(read());
+  pos++;
+  return readString(b & 0x1f);
 }
 
 /** A copy of bytes of the input (a Node Buffer's own `slice` would be a view). */
