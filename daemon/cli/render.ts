@@ -33,7 +33,7 @@ export function style(enabled: boolean): Style {
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function visibleLength(s: string): number {
-  return s.replace(ANSI, '').length;
+  return s.includes('\x1b') ? s.replace(ANSI, '').length : s.length;
 }
 
 export interface TableOptions {
