@@ -36,7 +36,9 @@ export interface Session {
 
 /** The root a command talks about: --root exactly, else the nearest `.isg/` above the cwd, else the cwd. */
 export function chooseRoot(rootFlag: string | undefined, cwd: string): { root: string; socket: string; pid?: number } {
-  const root = rootFlag !== undefined ? resolve(cwd, rootFlag) : (locateDaemon(cwd)?.root ?? resolve(cwd));
+  const nearest = rootFlag === undefined ? locateDaemon(cwd) : undefined;
+  if (nearest) return nearest;
+  const root = resolve(cwd, rootFlag ?? '.');
   const located = locateDaemon(root);
   if (located && located.root === root) return located;
   return { root, socket: join(root, '.isg', 'daemon.sock') };
