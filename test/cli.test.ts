@@ -1,11 +1,11 @@
-// The isg CLI as a user runs it (the bin, dist/isg.cjs, in child processes; Deno: the sources) against
+// The isg CLI as a user runs it (the bin, bin/isg.cjs, in child processes; Deno: the sources) against
 // one daemon on a temp copy of rxjs's sources: the daemon is started by the first query, as a
 // user's would be, and stopped by `isg stop` at the end. --json answers are compared with the
 // same queries run in this process on a fresh index of the same files, so every flag is
 // checked to reach the daemon as the argument it names.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
@@ -433,6 +433,40 @@ describe('CLI pieces without a daemon', () => {
     const heavy = loaded.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.js'));
     assert.deepEqual(heavy, [], `loaded: ${loaded.join(', ')}`);
     for (const f of loaded) assert.doesNotMatch(readFileSync(join(packageRoot(), 'dist', f), 'utf8'), /from ['"]tree-sitter/, f);
+  });
+
+  test('the bin runs the bundle from a V8 code cache per command, written by the first run and replaced when V8 rejects it', { skip: RUNTIME === 'deno' && 'the bin is for Node' }, async () => {
+    // A copy of the bin and the bundle, so the cache goes to a directory of this test's own.
+    const pkg = tempDir('isg-bin-');
+    mkdirSync(join(pkg, 'bin'));
+    mkdirSync(join(pkg, 'dist'));
+    cpSync(join(packageRoot(), 'bin', 'isg.cjs'), join(pkg, 'bin', 'isg.cjs'));
+    cpSync(join(packageRoot(), 'dist', 'isg.cjs'), join(pkg, 'dist', 'isg.cjs'));
+    const cacheDir = join(pkg, 'dist', '.v8-cache');
+    const stale = join(cacheDir, `isg-${process.version}-${process.arch}-1-1-help.bin`);
+    mkdirSync(cacheDir);
+    writeFileSync(stale, 'an earlier build');
+    const isg = (...args: string[]) => runCli(args, { script: join(pkg, 'bin', 'isg.cjs') });
+    const first = await isg('help');
+    exits(first, 0);
+    const caches = () => readdirSync(cacheDir).filter((f) => f.endsWith('-help.bin'));
+    assert.equal(caches().length, 1, caches().join(', '));
+    assert.ok(!existsSync(stale), "an earlier build's cache is removed");
+    const cache = join(cacheDir, caches()[0]!);
+    const made = readFileSync(cache);
+    assert.ok(made.length > 1000);
+    // used as it is: same output, cache untouched
+    const second = await isg('help');
+    assert.deepEqual(second, first);
+    assert.deepEqual(readFileSync(cache), made);
+    // one V8 rejects (garbage) is written anew; the command works all the same
+    writeFileSync(cache, Buffer.alloc(made.length, 7));
+    assert.deepEqual(await isg('help'), first);
+    assert.ok(readFileSync(cache).equals(made) || readFileSync(cache)[0] !== 7, 'the rejected cache was replaced');
+    // another command has a cache of its own; a mistyped one gets none
+    exits(await isg('lookup', '--help'), 0);
+    exits(await isg('lookpu', 'x'), 2);
+    assert.deepEqual(readdirSync(cacheDir).map((f) => f.replace(/^.*-/, '')).sort(), ['help.bin', 'lookup.bin']);
   });
 
   test('the bin (dist/isg.cjs) is bundled from the current sources and holds no graph, tree-sitter or daemon code', () => {

@@ -1,11 +1,11 @@
 // `npm run build:bin` (part of `npm run build`): bundles the `isg` command for Node into one
-// CommonJS file, dist/isg.cjs, the package's bin. The sources stay the truth (Deno runs them
-// as they are, and tsc still builds dist/daemon/cli/main.js from them); the bundle only makes
-// a query start faster. Node 20 has no compile cache for ES modules, and resolving, reading
-// and linking the client path's ~20 modules one by one cost about a third of a warm query's
-// wall time. A CommonJS entry also skips starting the ES module loader (~10 ms). It is minified
-// (half the bytes for V8 to read and compile at each start, ~2 ms); isg.cjs.map maps it back to
-// the sources for `node --enable-source-maps`.
+// CommonJS file, dist/isg.cjs, which the package's bin (bin/isg.cjs) runs. The sources stay the
+// truth (Deno runs them as they are, and tsc still builds dist/daemon/cli/main.js from them);
+// the bundle only makes a query start faster. Node 20 has no compile cache for ES modules, and
+// resolving, reading and linking the client path's ~20 modules one by one cost about a third of
+// a warm query's wall time. A CommonJS entry also skips starting the ES module loader (~10 ms).
+// It is minified (half the bytes for V8 to read and compile at each start, ~2 ms);
+// isg.cjs.map maps it back to the sources for `node --enable-source-maps`.
 //
 // What goes in: main.ts and every client command (status, stop, plugins, call, the queries,
 // context, export), and the client with its msgpack codec. What stays out: `serve` and

@@ -108,6 +108,8 @@ function load(command: Command): Promise<{ run: Run }> {
  * optimizing its hottest functions (decoding and printing a large answer): on a busy machine
  * more than that gains it (13 ms of callers with 200 results on effect). A larger budget
  * leaves short runs to the baseline compilers; a long one (a large export) is still optimized.
+ * bin/isg.cjs sets the same value before it compiles the bundle with its code cache (which V8
+ * accepts only under the flags it was made with), so the two must agree.
  */
 function shortLived(): void {
   if (!('Deno' in globalThis)) setFlagsFromString('--interrupt-budget=1000000');
