@@ -469,7 +469,7 @@ describe('CLI pieces without a daemon', () => {
     assert.deepEqual(readdirSync(cacheDir).map((f) => f.replace(/^.*-/, '')).sort(), ['help.bin', 'lookup.bin']);
   });
 
-  test('the bin (dist/isg.cjs) is bundled from the current sources and holds no graph, tree-sitter or daemon code', () => {
+  test('the bundle (dist/isg.cjs) is built from the current sources and holds no graph, tree-sitter or daemon code', () => {
     // daemon/cli/bundle.ts lists what went into the bundle, with a hash of each input.
     const manifest = JSON.parse(readFileSync(join(packageRoot(), 'dist', 'isg.cjs.json'), 'utf8')) as { inputs: Record<string, string>; external: string[] };
     const stale = Object.entries(manifest.inputs)
