@@ -202,35 +202,32 @@ function utf8(from: number, to: number): string {
 }
 
 // Short strings repeat: keys (id, name, kind, file, line, ... in every entity) and values
-// (kinds, `resolved`). They are looked up by their bytes instead of being decoded again, which
-// saves time and, for a CLI query, garbage: a large answer no longer costs a scavenge.
-interface CachedString {
-  bytes: Uint8Array;
-  string: string;
-}
-const stringCache = new Array<CachedString | undefined>(4096);
+// (kinds, `resolved`). An ASCII one is kept by a hash of its bytes and compared with them
+// character by character instead of being decoded again: less time and, for a CLI query, less
+// garbage (a large answer then costs no collection). Nothing is allocated to keep one.
+const stringCache = new Array<string | undefined>(4096);
 
 /** A string of 1 to 15 bytes at `pos` (its length already checked). */
 function readShortString(n: number): string {
   const h = ((n << 5) ^ (n > 1 ? (src[pos]! << 8) | src[pos + 1]! : src[pos]!) ^ (n > 2 ? src[pos + n - 1]! << 3 : 0)) & 0xfff;
   const hit = stringCache[h];
-  if (hit && hit.bytes.length === n) {
+  if (hit !== undefined && hit.length === n) {
     let same = true;
     for (let i = 0; i < n; i++) {
-      if (hit.bytes[i] !== src[pos + i]) {
+      if (hit.charCodeAt(i) !== src[pos + i]) {
         same = false;
         break;
       }
     }
     if (same) {
       pos += n;
-      return hit.string;
+      return hit;
     }
   }
-  const bytes = copy(pos, pos + n);
   const string = utf8(pos, pos + n);
   pos += n;
-  stringCache[h] = { bytes, string };
+  // One character per byte: ASCII (a byte that is not decodes to U+FFFD, which no byte equals).
+  if (string.length === n) stringCache[h] = string;
   return string;
 }
 

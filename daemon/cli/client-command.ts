@@ -47,10 +47,11 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
     writeOut(`${helpText(spec, summary)}\n`);
     return EXIT.found;
   }
-  let buffered = '';
+  // What the command prints, joined once when it is done (no string per line kept around).
+  let buffered: string[] = [];
   const flush = () => {
-    writeOut(buffered);
-    buffered = '';
+    writeOut(buffered.join(''));
+    buffered = [];
   };
   const json = parsed.options.has('json');
   let session: Session | undefined;
@@ -79,8 +80,8 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       json,
       style: st,
       ...(width ? { width } : {}),
-      out: (line = '') => void (buffered += `${line}\n`),
-      write: (text) => void (buffered += text),
+      out: (line = '') => void buffered.push(line, '\n'),
+      write: (text) => void buffered.push(text),
       err: (line) => {
         flush();
         writeErr(`${line}\n`);
