@@ -2,6 +2,8 @@
 // spawn to exit, as a person (or an editor, or an LLM tool) pays it. The floor is `node -e 0`
 // in the same run: what no Node program can beat on this machine. Runs are interleaved
 // (floor, help, query, ...) so a change in machine load hits every command alike.
+// ISG_BENCH_CLI_BASELINE=/path/to/an/older/isg/entry.js adds that build's query to the same
+// interleaving, for a before/after comparison that one machine load applies to.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +82,7 @@ function environments(): { label: string; env: NodeJS.ProcessEnv }[] {
 export async function cli(ctx: BenchContext): Promise<void> {
   heading('cli: `isg <query>` end to end against a warm daemon (process spawn to exit)');
   console.log(`${RUNS} runs of each, interleaved (commands and environments); target: median <= ${TARGET_MS} ms. The floor is \`node -e 0\`.`);
+  if (process.env.ISG_BENCH_CLI_BASELINE) console.log(`baseline: ${process.env.ISG_BENCH_CLI_BASELINE}`);
   const all: Record<string, Record<string, Figures[]>> = {};
   for (const corpus of ctx.corpora) {
     const root = mkdtempSync(join(tmpdir(), `isg-bench-cli-${corpus}-`));
@@ -96,6 +99,8 @@ export async function cli(ctx: BenchContext): Promise<void> {
         { label: `isg ${query.join(' ')} (${total} results)`, argv: [cliPath(), ...query] },
         { label: `isg ${query.join(' ')} --json`, argv: [cliPath(), ...query, '--json'] },
       ];
+      const baseline = process.env.ISG_BENCH_CLI_BASELINE;
+      if (baseline) commands.push({ label: `baseline: ${query.join(' ')}`, argv: [baseline, ...query] });
       const envs = environments();
       for (const e of envs) for (const c of commands) timeRun(c.argv, root, e.env); // warm the file cache
       const times = envs.map(() => commands.map(() => [] as number[]));

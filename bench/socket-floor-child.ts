@@ -3,7 +3,7 @@
 // client in the same run as the daemon, it shows what the machine's socket, scheduling and
 // msgpack cost at that moment, so the daemon's figures can be read as "floor + isg".
 import { createServer, type Socket } from 'node:net';
-import { decodeBody, encodeFrame, FrameDecoder } from '../client/framing.ts';
+import { decodeBody, encodeFrame, FrameDecoder } from '../daemon/server/frames.ts';
 import { PROTOCOL_VERSION, type HelloResult } from '../client/protocol.ts';
 
 const path = process.argv[2];

@@ -29,7 +29,7 @@ export function corpusRoot(name: CorpusName): string {
 }
 
 export function cliPath(): string {
-  return join(repoRoot(), 'dist', 'daemon', 'cli', 'main.js');
+  return join(repoRoot(), 'bin', 'isg.cjs');
 }
 
 export const CORES = availableParallelism();

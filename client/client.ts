@@ -62,6 +62,14 @@ export interface ConnectOptions {
   /** How long dialling may take, ms (default 5000). */
   connectTimeoutMs?: number;
   client?: string;
+  /**
+   * Resolve `connect` as soon as the connection is open and hello is written, without waiting
+   * for hello's answer, so the first requests go out right behind it (one round trip less; the
+   * CLI does this). Their answers are held until hello's has come. If hello is refused, the
+   * requests sent meanwhile fail with its error instead, their answers unread, and `refusal`
+   * holds it. Reconnections always wait for hello.
+   */
+  pipelineHello?: boolean;
 }
 
 export interface RequestOptions {
@@ -79,6 +87,8 @@ export interface Answer<R> {
 interface Pending {
   op: string;
   socket: Socket;
+  /** The hello of a connection: until it is answered, other answers on its socket are held. */
+  handshake?: boolean;
   resolve(answer: Answer<unknown>): void;
   reject(err: Error): void;
   timer?: ReturnType<typeof setTimeout>;
@@ -113,6 +123,9 @@ export class IsgClient {
   /** The wait between two reconnect attempts, cut short by close(). */
   private backoff?: { timer: ReturnType<typeof setTimeout>; done: () => void };
   private hello?: HelloResult;
+  private refused?: IsgClientError;
+  /** A hello still unanswered, and the answers that came before it on its socket (pipelined). */
+  private helloInFlight?: { socket: Socket; id: number; held: Response[] };
   private readonly endpoint: Endpoint;
   private readonly options: ConnectOptions;
 
@@ -124,13 +137,18 @@ export class IsgClient {
   /** Connect and say hello (with the token on TCP). */
   static async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<IsgClient> {
     const client = new IsgClient(endpoint, options);
-    await client.reopen(1);
+    await client.reopen(1, options.pipelineHello === true);
     return client;
   }
 
   /** What the daemon said in the handshake: version, ops, limits. */
   get server(): HelloResult | undefined {
     return this.hello;
+  }
+
+  /** The daemon's refusal of the last hello, if it refused it (see ConnectOptions.pipelineHello). */
+  get refusal(): IsgClientError | undefined {
+    return this.refused;
   }
 
   get connected(): boolean {
@@ -259,13 +277,13 @@ export class IsgClient {
 
   // ---- internals ------------------------------------------------------------------------
 
-  private send(op: string, args: unknown, options: RequestOptions, socket = this.socket, onId?: (id: number) => void): Promise<Answer<unknown>> {
+  private send(op: string, args: unknown, options: RequestOptions, socket = this.socket, onId?: (id: number) => void, handshake = false): Promise<Answer<unknown>> {
     if (!socket || socket.destroyed) return Promise.reject(new IsgClientError('disconnected', `not connected to the daemon; ${op} was not sent`));
     if (options.signal?.aborted) return Promise.reject(new IsgClientError('aborted', `${op} was aborted before it was sent`));
     const id = this.nextId++;
     onId?.(id);
     return new Promise<Answer<unknown>>((resolve, reject) => {
-      const p: Pending = { op, socket, resolve, reject };
+      const p: Pending = handshake ? { op, socket, resolve, reject, handshake } : { op, socket, resolve, reject };
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 0;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {
@@ -306,18 +324,29 @@ export class IsgClient {
     return p;
   }
 
-  /** Dial, say hello, renew the subscriptions; on any failure the new socket is closed again. */
-  private async open(): Promise<void> {
+  /**
+   * Dial, say hello, renew the subscriptions; on any failure the new socket is closed again.
+   * `pipelined`: done once hello is written (see ConnectOptions.pipelineHello).
+   */
+  private async open(pipelined = false): Promise<void> {
     const socket = await dial(this.endpoint, this.options.connectTimeoutMs ?? 5000);
     if (this.closedByUser) {
       socket.destroy();
       throw new IsgClientError('disconnected', 'the client was closed');
     }
     this.attach(socket);
+    this.refused = undefined;
+    const token = 'token' in this.endpoint ? this.endpoint.token : undefined;
+    const hello = { protocol: PROTOCOL_VERSION, client: this.options.client ?? 'isg-client', ...(token ? { token } : {}) };
+    const answer = this.send('hello', hello, { timeoutMs: 10_000 }, socket, (id) => (this.helloInFlight = { socket, id, held: [] }), true).then((a) => (this.hello = a.result as HelloResult));
+    if (pipelined) {
+      // A refused hello fails the requests behind it (receive); one that never comes drops the connection.
+      answer.catch(() => socket.destroy());
+      this.ready = true;
+      return;
+    }
     try {
-      const token = 'token' in this.endpoint ? this.endpoint.token : undefined;
-      const hello = { protocol: PROTOCOL_VERSION, client: this.options.client ?? 'isg-client', ...(token ? { token } : {}) };
-      this.hello = (await this.send('hello', hello, { timeoutMs: 10_000 }, socket)).result as HelloResult;
+      await answer;
       // A subscription added while this runs is in the set before the loop ends (Set iteration
       // visits it), or is renewed by subscribe() itself once `ready` is set.
       for (const sub of this.subscriptions) if (!sub.closed && sub.wireId === undefined) await this.renew(sub, socket);
@@ -330,7 +359,7 @@ export class IsgClient {
   }
 
   /** (Re)connect with exponential backoff and jitter, or fail with the last error (`unreachable`). */
-  private reopen(attempts?: number): Promise<void> {
+  private reopen(attempts?: number, pipelined = false): Promise<void> {
     this.connecting ??= (async () => {
       const r = this.options.reconnect;
       const cfg = typeof r === 'object' ? r : {};
@@ -340,7 +369,7 @@ export class IsgClient {
       try {
         for (let attempt = 0; attempt < maxAttempts && !this.closedByUser; attempt++) {
           try {
-            await this.open();
+            await this.open(pipelined);
             return;
           } catch (err) {
             lastError = err as Error;
@@ -388,7 +417,7 @@ export class IsgClient {
           // the stream is no longer aligned: drop the connection (requests fail as disconnected)
           return void socket.destroy();
         }
-        this.receive(frame);
+        this.receive(frame, socket);
       }
     });
     socket.on('error', () => undefined);
@@ -405,6 +434,7 @@ export class IsgClient {
 
   private lost(socket: Socket): void {
     if (this.socket === socket) this.detach();
+    if (this.helloInFlight?.socket === socket) this.helloInFlight = undefined;
     this.failPending(socket, (op) => new IsgClientError('disconnected', `the connection to the daemon was lost before it answered ${op}`));
     if (this.closedByUser || this.socket || !this.subscriptions.size) return;
     if (this.options.reconnect) {
@@ -416,7 +446,7 @@ export class IsgClient {
     }
   }
 
-  private receive(frame: Response | EventFrame): void {
+  private receive(frame: Response | EventFrame, socket: Socket): void {
     if ('sub' in frame && 'event' in frame) {
       const sub = this.subsByWireId.get(frame.sub);
       if (sub && !sub.closed) {
@@ -425,14 +455,30 @@ export class IsgClient {
       }
       return;
     }
+    const hello = this.helloInFlight;
+    if (hello?.socket === socket && frame.id !== hello.id && frame.id !== 0) {
+      hello.held.push(frame);
+      return;
+    }
     const p = this.settle(frame.id);
     if (!p) {
       // id 0: the daemon could not read a request at all (it closes the connection next)
       if (!frame.ok && frame.id === 0) this.failPending(this.socket, () => IsgClientError.from(frame.error));
       return;
     }
-    if (frame.ok) p.resolve(frame.partial ? { result: frame.result, gen: frame.gen, partial: true } : { result: frame.result, gen: frame.gen });
-    else p.reject(IsgClientError.from(frame.error));
+    if (p.handshake && hello?.id === frame.id) this.helloInFlight = undefined;
+    if (frame.ok) {
+      p.resolve(frame.partial ? { result: frame.result, gen: frame.gen, partial: true } : { result: frame.result, gen: frame.gen });
+      if (p.handshake && hello) for (const held of hello.held) this.receive(held, socket);
+    } else if (p.handshake) {
+      // Requests pipelined behind a refused hello were not meant for this daemon: they fail with
+      // the refusal, and their answers (held, or still to come) are never taken for good ones.
+      const refusal = IsgClientError.from(frame.error);
+      this.refused = refusal;
+      p.reject(refusal);
+      this.failPending(p.socket, () => refusal);
+      p.socket.destroy();
+    } else p.reject(IsgClientError.from(frame.error));
   }
 
   /** Fail the requests sent on `socket` (all of them when undefined). */

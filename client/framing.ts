@@ -1,27 +1,21 @@
-// Length-prefixed msgpack frames, shared by the client and the daemon so both read and write
-// the wire the same way: 4-byte big-endian body length, then the msgpack body.
+// Length-prefixed msgpack frames: 4-byte big-endian body length, then the msgpack body. The
+// FrameDecoder is shared by the client and the daemon so both split the stream the same way.
+// The client encodes and decodes bodies with its own small codec (msgpack.ts); the daemon with
+// msgpackr (daemon/server/frames.ts). The two are checked against each other in
+// test/msgpack.test.ts.
 import { Buffer } from 'node:buffer';
-// The subpath entries skip what the main one adds on Node (the optional native string
-// extractor, streams): a third of the import time, which every CLI query pays at start-up.
-import { Packr } from 'msgpackr/pack';
-import { Unpackr } from 'msgpackr/unpack';
+import { decode, encode } from './msgpack.ts';
 import { FRAME_HEADER_BYTES } from './protocol.ts';
 
-// Plain maps for objects (no record extension): any msgpack implementation can read our frames.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-
 /** One frame (header + body) for a value. */
-export function encodeFrame(value: unknown): Buffer {
-  const body = packr.pack(value);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, FRAME_HEADER_BYTES);
+export function encodeFrame(value: unknown): Uint8Array {
+  const frame = encode(value, FRAME_HEADER_BYTES);
+  new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES).setUint32(0, frame.length - FRAME_HEADER_BYTES);
   return frame;
 }
 
 export function decodeBody(body: Uint8Array): unknown {
-  return unpackr.unpack(body);
+  return decode(body);
 }
 
 export type FrameEvent = { kind: 'body'; body: Buffer } | { kind: 'too-large'; length: number };

@@ -1,4 +1,4 @@
-// `isg index` as a user runs it: the built CLI (dist/daemon/cli/main.js) in a child process, on
+// `isg index` as a user runs it: the bin (bin/isg.cjs; Deno: the sources) in a child process, on
 // rxjs's sources and on a temp directory of broken files. Checks output shapes and numbers, the
 // --export schema (SCHEMA.md, isg-graph/1), pictures, one-off queries and exit codes
 // (0 ok, 1 nothing found, 2 usage error).

@@ -1,10 +1,11 @@
-// The isg CLI as a user runs it (the built dist/daemon/cli/main.js in child processes) against
+// The isg CLI as a user runs it (the bin, bin/isg.cjs, in child processes; Deno: the sources) against
 // one daemon on a temp copy of rxjs's sources: the daemon is started by the first query, as a
 // user's would be, and stopped by `isg stop` at the end. --json answers are compared with the
 // same queries run in this process on a fresh index of the same files, so every flag is
 // checked to reach the daemon as the argument it names.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
@@ -449,5 +450,57 @@ describe('CLI pieces without a daemon', () => {
     const heavy = loaded.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.js'));
     assert.deepEqual(heavy, [], `loaded: ${loaded.join(', ')}`);
     for (const f of loaded) assert.doesNotMatch(readFileSync(join(packageRoot(), 'dist', f), 'utf8'), /from ['"]tree-sitter/, f);
+  });
+
+  test('the bin runs the bundle from a V8 code cache per command, written by the first run and replaced when V8 rejects it', { skip: RUNTIME === 'deno' && 'the bin is for Node' }, async () => {
+    // A copy of the bin and the bundle, so the cache goes to a directory of this test's own.
+    const pkg = tempDir('isg-bin-');
+    mkdirSync(join(pkg, 'bin'));
+    mkdirSync(join(pkg, 'dist'));
+    cpSync(join(packageRoot(), 'bin', 'isg.cjs'), join(pkg, 'bin', 'isg.cjs'));
+    cpSync(join(packageRoot(), 'dist', 'isg.cjs'), join(pkg, 'dist', 'isg.cjs'));
+    const cacheDir = join(pkg, 'dist', '.v8-cache');
+    const stale = join(cacheDir, `isg-${process.version}-${process.arch}-1-1-help.bin`);
+    mkdirSync(cacheDir);
+    writeFileSync(stale, 'an earlier build');
+    const isg = (...args: string[]) => runCli(args, { script: join(pkg, 'bin', 'isg.cjs') });
+    const first = await isg('help');
+    exits(first, 0);
+    const caches = () => readdirSync(cacheDir).filter((f) => f.endsWith('-help.bin'));
+    assert.equal(caches().length, 1, caches().join(', '));
+    assert.ok(!existsSync(stale), "an earlier build's cache is removed");
+    const cache = join(cacheDir, caches()[0]!);
+    const made = readFileSync(cache);
+    assert.ok(made.length > 1000);
+    // used as it is: same output, cache untouched
+    const second = await isg('help');
+    assert.deepEqual(second, first);
+    assert.deepEqual(readFileSync(cache), made);
+    // one V8 rejects (garbage) is written anew; the command works all the same
+    writeFileSync(cache, Buffer.alloc(made.length, 7));
+    assert.deepEqual(await isg('help'), first);
+    assert.ok(readFileSync(cache).equals(made) || readFileSync(cache)[0] !== 7, 'the rejected cache was replaced');
+    // another command has a cache of its own; a mistyped one gets none
+    exits(await isg('lookup', '--help'), 0);
+    exits(await isg('lookpu', 'x'), 2);
+    assert.deepEqual(readdirSync(cacheDir).map((f) => f.replace(/^.*-/, '')).sort(), ['help.bin', 'lookup.bin']);
+  });
+
+  test('the bundle (dist/isg.cjs) is built from the current sources and holds no graph, tree-sitter or daemon code', () => {
+    // daemon/cli/bundle.ts lists what went into the bundle, with a hash of each input.
+    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'dist', 'isg.cjs.json'), 'utf8')) as { inputs: Record<string, string>; external: string[] };
+    const stale = Object.entries(manifest.inputs)
+      .filter(([file, hash]) => !existsSync(join(packageRoot(), file)) || createHash('sha256').update(readFileSync(join(packageRoot(), file))).digest('hex') !== hash)
+      .map(([file]) => file);
+    assert.deepEqual(stale, [], 'dist/isg.cjs is older than these sources: run `npm run build` (or `npm run build:bin` after tsc)');
+    const inputs = Object.keys(manifest.inputs);
+    assert.ok(inputs.includes('daemon/cli/main.ts') && inputs.includes('daemon/cli/query-command.ts') && inputs.includes('client/client.ts'), inputs.join(', '));
+    const heavy = inputs.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.ts') || /(^|\/)(tree-sitter|typescript)/.test(f));
+    assert.deepEqual(heavy, [], `bundled: ${inputs.join(', ')}`);
+    // Left to Node: its built-in modules, and the two commands that load the graph (from the tsc build, lazily).
+    assert.deepEqual(
+      manifest.external.filter((x) => !x.startsWith('node:')),
+      ['./daemon/cli/index-command.js', './daemon/cli/serve-command.js'],
+    );
   });
 });

@@ -11,7 +11,7 @@ import { encodeFrame } from '../client/framing.ts';
 import type { CyclesResult, DaemonEvent, StatusResult } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
-import { fakeDaemon } from './support/fake-daemon.ts';
+import { fakeDaemon, helloResult } from './support/fake-daemon.ts';
 import { CLI, CLI_ARGS } from './support/run-cli.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
@@ -194,6 +194,62 @@ describe('timeouts, aborts and endings', () => {
     try {
       await assert.rejects(connect({ socket: fake.socket }), isClientError('bad-args', /speaks protocol 1/));
       await within(socketClosed, 5000, 'the client closing its socket');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('pipelineHello: the first request goes out behind hello, unanswered yet, and is answered after it', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const fake = await fakeDaemon(
+      (r, s) => {
+        order.push(r.op);
+        s.write(encodeFrame({ id: r.id, ok: true, result: { state: 'ready' }, gen: 1 }));
+      },
+      (r, s) => {
+        order.push('hello');
+        // hello is answered only once the request behind it has arrived
+        void held.then(() => s.write(encodeFrame({ id: r.id, ok: true, result: helloResult(fake.root), gen: 1 })));
+      },
+    );
+    try {
+      const client = await within(connect({ socket: fake.socket }, { pipelineHello: true }), 5000, 'connect without waiting for hello');
+      assert.equal(client.server, undefined);
+      const status = client.status();
+      await within(waitFor(async () => fake.requests.length === 1, 'the request behind hello', 5000), 6000, 'the request');
+      release();
+      assert.deepEqual(await within(status, 5000, 'the answer'), { state: 'ready' });
+      assert.deepEqual(order, ['hello', 'status']);
+      assert.equal((client.server as { daemon: { version: string } } | undefined)?.daemon.version, '0.0.0-fake');
+      assert.equal(client.refusal, undefined);
+      client.close();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('pipelineHello: a refused hello fails the requests behind it with the refusal; their answers are not taken', async () => {
+    let closed!: () => void;
+    const socketClosed = new Promise<void>((r) => (closed = r));
+    const fake = await fakeDaemon(
+      // the request behind the refused hello is answered: the client must not take that answer
+      (r, s) => void s.write(encodeFrame({ id: r.id, ok: true, result: { state: 'ready' }, gen: 1 })),
+      (r, s) => {
+        s.on('close', () => closed());
+        void waitFor(async () => fake.requests.length > 0, 'the request behind hello', 5000).then(() =>
+          s.write(encodeFrame({ id: r.id, ok: false, error: { code: 'bad-args', message: 'this daemon speaks protocol 1, the client 2; upgrade the older of the two' } })),
+        );
+      },
+    );
+    try {
+      const client = await connect({ socket: fake.socket }, { pipelineHello: true });
+      const err = await within(client.status().then(() => undefined, (e: unknown) => e), 5000, 'the pipelined request');
+      assert.ok(isClientError('bad-args', /speaks protocol 1/)(err), String(err));
+      assert.equal(client.refusal, err);
+      await within(socketClosed, 5000, 'the client closing its socket');
+      client.close();
     } finally {
       await fake.close();
     }

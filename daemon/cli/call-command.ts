@@ -33,7 +33,7 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
     }
     const { result, ms } = await ctx.ask<unknown>(op, args);
     ctx.out(JSON.stringify(result, null, 2));
-    if (!ctx.json) process.stderr.write(`${took(ms)}\n`);
+    if (!ctx.json) ctx.err(took(ms));
     return EXIT.found;
   });
 }

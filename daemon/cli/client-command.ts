@@ -8,6 +8,7 @@ import type { ParsedArgs } from './argv.ts';
 import { checkOptions, flagValue, COMMON_FLAGS, helpText, opArgs, type CommandSpec } from './command-spec.ts';
 import { EXIT } from './exit.ts';
 import { colourWanted, locator, ms, style, table, thousands, type Style } from './render.ts';
+import { isTerminal, terminalWidth, writeErr, writeOut } from './output.ts';
 import { openSession, type Session } from './session.ts';
 
 export interface CommandContext {
@@ -21,7 +22,12 @@ export interface CommandContext {
   style: Style;
   /** Terminal width for cutting long lines, when stdout is a terminal. */
   width?: number;
+  /** A line for stdout. What a command prints goes out in one write when it is done. */
   out(line?: string): void;
+  /** Text for stdout as it is (no newline added). */
+  write(text: string): void;
+  /** A line for stderr, after what stdout was given so far. */
+  err(line: string): void;
   /** `op` answered (waiting out a first index if need be), with the round trip's duration. */
   ask<R>(op: string, args: unknown): Promise<{ result: R; ms: number }>;
   /** Any exchange with the daemon, waiting out a first index like `ask`. */
@@ -35,13 +41,18 @@ export type Execute = (ctx: CommandContext) => Promise<number>;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export async function runDaemonCommand(spec: CommandSpec, summary: string, parsed: ParsedArgs, execute: Execute): Promise<number> {
-  const stdout = process.stdout;
-  const st = style(colourWanted(stdout.isTTY === true, process.env));
-  const errStyle = style(colourWanted(process.stderr.isTTY === true, process.env));
+  const st = style(colourWanted(isTerminal(1), process.env));
+  const errStyle = style(colourWanted(isTerminal(2), process.env));
   if (parsed.options.has('help')) {
-    console.log(helpText(spec, summary));
+    writeOut(`${helpText(spec, summary)}\n`);
     return EXIT.found;
   }
+  // What the command prints, joined once when it is done (no string per line kept around).
+  let buffered: string[] = [];
+  const flush = () => {
+    writeOut(buffered.join(''));
+    buffered = [];
+  };
   const json = parsed.options.has('json');
   let session: Session | undefined;
   try {
@@ -55,10 +66,11 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       spawn: spec.spawns && !parsed.options.has('no-spawn'),
       spawnHint: spec.spawns,
       timeoutMs,
-      progress: { isTTY: process.stderr.isTTY === true, write: (s) => void process.stderr.write(s) },
+      progress: { isTTY: isTerminal(2), write: writeErr },
     });
     const s = session;
     const at = locator(s.root, cwd);
+    const width = terminalWidth();
     const ctx: CommandContext = {
       session: s,
       root: s.root,
@@ -67,14 +79,22 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
       parsed,
       json,
       style: st,
-      ...(stdout.isTTY && stdout.columns ? { width: stdout.columns } : {}),
-      out: (line = '') => void stdout.write(`${line}\n`),
+      ...(width ? { width } : {}),
+      out: (line = '') => void buffered.push(line, '\n'),
+      write: (text) => void buffered.push(text),
+      err: (line) => {
+        flush();
+        writeErr(`${line}\n`);
+      },
       ask: (op, args) => attempt(s, () => s.client.request(op, args) as Promise<never>),
       attempt: (exchange) => attempt(s, exchange),
       where: (e) => at(e.file, e.line),
     };
-    return await execute(ctx);
+    const code = await execute(ctx);
+    flush();
+    return code;
   } catch (err) {
+    flush();
     return report(spec.name, err, json, errStyle, session);
   } finally {
     session?.client.close();
@@ -83,15 +103,23 @@ export async function runDaemonCommand(spec: CommandSpec, summary: string, parse
 
 async function attempt<R>(session: Session, exchange: () => Promise<R>): Promise<{ result: R; ms: number }> {
   for (let tries = 0; ; tries++) {
-    const t0 = performance.now();
+    const t0 = now();
     try {
       const result = await exchange();
-      return { result, ms: performance.now() - t0 };
+      return { result, ms: now() - t0 };
     } catch (err) {
+      const refusal = session.refusedBy(err);
+      if (refusal) throw refusal;
       if (!(err instanceof IsgClientError) || err.code !== 'indexing' || tries > 0) throw err;
       await session.waitReady();
     }
   }
+}
+
+/** Milliseconds, from process.hrtime: the first use of `performance` loads perf_hooks (~1 ms of a query). */
+function now(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
 }
 
 /** Exit codes by error: 1 nothing found, 2 a usage mistake, 3 no daemon, or one that could not answer. */
@@ -107,7 +135,7 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
   const message = err instanceof Error ? err.message : String(err);
   const details = known ? err.details : undefined;
   if (json) {
-    console.log(JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }, null, 2));
+    writeOut(`${JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }, null, 2)}\n`);
     return exitCodeOf(code);
   }
   const lines = [`${st.red(`isg ${command}:`)} ${message}`];
@@ -121,7 +149,7 @@ function report(command: string, err: unknown, json: boolean, st: Style, session
   } else if (code === 'disconnected' || code === 'timeout') {
     lines.push(st.dim(`is the daemon still running? isg status${session ? ` --root ${session.root}` : ''} says; its log is .isg/daemon.log`));
   }
-  console.error(lines.join('\n'));
+  writeErr(`${lines.join('\n')}\n`);
   return exitCodeOf(code);
 }
 

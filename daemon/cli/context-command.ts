@@ -38,9 +38,9 @@ export async function run(parsed: ParsedArgs, _name: string, summary: string): P
     }
     ctx.out(result.text);
     const files = new Set(result.items.map((i) => i.file)).size;
-    process.stderr.write(
+    ctx.err(
       `${count(result.items.length, 'entity', 'entities')} in ${count(files, 'file')}, ~${thousands(result.tokens)} of ${thousands(result.budget)} tokens` +
-        ` (${thousands(result.omitted)} of ${thousands(result.candidates)} candidates left out; ranked by ${result.ranking}) ${took(ms)}\n`,
+        ` (${thousands(result.omitted)} of ${thousands(result.candidates)} candidates left out; ranked by ${result.ranking}) ${took(ms)}`,
     );
     return result.items.length ? EXIT.found : EXIT.nothing;
   });

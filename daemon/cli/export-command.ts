@@ -38,8 +38,8 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
     const text = result.format === 'json' ? JSON.stringify(document(result), null, 1) : result.text;
     const out = ctx.parsed.options.get('out');
     if (typeof out === 'string') writeFileSync(resolve(ctx.cwd, out), text);
-    else process.stdout.write(text);
-    const note = (s: string) => (typeof out === 'string' ? ctx.out(s) : process.stderr.write(`${s}\n`));
+    else ctx.write(text);
+    const note = (s: string) => (typeof out === 'string' ? ctx.out(s) : ctx.err(s));
     note(describe(result, typeof out === 'string' ? out : 'stdout', ms));
     if (result.truncated) note(`the neighbourhood has more than 400 entities and was cut; a smaller --depth or fewer --kinds draws all of it`);
     return EXIT.found;

@@ -1,19 +1,29 @@
 #!/usr/bin/env node
 // The `isg` command. Parses argv, then loads only the module of the command asked for, so a
 // query does not pay for tree-sitter, the graph or the daemon: it loads the client alone.
+import { setFlagsFromString } from 'node:v8';
 import { parseArgv, type ParsedArgs } from './argv.ts';
 import { EXIT } from './exit.ts';
+import { closedPipe, writeErr, writeOut, written } from './output.ts';
 
 type Run = (args: ParsedArgs, name: string, summary: string) => Promise<number>;
 type Load = () => Promise<{ run: Run }>;
+/**
+ * `lingers`: serve and index, which print through process.stdout and own the process while
+ * they run. The others are clients of the daemon, done in tens of ms.
+ */
+type Command = { summary: string; load: Load; lingers?: true };
+
+/** Set when a lingering command runs: the process then ends when its event loop does, not at once. */
+let linger = false;
 
 const query: Load = () => import('./query-command.ts');
 
-const GROUPS: { title: string; commands: Record<string, { summary: string; load: Load }> }[] = [
+const GROUPS: { title: string; commands: Record<string, Command> }[] = [
   {
     title: 'the daemon',
     commands: {
-      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts') },
+      serve: { summary: 'run the daemon for a directory (foreground, or --detach)', load: () => import('./serve-command.ts'), lingers: true },
       status: { summary: 'whether a daemon runs for the directory, and what it holds', load: () => import('./status-command.ts') },
       stop: { summary: 'stop the daemon for the directory', load: () => import('./stop-command.ts') },
       plugins: { summary: 'list, load, unload or reload plugins', load: () => import('./plugins-command.ts') },
@@ -41,12 +51,12 @@ const GROUPS: { title: string; commands: Record<string, { summary: string; load:
   {
     title: 'without a daemon',
     commands: {
-      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => import('./index-command.ts') },
+      index: { summary: 'index a directory once; print stats, export the graph, or run a query', load: () => import('./index-command.ts'), lingers: true },
     },
   },
 ];
 
-const COMMANDS = Object.assign({}, ...GROUPS.map((g) => g.commands)) as Record<string, { summary: string; load: Load }>;
+const COMMANDS = Object.assign({}, ...GROUPS.map((g) => g.commands)) as Record<string, Command>;
 
 function help(): string {
   const lines = ['isg: the interface signature graph for TypeScript codebases', '', 'usage: isg <command> [arguments] [options]'];
@@ -70,9 +80,9 @@ async function main(argv: string[]): Promise<number> {
     if (target !== undefined) {
       const c = COMMANDS[target];
       if (!c) return unknown(target);
-      return (await c.load()).run(parseArgv(['--help']), target, c.summary);
+      return (await load(c)).run(parseArgv(['--help']), target, c.summary);
     }
-    console.log(help());
+    writeOut(`${help()}\n`);
     return cmd ? EXIT.found : EXIT.usage;
   }
   const command = COMMANDS[cmd];
@@ -81,27 +91,50 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgv(rest);
   } catch (err) {
-    console.error(`isg ${cmd}: ${(err as Error).message}`);
+    writeErr(`isg ${cmd}: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
-  return (await command.load()).run(args, cmd, command.summary);
+  return (await load(command)).run(args, cmd, command.summary);
+}
+
+function load(command: Command): Promise<{ run: Run }> {
+  if (command.lingers) lingerOn();
+  else shortLived();
+  return command.load();
+}
+
+/**
+ * A client command runs for tens of ms, yet V8 would spend CPU on background threads
+ * optimizing its hottest functions (decoding and printing a large answer): on a busy machine
+ * more than that gains it (13 ms of callers with 200 results on effect). A larger budget
+ * leaves short runs to the baseline compilers; a long one (a large export) is still optimized.
+ * bin/isg.cjs sets the same value before it compiles the bundle with its code cache (which V8
+ * accepts only under the flags it was made with), so the two must agree.
+ */
+function shortLived(): void {
+  if (!('Deno' in globalThis)) setFlagsFromString('--interrupt-budget=1000000');
 }
 
 async function unknown(cmd: string): Promise<number> {
   const { closest } = await import('./command-spec.ts');
   const near = closest(cmd, Object.keys(COMMANDS));
-  console.error(`isg: unknown command "${cmd}"${near ? `; did you mean ${near}?` : ''} (isg help lists the commands)`);
+  writeErr(`isg: unknown command "${cmd}"${near ? `; did you mean ${near}?` : ''} (isg help lists the commands)\n`);
   return EXIT.usage;
 }
 
-// `isg callers X | head`: a closed pipe ends the output, not with a stack trace.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(EXIT.found);
-});
+function lingerOn(): void {
+  linger = true;
+  // `isg index ... | head`: a closed pipe ends the output, not with a stack trace. The client
+  // commands write through output.ts instead, which does not create process.stdout (for a
+  // pipe, a socket: a cost a query should not pay).
+  process.stdout.on('error', closedPipe);
+}
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // A client command has closed its connection and written all it printed: nothing is left
+    // to wait for, so the process ends now rather than after its event loop winds down.
+    if (!linger && written()) process.exit(code);
     process.exitCode = code;
   },
   (err) => {

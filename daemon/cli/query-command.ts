@@ -64,7 +64,11 @@ function relationCommand(name: string): QueryCommand {
       }
       ctx.out(ctx.style.bold(heading));
       const transitive = result.results.some((x) => x.distance > 1);
-      const rows = result.results.map((x) => [...(transitive ? [String(x.distance)] : []), ...relatedCells(ctx, x)]);
+      const rows = result.results.map((x) => {
+        const cells = relatedCells(ctx, x);
+        if (transitive) cells.unshift(String(x.distance));
+        return cells;
+      });
       printTable(ctx, rows, transitive ? ['dist', 'kind', 'name', 'location', ''] : ['kind', 'name', 'location', ''], transitive ? [0] : []);
       ctx.out(ctx.style.dim(`${count(result.total, r.one, r.many)}${inferredNote(result.results)} ${took(ms)}${shown(result.results.length, result.total)}`));
       return EXIT.found;

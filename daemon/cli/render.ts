@@ -33,7 +33,7 @@ export function style(enabled: boolean): Style {
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function visibleLength(s: string): number {
-  return s.replace(ANSI, '').length;
+  return s.includes('\x1b') ? s.replace(ANSI, '').length : s.length;
 }
 
 export interface TableOptions {
@@ -46,22 +46,58 @@ export interface TableOptions {
   style?: Style;
 }
 
-/** Rows of cells (which may carry colour) as aligned lines; trailing spaces trimmed. */
+/**
+ * Rows of cells (which may carry colour) as aligned lines; trailing spaces trimmed. Written
+ * with plain loops and one string per line: a listing of hundreds of rows is printed by a
+ * process that lives for tens of ms, where garbage costs a collection.
+ */
 export function table(rows: readonly (readonly string[])[], o: TableOptions = {}): string[] {
   const all = o.headers ? [o.headers.map((h) => (o.style ? o.style.dim(h) : h)), ...rows] : rows;
-  const columns = Math.max(0, ...all.map((r) => r.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...all.map((r) => visibleLength(r[i] ?? ''))));
+  const widths: number[] = [];
+  for (const r of all) {
+    for (let i = 0; i < r.length; i++) {
+      const w = visibleLength(r[i]!);
+      if (!(widths[i]! >= w)) widths[i] = w;
+    }
+  }
+  const right = o.right ?? [];
   const pad = ' '.repeat(o.indent ?? 0);
-  return all.map((r) => {
-    const cells = r.map((c, i) => {
-      if (i === r.length - 1 && !o.right?.includes(i)) return c;
-      const gap = ' '.repeat(widths[i]! - visibleLength(c));
-      return o.right?.includes(i) ? gap + c : c + gap;
-    });
-    let line = pad + cells.join('  ');
-    if (o.width && visibleLength(line) > o.width) line = cut(line, o.width);
-    return line.trimEnd();
-  });
+  const lines = new Array<string>(all.length);
+  for (let k = 0; k < all.length; k++) {
+    const r = all[k]!;
+    // Trailing empty cells would only add spaces that are trimmed: the line ends at the last
+    // cell with something in it, unpadded unless right-aligned.
+    let last = r.length - 1;
+    while (last >= 0 && r[last] === '') last--;
+    let line = pad;
+    let visible = pad.length;
+    for (let i = 0; i <= last; i++) {
+      const c = r[i]!;
+      if (i) {
+        line += '  ';
+        visible += 2;
+      }
+      const alignRight = right.includes(i);
+      if (i === last && !alignRight) {
+        line += c;
+        visible += visibleLength(c);
+      } else {
+        const gap = spaces(widths[i]! - visibleLength(c));
+        line += alignRight ? gap + c : c + gap;
+        visible += widths[i]!;
+      }
+    }
+    if (o.width && visible > o.width) line = cut(line, o.width);
+    lines[k] = last < 0 ? '' : TRAILING_SPACE.test(r[last]!) ? line.trimEnd() : line;
+  }
+  return lines;
+}
+
+const TRAILING_SPACE = /\s$/;
+const SPACES = ' '.repeat(256);
+
+function spaces(n: number): string {
+  return n <= 0 ? '' : n <= SPACES.length ? SPACES.slice(0, n) : ' '.repeat(n);
 }
 
 /** At most `width` visible characters, ending in an ellipsis when cut; colour codes are kept whole. */

@@ -23,6 +23,11 @@ export interface SessionOptions {
 export interface Session {
   client: IsgClient;
   root: string;
+  /**
+   * The first requests go out right behind hello (pipelined), so a request can fail because
+   * the daemon refused hello: then `err` is that refusal, and this is the error to report.
+   */
+  refusedBy(err: unknown): IsgClientError | undefined;
   /** Set when this command started the daemon. */
   spawnedPid?: number;
   /** Wait for the first index to finish (a query answered `indexing`). */
@@ -31,7 +36,9 @@ export interface Session {
 
 /** The root a command talks about: --root exactly, else the nearest `.isg/` above the cwd, else the cwd. */
 export function chooseRoot(rootFlag: string | undefined, cwd: string): { root: string; socket: string; pid?: number } {
-  const root = rootFlag !== undefined ? resolve(cwd, rootFlag) : (locateDaemon(cwd)?.root ?? resolve(cwd));
+  const nearest = rootFlag === undefined ? locateDaemon(cwd) : undefined;
+  if (nearest) return nearest;
+  const root = resolve(cwd, rootFlag ?? '.');
   const located = locateDaemon(root);
   if (located && located.root === root) return located;
   return { root, socket: join(root, '.isg', 'daemon.sock') };
@@ -41,9 +48,16 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   const where = chooseRoot(o.rootFlag, o.cwd);
   const { root } = where;
   const options = { timeoutMs: o.timeoutMs, client: 'isg-cli' };
-  const session = (client: IsgClient, spawnedPid?: number): Session => ({ client, root, ...(spawnedPid ? { spawnedPid } : {}), waitReady: () => waitReady(client, root, o.progress) });
+  const session = (client: IsgClient, spawnedPid?: number): Session => ({
+    client,
+    root,
+    refusedBy: (err) => (err !== undefined && err === client.refusal ? refused(root, err) : undefined),
+    ...(spawnedPid ? { spawnedPid } : {}),
+    waitReady: () => waitReady(client, root, o.progress),
+  });
   try {
-    return session(await connect({ socket: where.socket }, options));
+    // A warm query: its request follows hello at once, one round trip in all.
+    return session(await connect({ socket: where.socket }, { ...options, pipelineHello: true }));
   } catch (err) {
     if (!(err instanceof IsgClientError) || err.code !== 'unreachable') throw refused(root, err);
   }

@@ -2,7 +2,7 @@
 // order), frames out, with backpressure of its own. A client that sends garbage or stops
 // reading loses its own connection and nothing else.
 import type { Socket } from 'node:net';
-import { decodeBody, encodeFrame, FrameDecoder } from '../../client/framing.ts';
+import { decodeBody, encodeFrame, FrameDecoder } from './frames.ts';
 import type { DaemonEvent, ErrorResponse, Request, WireError } from '../../client/protocol.ts';
 import { IsgError, toWireError } from '../errors.ts';
 import type { Logger } from '../util/log.ts';

@@ -13,8 +13,11 @@ export const ISG_VERSION: string = (() => {
   }
 })();
 
-/** How to start another isg process on this runtime: the executable, then its arguments. */
+/**
+ * How to start another isg process on this runtime: the executable, then its arguments. On Node
+ * that is the bin (bin/isg.cjs, which runs the bundle `npm run build` makes); Deno runs the sources.
+ */
 export function selfCommand(): string[] {
   if (RUNTIME === 'deno') return [process.execPath, 'run', '-A', join(packageRoot(), 'daemon', 'cli', 'main.ts')];
-  return [process.execPath, join(packageRoot(), 'dist', 'daemon', 'cli', 'main.js')];
+  return [process.execPath, join(packageRoot(), 'bin', 'isg.cjs')];
 }

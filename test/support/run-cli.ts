@@ -1,6 +1,6 @@
 // Running the CLI as a user does: a child process, its exit code and output. Under Node that is
-// the built dist/daemon/cli/main.js, under Deno the .ts sources (selfCommand). Colour variables
-// are not inherited, so output is plain unless a test asks.
+// the bin, bin/isg.cjs (which runs the bundle `npm run build` makes), under Deno the .ts sources
+// (selfCommand). Colour variables are not inherited, so output is plain unless a test asks.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { packageRoot } from '../../daemon/util/package-root.ts';
@@ -18,6 +18,8 @@ export interface Run {
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** Node: run this script instead of the bin (a copy of it, say). */
+  script?: string;
 }
 
 /** `isg ...args`, from the package root unless `cwd` says otherwise. */
@@ -26,7 +28,7 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<Run> {
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
   return new Promise((resolve, reject) => {
-    execFile(CLI, [...CLI_ARGS, ...args], { cwd: o.cwd ?? packageRoot(), env: { ...env, ...o.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(CLI, [...(o.script ? [o.script] : CLI_ARGS), ...args], { cwd: o.cwd ?? packageRoot(), env: { ...env, ...o.env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
     });
