@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { applyChange } from './apply-change.ts';
 import { cli } from './cli.ts';
+import { context } from './context.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { pluginHost } from './plugin-host.ts';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   memory,
   queries,
   'apply-change': applyChange,
+  context,
   socket,
   'plugin-host': pluginHost,
   native,
