@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { connect, type IsgClient } from '../client/client.ts';
 import type { PluginsResult, StatsResult, StatusResult } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
+import { textLine } from '../daemon/util/log.ts';
 import { eventually } from './support/eventually.ts';
 import { smallCorpus, writeConfig } from './support/small-corpus.ts';
 
@@ -119,4 +120,10 @@ test('log.file gets one JSON object per line, at the configured level and above,
   // Under Deno the bundled WASM plugins' workers add a warning: the levels asked for are there either way.
   for (const level of ['debug', 'info', 'error']) assert.ok(levels.has(level), `the same run at debug writes ${level} lines too (warn left out debug and info)`);
   assert.ok(logLines(join(root, 'debug.log')).some((x) => x.level === 'info' && x.msg === 'listening' && x.c === 'isg'));
+});
+
+test('on a terminal a log record is one line of text: time, level, component, message, key=value fields', () => {
+  const line = textLine('2026-12-06T07:11:10.611Z', 'info', 'isg.plugins', 'plugin state', { plugin: 'scc', from: 'discovered', reason: 'a p99 of 3 ms', n: 2, err: new Error('boom') });
+  assert.equal(line, '07:11:10  info   isg.plugins  plugin state  plugin=scc  from=discovered  reason="a p99 of 3 ms"  n=2  err=boom');
+  assert.equal(textLine('2026-12-06T07:11:10.611Z', 'warn', 'isg', 'two\nlines'), '07:11:10  warn   isg  two lines');
 });

@@ -1,5 +1,7 @@
 // Structured logs: one JSON object per line (time, level, component, message, fields) to stderr
-// or a file, so they can be grepped by a person and parsed by a machine alike.
+// or a file, so they can be grepped by a person and parsed by a machine alike. On a terminal the
+// same record is one line of text instead (`07:11:10 info  isg.plugins  plugin state plugin=scc`):
+// someone watching `isg serve` reads it; anything that keeps logs gets a pipe or a file, so JSON.
 import { appendFileSync } from 'node:fs';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -24,7 +26,10 @@ export interface LogSink {
 export function createLogger(sink: LogSink, component = 'isg'): Logger {
   const write = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[sink.level]) return;
-    const line = `${JSON.stringify({ t: new Date().toISOString(), level, c: component, msg, ...fields }, jsonSafe)}\n`;
+    const t = new Date().toISOString();
+    // `\r` and erase-line first: a progress bar (isg serve's) may hold the line; it redraws below.
+    if (!sink.file && process.stderr.isTTY === true) return void process.stderr.write(`\r\x1b[K${textLine(t, level, component, msg, fields)}\n`);
+    const line = `${JSON.stringify({ t, level, c: component, msg, ...fields }, jsonSafe)}\n`;
     if (sink.file) {
       try {
         appendFileSync(sink.file, line);
@@ -42,6 +47,17 @@ export function createLogger(sink: LogSink, component = 'isg'): Logger {
     error: (m, f) => write('error', m, f),
     child: (c) => createLogger(sink, `${component}.${c}`),
   };
+}
+
+/** A log record as one line for a person: time of day, level, component, message, fields as key=value. */
+export function textLine(t: string, level: string, component: string, msg: string, fields?: Record<string, unknown>): string {
+  const parts = [t.slice(11, 19), level.padEnd(5), component, msg];
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    const value = jsonSafe(k, v);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    parts.push(`${k}=${/[\s"=]/.test(text ?? '') ? JSON.stringify(text) : text}`);
+  }
+  return parts.join('  ').replace(/\n/g, ' ');
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {
