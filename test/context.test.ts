@@ -106,7 +106,7 @@ describe('context packs on rxjs', () => {
   });
 
   test('the text stays within the budget, counted by o200k too, and the same question gets the same answer', async () => {
-    const cases: [ContextArgs, number][] = [[{ entity: 'mergeMap' }, 300], [{ entity: 'Observable' }, 1000], [{ entity: 'Subscriber' }, 4000], [{ files: ['src/internal/operators/map.ts'] }, 800], [{}, 2000]];
+    const cases: [ContextArgs, number][] = [[{ entity: 'mergeMap' }, 300], [{ entity: 'Observable' }, 1000], [{ entity: 'Subscriber' }, 4000], [{ files: ['src/internal/operators/map.ts'] }, 800], [{}, 2000], [{ entities: ['Subject.next', 'mergeMap', 'Observable.subscribe', 'Subscriber.error', 'switchMap'] }, 400]];
     for (const [args, budget] of cases) {
       const r = await pack(client, { ...args, budget });
       assert.ok(r.tokens <= budget, `${JSON.stringify(args)}: ${r.tokens} estimated tokens > ${budget}`);

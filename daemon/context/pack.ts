@@ -87,8 +87,10 @@ export function contextPack(view: GraphView, rawArgs: unknown, sources: ContextS
   const inferred = optionalBool(args, 'inferred', false);
 
   const layout = new Layout(view, docs);
+  const names = focus.map((id) => s.displayName(id));
+  const title = names.length ? `// Context for ${names.join(', ')} (isg, budget ${budget} tokens)` : `// The most central declarations (isg, budget ${budget} tokens)`;
   const items: ContextItem[] = [];
-  let used = layout.titleTokens;
+  let used = estimateTokens(title) + 2;
   const take = (id: number, why: Candidate, body?: string, fullDoc = true): boolean => {
     const cost = layout.cost(id, why, body, fullDoc);
     if (used + cost > budget) return false;
@@ -122,7 +124,7 @@ export function contextPack(view: GraphView, rawArgs: unknown, sources: ContextS
     if (take(c.id, c)) [taken, misses] = [taken + 1, 0];
     else misses++;
   }
-  const text = layout.render(focus.map((id) => s.displayName(id)), budget);
+  const text = layout.render(title);
   return {
     generation: view.generation,
     focus: focus.map((id) => entityRef(view, id)),
@@ -270,7 +272,6 @@ interface Placed {
 class Layout {
   private readonly placed = new Map<number, Placed>();
   private readonly files: string[] = [];
-  readonly titleTokens = 24;
   private readonly view: GraphView;
   private readonly docs: 'none' | 'summary' | 'full';
 
@@ -307,9 +308,8 @@ class Layout {
     this.placed.set(id, { id, why, ...(body !== undefined ? { body } : {}), fullDoc });
   }
 
-  render(focusNames: string[], budget: number): string {
+  render(title: string): string {
     const s = this.view.store;
-    const title = focusNames.length ? `// Context for ${focusNames.join(', ')} (isg, budget ${budget} tokens)` : `// The most central declarations (isg, budget ${budget} tokens)`;
     const out = [title];
     const children = new Map<number, number[]>();
     const roots = new Map<string, number[]>();
