@@ -23,7 +23,11 @@ options:
   --detach              run in the background; print where it listens and exit
   --tcp HOST:PORT       also listen on TCP (loopback only unless --allow-remote); clients
                         must send the token from <root>/.isg/token in their hello
-  --allow-remote        allow a --tcp address that is not loopback (the token still applies)
+  --http HOST:PORT      also serve HTTP (loopback only unless --allow-remote): POST /v1/query
+                        {op, args}, GET /v1/status, GET /v1/events (Server-Sent Events); every
+                        request needs "Authorization: Bearer <token>" from <root>/.isg/token
+  --allow-remote        allow a --tcp or --http address that is not loopback (the token still
+                        applies)
   --socket PATH         listen on this Unix socket instead of <root>/.isg/daemon.sock
   --log-level LEVEL     debug, info, warn, error or silent (default: isg.config.json or info)
   --workers N           parse threads for the first index (default: one per core)
@@ -32,7 +36,10 @@ options:
 examples:
   isg serve
   isg serve ~/src/app --detach
-  isg serve . --tcp 127.0.0.1:7777`;
+  isg serve . --tcp 127.0.0.1:7777
+  isg serve . --http 127.0.0.1:7778
+    curl -H "Authorization: Bearer $(cat .isg/token)" -d '{"op":"callers","args":{"entity":"main"}}' \
+      http://127.0.0.1:7778/v1/query`;
 
 export async function run(args: ParsedArgs): Promise<number> {
   if (args.options.has('help')) {
@@ -59,6 +66,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const daemon = await Daemon.start({
     root,
     tcp: stringOption(args, 'tcp'),
+    http: stringOption(args, 'http'),
     allowRemote: args.options.has('allow-remote'),
     socket: stringOption(args, 'socket'),
     logLevel: logLevel as LogLevel | undefined,
@@ -79,7 +87,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     stop(received);
     return new Promise<number>(() => undefined); // the stop exits
   }
-  console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? ` and tcp ${daemon.endpoints.tcp}` : ''}`);
+  console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? `, tcp ${daemon.endpoints.tcp}` : ''}${daemon.endpoints.http ? `, http://${daemon.endpoints.http}` : ''}`);
   try {
     await daemon.ready();
   } catch (err) {
