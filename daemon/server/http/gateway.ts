@@ -234,7 +234,7 @@ export class HttpGateway {
     const body = await ex.body();
     let message: unknown;
     try {
-      message = bodyFormat === 'json' ? JSON.parse(utf8.decode(body)) : decodeBody(body);
+      message = bodyFormat === 'json' ? JSON.parse(utf8Text(body)) : decodeBody(body);
     } catch (err) {
       const what = bodyFormat === 'json' ? 'JSON' : 'msgpack';
       return this.fail(ex, format, new IsgError('bad-args', `request body is not valid ${what}: ${(err as Error).message}`));
@@ -328,6 +328,15 @@ export class HttpGateway {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8Text(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // the runtimes word this differently: one message on both
+    throw new Error('it is not valid UTF-8');
+  }
+}
 
 function encode(value: unknown, format: Format): string | Uint8Array {
   return format === 'json' ? JSON.stringify(value) : encodeBody(value);

@@ -8,12 +8,22 @@ import type { Request, Response } from 'hyper-express';
 import { IsgError } from '../../errors.ts';
 import type { HttpExchange, HttpGateway, HttpListener, StreamSink } from './gateway.ts';
 
+/** The largest maxFrameBytes isg.config.json allows (config.ts). */
+const MAX_BODY_BYTES = 1 << 30;
+
 export async function listen(gateway: HttpGateway, host: string, port: number): Promise<HttpListener> {
   // No body limit here: the gateway checks Content-Length against maxFrameBytes (live from the
   // config) and answers 413 itself, with an error naming the limit instead of an empty body.
   // auto_close off: the daemon decides when to close, not a process signal handler of hyper-express.
   const server = new HyperExpress.Server({ max_body_length: Number.MAX_SAFE_INTEGER, auto_close: false });
-  server.any('/*', (request, response) => void gateway.serve(exchange(request, response)));
+  // The body's readable stream may hold a whole body: hyper-express 6.8.2 pauses the request for
+  // good when a chunk that came with the headers (before the stream flows) passes the
+  // highWaterMark, so a body over 16 KiB would never arrive. Bodies are at most maxFrameBytes
+  // (at most 1 GiB), checked before they are read. Set per route: the server-wide option is not
+  // applied to routes in this version.
+  // (The route options of its type declarations are older than its code.)
+  const route = server.any as unknown as (pattern: string, options: object, handler: (request: Request, response: Response) => void) => void;
+  route.call(server, '/*', { streaming: { readable: { highWaterMark: MAX_BODY_BYTES } } }, (request, response) => void gateway.serve(exchange(request, response)));
   server.set_error_handler((_request, response, error) => {
     if (!response.completed) response.status(500).type('json').send(JSON.stringify({ ok: false, error: { code: 'internal', message: `internal error: ${error.message}` } }));
   });
