@@ -288,6 +288,18 @@ for (const { kind, skip } of SERVERS) {
         });
         assert.ok(answer === '' || /^HTTP\/1\.1 4\d\d/.test(answer), `${JSON.stringify(garbage.slice(0, 40))}: ${answer.slice(0, 100)}`);
       }
+      // a client gone halfway through its body leaves nothing waiting
+      await new Promise<void>((resolve) => {
+        const s = netConnect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.write(`POST /v1/query HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"op":`);
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 100);
+        });
+      });
+      await eventually('the half-sent request to be forgotten', () => (daemon.http!.pending === 0 ? true : undefined));
       const r = await httpCall(address, { path: '/v1/status', headers: auth });
       assert.equal(r.status, 200);
     });

@@ -180,7 +180,8 @@ export class HttpGateway {
     try {
       await this.route(ex);
     } catch (err) {
-      this.host.log.error('internal error answering an HTTP request', { method: ex.method, path: ex.path, error: err instanceof Error ? err.stack : String(err) });
+      if (err instanceof IsgError) this.host.log.debug('HTTP request failed', { method: ex.method, path: ex.path, error: err.message });
+      else this.host.log.error('internal error answering an HTTP request', { method: ex.method, path: ex.path, error: err instanceof Error ? err.stack : String(err) });
       this.fail(ex, 'json', err);
     } finally {
       this.pending--;

@@ -42,7 +42,9 @@ function exchange(req: IncomingMessage, res: ServerResponse): HttpExchange {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.once('end', () => resolve(Buffer.concat(chunks)));
-        req.once('error', reject);
+        // A client gone before its whole body came: 'close' without 'end'.
+        req.once('close', () => reject(new IsgError('io', 'the client closed the connection before its request body arrived')));
+        req.once('error', () => undefined);
       }),
     reply(status, headers, body, close) {
       if (gone()) return;

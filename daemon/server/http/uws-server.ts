@@ -56,7 +56,12 @@ function exchange(request: Request, response: Response): HttpExchange {
     path: request.path,
     query: request.path_query ?? '',
     header: (name) => request.headers[name],
-    body: async () => request.buffer(),
+    // A client gone before its whole body came would leave the read waiting for good.
+    body: () =>
+      new Promise<Uint8Array>((resolve, reject) => {
+        response.once('abort', () => reject(clientGone()));
+        request.buffer().then(resolve, reject);
+      }),
     reply(status, headers, body, close) {
       if (response.completed) return;
       response.status(status);
@@ -69,6 +74,10 @@ function exchange(request: Request, response: Response): HttpExchange {
       return eventSink(response);
     },
   };
+}
+
+function clientGone(): IsgError {
+  return new IsgError('io', 'the client closed the connection before its request body arrived');
 }
 
 function eventSink(response: Response): StreamSink {
