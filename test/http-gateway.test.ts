@@ -20,7 +20,8 @@ import type { DaemonEvent, HttpEnvelope, LookupResult, PluginEvent, SseSubscribe
 import { HTTP_STATUS_OF_ERROR } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { encodeBody } from '../daemon/server/frames.ts';
-import type { HttpServerKind } from '../daemon/server/http/gateway.ts';
+import { HttpGateway, type HttpExchange, type HttpServerKind, type StreamSink } from '../daemon/server/http/gateway.ts';
+import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { RUNTIME } from '../daemon/util/runtime.ts';
 import { eventually } from './support/eventually.ts';
@@ -433,4 +434,59 @@ test('under Deno the daemon serves HTTP on node:http: the token, a query, an eve
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+});
+
+test('an event stream whose client stopped reading is closed, and it alone', async () => {
+  // The gateway over a fake daemon and fake exchanges: sinks that never drain, as a client that
+  // stopped reading leaves them.
+  const listeners = new Set<(event: DaemonEvent) => void>();
+  const publish = (event: DaemonEvent) => listeners.forEach((l) => l(event));
+  const gateway = new HttpGateway({
+    maxFrameBytes: 1 << 20,
+    maxQueuedBytes: 1024,
+    maxConnections: 8,
+    log: createLogger({ level: 'silent' }),
+    checkToken: (t) => t === 'secret',
+    generation: () => 7,
+    handle: () => undefined,
+    onEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  });
+  const open = async (drains: boolean) => {
+    const sink = { written: '', queued: 0, ended: false, closers: [] as (() => void)[] };
+    const stream: StreamSink = {
+      write: (text) => {
+        sink.written += text;
+        if (!drains) sink.queued += text.length;
+      },
+      get queuedBytes() {
+        return sink.queued;
+      },
+      end: () => {
+        sink.ended = true;
+        sink.closers.forEach((c) => c());
+      },
+      onClose: (c) => void sink.closers.push(c),
+    };
+    const ex: HttpExchange = { method: 'GET', path: '/v1/events', query: '', header: (n) => (n === 'authorization' ? 'Bearer secret' : undefined), body: async () => new Uint8Array(), reply: () => assert.fail('an event stream was refused'), stream: () => stream };
+    await gateway.serve(ex);
+    return sink;
+  };
+  const stuck = await open(false);
+  const reading = await open(true);
+  assert.equal(gateway.streamCount, 2);
+  assert.match(stuck.written, /^event: subscribed\ndata: \{"subscribed":\["update","indexing","plugin"\],"gen":7\}\n\n$/);
+  const event: DaemonEvent = { type: 'plugin', plugin: 'fan', from: 'active', to: 'unloaded' };
+  for (let i = 0; i < 200 && !stuck.ended; i++) publish(event);
+  assert.ok(stuck.ended, 'the stream that stopped draining is ended');
+  assert.ok(stuck.queued > 4 * 1024 && stuck.queued < 4 * 1024 + 200, String(stuck.queued));
+  assert.equal(reading.ended, false);
+  assert.equal(gateway.streamCount, 1);
+  publish(event);
+  assert.match(reading.written, /id: \d+\nevent: plugin\ndata: \{"type":"plugin","plugin":"fan","from":"active","to":"unloaded"\}\n\n$/);
+  gateway.close();
+  assert.ok(reading.ended);
+  assert.equal(listeners.size, 0, 'no listener left on the daemon');
 });
