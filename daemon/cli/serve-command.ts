@@ -1,6 +1,8 @@
 // `isg serve [root]`: run the daemon in the foreground (progress bar on a TTY, a summary when
 // the first index is done), or with --detach in the background, printing where it listens.
 import { relative, resolve } from 'node:path';
+import { connect } from '../../client/client.ts';
+import type { StatusResult } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { runQuery } from '../queries/core.ts';
 import { Daemon } from '../server/daemon.ts';
@@ -152,6 +154,26 @@ async function detach(root: string, args: ParsedArgs): Promise<number> {
     console.error(`isg serve --detach: ${started.message}`);
     return started.reason === 'exited' ? 1 : 3;
   }
-  console.log(`isg daemon for ${root} started in the background (pid ${started.pid}); socket ${started.socket}; log ${started.logFile}`);
+  const http = args.options.has('http') ? await httpEndpoint(started.socket) : undefined;
+  console.log(`isg daemon for ${root} started in the background (pid ${started.pid}); socket ${started.socket}${http ? `; http://${http}` : ''}; log ${started.logFile}`);
   return 0;
+}
+
+/** Where the daemon serves HTTP (its socket answers a moment before the gateway is up). */
+async function httpEndpoint(socket: string): Promise<string | undefined> {
+  try {
+    const client = await connect({ socket });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const { endpoints } = (await client.status()) as StatusResult;
+        if (endpoints.http) return endpoints.http;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.close();
+    }
+  } catch {
+    // the daemon's log says what went wrong
+  }
+  return undefined;
 }
