@@ -474,6 +474,7 @@ test('an event stream whose client stopped reading is closed, and it alone', asy
     await gateway.serve(ex);
     return sink;
   };
+  gateway.start();
   const stuck = await open(false);
   const reading = await open(true);
   assert.equal(gateway.streamCount, 2);

@@ -149,6 +149,7 @@ export class HttpGateway {
   private readonly host: GatewayHost;
   private readonly streams = new Set<EventStream>();
   private keepAlive?: ReturnType<typeof setInterval>;
+  private stopListeningToEvents?: () => void;
   private closed = false;
 
   constructor(host: GatewayHost) {
@@ -159,7 +160,9 @@ export class HttpGateway {
     return this.streams.size;
   }
 
+  /** Hear the daemon's events (one listener for every stream) and keep the streams alive. */
   start(): void {
+    this.stopListeningToEvents = this.host.onEvent((event) => this.broadcast(event));
     this.keepAlive = setInterval(() => {
       for (const s of this.streams) this.write(s, ': keep-alive\n\n');
     }, KEEP_ALIVE_MS);
@@ -169,6 +172,7 @@ export class HttpGateway {
   /** End every event stream. */
   close(): void {
     this.closed = true;
+    this.stopListeningToEvents?.();
     if (this.keepAlive) clearInterval(this.keepAlive);
     for (const s of this.streams) s.sink.end();
     this.streams.clear();
@@ -288,15 +292,19 @@ export class HttpGateway {
     const sink = ex.stream(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     const stream: EventStream = { sink, types, seq: 0 };
     this.streams.add(stream);
-    const stop = this.host.onEvent((event) => {
-      if (types.has(event.type)) this.write(stream, `id: ${++stream.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    });
-    sink.onClose(() => {
-      stop();
-      this.streams.delete(stream);
-    });
+    sink.onClose(() => this.streams.delete(stream));
     const hello: SseSubscribed = { subscribed: [...types], gen: this.host.generation() };
     this.write(stream, `event: ${SSE_SUBSCRIBED}\ndata: ${JSON.stringify(hello)}\n\n`);
+  }
+
+  /** One event to every stream that asked for its type, encoded once. */
+  private broadcast(event: DaemonEvent): void {
+    let body: string | undefined;
+    for (const stream of this.streams) {
+      if (!stream.types.has(event.type)) continue;
+      body ??= `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+      this.write(stream, `id: ${++stream.seq}\n${body}`);
+    }
   }
 
   private write(stream: EventStream, text: string): void {
