@@ -122,8 +122,13 @@ export async function startHttpGateway(host: GatewayHost, options: { host: strin
   };
 }
 
-const ROUTES: Readonly<Record<string, string>> = { [HTTP_PATHS.query]: 'POST', [HTTP_PATHS.status]: 'GET', [HTTP_PATHS.events]: 'GET' };
-const ENDPOINTS = Object.entries(ROUTES).map(([path, method]) => `${method} ${path}`).join(', ');
+/** Path to the one method it takes (a Map: a path is client input, and never an object key). */
+const ROUTES: ReadonlyMap<string, string> = new Map([
+  [HTTP_PATHS.query, 'POST'],
+  [HTTP_PATHS.status, 'GET'],
+  [HTTP_PATHS.events, 'GET'],
+]);
+const ENDPOINTS = [...ROUTES].map(([path, method]) => `${method} ${path}`).join(', ');
 const EVENT_TYPES: readonly DaemonEvent['type'][] = ['update', 'indexing', 'plugin'];
 /** Subscriptions are the event stream's job: over POST they would have nowhere to go. */
 const STREAM_ONLY_OPS = new Set(['subscribe', 'unsubscribe']);
@@ -205,7 +210,7 @@ export class HttpGateway {
       const challenge = typeof token === 'string' ? 'Bearer realm="isg", error="invalid_token"' : 'Bearer realm="isg"';
       return this.fail(ex, format, new IsgError('unauthorized', message), { headers: { 'www-authenticate': challenge } });
     }
-    const method = ROUTES[ex.path];
+    const method = ROUTES.get(ex.path);
     if (method === undefined) return this.fail(ex, format, new IsgError('not-found', `no endpoint ${ex.method} ${ex.path}; the endpoints are ${ENDPOINTS}`));
     if (ex.method !== method) return this.fail(ex, format, new IsgError('bad-args', `${ex.path} takes ${method}, not ${ex.method}`), { status: 405, headers: { allow: method } });
     if (ex.path === HTTP_PATHS.events) return this.events(ex, format);
@@ -322,7 +327,7 @@ export class HttpGateway {
   private fail(ex: HttpExchange, format: Format, err: unknown, options: { status?: number; headers?: Record<string, string>; close?: boolean } = {}): void {
     const error = toWireError(err);
     const envelope: HttpEnvelope = { ok: false, error };
-    const status = options.status ?? HTTP_STATUS_OF_ERROR[error.code] ?? 500;
+    const status = options.status ?? (Object.hasOwn(HTTP_STATUS_OF_ERROR, error.code) ? HTTP_STATUS_OF_ERROR[error.code] : 500);
     const headers: Record<string, string> = { 'content-type': contentType(format), ...options.headers };
     if (error.code === 'indexing' || error.code === 'shutting-down' || error.code === 'overloaded') headers['retry-after'] = '1';
     let body: string | Uint8Array;
