@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { applyChange } from './apply-change.ts';
 import { cli } from './cli.ts';
 import { context } from './context.ts';
+import { http } from './http.ts';
 import { ingest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { pluginHost } from './plugin-host.ts';
@@ -23,6 +24,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'apply-change': applyChange,
   context,
   socket,
+  http,
   'plugin-host': pluginHost,
   native,
   cli,

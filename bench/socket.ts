@@ -21,7 +21,7 @@ const CLIENTS = 32;
 const PER_CLIENT = 1000;
 const BLOCK = 500;
 
-interface Query {
+export interface Query {
   label: string;
   op: string;
   args: unknown[];
@@ -115,7 +115,7 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
   }
 }
 
-function pickQueries(host: GraphHost): Query[] {
+export function pickQueries(host: GraphHost): Query[] {
   const s = host.store;
   const ids: number[] = [];
   for (let id = 0; id < s.idLimit; id++) if (s.isAlive(id)) ids.push(id);

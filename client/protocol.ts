@@ -371,8 +371,11 @@ export interface StatusResult {
   generation: number;
   uptimeMs: number;
   progress: { filesDone: number; filesTotal: number; bytesDone: number };
-  endpoints: { socket?: string; tcp?: string };
+  /** Where the daemon listens; `http` is the HTTP gateway's `host:port` (PROTOCOL.md, "HTTP"). */
+  endpoints: { socket?: string; tcp?: string; http?: string };
+  /** Socket connections (TCP included); `httpStreams` the open `GET /v1/events` streams. */
   connections: number;
+  httpStreams?: number;
   files: number;
   entities: number;
   watching: boolean;
@@ -385,6 +388,55 @@ export interface StatusResult {
    * `pendingRestart` the keys edited that take effect at the next start (where it listens, trusted keys, policy).
    */
   config: { path: string; error?: string; pendingRestart: string[] };
+}
+
+// ---- the HTTP gateway ------------------------------------------------------------------
+// `isg serve --http HOST:PORT`: the same ops over HTTP/1.1 (PROTOCOL.md, "HTTP"). Every request
+// carries `Authorization: Bearer <token>`; bodies and answers are JSON, or msgpack when the
+// Content-Type (or Accept) says `application/msgpack`.
+
+export const HTTP_PATHS = {
+  /** POST `{op, args?}`: answered with an `HttpEnvelope`. */
+  query: '/v1/query',
+  /** GET: the `status` op's result in an `HttpEnvelope`. */
+  status: '/v1/status',
+  /** GET: Server-Sent Events, `?events=update,plugin` (default all); see `SSE_SUBSCRIBED`. */
+  events: '/v1/events',
+} as const;
+
+/** The socket's response envelope without the id: one request per HTTP request. */
+export type HttpEnvelope<R = unknown> = { ok: true; result: R; gen: number } | { ok: false; error: WireError };
+
+/** The HTTP status an error code is answered with (the body's `error.code` is the precise word). */
+export const HTTP_STATUS_OF_ERROR: Readonly<Record<ErrorCode, number>> = {
+  'bad-args': 400,
+  ambiguous: 400,
+  'bad-frame': 400,
+  unauthorized: 401,
+  'not-found': 404,
+  'unknown-op': 404,
+  'frame-too-large': 413,
+  'capability-denied': 500,
+  'plugin-error': 500,
+  io: 500,
+  internal: 500,
+  indexing: 503,
+  overloaded: 503,
+  'shutting-down': 503,
+  'plugin-unavailable': 503,
+  'budget-exceeded': 504,
+  timeout: 504,
+};
+
+/**
+ * The first event of every `GET /v1/events` stream (`event: subscribed`): the event types it
+ * carries and the generation the graph was at, so a client knows from when on it hears of changes.
+ * Every later event is `id: <n>`, `event: <DaemonEvent type>`, `data: <the DaemonEvent as JSON>`.
+ */
+export const SSE_SUBSCRIBED = 'subscribed';
+export interface SseSubscribed {
+  subscribed: DaemonEvent['type'][];
+  gen: number;
 }
 
 export interface BatchArgs {

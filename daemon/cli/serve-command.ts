@@ -1,6 +1,8 @@
 // `isg serve [root]`: run the daemon in the foreground (progress bar on a TTY, a summary when
 // the first index is done), or with --detach in the background, printing where it listens.
 import { relative, resolve } from 'node:path';
+import { connect } from '../../client/client.ts';
+import type { StatusResult } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { runQuery } from '../queries/core.ts';
 import { Daemon } from '../server/daemon.ts';
@@ -23,7 +25,11 @@ options:
   --detach              run in the background; print where it listens and exit
   --tcp HOST:PORT       also listen on TCP (loopback only unless --allow-remote); clients
                         must send the token from <root>/.isg/token in their hello
-  --allow-remote        allow a --tcp address that is not loopback (the token still applies)
+  --http HOST:PORT      also serve HTTP (loopback only unless --allow-remote): POST /v1/query
+                        {op, args}, GET /v1/status, GET /v1/events (Server-Sent Events); every
+                        request needs "Authorization: Bearer <token>" from <root>/.isg/token
+  --allow-remote        allow a --tcp or --http address that is not loopback (the token still
+                        applies)
   --socket PATH         listen on this Unix socket instead of <root>/.isg/daemon.sock
   --log-level LEVEL     debug, info, warn, error or silent (default: isg.config.json or info)
   --workers N           parse threads for the first index (default: one per core)
@@ -32,7 +38,10 @@ options:
 examples:
   isg serve
   isg serve ~/src/app --detach
-  isg serve . --tcp 127.0.0.1:7777`;
+  isg serve . --tcp 127.0.0.1:7777
+  isg serve . --http 127.0.0.1:7778
+    curl -H "Authorization: Bearer $(cat .isg/token)" -d '{"op":"callers","args":{"entity":"main"}}' \
+      http://127.0.0.1:7778/v1/query`;
 
 export async function run(args: ParsedArgs): Promise<number> {
   if (args.options.has('help')) {
@@ -59,6 +68,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const daemon = await Daemon.start({
     root,
     tcp: stringOption(args, 'tcp'),
+    http: stringOption(args, 'http'),
     allowRemote: args.options.has('allow-remote'),
     socket: stringOption(args, 'socket'),
     logLevel: logLevel as LogLevel | undefined,
@@ -79,7 +89,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     stop(received);
     return new Promise<number>(() => undefined); // the stop exits
   }
-  console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? ` and tcp ${daemon.endpoints.tcp}` : ''}`);
+  console.log(`isg daemon for ${root} (pid ${process.pid}) listening on ${daemon.endpoints.socket}${daemon.endpoints.tcp ? `, tcp ${daemon.endpoints.tcp}` : ''}${daemon.endpoints.http ? `, http://${daemon.endpoints.http}` : ''}`);
   try {
     await daemon.ready();
   } catch (err) {
@@ -144,6 +154,26 @@ async function detach(root: string, args: ParsedArgs): Promise<number> {
     console.error(`isg serve --detach: ${started.message}`);
     return started.reason === 'exited' ? 1 : 3;
   }
-  console.log(`isg daemon for ${root} started in the background (pid ${started.pid}); socket ${started.socket}; log ${started.logFile}`);
+  const http = args.options.has('http') ? await httpEndpoint(started.socket) : undefined;
+  console.log(`isg daemon for ${root} started in the background (pid ${started.pid}); socket ${started.socket}${http ? `; http://${http}` : ''}; log ${started.logFile}`);
   return 0;
+}
+
+/** Where the daemon serves HTTP (its socket answers a moment before the gateway is up). */
+async function httpEndpoint(socket: string): Promise<string | undefined> {
+  try {
+    const client = await connect({ socket });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const { endpoints } = (await client.status()) as StatusResult;
+        if (endpoints.http) return endpoints.http;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.close();
+    }
+  } catch {
+    // the daemon's log says what went wrong
+  }
+  return undefined;
 }

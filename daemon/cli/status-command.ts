@@ -32,6 +32,7 @@ export function run(parsed: ParsedArgs, _name: string, summary: string): Promise
       ['up', duration(s.uptimeMs)],
       ...(s.endpoints.socket ? [['socket', s.endpoints.socket]] : []),
       ...(s.endpoints.tcp ? [['tcp', s.endpoints.tcp]] : []),
+      ...(s.endpoints.http ? [['http', `http://${s.endpoints.http}${s.httpStreams ? ` (${s.httpStreams} event streams)` : ''}`]] : []),
       ['files', thousands(s.files)],
       ['entities', thousands(s.entities)],
       ['connections', String(s.connections)],

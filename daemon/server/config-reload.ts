@@ -4,7 +4,7 @@
 // value until the next start, and the daemon says so in its log and in `status`.
 import type { IsgConfig } from './config.ts';
 
-export const RESTART_KEYS = ['socket', 'tcp', 'allowRemote', 'trustedKeys', 'policy'] as const;
+export const RESTART_KEYS = ['socket', 'tcp', 'http', 'allowRemote', 'trustedKeys', 'policy'] as const;
 type RestartKey = (typeof RESTART_KEYS)[number];
 
 export interface ConfigChange {

@@ -34,7 +34,9 @@ export interface IsgConfig {
   socket: string;
   /** `host:port` to also listen on TCP (token required), or undefined. */
   tcp?: string;
-  /** Allow a TCP address that is not loopback (still needs the token). */
+  /** `host:port` for the HTTP gateway (token required, server/http/), or undefined. */
+  http?: string;
+  /** Allow a TCP or HTTP address that is not loopback (still needs the token). */
   allowRemote: boolean;
   maxFrameBytes: number;
   maxConnections: number;
@@ -50,7 +52,7 @@ export interface IsgConfig {
   policy: EjectionPolicy;
 }
 
-const TOP_KEYS = ['$schema', 'include', 'exclude', 'maxFileBytes', 'socket', 'tcp', 'allowRemote', 'maxFrameBytes', 'maxConnections', 'maxQueuedBytes', 'log', 'snapshot', 'watch', 'plugins', 'trustedKeys', 'policy'];
+const TOP_KEYS = ['$schema', 'include', 'exclude', 'maxFileBytes', 'socket', 'tcp', 'http', 'allowRemote', 'maxFrameBytes', 'maxConnections', 'maxQueuedBytes', 'log', 'snapshot', 'watch', 'plugins', 'trustedKeys', 'policy'];
 
 export function defaultConfig(root: string): IsgConfig {
   return validateConfig({}, root, 'defaults');
@@ -73,6 +75,8 @@ export function validateConfig(json: unknown, root: string, source: string): Isg
   f.onlyKeys(TOP_KEYS);
   const tcp = f.optionalString('tcp');
   if (tcp !== undefined) parseHostPort(tcp, (why) => f.fail('tcp', why));
+  const http = f.optionalString('http');
+  if (http !== undefined) parseHostPort(http, (why) => f.fail('http', why));
   const log = f.object('log');
   log?.onlyKeys(['level', 'file']);
   const snapshot = f.object('snapshot');
@@ -94,6 +98,7 @@ export function validateConfig(json: unknown, root: string, source: string): Isg
     maxFileBytes: f.number('maxFileBytes', DEFAULT_MAX_FILE_BYTES, 1, 1 << 30, true),
     socket: socket ? absolute(root, socket) : join(root, '.isg', 'daemon.sock'),
     tcp,
+    http,
     allowRemote: f.boolean('allowRemote', false),
     maxFrameBytes: f.number('maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, 1024, 1 << 30, true),
     maxConnections: f.number('maxConnections', 256, 1, 100_000, true),

@@ -11,7 +11,7 @@ export interface ConnectionHost {
   readonly maxFrameBytes: number;
   readonly maxQueuedBytes: number;
   /** Answer one request; throws (or rejects with) an IsgError for a wire error. */
-  handle(request: Request, conn: Connection): unknown;
+  handle(request: Request, conn: Caller): unknown;
   /** The graph generation answers are computed at now, and whether it is still the first index. */
   generation(): number;
   partial(): boolean;
@@ -19,12 +19,22 @@ export interface ConnectionHost {
   log: Logger;
 }
 
+/**
+ * Who sent a request, as the daemon's own ops see it: whether it proved the token, and its
+ * subscriptions. A socket connection is one; an HTTP request is a stateless one of its own.
+ */
+export interface Caller {
+  authenticated: boolean;
+  /** Subscription ids (the subscribe request's id) and the event types each wants. */
+  readonly subscriptions: Map<number, ReadonlySet<DaemonEvent['type']>>;
+}
+
 /** Reading pauses while this many requests of one connection are unanswered. */
 const MAX_IN_FLIGHT = 1024;
 
 let nextConnectionId = 1;
 
-export class Connection {
+export class Connection implements Caller {
   readonly id = nextConnectionId++;
   /** Unix-socket clients are trusted by the socket's file mode; TCP clients must say hello with the token. */
   authenticated: boolean;

@@ -4,11 +4,11 @@ import type { BatchResult, DaemonEvent, HelloResult, PluginsResult, StatusResult
 import { PROTOCOL_VERSION } from '../../client/protocol.ts';
 import { IsgError, toWireError } from '../errors.ts';
 import { asArgs, optionalInt, requiredString } from '../queries/args.ts';
-import type { Connection } from './connection.ts';
+import type { Caller } from './connection.ts';
 import { ISG_VERSION, RUNTIME } from '../util/runtime.ts';
 import type { Daemon } from './daemon.ts';
 
-type DaemonOp = (daemon: Daemon, args: unknown, conn: Connection, requestId: number) => unknown;
+type DaemonOp = (daemon: Daemon, args: unknown, conn: Caller, requestId: number) => unknown;
 
 const EVENT_TYPES: readonly DaemonEvent['type'][] = ['update', 'indexing', 'plugin'];
 /** Ops a batch may not contain: they act on the connection or the daemon, not on the graph. */
@@ -28,7 +28,7 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       protocol: PROTOCOL_VERSION,
       daemon: { version: ISG_VERSION, pid: process.pid, runtime: RUNTIME, root: daemon.root },
       ops: [...Object.keys(DAEMON_OPS), ...daemon.plugins.ops()].sort(),
-      capabilities: ['pipelining', 'batch', 'subscribe', ...(daemon.endpoints.tcp ? ['tcp'] : [])],
+      capabilities: ['pipelining', 'batch', 'subscribe', ...(daemon.endpoints.tcp ? ['tcp'] : []), ...(daemon.endpoints.http ? ['http'] : [])],
       limits: { maxFrameBytes: daemon.config.maxFrameBytes, maxConnections: daemon.config.maxConnections, maxQueuedBytes: daemon.config.maxQueuedBytes },
     };
   },
@@ -45,6 +45,7 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
       progress: { ...daemon.progress },
       endpoints: { ...daemon.endpoints },
       connections: daemon.connections.size,
+      ...(daemon.http ? { httpStreams: daemon.http.streams } : {}),
       files: graph ? graph.fileStats().files : 0,
       entities: graph ? graph.store.entityCount : 0,
       watching: daemon.watching,

@@ -34,7 +34,8 @@ import { packageRoot } from '../util/package-root.ts';
 import { RUNTIME } from '../util/runtime.ts';
 import { CONFIG_FILE, isLoopback, loadConfig, parseHostPort, type IsgConfig, type PluginConfig } from './config.ts';
 import { configChange } from './config-reload.ts';
-import { Connection, type ConnectionHost } from './connection.ts';
+import { Connection, type Caller, type ConnectionHost } from './connection.ts';
+import type { HttpGatewayHandle, HttpServerKind } from './http/gateway.ts';
 import { DAEMON_OPS } from './daemon-ops.ts';
 import { acquireLock, ensurePrivateDir, ensureToken, removeStaleSocket, stateDir } from './state-dir.ts';
 
@@ -42,7 +43,11 @@ export interface DaemonOptions {
   root: string;
   /** Overrides of isg.config.json (command-line flags). */
   tcp?: string;
+  /** `host:port` for the HTTP gateway (server/http/). */
+  http?: string;
   allowRemote?: boolean;
+  /** Which HTTP server runs the gateway; default: hyper-express on Node, node:http on Deno (or when uWS does not load). */
+  httpServer?: HttpServerKind;
   socket?: string;
   logLevel?: IsgConfig['log']['level'];
   /** Parse workers for the first index (default: one per core). */
@@ -73,11 +78,15 @@ export class Daemon implements ConnectionHost {
   progress = { filesDone: 0, filesTotal: 0, bytesDone: 0 };
   /** Undefined until the first index is done. */
   graph?: GraphHost;
-  endpoints: { socket?: string; tcp?: string } = {};
+  endpoints: { socket?: string; tcp?: string; http?: string } = {};
   readonly connections = new Set<Connection>();
   private readonly logSink: LogSink;
   private readonly options: DaemonOptions;
   private servers: Server[] = [];
+  /** The HTTP gateway, loaded only when one is configured. */
+  http?: HttpGatewayHandle;
+  /** Listeners of every published event besides the socket subscriptions (the HTTP gateway's event streams). */
+  private readonly eventListeners = new Set<(event: DaemonEvent) => void>();
   private token?: string;
   private releaseLock?: () => void;
   private csrCache?: CsrSnapshot;
@@ -159,6 +168,10 @@ export class Daemon implements ConnectionHost {
     return this.config.maxQueuedBytes;
   }
 
+  get maxConnections(): number {
+    return this.config.maxConnections;
+  }
+
   generation(): number {
     return this.graph?.generation ?? 0;
   }
@@ -167,7 +180,7 @@ export class Daemon implements ConnectionHost {
     return false;
   }
 
-  handle(request: Request, conn: Connection): unknown {
+  handle(request: Request, conn: Caller): unknown {
     if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
     const own = DAEMON_OPS[request.op];
     if (own) return own(this, request.args, conn, request.id);
@@ -193,6 +206,13 @@ export class Daemon implements ConnectionHost {
     for (const conn of this.connections) {
       for (const [sub, types] of conn.subscriptions) if (types.has(event.type)) conn.push(sub, event);
     }
+    for (const listener of this.eventListeners) listener(event);
+  }
+
+  /** Hear every published event (until the returned function is called). */
+  onEvent(listener: (event: DaemonEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   /**
@@ -267,13 +287,15 @@ export class Daemon implements ConnectionHost {
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
       this.pluginUpdates.close();
       for (const s of this.servers) s.close();
+      this.http?.stopListening();
       const deadline = Date.now() + 5000;
-      while ([...this.connections].some((c) => c.pending > 0) && Date.now() < deadline) await sleep(5);
+      while (([...this.connections].some((c) => c.pending > 0) || (this.http?.pending ?? 0) > 0) && Date.now() < deadline) await sleep(5);
       // A plugin still loading would come up after the dispose, and its worker would keep the process alive.
       await this.pluginsStarting?.catch(() => undefined);
       await this.plugins.dispose();
       await this.saveIfDirty();
       for (const c of this.connections) c.close();
+      await this.http?.close();
       if (this.endpoints.socket) rmSync(this.endpoints.socket, { force: true });
       this.releaseLock?.();
       this.log.info('stopped', { root: this.root });
@@ -336,6 +358,17 @@ export class Daemon implements ConnectionHost {
       await this.serve(srv, (s, done) => s.listen(port, host, done));
       const addr = srv.address();
       this.endpoints.tcp = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : this.config.tcp;
+    }
+    if (this.config.http) {
+      const { host, port } = parseHostPort(this.config.http);
+      if (!isLoopback(host) && !this.config.allowRemote) {
+        throw new IsgError('bad-args', `refusing to serve HTTP on ${this.config.http}: not a loopback address; pass --allow-remote (or "allowRemote": true) to expose the daemon beyond this machine (the token is still required)`);
+      }
+      this.token = ensureToken(dir);
+      // Loaded here only: a daemon without --http never loads the gateway or its server.
+      const { startHttpGateway } = await import('./http/gateway.ts');
+      this.http = await startHttpGateway(this, { host, port, server: this.options.httpServer });
+      this.endpoints.http = this.http.address;
     }
     this.log.info('listening', { root: this.root, ...this.endpoints, pid: process.pid, runtime: RUNTIME });
   }
@@ -571,6 +604,7 @@ function withOverrides(config: IsgConfig, o: DaemonOptions): IsgConfig {
   return {
     ...config,
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
+    ...(o.http !== undefined ? { http: o.http } : {}),
     ...(o.allowRemote ? { allowRemote: true } : {}),
     ...(o.socket ? { socket: o.socket } : {}),
     ...(o.logLevel ? { log: { ...config.log, level: o.logLevel } } : {}),

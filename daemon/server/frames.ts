@@ -20,6 +20,11 @@ export function encodeFrame(value: unknown): Buffer {
   return frame;
 }
 
+/** A msgpack body alone, without the frame header (an HTTP answer's). */
+export function encodeBody(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
 export function decodeBody(body: Uint8Array): unknown {
   return unpackr.unpack(body);
 }
