@@ -6,24 +6,24 @@
 // After an edit, `reextract` re-parses incrementally and runs the queries only over the
 // top-level statements the edit touched; the records of every other statement are kept
 // (shifted). An edit of plain characters inside a value string is not even re-parsed. What
-// remains proportional to the file: the rewrites of grammar-gaps.ts, assembly, the content
-// hash. Files with syntax errors are extracted afresh (see `reextract`).
+// remains proportional to the file: assembly, the content hash. Files with syntax errors are
+// extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
-import { parse, toolsFor, type SyntaxTree } from './parser.ts';
-import { editBetween, rowDelta, type TextEdit } from './text-edit.ts';
-import { parserInput } from './grammar-gaps.ts';
+import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
+import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
+import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
   path: string;
   language: Language;
   text: string;
-  /** What the parser was given (grammar-gaps.ts): same length and lines as `text`. */
-  input: string;
+  /** What the parser was given is `text` with these rewrites (grammar-gaps.ts): same length and lines. */
+  rewrites: Rewrites;
   tree: SyntaxTree;
   collected: Collected;
   facts: FileFacts;
@@ -31,10 +31,10 @@ export interface Extraction {
 
 /** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
 export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
-  const input = parserInput(text, language);
-  const tree = parse(language, input);
+  const rewrites = findRewrites(text, language);
+  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK);
   const table = new NodeTable(tree);
-  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()), hash);
+  return finish(path, language, text, rewrites, tree, collectAll(text, language, table, table.root()), hash);
 }
 
 /**
@@ -117,21 +117,22 @@ function isAmbientBlock(table: NodeTable, node: number): boolean {
 /** The extraction of `text`, an edit of `previous.text`. Uses up `previous` (its tree and records are updated in place). */
 export function reextract(previous: Extraction, text: string, hash?: string): Extraction {
   const { path, language } = previous;
-  const input = parserInput(text, language);
   // The tree is edited by how the parser input changed; the records also depend on the raw
   // text (names, signatures), so the range to re-collect covers both changes.
   const rawEdit = editBetween(previous.text, text);
-  // Rewrites far from the edit are the same in both inputs, mostly all of them: then the input
-  // changed where the text did (checked natively, without counting lines again).
-  const edit = sameOutside(previous.input, input, rawEdit) ? rawEdit : editBetween(previous.input, input);
+  // The rewrites are scanned again around the edit only; the input changed where the text did,
+  // and where a rewrite appeared, went or moved.
+  const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);
+  const rewrites = after.rewrites;
+  const edit = after.changedStart <= after.changedOldEnd ? widenEdit(previous.text, text, rawEdit, after.changedStart, after.changedOldEnd) : rawEdit;
   if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
+    return finish(path, language, text, rewrites, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
   }
   previous.tree.edit(edit);
-  const tree = parse(language, input, previous.tree);
+  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree);
   const table = new NodeTable(tree);
   const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
@@ -149,23 +150,19 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
   const fresh = collectAll(text, language, table, root, range);
   const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
-  return finish(path, language, text, input, tree, collected, hash, previous, rawEdit);
+  return finish(path, language, text, rewrites, tree, collected, hash, previous, rawEdit);
 }
 
 /** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
+function finish(path: string, language: Language, text: string, rewrites: Rewrites, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
   const facts = assemble(path, language, text, lines, bytes, collected, hash);
-  return { path, language, text, input, tree, collected, facts };
+  return { path, language, text, rewrites, tree, collected, facts };
 }
 
 /** Where a string literal's text is all that matters: values, never names, specifiers or types. */
 const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
-
-function sameOutside(before: string, after: string, edit: TextEdit): boolean {
-  return before.length - edit.oldEndIndex === after.length - edit.newEndIndex && before.slice(0, edit.startIndex) === after.slice(0, edit.startIndex) && before.slice(edit.oldEndIndex) === after.slice(edit.newEndIndex);
-}
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
   return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;

@@ -48,6 +48,28 @@ export function editBetween(oldText: string, newText: string): TextEdit {
   };
 }
 
+/**
+ * `edit` (between `oldText` and `newText`) widened to start at `start` and end at `oldEnd` of
+ * the old text (neither inside it), for texts equal outside the wider span too; positions are
+ * counted from the edit's own.
+ */
+export function widenEdit(oldText: string, newText: string, edit: TextEdit, start: number, oldEnd: number): TextEdit {
+  if (start >= edit.startIndex && oldEnd <= edit.oldEndIndex) return edit;
+  const delta = edit.newEndIndex - edit.oldEndIndex;
+  let { startPosition, oldEndPosition, newEndPosition } = edit;
+  if (start < edit.startIndex) {
+    let row = startPosition.row;
+    for (let i = oldText.indexOf('\n', start); i >= 0 && i < edit.startIndex; i = oldText.indexOf('\n', i + 1)) row--;
+    startPosition = { row, column: start === 0 ? 0 : start - (oldText.lastIndexOf('\n', start - 1) + 1) };
+  } else start = edit.startIndex;
+  if (oldEnd > edit.oldEndIndex) {
+    const lineStart = edit.oldEndIndex - oldEndPosition.column;
+    oldEndPosition = pointAt(oldText, oldEnd, oldEndPosition, lineStart);
+    newEndPosition = pointAt(newText, oldEnd + delta, newEndPosition, edit.newEndIndex - newEndPosition.column);
+  } else oldEnd = edit.oldEndIndex;
+  return { startIndex: start, oldEndIndex: oldEnd, newEndIndex: oldEnd + delta, startPosition, oldEndPosition, newEndPosition };
+}
+
 /** Lines added by an edit (negative: removed). */
 export function rowDelta(edit: TextEdit): number {
   return edit.newEndPosition.row - edit.oldEndPosition.row;
