@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import { REF_FIELDS, RefRow, refFromOf, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, RefRow, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
@@ -854,7 +854,7 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: re
  * other file's edges can change).
  */
 function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } {
-  if (surfaceOf(old) !== surfaceOf(next)) return 'all';
+  if (!sameSurface(old, next)) return 'all';
   // Same entities in the same order (the surface lists them).
   const params: string[] = [];
   for (let i = 0; i < next.entities.length; i++) {
@@ -871,20 +871,50 @@ function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] |
 }
 
 /**
- * What other files can see of a file, less parameter types (`surfaceChange`): its entities and
- * their declared types, exports, imports (re-export chains go through them) and heritage.
+ * Whether what other files can see of a file is the same, less parameter types (`surfaceChange`):
+ * its entities and their declared types, exports, imports (re-export chains go through them) and
+ * heritage. Compared field by field: a large file has thousands of entities, and this runs on
+ * every edit.
  */
-function surfaceOf(f: FileFacts): string {
-  const parts: string[] = [];
-  for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}`);
-  for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
-  for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
-  for (let o = 0; o < f.refs.length; o += REF_FIELDS) {
-    const head = f.refs[o + RefRow.head]!;
-    const kind = refKindOf(head);
-    if (kind === 'extends' || kind === 'implements') parts.push(`h|${refFromOf(head)}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
+function sameSurface(a: FileFacts, b: FileFacts): boolean {
+  if (a.entities.length !== b.entities.length || a.exports.length !== b.exports.length || a.imports.length !== b.imports.length) return false;
+  for (let i = 0; i < a.entities.length; i++) {
+    const x = a.entities[i]!;
+    const y = b.entities[i]!;
+    if (x.name !== y.name || x.kind !== y.kind || x.parent !== y.parent || x.exported !== y.exported || x.typeName !== y.typeName || x.returnType !== y.returnType || x.newOf !== y.newOf || x.callOf !== y.callOf) return false;
   }
-  return parts.join('\n');
+  for (let i = 0; i < a.exports.length; i++) {
+    const x = a.exports[i]!;
+    const y = b.exports[i]!;
+    if (x.exported !== y.exported || x.local !== y.local || x.specifier !== y.specifier || x.imported !== y.imported) return false;
+  }
+  for (let i = 0; i < a.imports.length; i++) {
+    const x = a.imports[i]!;
+    const y = b.imports[i]!;
+    if (x.specifier !== y.specifier || x.imported !== y.imported || x.local !== y.local) return false;
+  }
+  return sameHeritage(a, b);
+}
+
+/** The extends and implements references, in order: (container, kind, path) each. */
+function sameHeritage(a: FileFacts, b: FileFacts): boolean {
+  let j = 0;
+  for (let o = 0; o < a.refs.length; o += REF_FIELDS) {
+    const head = a.refs[o + RefRow.head]!;
+    const kind = refKindOf(head);
+    if (kind !== 'extends' && kind !== 'implements') continue;
+    for (; j < b.refs.length; j += REF_FIELDS) {
+      const k = refKindOf(b.refs[j + RefRow.head]!);
+      if (k === 'extends' || k === 'implements') break;
+    }
+    if (j >= b.refs.length || b.refs[j + RefRow.head] !== head || a.strings[a.refs[o + RefRow.path]!] !== b.strings[b.refs[j + RefRow.path]!]) return false;
+    j += REF_FIELDS;
+  }
+  for (; j < b.refs.length; j += REF_FIELDS) {
+    const k = refKindOf(b.refs[j + RefRow.head]!);
+    if (k === 'extends' || k === 'implements') return false;
+  }
+  return true;
 }
 
 /** Whether an entity's fact says the same as before, all that the store keeps of it included. */
