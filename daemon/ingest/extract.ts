@@ -4,8 +4,8 @@
 // whatever parsed is kept.
 //
 // After an edit, `reextract` re-parses incrementally and runs the queries only over the
-// top-level statements the edit touched; the records of every other statement are kept
-// (shifted). An edit of plain characters inside a value string is not even re-parsed. What
+// top-level statements the edit touched (the reference query only over the innermost function
+// body holding it); the records of everything else are kept (shifted). An edit of plain characters inside a value string is not even re-parsed. What
 // remains proportional to the file: assembly, the content hash. Files with syntax errors are
 // extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
@@ -59,7 +59,7 @@ const BODY = captureId('body');
  * from the module, again from each namespace and ambient module found (matches both runs found
  * are kept once), and members from each class and interface body found.
  */
-function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }): Collected {
+function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }, referenceRange = range): Collected {
   const tools = toolsFor(language);
   const options: QueryOptions = range ? { startIndex: range.start, endIndex: range.end } : {};
   const runs: QueryRun[] = [];
@@ -92,8 +92,8 @@ function collectAll(text: string, language: Language, table: NodeTable, root: nu
     for (let i = 0; i < scopes.length; i++) declarationRun(runQuery(tools.declarations, table, scopes[i]!, { maxStartDepth: NAMESPACE_DEPTH }), true);
   }
   for (const body of bodies) runs.push({ captures: runQuery(tools.members, table, body, { maxStartDepth: MEMBER_DEPTH }) });
-  const references = runQuery(tools.references, table, root, options);
-  runs.push(range ? { captures: references, keep: matchesInRange(table, references, range) } : { captures: references });
+  const references = runQuery(tools.references, table, root, referenceRange ? { startIndex: referenceRange.start, endIndex: referenceRange.end } : {});
+  runs.push(referenceRange ? { captures: references, keep: matchesInRange(table, references, referenceRange) } : { captures: references });
   return collect(text, table, runs);
 }
 
@@ -146,10 +146,13 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
     hi = Math.max(hi, r.endIndex);
   }
   const range = statementRange(table, root, lo, hi);
-  const oldEnd = range.end - delta; // where the re-collected range ended before the edit
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
-  const fresh = collectAll(text, language, table, root, range);
-  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
+  // Declarations, exports and imports are collected again over whole top-level statements (their
+  // queries only look a few levels deep: cheap); references, bindings and the rest over the
+  // innermost function body holding the edit, when there is one (that query visits every node).
+  const block = innermostBody(table, root, lo, hi);
+  const fresh = collectAll(text, language, table, root, range, block ?? range);
+  const collected = splice(previous.collected, fresh, range, block ?? range, delta, rows);
   return finish(path, language, text, rewrites, tree, collected, hash, previous, rawEdit);
 }
 
@@ -245,12 +248,17 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
 }
 
 /**
- * Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. The old
- * records are shifted in place: the previous extraction is used up by `reextract` (its tree was
- * edited too).
+ * Old records before a range kept, those at or after its old end shifted, `fresh` in between: the
+ * records of the declaration queries (declarations, exports, static imports) over `range`, those
+ * of the reference query (references, bindings, callbacks, type parameters, errors, dynamic
+ * imports) over `refRange`, which is `range` or a function body inside it. The old records are
+ * shifted in place: the previous extraction is used up by `reextract` (its tree was edited too).
+ * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
-function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rows: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => void): T[] => {
+function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): Collected {
+  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void): T[] => {
+    const start = r.start;
+    const oldEnd = r.end - delta;
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
@@ -266,8 +274,20 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
     x.start += delta;
     x.line += rows;
   };
+  const staticImports = merge(
+    old.imports.filter((i) => !i.dynamic),
+    fresh.imports.filter((i) => !i.dynamic),
+    range,
+    movedLine,
+  );
+  const dynamicImports = merge(
+    old.imports.filter((i) => i.dynamic),
+    fresh.imports.filter((i) => i.dynamic),
+    refRange,
+    movedLine,
+  );
   return {
-    declarations: merge(old.declarations, fresh.declarations, (d) => {
+    declarations: merge(old.declarations, fresh.declarations, range, (d) => {
       d.start += delta;
       d.end += delta;
       d.sigStart += delta;
@@ -276,14 +296,35 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
       d.line += rows;
       d.endLine += rows;
     }),
-    refs: merge(old.refs, fresh.refs, movedLine),
-    bindings: merge(old.bindings, fresh.bindings, moved),
-    callbackParams: merge(old.callbackParams, fresh.callbackParams, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, moved),
-    imports: merge(old.imports, fresh.imports, movedLine),
-    exports: merge(old.exports, fresh.exports, moved),
-    errors: merge(old.errors, fresh.errors, movedLine),
+    refs: merge(old.refs, fresh.refs, refRange, movedLine),
+    bindings: merge(old.bindings, fresh.bindings, refRange, moved),
+    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
+    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved),
+    imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
+    exports: merge(old.exports, fresh.exports, range, moved),
+    errors: merge(old.errors, fresh.errors, refRange, movedLine),
   };
+}
+
+/** Node types whose `body` is a function body. */
+const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);
+
+/**
+ * The innermost function body holding [lo, hi) with its braces untouched (so it is a body before
+ * the edit too), or undefined. Matches of the reference query are about one construct each, and a
+ * construct starting outside a body reads nothing of the body's statements (a call's callee path,
+ * a callback's parameters, a declared type), so the records starting outside it stand as they were.
+ */
+function innermostBody(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } | undefined {
+  for (let n = t.descendantInRange(root, lo, hi); n >= 0 && n !== root; n = t.parent(n)) {
+    if (t.type(n) !== 'statement_block') continue;
+    const start = t.start(n);
+    const end = t.end(n);
+    if (!(start < lo && hi < end)) continue;
+    const fn = t.parent(n);
+    if (fn >= 0 && FUNCTIONS.has(t.type(fn))) return { start, end };
+  }
+  return undefined;
 }
 
 /**
