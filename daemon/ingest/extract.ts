@@ -119,7 +119,12 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const { path, language } = previous;
   // The tree is edited by how the parser input changed; the records also depend on the raw
   // text (names, signatures), so the range to re-collect covers both changes.
-  const rawEdit = editBetween(previous.text, text);
+  const rawEdit = editBetween(previous.text, text, (offset) => {
+    // The smallest node of the previous tree at the edit: its start and row are known.
+    const t = new NodeTable(previous.tree);
+    const n = t.descendantForIndex(t.root(), offset);
+    return n >= 0 ? { index: t.start(n), row: t.row(n) } : undefined;
+  });
   // The rewrites are scanned again around the edit only; the input changed where the text did,
   // and where a rewrite appeared, went or moved.
   const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);

@@ -17,7 +17,11 @@ export interface TextEdit {
 
 const FIRST_BLOCK = 256;
 
-export function editBetween(oldText: string, newText: string): TextEdit {
+/**
+ * `near(offset)`: a known position at or before `offset` of the old text (its index and 0-based
+ * row), so that rows are counted from there rather than from the start of a large file.
+ */
+export function editBetween(oldText: string, newText: string, near?: (offset: number) => { index: number; row: number } | undefined): TextEdit {
   const max = Math.min(oldText.length, newText.length);
   // Equal blocks double in size, a differing one halves: about log(n) comparisons, each native.
   let start = 0;
@@ -36,7 +40,8 @@ export function editBetween(oldText: string, newText: string): TextEdit {
       block *= 2;
     } else block >>= 1;
   }
-  const startPosition = pointAt(oldText, start, { row: 0 }, 0);
+  const known = near?.(start);
+  const startPosition = known && known.index <= start ? pointAt(oldText, start, { row: known.row }, known.index === 0 ? 0 : oldText.lastIndexOf('\n', known.index - 1) + 1) : pointAt(oldText, start, { row: 0 }, 0);
   const lineStart = start - startPosition.column;
   return {
     startIndex: start,
