@@ -74,6 +74,21 @@ function randomEdit(text: string, rand: () => number): string {
     const at = pick(lineStarts(text, (l) => /\)\s*(:\s*[\w<>, ]+)?\s*\{\s*$/.test(l)), rand);
     if (at !== undefined) return text.slice(0, lineEnd(at)) + pick(BODY_STATEMENTS, rand) + text.slice(lineEnd(at));
   }
+  if (r < 0.6) {
+    // A parameter added to a method or function.
+    const at = pick(lineStarts(text, (l) => /^\s*(export )?(static |public |private |protected |async |function\*? )*\w+(<[^>]*>)?\(\w/.test(l)), rand);
+    if (at !== undefined) {
+      const paren = text.indexOf('(', at);
+      return text.slice(0, paren + 1) + pick(['extra: Extra<number>, ', 'cb: (x: X) => void, ', 'q?: Map<K, V>, '], rand) + text.slice(paren + 1);
+    }
+  }
+  if (r < 0.62) {
+    // A parameter added to an arrow function (a callback's parameters are read from its call).
+    const arrows: number[] = [];
+    for (const m of text.matchAll(/\((\w+(?:: \w+)?)\) =>/g)) arrows.push(m.index! + 1);
+    const at = pick(arrows, rand);
+    if (at !== undefined) return text.slice(0, at) + 'extra, ' + text.slice(at);
+  }
   if (r < 0.65) {
     const at = pick(lineStarts(text, (l) => l.startsWith('export ')), rand);
     if (at !== undefined) return text.slice(0, at) + '/** An added doc comment. */\n' + text.slice(at);

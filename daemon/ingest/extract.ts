@@ -314,20 +314,27 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
 /** Node types whose `body` is a function body. */
 const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);
 
+/** Declarations that are never an argument of a call (a callback's parameters are read from the call around it). */
+const STANDALONE_FUNCTIONS = new Set(['method_definition', 'function_declaration', 'generator_function_declaration']);
+
 /**
- * The innermost function body holding [lo, hi) with its braces untouched (so it is a body before
- * the edit too), or undefined. Matches of the reference query are about one construct each, and a
- * construct starting outside a body reads nothing of the body's statements (a call's callee path,
- * a callback's parameters, a declared type), so the records starting outside it stand as they were.
+ * The innermost function body, method or function declaration holding [lo, hi) with its first
+ * and last characters untouched (so it is one before the edit too), or undefined. Matches of the
+ * reference query are about one construct each, and a construct starting outside one of these
+ * reads nothing inside it (a call's callee path, a callback's parameters, a declared type), so
+ * the records starting outside it stand as they were. Not a function expression or arrow: as an
+ * argument, its parameters are read by the match of the call around it.
  */
 function innermostBody(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } | undefined {
   for (let n = t.descendantInRange(root, lo, hi); n >= 0 && n !== root; n = t.parent(n)) {
-    if (t.type(n) !== 'statement_block') continue;
+    const type = t.type(n);
+    if (type === 'statement_block') {
+      const fn = t.parent(n);
+      if (fn < 0 || !FUNCTIONS.has(t.type(fn))) continue;
+    } else if (!STANDALONE_FUNCTIONS.has(type)) continue;
     const start = t.start(n);
     const end = t.end(n);
-    if (!(start < lo && hi < end)) continue;
-    const fn = t.parent(n);
-    if (fn >= 0 && FUNCTIONS.has(t.type(fn))) return { start, end };
+    if (start < lo && hi < end) return { start, end };
   }
   return undefined;
 }
