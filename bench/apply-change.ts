@@ -110,6 +110,17 @@ export function planEdits(host: GraphHost, path: string, language: Language, tex
   };
 }
 
+/**
+ * The text after edit `k` of the alternation (odd: body edits, even: signature edits), flat: as
+ * the daemon gets a text, decoded from a file's bytes. The plan builds it by concatenation, and
+ * flattening that rope inside applyChange is work the daemon never does.
+ */
+function flatTextAt(plan: EditPlan, k: number): string {
+  const b = k % 2 === 1 ? k : k - 1;
+  const s = k % 2 === 0 ? k : k - 1;
+  return Buffer.from(plan.textAt(b, s), 'utf8').toString('utf8');
+}
+
 interface TargetResult {
   role: string;
   path: string;
@@ -150,23 +161,15 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
   const all = latencyHistogram();
   const body = latencyHistogram();
   const sig = latencyHistogram();
-  let b = 0;
-  let s = 0;
   let firstEditMs = 0;
   const seen = { body: 0, sig: 0 };
   let reresolved = 0;
   let newSyntaxErrors = 0;
-  const texts: string[] = [base];
   forceGc();
   const loopStart = performance.now();
   for (let k = 1; k <= t.edits; k++) {
     const isBody = k % 2 === 1;
-    if (isBody) b = k;
-    else s = k;
-    // As the daemon gets a text: decoded from a file's bytes (one flat string). The plan builds it
-    // by concatenation, and flattening that rope inside applyChange is work the daemon never does.
-    const text = Buffer.from(plan.textAt(b, s), 'utf8').toString('utf8');
-    texts.push(text);
+    const text = flatTextAt(plan, k);
     const t0 = now();
     const summary = host.applyChange(t.path, text);
     const ns = since(t0);
@@ -188,29 +191,37 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
   // only (the first one, from the base text, is skipped as in the histogram).
   // The parser is given the grammar-gap rewrites of each text (grammar-gaps.ts), as extraction
   // gives it; the raw text has syntax errors the rewrites exist to avoid, which are slow to parse.
-  const inputs = texts.map((x) => parserInput(x, language));
+  // Texts are made again from the plan, two at a time: keeping all of them alive (50 copies of
+  // a large file) would put the phases, and the GC, under a heap the daemon never has.
+  let input = parserInput(base, language);
   let t0 = now();
-  let tree: SyntaxTree = parse(language, inputs[0]!);
+  let tree: SyntaxTree = parse(language, input);
   const fullParseMs = since(t0) / 1e6;
   t0 = now();
   let extraction: Extraction = extractFile(t.path, language, base);
   const coldExtractMs = since(t0) / 1e6;
-  extraction = reextract(extraction, texts[1]!);
-  tree.edit(editBetween(inputs[0]!, inputs[1]!));
-  tree = parse(language, inputs[1]!, tree);
+  let text = flatTextAt(plan, 1);
+  extraction = reextract(extraction, text);
+  let nextInput = parserInput(text, language);
+  tree.edit(editBetween(input, nextInput));
+  tree = parse(language, nextInput, tree);
+  input = nextInput;
   const eb: number[] = [];
   const ip: number[] = [];
   const rx: number[] = [];
-  for (let k = 2; k < texts.length; k++) {
+  for (let k = 2; k <= t.edits; k++) {
+    text = flatTextAt(plan, k);
+    nextInput = parserInput(text, language);
     t0 = now();
-    const edit = editBetween(inputs[k - 1]!, inputs[k]!);
+    const edit = editBetween(input, nextInput);
     eb.push(since(t0) / 1e6);
     t0 = now();
     tree.edit(edit);
-    tree = parse(language, inputs[k]!, tree);
+    tree = parse(language, nextInput, tree);
     ip.push(since(t0) / 1e6);
+    input = nextInput;
     t0 = now();
-    extraction = reextract(extraction, texts[k]!);
+    extraction = reextract(extraction, text);
     rx.push(since(t0) / 1e6);
   }
   const allSummary = summarize(all);

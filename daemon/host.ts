@@ -5,14 +5,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import { REF_FIELDS, RefRow, refFromOf, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
+import { REF_FIELDS, RefRow, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import { EDGE_KINDS, type Diagnostic, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
-import { SymbolResolver, type FileResolution } from './resolve/symbols.ts';
+import { changedContainers } from './resolve/partial.ts';
+import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
 import { contentHash, hash53 } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
@@ -63,6 +64,8 @@ export interface FileStat {
  */
 export interface SavedResolution {
   dependencies: string[];
+  /** `FileResolution.paramReads`; absent in snapshots saved before it was kept: then taken to be `dependencies` (every entity of those files). */
+  paramReads?: string[];
   inferredNames: string[];
   moduleTargets: string[];
   typeOnlyImports: string[];
@@ -91,6 +94,11 @@ interface FileState {
   ids: Int32Array;
   /** What resolving the file found, less the edges themselves (they live in the store). */
   resolution?: StoredResolution;
+  /**
+   * The resolution's counts per container (`FileResolution.containerCounts`), kept for files
+   * changed since the index: with them, the next edit resolves only the containers it changed.
+   */
+  containerCounts?: Int32Array;
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
@@ -105,6 +113,7 @@ const PARALLEL_MIN_BYTES = 32 * 1024;
 
 interface StoredResolution {
   dependencies: string[];
+  paramReads: string[];
   inferredNames: string[];
   moduleTargets: string[];
   typeOnlyImports: ReadonlySet<string>;
@@ -126,6 +135,8 @@ export class GraphHost {
   private readonly stats = new Map<string, FileStat>();
   /** file -> files whose resolution consulted it. */
   private readonly dependents = new Map<string, Set<string>>();
+  /** `paramKey` -> files whose resolution read those parameter types (the file itself too). */
+  private readonly paramDependents = new Map<string, Set<string>>();
   /** simple name -> files that name-matched it. */
   private readonly nameDependents = new Map<string, Set<string>>();
   private readonly modules: ModuleResolver;
@@ -266,6 +277,9 @@ export class GraphHost {
   applyChanges(changes: FileChange[], prepared?: PreparedChanges): ChangeSummary {
     const summary: ChangeSummary = { generation: this.generation, files: [], added: [], removed: [], changed: [], reresolved: 0, restated: 0 };
     const toResolve = new Set<string>();
+    /** Changed files whose edges change only in some containers: file -> those containers. */
+    const partial = new Map<string, Uint8Array>();
+    const changed = new Set<string>();
     let fileSetChanged = false;
     let configChanged = false;
     const last = new Map<string, FileChange>();
@@ -288,12 +302,21 @@ export class GraphHost {
         continue;
       }
       summary.files.push(path);
-      const surfaceChanged = !old || !next || surfaceOf(old.facts) !== surfaceOf(next);
+      changed.add(path);
+      const seen = !old || !next ? 'all' : surfaceChange(old.facts, next);
+      const surface = typeof seen === 'string' ? seen : 'params';
       if (!old || !next) fileSetChanged = true;
       if (old && !next) this.clearEdges(path);
-      this.resolver.invalidate(path, surfaceChanged);
-      toResolve.add(path);
-      if (surfaceChanged) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+      this.resolver.invalidate(path, surface);
+      if (surface === 'all') for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+      // Parameter types alone: only files that typed a callback by them can resolve differently
+      // (the file itself among them, if it did: then it is resolved whole).
+      if (typeof seen !== 'string') {
+        for (const key of [paramKey(path), ...seen.params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
+      }
+      const only = old && next && surface !== 'all' ? this.containersToResolve(old, next) : undefined;
+      if (only) partial.set(path, only);
+      else toResolve.add(path);
       const names = this.replaceFileEntities(path, old, next, summary);
       for (const n of names) for (const d of this.nameDependents.get(n) ?? []) toResolve.add(d);
     }
@@ -318,9 +341,16 @@ export class GraphHost {
     }
     for (const p of toResolve) if (!this.files.has(p)) toResolve.delete(p);
     for (const p of toResolve) this.clearEdges(p);
+    for (const [p, only] of partial) {
+      if (toResolve.has(p)) partial.delete(p);
+      else this.clearContainers(p, only);
+    }
     this.collectGarbage(toResolve);
-    for (const p of toResolve) this.resolve(p);
-    summary.reresolved = toResolve.size;
+    for (const p of toResolve) partial.delete(p);
+    // Counts per container are kept for the files that changed, and those that had them.
+    for (const p of toResolve) this.resolve(p, changed.has(p) || this.files.get(p)!.containerCounts !== undefined);
+    for (const [p, only] of partial) this.resolveContainers(p, only);
+    summary.reresolved = toResolve.size + partial.size;
     if (summary.files.length) this.generation++;
     summary.generation = this.generation;
     return summary;
@@ -414,6 +444,8 @@ export class GraphHost {
       }
       this.track(r.facts.path, {
         dependencies: new Set(saved.dependencies),
+        // A snapshot from before parameter reads were kept: any entity of any file consulted may have been read so.
+        paramReads: new Set(saved.paramReads ?? saved.dependencies),
         inferredNames: new Set(saved.inferredNames),
         moduleTargets: saved.moduleTargets,
         typeOnlyImports: new Set(saved.typeOnlyImports),
@@ -449,6 +481,7 @@ export class GraphHost {
     });
     return {
       dependencies: [...r.dependencies],
+      paramReads: [...r.paramReads],
       inferredNames: [...r.inferredNames],
       moduleTargets: r.moduleTargets,
       typeOnlyImports: [...r.typeOnlyImports],
@@ -596,7 +629,7 @@ export class GraphHost {
       summary.removed.push(this.store.key(id));
       this.pendingRemoval.add(id);
     }
-    this.files.set(path, { facts: next, moduleId, ids: Int32Array.from(ids), resolution: old?.resolution });
+    this.files.set(path, { facts: next, moduleId, ids: Int32Array.from(ids), resolution: old?.resolution, containerCounts: old?.containerCounts });
     return names;
   }
 
@@ -630,14 +663,63 @@ export class GraphHost {
     const old = f.resolution;
     if (old) {
       for (const d of old.dependencies) this.dependents.get(d)?.delete(path);
+      for (const d of old.paramReads) this.paramDependents.get(d)?.delete(path);
       for (const n of old.inferredNames) this.nameDependents.get(n)?.delete(path);
       f.resolution = undefined;
     }
   }
 
-  private resolve(path: string): void {
-    const { edges, ...r } = this.resolver.resolveFile(path);
+  private resolve(path: string, perContainer = false): void {
+    const { edges, containerCounts, ...r } = this.resolver.resolveFile(path, { perContainer });
     for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    this.track(path, r);
+    this.files.get(path)!.containerCounts = containerCounts;
+  }
+
+  /**
+   * The containers of a changed file (`old` its state before) whose edges may have changed, when
+   * the rest of its edges can be kept: what other files see of it is the same, or only parameter
+   * types changed (if the file typed its own callbacks by them, applyChanges resolves it whole).
+   * Undefined: resolve it whole.
+   */
+  private containersToResolve(old: FileState, next: FileFacts): Uint8Array | undefined {
+    if (!old.resolution || !old.containerCounts) return undefined;
+    return changedContainers(old.facts, next);
+  }
+
+  private clearContainers(path: string, only: Uint8Array): void {
+    const f = this.files.get(path)!;
+    if (only[0]) this.store.clearOutgoing(f.moduleId);
+    for (let i = 0; i < f.ids.length; i++) if (only[i + 1]) this.store.clearOutgoing(f.ids[i]!);
+  }
+
+  /**
+   * Resolve the references of some containers of `path` again (their edges were cleared). Its
+   * other edges stand; its dependencies and names may now be more than it has, never fewer.
+   */
+  private resolveContainers(path: string, only: Uint8Array): void {
+    const f = this.files.get(path)!;
+    const before = f.resolution!;
+    const counts = f.containerCounts!;
+    const { edges, containerCounts: fresh, ...r } = this.resolver.resolveFile(path, { only, perContainer: true });
+    for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    const total = [before.counts.resolved, before.counts.inferred, before.counts.external, before.counts.unresolved];
+    for (let c = 0; c < only.length; c++) {
+      if (!only[c]) continue;
+      for (let k = 0; k < COUNT_FIELDS.length; k++) {
+        const o = c * COUNT_FIELDS.length + k;
+        total[k]! += fresh![o]! - counts[o]!;
+        counts[o] = fresh![o]!;
+      }
+    }
+    for (const d of before.dependencies) r.dependencies.add(d);
+    for (const d of before.paramReads) r.paramReads.add(d);
+    for (const n of before.inferredNames) r.inferredNames.add(n);
+    if (!only[0]) {
+      r.moduleTargets = before.moduleTargets;
+      r.typeOnlyImports = new Set(before.typeOnlyImports);
+    }
+    r.counts = { resolved: total[0]!, inferred: total[1]!, external: total[2]!, unresolved: total[3]! };
     this.track(path, r);
   }
 
@@ -650,6 +732,11 @@ export class GraphHost {
       if (!set) this.dependents.set(d, (set = new Set()));
       set.add(path);
     }
+    for (const d of r.paramReads) {
+      let set = this.paramDependents.get(d);
+      if (!set) this.paramDependents.set(d, (set = new Set()));
+      set.add(path);
+    }
     for (const n of r.inferredNames) {
       let set = this.nameDependents.get(n);
       if (!set) this.nameDependents.set(n, (set = new Set()));
@@ -658,6 +745,7 @@ export class GraphHost {
     // Kept for every file until its next change: arrays and one shared empty set, not a Set each.
     f.resolution = {
       dependencies: [...r.dependencies],
+      paramReads: [...r.paramReads],
       inferredNames: [...r.inferredNames],
       moduleTargets: r.moduleTargets,
       typeOnlyImports: r.typeOnlyImports.size ? r.typeOnlyImports : NO_IMPORTS,
@@ -759,23 +847,74 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: re
 }
 
 /**
- * What other files can see of a file: its entities and their declared types, exports, imports
- * (re-export chains go through them) and heritage. Edits that leave it unchanged (function
- * bodies, comments, positions) cannot change another file's edges.
+ * What of a file's surface an edit changed: 'all' (its entities, their declared types, exports,
+ * imports, heritage: any file that consulted it may resolve differently), the parameter types of
+ * some functions only (`params`, their names: files that typed callbacks by them may, see
+ * SymbolResolver.typeOfCallbackParameter), or 'none' (function bodies, comments, positions: no
+ * other file's edges can change).
  */
-function surfaceOf(f: FileFacts): string {
-  const parts: string[] = [];
-  // paramTypes too: other files type the parameters of callbacks they pass by them (contextual
-  // typing in SymbolResolver.typeOfCallbackParameter), so a changed parameter list changes their edges.
-  for (const e of f.entities) parts.push(`${e.name}|${e.kind}|${e.parent}|${e.exported}|${e.typeName ?? ''}|${e.returnType ?? ''}|${e.newOf ?? ''}|${e.callOf ?? ''}|${e.paramTypes ? JSON.stringify(e.paramTypes) : ''}`);
-  for (const e of f.exports) parts.push(`x|${e.exported}|${e.local ?? ''}|${e.specifier ?? ''}|${e.imported ?? ''}`);
-  for (const i of f.imports) parts.push(`i|${i.specifier}|${i.imported}|${i.local}`);
-  for (let o = 0; o < f.refs.length; o += REF_FIELDS) {
-    const head = f.refs[o + RefRow.head]!;
-    const kind = refKindOf(head);
-    if (kind === 'extends' || kind === 'implements') parts.push(`h|${refFromOf(head)}|${kind}|${f.strings[f.refs[o + RefRow.path]!]}`);
+function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } {
+  if (!sameSurface(old, next)) return 'all';
+  // Same entities in the same order (the surface lists them).
+  const params: string[] = [];
+  for (let i = 0; i < next.entities.length; i++) {
+    if (!sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) params.push(next.entities[i]!.name);
   }
-  return parts.join('\n');
+  return params.length ? { params } : 'none';
+}
+
+function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether what other files can see of a file is the same, less parameter types (`surfaceChange`):
+ * its entities and their declared types, exports, imports (re-export chains go through them) and
+ * heritage. Compared field by field: a large file has thousands of entities, and this runs on
+ * every edit.
+ */
+function sameSurface(a: FileFacts, b: FileFacts): boolean {
+  if (a.entities.length !== b.entities.length || a.exports.length !== b.exports.length || a.imports.length !== b.imports.length) return false;
+  for (let i = 0; i < a.entities.length; i++) {
+    const x = a.entities[i]!;
+    const y = b.entities[i]!;
+    if (x.name !== y.name || x.kind !== y.kind || x.parent !== y.parent || x.exported !== y.exported || x.typeName !== y.typeName || x.returnType !== y.returnType || x.newOf !== y.newOf || x.callOf !== y.callOf) return false;
+  }
+  for (let i = 0; i < a.exports.length; i++) {
+    const x = a.exports[i]!;
+    const y = b.exports[i]!;
+    if (x.exported !== y.exported || x.local !== y.local || x.specifier !== y.specifier || x.imported !== y.imported) return false;
+  }
+  for (let i = 0; i < a.imports.length; i++) {
+    const x = a.imports[i]!;
+    const y = b.imports[i]!;
+    if (x.specifier !== y.specifier || x.imported !== y.imported || x.local !== y.local) return false;
+  }
+  return sameHeritage(a, b);
+}
+
+/** The extends and implements references, in order: (container, kind, path) each. */
+function sameHeritage(a: FileFacts, b: FileFacts): boolean {
+  let j = 0;
+  for (let o = 0; o < a.refs.length; o += REF_FIELDS) {
+    const head = a.refs[o + RefRow.head]!;
+    const kind = refKindOf(head);
+    if (kind !== 'extends' && kind !== 'implements') continue;
+    for (; j < b.refs.length; j += REF_FIELDS) {
+      const k = refKindOf(b.refs[j + RefRow.head]!);
+      if (k === 'extends' || k === 'implements') break;
+    }
+    if (j >= b.refs.length || b.refs[j + RefRow.head] !== head || a.strings[a.refs[o + RefRow.path]!] !== b.strings[b.refs[j + RefRow.path]!]) return false;
+    j += REF_FIELDS;
+  }
+  for (; j < b.refs.length; j += REF_FIELDS) {
+    const k = refKindOf(b.refs[j + RefRow.head]!);
+    if (k === 'extends' || k === 'implements') return false;
+  }
+  return true;
 }
 
 /** Whether an entity's fact says the same as before, all that the store keeps of it included. */

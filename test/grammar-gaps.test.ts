@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parserInput } from '../daemon/ingest/grammar-gaps.ts';
+import { applyRewrites, CHUNK, findRewrites, inputReader, parserInput, rewritesAfterEdit } from '../daemon/ingest/grammar-gaps.ts';
 import { parse } from '../daemon/ingest/parser.ts';
+import { editBetween } from '../daemon/ingest/text-edit.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
+import { prng } from './support/prng.ts';
 
 const hasError = (text: string) => parse('typescript', text).rootNode.hasError;
 
@@ -62,5 +64,93 @@ test('rxjs needs no rewrite: its text reaches the parser unchanged', () => {
   for (const file of ['internal/Observable.ts', 'internal/Subscriber.ts', 'internal/types.ts']) {
     const text = readFileSync(join(packageRoot(), 'node_modules/rxjs/src', file), 'utf8');
     assert.equal(parserInput(text, 'typescript'), text);
+  }
+});
+
+/** Fragments that make, break or move rewrites: variance keywords, comments, member lines. */
+const FRAGMENTS = ['<out ', 'in ', ' out', 'out A', ', in B', '/*', '*/', '/** c */', '\n  <A>(x: A): A', '\n  <', ';', '\n', '\n\n', '\n  // c\n', '\n  * c\n', ' extends ', '>', '=', 'x', ')', '  '];
+
+test('rewrites found again around an edit equal a scan of the whole edited text; the reader gives the rewritten text', () => {
+  const seed = process.env.ISG_SEED ? Number(process.env.ISG_SEED) : 20261206;
+  const rand = prng(seed);
+  for (const file of ['node_modules/effect/src/Option.ts', 'node_modules/effect/src/Array.ts', 'node_modules/effect/src/Schema.ts']) {
+    const original = readFileSync(join(packageRoot(), file), 'utf8');
+    for (const language of ['typescript', 'tsx'] as const) {
+      let text = original;
+      let rewrites = findRewrites(text, language);
+      for (let step = 0; step < 150; step++) {
+        // Near a rewrite most of the time: that is where the windows matter.
+        const near = rewrites.length && rand() < 0.7 ? rewrites[Math.floor(rand() * rewrites.length)]!.at + Math.floor(rand() * 400) - 200 : Math.floor(rand() * text.length);
+        const at = Math.max(0, Math.min(text.length, near));
+        const cut = rand() < 0.4 ? Math.floor(rand() * 40) : 0;
+        const insert = rand() < 0.8 ? FRAGMENTS[Math.floor(rand() * FRAGMENTS.length)]! : '';
+        const next = text.slice(0, at) + insert + text.slice(Math.min(text.length, at + cut));
+        if (next === text) continue;
+        const edit = editBetween(text, next);
+        const after = rewritesAfterEdit(rewrites, text, next, edit, language);
+        const full = findRewrites(next, language);
+        const where = `${file} (${language}), seed ${seed}, step ${step}: insert ${JSON.stringify(insert)} at ${at}, cut ${cut}`;
+        assert.deepEqual(after.rewrites, full, where);
+        // Outside the edit and the changed rewrites, the two parser inputs are the same.
+        const before = applyRewrites(text, rewrites);
+        const input = applyRewrites(next, full);
+        const lo = Math.min(edit.startIndex, after.changedStart);
+        const hi = Math.max(edit.oldEndIndex, after.changedOldEnd);
+        const delta = next.length - text.length;
+        assert.equal(before.slice(0, lo), input.slice(0, lo), where);
+        assert.equal(before.slice(hi), input.slice(hi + delta), where);
+        text = next;
+        rewrites = after.rewrites;
+      }
+      const read = inputReader(text, rewrites);
+      let joined = '';
+      for (let o = 0; ; ) {
+        const chunk = read(o);
+        if (!chunk) break;
+        assert.ok(chunk.length <= CHUNK);
+        joined += chunk;
+        o += chunk.length;
+      }
+      assert.equal(joined, applyRewrites(text, rewrites));
+      // Read from odd offsets too, as the parser does after an edit.
+      for (const o of [1, CHUNK - 1, CHUNK + 7, text.length - 3]) assert.equal(read(o), applyRewrites(text, rewrites).slice(o, o + CHUNK));
+    }
+  }
+});
+
+test('rewrites found again around an edit: every edit of a small text dense with rewrites and near-misses', () => {
+  const text = [
+    'interface A<',
+    '  /* c; */ out X, in',
+    '  out Y extends Z = Q,',
+    '> {}',
+    'type F = {',
+    '  <A>(x: A): A',
+    '  /** doc; */',
+    '  <B>(x: B): B',
+    '',
+    '  // line',
+    '  <C>(x: C): C',
+    '  (y: number): Box<T>',
+    '  * star',
+    '  <D>(x: D): D',
+    '}',
+    'const x = y < out /* a */ in z, w',
+    '',
+  ].join('\n');
+  const inserts = ['', ';', '\n', '*/', '/*', '<', ',', ' ', 'x', 'out ', '\n  <E>(e: E): E', '//', '*'];
+  for (const language of ['typescript', 'tsx'] as const) {
+    const rewrites = findRewrites(text, language);
+    for (let at = 0; at <= text.length; at++) {
+      for (const insert of inserts) {
+        for (const cut of insert ? [0, 1] : [1, 2, 3]) {
+          const next = text.slice(0, at) + insert + text.slice(Math.min(text.length, at + cut));
+          if (next === text) continue;
+          const edit = editBetween(text, next);
+          const after = rewritesAfterEdit(rewrites, text, next, edit, language);
+          assert.deepEqual(after.rewrites, findRewrites(next, language), `${language}: insert ${JSON.stringify(insert)} at ${at}, cut ${cut}`);
+        }
+      }
+    }
   }
 });

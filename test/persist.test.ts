@@ -105,6 +105,43 @@ test('persist: without saved edges (an older snapshot) or after a config file th
   await assertFresh(big, 'a large new file');
 });
 
+test('persist: saved resolutions keep the parameter types they read; a snapshot without them counts every consulted file as read', async () => {
+  const root = tempDir('isg-persist-params-');
+  const lib = `export interface Box { open(): void }
+export function each(f: (b: Box) => void): void {}
+export function other(n: number): void {}
+`;
+  writeFileSync(join(root, 'lib.ts'), lib);
+  writeFileSync(join(root, 'app.ts'), `import { each, other } from './lib';\nexport function go(): void {\n  each((b) => b.open());\n  other(1);\n}\n`);
+  for (const f of ['lib.ts', 'app.ts']) utimesSync(join(root, f), HOUR_AGO, HOUR_AGO);
+  const { bytes } = await saved(root);
+  const snapshot = openSnapshot(bytes);
+  const { records, configReads } = snapshot.body() as { records: FileRecord[]; configReads: unknown };
+  const app = records.find((r) => 'facts' in r && r.facts.path === 'app.ts') as { resolution?: { paramReads?: string[] } };
+  assert.deepEqual(app.resolution?.paramReads, ['lib.ts\0each']);
+  const edit = async (what: string, text: string, reresolved: number, restore: () => void): Promise<void> => {
+    restore();
+    const r = await loadHost(root, { workers: 0 });
+    assert.equal(r.resolution, 'saved');
+    writeFileSync(join(root, 'lib.ts'), text);
+    assert.equal(r.host.applyChange('lib.ts', text).reresolved, reresolved, what);
+    await assertFresh(r, what);
+    writeFileSync(join(root, 'lib.ts'), lib);
+    utimesSync(join(root, 'lib.ts'), HOUR_AGO, HOUR_AGO);
+  };
+  const current = () => writeFileSync(snapshotPath(root), bytes);
+  const older = () => {
+    for (const r of records) if ('facts' in r && r.resolution) delete (r.resolution as { paramReads?: string[] }).paramReads;
+    writeFileSync(snapshotPath(root), encodeSnapshot(snapshot.header, { records, configReads }));
+  };
+  const eachChanged = lib.replace('(b: Box)', '(b: number)');
+  const otherChanged = lib.replace('(n: number)', '(n: string)');
+  await edit('the parameter types app.ts read', eachChanged, 2, current);
+  await edit('parameter types app.ts did not read', otherChanged, 1, current);
+  await edit('an older snapshot: read or not, the file was consulted', eachChanged, 2, older);
+  await edit('an older snapshot, parameter types not read', otherChanged, 2, older);
+});
+
 test('persist: recently written files are hashed on load, not trusted by their stat', async () => {
   const root = tempDir('isg-persist-recent-');
   cpSync(RXJS, root, { recursive: true });

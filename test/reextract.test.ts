@@ -13,6 +13,18 @@ const FILES = [
   'node_modules/rxjs/src/internal/Subscriber.ts',
   'node_modules/zod/src/v3/types.ts',
   'node_modules/effect/src/Array.ts',
+  'node_modules/rxjs/src/internal/testing/TestScheduler.ts',
+  'node_modules/effect/src/http/HttpPlatform.ts',
+];
+
+/** Statements added at the top of a function body: callbacks, nested functions and bodies, typed locals, a dynamic import. */
+const BODY_STATEMENTS = [
+  '    helperCall(this.value, other);\n',
+  '    items.forEach((item: Item, i) => { const inner = new Inner(item); inner.run(i); });\n',
+  '    const typed: Map<string, Observable<number>> = make();\n',
+  '    function nested<T>(x: T): T { return wrap(() => { return x; }); }\n',
+  '    const lazy = import("./lazy.js");\n',
+  '    subscribe({ next: (v) => { v.emit(); }, error: function (e) { e.report(); } });\n',
 ];
 
 
@@ -60,7 +72,22 @@ function randomEdit(text: string, rand: () => number): string {
   }
   if (r < 0.55) {
     const at = pick(lineStarts(text, (l) => /\)\s*(:\s*[\w<>, ]+)?\s*\{\s*$/.test(l)), rand);
-    if (at !== undefined) return text.slice(0, lineEnd(at)) + '    helperCall(this.value, other);\n' + text.slice(lineEnd(at));
+    if (at !== undefined) return text.slice(0, lineEnd(at)) + pick(BODY_STATEMENTS, rand) + text.slice(lineEnd(at));
+  }
+  if (r < 0.6) {
+    // A parameter added to a method or function.
+    const at = pick(lineStarts(text, (l) => /^\s*(export )?(static |public |private |protected |async |function\*? )*\w+(<[^>]*>)?\(\w/.test(l)), rand);
+    if (at !== undefined) {
+      const paren = text.indexOf('(', at);
+      return text.slice(0, paren + 1) + pick(['extra: Extra<number>, ', 'cb: (x: X) => void, ', 'q?: Map<K, V>, '], rand) + text.slice(paren + 1);
+    }
+  }
+  if (r < 0.62) {
+    // A parameter added to an arrow function (a callback's parameters are read from its call).
+    const arrows: number[] = [];
+    for (const m of text.matchAll(/\((\w+(?:: \w+)?)\) =>/g)) arrows.push(m.index! + 1);
+    const at = pick(arrows, rand);
+    if (at !== undefined) return text.slice(0, at) + 'extra, ' + text.slice(at);
   }
   if (r < 0.65) {
     const at = pick(lineStarts(text, (l) => l.startsWith('export ')), rand);

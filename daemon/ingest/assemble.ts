@@ -31,12 +31,14 @@ export function assemble(path: string, language: Language, text: string, lines: 
     set.add(p.name);
   }
   for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
+  const typeParamNames = new Set<string>();
+  for (const p of c.typeParameters) typeParamNames.add(p.name);
   const strings = new StringTable();
   const refs = new Int32Array(c.refs.length * REF_FIELDS);
   let nRefs = 0;
   for (const r of c.refs) {
     const from = containerAt(r.start);
-    if (r.kind === 'type' && isTypeParameter(r.path, from, entities, typeParams)) continue;
+    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) continue;
     const o = nRefs++ * REF_FIELDS;
     refs[o + RefRow.head] = refHead(r.kind, from);
     refs[o + RefRow.line] = r.line;

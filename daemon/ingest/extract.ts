@@ -4,26 +4,26 @@
 // whatever parsed is kept.
 //
 // After an edit, `reextract` re-parses incrementally and runs the queries only over the
-// top-level statements the edit touched; the records of every other statement are kept
-// (shifted). An edit of plain characters inside a value string is not even re-parsed. What
-// remains proportional to the file: the rewrites of grammar-gaps.ts, assembly, the content
-// hash. Files with syntax errors are extracted afresh (see `reextract`).
+// top-level statements the edit touched (the reference query only over the innermost function
+// body holding it); the records of everything else are kept (shifted). An edit of plain characters inside a value string is not even re-parsed. What
+// remains proportional to the file: assembly, the content hash. Files with syntax errors are
+// extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
-import { parse, toolsFor, type SyntaxTree } from './parser.ts';
-import { editBetween, rowDelta, type TextEdit } from './text-edit.ts';
-import { parserInput } from './grammar-gaps.ts';
+import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
+import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
+import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
   path: string;
   language: Language;
   text: string;
-  /** What the parser was given (grammar-gaps.ts): same length and lines as `text`. */
-  input: string;
+  /** What the parser was given is `text` with these rewrites (grammar-gaps.ts): same length and lines. */
+  rewrites: Rewrites;
   tree: SyntaxTree;
   collected: Collected;
   facts: FileFacts;
@@ -31,10 +31,10 @@ export interface Extraction {
 
 /** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
 export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
-  const input = parserInput(text, language);
-  const tree = parse(language, input);
+  const rewrites = findRewrites(text, language);
+  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK);
   const table = new NodeTable(tree);
-  return finish(path, language, text, input, tree, collectAll(text, language, table, table.root()), hash);
+  return finish(path, language, text, rewrites, tree, collectAll(text, language, table, table.root()), hash);
 }
 
 /**
@@ -59,7 +59,7 @@ const BODY = captureId('body');
  * from the module, again from each namespace and ambient module found (matches both runs found
  * are kept once), and members from each class and interface body found.
  */
-function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }): Collected {
+function collectAll(text: string, language: Language, table: NodeTable, root: number, range?: { start: number; end: number }, referenceRange = range): Collected {
   const tools = toolsFor(language);
   const options: QueryOptions = range ? { startIndex: range.start, endIndex: range.end } : {};
   const runs: QueryRun[] = [];
@@ -92,8 +92,8 @@ function collectAll(text: string, language: Language, table: NodeTable, root: nu
     for (let i = 0; i < scopes.length; i++) declarationRun(runQuery(tools.declarations, table, scopes[i]!, { maxStartDepth: NAMESPACE_DEPTH }), true);
   }
   for (const body of bodies) runs.push({ captures: runQuery(tools.members, table, body, { maxStartDepth: MEMBER_DEPTH }) });
-  const references = runQuery(tools.references, table, root, options);
-  runs.push(range ? { captures: references, keep: matchesInRange(table, references, range) } : { captures: references });
+  const references = runQuery(tools.references, table, root, referenceRange ? { startIndex: referenceRange.start, endIndex: referenceRange.end } : {});
+  runs.push(referenceRange ? { captures: references, keep: matchesInRange(table, references, referenceRange) } : { captures: references });
   return collect(text, table, runs);
 }
 
@@ -117,21 +117,27 @@ function isAmbientBlock(table: NodeTable, node: number): boolean {
 /** The extraction of `text`, an edit of `previous.text`. Uses up `previous` (its tree and records are updated in place). */
 export function reextract(previous: Extraction, text: string, hash?: string): Extraction {
   const { path, language } = previous;
-  const input = parserInput(text, language);
   // The tree is edited by how the parser input changed; the records also depend on the raw
   // text (names, signatures), so the range to re-collect covers both changes.
-  const rawEdit = editBetween(previous.text, text);
-  // Rewrites far from the edit are the same in both inputs, mostly all of them: then the input
-  // changed where the text did (checked natively, without counting lines again).
-  const edit = sameOutside(previous.input, input, rawEdit) ? rawEdit : editBetween(previous.input, input);
+  const rawEdit = editBetween(previous.text, text, (offset) => {
+    // The smallest node of the previous tree at the edit: its start and row are known.
+    const t = new NodeTable(previous.tree);
+    const n = t.descendantForIndex(t.root(), offset);
+    return n >= 0 ? { index: t.start(n), row: t.row(n) } : undefined;
+  });
+  // The rewrites are scanned again around the edit only; the input changed where the text did,
+  // and where a rewrite appeared, went or moved.
+  const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);
+  const rewrites = after.rewrites;
+  const edit = after.changedStart <= after.changedOldEnd ? widenEdit(previous.text, text, rawEdit, after.changedStart, after.changedOldEnd) : rawEdit;
   if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, input, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
+    return finish(path, language, text, rewrites, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
   }
   previous.tree.edit(edit);
-  const tree = parse(language, input, previous.tree);
+  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree);
   const table = new NodeTable(tree);
   const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
@@ -145,27 +151,26 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
     hi = Math.max(hi, r.endIndex);
   }
   const range = statementRange(table, root, lo, hi);
-  const oldEnd = range.end - delta; // where the re-collected range ended before the edit
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
-  const fresh = collectAll(text, language, table, root, range);
-  const collected = splice(previous.collected, fresh, range.start, oldEnd, delta, rows);
-  return finish(path, language, text, input, tree, collected, hash, previous, rawEdit);
+  // Declarations, exports and imports are collected again over whole top-level statements (their
+  // queries only look a few levels deep: cheap); references, bindings and the rest over the
+  // innermost function body holding the edit, when there is one (that query visits every node).
+  const block = innermostBody(table, root, lo, hi);
+  const fresh = collectAll(text, language, table, root, range, block ?? range);
+  const collected = splice(previous.collected, fresh, range, block ?? range, delta, rows);
+  return finish(path, language, text, rewrites, tree, collected, hash, previous, rawEdit);
 }
 
 /** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, input: string, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
+function finish(path: string, language: Language, text: string, rewrites: Rewrites, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
   const facts = assemble(path, language, text, lines, bytes, collected, hash);
-  return { path, language, text, input, tree, collected, facts };
+  return { path, language, text, rewrites, tree, collected, facts };
 }
 
 /** Where a string literal's text is all that matters: values, never names, specifiers or types. */
 const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
-
-function sameOutside(before: string, after: string, edit: TextEdit): boolean {
-  return before.length - edit.oldEndIndex === after.length - edit.newEndIndex && before.slice(0, edit.startIndex) === after.slice(0, edit.startIndex) && before.slice(edit.oldEndIndex) === after.slice(edit.newEndIndex);
-}
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
   return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
@@ -248,12 +253,17 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
 }
 
 /**
- * Old records before `start` kept, those at or after `oldEnd` shifted, `fresh` in between. The old
- * records are shifted in place: the previous extraction is used up by `reextract` (its tree was
- * edited too).
+ * Old records before a range kept, those at or after its old end shifted, `fresh` in between: the
+ * records of the declaration queries (declarations, exports, static imports) over `range`, those
+ * of the reference query (references, bindings, callbacks, type parameters, errors, dynamic
+ * imports) over `refRange`, which is `range` or a function body inside it. The old records are
+ * shifted in place: the previous extraction is used up by `reextract` (its tree was edited too).
+ * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
-function splice(old: Collected, fresh: Collected, start: number, oldEnd: number, delta: number, rows: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], shift: (x: T) => void): T[] => {
+function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): Collected {
+  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void): T[] => {
+    const start = r.start;
+    const oldEnd = r.end - delta;
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
@@ -269,8 +279,20 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
     x.start += delta;
     x.line += rows;
   };
+  const staticImports = merge(
+    old.imports.filter((i) => !i.dynamic),
+    fresh.imports.filter((i) => !i.dynamic),
+    range,
+    movedLine,
+  );
+  const dynamicImports = merge(
+    old.imports.filter((i) => i.dynamic),
+    fresh.imports.filter((i) => i.dynamic),
+    refRange,
+    movedLine,
+  );
   return {
-    declarations: merge(old.declarations, fresh.declarations, (d) => {
+    declarations: merge(old.declarations, fresh.declarations, range, (d) => {
       d.start += delta;
       d.end += delta;
       d.sigStart += delta;
@@ -279,14 +301,42 @@ function splice(old: Collected, fresh: Collected, start: number, oldEnd: number,
       d.line += rows;
       d.endLine += rows;
     }),
-    refs: merge(old.refs, fresh.refs, movedLine),
-    bindings: merge(old.bindings, fresh.bindings, moved),
-    callbackParams: merge(old.callbackParams, fresh.callbackParams, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, moved),
-    imports: merge(old.imports, fresh.imports, movedLine),
-    exports: merge(old.exports, fresh.exports, moved),
-    errors: merge(old.errors, fresh.errors, movedLine),
+    refs: merge(old.refs, fresh.refs, refRange, movedLine),
+    bindings: merge(old.bindings, fresh.bindings, refRange, moved),
+    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
+    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved),
+    imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
+    exports: merge(old.exports, fresh.exports, range, moved),
+    errors: merge(old.errors, fresh.errors, refRange, movedLine),
   };
+}
+
+/** Node types whose `body` is a function body. */
+const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);
+
+/** Declarations that are never an argument of a call (a callback's parameters are read from the call around it). */
+const STANDALONE_FUNCTIONS = new Set(['method_definition', 'function_declaration', 'generator_function_declaration']);
+
+/**
+ * The innermost function body, method or function declaration holding [lo, hi) with its first
+ * and last characters untouched (so it is one before the edit too), or undefined. Matches of the
+ * reference query are about one construct each, and a construct starting outside one of these
+ * reads nothing inside it (a call's callee path, a callback's parameters, a declared type), so
+ * the records starting outside it stand as they were. Not a function expression or arrow: as an
+ * argument, its parameters are read by the match of the call around it.
+ */
+function innermostBody(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } | undefined {
+  for (let n = t.descendantInRange(root, lo, hi); n >= 0 && n !== root; n = t.parent(n)) {
+    const type = t.type(n);
+    if (type === 'statement_block') {
+      const fn = t.parent(n);
+      if (fn < 0 || !FUNCTIONS.has(t.type(fn))) continue;
+    } else if (!STANDALONE_FUNCTIONS.has(type)) continue;
+    const start = t.start(n);
+    const end = t.end(n);
+    if (start < lo && hi < end) return { start, end };
+  }
+  return undefined;
 }
 
 /**

@@ -4,61 +4,286 @@
 // everything read from the file (names, signatures, docs) is read from the real text.
 // Both rewrites are linear scans: a regular expression with nested quantifiers over whitespace
 // and comments backtracked without end on some files.
+//
+// The rewrites are kept as a list (`Rewrites`), not as a rewritten copy of the text: the parser
+// reads the text through `inputReader` in chunks with the rewrites applied, and after an edit
+// `rewritesAfterEdit` scans again only around it (a large file has a few of them and is edited
+// in one place; a copy, and a scan of the whole text, cost milliseconds on every edit).
 
-export function parserInput(text: string, language: 'typescript' | 'tsx'): string {
-  const edits: [at: number, replacement: string][] = [];
-  blankVarianceAnnotations(text, edits);
-  if (language === 'typescript') separateGenericSignatures(text, edits);
-  if (!edits.length) return text;
-  edits.sort((a, b) => a[0] - b[0]);
-  let out = '';
-  let from = 0;
-  for (const [at, replacement] of edits) {
-    out += text.slice(from, at) + replacement;
-    from = at + replacement.length;
-  }
-  return out + text.slice(from);
+/** One rewrite: `text` (as long as what it replaces) replaces the text at `at`. */
+export interface Rewrite {
+  at: number;
+  text: string;
+  /** Which scan found it. */
+  kind: RewriteKind;
 }
+
+export type Rewrites = readonly Rewrite[];
+
+type RewriteKind = 'variance' | 'generic';
+
+type Language = 'typescript' | 'tsx';
+
+/** Every rewrite `text` needs, in order. */
+export function findRewrites(text: string, language: Language): Rewrite[] {
+  const out: Rewrite[] = [];
+  blankVarianceAnnotations(text, 0, text.length, out);
+  if (language === 'typescript') separateGenericSignatures(text, 0, text.length, out);
+  return out.sort(byPosition);
+}
+
+/** The text the parser reads: `text` with its rewrites applied. */
+export function parserInput(text: string, language: Language): string {
+  return applyRewrites(text, findRewrites(text, language));
+}
+
+export function applyRewrites(text: string, rewrites: Rewrites): string {
+  if (!rewrites.length) return text;
+  const parts: string[] = [];
+  let from = 0;
+  for (const r of rewrites) {
+    parts.push(text.slice(from, r.at), r.text);
+    from = r.at + r.text.length;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
+}
+
+/** What the parser reads in one call: tree-sitter copies each chunk into a buffer of this size. */
+export const CHUNK = 16 * 1024;
+
+/**
+ * The parser's input as tree-sitter's callback form: the chunk of `text` at a UTF-16 offset,
+ * rewrites applied, at most `CHUNK` long. Reading in chunks copies what the parser reads, where
+ * a string input is copied whole from every offset read (an incremental parse of a large file
+ * reads at several).
+ */
+export function inputReader(text: string, rewrites: Rewrites): (offset: number) => string {
+  return (offset) => {
+    const end = Math.min(text.length, offset + CHUNK);
+    if (offset >= end) return '';
+    let i = firstEndingAfter(rewrites, offset);
+    if (i >= rewrites.length || rewrites[i]!.at >= end) return text.slice(offset, end);
+    let out = '';
+    let from = offset;
+    for (; i < rewrites.length && rewrites[i]!.at < end; i++) {
+      const r = rewrites[i]!;
+      const a = Math.max(r.at, offset);
+      const b = Math.min(r.at + r.text.length, end);
+      out += text.slice(from, a) + r.text.slice(a - r.at, b - r.at);
+      from = b;
+    }
+    return out + text.slice(from, end);
+  };
+}
+
+/** Index of the first rewrite ending after `offset`. */
+function firstEndingAfter(rewrites: Rewrites, offset: number): number {
+  let lo = 0;
+  let hi = rewrites.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = rewrites[mid]!;
+    if (r.at + r.text.length <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Where the rewrites of an edited text differ from the previous ones: a span of the old text. */
+export interface RewritesAfterEdit {
+  rewrites: Rewrite[];
+  /** Old-text span the changed rewrites cover (empty when no rewrite changed: start > oldEnd). */
+  changedStart: number;
+  changedOldEnd: number;
+}
+
+/**
+ * The rewrites of `text`, an edit of the text `previous` were found in: `previous` kept away from
+ * the edit (shifted after it), each scan run again only where its matches could change. Equals
+ * `findRewrites(text)`.
+ */
+export function rewritesAfterEdit(previous: Rewrites, before: string, text: string, edit: { startIndex: number; oldEndIndex: number; newEndIndex: number }, language: Language): RewritesAfterEdit {
+  const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
+  const delta = newEnd - oldEnd;
+  const out: Rewrite[] = [];
+  let changedStart = Infinity;
+  let changedOldEnd = -Infinity;
+  const windows: [RewriteKind, number, number][] = [['variance', varianceLeft(before, text, start), varianceRight(before, text, newEnd, delta)]];
+  if (language === 'typescript') windows.push(['generic', genericLeft(text, start), genericRight(text, newEnd)]);
+  for (const [kind, lo, hi] of windows) {
+    // Old rewrites of this kind before `lo` and from `hi` on (old coordinates) stay.
+    const hiOld = hi - delta;
+    const fresh: Rewrite[] = [];
+    if (kind === 'variance') blankVarianceAnnotations(text, lo, hi, fresh);
+    else separateGenericSignatures(text, lo, hi, fresh);
+    const old: Rewrite[] = [];
+    for (const r of previous) {
+      if (r.kind !== kind) continue;
+      if (r.at < lo) out.push(r);
+      else if (r.at >= hiOld) out.push({ at: r.at + delta, text: r.text, kind });
+      else old.push(r);
+    }
+    for (const r of fresh) out.push(r);
+    // Old and fresh rewrites of the window that are not the same rewrite, moved with the text.
+    const moved = (at: number) => (at >= oldEnd ? at + delta : at < start ? at : -1);
+    const same = old.length === fresh.length && old.every((r, i) => moved(r.at) === fresh[i]!.at && r.text === fresh[i]!.text);
+    if (!same) {
+      for (const r of old) {
+        changedStart = Math.min(changedStart, r.at);
+        changedOldEnd = Math.max(changedOldEnd, r.at + r.text.length);
+      }
+      for (const r of fresh) {
+        const a = r.at;
+        const b = r.at + r.text.length;
+        changedStart = Math.min(changedStart, a < newEnd ? Math.min(a, start) : a - delta);
+        changedOldEnd = Math.max(changedOldEnd, b <= start ? b : b <= newEnd ? oldEnd : b - delta);
+      }
+    }
+  }
+  out.sort(byPosition);
+  return { rewrites: out, changedStart, changedOldEnd };
+}
+
+function byPosition(a: Rewrite, b: Rewrite): number {
+  return a.at - b.at;
+}
+
+// ---- variance annotations ---------------------------------------------------------------
 
 // The comment part cannot run past its own `*/`, so a failed match never rescans the file.
 const VARIANCE = /[<,]\s*(?:\/\*(?:[^*]|\*(?!\/))*\*\/\s*)?((?:in|out)(?:\s+(?:in|out))*)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))/g;
 
-/** Variance annotations on type parameters (TS 4.7), `<out A, in out B extends C>`, become spaces. */
-function blankVarianceAnnotations(text: string, edits: [number, string][]): void {
-  VARIANCE.lastIndex = 0;
-  for (let m = VARIANCE.exec(text); m; m = VARIANCE.exec(text)) {
+/** Variance annotations on type parameters (TS 4.7), `<out A, in out B extends C>`, become spaces: matches starting in [from, to). */
+function blankVarianceAnnotations(text: string, from: number, to: number, out: Rewrite[]): void {
+  VARIANCE.lastIndex = from;
+  for (let m = VARIANCE.exec(text); m && m.index < to; m = VARIANCE.exec(text)) {
     const mods = m[1]!;
     // Keep line breaks inside `in\n out`, blank everything else.
-    edits.push([m.index + m[0].indexOf(mods), mods.replace(/[^\n]/g, ' ')]);
+    out.push({ at: m.index + m[0].indexOf(mods), text: mods.replace(/[^\n]/g, ' '), kind: 'variance' });
   }
 }
+
+/*
+ * Where VARIANCE could match differently after an edit. An attempt to match starts at `<` or `,`
+ * and reads on only through whitespace, word characters (`in`, `out`, the parameter's name,
+ * `extends`), one `/* ... *\/` comment, and the one character that stops it. So a character
+ * outside those, not inside a comment, is a barrier: no attempt starting before it reads past it.
+ * Before the edit, the nearest barrier bounds the attempts that read into the edit; after it,
+ * the first barrier that cannot itself start a match is where both scans agree again.
+ */
+
+function isVarianceClass(c: number): boolean {
+  // whitespace, [A-Za-z0-9_$], '/', '*'
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 47 || c === 42;
+}
+
+/**
+ * The `/* ... *\/` span containing `i` (as VARIANCE's comment part reads one: from a `/*` to the
+ * first `*\/` after it): [open, end), end = text.length when it is not closed; undefined if none.
+ */
+function commentAround(text: string, i: number): [open: number, end: number] | undefined {
+  const open = text.lastIndexOf('/*', i);
+  if (open < 0) return undefined;
+  const close = text.indexOf('*/', open + 2);
+  const end = close < 0 ? text.length : close + 2;
+  return end > i ? [open, end] : undefined;
+}
+
+/**
+ * Where to start scanning again before an edit at `start`: at the nearest barrier in both texts
+ * (they are the same before `start`, but a comment around a character may close differently).
+ */
+function varianceLeft(before: string, text: string, start: number): number {
+  let i = start - 1;
+  for (;;) {
+    while (i >= 0 && isVarianceClass(text.charCodeAt(i))) i--;
+    if (i < 0) return 0;
+    const open = Math.min(commentAround(text, i)?.[0] ?? Infinity, commentAround(before, i)?.[0] ?? Infinity);
+    if (open === Infinity) break;
+    i = open - 1;
+  }
+  const c = text.charCodeAt(i);
+  return c === 60 || c === 44 ? i : i + 1; // `<` and `,` may start a match
+}
+
+/** Where to stop scanning again after an edit ending at `newEnd` of `text`: the first barrier in both texts. */
+function varianceRight(before: string, text: string, newEnd: number, delta: number): number {
+  let i = newEnd;
+  for (;;) {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (!isVarianceClass(c) && c !== 60 && c !== 44) break;
+      i++;
+    }
+    if (i >= text.length) return text.length;
+    const here = commentAround(text, i);
+    const was = commentAround(before, i - delta);
+    if (!here && !was) return i;
+    i = Math.max(here?.[1] ?? 0, (was?.[1] ?? 0) + delta, i + 1);
+  }
+}
+
+// ---- generic call signatures ------------------------------------------------------------
 
 /**
  * A type member starting with `<` on its own line (a generic call signature) after a member
  * that ended without `;`: TypeScript separates them by the line break, the grammar reads
  * `X<B>\n  <A>(...)` as one expression. A `;` replaces the last space of the indentation.
+ * Matches starting in [from, to).
  */
-function separateGenericSignatures(text: string, edits: [number, string][]): void {
-  GENERIC_LINE.lastIndex = 0;
-  for (let m = GENERIC_LINE.exec(text); m; m = GENERIC_LINE.exec(text)) {
+function separateGenericSignatures(text: string, from: number, to: number, out: Rewrite[]): void {
+  GENERIC_LINE.lastIndex = from;
+  for (let m = GENERIC_LINE.exec(text); m && m.index < to; m = GENERIC_LINE.exec(text)) {
     const lt = m.index + m[0].length - 1;
-    if (endsMember(text, m.index + 1)) edits.push([lt - 1, ';']);
+    if (endsMember(text, m.index + 1)) out.push({ at: lt - 1, text: ';', kind: 'generic' });
   }
 }
 
 /** A line break, indentation, then `<` and a name or space: where a generic call signature may start. */
 const GENERIC_LINE = /\n[ \t]+<(?=[A-Za-z_$\s])/g;
 
+/** Lines `endsMember` looks back over at most. */
+const MEMBER_LOOKBACK = 200;
+
 /** Whether the code before `lineStart` (skipping blank and comment lines) ends like a type member. */
 function endsMember(text: string, lineStart: number): boolean {
   let end = lineStart - 1; // the '\n' ending the previous line
-  for (let guard = 0; guard < 200 && end > 0; guard++) {
+  for (let guard = 0; guard < MEMBER_LOOKBACK && end > 0; guard++) {
     const start = text.lastIndexOf('\n', end - 1) + 1;
     const line = text.slice(start, end).trim();
     end = start - 1;
-    if (line === '' || line.startsWith('//') || line.startsWith('*') || line.startsWith('/*')) continue;
+    if (isSkipped(line)) continue;
     const last = line.endsWith('*/') ? line.slice(0, Math.max(0, line.lastIndexOf('/*'))).trimEnd().slice(-1) : line.slice(-1);
     return last !== '' && /[\w$>)\]}]/.test(last);
   }
   return false;
+}
+
+function isSkipped(line: string): boolean {
+  return line === '' || line.startsWith('//') || line.startsWith('*') || line.startsWith('/*');
+}
+
+/**
+ * A match is the line break before a line, that line's indentation and `<`, and the character
+ * after; its rewrite depends on the lines before it back to the first one `endsMember` does not
+ * skip. So the matches an edit can change start at the line break before the edited line, and
+ * end with the line after the first line past the edit that is not skipped (or after the
+ * look-back's reach).
+ */
+function genericLeft(text: string, start: number): number {
+  return Math.max(0, text.lastIndexOf('\n', start - 1));
+}
+
+function genericRight(text: string, newEnd: number): number {
+  // The line break ending the edited line (its match looks back at the edited line), then each
+  // line break whose match looks back at a skipped line, up to the first that does not.
+  let q = text.indexOf('\n', newEnd);
+  for (let n = 0; q >= 0 && n <= MEMBER_LOOKBACK; n++) {
+    const next = text.indexOf('\n', q + 1);
+    if (next < 0) return text.length;
+    if (!isSkipped(text.slice(q + 1, next).trim())) return next;
+    q = next;
+  }
+  return q < 0 ? text.length : q;
 }

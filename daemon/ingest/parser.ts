@@ -63,3 +63,14 @@ export function parse(language: Language, text: string, previous?: SyntaxTree): 
   const { parser } = toolsFor(language);
   return parser.parse(text, previous, { bufferSize: text.length + 1024 });
 }
+
+/**
+ * Parse the text `read` gives in chunks of at most `chunk` UTF-16 units (grammar-gaps.ts's
+ * `inputReader`): tree-sitter copies one chunk per read instead of the rest of the text from
+ * every offset it reads at.
+ */
+export function parseChunks(language: Language, read: (offset: number) => string, chunk: number, previous?: SyntaxTree): SyntaxTree {
+  const { parser } = toolsFor(language);
+  // +1: the copy into the buffer is NUL-terminated.
+  return parser.parse(read as unknown as string, previous, { bufferSize: chunk + 1 });
+}

@@ -17,7 +17,11 @@ export interface TextEdit {
 
 const FIRST_BLOCK = 256;
 
-export function editBetween(oldText: string, newText: string): TextEdit {
+/**
+ * `near(offset)`: a known position at or before `offset` of the old text (its index and 0-based
+ * row), so that rows are counted from there rather than from the start of a large file.
+ */
+export function editBetween(oldText: string, newText: string, near?: (offset: number) => { index: number; row: number } | undefined): TextEdit {
   const max = Math.min(oldText.length, newText.length);
   // Equal blocks double in size, a differing one halves: about log(n) comparisons, each native.
   let start = 0;
@@ -36,7 +40,8 @@ export function editBetween(oldText: string, newText: string): TextEdit {
       block *= 2;
     } else block >>= 1;
   }
-  const startPosition = pointAt(oldText, start, { row: 0 }, 0);
+  const known = near?.(start);
+  const startPosition = known && known.index <= start ? pointAt(oldText, start, { row: known.row }, known.index === 0 ? 0 : oldText.lastIndexOf('\n', known.index - 1) + 1) : pointAt(oldText, start, { row: 0 }, 0);
   const lineStart = start - startPosition.column;
   return {
     startIndex: start,
@@ -46,6 +51,28 @@ export function editBetween(oldText: string, newText: string): TextEdit {
     oldEndPosition: pointAt(oldText, oldEnd, startPosition, lineStart),
     newEndPosition: pointAt(newText, newEnd, startPosition, lineStart),
   };
+}
+
+/**
+ * `edit` (between `oldText` and `newText`) widened to start at `start` and end at `oldEnd` of
+ * the old text (neither inside it), for texts equal outside the wider span too; positions are
+ * counted from the edit's own.
+ */
+export function widenEdit(oldText: string, newText: string, edit: TextEdit, start: number, oldEnd: number): TextEdit {
+  if (start >= edit.startIndex && oldEnd <= edit.oldEndIndex) return edit;
+  const delta = edit.newEndIndex - edit.oldEndIndex;
+  let { startPosition, oldEndPosition, newEndPosition } = edit;
+  if (start < edit.startIndex) {
+    let row = startPosition.row;
+    for (let i = oldText.indexOf('\n', start); i >= 0 && i < edit.startIndex; i = oldText.indexOf('\n', i + 1)) row--;
+    startPosition = { row, column: start === 0 ? 0 : start - (oldText.lastIndexOf('\n', start - 1) + 1) };
+  } else start = edit.startIndex;
+  if (oldEnd > edit.oldEndIndex) {
+    const lineStart = edit.oldEndIndex - oldEndPosition.column;
+    oldEndPosition = pointAt(oldText, oldEnd, oldEndPosition, lineStart);
+    newEndPosition = pointAt(newText, oldEnd + delta, newEndPosition, edit.newEndIndex - newEndPosition.column);
+  } else oldEnd = edit.oldEndIndex;
+  return { startIndex: start, oldEndIndex: oldEnd, newEndIndex: oldEnd + delta, startPosition, oldEndPosition, newEndPosition };
 }
 
 /** Lines added by an edit (negative: removed). */

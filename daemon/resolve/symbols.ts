@@ -35,6 +35,11 @@ export interface FileResolution {
   edges: ResolvedEdge[];
   /** Files consulted while resolving (their change may change these edges). */
   dependencies: Set<string>;
+  /**
+   * The functions whose parameter types were read (contextual typing of callback parameters), as
+   * `paramKey`s: a change of those alone changes only the edges of files that read them.
+   */
+  paramReads: Set<string>;
   /** Simple names used for name-matching fallback. */
   inferredNames: Set<string>;
   /** Resolved module targets of this file's imports, in order (for change detection). */
@@ -42,7 +47,23 @@ export interface FileResolution {
   /** Modules imported only through type-only imports. */
   typeOnlyImports: Set<string>;
   counts: { resolved: number; inferred: number; external: number; unresolved: number };
+  /** With `perContainer`: `counts` per container, four numbers each (`COUNT_FIELDS`), container c at (c + 1) * 4. */
+  containerCounts?: Int32Array;
 }
+
+/** Which containers of a file to resolve, and what to count. */
+export interface ResolveOptions {
+  /**
+   * Only the references of these containers (index c + 1 set, -1 being the module), their
+   * `contains` edges and, for the module, its imports and re-exports. Default: the whole file.
+   */
+  only?: Uint8Array;
+  /** Count per container too (`containerCounts`). */
+  perContainer?: boolean;
+}
+
+/** Order of the counts in `containerCounts`. */
+export const COUNT_FIELDS = ['resolved', 'inferred', 'external', 'unresolved'] as const;
 
 const MAX_DEPTH = 12;
 
@@ -71,7 +92,7 @@ interface Scope {
    * Entity index -> resolved supertypes (computed on demand), with the files consulted to
    * resolve them: a later cache hit must record those as its dependencies too.
    */
-  supertypes: Map<number, { list: Sym[]; deps: string[] }>;
+  supertypes: Map<number, { list: Sym[]; deps: string[]; paramDeps: string[] }>;
 }
 
 export class SymbolResolver {
@@ -79,6 +100,7 @@ export class SymbolResolver {
   /** (module, exported name) -> result and the files consulted to get it. */
   private readonly exportCache = new Map<string, { sym: Sym | undefined; deps: string[] }>();
   private deps: Set<string> = new Set();
+  private paramDeps: Set<string> = new Set();
 
   private readonly ctx: ResolutionContext;
 
@@ -86,13 +108,15 @@ export class SymbolResolver {
     this.ctx = ctx;
   }
 
-  /** Forget everything derived from `path`'s facts. With surfaceChanged, also cross-file caches. */
-  invalidate(path: string, surfaceChanged: boolean): void {
+  /**
+   * Forget everything derived from `path`'s facts. `surface`: what other files can see of it
+   * changed ('all'): cross-file caches go too; only parameter types changed ('params'): lookups
+   * of exports never read those, so only supertypes (which may type a callback) go.
+   */
+  invalidate(path: string, surface: 'none' | 'params' | 'all'): void {
     this.scopes.delete(path);
-    if (surfaceChanged) {
-      this.exportCache.clear();
-      for (const s of this.scopes.values()) s.supertypes.clear();
-    }
+    if (surface === 'all') this.exportCache.clear();
+    if (surface !== 'none') for (const s of this.scopes.values()) s.supertypes.clear();
   }
 
   invalidateAll(): void {
@@ -100,24 +124,43 @@ export class SymbolResolver {
     this.exportCache.clear();
   }
 
-  resolveFile(path: string): FileResolution {
-    const scope = this.scope(path)!;
+  resolveFile(path: string, options: ResolveOptions = {}): FileResolution {
+    const { only } = options;
     this.deps = new Set([path]);
+    this.paramDeps = new Set();
+    const scope = this.scope(path)!;
     const res: FileResolution = {
       edges: [],
       dependencies: this.deps,
+      paramReads: this.paramDeps,
       inferredNames: new Set(),
       moduleTargets: [],
       typeOnlyImports: new Set(),
       counts: { resolved: 0, inferred: 0, external: 0, unresolved: 0 },
     };
     const facts = scope.facts;
-    const moduleId = this.ctx.entityId(path, -1);
+    if (options.perContainer) res.containerCounts = new Int32Array((facts.entities.length + 1) * COUNT_FIELDS.length);
     // contains
     facts.entities.forEach((e, i) => {
+      if (only && !only[e.parent + 1]) return;
       res.edges.push({ kind: 'contains', from: this.ctx.entityId(path, e.parent), to: this.ctx.entityId(path, i), inferred: false });
     });
-    // imports and re-exports, module to module
+    if (!only || only[0]) this.resolveModuleLinks(path, facts, res);
+    // references
+    const seen = new Set<string>();
+    const { refs, strings } = facts;
+    for (let o = 0; o < refs.length; o += REF_FIELDS) {
+      const head = refs[o + RefRow.head]!;
+      const from = refFromOf(head);
+      if (only && !only[from + 1]) continue;
+      this.resolveRef(scope, refKindOf(head), from, strings[refs[o + RefRow.path]!]!, res, seen);
+    }
+    return res;
+  }
+
+  /** Imports and re-exports, module to module, and the module targets and type-only imports they make. */
+  private resolveModuleLinks(path: string, facts: FileFacts, res: FileResolution): void {
+    const moduleId = this.ctx.entityId(path, -1);
     const imported = new Map<string, boolean>(); // target -> all imports type-only
     for (const imp of facts.imports) {
       const r = this.ctx.modules.resolve(path, imp.specifier);
@@ -139,14 +182,6 @@ export class SymbolResolver {
         res.edges.push({ kind: 're-exports', from: moduleId, to: this.ctx.entityId(r.path, -1), inferred: false });
       }
     }
-    // references
-    const seen = new Set<string>();
-    const { refs, strings } = facts;
-    for (let o = 0; o < refs.length; o += REF_FIELDS) {
-      const head = refs[o + RefRow.head]!;
-      this.resolveRef(scope, refKindOf(head), refFromOf(head), strings[refs[o + RefRow.path]!]!, res, seen);
-    }
-    return res;
   }
 
   private resolveRef(scope: Scope, refKind: RefKind, container: number, refPath: string, res: FileResolution, seen: Set<string>): void {
@@ -170,12 +205,10 @@ export class SymbolResolver {
         inferred = true;
       }
     }
-    if (target === undefined) {
-      if (outcome.kind === 'external') res.counts.external++;
-      else res.counts.unresolved++;
-      return;
-    }
-    res.counts[inferred ? 'inferred' : 'resolved']++;
+    const counted = target === undefined ? (outcome.kind === 'external' ? 'external' : 'unresolved') : inferred ? 'inferred' : 'resolved';
+    res.counts[counted]++;
+    if (res.containerCounts) res.containerCounts[(container + 1) * COUNT_FIELDS.length + COUNT_FIELDS.indexOf(counted)]!++;
+    if (target === undefined) return;
     const key = `${kind}|${from}|${target}|${inferred ? 1 : 0}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -309,6 +342,7 @@ export class SymbolResolver {
       fnScope = this.scope(fn.file)!;
     }
     const f = fnScope.facts.entities[fn.entity]!;
+    this.paramDeps.add(paramKey(fn.file, f.name));
     const declared = f.paramTypes?.[site.arg];
     if (!declared) return undefined;
     const paramType = functionTypeParameter(declared, site.param);
@@ -374,12 +408,15 @@ export class SymbolResolver {
       // Like exportCache: without these, a file that only ever hit the cache would not be
       // re-resolved when a file on the heritage path (a barrel re-exporting the base) changes.
       for (const d of cached.deps) this.deps.add(d);
+      for (const d of cached.paramDeps) this.paramDeps.add(d);
       return cached.list;
     }
-    const entry: { list: Sym[]; deps: string[] } = { list: [], deps: [] };
+    const entry: { list: Sym[]; deps: string[]; paramDeps: string[] } = { list: [], deps: [], paramDeps: [] };
     scope.supertypes.set(owner.entity, entry); // guards against cycles while computing
     const outer = this.deps;
+    const outerParams = this.paramDeps;
     this.deps = new Set([owner.file]);
+    this.paramDeps = new Set();
     const { refs, strings } = scope.facts;
     for (let o = 0; o < refs.length; o += REF_FIELDS) {
       const head = refs[o + RefRow.head]!;
@@ -389,8 +426,11 @@ export class SymbolResolver {
       if (r.kind === 'found') entry.list.push(r.sym);
     }
     entry.deps = [...this.deps];
+    entry.paramDeps = [...this.paramDeps];
     this.deps = outer;
+    this.paramDeps = outerParams;
     for (const d of entry.deps) outer.add(d);
+    for (const d of entry.paramDeps) outerParams.add(d);
     return entry.list;
   }
 
@@ -450,6 +490,14 @@ export class SymbolResolver {
     }
     return undefined;
   }
+}
+
+/**
+ * What `paramReads` holds for the parameter types of entity `name` of `file`. The file alone
+ * (`name` undefined) stands for all of its entities.
+ */
+export function paramKey(file: string, name?: string): string {
+  return name === undefined ? file : `${file}\0${name}`;
 }
 
 type Outcome =
