@@ -146,6 +146,14 @@ export interface TierLoader {
    * platform suffix): the one whose trust is checked. Throws plugin-unavailable when absent.
    */
   artifact?(manifest: PluginManifest, dir: string): string;
+  /**
+   * A plugin that is not lazy was registered: its load follows soon (once the first index is
+   * done). The loader may get ready meanwhile (boot a worker), in the background and without
+   * failing: a problem is `load`'s to report.
+   */
+  prepare?(manifest: PluginManifest, dir: string): void;
+  /** A prepared plugin will not be loaded after all (removed, unloaded or failed first): release what `prepare` readied. */
+  forget?(manifest: PluginManifest): void;
   /** `dir` is the directory holding the manifest; `manifest.entry` is relative to it. */
   load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime>;
 }

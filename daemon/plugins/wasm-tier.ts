@@ -50,7 +50,10 @@ export interface WasmTierOptions {
   profile?: TranspileProfile;
   /** How long a worker may take to instantiate its component, ms. */
   startTimeoutMs?: number;
-  /** Keep one worker booted for the next worker-isolated load (default true, from the first such load on). */
+  /**
+   * Boot workers ahead of worker-isolated loads (default true): one for each plugin `prepare`d,
+   * and one spare from the first load on.
+   */
   spareWorker?: boolean;
 }
 
@@ -63,14 +66,32 @@ const DENO_HEAP_UNLIMITED = `runs in a worker whose JS heap is not capped at ${W
 export class WasmTierLoader implements TierLoader {
   readonly tier = 'wasm' as const;
   private readonly options: WasmTierOptions;
-  private readonly spares: Spares;
+  /** Workers booted ahead of loads (exposed for tests and benchmarks). */
+  readonly spares: Spares;
 
   constructor(options: WasmTierOptions = {}) {
     this.options = options;
     this.spares = new Spares(options.spareWorker ?? true);
   }
 
+  prepare(manifest: PluginManifest): void {
+    if (manifest.isolation === 'worker') this.spares.expect(manifest.name);
+  }
+
+  forget(manifest: PluginManifest): void {
+    this.spares.forget(manifest.name);
+  }
+
   async load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
+    try {
+      return await this.start(manifest, dir, ctx);
+    } finally {
+      // a load that failed before it took its worker leaves none owed to it
+      this.spares.forget(manifest.name);
+    }
+  }
+
+  private async start(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
     const path = resolve(dir, manifest.entry);
     let bytes: Uint8Array;
     try {
@@ -251,7 +272,7 @@ class WorkerRuntime implements PluginRuntime {
     const { port1, port2 } = new MessageChannel();
     const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;
     const init: WorkerInit = { plugin: manifest.name, component: setup.component, modules: setup.modules, plan, config: setup.config, sab, port: port2, csr: csr && toTransfer(csr) };
-    const worker = spares.take();
+    const worker = spares.take(manifest.name);
     hand(worker, init);
     const hello = await new Promise<WorkerHello>((resolveHello, reject) => {
       const timer = setTimeout(() => {
@@ -383,34 +404,102 @@ class WorkerRuntime implements PluginRuntime {
 }
 
 /**
- * A worker booted ahead of the next load: starting a worker (an isolate, Node's bootstrap, the
- * worker's modules) is most of a load's time. The spare does not keep the process alive.
+ * Workers booted ahead of loads: starting a worker (an isolate, Node's bootstrap, the worker's
+ * modules) is most of a load's time. Plugins that were registered and will load soon (`expect`,
+ * from the host's `prepare`) each get one, booted one at a time so that the boots (a core each
+ * for a moment) keep out of the first index's way; after a load, one spare stays booted for the
+ * next. A plugin that will not load after all (`forget`) takes its worker back. Spares do not
+ * keep the process alive.
  */
-class Spares {
-  private spare: Worker | undefined;
+export class Spares {
+  private readonly ready: Worker[] = [];
+  private booting: Worker | undefined;
+  /** Plugins expected to load, each owed a booted worker. */
+  private readonly expected = new Set<string>();
+  /** After a load, keep one spare for the next (the loader's `spareWorker` option). */
+  private keepOne = false;
   private readonly enabled: boolean;
 
   constructor(enabled: boolean) {
     this.enabled = enabled;
   }
 
-  take(): Worker {
-    const worker = this.spare ?? boot();
-    this.spare = undefined;
+  /** Booted and booting spares. */
+  get count(): number {
+    return this.ready.length + (this.booting ? 1 : 0);
+  }
+
+  /** Booted spares, waiting for a load. */
+  get booted(): number {
+    return this.ready.length;
+  }
+
+  /** `plugin` will load soon: boot a worker for it, after those already booting. */
+  expect(plugin: string): void {
+    if (!this.enabled || this.expected.has(plugin)) return;
+    this.expected.add(plugin);
+    this.fill();
+  }
+
+  /** `plugin` will not load after all: its worker goes, unless the spare kept after a load is owed. */
+  forget(plugin: string): void {
+    if (!this.expected.delete(plugin)) return;
+    this.trim();
+  }
+
+  /** A worker for `plugin`'s load: a booted one when there is one. */
+  take(plugin: string): Worker {
+    this.expected.delete(plugin);
+    // one still booting is further along than a new one
+    const worker = this.ready.shift() ?? this.booting ?? boot();
+    if (worker === this.booting) this.booting = undefined;
     worker.ref();
+    this.fill();
     return worker;
   }
 
+  /** After a load: keep one worker booted for the next one. */
   refill(): void {
-    if (!this.enabled || this.spare) return;
+    if (!this.enabled) return;
+    this.keepOne = true;
+    this.fill();
+  }
+
+  private wanted(): number {
+    return Math.min(MAX_SPARES, Math.max(this.expected.size, this.keepOne ? 1 : 0));
+  }
+
+  /** Boot the next spare when fewer are booted or booting than wanted; one boot at a time. */
+  private fill(): void {
+    if (this.booting || this.count >= this.wanted()) return;
     const worker = boot();
     worker.unref();
+    this.booting = worker;
+    const booted = () => {
+      if (this.booting !== worker) return;
+      this.booting = undefined;
+      this.ready.push(worker);
+      this.trim();
+      this.fill();
+    };
+    worker.once('online', booted);
+    worker.once('error', () => undefined);
     worker.once('exit', () => {
-      if (this.spare === worker) this.spare = undefined;
+      if (this.booting === worker) this.booting = undefined;
+      const i = this.ready.indexOf(worker);
+      if (i >= 0) this.ready.splice(i, 1);
+      this.fill();
     });
-    this.spare = worker;
+  }
+
+  /** Terminate booted spares beyond what is wanted. */
+  private trim(): void {
+    while (this.count > this.wanted() && this.ready.length) void this.ready.pop()!.terminate();
   }
 }
+
+/** Spares booted at once at most (each is an idle worker, ~8 MB). */
+const MAX_SPARES = 4;
 
 function boot(): Worker {
   return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
