@@ -709,27 +709,31 @@ describe('WASM worker plugins: workers booted while the index runs', () => {
     });
   const settled = (loader: WasmTierLoader, count: number) => eventually(`${count} booted spare worker(s)`, () => (loader.spares.count === count && loader.spares.booted === count ? true : undefined));
 
-  test('each worker-isolated plugin that is not lazy gets a worker booted when registered, one at a time; a lazy or inline one gets none', async () => {
-    const loader = new WasmTierLoader();
-    const host = wasmOnly(loader);
-    try {
-      for (const [name, settings] of [['a', {}], ['b', {}], ['lazy', { lazy: true }], ['inline', { isolation: 'inline' }]] as const) {
-        host.add({ ...echo.manifest, name }, echo.dir, { grant: [], ...settings });
+  test('worker-isolated plugins that are not lazy get the workers they will need booted when registered, one at a time; a lazy or inline one gets none', async () => {
+    for (const tenantsPerWorker of [4, 1]) {
+      const loader = new WasmTierLoader({ tenantsPerWorker });
+      const host = wasmOnly(loader);
+      try {
+        for (const [name, settings] of [['a', {}], ['b', {}], ['lazy', { lazy: true }], ['inline', { isolation: 'inline' }]] as const) {
+          host.add({ ...echo.manifest, name }, echo.dir, { grant: [], ...settings });
+        }
+        assert.equal(loader.spares.count, 1, 'one boot at a time');
+        // a and b share one worker, or have one each
+        await settled(loader, tenantsPerWorker === 1 ? 2 : 1);
+        await host.startAll();
+        for (const name of ['a', 'b', 'inline']) assert.equal(host.info(name).state, 'active', host.info(name).error);
+        assert.deepEqual(await host.dispatch('a/echo', [1], 1), [1]);
+        assert.deepEqual(loader.pool.workers.map((w) => w.tenants), tenantsPerWorker === 1 ? [1, 1] : [2]);
+        // the loads took their workers; a spare stays only when the next load would need a new worker
+        await settled(loader, tenantsPerWorker === 1 ? 1 : 0);
+      } finally {
+        await host.dispose();
       }
-      assert.equal(loader.spares.count, 1, 'one boot at a time');
-      await settled(loader, 2);
-      await host.startAll();
-      for (const name of ['a', 'b', 'inline']) assert.equal(host.info(name).state, 'active', host.info(name).error);
-      assert.deepEqual(await host.dispatch('a/echo', [1], 1), [1]);
-      // the loads took their workers; one spare stays for the next load
-      await settled(loader, 1);
-    } finally {
-      await host.dispose();
     }
   });
 
   test('a plugin removed, unloaded or failing before it loads takes its worker back, booted or still booting', async () => {
-    const loader = new WasmTierLoader();
+    const loader = new WasmTierLoader({ tenantsPerWorker: 1 });
     const host = wasmOnly(loader);
     try {
       host.add({ ...echo.manifest, name: 'removed-while-booting' }, echo.dir, { grant: [] });
