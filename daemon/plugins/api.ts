@@ -127,6 +127,12 @@ export interface PluginRuntime {
   readonly readsSnapshot?: boolean;
   /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
   readonly answersLater?: boolean;
+  /**
+   * A promise when the runtime cannot take a call now (a worker it shares is busy with another
+   * plugin's work, or it is starting again in another worker): the host waits for it before a
+   * call's clock starts, as that wait is not the plugin's time. Undefined when a call can go.
+   */
+  waitTurn?(): Promise<void> | undefined;
   call(op: string, args: unknown): unknown;
   onUpdate?(update: UpdateEvent): unknown;
   beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;

@@ -468,6 +468,7 @@ export class PluginHost {
     if (e.lifecycle.state !== 'active') throw e.loading ? waitFor('is loading') : this.unavailable(e);
     if (e.probation) throw waitFor('is on probation after an ejection: its probe call must come from a caller that can wait');
     if (e.runtime!.answersLater) throw waitFor(`answers later (${e.manifest.isolation} isolation)`);
+    if (e.runtime!.waitTurn?.()) throw waitFor('waits for its worker (busy with another plugin, or starting again)');
     const result = this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
     if (!(result instanceof Promise)) return result;
     result.catch(() => undefined); // accounted by invoke; nobody is left to wait for it
@@ -496,6 +497,9 @@ export class PluginHost {
 
   /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
+    // waiting for its turn (a shared worker busy with another plugin) is not the plugin's time
+    const turn = e.runtime?.waitTurn?.();
+    if (turn) return turn.then(() => this.invoke(e, kind, label, fn));
     if (e.runtime?.readsSnapshot) {
       try {
         this.options.graph.csr();

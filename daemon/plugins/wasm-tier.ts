@@ -306,6 +306,12 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     this.restarting = restarting;
   }
 
+  waitTurn(): Promise<void> | undefined {
+    if (this.restarting) return this.restarting;
+    if (!this.stopped && this.house.channel.busyFor(this.tenant)) return this.house.channel.idle();
+    return undefined;
+  }
+
   call(op: string, args: unknown): unknown {
     const name = this.setup.manifest.name;
     return this.roundTrip(Kind.Execute, () => executeParts(op, encodeArgs(name, op, args)), `op "${op}"`, (payload) => decodeAnswer(name, op, payload));
@@ -363,7 +369,8 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
   /**
    * One request, answered synchronously; with a promise when the worker is busy with another
    * plugin's update (blocking would hold the daemon's thread for that plugin's work) or this
-   * plugin is starting again after a co-tenant stopped their worker.
+   * plugin is starting again after a co-tenant stopped their worker. (The host asks `waitTurn`
+   * first, so that wait stays off the plugin's clock.)
    */
   private roundTrip<T>(kind: Kind, parts: () => Uint8Array[], what: string, then: (payload: Uint8Array) => T): T | Promise<T> {
     const { manifest } = this.setup;
