@@ -134,6 +134,29 @@ describe('stopped at the ceiling', () => {
     await other.rt.dispose();
   });
 
+  test('a call to a plugin whose shared worker digests another plugin\'s update waits for its turn (a promise), without blocking the daemon\'s thread', async () => {
+    const shared = new WasmTierLoader({ spareWorker: false });
+    const hooks = wasmManifest('fixtures/hooks', { budget: { ...RELAXED } as PluginManifest['budget'] });
+    const echo = wasmManifest('fixtures/echo', { budget: { ...RELAXED } as PluginManifest['budget'] });
+    const updating = await shared.load(hooks.manifest, hooks.dir, pluginContext({ name: hooks.manifest.name, granted: ['graph:read'], host: rxjs }));
+    const waiting = await shared.load(echo.manifest, echo.dir, pluginContext({ name: echo.manifest.name }));
+    assert.deepEqual(shared.pool.workers, [{ tenants: 2, solo: false }]);
+    assert.equal(waiting.waitTurn!(), undefined);
+    const s = rxjs.applyChanges([]);
+    const update = updating.onUpdate!({ type: 'update', generation: s.generation, files: s.files, added: s.added, removed: s.removed, changed: s.changed }) as Promise<void>;
+    const turn = waiting.waitTurn!();
+    assert.ok(turn instanceof Promise, 'the worker is busy with the update');
+    const answer = waiting.call('echo', 'later');
+    assert.ok(answer instanceof Promise, 'answered later, not by blocking');
+    await update;
+    await turn;
+    assert.equal(await answer, 'later');
+    assert.equal(waiting.waitTurn!(), undefined);
+    assert.equal(waiting.call('echo', 'now'), 'now');
+    await updating.dispose();
+    await waiting.dispose();
+  });
+
   test('worker plugins share a worker up to tenantsPerWorker; one that calls others runs alone; an unloaded one leaves, the last one stops the worker', async () => {
     const pool = new WasmTierLoader({ spareWorker: false, tenantsPerWorker: 2 });
     const start = (name: string, dependencies: string[] = []) => {
