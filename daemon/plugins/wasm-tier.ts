@@ -47,8 +47,8 @@ export interface WasmTierOptions {
   /** How long a worker may take to instantiate its component, ms. */
   startTimeoutMs?: number;
   /**
-   * Boot workers ahead of worker-isolated loads (default true): one for each plugin `prepare`d,
-   * and one spare from the first load on.
+   * Boot workers ahead of worker-isolated loads (default true): those the `prepare`d plugins
+   * will need, and after a load one spare when no worker has room for the next plugin.
    */
   spareWorker?: boolean;
   /** Worker-isolated plugins one worker hosts at most (default 4; 1: a worker per plugin). */
