@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   await settle();
   if (mode === 'load-prepared') {
     // as in a daemon: the plugin was registered before the index ran, which booted its worker
-    loader.prepare(wasmManifest(path, { isolation }).manifest);
+    const prepared = wasmManifest(path, { isolation });
+    loader.prepare(prepared.manifest, prepared.dir);
     while (loader.spares.booted === 0 && isolation === 'worker') await new Promise((r) => setTimeout(r, 10));
     await settle();
     const t0 = performance.now();
