@@ -11,7 +11,7 @@
 // so a misbehaving plugin costs its co-tenants one restart, not one per re-admission.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
-import { CallerChannel, createChannelBuffer, fromJson, hostErrorReply, Kind, type Answer } from './channel.ts';
+import { CallerChannel, createChannelBuffer, fromJson, hostErrorReply, Kind } from './channel.ts';
 import type { TenantHello, TenantInit, WorkerInit } from './worker.ts';
 
 // Built to dist/*.js under Node; run from the .ts sources under Deno.
@@ -297,4 +297,3 @@ function boot(): Worker {
   return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
 }
 
-export type { Answer };
