@@ -6,9 +6,12 @@
 //   judges), over edits of one rxjs file: a no-op builtin hook, the hooks fixture (WASM, QuickJS)
 //   in both isolations, the testkit (native) inline and in process isolation;
 // - per native plugin in process isolation, memory: its child's RSS against what the plugin
-//   itself holds (its allocator's count, what the memory budget judges).
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+//   itself holds (its allocator's count, what the memory budget judges);
+// - a daemon's start on a copy of zod: how long after "indexed" its three WASM worker plugins
+//   are all active (their workers boot while the index runs).
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCsr, type CsrSnapshot } from '../daemon/graph/csr.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -25,7 +28,7 @@ import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { pluginContext, readManifest as manifestWithDefaults } from '../test/support/plugin-context.ts';
-import { corpusRoot, fixed, heading, mb, median, now, repoRoot, since, table, verdict, type BenchContext } from './util.ts';
+import { cliPath, corpusRoot, fixed, heading, mb, median, now, repoRoot, since, table, verdict, type BenchContext } from './util.ts';
 
 const CALLS = 1_000_000;
 const ROUNDS = 7;
@@ -43,6 +46,7 @@ export async function pluginHost(ctx: BenchContext): Promise<void> {
   await callOverhead(graph, results);
   await updateHooks(graph, results);
   await processMemory(graph, results);
+  await workerPluginsAtStart(results);
 }
 
 /** The graph capability a daemon gives: the snapshot built once per generation. */
@@ -227,4 +231,68 @@ async function processMemory(graph: GraphHost, results: Record<string, unknown>)
   console.log('(child RSS: the whole child process, a Node runtime with the addon and its copy of the snapshot, from `ps`; plugin holds: what its Rust code allocated, which the memory budget judges)');
   results.processMemory = byPlugin;
   for (const rt of runtimes) await rt.dispose();
+}
+
+const START_RUNS = 5;
+/** The worker-isolated WASM plugins a daemon starts: the two bundled ones and a fixture. */
+const WORKER_PLUGINS = ['arch-rules', 'fan', 'fixture-echo'];
+
+/** One daemon start: ms from its "indexed" log line to the last of WORKER_PLUGINS going active. */
+export async function workerPluginsWait(cli: string, root: string): Promise<{ indexedMs: number; waitMs: number }> {
+  const child = spawn(process.execPath, [cli, 'serve', root, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const started = Date.now();
+  try {
+    return await new Promise((resolveWait, reject) => {
+      let indexed: number | undefined;
+      const active = new Map<string, number>();
+      let buffered = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          let r: { t: string; msg: string; plugin?: string; to?: string };
+          try {
+            r = JSON.parse(line) as typeof r;
+          } catch {
+            continue;
+          }
+          const t = Date.parse(r.t);
+          if (r.msg === 'indexed') indexed = t;
+          if (r.msg === 'plugin state' && r.to === 'active' && WORKER_PLUGINS.includes(r.plugin!)) active.set(r.plugin!, t);
+          if (r.msg === 'plugin state' && r.to === 'failed') reject(new Error(`${r.plugin} failed to load: ${line}`));
+          if (indexed !== undefined && active.size === WORKER_PLUGINS.length) resolveWait({ indexedMs: indexed - started, waitMs: Math.max(...active.values()) - indexed });
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the daemon exited with code ${code} before its plugins were active`)));
+    });
+  } finally {
+    child.kill();
+  }
+}
+
+/** A copy of zod with the fixture configured as a third worker plugin and no snapshot (every start indexes). */
+export function workerPluginsRoot(): string {
+  const root = join(tmpdir(), `isg-bench-start-${process.pid}`);
+  rmSync(root, { recursive: true, force: true });
+  cpSync(corpusRoot('zod'), root, { recursive: true });
+  const config = { snapshot: { enabled: false }, watch: { enabled: false }, plugins: { 'fixture-echo': { path: join(repoRoot(), 'wasm-plugins', 'fixtures', 'echo') } } };
+  writeFileSync(join(root, 'isg.config.json'), JSON.stringify(config));
+  return root;
+}
+
+async function workerPluginsAtStart(results: Record<string, unknown>): Promise<void> {
+  heading(`plugin-host: daemon start on zod, ${WORKER_PLUGINS.length} WASM worker plugins (${WORKER_PLUGINS.join(', ')}) active after "indexed" (fresh daemon each, median of ${START_RUNS})`);
+  const root = workerPluginsRoot();
+  try {
+    const runs = [];
+    for (let i = 0; i < START_RUNS; i++) runs.push(await workerPluginsWait(cliPath(), root));
+    const wait = median(runs.map((r) => r.waitMs));
+    const indexed = median(runs.map((r) => r.indexedMs));
+    console.log(table(['start to "indexed" ms', 'then until all active ms', 'runs (wait ms)'], [[fixed(indexed, 0), fixed(wait, 0), runs.map((r) => r.waitMs).join(' ')]]));
+    console.log('(their workers boot while the index runs, one at a time: a load after "indexed" instantiates the component in a booted worker)');
+    results.workerPluginsAtStart = { indexedMs: indexed, waitMs: wait, runs };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }

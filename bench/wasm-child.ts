@@ -1,6 +1,6 @@
 // Run by the wasm benchmark in a fresh process, so nothing is compiled or loaded yet:
-//   node --expose-gc dist/bench/wasm-child.js load <plugin dir> <isolation>
-//   node --expose-gc dist/bench/wasm-child.js memory <plugin dir> <isolation> <count>
+//   node --expose-gc dist/bench/wasm-child.js load|load-prepared <plugin dir> <isolation>
+//   node --expose-gc dist/bench/wasm-child.js memory <plugin dir> <isolation> <count> [tenants per worker]
 // The plugin's transpile is already in the disk cache. Prints one JSON line.
 import { GraphHost } from '../daemon/host.ts';
 import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
@@ -18,10 +18,15 @@ export interface LoadReport {
 
 export interface MemoryReport {
   count: number;
+  tenantsPerWorker: number;
   rssBefore: number;
   /** After the first instance, and after all of them. */
   rssFirst: number;
   rssAll: number;
+  /** After each instance (settled), the first included. */
+  rssSteps: number[];
+  /** Worker threads running the instances. */
+  workers: number;
   linearMemoryBytes: number;
 }
 
@@ -38,10 +43,11 @@ async function settle(): Promise<void> {
 const PING: Record<string, [string, unknown]> = { 'fixture-echo': ['noop', null], fan: ['top', 1], 'arch-rules': ['rules', null] };
 
 async function main(): Promise<void> {
-  const [mode, path, isolation, count] = process.argv.slice(2) as [string, string, Isolation, string | undefined];
+  const [mode, path, isolation, count, tenants] = process.argv.slice(2) as [string, string, Isolation, string | undefined, string | undefined];
   const host = await GraphHost.index(process.env.ISG_BENCH_ROOT!, { workers: 0 });
   // memory counts the plugins' own workers; the one spare a loader keeps booted is not a plugin's
-  const loader = new WasmTierLoader({ spareWorker: mode === 'load' });
+  const tenantsPerWorker = tenants === undefined ? undefined : Number(tenants);
+  const loader = new WasmTierLoader({ spareWorker: mode !== 'memory', tenantsPerWorker });
   const start = async (): Promise<PluginRuntime> => {
     const { manifest, dir } = wasmManifest(path, { isolation, budget: { ceilingMs: 60_000 } as PluginManifest['budget'] });
     return loader.load(manifest, dir, pluginContext({ name: manifest.name, granted: ['graph:read', 'source:read'], host }));
@@ -50,6 +56,19 @@ async function main(): Promise<void> {
   const name = wasmManifest(path).manifest.name;
   // indexing leaves work queued behind it (finalizers, GC): let it drain, it is not the loader's
   await settle();
+  if (mode === 'load-prepared') {
+    // as in a daemon: the plugin was registered before the index ran, which booted its worker
+    const prepared = wasmManifest(path, { isolation });
+    loader.prepare(prepared.manifest, prepared.dir);
+    while (loader.spares.booted === 0 && isolation === 'worker') await new Promise((r) => setTimeout(r, 10));
+    await settle();
+    const t0 = performance.now();
+    const rt = await start();
+    const loadMs = performance.now() - t0;
+    await rt.dispose();
+    console.log(JSON.stringify({ loadMs, firstCallMs: 0, reloadMs: 0 } satisfies LoadReport));
+    return;
+  }
   if (mode === 'load') {
     let t0 = performance.now();
     const rt = await start();
@@ -69,19 +88,19 @@ async function main(): Promise<void> {
   }
   const n = Number(count);
   const rssBefore = process.memoryUsage().rss;
-  const runtimes = [await start()];
-  ping(runtimes[0]!, name);
-  await settle();
-  const rssFirst = process.memoryUsage().rss;
-  for (let i = 1; i < n; i++) {
+  const runtimes: PluginRuntime[] = [];
+  const rssSteps: number[] = [];
+  for (let i = 0; i < n; i++) {
     runtimes.push(await start());
-    ping(runtimes[i]!, name);
+    await ping(runtimes[i]!, name);
+    await settle();
+    rssSteps.push(process.memoryUsage().rss);
   }
-  await settle();
-  const rssAll = process.memoryUsage().rss;
   const linearMemoryBytes = runtimes.reduce((s, rt) => s + (rt.memoryBytes?.() ?? 0), 0);
+  const workers = loader.pool.workers.length;
   for (const rt of runtimes) await rt.dispose();
-  console.log(JSON.stringify({ count: n, rssBefore, rssFirst, rssAll, linearMemoryBytes } satisfies MemoryReport));
+  const report: MemoryReport = { count: n, tenantsPerWorker: tenantsPerWorker ?? 0, rssBefore, rssFirst: rssSteps[0]!, rssAll: rssSteps[n - 1]!, rssSteps, workers, linearMemoryBytes };
+  console.log(JSON.stringify(report));
 }
 
 main().then(

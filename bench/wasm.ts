@@ -1,7 +1,8 @@
 // wasm: the WebAssembly plugin tier. Load time with the transpile cached on disk (fresh process),
 // per-call overhead in both isolations (HDR histograms: a no-op op, a 64 KiB payload, a QuickJS
 // op, graph imports), the same calls under each jco version and binding option (inline, so only
-// the bindings differ), and memory per active plugin (RSS of a fresh process).
+// the bindings differ), and memory per active plugin (RSS of a fresh process), worker plugins
+// sharing workers or having one each.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { GraphHost } from '../daemon/host.ts';
 import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { DEFAULT_PROFILE, transpileCached, type TranspileProfile } from '../daemon/plugins/wasm/transpile.ts';
+import { DEFAULT_TENANTS_PER_WORKER } from '../daemon/plugins/wasm/worker-pool.ts';
 import { pluginContext } from '../test/support/wasm-plugin-context.ts';
 import { WASM_PLUGINS, wasmManifest } from '../test/support/wasm-plugins.ts';
 import type { LoadReport, MemoryReport } from './wasm-child.ts';
@@ -95,12 +97,14 @@ export async function wasm(ctx: BenchContext): Promise<void> {
     for (const isolation of ['worker', 'inline'] as const) {
       const runs = Array.from({ length: LOAD_RUNS }, () => child<LoadReport>(['load', p, isolation]));
       const load = median(runs.map((r) => r.loadMs));
+      const prepared = median(Array.from({ length: LOAD_RUNS }, () => child<LoadReport>(['load-prepared', p, isolation]).loadMs));
       const size = readFileSync(join(WASM_PLUGINS, p, wasmManifest(p).manifest.entry)).length;
-      loads[`${p} ${isolation}`] = { loadMs: load, firstCallMs: median(runs.map((r) => r.firstCallMs)), reloadMs: median(runs.map((r) => r.reloadMs)), componentBytes: size };
-      loadRows.push([p, isolation, fixed(size / 1024, 1), fixed(load, 1), fixed(median(runs.map((r) => r.firstCallMs)), 2), fixed(median(runs.map((r) => r.reloadMs)), 1), `<= ${LOAD_TARGET_MS}`, verdict(load, LOAD_TARGET_MS)]);
+      loads[`${p} ${isolation}`] = { loadMs: load, preparedLoadMs: prepared, firstCallMs: median(runs.map((r) => r.firstCallMs)), reloadMs: median(runs.map((r) => r.reloadMs)), componentBytes: size };
+      loadRows.push([p, isolation, fixed(size / 1024, 1), fixed(load, 1), fixed(prepared, 1), fixed(median(runs.map((r) => r.firstCallMs)), 2), fixed(median(runs.map((r) => r.reloadMs)), 1), `<= ${LOAD_TARGET_MS}`, `${verdict(load, LOAD_TARGET_MS)} / ${verdict(prepared, LOAD_TARGET_MS)}`]);
     }
   }
-  console.log(table(['plugin', 'isolation', 'component KiB', 'load ms', 'first call ms', 'next load ms (compiled, spare worker)', 'target ms', 'status'], loadRows));
+  console.log(table(['plugin', 'isolation', 'component KiB', 'load ms', 'load ms, prepared', 'first call ms', 'next load ms (compiled, worker running)', 'target ms', 'status (load / prepared)'], loadRows));
+  console.log('(prepared: registered first, as a daemon does before its first index, so its worker booted meanwhile; next load: a second instance in the same process, which joins the running worker)');
   results.load = loads;
 
   heading('wasm: per-call overhead through PluginRuntime.call (msgpack in and out), µs');
@@ -164,19 +168,26 @@ export async function wasm(ctx: BenchContext): Promise<void> {
   console.log(table(['bindings', ...CASES.flatMap((c) => [`${c.label} p50`, 'p99'])], jcoRows));
   results.jco = jco;
 
-  heading(`wasm: memory per active plugin (RSS of a fresh process: first instance, then ${MEMORY_INSTANCES} in all)`);
+  heading(`wasm: memory per active plugin (RSS of a fresh process, settled after each of ${MEMORY_INSTANCES} instances; worker plugins share workers, ${DEFAULT_TENANTS_PER_WORKER} at most, or have one each)`);
   const memRows: (string | number)[][] = [];
   const memory: Record<string, unknown> = {};
+  const layouts: [Isolation, number | undefined, string][] = [
+    ['worker', undefined, `worker, shared (${DEFAULT_TENANTS_PER_WORKER} per worker)`],
+    ['worker', 1, 'worker, one each'],
+    ['inline', undefined, 'inline'],
+  ];
   for (const p of PLUGINS) {
-    for (const isolation of ['worker', 'inline'] as const) {
-      const r = child<MemoryReport>(['memory', p, isolation, String(MEMORY_INSTANCES)]);
+    for (const [isolation, tenants, label] of layouts) {
+      const r = child<MemoryReport>(['memory', p, isolation, String(MEMORY_INSTANCES), ...(tenants === undefined ? [] : [String(tenants)])]);
       const first = r.rssFirst - r.rssBefore;
       const further = (r.rssAll - r.rssFirst) / (r.count - 1);
-      memory[`${p} ${isolation}`] = { ...r, firstBytes: first, furtherBytesEach: further };
-      memRows.push([p, isolation, fixed(mb(first), 1), fixed(mb(further), 1), fixed(mb(r.linearMemoryBytes / r.count), 2), `<= ${MEMORY_TARGET_MB}`, `${verdict(mb(first), MEMORY_TARGET_MB)} / ${verdict(mb(further), MEMORY_TARGET_MB)}`]);
+      const perPlugin = (r.rssAll - r.rssBefore) / r.count;
+      memory[`${p} ${label}`] = { ...r, firstBytes: first, furtherBytesEach: further, perPluginBytes: perPlugin };
+      memRows.push([p, label, r.workers, fixed(mb(first), 1), fixed(mb(further), 1), fixed(mb(perPlugin), 1), fixed(mb(r.linearMemoryBytes / r.count), 2), `<= ${MEMORY_TARGET_MB}`, verdict(mb(perPlugin), MEMORY_TARGET_MB)]);
     }
   }
-  console.log(table(['plugin', 'isolation', 'first instance MB', 'each further MB', 'linear memory MB', 'target MB', 'status (first / further)'], memRows));
+  console.log(table(['plugin', 'isolation', 'workers', 'first instance MB', 'each further MB', `per active plugin MB (${MEMORY_INSTANCES} in all)`, 'linear memory MB', 'target MB', 'status'], memRows));
+  console.log('(per active plugin: the RSS added by all of them over their number, their workers included; an idle Node worker is ~7.6 MB)');
   results.memory = memory;
   ctx.results.wasm = results;
 }

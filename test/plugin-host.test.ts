@@ -27,6 +27,7 @@ import { validateConfig } from '../daemon/server/config.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
+import { eventually } from './support/eventually.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 let graph: GraphHost;
@@ -689,6 +690,64 @@ describe('trust of WASM plugins', () => {
       assert.equal(host.info('badly-signed').state, 'failed');
       assert.match(host.info('badly-signed').error!, /^plugin "badly-signed": the signature .*echo\.wasm\.sig does not verify with any key in isg\.config\.json trustedKeys; refusing to load it$/);
       await expectRejection(host.dispatch('badly-signed/echo', {}, 1), 'plugin-unavailable', /failed to load: .*does not verify/);
+    } finally {
+      await host.dispose();
+    }
+  });
+});
+
+describe('WASM worker plugins: workers booted while the index runs', () => {
+  const echo = readManifest(join(packageRoot(), 'wasm-plugins', 'fixtures', 'echo'));
+  const wasmOnly = (loader: WasmTierLoader) =>
+    new PluginHost({
+      root: graph.root,
+      loaders: { wasm: loader },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      checkEveryMs: 0,
+    });
+  const settled = (loader: WasmTierLoader, count: number) => eventually(`${count} booted spare worker(s)`, () => (loader.spares.count === count && loader.spares.booted === count ? true : undefined));
+
+  test('worker-isolated plugins that are not lazy get the workers they will need booted when registered, one at a time; a lazy or inline one gets none', async () => {
+    for (const tenantsPerWorker of [4, 1]) {
+      const loader = new WasmTierLoader({ tenantsPerWorker });
+      const host = wasmOnly(loader);
+      try {
+        for (const [name, settings] of [['a', {}], ['b', {}], ['lazy', { lazy: true }], ['inline', { isolation: 'inline' }]] as const) {
+          host.add({ ...echo.manifest, name }, echo.dir, { grant: [], ...settings });
+        }
+        assert.equal(loader.spares.count, 1, 'one boot at a time');
+        // a and b share one worker, or have one each
+        await settled(loader, tenantsPerWorker === 1 ? 2 : 1);
+        await host.startAll();
+        for (const name of ['a', 'b', 'inline']) assert.equal(host.info(name).state, 'active', host.info(name).error);
+        assert.deepEqual(await host.dispatch('a/echo', [1], 1), [1]);
+        assert.deepEqual(loader.pool.workers.map((w) => w.tenants), tenantsPerWorker === 1 ? [1, 1] : [2]);
+        // the loads took their workers; a spare stays only when the next load would need a new worker
+        await settled(loader, tenantsPerWorker === 1 ? 1 : 0);
+      } finally {
+        await host.dispose();
+      }
+    }
+  });
+
+  test('a plugin removed, unloaded or failing before it loads takes its worker back, booted or still booting', async () => {
+    const loader = new WasmTierLoader({ tenantsPerWorker: 1 });
+    const host = wasmOnly(loader);
+    try {
+      host.add({ ...echo.manifest, name: 'removed-while-booting' }, echo.dir, { grant: [] });
+      await host.remove('removed-while-booting');
+      await settled(loader, 0);
+      host.add({ ...echo.manifest, name: 'removed' }, echo.dir, { grant: [] });
+      host.add({ ...echo.manifest, name: 'unloaded' }, echo.dir, { grant: [] });
+      host.add({ ...echo.manifest, name: 'missing', entry: 'missing.wasm' }, echo.dir, { grant: [] });
+      await settled(loader, 3);
+      await host.remove('removed');
+      await host.unload('unloaded');
+      await settled(loader, 1);
+      await assert.rejects(host.load('missing'), /no component at/);
+      await settled(loader, 0);
     } finally {
       await host.dispose();
     }

@@ -199,7 +199,7 @@ describe('Deno', () => {
     const deno = join(packageRoot(), 'node_modules', '.bin', 'deno');
     const out = execFileSync(deno, ['run', '-A', join(packageRoot(), 'test', 'support', 'deno-wasm.ts')], { cwd: packageRoot(), encoding: 'utf8', timeout: 240_000 });
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), {
-      worker: { echo: { x: [1, 'two'] }, loop: 'budget-exceeded', trap: 'plugin-error', count: 1 },
+      worker: { echo: { x: [1, 'two'] }, loop: 'budget-exceeded', trap: 'plugin-error', count: 1, echoAgain: 'again' },
       inline: { echo: { x: [1, 'two'] }, trap: 'plugin-error', count: 1 },
     });
   });

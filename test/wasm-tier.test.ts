@@ -105,7 +105,7 @@ describe('stopped at the ceiling', () => {
     await rt.dispose();
   });
 
-  test('a call that loops forever fails with budget-exceeded at the ceiling; its worker is gone, others serve on', async () => {
+  test('a call that loops forever fails with budget-exceeded at the ceiling; its worker is gone, a plugin sharing it starts again in another and serves on', async () => {
     const looping = await load('fixtures/loop', { manifest: { budget: { ceilingMs: 50 } as PluginManifest['budget'] } });
     const other = await load('fixtures/echo');
     assert.equal(looping.rt.call('ok', null), null);
@@ -121,10 +121,61 @@ describe('stopped at the ceiling', () => {
     await new Promise((r) => setTimeout(r, 30));
     clearInterval(timer);
     assert.ok(ticks > before, 'the event loop ran timers after the kill');
-    assert.deepEqual(other.rt.call('echo', { still: 'here' }), { still: 'here' });
+    // its co-tenant starts again elsewhere (answering later meanwhile), its state reset
+    assert.deepEqual(await other.rt.call('echo', { still: 'here' }), { still: 'here' });
+    assert.deepEqual(other.rt.call('echo', { again: 1 }), { again: 1 });
+    assert.match(other.ctx.logs.find((l) => l.level === 'warn' && /starts again/.test(l.msg))?.msg ?? '', /^plugin fixture-echo's worker was stopped \(its co-tenant fixture-loop stopped it: op "loop" ran past its ceiling.*\); it starts again in another worker, so its state was reset$/);
     throwsWith(() => looping.rt.call('ok', null), 'plugin-unavailable', /plugin fixture-loop is not running: op "loop" ran past its ceiling/);
     await looping.rt.dispose();
+    // loaded again, it gets a worker of its own
+    const again = await load('fixtures/loop', { manifest: { budget: { ceilingMs: 50 } as PluginManifest['budget'] } });
+    assert.ok(loader.pool.workers.some((w) => w.solo && w.tenants === 1), JSON.stringify(loader.pool.workers));
+    await again.rt.dispose();
     await other.rt.dispose();
+  });
+
+  test('a call to a plugin whose shared worker digests another plugin\'s update waits for its turn (a promise), without blocking the daemon\'s thread', async () => {
+    const shared = new WasmTierLoader({ spareWorker: false });
+    const hooks = wasmManifest('fixtures/hooks', { budget: { ceilingMs: 500 } as PluginManifest['budget'] });
+    const echo = wasmManifest('fixtures/echo', { budget: { ...RELAXED } as PluginManifest['budget'] });
+    const updating = await shared.load(hooks.manifest, hooks.dir, pluginContext({ name: hooks.manifest.name, granted: ['graph:read'], host: rxjs }));
+    const waiting = await shared.load(echo.manifest, echo.dir, pluginContext({ name: echo.manifest.name }));
+    assert.deepEqual(shared.pool.workers, [{ tenants: 2, solo: false }]);
+    assert.equal(waiting.waitTurn!(), undefined);
+    // the fixture's update hook loops when a file named loop.ts changed: the worker stays busy until the ceiling
+    const update = updating.onUpdate!({ type: 'update', generation: rxjs.generation, files: ['loop.ts'], added: [], removed: [], changed: [] }) as Promise<void>;
+    const turn = waiting.waitTurn!();
+    assert.ok(turn instanceof Promise, 'the worker is busy with the update');
+    const answer = waiting.call('echo', 'later');
+    assert.ok(answer instanceof Promise, 'answered later, not by blocking');
+    await rejectsWith(update, 'budget-exceeded', /on-graph-update did not finish within its ceiling of 500 ms/);
+    // the worker was stopped with the looping plugin; the other started again in another and answers
+    assert.equal(await answer, 'later');
+    assert.equal(waiting.waitTurn!(), undefined);
+    assert.equal(waiting.call('echo', 'now'), 'now');
+    await updating.dispose();
+    await waiting.dispose();
+  });
+
+  test('worker plugins share a worker up to tenantsPerWorker; one that calls others runs alone; an unloaded one leaves, the last one stops the worker', async () => {
+    const pool = new WasmTierLoader({ spareWorker: false, tenantsPerWorker: 2 });
+    const start = (name: string, dependencies: string[] = []) => {
+      const { manifest, dir } = wasmManifest('fixtures/echo', { name, dependencies, budget: { ...RELAXED } as PluginManifest['budget'] });
+      return pool.load(manifest, dir, pluginContext({ name }));
+    };
+    const a = await start('a');
+    const b = await start('b');
+    const caller = await start('caller', ['a']);
+    const c = await start('c');
+    assert.deepEqual(pool.pool.workers, [{ tenants: 2, solo: false }, { tenants: 1, solo: true }, { tenants: 1, solo: false }]);
+    for (const [rt, n] of [[a, 1], [b, 2], [caller, 3], [c, 4]] as const) assert.deepEqual(rt.call('echo', [n]), [n]);
+    await a.dispose();
+    assert.deepEqual(b.call('echo', 'b stays'), 'b stays');
+    await b.dispose();
+    await caller.dispose();
+    assert.deepEqual(pool.pool.workers, [{ tenants: 1, solo: false }]);
+    await c.dispose();
+    assert.deepEqual(pool.pool.workers, []);
   });
 
   test('a busy-waiting call answers when the ceiling allows it and is stopped when it does not', async () => {

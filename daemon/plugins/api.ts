@@ -127,6 +127,12 @@ export interface PluginRuntime {
   readonly readsSnapshot?: boolean;
   /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
   readonly answersLater?: boolean;
+  /**
+   * A promise when the runtime cannot take a call now (a worker it shares is busy with another
+   * plugin's work, or it is starting again in another worker): the host waits for it before a
+   * call's clock starts, as that wait is not the plugin's time. Undefined when a call can go.
+   */
+  waitTurn?(): Promise<void> | undefined;
   call(op: string, args: unknown): unknown;
   onUpdate?(update: UpdateEvent): unknown;
   beforeQuery?(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision>;
@@ -146,6 +152,14 @@ export interface TierLoader {
    * platform suffix): the one whose trust is checked. Throws plugin-unavailable when absent.
    */
   artifact?(manifest: PluginManifest, dir: string): string;
+  /**
+   * A plugin that is not lazy was registered: its load follows soon (once the first index is
+   * done). The loader may get ready meanwhile (boot a worker), in the background and without
+   * failing: a problem is `load`'s to report.
+   */
+  prepare?(manifest: PluginManifest, dir: string): void;
+  /** A prepared plugin will not be loaded after all (removed, unloaded or failed first): release what `prepare` readied. */
+  forget?(manifest: PluginManifest): void;
   /** `dir` is the directory holding the manifest; `manifest.entry` is relative to it. */
   load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime>;
 }

@@ -123,6 +123,7 @@ export class PluginHost {
     };
     this.entries.set(manifest.name, entry);
     manifest.ops.forEach((op, i) => this.routes.set(wireOps[i]!, { plugin: manifest.name, local: op.name }));
+    if (!merged.lazy) this.prepare(entry);
   }
 
   /** Unload (if loaded) and forget a plugin; its ops stop being routable. */
@@ -193,6 +194,7 @@ export class PluginHost {
         e.lifecycle.to('active');
         this.refreshMiddleware();
       } catch (err) {
+        this.forget(e);
         e.error = (err as Error).message;
         e.lifecycle.to('failed', e.error);
         throw err;
@@ -209,6 +211,7 @@ export class PluginHost {
     const dependents = [...this.entries.values()].filter((d) => d.manifest.dependencies.includes(name) && d.lifecycle.state === 'active');
     if (dependents.length) throw new IsgError('bad-args', `plugin "${name}" is needed by ${dependents.map((d) => `"${d.manifest.name}"`).join(', ')}; unload those first`);
     if (e.loading) await e.loading.catch(() => undefined);
+    if (!e.runtime) this.forget(e);
     await this.disposeRuntime(e);
     if (e.lifecycle.state !== 'unloaded') e.lifecycle.to('unloaded');
     this.refreshMiddleware();
@@ -465,6 +468,7 @@ export class PluginHost {
     if (e.lifecycle.state !== 'active') throw e.loading ? waitFor('is loading') : this.unavailable(e);
     if (e.probation) throw waitFor('is on probation after an ejection: its probe call must come from a caller that can wait');
     if (e.runtime!.answersLater) throw waitFor(`answers later (${e.manifest.isolation} isolation)`);
+    if (e.runtime!.waitTurn?.()) throw waitFor('waits for its worker (busy with another plugin, or starting again)');
     const result = this.invoke(e, 'query', local, () => e.runtime!.call(local, args));
     if (!(result instanceof Promise)) return result;
     result.catch(() => undefined); // accounted by invoke; nobody is left to wait for it
@@ -493,6 +497,9 @@ export class PluginHost {
 
   /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
+    // waiting for its turn (a shared worker busy with another plugin) is not the plugin's time
+    const turn = e.runtime?.waitTurn?.();
+    if (turn) return turn.then(() => this.invoke(e, kind, label, fn));
     if (e.runtime?.readsSnapshot) {
       try {
         this.options.graph.csr();
@@ -574,6 +581,20 @@ export class PluginHost {
     // must give the memory back. Re-admission loads it afresh.
     void this.disposeRuntime(e);
     this.refreshMiddleware();
+  }
+
+  /** Let the plugin's loader get ready for its load (a WASM worker boots meanwhile). */
+  private prepare(e: Entry): void {
+    try {
+      this.options.loaders[e.manifest.tier]?.prepare?.(e.manifest, e.dir);
+    } catch (err) {
+      this.options.log.warn('plugin not prepared', { plugin: e.manifest.name, error: (err as Error).message });
+    }
+  }
+
+  /** The plugin will not load now: whatever its loader readied for it goes. */
+  private forget(e: Entry): void {
+    this.options.loaders[e.manifest.tier]?.forget?.(e.manifest);
   }
 
   private async disposeRuntime(e: Entry): Promise<void> {

@@ -1,14 +1,14 @@
 // The tier loader for WebAssembly components (tier "wasm"). A component is transpiled with jco
 // (cached by content hash), its imports are checked against what isg provides before anything of
-// it runs, and it is instantiated either in a worker thread of its own (isolation "worker", the
-// default: calls block on a shared control block for at most the plugin's hard ceiling, past
-// which the worker is terminated) or in the daemon's thread (isolation "inline", for trusted
+// it runs, and it is instantiated either in a worker thread (isolation "worker", the default: a
+// worker hosts up to four plugins, wasm/worker-pool.ts says why; calls block on a shared control
+// block for at most the plugin's hard ceiling, past which the worker is terminated and its other
+// plugins start again in another) or in the daemon's thread (isolation "inline", for trusted
 // components: no ceiling can be enforced there, only measured). Payloads are msgpack both ways.
 // The hooks a manifest lists are exports the component must have (on-graph-update,
 // before-query, after-query); a component is called only for the hooks its manifest lists.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
@@ -16,8 +16,6 @@ import { RUNTIME } from '../util/runtime.ts';
 import type { BeforeQueryDecision, PluginContext, PluginManifest, PluginRuntime, QueryHookInput, TierLoader } from './api.ts';
 import { withIds } from './update-ids.ts';
 import {
-  CallerChannel,
-  createChannelBuffer,
   executeParts,
   FLAG_SNAPSHOT,
   fromJson,
@@ -38,11 +36,9 @@ import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, HOOK_EXPORTS, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './wasm/instance.ts';
 import { pack, unpack } from './wasm/msgpack.ts';
-import { transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
-import type { WorkerHello, WorkerInit } from './wasm/worker.ts';
-
-// Built to dist/*.js under Node; run from the .ts sources under Deno.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './wasm/worker.ts' : './wasm/worker.js', import.meta.url);
+import { cachedTranspile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
+import type { TenantInit } from './wasm/worker.ts';
+import { DEFAULT_TENANTS_PER_WORKER, WORKER_HEAP_MB, WorkerPool, type Tenancy, type WorkerHouse } from './wasm/worker-pool.ts';
 
 export interface WasmTierOptions {
   /** Where transpiled components are kept (default node_modules/.cache/isg-wasm). */
@@ -50,27 +46,69 @@ export interface WasmTierOptions {
   profile?: TranspileProfile;
   /** How long a worker may take to instantiate its component, ms. */
   startTimeoutMs?: number;
-  /** Keep one worker booted for the next worker-isolated load (default true, from the first such load on). */
+  /**
+   * Boot workers ahead of worker-isolated loads (default true): those the `prepare`d plugins
+   * will need, and after a load one spare when no worker has room for the next plugin.
+   */
   spareWorker?: boolean;
+  /** Worker-isolated plugins one worker hosts at most (default 4; 1: a worker per plugin). */
+  tenantsPerWorker?: number;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
-/** A worker's JS heap holds jco's glue and views of shared memory; WebAssembly memory is not counted here. */
-const WORKER_HEAP_MB = 64;
 /** Deno accepts a Worker's resourceLimits and ignores them: said at each worker load, as the budget then rests on the memory check alone. */
 const DENO_HEAP_UNLIMITED = `runs in a worker whose JS heap is not capped at ${WORKER_HEAP_MB} MB: Deno ignores worker resourceLimits; its memory budget is enforced by checking its linear memory after each call`;
 
 export class WasmTierLoader implements TierLoader {
   readonly tier = 'wasm' as const;
   private readonly options: WasmTierOptions;
-  private readonly spares: Spares;
+  /** The workers of worker-isolated plugins (exposed for tests and benchmarks). */
+  readonly pool: WorkerPool;
+  /** Components of prepared plugins being compiled, one after another. */
+  private warming: Promise<void> = Promise.resolve();
 
   constructor(options: WasmTierOptions = {}) {
     this.options = options;
-    this.spares = new Spares(options.spareWorker ?? true);
+    this.pool = new WorkerPool({ spares: options.spareWorker ?? true, tenantsPerWorker: options.tenantsPerWorker ?? DEFAULT_TENANTS_PER_WORKER });
+  }
+
+  get spares(): WorkerPool['spares'] {
+    return this.pool.spares;
+  }
+
+  /**
+   * Boot the worker the plugin will need, and compile its core modules when its transpile is
+   * cached (one component at a time, in the background; one that is not cached is left to the
+   * load, as transpiling would take the index's cores for hundreds of ms).
+   */
+  prepare(manifest: PluginManifest, dir: string): void {
+    if (manifest.isolation === 'worker') this.spares.expect(manifest.name);
+    this.warming = this.warming.then(() => this.warm(manifest, dir));
+  }
+
+  private async warm(manifest: PluginManifest, dir: string): Promise<void> {
+    try {
+      const component = cachedTranspile(readFileSync(resolve(dir, manifest.entry)), { cacheDir: this.options.cacheDir, profile: this.options.profile });
+      if (component) await compileCore(component);
+    } catch {
+      // the load reports what is wrong
+    }
+  }
+
+  forget(manifest: PluginManifest): void {
+    this.spares.forget(manifest.name);
   }
 
   async load(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
+    try {
+      return await this.start(manifest, dir, ctx);
+    } finally {
+      // a load that failed before it took its worker leaves none owed to it
+      this.spares.forget(manifest.name);
+    }
+  }
+
+  private async start(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
     const path = resolve(dir, manifest.entry);
     let bytes: Uint8Array;
     try {
@@ -91,7 +129,7 @@ export class WasmTierLoader implements TierLoader {
     if (manifest.isolation === 'process') throw new IsgError('plugin-error', `plugin ${manifest.name}: isolation "process" is not available to WebAssembly plugins; use "worker" or "inline"`);
     const modules = await compileCore(component);
     const setup: Setup = { manifest, ctx, component, modules, plan, config: pack(ctx.config ?? null) };
-    return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.spares);
+    return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.pool);
   }
 }
 
@@ -221,88 +259,113 @@ class InlineRuntime implements PluginRuntime {
   }
 }
 
-/** The component in a worker thread of its own, called synchronously through a shared control block. */
-class WorkerRuntime implements PluginRuntime {
+/**
+ * The component in a worker thread (of its own or shared with other plugins: worker-pool.ts),
+ * called synchronously through the worker's control block.
+ */
+class WorkerRuntime implements PluginRuntime, Tenancy {
   readonly readsSnapshot: boolean;
+  readonly plugin: string;
+  readonly callsOthers: boolean;
   private stopped: string | undefined;
+  private disposed = false;
   private sentCsr: CsrSnapshot | undefined;
-  private memory: number;
+  private memory = 0;
+  private house!: WorkerHouse;
+  private tenant = 0;
+  /** Starting again in another worker after a co-tenant stopped the shared one. */
+  private restarting: Promise<void> | undefined;
   private readonly setup: Setup;
-  private readonly worker: Worker;
-  private readonly channel: CallerChannel;
-  private readonly port: MessagePort;
+  private readonly pool: WorkerPool;
+  private readonly startTimeoutMs: number;
 
-  private constructor(setup: Setup, worker: Worker, channel: CallerChannel, port: MessagePort, hello: Extract<WorkerHello, { type: 'ready' }>, csr: CsrSnapshot | undefined) {
+  private constructor(setup: Setup, pool: WorkerPool, startTimeoutMs: number) {
     this.setup = setup;
-    this.worker = worker;
-    this.channel = channel;
-    this.port = port;
-    this.memory = hello.memoryBytes;
-    this.sentCsr = csr;
+    this.pool = pool;
+    this.startTimeoutMs = startTimeoutMs;
+    this.plugin = setup.manifest.name;
+    this.callsOthers = setup.manifest.dependencies.length > 0;
     this.readsSnapshot = setup.plan.granted.includes('graph');
-    worker.on('error', (err) => this.markStopped(`its worker failed: ${err.message}`));
-    worker.on('exit', (code) => this.markStopped(`its worker exited (code ${code})`));
   }
 
-  static async start(setup: Setup, startTimeoutMs: number, spares: Spares): Promise<WorkerRuntime> {
-    const { manifest, ctx, plan } = setup;
+  static async start(setup: Setup, startTimeoutMs: number, pool: WorkerPool): Promise<WorkerRuntime> {
+    const { manifest, ctx } = setup;
     if (RUNTIME === 'deno') ctx.log.warn(`plugin ${manifest.name} ${DENO_HEAP_UNLIMITED}`);
-    const sab = createChannelBuffer();
-    const { port1, port2 } = new MessageChannel();
+    const runtime = new WorkerRuntime(setup, pool, startTimeoutMs);
+    await runtime.enter();
+    return runtime;
+  }
+
+  /** Become a tenant of a worker with room: instantiate the component there. */
+  private async enter(): Promise<void> {
+    const { manifest, ctx, plan } = this.setup;
     const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;
-    const init: WorkerInit = { plugin: manifest.name, component: setup.component, modules: setup.modules, plan, config: setup.config, sab, port: port2, csr: csr && toTransfer(csr) };
-    const worker = spares.take();
-    hand(worker, init);
-    const hello = await new Promise<WorkerHello>((resolveHello, reject) => {
-      const timer = setTimeout(() => {
-        void worker.terminate();
-        reject(new IsgError('timeout', `plugin ${manifest.name} did not start within ${startTimeoutMs} ms (instantiating its component), so its worker was stopped`));
-      }, startTimeoutMs);
-      worker.once('message', (m: WorkerHello) => {
-        clearTimeout(timer);
-        resolveHello(m);
-      });
-      worker.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new IsgError('plugin-error', `plugin ${manifest.name}'s worker failed to start: ${err.message}`));
-      });
+    const init: TenantInit = { plugin: manifest.name, component: this.setup.component, modules: this.setup.modules, plan, config: this.setup.config, csr: csr && toTransfer(csr) };
+    const admission = await this.pool.admit(this, init, this.startTimeoutMs, (request) => this.serveHost(request));
+    this.house = admission.house;
+    this.tenant = admission.tenant;
+    this.memory = admission.memoryBytes;
+    this.sentCsr = csr;
+    this.logTail(admission.tail);
+  }
+
+  workerLost(reason: string, culprit: boolean): void {
+    if (culprit || this.disposed || this.stopped) return this.markStopped(reason);
+    const { manifest, ctx } = this.setup;
+    ctx.log.warn(`plugin ${manifest.name}'s worker was stopped (${reason}); it starts again in another worker, so its state was reset`);
+    const restart = this.enter().then(
+      () => undefined,
+      (err: Error) => this.markStopped(`it could not start again after its worker was stopped (${reason}): ${err.message}`),
+    );
+    const restarting: Promise<void> = restart.finally(() => {
+      if (this.restarting === restarting) this.restarting = undefined;
     });
-    spares.refill();
-    if (hello.type === 'error') {
-      await worker.terminate();
-      throw new IsgError(hello.code, hello.message);
-    }
-    return new WorkerRuntime(setup, worker, new CallerChannel(sab), port1, hello, csr);
+    this.restarting = restarting;
+  }
+
+  waitTurn(): Promise<void> | undefined {
+    if (this.restarting) return this.restarting;
+    if (!this.stopped && this.house.channel.busyFor(this.tenant)) return this.house.channel.idle();
+    return undefined;
   }
 
   call(op: string, args: unknown): unknown {
     const name = this.setup.manifest.name;
-    const payload = this.roundTrip(Kind.Execute, executeParts(op, encodeArgs(name, op, args)), `op "${op}"`);
-    return decodeAnswer(name, op, payload);
+    return this.roundTrip(Kind.Execute, () => executeParts(op, encodeArgs(name, op, args)), `op "${op}"`, (payload) => decodeAnswer(name, op, payload));
   }
 
   /** Without blocking the daemon's thread: queries are answered while the plugin digests the update. */
   async onUpdate(update: UpdateEvent): Promise<void> {
     const { manifest, ctx } = this.setup;
+    // sent at once when it can be: a query right after this call must find it in flight
+    if (this.restarting) await this.restarting;
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const flags = this.refreshSnapshot();
     const u = withIds(update, ctx.graph);
     const parts = [toJson([u.generation, u.files, Array.from(u.added), Array.from(u.changed), u.removed])];
-    const answer = await this.channel.callAsync(Kind.Update, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    const answer = await this.house.channel.callAsync(this.tenant, Kind.Update, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
     if (!answer && this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} stopped before it finished the update: ${this.stopped}`);
     this.settleAnswer(answer, HOOK_EXPORTS.onUpdate.name);
   }
 
-  beforeQuery(input: QueryHookInput): BeforeQueryDecision {
+  beforeQuery(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision> {
     const name = this.setup.manifest.name;
-    const parts = queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args));
-    return decision(name, input.op, parseOptionalBytes(this.roundTrip(Kind.BeforeQuery, parts, `${HOOK_EXPORTS.beforeQuery.name} of "${input.op}"`)));
+    return this.roundTrip(
+      Kind.BeforeQuery,
+      () => queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args)),
+      `${HOOK_EXPORTS.beforeQuery.name} of "${input.op}"`,
+      (payload) => decision(name, input.op, parseOptionalBytes(payload)),
+    );
   }
 
-  afterQuery(input: QueryHookInput, result: unknown): void {
+  afterQuery(input: QueryHookInput, result: unknown): unknown {
     const name = this.setup.manifest.name;
-    const parts = queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args), hookPayload(name, 'query answer', result));
-    this.roundTrip(Kind.AfterQuery, parts, `${HOOK_EXPORTS.afterQuery.name} of "${input.op}"`);
+    return this.roundTrip(
+      Kind.AfterQuery,
+      () => queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args), hookPayload(name, 'query answer', result)),
+      `${HOOK_EXPORTS.afterQuery.name} of "${input.op}"`,
+      () => undefined,
+    );
   }
 
   memoryBytes(): number {
@@ -310,33 +373,48 @@ class WorkerRuntime implements PluginRuntime {
   }
 
   kill(): void {
-    this.terminate('it was killed');
+    this.stopWorker('it was killed');
   }
 
   async dispose(): Promise<void> {
-    if (!this.stopped) this.channel.stop();
+    this.disposed = true;
+    await this.restarting;
     this.markStopped('it was unloaded');
-    this.port.close();
-    await this.worker.terminate();
+    await this.house.drop(this.tenant);
   }
 
-  private roundTrip(kind: Kind, parts: Uint8Array[], what: string): Uint8Array {
+  /**
+   * One request, answered synchronously; with a promise when the worker is busy with another
+   * plugin's update (blocking would hold the daemon's thread for that plugin's work) or this
+   * plugin is starting again after a co-tenant stopped their worker. (The host asks `waitTurn`
+   * first, so that wait stays off the plugin's clock.)
+   */
+  private roundTrip<T>(kind: Kind, parts: () => Uint8Array[], what: string, then: (payload: Uint8Array) => T): T | Promise<T> {
     const { manifest } = this.setup;
+    if (this.restarting) return this.restarting.then(() => this.roundTrip(kind, parts, what, then));
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
+    const channel = this.house.channel;
+    if (channel.busyFor(this.tenant)) return channel.idle().then(() => this.roundTrip(kind, parts, what, then));
+    const request = parts();
     const flags = this.refreshSnapshot();
-    return this.settleAnswer(this.channel.call(kind, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request)), what);
+    return then(this.settleAnswer(channel.call(this.tenant, kind, request, flags, manifest.budget.ceilingMs, (r) => this.serveHost(r)), what));
   }
 
   private settleAnswer(answer: Answer | undefined, what: string): Uint8Array {
-    const { manifest, ctx } = this.setup;
+    const { manifest } = this.setup;
     if (!answer) {
-      this.terminate(`${what} ran past its ceiling of ${manifest.budget.ceilingMs} ms and its worker was terminated`);
+      if (this.house.channel.culprit !== this.tenant) {
+        // the worker was stopped meanwhile, or another tenant's request ran past its deadline (its runtime stops the worker, and this one starts again)
+        if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
+        throw new IsgError('plugin-unavailable', `plugin ${manifest.name}: its worker is being stopped, as a plugin sharing it ran past its ceiling; it starts again in another worker`);
+      }
+      this.stopWorker(`${what} ran past its ceiling of ${manifest.budget.ceilingMs} ms and its worker was terminated`);
       throw new IsgError('budget-exceeded', `plugin ${manifest.name}: ${what} did not finish within its ceiling of ${manifest.budget.ceilingMs} ms, so its worker was terminated`, {
         ceilingMs: manifest.budget.ceilingMs,
       });
     }
     this.memory = answer.memoryBytes;
-    if (answer.tail.length) for (const [level, message] of fromJson(answer.tail) as [LogLevel, string][]) ctx.log[level](message);
+    this.logTail(answer.tail);
     if (answer.status === Status.Error) {
       const e = fromJson(answer.payload) as { code: IsgError['code']; message: string };
       throw new IsgError(e.code, e.message);
@@ -344,12 +422,16 @@ class WorkerRuntime implements PluginRuntime {
     return answer.payload;
   }
 
+  private logTail(tail: Uint8Array): void {
+    if (tail.length) for (const [level, message] of fromJson(tail) as [LogLevel, string][]) this.setup.ctx.log[level](message);
+  }
+
   /** Post the current generation's snapshot to the worker when it has not seen it yet. */
   private refreshSnapshot(): number {
     if (!this.setup.plan.granted.includes('graph')) return 0;
     const csr = this.setup.ctx.graph.csr();
     if (csr === this.sentCsr) return 0;
-    this.port.postMessage(toTransfer(csr));
+    this.house.port.postMessage(toTransfer(csr));
     this.sentCsr = csr;
     return FLAG_SNAPSHOT;
   }
@@ -374,54 +456,11 @@ class WorkerRuntime implements PluginRuntime {
     this.stopped ??= reason;
   }
 
-  private terminate(reason: string): void {
+  /** This plugin stops its worker (past its ceiling, or killed): co-tenants start again elsewhere, and it runs alone from its next load on. */
+  private stopWorker(reason: string): void {
     this.markStopped(reason);
-    this.channel.stop();
-    this.port.close();
-    void this.worker.terminate();
-  }
-}
-
-/**
- * A worker booted ahead of the next load: starting a worker (an isolate, Node's bootstrap, the
- * worker's modules) is most of a load's time. The spare does not keep the process alive.
- */
-class Spares {
-  private spare: Worker | undefined;
-  private readonly enabled: boolean;
-
-  constructor(enabled: boolean) {
-    this.enabled = enabled;
-  }
-
-  take(): Worker {
-    const worker = this.spare ?? boot();
-    this.spare = undefined;
-    worker.ref();
-    return worker;
-  }
-
-  refill(): void {
-    if (!this.enabled || this.spare) return;
-    const worker = boot();
-    worker.unref();
-    worker.once('exit', () => {
-      if (this.spare === worker) this.spare = undefined;
-    });
-    this.spare = worker;
-  }
-}
-
-function boot(): Worker {
-  return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-}
-
-function hand(worker: Worker, init: WorkerInit): void {
-  try {
-    worker.postMessage(init, [init.port]);
-  } catch (err) {
-    // Runtimes that cannot post compiled modules to a worker: it compiles them itself.
-    if (!(err instanceof Error) || err.name !== 'DataCloneError') throw err;
-    worker.postMessage({ ...init, modules: undefined }, [init.port]);
+    if (this.restarting) return;
+    this.pool.blame(this.setup.manifest.name);
+    this.house.stop(this.tenant, reason);
   }
 }

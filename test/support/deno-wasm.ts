@@ -26,13 +26,15 @@ async function main(): Promise<void> {
     const echo = await start('fixtures/echo', isolation, 10_000);
     const trap = await start('fixtures/trap', isolation, 10_000);
     const s: Record<string, unknown> = { echo: echo.call('echo', { x: [1, 'two'] }) };
+    s.trap = codeOf(() => trap.call('trap', null));
+    s.count = trap.call('count', null);
     if (isolation === 'worker') {
+      // last: stopping it stops the worker it shares with the others, which start again elsewhere
       const loop = await start('fixtures/loop', isolation, 50);
       s.loop = codeOf(() => loop.call('loop', null));
       await loop.dispose();
+      s.echoAgain = await echo.call('echo', 'again');
     }
-    s.trap = codeOf(() => trap.call('trap', null));
-    s.count = trap.call('count', null);
     seen[isolation] = s;
     await echo.dispose();
     await trap.dispose();

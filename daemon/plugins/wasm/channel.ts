@@ -3,7 +3,9 @@
 // Atomics.notify (a round trip costs a few microseconds, about half of postMessage's). The
 // caller blocks in Atomics.wait for at most the plugin's hard ceiling (queries), or waits with
 // Atomics.waitAsync (update hooks, so queries go on meanwhile); while it waits, the worker may
-// ask it for something only the daemon has (source text) and wait for the answer.
+// ask it for something only the daemon has (source text) and wait for the answer. A worker may
+// host several plugins (tenants): every request names its tenant, and requests of all tenants
+// go one at a time.
 //
 //   caller                          worker
 //   REQUEST ─────────────────────▶  runs the component
@@ -18,13 +20,14 @@ const KIND = 1;
 const LENGTH = 2;
 const STATUS = 3;
 const FLAGS = 4;
+const TENANT = 5;
 /** Byte offset of a Float64 slot: the component's linear memory after the last call. */
 const MEMORY_AT = 24;
 const HEADER_BYTES = 64;
 
 const State = { Idle: 0, Request: 1, HostCall: 2, HostReply: 3, Response: 4 } as const;
 
-export const Kind = { Execute: 1, Update: 2, Stop: 3, BeforeQuery: 4, AfterQuery: 5 } as const;
+export const Kind = { Execute: 1, Update: 2, Stop: 3, BeforeQuery: 4, AfterQuery: 5, AddTenant: 6, DropTenant: 7 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export const Status = { Ok: 0, Error: 1 } as const;
@@ -92,6 +95,7 @@ export interface Answer {
 
 /** A request sent or to be sent without blocking the daemon's thread (an update hook). */
 interface Pending {
+  tenant: number;
   kind: Kind;
   parts: Uint8Array[];
   flags: number;
@@ -110,6 +114,10 @@ export class CallerChannel extends ChannelViews {
   private readonly waiting: Pending[] = [];
   /** Set when a request ran past its deadline: the worker may be running still, so nothing more is sent. */
   private stuck = false;
+  /** The tenant whose request ran past its deadline. */
+  private stuckTenant: number | undefined;
+  /** Resolved whenever the async requests are all done. */
+  private drained: (() => void)[] = [];
 
   /**
    * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
@@ -117,14 +125,38 @@ export class CallerChannel extends ChannelViews {
    * Async requests made before (`callAsync`) are finished first, each within its own deadline,
    * so a query right after an update sees it.
    */
-  call(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+  call(tenant: number, kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
     while (this.inFlight) {
       const pending = this.inFlight;
       this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost));
     }
     if (this.stuck) return undefined;
-    this.send(kind, parts, flags);
-    return this.expire(this.pumpBlocking(performance.now() + timeoutMs, serveHost));
+    this.send(tenant, kind, parts, flags);
+    return this.expire(tenant, this.pumpBlocking(performance.now() + timeoutMs, serveHost));
+  }
+
+  /**
+   * Async requests of a tenant other than `tenant` are running or waiting: a blocking call
+   * would hold the daemon's thread for another plugin's work, so it should wait for `idle`.
+   */
+  busyFor(tenant: number): boolean {
+    return (this.inFlight !== undefined && this.inFlight.tenant !== tenant) || this.waiting.some((p) => p.tenant !== tenant);
+  }
+
+  /** Resolves when no async request is running or waiting (at once when none is). */
+  idle(): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise((resolveIdle) => this.drained.push(resolveIdle));
+  }
+
+  /** Nothing more can be sent: a request ran past its deadline (or the channel was stopped). */
+  get isStuck(): boolean {
+    return this.stuck;
+  }
+
+  /** The tenant whose request ran past its deadline, if that is why the channel is stuck. */
+  get culprit(): number | undefined {
+    return this.stuckTenant;
   }
 
   /**
@@ -132,17 +164,20 @@ export class CallerChannel extends ChannelViews {
    * go on being answered while a plugin digests an update. Requests made this way run one at a
    * time, in order; one is sent at once when the channel is free.
    */
-  callAsync(kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
+  callAsync(tenant: number, kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
     return new Promise((settle) => {
-      const pending: Pending = { kind, parts, flags, timeoutMs, serveHost, settle };
+      const pending: Pending = { tenant, kind, parts, flags, timeoutMs, serveHost, settle };
       if (this.inFlight) this.waiting.push(pending);
       else this.start(pending);
     });
   }
 
   private start(pending: Pending): void {
-    if (this.stuck) return pending.settle(undefined);
-    this.send(pending.kind, pending.parts, pending.flags);
+    if (this.stuck) {
+      pending.settle(undefined);
+      return this.finishQueue();
+    }
+    this.send(pending.tenant, pending.kind, pending.parts, pending.flags);
     pending.deadline = performance.now() + pending.timeoutMs;
     this.inFlight = pending;
     void this.pumpAsync(pending);
@@ -151,20 +186,29 @@ export class CallerChannel extends ChannelViews {
   /** Settle the request in flight and send the next one at once (not a microtask later). */
   private finish(pending: Pending, answer: Answer | undefined): void {
     this.inFlight = undefined;
-    pending.settle(this.expire(answer));
-    const next = this.waiting.shift();
-    if (next) this.start(next);
+    pending.settle(this.expire(pending.tenant, answer));
+    this.finishQueue();
   }
 
-  private expire(answer: Answer | undefined): Answer | undefined {
-    if (!answer) this.stuck = true;
+  private finishQueue(): void {
+    const next = this.waiting.shift();
+    if (next) return this.start(next);
+    for (const resolveIdle of this.drained.splice(0)) resolveIdle();
+  }
+
+  private expire(tenant: number, answer: Answer | undefined): Answer | undefined {
+    if (!answer && !this.stuck) {
+      this.stuck = true;
+      this.stuckTenant = tenant;
+    }
     return answer;
   }
 
-  private send(kind: Kind, parts: Uint8Array[], flags: number): void {
+  private send(tenant: number, kind: Kind, parts: Uint8Array[], flags: number): void {
     if (!this.write(...parts)) throw new RangeError(`a request larger than ${MAX_DATA_BYTES} bytes`);
     this.ctrl[KIND] = kind;
     this.ctrl[FLAGS] = flags;
+    this.ctrl[TENANT] = tenant;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
   }
@@ -220,6 +264,7 @@ export class CallerChannel extends ChannelViews {
     const pending = [...(this.inFlight ? [this.inFlight] : []), ...this.waiting.splice(0)];
     this.inFlight = undefined;
     for (const p of pending) p.settle(undefined);
+    for (const resolveIdle of this.drained.splice(0)) resolveIdle();
     this.ctrl[KIND] = Kind.Stop;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
@@ -231,6 +276,7 @@ export class CallerChannel extends ChannelViews {
 }
 
 export interface Request {
+  tenant: number;
   kind: Kind;
   flags: number;
   payload: Uint8Array;
@@ -242,7 +288,7 @@ export class WorkerChannel extends ChannelViews {
   next(): Request {
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Request) return { kind: this.ctrl[KIND] as Kind, flags: this.ctrl[FLAGS]!, payload: this.view() };
+      if (state === State.Request) return { tenant: this.ctrl[TENANT]!, kind: this.ctrl[KIND] as Kind, flags: this.ctrl[FLAGS]!, payload: this.view() };
       Atomics.wait(this.ctrl, STATE, state);
     }
   }

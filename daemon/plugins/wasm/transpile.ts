@@ -58,6 +58,13 @@ export function defaultCacheDir(): string {
 
 const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo' : ''}`;
 
+/** The component at `bytes` as the cache holds it, without transpiling it when it is not there. */
+export function cachedTranspile(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile } = {}): TranspiledComponent | undefined {
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  return readCache(join(options.cacheDir ?? defaultCacheDir(), hash), profile, hash);
+}
+
 /** The component at `bytes`, transpiled with `profile` (or read from the cache). */
 export async function transpileCached(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile; source?: string } = {}): Promise<TranspiledComponent> {
   const profile = options.profile ?? DEFAULT_PROFILE;

@@ -1,5 +1,7 @@
-// A WebAssembly plugin's worker thread: instantiates the component with the imports its plan
-// allows, then serves calls from the channel until told to stop (or terminated). Graph imports
+// A worker thread hosting WebAssembly plugins (one or several: its tenants): instantiates each
+// component, when told to, with the imports its plan allows, and serves calls from the channel
+// until told to stop (or terminated). Tenants share the thread and its JS heap, never an
+// instance or an import: a component reaches only what its own imports give it. Graph imports
 // read the daemon's CSR snapshot through its SharedArrayBuffer; source text is asked of the
 // daemon's thread, which holds the only authority over what is indexed. The worker itself has
 // no filesystem access to give: the component gets nothing but its imports.
@@ -13,24 +15,35 @@ import { buildImports, type ImportPlan, type LogLevel } from './host-imports.ts'
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './instance.ts';
 import type { TranspiledComponent } from './transpile.ts';
 
+/** The first message a worker gets: its channel, and the port that carries tenants and snapshots. */
 export interface WorkerInit {
+  sab: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+/** One plugin for the worker to host: posted to its port just before the AddTenant request naming it. */
+export interface TenantInit {
   plugin: string;
   component: TranspiledComponent;
   /** Compiled in the daemon's thread and shared; undefined where modules cannot be posted. */
   modules?: CoreModules;
   plan: ImportPlan;
   config: Uint8Array;
-  sab: SharedArrayBuffer;
-  port: MessagePort;
   csr?: CsrTransfer;
 }
 
-/** What the worker posts once, when it is ready to serve or could not start. */
-export type WorkerHello = { type: 'ready'; memoryBytes: number } | { type: 'error'; code: IsgError['code']; message: string };
+/** The answer to AddTenant, as JSON: the instance's memory, or why it could not start. */
+export type TenantHello = { type: 'ready'; memoryBytes: number } | { type: 'error'; code: IsgError['code']; message: string };
 
 /** Log lines a call may leave for the daemon's log, at most. */
 const MAX_LOG_LINES = 64;
 const MAX_LOG_CHARS = 2000;
+
+interface Tenant {
+  plugin: string;
+  instance: ComponentInstance;
+  csr: CsrSnapshot | undefined;
+}
 
 async function main(init: WorkerInit): Promise<void> {
   const channel = new WorkerChannel(init.sab);
@@ -39,52 +52,69 @@ async function main(init: WorkerInit): Promise<void> {
     if (reply.ok) return reply.value;
     throw new IsgError(reply.code as IsgError['code'], reply.message);
   };
-  let csr: CsrSnapshot | undefined = init.csr && fromTransfer(init.csr);
+  const tenants = new Map<number, Tenant>();
+  // One call runs at a time, whichever tenant it is for: its log lines go with its answer.
   let logs: [LogLevel, string][] = [];
   const log = (level: LogLevel, message: string) => {
     if (logs.length < MAX_LOG_LINES) logs.push([level, message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message]);
   };
-  const imports = buildImports(init.plan, {
-    plugin: init.plugin,
-    graph: () =>
-      graphImports(() => {
-        if (!csr) throw new IsgError('internal', `plugin ${init.plugin}: no graph snapshot reached its worker`);
-        return csr;
-      }),
-    readSource: (file) => fromUtf8(hostCall(HostCall.Read, utf8(file))),
-    call: (op, args) => hostCall(HostCall.Call, ...executeParts(op, args)),
-    config: init.config,
-    log,
-  });
 
-  let instance: ComponentInstance;
-  try {
-    const modules = init.modules ?? (await compileCore(init.component));
-    instance = await ComponentInstance.create(init.plugin, init.component, modules, imports, (message) => log('warn', message));
-  } catch (err) {
-    const e = err instanceof IsgError ? err : new IsgError('plugin-error', `plugin ${init.plugin} could not be instantiated: ${err instanceof Error ? err.message : String(err)}`);
-    parentPort!.postMessage({ type: 'error', code: e.code, message: e.message } satisfies WorkerHello);
-    return;
+  async function addTenant(id: number, t: TenantInit): Promise<TenantHello> {
+    const tenant: Tenant = { plugin: t.plugin, instance: undefined as unknown as ComponentInstance, csr: t.csr && fromTransfer(t.csr) };
+    const imports = buildImports(t.plan, {
+      plugin: t.plugin,
+      graph: () =>
+        graphImports(() => {
+          if (!tenant.csr) throw new IsgError('internal', `plugin ${t.plugin}: no graph snapshot reached its worker`);
+          return tenant.csr;
+        }),
+      readSource: (file) => fromUtf8(hostCall(HostCall.Read, utf8(file))),
+      call: (op, args) => hostCall(HostCall.Call, ...executeParts(op, args)),
+      config: t.config,
+      log,
+    });
+    try {
+      const modules = t.modules ?? (await compileCore(t.component));
+      tenant.instance = await ComponentInstance.create(t.plugin, t.component, modules, imports, (message) => log('warn', message));
+    } catch (err) {
+      const e = err instanceof IsgError ? err : new IsgError('plugin-error', `plugin ${t.plugin} could not be instantiated: ${err instanceof Error ? err.message : String(err)}`);
+      return { type: 'error', code: e.code, message: e.message };
+    }
+    tenants.set(id, tenant);
+    return { type: 'ready', memoryBytes: tenant.instance.memoryBytes() };
   }
-  parentPort!.postMessage({ type: 'ready', memoryBytes: instance.memoryBytes() } satisfies WorkerHello);
 
   for (;;) {
     const request = channel.next();
     if (request.kind === Kind.Stop) break;
+    if (request.kind === Kind.AddTenant) {
+      const hello = await addTenant(request.tenant, receiveMessage<TenantInit>(init.port, 'a plugin'));
+      const tail = logs.length ? toJson(logs) : undefined;
+      logs = [];
+      channel.answer(Status.Ok, toJson(hello), tail, hello.type === 'ready' ? hello.memoryBytes : 0);
+      continue;
+    }
+    if (request.kind === Kind.DropTenant) {
+      tenants.delete(request.tenant);
+      channel.answer(Status.Ok, EMPTY, undefined, 0);
+      continue;
+    }
+    const tenant = tenants.get(request.tenant);
     let outcome: Outcome<Uint8Array | undefined>;
     try {
-      if (request.flags & FLAG_SNAPSHOT) csr = fromTransfer(receiveSnapshot(init.port));
-      outcome = serve(instance, request.kind, request.payload);
+      if (!tenant) throw new Error(`no plugin is tenant ${request.tenant} of this worker`);
+      if (request.flags & FLAG_SNAPSHOT) tenant.csr = fromTransfer(receiveMessage<CsrTransfer>(init.port, 'a graph snapshot'));
+      outcome = serve(tenant.instance, request.kind, request.payload);
     } catch (err) {
-      outcome = { ok: false, code: 'internal', message: `plugin ${init.plugin}'s worker failed: ${err instanceof Error ? err.message : String(err)}`, trapped: false };
+      outcome = { ok: false, code: 'internal', message: `plugin ${tenant?.plugin ?? `#${request.tenant}`}'s worker failed: ${err instanceof Error ? err.message : String(err)}`, trapped: false };
     }
     const tail = logs.length ? toJson(logs) : undefined;
     logs = [];
-    const memory = instance.memoryBytes();
+    const memory = tenant?.instance.memoryBytes() ?? 0;
     const sent = outcome.ok
       ? channel.answer(Status.Ok, outcome.value ?? EMPTY, tail, memory)
       : channel.answer(Status.Error, toJson({ code: outcome.code, message: outcome.message, trapped: outcome.trapped }), tail, memory);
-    if (!sent) channel.answer(Status.Error, toJson({ code: 'plugin-error', message: `plugin ${init.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory);
+    if (!sent) channel.answer(Status.Error, toJson({ code: 'plugin-error', message: `plugin ${tenant!.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory);
   }
   init.port.close();
 }
@@ -116,16 +146,16 @@ function serve(instance: ComponentInstance, kind: Kind, payload: Uint8Array): Ou
   }
 }
 
-/** The snapshot posted just before the request that flagged it. */
-function receiveSnapshot(port: MessagePort): CsrTransfer {
+/** What was posted to the port just before the request that needs it (a tenant, a snapshot). */
+function receiveMessage<T>(port: MessagePort, what: string): T {
   // Delivery to the port is immediate in Node; give other runtimes a moment before giving up.
   const until = performance.now() + 1000;
   do {
     const got = receiveMessageOnPort(port);
-    if (got) return got.message as CsrTransfer;
+    if (got) return got.message as T;
   } while (performance.now() < until);
-  throw new IsgError('internal', 'a graph snapshot was announced to a plugin worker but never arrived');
+  throw new IsgError('internal', `${what} was announced to a plugin worker but never arrived`);
 }
 
-// Booted ahead of need (its modules load meanwhile), then given its plugin.
+// Booted ahead of need (its modules load meanwhile), then given its channel.
 parentPort!.once('message', (init: WorkerInit) => void main(init));
