@@ -61,6 +61,8 @@ export interface DaemonOptions {
  */
 const PLUGIN_UPDATE_QUIET_MS = 10;
 const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
+/** ...and are held while a change is on its way (the watcher has events, a batch waits), at most this long. */
+const PLUGIN_UPDATE_HOLD_MS = 50;
 /** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
 const CONFIG_QUIET_MS = 50;
 const CONFIG_MAX_DELAY_MS = 500;
@@ -131,8 +133,12 @@ export class Daemon implements ConnectionHost {
       protectedPlugins: [CORE_PLUGIN],
       unprefixedPlugin: CORE_PLUGIN,
     });
-    this.pluginUpdates = new UpdateFeed((u) => this.plugins.notifyUpdate(u), PLUGIN_UPDATE_QUIET_MS, PLUGIN_UPDATE_MAX_DELAY_MS, (err) =>
-      this.log.error('plugin update hooks failed', { error: err instanceof Error ? err.stack : String(err) }),
+    this.pluginUpdates = new UpdateFeed(
+      (u) => this.plugins.notifyUpdate(u),
+      PLUGIN_UPDATE_QUIET_MS,
+      PLUGIN_UPDATE_MAX_DELAY_MS,
+      (err) => this.log.error('plugin update hooks failed', { error: err instanceof Error ? err.stack : String(err) }),
+      { while: () => this.changeOnItsWay(), maxMs: PLUGIN_UPDATE_HOLD_MS },
     );
   }
 
@@ -301,6 +307,11 @@ export class Daemon implements ConnectionHost {
       this.log.info('stopped', { root: this.root });
     })();
     return this.stopping;
+  }
+
+  /** The watcher has events waiting or a batch running, or a batch waits to be applied. */
+  private changeOnItsWay(): boolean {
+    return this.pendingChanges > 0 || (this.watcher?.busy ?? false);
   }
 
   get watching(): boolean {
