@@ -63,6 +63,13 @@ const PLUGIN_UPDATE_QUIET_MS = 10;
 const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
 /** ...and are held while a change is on its way (the watcher has events, a batch waits), at most this long. */
 const PLUGIN_UPDATE_HOLD_MS = 50;
+/**
+ * A periodic snapshot waits until changes have stopped for this long (for at most
+ * SNAPSHOT_MAX_WAIT_MS, or an interval when that is longer): writing one packs every file's
+ * facts on the daemon's thread, which an edit in the middle of a burst would wait for.
+ */
+const SNAPSHOT_QUIET_MS = 2000;
+const SNAPSHOT_MAX_WAIT_MS = 30_000;
 /** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
 const CONFIG_QUIET_MS = 50;
 const CONFIG_MAX_DELAY_MS = 500;
@@ -104,8 +111,11 @@ export class Daemon implements ConnectionHost {
   private lastProgressEvent = 0;
   private watcher?: TreeWatcher;
   private snapshotTimer?: ReturnType<typeof setInterval>;
-  /** Changes since the last snapshot. */
+  /** A periodic snapshot waiting for the changes to stop. */
+  private snapshotWait?: ReturnType<typeof setTimeout>;
+  /** Changes since the last snapshot, and when the last one came (performance.now()). */
   private dirty = false;
+  private lastChangeAt = 0;
   /** The watcher's batches waiting their turn (enqueueChanges), and how many files they hold. */
   private changeQueue: Promise<void> = Promise.resolve();
   pendingChanges = 0;
@@ -237,9 +247,9 @@ export class Daemon implements ConnectionHost {
       return undefined;
     }
     // New stats alone are worth saving: a warm start would otherwise read those files again.
-    if (summary.restated) this.dirty = true;
+    if (summary.restated) this.markDirty();
     if (!summary.files.length) return summary;
-    this.dirty = true;
+    this.markDirty();
     const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
     this.publish(event);
     this.pluginUpdates.push(event);
@@ -291,6 +301,7 @@ export class Daemon implements ConnectionHost {
       this.configReloads.close();
       this.watcher?.close();
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+      clearTimeout(this.snapshotWait);
       this.pluginUpdates.close();
       for (const s of this.servers) s.close();
       this.http?.stopListening();
@@ -494,14 +505,36 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** Snapshots: after a cold index, then every intervalMs while changes come in, and at stop. (Re)started with the config's settings. */
+  /**
+   * Snapshots: after a cold index, then every intervalMs while changes come in, once they have
+   * stopped for SNAPSHOT_QUIET_MS (saveWhenQuiet), and at stop. (Re)started with the config's settings.
+   */
   private startSnapshots(): void {
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
-    this.snapshotTimer = undefined;
+    clearTimeout(this.snapshotWait);
+    this.snapshotTimer = this.snapshotWait = undefined;
     if (!this.graph || !this.config.snapshot.enabled || this.stopping) return;
-    this.snapshotTimer = setInterval(() => void this.saveIfDirty(), this.config.snapshot.intervalMs);
+    this.snapshotTimer = setInterval(() => this.saveWhenQuiet(), this.config.snapshot.intervalMs);
     this.snapshotTimer.unref?.();
     if (this.dirty) setImmediate(() => void this.saveIfDirty());
+  }
+
+  private markDirty(): void {
+    this.dirty = true;
+    this.lastChangeAt = performance.now();
+  }
+
+  /** The periodic snapshot: now if changes stopped SNAPSHOT_QUIET_MS ago, else once they have (by `deadline` at the latest). */
+  private saveWhenQuiet(deadline = performance.now() + Math.max(SNAPSHOT_MAX_WAIT_MS, this.config.snapshot.intervalMs)): void {
+    if (this.snapshotWait || !this.dirty || this.stopping) return;
+    const now = performance.now();
+    const quietFor = now - this.lastChangeAt;
+    if (quietFor >= SNAPSHOT_QUIET_MS || now >= deadline) return void this.saveIfDirty();
+    this.snapshotWait = setTimeout(() => {
+      this.snapshotWait = undefined;
+      this.saveWhenQuiet(deadline);
+    }, Math.min(SNAPSHOT_QUIET_MS - quietFor, deadline - now));
+    this.snapshotWait.unref?.();
   }
 
   async saveIfDirty(): Promise<void> {
