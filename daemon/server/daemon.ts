@@ -11,7 +11,8 @@ import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, recordPath, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
-import { discoverFiles, type DiscoverOptions } from '../ingest/discover.ts';
+import { discoverFiles, languageOf, type DiscoverOptions } from '../ingest/discover.ts';
+import { warmUpSteps } from '../ingest/extract.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { watchDirectory, type DirWatch } from '../watch/dir-watch.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
@@ -70,6 +71,12 @@ const PLUGIN_UPDATE_HOLD_MS = 50;
  */
 const SNAPSHOT_QUIET_MS = 2000;
 const SNAPSHOT_MAX_WAIT_MS = 30_000;
+/**
+ * After the first index, the daemon's thread compiles the extraction queries and runs them once
+ * (warmUpSteps), one step at a time, each once nothing happened for this long: a request, a
+ * change on its way.
+ */
+const WARM_UP_IDLE_MS = 100;
 /** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
 const CONFIG_QUIET_MS = 50;
 const CONFIG_MAX_DELAY_MS = 500;
@@ -116,6 +123,9 @@ export class Daemon implements ConnectionHost {
   /** Changes since the last snapshot, and when the last one came (performance.now()). */
   private dirty = false;
   private lastChangeAt = 0;
+  /** When the last request came (performance.now()): the warm-up waits for quiet. */
+  private lastRequestAt = 0;
+  private warmUpTimer?: ReturnType<typeof setTimeout>;
   /** The watcher's batches waiting their turn (enqueueChanges), and how many files they hold. */
   private changeQueue: Promise<void> = Promise.resolve();
   pendingChanges = 0;
@@ -197,6 +207,7 @@ export class Daemon implements ConnectionHost {
   }
 
   handle(request: Request, conn: Caller): unknown {
+    this.lastRequestAt = performance.now();
     if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
     const own = DAEMON_OPS[request.op];
     if (own) return own(this, request.args, conn, request.id);
@@ -302,6 +313,7 @@ export class Daemon implements ConnectionHost {
       this.watcher?.close();
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
       clearTimeout(this.snapshotWait);
+      clearTimeout(this.warmUpTimer);
       this.pluginUpdates.close();
       for (const s of this.servers) s.close();
       this.http?.stopListening();
@@ -474,6 +486,7 @@ export class Daemon implements ConnectionHost {
       if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
       else this.startWatching();
       this.startSnapshots();
+      this.warmUp(warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)));
       this.pluginsStarting = this.plugins.startAll();
       await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
@@ -483,6 +496,30 @@ export class Daemon implements ConnectionHost {
       this.log.error('first index failed', { error: (err as Error).message });
       throw err;
     }
+  }
+
+  /**
+   * The first edit would compile the extraction queries on this thread (the first index ran on
+   * worker threads) and wait for it: done here instead, a step at a time, when the daemon is idle.
+   */
+  private warmUp(steps: (() => void)[]): void {
+    const next = () => {
+      this.warmUpTimer = undefined;
+      if (this.stopping || !steps.length) return;
+      if (!this.changeOnItsWay() && performance.now() - this.lastRequestAt >= WARM_UP_IDLE_MS) {
+        try {
+          steps.shift()!();
+        } catch (err) {
+          this.log.warn('warm-up failed', { error: err instanceof Error ? err.message : String(err) });
+          steps.length = 0;
+          return;
+        }
+      }
+      this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
+      this.warmUpTimer.unref?.();
+    };
+    this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
+    this.warmUpTimer.unref?.();
   }
 
   /** Live updates: the watcher hands batches to applyChanges, the one mutation entry point. (Re)started with the config's settings. */
