@@ -126,6 +126,8 @@ export class Daemon implements ConnectionHost {
   /** When the last request came (performance.now()): the warm-up waits for quiet. */
   private lastRequestAt = 0;
   private warmUpTimer?: ReturnType<typeof setTimeout>;
+  /** The snapshot being written, if any (saveIfDirty). */
+  private saving: Promise<void> = Promise.resolve();
   /** The watcher's batches waiting their turn (enqueueChanges), and how many files they hold. */
   private changeQueue: Promise<void> = Promise.resolve();
   pendingChanges = 0;
@@ -574,7 +576,17 @@ export class Daemon implements ConnectionHost {
     this.snapshotWait.unref?.();
   }
 
-  async saveIfDirty(): Promise<void> {
+  /**
+   * Writes a snapshot if anything changed since the last. One at a time: a call waits for the
+   * write before it, so a stop does not end the process in the middle of a periodic one.
+   */
+  saveIfDirty(): Promise<void> {
+    const run = this.saving.then(() => this.saveNow());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveNow(): Promise<void> {
     const graph = this.graph;
     if (!graph || !this.dirty || !this.config.snapshot.enabled) return;
     this.dirty = false;
