@@ -103,7 +103,7 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     const edits = await editToQueryable(client, host, root);
     figures.editToQueryable = edits;
     console.log(
-      `[${corpus}] edit-to-queryable, median-size file ${edits.file} (${edits.edits} edits, alternating body and signature): p50 ${(edits.p50Us / 1000).toFixed(2)} ms, p90 ${(edits.p90Us / 1000).toFixed(2)} ms, p99 ${(edits.p99Us / 1000).toFixed(2)} ms, max ${(edits.maxUs / 1000).toFixed(2)} ms (target p99 <= 12 ms: ${verdict(edits.p99Us, 12_000)})`,
+      `[${corpus}] edit-to-queryable, median-size file ${edits.file} (${edits.edits} edits, alternating body and signature; the first, a cold parse, ${edits.firstEditMs.toFixed(1)} ms and left out): p50 ${(edits.p50Us / 1000).toFixed(2)} ms, p90 ${(edits.p90Us / 1000).toFixed(2)} ms, p99 ${(edits.p99Us / 1000).toFixed(2)} ms, max ${(edits.maxUs / 1000).toFixed(2)} ms (target p99 <= 12 ms: ${verdict(edits.p99Us, 12_000)})`,
     );
     return figures;
   } finally {
@@ -173,7 +173,7 @@ async function waitReady(socketPath: string, child: ChildProcess): Promise<IsgCl
  * Write the median-size file, wait for the daemon's update event naming it, then ask a query
  * and check its answer carries that generation: from just before the write to that answer.
  */
-async function editToQueryable(client: IsgClient, host: GraphHost, root: string): Promise<LatencySummary & { file: string; edits: number }> {
+async function editToQueryable(client: IsgClient, host: GraphHost, root: string): Promise<LatencySummary & { file: string; edits: number; firstEditMs: number }> {
   const files = [...host.filePaths()].map((p) => ({ path: p, bytes: host.factsOf(p)!.bytes })).sort((a, b) => a.bytes - b.bytes || (a.path < b.path ? -1 : 1));
   const file = files[files.length >> 1]!.path;
   const abs = join(root, file);
@@ -182,6 +182,7 @@ async function editToQueryable(client: IsgClient, host: GraphHost, root: string)
   const events = client.subscribe({ events: ['update'] });
   const h = latencyHistogram();
   const EDITS = 200;
+  let firstEditMs = 0;
   await new Promise((r) => setTimeout(r, 50));
   for (let k = 1; k <= EDITS + 1; k++) {
     const text = k % 2 ? plan.textAt(k, Math.floor(k / 2)) : plan.textAt(k - 1, k / 2);
@@ -197,11 +198,12 @@ async function editToQueryable(client: IsgClient, host: GraphHost, root: string)
     }
     const answer = await client.requestWithGen('outline', { file });
     if (answer.gen < gen) throw new Error(`an answer at generation ${answer.gen} after the update to ${gen}`);
-    if (k > 1) h.recordValue(since(t0)); // the first edit parses the file cold
+    if (k > 1) h.recordValue(since(t0));
+    else firstEditMs = since(t0) / 1e6; // the first edit parses the file cold: reported on its own
     await new Promise((r) => setTimeout(r, 5));
   }
   await events.return!();
-  return { ...summarize(h), file, edits: EDITS };
+  return { ...summarize(h), file, edits: EDITS, firstEditMs };
 }
 
 async function pipelined(client: IsgClient, q: Query, total: number): Promise<void> {

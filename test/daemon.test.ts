@@ -374,6 +374,29 @@ describe('lifecycle and security', () => {
     }
   });
 
+  test('periodic snapshots wait for the changes to stop for 2 s: none is written in the middle of a burst of edits', async () => {
+    const root = smallCorpus('isg-daemon-quiet-', { snapshot: { intervalMs: 100 }, log: { level: 'silent' } });
+    const daemon = await Daemon.start({ root });
+    try {
+      await daemon.ready();
+      const file = join(root, '.isg', 'snapshot.bin');
+      const generationSaved = () => (existsSync(file) ? openSnapshot(readFileSync(file)).header.generation : undefined);
+      const first = await eventually('the first snapshot', generationSaved);
+      // Edits 150 ms apart for 1.5 s: each one applied, none of them saved while they go on.
+      for (let i = 0; i < 10; i++) {
+        const before = daemon.generation();
+        writeText(root, 'src/extra.ts', `export const extra = ${i};\n`);
+        await eventually(`edit ${i} applied`, () => (daemon.generation() > before ? true : undefined));
+        await new Promise((r) => setTimeout(r, 150));
+        assert.equal(generationSaved(), first, `no snapshot during the burst (after edit ${i})`);
+      }
+      const last = daemon.generation();
+      assert.equal(await eventually('the snapshot after the burst', () => (generationSaved() === last ? last : undefined)), last);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   test('past maxConnections a connection gets an overloaded error naming the limit and is closed; the others are served', async () => {
     const root = smallCorpus('isg-daemon-connections-', { maxConnections: 2, log: { level: 'silent' } });
     const daemon = await Daemon.start({ root });

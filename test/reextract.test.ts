@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { extractFile, reextract, type Extraction } from '../daemon/ingest/extract.ts';
+import { extractFile, reextract, warmUpSteps, type Extraction } from '../daemon/ingest/extract.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { prng } from './support/prng.ts';
 
@@ -186,4 +186,13 @@ test('reextract counts UTF-8 bytes of edits that split surrogate pairs or insert
     assert.equal(incremental.facts.bytes, Buffer.byteLength(text, 'utf8'));
     assert.deepEqual(incremental.facts, extractFile('u.ts', 'typescript', text).facts);
   }
+});
+
+test('the warm-up steps run for both grammars and leave nothing behind: extraction after them is what it was', () => {
+  const text = readFileSync(join(packageRoot(), 'daemon', 'ingest', 'extract.ts'), 'utf8');
+  const before = extractFile('x.ts', 'typescript', text).facts;
+  const steps = warmUpSteps(['typescript', 'tsx', 'typescript']);
+  assert.equal(steps.length, 4, 'two steps per language, each language once');
+  for (const step of steps) step();
+  assert.deepEqual(extractFile('x.ts', 'typescript', text).facts, before);
 });

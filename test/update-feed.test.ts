@@ -78,3 +78,31 @@ test('a delivery that fails is reported, and later updates are still delivered',
   assert.equal((errors[0] as Error).message, 'hook blew up');
   f.close();
 });
+
+test('a delivery is held while a change is on its way, then delivers everything pushed meanwhile as one event', async () => {
+  let busy = true;
+  const seen: UpdateEvent[] = [];
+  const f = new UpdateFeed(async (u) => void seen.push(u), 2, 1000, () => undefined, { while: () => busy, maxMs: 60_000 });
+  f.push(update(2, ['a.ts'], ['a.ts#A']));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(seen.length, 0, 'held past its quiet window while a change is on its way');
+  f.push(update(3, ['b.ts'], [], [], ['b.ts#B']));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(seen.length, 0);
+  busy = false;
+  await f.idle();
+  assert.deepEqual(seen.map(sorted), [{ type: 'update', generation: 3, files: ['a.ts', 'b.ts'], added: ['a.ts#A'], removed: [], changed: ['b.ts#B'] }]);
+  f.push(update(4, ['c.ts']));
+  await f.idle();
+  assert.deepEqual(seen.map((u) => u.generation), [3, 4], 'and the next update is delivered as usual');
+  f.close();
+});
+
+test('the hold is bounded: a change that is always on its way does not keep updates from the plugins', async () => {
+  const seen: UpdateEvent[] = [];
+  const f = new UpdateFeed(async (u) => void seen.push(u), 2, 1000, () => undefined, { while: () => true, maxMs: 20 });
+  f.push(update(2, ['a.ts']));
+  await f.idle();
+  assert.deepEqual(seen.map((u) => [u.generation, u.files]), [[2, ['a.ts']]]);
+  f.close();
+});

@@ -122,7 +122,7 @@ describe('arch-rules (JS in QuickJS)', () => {
     }
     const limited = rt.call('violations', { limit: 2, file: 'internal/operators/d' }) as Violations;
     assert.ok(limited.violations.length <= 2 && limited.violations.every((v) => v.from.startsWith('internal/operators/d')));
-    assert.deepEqual(rt.call('rules', null), { rules: [{ name: rule.name, from: rule.from, mustNotImport: [rule.mustNotImport] }], from: 'isg.config.json' });
+    assert.deepEqual(rt.call('rules', null), { rules: [{ name: rule.name, from: rule.from, mustNotImport: [rule.mustNotImport] }], from: 'isg.config.json', lastCheck: { generation: rxjs.generation, files: 'all' } });
     await rt.dispose();
   });
 
@@ -173,6 +173,53 @@ describe('arch-rules (JS in QuickJS)', () => {
       await rt.dispose();
     });
   }
+});
+
+describe('arch-rules on merged updates', () => {
+  for (const isolation of ['worker', 'inline'] as const) {
+    test(`an update merged from several checks only the files it names, and finds their violations (${isolation})`, async () => {
+      const root = tempDir('isg-arch-merged-');
+      const write = (path: string, text: string) => {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), text);
+      };
+      write('client/internal/secret.ts', 'export const secret = 1;\n');
+      write('client/api.ts', 'export const api = 2;\n');
+      for (const f of ['a', 'b', 'c', 'd', 'e', 'f']) write(`daemon/${f}.ts`, "import { api } from '../client/api';\nexport const x = api;\n");
+      write('daemon/a.ts', "import { secret } from '../client/internal/secret';\nexport const a = secret;\n");
+      const host = await GraphHost.index(root);
+      const rt = await load('arch-rules', host, isolation, { rules: [{ from: 'daemon/', mustNotImport: 'client/internal' }] });
+      const lastCheck = () => (rt.call('rules', null) as { lastCheck: unknown }).lastCheck;
+      const seen = () => (rt.call('violations', null) as Violations).violations.map((v) => `${v.from}:${v.line} -> ${v.to}`);
+      await rt.onUpdate!({ type: 'update', generation: host.generation, files: [...host.filePaths()], added: [], removed: [], changed: [] });
+      assert.deepEqual(lastCheck(), { generation: host.generation, files: 'all' });
+
+      // Two edits, told as one update (the daemon merges updates that come faster than the hook runs).
+      write('daemon/b.ts', "import { api } from '../client/api';\nimport { secret } from '../client/internal/secret';\nexport const x = api + secret;\n");
+      const first = host.applyChanges([{ path: 'daemon/b.ts' }]);
+      write('daemon/a.ts', 'export const a = 0;\n');
+      const second = host.applyChanges([{ path: 'daemon/a.ts' }]);
+      await rt.onUpdate!({ type: 'update', generation: second.generation, files: [...first.files, ...second.files], added: [...first.added, ...second.added], removed: [...first.removed, ...second.removed], changed: [...first.changed, ...second.changed] });
+      assert.deepEqual(lastCheck(), { generation: second.generation, files: 2 });
+      assert.deepEqual(seen(), ['daemon/b.ts:2 -> client/internal/secret.ts']);
+      assert.deepEqual(lastCheck(), { generation: second.generation, files: 2 }, 'the query found the state current');
+
+      // What the files of a merged update do not name is not read again, yet stays as it was checked.
+      write('daemon/c.ts', "export { secret } from '../client/internal/secret';\n");
+      const third = host.applyChanges([{ path: 'daemon/c.ts' }]);
+      await rt.onUpdate!({ type: 'update', generation: third.generation, files: third.files, added: third.added, removed: third.removed, changed: third.changed });
+      assert.deepEqual(lastCheck(), { generation: third.generation, files: 1 });
+      assert.deepEqual(seen(), ['daemon/b.ts:2 -> client/internal/secret.ts', 'daemon/c.ts:1 -> client/internal/secret.ts']);
+      await rt.dispose();
+    });
+  }
+
+  test('with no rules an update checks nothing', async () => {
+    const rt = await load('arch-rules', rxjs, 'worker', { rules: [] });
+    await rt.onUpdate!({ type: 'update', generation: rxjs.generation, files: [...rxjs.filePaths()], added: [], removed: [], changed: [] });
+    assert.deepEqual(rt.call('rules', null), { rules: [], from: 'isg.config.json', lastCheck: null });
+    await rt.dispose();
+  });
 });
 
 describe('transpile cache', () => {

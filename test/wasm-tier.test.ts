@@ -12,6 +12,7 @@ import { GraphHost, type ChangeSummary } from '../daemon/host.ts';
 import type { Capability, Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
+import { pack, packOwn } from '../daemon/plugins/wasm/msgpack.ts';
 import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';
@@ -270,6 +271,18 @@ for (const isolation of ['worker', 'inline'] as const) {
     });
   });
 }
+
+test('plugin settings are packed into bytes of their own, not a view pinning msgpackr\'s scratch buffer', async () => {
+  pack({ big: 'x'.repeat(3_000_000) }); // the shared scratch buffer grows to tens of MB
+  const own = packOwn({ answer: 42 });
+  assert.equal(own.buffer.byteLength, own.length);
+  for (const isolation of ['inline', 'worker'] as const) {
+    const { rt } = await load('fixtures/probe', { isolation, config: { answer: 42, list: [1, 2, 3] } });
+    for (let i = 0; i < 100; i++) pack({ other: i, text: 'y'.repeat(i * 100) });
+    assert.deepEqual(rt.call('config', null), { answer: 42, list: [1, 2, 3] });
+    await rt.dispose();
+  }
+});
 
 /** A project of three files on disk, to edit and index again. */
 function smallProject(): { root: string; write(path: string, text: string): void; remove(path: string): void } {

@@ -289,3 +289,24 @@ test('watch: snapshot writes into .isg/ trigger nothing; a failing callback is r
   write(root, 'internal/util/after-snapshot.ts', 'export const after = 3;\n');
   await assertEqualsFresh(live, 'a batch after a failed one');
 });
+
+test('busy: from an event until its batch has been handed over and settled', async () => {
+  const root = tempDir('isg-watch-busy-');
+  writeFileSync(join(root, 'a.ts'), 'export const a = 1;\n');
+  // Batches settle at once until `held` is set; then the next one waits for `settle`.
+  let held: { arrived: (changes: FileChange[]) => void; settled: Promise<void> } | undefined;
+  let settle!: () => void;
+  const watcher = TreeWatcher.start(root, { onBatch: (changes) => (held ? (held.arrived(changes), held.settled) : undefined) });
+  watchers.push(watcher);
+  await watcher.idle(); // the first rescan may report a.ts, written too recently for its stat to be trusted
+  assert.equal(watcher.busy, false, 'nothing on its way');
+  const arrived = new Promise<FileChange[]>((resolve) => (held = { arrived: resolve, settled: new Promise<void>((r) => (settle = r)) }));
+  writeFileSync(join(root, 'a.ts'), 'export const a = 2;\n');
+  assert.deepEqual(await arrived, [{ path: 'a.ts' }]);
+  assert.equal(watcher.busy, true, 'its batch has not settled');
+  held = undefined;
+  settle();
+  await watcher.idle();
+  assert.equal(watcher.busy, false);
+  watcher.close();
+});

@@ -383,3 +383,35 @@ function lineCount(text: string): number {
   if (text.length === 0) return 1;
   return text.endsWith('\n') ? n : n + 1;
 }
+
+/** A small text with something for every query to capture, and an edit of it (warmUpSteps). */
+const WARM_UP_TEXT = `import { helper } from './helper';
+export interface Shape<T> extends Base { area(scale: number): T; readonly name?: string }
+export class Square<T> implements Shape<T> {
+  constructor(private side: number) {}
+  area(scale: number): T { return helper(this.side * scale) as T; }
+}
+export namespace Shapes { export function make(side: number): Square<number> { return new Square(side); } }
+export type Maker = (side: number) => Shape<number>;
+export const square: Maker = (side) => Shapes.make(side);
+export default Square;
+`;
+const WARM_UP_EDITS = [WARM_UP_TEXT.replace('return helper(', 'console.debug(scale);\n    return helper('), WARM_UP_TEXT.replace('area(scale: number): T {', 'area(scale: number, unit?: string): T {')];
+
+/**
+ * Steps that compile a language's extraction queries and extract (and re-extract after an edit)
+ * a small text once, in the calling thread: otherwise the first edit a thread applies pays for
+ * it (hundreds of ms), as the first index extracts on worker threads. Each step is one piece of
+ * work, for the caller to run when its thread is idle; nothing is kept but the compiled queries.
+ */
+export function warmUpSteps(languages: Iterable<Language>): (() => void)[] {
+  const steps: (() => void)[] = [];
+  for (const language of new Set(languages)) {
+    steps.push(() => void toolsFor(language));
+    steps.push(() => {
+      let extraction = extractFile(`isg-warm-up.${language === 'tsx' ? 'tsx' : 'ts'}`, language, WARM_UP_TEXT);
+      for (const text of WARM_UP_EDITS) extraction = reextract(extraction, text);
+    });
+  }
+  return steps;
+}

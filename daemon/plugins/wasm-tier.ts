@@ -35,7 +35,7 @@ import {
 import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, HOOK_EXPORTS, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './wasm/instance.ts';
-import { pack, unpack } from './wasm/msgpack.ts';
+import { pack, packOwn, unpack } from './wasm/msgpack.ts';
 import { cachedTranspile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
 import type { TenantInit } from './wasm/worker.ts';
 import { DEFAULT_TENANTS_PER_WORKER, WORKER_HEAP_MB, WorkerPool, type Tenancy, type WorkerHouse } from './wasm/worker-pool.ts';
@@ -128,7 +128,7 @@ export class WasmTierLoader implements TierLoader {
     }
     if (manifest.isolation === 'process') throw new IsgError('plugin-error', `plugin ${manifest.name}: isolation "process" is not available to WebAssembly plugins; use "worker" or "inline"`);
     const modules = await compileCore(component);
-    const setup: Setup = { manifest, ctx, component, modules, plan, config: pack(ctx.config ?? null) };
+    const setup: Setup = { manifest, ctx, component, modules, plan, config: packOwn(ctx.config ?? null) };
     return manifest.isolation === 'inline' ? InlineRuntime.start(setup) : WorkerRuntime.start(setup, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, this.pool);
   }
 }

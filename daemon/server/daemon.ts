@@ -11,7 +11,8 @@ import type { DaemonEvent, IndexState, Request, UpdateEvent } from '../../client
 import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, recordPath, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
-import { discoverFiles, type DiscoverOptions } from '../ingest/discover.ts';
+import { discoverFiles, languageOf, type DiscoverOptions } from '../ingest/discover.ts';
+import { warmUpSteps } from '../ingest/extract.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { watchDirectory, type DirWatch } from '../watch/dir-watch.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
@@ -61,6 +62,21 @@ export interface DaemonOptions {
  */
 const PLUGIN_UPDATE_QUIET_MS = 10;
 const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
+/** ...and are held while a change is on its way (the watcher has events, a batch waits), at most this long. */
+const PLUGIN_UPDATE_HOLD_MS = 50;
+/**
+ * A periodic snapshot waits until changes have stopped for this long (for at most
+ * SNAPSHOT_MAX_WAIT_MS, or an interval when that is longer): writing one packs every file's
+ * facts on the daemon's thread, which an edit in the middle of a burst would wait for.
+ */
+const SNAPSHOT_QUIET_MS = 2000;
+const SNAPSHOT_MAX_WAIT_MS = 30_000;
+/**
+ * After the first index, the daemon's thread compiles the extraction queries and runs them once
+ * (warmUpSteps), one step at a time, each once nothing happened for this long: a request, a
+ * change on its way.
+ */
+const WARM_UP_IDLE_MS = 100;
 /** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
 const CONFIG_QUIET_MS = 50;
 const CONFIG_MAX_DELAY_MS = 500;
@@ -102,8 +118,16 @@ export class Daemon implements ConnectionHost {
   private lastProgressEvent = 0;
   private watcher?: TreeWatcher;
   private snapshotTimer?: ReturnType<typeof setInterval>;
-  /** Changes since the last snapshot. */
+  /** A periodic snapshot waiting for the changes to stop. */
+  private snapshotWait?: ReturnType<typeof setTimeout>;
+  /** Changes since the last snapshot, and when the last one came (performance.now()). */
   private dirty = false;
+  private lastChangeAt = 0;
+  /** When the last request came (performance.now()): the warm-up waits for quiet. */
+  private lastRequestAt = 0;
+  private warmUpTimer?: ReturnType<typeof setTimeout>;
+  /** The snapshot being written, if any (saveIfDirty). */
+  private saving: Promise<void> = Promise.resolve();
   /** The watcher's batches waiting their turn (enqueueChanges), and how many files they hold. */
   private changeQueue: Promise<void> = Promise.resolve();
   pendingChanges = 0;
@@ -131,8 +155,12 @@ export class Daemon implements ConnectionHost {
       protectedPlugins: [CORE_PLUGIN],
       unprefixedPlugin: CORE_PLUGIN,
     });
-    this.pluginUpdates = new UpdateFeed((u) => this.plugins.notifyUpdate(u), PLUGIN_UPDATE_QUIET_MS, PLUGIN_UPDATE_MAX_DELAY_MS, (err) =>
-      this.log.error('plugin update hooks failed', { error: err instanceof Error ? err.stack : String(err) }),
+    this.pluginUpdates = new UpdateFeed(
+      (u) => this.plugins.notifyUpdate(u),
+      PLUGIN_UPDATE_QUIET_MS,
+      PLUGIN_UPDATE_MAX_DELAY_MS,
+      (err) => this.log.error('plugin update hooks failed', { error: err instanceof Error ? err.stack : String(err) }),
+      { while: () => this.changeOnItsWay(), maxMs: PLUGIN_UPDATE_HOLD_MS },
     );
   }
 
@@ -181,6 +209,7 @@ export class Daemon implements ConnectionHost {
   }
 
   handle(request: Request, conn: Caller): unknown {
+    this.lastRequestAt = performance.now();
     if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
     const own = DAEMON_OPS[request.op];
     if (own) return own(this, request.args, conn, request.id);
@@ -231,9 +260,9 @@ export class Daemon implements ConnectionHost {
       return undefined;
     }
     // New stats alone are worth saving: a warm start would otherwise read those files again.
-    if (summary.restated) this.dirty = true;
+    if (summary.restated) this.markDirty();
     if (!summary.files.length) return summary;
-    this.dirty = true;
+    this.markDirty();
     const event: UpdateEvent = { type: 'update', generation: summary.generation, files: summary.files, added: summary.added, removed: summary.removed, changed: summary.changed };
     this.publish(event);
     this.pluginUpdates.push(event);
@@ -285,6 +314,8 @@ export class Daemon implements ConnectionHost {
       this.configReloads.close();
       this.watcher?.close();
       if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+      clearTimeout(this.snapshotWait);
+      clearTimeout(this.warmUpTimer);
       this.pluginUpdates.close();
       for (const s of this.servers) s.close();
       this.http?.stopListening();
@@ -301,6 +332,11 @@ export class Daemon implements ConnectionHost {
       this.log.info('stopped', { root: this.root });
     })();
     return this.stopping;
+  }
+
+  /** The watcher has events waiting or a batch running, or a batch waits to be applied. */
+  private changeOnItsWay(): boolean {
+    return this.pendingChanges > 0 || (this.watcher?.busy ?? false);
   }
 
   get watching(): boolean {
@@ -452,6 +488,7 @@ export class Daemon implements ConnectionHost {
       if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
       else this.startWatching();
       this.startSnapshots();
+      this.warmUp(warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)));
       this.pluginsStarting = this.plugins.startAll();
       await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
@@ -461,6 +498,30 @@ export class Daemon implements ConnectionHost {
       this.log.error('first index failed', { error: (err as Error).message });
       throw err;
     }
+  }
+
+  /**
+   * The first edit would compile the extraction queries on this thread (the first index ran on
+   * worker threads) and wait for it: done here instead, a step at a time, when the daemon is idle.
+   */
+  private warmUp(steps: (() => void)[]): void {
+    const next = () => {
+      this.warmUpTimer = undefined;
+      if (this.stopping || !steps.length) return;
+      if (!this.changeOnItsWay() && performance.now() - this.lastRequestAt >= WARM_UP_IDLE_MS) {
+        try {
+          steps.shift()!();
+        } catch (err) {
+          this.log.warn('warm-up failed', { error: err instanceof Error ? err.message : String(err) });
+          steps.length = 0;
+          return;
+        }
+      }
+      this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
+      this.warmUpTimer.unref?.();
+    };
+    this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
+    this.warmUpTimer.unref?.();
   }
 
   /** Live updates: the watcher hands batches to applyChanges, the one mutation entry point. (Re)started with the config's settings. */
@@ -483,17 +544,49 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** Snapshots: after a cold index, then every intervalMs while changes come in, and at stop. (Re)started with the config's settings. */
+  /**
+   * Snapshots: after a cold index, then every intervalMs while changes come in, once they have
+   * stopped for SNAPSHOT_QUIET_MS (saveWhenQuiet), and at stop. (Re)started with the config's settings.
+   */
   private startSnapshots(): void {
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
-    this.snapshotTimer = undefined;
+    clearTimeout(this.snapshotWait);
+    this.snapshotTimer = this.snapshotWait = undefined;
     if (!this.graph || !this.config.snapshot.enabled || this.stopping) return;
-    this.snapshotTimer = setInterval(() => void this.saveIfDirty(), this.config.snapshot.intervalMs);
+    this.snapshotTimer = setInterval(() => this.saveWhenQuiet(), this.config.snapshot.intervalMs);
     this.snapshotTimer.unref?.();
     if (this.dirty) setImmediate(() => void this.saveIfDirty());
   }
 
-  async saveIfDirty(): Promise<void> {
+  private markDirty(): void {
+    this.dirty = true;
+    this.lastChangeAt = performance.now();
+  }
+
+  /** The periodic snapshot: now if changes stopped SNAPSHOT_QUIET_MS ago, else once they have (by `deadline` at the latest). */
+  private saveWhenQuiet(deadline = performance.now() + Math.max(SNAPSHOT_MAX_WAIT_MS, this.config.snapshot.intervalMs)): void {
+    if (this.snapshotWait || !this.dirty || this.stopping) return;
+    const now = performance.now();
+    const quietFor = now - this.lastChangeAt;
+    if (quietFor >= SNAPSHOT_QUIET_MS || now >= deadline) return void this.saveIfDirty();
+    this.snapshotWait = setTimeout(() => {
+      this.snapshotWait = undefined;
+      this.saveWhenQuiet(deadline);
+    }, Math.min(SNAPSHOT_QUIET_MS - quietFor, deadline - now));
+    this.snapshotWait.unref?.();
+  }
+
+  /**
+   * Writes a snapshot if anything changed since the last. One at a time: a call waits for the
+   * write before it, so a stop does not end the process in the middle of a periodic one.
+   */
+  saveIfDirty(): Promise<void> {
+    const run = this.saving.then(() => this.saveNow());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveNow(): Promise<void> {
     const graph = this.graph;
     if (!graph || !this.dirty || !this.config.snapshot.enabled) return;
     this.dirty = false;

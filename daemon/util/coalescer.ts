@@ -33,6 +33,11 @@ export class Coalescer {
     this.maxTimer ??= setTimeout(() => void this.run(), this.maxDelayMs);
   }
 
+  /** A flush is scheduled (pokes are waiting out their window) or running. */
+  get busy(): boolean {
+    return !this.isIdle();
+  }
+
   /** Resolves once nothing is scheduled or running. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();

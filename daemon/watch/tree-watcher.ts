@@ -110,6 +110,14 @@ export class TreeWatcher {
     this.coalescer.poke();
   }
 
+  /**
+   * Events are waiting for their batch, or a batch is running (until `onBatch` settles): a
+   * change is on its way. The daemon holds plugins' update hooks meanwhile (update-feed.ts).
+   */
+  get busy(): boolean {
+    return !this.closed && (this.pending.size > 0 || this.rescanPending || this.coalescer.busy);
+  }
+
   /** Resolves once no event is waiting and no batch is running. */
   idle(): Promise<void> {
     return this.coalescer.idle();

@@ -6,8 +6,10 @@
 // every file, `mustNotImport` may be a list). A violation is an import or re-export edge from a file under `from` to a file under
 // `mustNotImport`, reported with the line of the import in the source when source:read is granted.
 //
-// On an update only the changed files are checked again, unless files were added or removed
-// (that can change which file another file's import resolves to), which checks everything.
+// On an update only the files it names are checked again (an update merged from several names
+// every file they touched), unless files were added or removed (that can change which file
+// another file's import resolves to), which checks everything. With no rules, an update reads
+// nothing at all.
 import { edges, entity, generation, idLimit, lookup, modules, neighbors } from 'isg:plugin/graph@0.2.0';
 import { read } from 'isg:plugin/source@0.2.0';
 import { config, log } from 'isg:plugin/host@0.2.0';
@@ -21,6 +23,8 @@ let rules;
 let rulesFrom = 'isg.config.json';
 /** What the last check saw: its generation, the rules' flag arrays, violations per file. */
 let state;
+/** What the last check did, for the `rules` op: { generation, files: how many were checked, or 'all' }. */
+let lastCheck = null;
 
 export function execute(op, args) {
   try {
@@ -34,8 +38,14 @@ export function execute(op, args) {
 // Rules are over files, so of an update only its files matter here (entities are per file).
 export function onGraphUpdate(gen, files) {
   try {
+    if (!activeRules().length) {
+      state = undefined;
+      return;
+    }
     current(Number(gen), Array.from(files));
   } catch (err) {
+    // A check left half done would lose the files it did not reach: the next one starts afresh.
+    state = undefined;
     log('error', `arch-rules: could not check the rules at generation ${gen}: ${typeof err === 'string' ? err : err.message}`);
   }
 }
@@ -56,10 +66,11 @@ function run(op, a) {
       rules = validate(a.rules, 'rules');
       rulesFrom = 'the configure op';
       state = undefined;
+      lastCheck = null;
       return { rules: rules.length, from: rulesFrom };
     }
     case 'rules':
-      return { rules: activeRules(), from: rulesFrom };
+      return { rules: activeRules(), from: rulesFrom, lastCheck };
     default:
       throw `arch-rules has no op "${op}" (ops: violations, check, configure, rules)`;
   }
@@ -103,21 +114,32 @@ function answer(s, f) {
   return { generation: s.generation, rules: s.rules.length, total: all.length, violations: all.slice(0, f.limit) };
 }
 
-/** The state at generation `gen`: kept, updated for `changed` files, or checked from scratch. */
+/**
+ * The state at generation `gen`: kept, updated for the `changed` files, or checked from scratch.
+ * Updates reach the hook in order, merged when they come faster than it runs, so the files of
+ * one name everything that changed since the state's generation; a query (no `changed`) at a
+ * generation the state has not seen checks everything.
+ */
 function current(gen, changed) {
   const active = activeRules();
-  if (state && state.generation === gen && state.rules === active) return state;
-  if (!state || state.rules !== active || !changed || gen !== state.generation + 1) return (state = fullCheck(gen, active));
+  if (state && state.rules === active && gen <= state.generation) return state;
+  if (!state || state.rules !== active || !changed) return checkAll(gen, active);
   const ids = [];
   for (const file of changed) {
     const id = lookup(file);
     // an added or removed file can change where other files' imports resolve: check everything
-    if (id == null || !state.known[id]) return (state = fullCheck(gen, active));
+    if (id == null || !state.known[id]) return checkAll(gen, active);
     ids.push(id);
   }
   for (let i = 0; i < ids.length; i++) checkModule(state, changed[i], ids[i]);
   state.generation = gen;
+  lastCheck = { generation: gen, files: ids.length };
   return state;
+}
+
+function checkAll(gen, active) {
+  lastCheck = { generation: gen, files: 'all' };
+  return (state = fullCheck(gen, active));
 }
 
 // QuickJS in a component is slow at Maps and large objects; ids are dense, so the checks work
