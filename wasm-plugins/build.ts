@@ -5,7 +5,9 @@
 // does (QuickJS: the default StarlingMonkey backend needs more than this machine offers), and may
 // import the shared modules of wasm-plugins/js/. WASI is stubbed out of JS components: isg
 // refuses components that import it. Up-to-date outputs are skipped, by a hash of their inputs
-// kept in node_modules/.cache/isg-wasm/build/. Flags: --force, --only NAME[,NAME].
+// kept in node_modules/.cache/isg-wasm/build/ together with the hash of the output built from
+// them: checkouts that share one node_modules (git worktrees) each rebuild their own stale output.
+// Flags: --force, --only NAME[,NAME].
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -91,6 +93,10 @@ function inputsHash(t: Target): string {
   return h.digest('hex');
 }
 
+function fileHash(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 const JCO_DIR = join(ROOT, 'node_modules', '@bytecodealliance', 'jco');
 
 function jcoVersion(): string {
@@ -146,13 +152,13 @@ async function main(): Promise<void> {
   for (const t of targets) {
     const stem = relative(PLUGINS, t.dir).replace(/[\\/]/g, '__');
     const stamp = join(STAMPS, `${stem}.sha256`);
-    const hash = inputsHash(t);
-    if (!force && existsSync(t.output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) continue;
+    const inputs = inputsHash(t);
+    if (!force && existsSync(t.output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === `${inputs} ${fileHash(t.output)}`) continue;
     const t0 = performance.now();
     if (t.source.endsWith('.wat')) await buildWat(t);
     else await buildJs(t, stem);
     mkdirSync(STAMPS, { recursive: true });
-    writeFileSync(stamp, hash);
+    writeFileSync(stamp, `${inputs} ${fileHash(t.output)}`);
     built++;
     console.log(`build:wasm: ${relative(ROOT, t.output)} (${(statSync(t.output).size / 1024).toFixed(1)} KiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
