@@ -80,7 +80,7 @@ async function main(init: WorkerInit): Promise<void> {
           const view = new DataView(ask.buffer);
           view.setUint32(0, id, true);
           view.setFloat64(4, tenant.csr?.generation ?? -1, true);
-          if (hostCall(HostCall.Snapshot, ask)[0] === 1) tenant.csr = fromTransfer(receiveMessage<CsrTransfer>(init.snapshots, 'a graph snapshot'));
+          if (hostCall(HostCall.Snapshot, ask)[0] === 1) tenant.csr = fromTransfer(latest(init.snapshots, receiveMessage<CsrTransfer>(init.snapshots, 'a graph snapshot')));
         } finally {
           waitedMs = before + (performance.now() - t0);
         }
@@ -192,6 +192,12 @@ function receiveMessage<T>(port: MessagePort, what: string): T {
     if (got) return got.message as T;
   } while (performance.now() < until);
   throw new IsgError('internal', `${what} was announced to a plugin worker but never arrived`);
+}
+
+/** The last message waiting in `port`, or `got` when none is: should an earlier snapshot have been left unread, the latest wins. */
+function latest<T>(port: MessagePort, got: T): T {
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) got = next.message as T;
+  return got;
 }
 
 // Booted ahead of need (its modules load meanwhile), then given its channel.
