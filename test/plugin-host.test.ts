@@ -11,7 +11,7 @@ import { before, describe, test } from 'node:test';
 import type { PluginEvent } from '../client/protocol.ts';
 import { IsgError } from '../daemon/errors.ts';
 import { GraphHost } from '../daemon/host.ts';
-import type { BuiltinPlugin, PluginContext, PluginManifest } from '../daemon/plugins/api.ts';
+import type { BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { DEFAULT_POLICY, LatencyWindow, type EjectionPolicy } from '../daemon/plugins/budget.ts';
 import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
@@ -844,5 +844,96 @@ describe('latency accounting', () => {
     assert.deepEqual(seen(350), { count: 0, maxUs: 0 }, 'no calls for two windows: nothing left to judge');
     w.record(9, 351);
     assert.deepEqual(seen(351), { count: 1, maxUs: 9 });
+  });
+});
+
+describe('what a call is charged', () => {
+  test('building the graph snapshot a call reads is the host\'s time; it is built on the first read, not for every call', async () => {
+    const clock = { t: 0 };
+    let builds = 0;
+    const loader = new BuiltinLoader();
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: loader },
+      // a build that takes 80 ms of fake time: past the 50 ms ceiling, were it charged
+      graph: { view: () => graph, csr: () => ((clock.t += 80), builds++, buildCsr(graph.store, graph.generation)) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      now: () => clock.t,
+      checkEveryMs: 0,
+    });
+    loader.register({
+      manifest: { name: 'reader', version: '1.0.0', ops: [{ name: 'count' }, { name: 'nothing' }], capabilities: ['graph:read'] },
+      activate: (ctx) => ({
+        ops: {
+          count: () => ((clock.t += 2), ctx.graph.csr().nodeCount),
+          nothing: () => ((clock.t += 1), null),
+        },
+      }),
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'reader', version: '1.0.0', ops: [{ name: 'count' }, { name: 'nothing' }], capabilities: ['graph:read'] }, 'reader'), graph.root, { grant: ['graph:read'] });
+    await host.startAll();
+    assert.equal(host.dispatch('reader/nothing', null, 1), null);
+    assert.equal(builds, 0, 'a call that reads no graph builds no snapshot');
+    assert.equal(host.dispatch('reader/count', null, 1), buildCsr(graph.store, graph.generation).nodeCount);
+    assert.equal(builds, 1);
+    const info = host.info('reader');
+    assert.equal(info.state, 'active');
+    assert.equal(info.opLatency.count!.maxUs, 2000, 'charged its own 2 ms, not the 80 ms build');
+  });
+
+  test('an update hook that measures its own time is charged that, not the time the host waited for its turn or for it', async () => {
+    const clock = { t: 0 };
+    let spent: number | undefined;
+    let finish!: () => void;
+    // the first time it is asked, a co-tenant's update runs first in the shared worker
+    let busy = true;
+    let turn: Promise<void> | undefined;
+    const waitTurn = () =>
+      busy
+        ? (turn ??= new Promise<void>((resolve) =>
+            setImmediate(() => {
+              clock.t += 200;
+              busy = false;
+              resolve();
+            }),
+          ))
+        : undefined;
+    const runtime: PluginRuntime = {
+      get updateSpentMs() {
+        return spent;
+      },
+      waitTurn,
+      call: () => null,
+      onUpdate: () =>
+        new Promise<void>((resolve) => {
+          finish = () => {
+            clock.t += 400; // waiting for the worker to be free and for the daemon's thread
+            spent = 3;
+            resolve();
+          };
+        }),
+      dispose: () => undefined,
+    };
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      now: () => clock.t,
+      checkEveryMs: 0,
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'hooked', version: '1.0.0', ops: [{ name: 'x' }], hooks: ['onUpdate'] }, 'hooked'), graph.root, { grant: [] });
+    await host.startAll();
+    const done = host.notifyUpdate({ type: 'update', generation: 2, files: ['a.ts'], added: [], removed: [], changed: [] });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    finish();
+    await done;
+    assert.equal(turn instanceof Promise, true, 'it waited for its turn');
+    const info = host.info('hooked');
+    assert.equal(info.state, 'active', 'not ejected by the 50 ms ceiling for the 600 ms it waited');
+    assert.equal(info.opLatency.onUpdate!.maxUs, 3000);
   });
 });

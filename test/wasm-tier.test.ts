@@ -158,6 +158,66 @@ describe('stopped at the ceiling', () => {
     await waiting.dispose();
   });
 
+  test('tenants of a shared worker each ask for the snapshot of the generation they read, on their own first read', async () => {
+    const project = smallProject();
+    const host = await GraphHost.index(project.root);
+    const shared = new WasmTierLoader({ spareWorker: false });
+    const start = async (name: string) => {
+      const { manifest, dir } = wasmManifest('fixtures/probe', { name, budget: { ...RELAXED } as PluginManifest['budget'] });
+      const ctx = pluginContext({ name, granted: ['graph:read'], host });
+      return { rt: await shared.load(manifest, dir, ctx), ctx };
+    };
+    const a = await start('probe-a');
+    const b = await start('probe-b');
+    assert.deepEqual(shared.pool.workers, [{ tenants: 2, solo: false }]);
+    assert.deepEqual([a.ctx.snapshotsBuilt(), b.ctx.snapshotsBuilt()], [0, 0], 'a load builds none');
+    const nodes = () => buildCsr(host.store, host.generation).nodeCount;
+    assert.equal(a.rt.call('count', null), nodes());
+    assert.deepEqual([a.ctx.snapshotsBuilt(), b.ctx.snapshotsBuilt()], [1, 0], 'one tenant\'s read asks for its snapshot alone');
+    assert.equal(b.rt.call('count', null), nodes());
+    assert.deepEqual([a.ctx.snapshotsBuilt(), b.ctx.snapshotsBuilt()], [1, 1]);
+    project.write('d.ts', 'export class D { m(): void {} }\nexport const e = 1;\n');
+    host.applyChanges([{ path: 'd.ts' }]);
+    assert.equal(b.rt.call('count', null), nodes(), 'the new generation, not the co-tenant\'s');
+    assert.equal(a.rt.call('log', null), null);
+    assert.deepEqual([a.ctx.snapshotsBuilt(), b.ctx.snapshotsBuilt()], [1, 2]);
+    assert.equal(a.rt.call('count', null), nodes());
+    assert.deepEqual([a.ctx.snapshotsBuilt(), b.ctx.snapshotsBuilt()], [2, 2]);
+    await a.rt.dispose();
+    await b.rt.dispose();
+  });
+
+  test('an update hook waiting in a shared worker for a co-tenant\'s update is charged its own time, not the wait', async () => {
+    const project = smallProject();
+    const host = await GraphHost.index(project.root);
+    const shared = new WasmTierLoader({ spareWorker: false });
+    const start = (name: string) => {
+      const { manifest, dir } = wasmManifest('fixtures/hooks', { name, budget: { ...RELAXED } as PluginManifest['budget'] });
+      return shared.load(manifest, dir, pluginContext({ name, granted: ['graph:read'], host }));
+    };
+    const first = await start('hooks-a');
+    const second = await start('hooks-b');
+    assert.deepEqual(shared.pool.workers, [{ tenants: 2, solo: false }]);
+    project.write('d.ts', 'export const added = 1;\n');
+    const s = host.applyChanges([{ path: 'd.ts' }]);
+    const t0 = performance.now();
+    const one = first.onUpdate!(updateOf(s)) as Promise<void>;
+    const two = second.onUpdate!(updateOf(s)) as Promise<void>;
+    // the first hook asks the daemon's thread for its snapshot while it is busy for 300 ms; the
+    // second waits for its turn meanwhile
+    const busyUntil = performance.now() + 300;
+    while (performance.now() < busyUntil);
+    await Promise.all([one, two]);
+    const wall = performance.now() - t0;
+    assert.ok(wall >= 300);
+    for (const rt of [first, second]) {
+      assert.deepEqual((rt.call('seen', null) as Seen).update!.added, s.added);
+      assert.ok(rt.updateSpentMs! >= 0 && rt.updateSpentMs! < 300, `the wait for the daemon's thread and for the co-tenant are not the hook's (${rt.updateSpentMs} ms)`);
+    }
+    await first.dispose();
+    await second.dispose();
+  });
+
   test('worker plugins share a worker up to tenantsPerWorker; one that calls others runs alone; an unloaded one leaves, the last one stops the worker', async () => {
     const pool = new WasmTierLoader({ spareWorker: false, tenantsPerWorker: 2 });
     const start = (name: string, dependencies: string[] = []) => {
@@ -323,6 +383,30 @@ for (const isolation of ['worker', 'inline'] as const) {
       await rt.dispose();
     });
 
+    test('the graph snapshot is built on a call\'s first graph read, once per generation, and reads the generation asked at', async () => {
+      const project = smallProject();
+      const host = await GraphHost.index(project.root);
+      const hooks = await load('fixtures/hooks', { isolation, host, granted: ['graph:read'] });
+      await hooks.rt.onUpdate!({ type: 'update', generation: host.generation, files: ['a.ts'], added: [], removed: [], changed: [] });
+      assert.equal((hooks.rt.call('seen', null) as Seen).counts.update, 1);
+      assert.equal(hooks.ctx.snapshotsBuilt(), 0, 'neither a load, an update with no ids to read nor an op reading no graph builds one');
+      await hooks.rt.dispose();
+
+      const { rt, ctx } = await load('fixtures/probe', { isolation, host, granted: ['graph:read'] });
+      assert.equal(rt.call('log', null), null);
+      assert.equal(ctx.snapshotsBuilt(), 0);
+      assert.equal(rt.call('count', null), buildCsr(host.store, host.generation).nodeCount);
+      assert.equal(rt.call('count', null), buildCsr(host.store, host.generation).nodeCount);
+      assert.equal(ctx.snapshotsBuilt(), 1);
+      project.write('d.ts', 'export class D { m(): void {} }\nexport const e = 1;\n');
+      host.applyChanges([{ path: 'd.ts' }]);
+      assert.equal(rt.call('log', null), null);
+      assert.equal(ctx.snapshotsBuilt(), 1, 'a new generation alone builds nothing');
+      assert.equal(rt.call('count', null), buildCsr(host.store, host.generation).nodeCount);
+      assert.equal(ctx.snapshotsBuilt(), 2);
+      await rt.dispose();
+    });
+
     test('without graph:read the ids are left out (they would mean nothing); files and removed keys are there', async () => {
       const project = smallProject();
       const host = await GraphHost.index(project.root);
@@ -335,6 +419,29 @@ for (const isolation of ['worker', 'inline'] as const) {
       assert.deepEqual((rt.call('seen', null) as Seen).update, { generation: s.generation, files: s.files, added: [], changed: [], removed: s.removed });
       await rt.dispose();
     });
+
+    if (isolation === 'worker') {
+      test('an update hook reports the worker\'s own time, not the time it waited for the daemon\'s thread', async () => {
+        const project = smallProject();
+        const host = await GraphHost.index(project.root);
+        const { rt } = await load('fixtures/hooks', { isolation, host, granted: ['graph:read'] });
+        project.write('d.ts', 'export const added = 1;\n');
+        const s = host.applyChanges([{ path: 'd.ts' }]);
+        const t0 = performance.now();
+        const done = rt.onUpdate!(updateOf(s));
+        // The hook reads the graph: it asks the daemon's thread for the snapshot, which is busy
+        // (applying an edit, say) for 300 ms before it gets to the question.
+        const busyUntil = performance.now() + 300;
+        while (performance.now() < busyUntil);
+        await done;
+        const wall = performance.now() - t0;
+        assert.deepEqual((rt.call('seen', null) as Seen).update!.added, s.added);
+        const spent = rt.updateSpentMs!;
+        assert.ok(spent >= 0 && spent <= wall, `${spent} ms within the ${wall} ms the call took`);
+        assert.ok(spent < 300, `the 300 ms the daemon's thread was busy are not the hook's (${spent} ms)`);
+        await rt.dispose();
+      });
+    }
 
     test('before-query answers a query itself or lets it run; after-query sees the answer; a failing hook is an error', async () => {
       const { rt } = await load('fixtures/hooks', { isolation });

@@ -72,7 +72,11 @@ export type BeforeQueryDecision = { respond: unknown } | undefined | void;
 export interface GraphCapability {
   /** The in-process view of the current generation (built-in plugins). */
   view(): GraphView;
-  /** The current generation as CSR typed arrays on a SharedArrayBuffer (native and WASM tiers). */
+  /**
+   * The current generation as CSR typed arrays on a SharedArrayBuffer (native and WASM tiers),
+   * built on the first call of a generation: ask for it when about to read the graph, not
+   * before. The host does not charge the build to the plugin.
+   */
   csr(): CsrSnapshot;
 }
 
@@ -121,10 +125,12 @@ export interface PluginContext {
  */
 export interface PluginRuntime {
   /**
-   * The plugin reads the graph's CSR snapshot: the host builds the current generation's one
-   * before it starts a call's clock, since that build is the host's work, not the plugin's.
+   * The time the last `onUpdate` spent in the plugin itself, ms, for a runtime that can tell it
+   * from the time the host waited (a worker's hook waits for co-tenants' requests and for the
+   * daemon's thread to serve it): what the host charges the hook instead of its wall time.
+   * Undefined when it cannot tell, or the hook got no answer.
    */
-  readonly readsSnapshot?: boolean;
+  readonly updateSpentMs?: number;
   /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
   readonly answersLater?: boolean;
   /**

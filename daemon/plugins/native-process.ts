@@ -67,7 +67,7 @@ class ChildPlugin implements PluginRuntime {
   private exited!: Promise<void>;
   private onReady: ((m: FromChild) => void) | undefined;
   private readonly declared: Set<string>;
-  readonly readsSnapshot: boolean;
+  private readonly readsSnapshot: boolean;
   readonly answersLater = true;
   private readonly manifest: PluginManifest;
   private readonly ctx: PluginContext;

@@ -87,7 +87,6 @@ function inlineRuntime(addon: NativeAddon, manifest: PluginManifest, ctx: Plugin
   };
   const { memory, update } = addon;
   return {
-    readsSnapshot: readsGraph,
     call(op: string, args: unknown): unknown {
       live();
       if (!declared.has(op)) throw unknownOp(manifest, op);
@@ -127,7 +126,6 @@ async function fallbackRuntime(plugin: BuiltinPlugin, manifest: PluginManifest, 
   const missing = manifest.ops.map((o) => o.name).filter((op) => !instance.ops[op]);
   if (missing.length) throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}": its TypeScript fallback lacks op${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, { plugin: manifest.name });
   return {
-    readsSnapshot: ctx.granted.includes('graph:read'),
     call(op: string, args: unknown): unknown {
       const run = instance.ops[op];
       if (!run || !manifest.ops.some((o) => o.name === op)) throw unknownOp(manifest, op);

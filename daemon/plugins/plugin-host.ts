@@ -83,11 +83,26 @@ export class PluginHost {
   /** Active plugins with beforeQuery/afterQuery hooks, in load order. */
   private middleware: Entry[] = [];
   private readonly options: PluginHostOptions;
+  /** The graph as plugins get it: snapshots built on their first read of a generation, timed. */
+  private readonly graph: GraphCapability;
+  /** Time spent in `graph.csr()` (building snapshots), ms: the host's, not charged to plugins. */
+  private snapshotMs = 0;
 
   constructor(options: PluginHostOptions) {
     this.options = options;
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.now = options.now ?? performance.now.bind(performance);
+    this.graph = {
+      view: () => options.graph.view(),
+      csr: () => {
+        const t0 = this.now();
+        try {
+          return options.graph.csr();
+        } finally {
+          this.snapshotMs += this.now() - t0;
+        }
+      },
+    };
     if (options.checkEveryMs !== 0) {
       this.timer = setInterval(() => this.checkBudgets(), options.checkEveryMs ?? 250);
       this.timer.unref?.();
@@ -181,7 +196,7 @@ export class PluginHost {
         if (!loader) throw new IsgError('plugin-unavailable', `plugin "${name}": the ${e.manifest.tier} tier is not available in this daemon`);
         const ctx = makeContext(name, granted, {
           root: this.options.root,
-          graph: this.options.graph,
+          graph: this.graph,
           source: this.options.source,
           call: (caller, op, args) => this.callFrom(caller, op, args),
           callNow: (caller, op, args) => this.callNowFrom(caller, op, args),
@@ -495,49 +510,50 @@ export class PluginHost {
     }
   }
 
-  /** Run one call with accounting: latency into the histogram, ceiling, memory and error rules. */
+  /**
+   * Run one call with accounting: latency into the histogram, ceiling, memory and error rules.
+   * Waiting for its turn (a shared worker busy with another plugin) and snapshots built while it
+   * ran synchronously are not the plugin's time; an update hook whose runtime measures its own
+   * time (`updateSpentMs`) is charged that.
+   */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
-    // waiting for its turn (a shared worker busy with another plugin) is not the plugin's time
     const turn = e.runtime?.waitTurn?.();
     if (turn) return turn.then(() => this.invoke(e, kind, label, fn));
-    if (e.runtime?.readsSnapshot) {
-      try {
-        this.options.graph.csr();
-      } catch {
-        // no graph yet: the call itself meets the same error and reports it
-      }
-    }
     const t0 = this.now();
+    const built0 = this.snapshotMs;
     let result: unknown;
     try {
       result = fn();
     } catch (err) {
-      this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
+      this.settle(e, kind, label, t0 + this.snapshotMs - built0, false, stoppedAtCeiling(err));
       throw this.failure(e, label, err);
     }
+    const start = t0 + this.snapshotMs - built0;
     if (result instanceof Promise) {
+      const charged = () => (kind === 'update' ? e.runtime?.updateSpentMs : undefined);
       return result.then(
         (value) => {
-          this.settle(e, kind, label, t0);
+          this.settle(e, kind, label, start, true, false, charged());
           return value;
         },
         (err) => {
-          this.settle(e, kind, label, t0, false, stoppedAtCeiling(err));
+          this.settle(e, kind, label, start, false, stoppedAtCeiling(err), charged());
           throw this.failure(e, label, err);
         },
       );
     }
-    this.settle(e, kind, label, t0);
+    this.settle(e, kind, label, start);
     return result;
   }
 
   /**
-   * After a call: record its latency, apply the ceiling and memory rules; a good probe re-admits.
-   * A call its runtime stopped at the ceiling breaks it whatever this clock says.
+   * After a call: record its latency (`spentMs` when the runtime measured it, else the time since
+   * `t0`), apply the ceiling and memory rules; a good probe re-admits. A call its runtime stopped
+   * at the ceiling breaks it whatever this clock says.
    */
-  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true, stopped = false): void {
+  private settle(e: Entry, kind: 'query' | 'update', label: string, t0: number, ok = true, stopped = false, spentMs?: number): void {
     const now = this.now();
-    const ms = now - t0;
+    const ms = spentMs ?? now - t0;
     e.accounting.record(kind, label, ms * 1000, now);
     if (stopped || ms > e.manifest.budget.ceilingMs) return this.eject(e, { rule: 'ceiling', op: label, ms, ceilingMs: e.manifest.budget.ceilingMs });
     const mem = e.runtime?.memoryBytes?.();

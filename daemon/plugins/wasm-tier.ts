@@ -17,7 +17,6 @@ import type { BeforeQueryDecision, PluginContext, PluginManifest, PluginRuntime,
 import { withIds } from './update-ids.ts';
 import {
   executeParts,
-  FLAG_SNAPSHOT,
   fromJson,
   fromUtf8,
   HostCall,
@@ -195,7 +194,6 @@ function settled<T>(out: Outcome<T>): T {
 
 /** The component in the daemon's thread: calls are plain function calls. */
 class InlineRuntime implements PluginRuntime {
-  readonly readsSnapshot: boolean;
   private csr: CsrSnapshot | undefined;
   private readonly setup: Setup;
   private readonly instance: ComponentInstance;
@@ -203,7 +201,6 @@ class InlineRuntime implements PluginRuntime {
   private constructor(setup: Setup, instance: ComponentInstance) {
     this.setup = setup;
     this.instance = instance;
-    this.readsSnapshot = setup.plan.granted.includes('graph');
   }
 
   static async start(setup: Setup): Promise<InlineRuntime> {
@@ -252,7 +249,7 @@ class InlineRuntime implements PluginRuntime {
 
   dispose(): void {}
 
-  /** One snapshot per call: every import of a call reads the same generation. */
+  /** One snapshot per call, asked for on its first graph read: every import of a call reads the same generation. */
   private snapshot(): CsrSnapshot {
     this.csr ??= this.setup.ctx.graph.csr();
     return this.csr;
@@ -264,12 +261,12 @@ class InlineRuntime implements PluginRuntime {
  * called synchronously through the worker's control block.
  */
 class WorkerRuntime implements PluginRuntime, Tenancy {
-  readonly readsSnapshot: boolean;
+  /** The last update hook's own time: the worker's, and the daemon's for its source reads and host.call. */
+  updateSpentMs: number | undefined;
   readonly plugin: string;
   readonly callsOthers: boolean;
   private stopped: string | undefined;
   private disposed = false;
-  private sentCsr: CsrSnapshot | undefined;
   private memory = 0;
   private house!: WorkerHouse;
   private tenant = 0;
@@ -285,7 +282,6 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     this.startTimeoutMs = startTimeoutMs;
     this.plugin = setup.manifest.name;
     this.callsOthers = setup.manifest.dependencies.length > 0;
-    this.readsSnapshot = setup.plan.granted.includes('graph');
   }
 
   static async start(setup: Setup, startTimeoutMs: number, pool: WorkerPool): Promise<WorkerRuntime> {
@@ -298,14 +294,12 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
 
   /** Become a tenant of a worker with room: instantiate the component there. */
   private async enter(): Promise<void> {
-    const { manifest, ctx, plan } = this.setup;
-    const csr = plan.granted.includes('graph') ? ctx.graph.csr() : undefined;
-    const init: TenantInit = { plugin: manifest.name, component: this.setup.component, modules: this.setup.modules, plan, config: this.setup.config, csr: csr && toTransfer(csr) };
+    const { manifest, plan } = this.setup;
+    const init: TenantInit = { plugin: manifest.name, component: this.setup.component, modules: this.setup.modules, plan, config: this.setup.config };
     const admission = await this.pool.admit(this, init, this.startTimeoutMs, (request) => this.serveHost(request));
     this.house = admission.house;
     this.tenant = admission.tenant;
     this.memory = admission.memoryBytes;
-    this.sentCsr = csr;
     this.logTail(admission.tail);
   }
 
@@ -334,17 +328,24 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     return this.roundTrip(Kind.Execute, () => executeParts(op, encodeArgs(name, op, args)), `op "${op}"`, (payload) => decodeAnswer(name, op, payload));
   }
 
-  /** Without blocking the daemon's thread: queries are answered while the plugin digests the update. */
+  /**
+   * Without blocking the daemon's thread: queries are answered while the plugin digests the
+   * update. Its time (`updateSpentMs`) is what the worker spent on it, not how long the daemon
+   * waited for co-tenants' requests before it, or for its own thread to serve the worker's host
+   * calls; serving its source reads and host.call is counted, being the plugin's work.
+   */
   async onUpdate(update: UpdateEvent): Promise<void> {
     const { manifest, ctx } = this.setup;
+    this.updateSpentMs = undefined;
     // sent at once when it can be: a query right after this call must find it in flight
     if (this.restarting) await this.restarting;
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
-    const flags = this.refreshSnapshot();
     const u = withIds(update, ctx.graph);
     const parts = [toJson([u.generation, u.files, Array.from(u.added), Array.from(u.changed), u.removed])];
-    const answer = await this.house.channel.callAsync(this.tenant, Kind.Update, parts, flags, manifest.budget.ceilingMs, (request) => this.serveHost(request));
+    const served = { ms: 0 };
+    const answer = await this.house.channel.callAsync(this.tenant, Kind.Update, parts, this.generation(), manifest.budget.ceilingMs, (request) => this.serveHost(request, served));
     if (!answer && this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} stopped before it finished the update: ${this.stopped}`);
+    if (answer?.tenant === this.tenant) this.updateSpentMs = answer.spentMs + served.ms;
     this.settleAnswer(answer, HOOK_EXPORTS.onUpdate.name);
   }
 
@@ -396,8 +397,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     const channel = this.house.channel;
     if (channel.busyFor(this.tenant)) return channel.idle().then(() => this.roundTrip(kind, parts, what, then));
     const request = parts();
-    const flags = this.refreshSnapshot();
-    return then(this.settleAnswer(channel.call(this.tenant, kind, request, flags, manifest.budget.ceilingMs, (r) => this.serveHost(r)), what));
+    return then(this.settleAnswer(channel.call(this.tenant, kind, request, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r)), what));
   }
 
   private settleAnswer(answer: Answer | undefined, what: string): Uint8Array {
@@ -426,25 +426,43 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     if (tail.length) for (const [level, message] of fromJson(tail) as [LogLevel, string][]) this.setup.ctx.log[level](message);
   }
 
-  /** Post the current generation's snapshot to the worker when it has not seen it yet. */
-  private refreshSnapshot(): number {
-    if (!this.setup.plan.granted.includes('graph')) return 0;
-    const csr = this.setup.ctx.graph.csr();
-    if (csr === this.sentCsr) return 0;
-    this.house.port.postMessage(toTransfer(csr));
-    this.sentCsr = csr;
-    return FLAG_SNAPSHOT;
+  /** The generation a request is answered at (-1 without a graph): a snapshot of another one is stale in the worker. */
+  private generation(): number {
+    if (!this.setup.plan.granted.includes('graph')) return -1;
+    try {
+      return this.setup.ctx.graph.view().generation;
+    } catch {
+      return -1;
+    }
   }
 
-  /** What the worker asks of the daemon's thread during a call: source text, or another plugin's op. */
-  private serveHost(request: Uint8Array): Uint8Array {
+  /**
+   * What the worker asks of the daemon's thread during this tenant's request: the graph snapshot,
+   * source text, or another plugin's op. `served` adds up the time of the last two, which are the
+   * plugin's work; building and posting a snapshot is the host's.
+   */
+  private serveHost(request: Uint8Array, served?: { ms: number }): Uint8Array {
     const { ctx } = this.setup;
     const body = request.subarray(1);
     try {
-      if (request[0] === HostCall.Read) return hostReply(utf8(ctx.source.read(fromUtf8(body))));
-      if (request[0] === HostCall.Call) {
-        const { op, args } = parseExecute(body);
-        return hostReply(callFor(ctx)(op, args));
+      if (request[0] === HostCall.Snapshot) {
+        const view = new DataView(body.buffer, body.byteOffset, body.length);
+        const tenant = view.getUint32(0, true);
+        if (tenant !== this.tenant) return hostErrorReply('internal', `plugin ${this.plugin}'s request got a snapshot request for tenant ${tenant} of its worker, not its own (${this.tenant})`);
+        const csr = ctx.graph.csr();
+        if (csr.generation === view.getFloat64(4, true)) return hostReply(new Uint8Array(0));
+        this.house.snapshots.postMessage(toTransfer(csr));
+        return hostReply(new Uint8Array([1]));
+      }
+      const t0 = performance.now();
+      try {
+        if (request[0] === HostCall.Read) return hostReply(utf8(ctx.source.read(fromUtf8(body))));
+        if (request[0] === HostCall.Call) {
+          const { op, args } = parseExecute(body);
+          return hostReply(callFor(ctx)(op, args));
+        }
+      } finally {
+        if (served) served.ms += performance.now() - t0;
       }
       return hostErrorReply('internal', `unknown host call ${request[0]}`);
     } catch (err) {

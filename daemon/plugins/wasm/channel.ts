@@ -3,7 +3,7 @@
 // Atomics.notify (a round trip costs a few microseconds, about half of postMessage's). The
 // caller blocks in Atomics.wait for at most the plugin's hard ceiling (queries), or waits with
 // Atomics.waitAsync (update hooks, so queries go on meanwhile); while it waits, the worker may
-// ask it for something only the daemon has (source text) and wait for the answer. A worker may
+// ask it for something only the daemon has (source text, the graph snapshot) and wait for the answer. A worker may
 // host several plugins (tenants): every request names its tenant, and requests of all tenants
 // go one at a time.
 //
@@ -19,10 +19,13 @@ const STATE = 0;
 const KIND = 1;
 const LENGTH = 2;
 const STATUS = 3;
-const FLAGS = 4;
 const TENANT = 5;
-/** Byte offset of a Float64 slot: the component's linear memory after the last call. */
+/** Byte offsets of Float64 slots: the component's linear memory after the last call; */
 const MEMORY_AT = 24;
+/** the generation the daemon answers a request at (-1 when the tenant reads no graph); */
+const GENERATION_AT = 32;
+/** the worker's own time for the last request, ms: from the request to the answer, less its host calls. */
+const SPENT_AT = 40;
 const HEADER_BYTES = 64;
 
 const State = { Idle: 0, Request: 1, HostCall: 2, HostReply: 3, Response: 4 } as const;
@@ -32,9 +35,6 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export const Status = { Ok: 0, Error: 1 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
-
-/** Set on a request when a new graph snapshot was posted to the worker's port just before it. */
-export const FLAG_SNAPSHOT = 1;
 
 /** Largest request or answer: the wire cannot carry more in one frame anyway. */
 export const MAX_DATA_BYTES = DEFAULT_MAX_FRAME_BYTES;
@@ -49,12 +49,16 @@ export function createChannelBuffer(): SharedArrayBuffer {
 class ChannelViews {
   protected readonly ctrl: Int32Array;
   protected readonly memory: Float64Array;
+  protected readonly generation: Float64Array;
+  protected readonly spent: Float64Array;
   protected readonly sab: SharedArrayBuffer;
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
     this.ctrl = new Int32Array(sab, 0, HEADER_BYTES / 4);
     this.memory = new Float64Array(sab, MEMORY_AT, 1);
+    this.generation = new Float64Array(sab, GENERATION_AT, 1);
+    this.spent = new Float64Array(sab, SPENT_AT, 1);
   }
 
   /** The data area, at least `bytes` long (undefined when that is more than MAX_DATA_BYTES). */
@@ -91,6 +95,10 @@ export interface Answer {
   /** Extra bytes after the payload (the worker's log lines), empty when there are none. */
   tail: Uint8Array;
   memoryBytes: number;
+  /** The tenant the worker answered for. */
+  tenant: number;
+  /** The worker's own time for the request, ms: its waits for host calls left out. */
+  spentMs: number;
 }
 
 /** A request sent or to be sent without blocking the daemon's thread (an update hook). */
@@ -98,7 +106,7 @@ interface Pending {
   tenant: number;
   kind: Kind;
   parts: Uint8Array[];
-  flags: number;
+  generation: number;
   timeoutMs: number;
   serveHost: (request: Uint8Array) => Uint8Array;
   settle(answer: Answer | undefined): void;
@@ -125,13 +133,13 @@ export class CallerChannel extends ChannelViews {
    * Async requests made before (`callAsync`) are finished first, each within its own deadline,
    * so a query right after an update sees it.
    */
-  call(tenant: number, kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+  call(tenant: number, kind: Kind, parts: Uint8Array[], generation: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
     while (this.inFlight) {
       const pending = this.inFlight;
       this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost));
     }
     if (this.stuck) return undefined;
-    this.send(tenant, kind, parts, flags);
+    this.send(tenant, kind, parts, generation);
     return this.expire(tenant, this.pumpBlocking(performance.now() + timeoutMs, serveHost));
   }
 
@@ -164,9 +172,9 @@ export class CallerChannel extends ChannelViews {
    * go on being answered while a plugin digests an update. Requests made this way run one at a
    * time, in order; one is sent at once when the channel is free.
    */
-  callAsync(tenant: number, kind: Kind, parts: Uint8Array[], flags: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
+  callAsync(tenant: number, kind: Kind, parts: Uint8Array[], generation: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Promise<Answer | undefined> {
     return new Promise((settle) => {
-      const pending: Pending = { tenant, kind, parts, flags, timeoutMs, serveHost, settle };
+      const pending: Pending = { tenant, kind, parts, generation, timeoutMs, serveHost, settle };
       if (this.inFlight) this.waiting.push(pending);
       else this.start(pending);
     });
@@ -177,7 +185,7 @@ export class CallerChannel extends ChannelViews {
       pending.settle(undefined);
       return this.finishQueue();
     }
-    this.send(pending.tenant, pending.kind, pending.parts, pending.flags);
+    this.send(pending.tenant, pending.kind, pending.parts, pending.generation);
     pending.deadline = performance.now() + pending.timeoutMs;
     this.inFlight = pending;
     void this.pumpAsync(pending);
@@ -204,10 +212,10 @@ export class CallerChannel extends ChannelViews {
     return answer;
   }
 
-  private send(tenant: number, kind: Kind, parts: Uint8Array[], flags: number): void {
+  private send(tenant: number, kind: Kind, parts: Uint8Array[], generation: number): void {
     if (!this.write(...parts)) throw new RangeError(`a request larger than ${MAX_DATA_BYTES} bytes`);
     this.ctrl[KIND] = kind;
-    this.ctrl[FLAGS] = flags;
+    this.generation[0] = generation;
     this.ctrl[TENANT] = tenant;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
@@ -253,7 +261,7 @@ export class CallerChannel extends ChannelViews {
   private take(): Answer {
     const all = this.read();
     const split = 4 + new DataView(all.buffer).getUint32(0, true);
-    const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(4, split), tail: all.subarray(split), memoryBytes: this.memory[0]! };
+    const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(4, split), tail: all.subarray(split), memoryBytes: this.memory[0]!, tenant: this.ctrl[TENANT]!, spentMs: this.spent[0]! };
     Atomics.store(this.ctrl, STATE, State.Idle);
     return answer;
   }
@@ -278,7 +286,8 @@ export class CallerChannel extends ChannelViews {
 export interface Request {
   tenant: number;
   kind: Kind;
-  flags: number;
+  /** The generation the daemon answers at (-1 when the tenant reads no graph): a snapshot of another one is stale. */
+  generation: number;
   payload: Uint8Array;
 }
 
@@ -288,7 +297,7 @@ export class WorkerChannel extends ChannelViews {
   next(): Request {
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Request) return { tenant: this.ctrl[TENANT]!, kind: this.ctrl[KIND] as Kind, flags: this.ctrl[FLAGS]!, payload: this.view() };
+      if (state === State.Request) return { tenant: this.ctrl[TENANT]!, kind: this.ctrl[KIND] as Kind, generation: this.generation[0]!, payload: this.view() };
       Atomics.wait(this.ctrl, STATE, state);
     }
   }
@@ -307,13 +316,18 @@ export class WorkerChannel extends ChannelViews {
     return this.read();
   }
 
-  /** Answer the current request; false (and nothing sent) when the answer is larger than MAX_DATA_BYTES. */
-  answer(status: Status, payload: Uint8Array, tail: Uint8Array | undefined, memoryBytes: number): boolean {
+  /**
+   * Answer the current request, for `tenant`, with the worker's own time for it (`spentMs`); false
+   * (and nothing sent) when the answer is larger than MAX_DATA_BYTES.
+   */
+  answer(tenant: number, status: Status, payload: Uint8Array, tail: Uint8Array | undefined, memoryBytes: number, spentMs = 0): boolean {
     const header = new Uint8Array(4);
     new DataView(header.buffer).setUint32(0, payload.length, true);
     if (!this.write(header, payload, tail ?? EMPTY)) return false;
     this.ctrl[STATUS] = status;
     this.memory[0] = memoryBytes;
+    this.spent[0] = spentMs;
+    this.ctrl[TENANT] = tenant;
     Atomics.store(this.ctrl, STATE, State.Response);
     Atomics.notify(this.ctrl, STATE);
     return true;
@@ -387,6 +401,13 @@ export const HostCall = {
   Read: 1,
   /** Another plugin's op (host.call): as an execute request. */
   Call: 2,
+  /**
+   * The graph snapshot of the generation the daemon answers at, asked on a request's first graph
+   * read (snapshots are built on demand): the tenant asking (u32), then the generation it has (f64,
+   * -1 for none). The reply is [1] when the current one was posted to the worker's snapshot port
+   * just before, [0] when the tenant has it already.
+   */
+  Snapshot: 3,
 } as const;
 
 export function hostCallParts(kind: (typeof HostCall)[keyof typeof HostCall], ...payload: Uint8Array[]): Uint8Array[] {

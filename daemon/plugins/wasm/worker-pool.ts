@@ -53,8 +53,10 @@ export interface Admission {
 /** One worker and its tenants, behind one channel. */
 export class WorkerHouse {
   readonly channel: CallerChannel;
-  /** Carries tenants and graph snapshots to the worker, each just before the request that needs it. */
+  /** Carries tenants to the worker, each just before the AddTenant request that needs it. */
   readonly port: MessagePort;
+  /** Carries graph snapshots to the worker, each just before the reply to the HostCall.Snapshot that asked for it. */
+  readonly snapshots: MessagePort;
   /** Hosts only the plugin it was started for. */
   readonly solo: boolean;
   private readonly worker: Worker;
@@ -71,9 +73,11 @@ export class WorkerHouse {
     this.onGone = onGone;
     const sab = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();
+    const snapshots = new MessageChannel();
     this.channel = new CallerChannel(sab);
     this.port = port1;
-    worker.postMessage({ sab, port: port2 } satisfies WorkerInit, [port2]);
+    this.snapshots = snapshots.port1;
+    worker.postMessage({ sab, port: port2, snapshots: snapshots.port2 } satisfies WorkerInit, [port2, snapshots.port2]);
     worker.on('error', (err) => this.stop(undefined, `its worker failed: ${err.message}`));
     worker.on('exit', (code) => this.stop(undefined, `its worker exited (code ${code})`));
   }
@@ -93,7 +97,7 @@ export class WorkerHouse {
     const tenant = this.nextTenant++;
     this.tenants.set(tenant, tenancy);
     postTenant(this.port, init);
-    const answer = await this.channel.callAsync(tenant, Kind.AddTenant, [], 0, timeoutMs, serveHost);
+    const answer = await this.channel.callAsync(tenant, Kind.AddTenant, [], -1, timeoutMs, serveHost);
     if (!answer) {
       if (this.channel.culprit === tenant) {
         const reason = `plugin ${tenancy.plugin} did not start within ${timeoutMs} ms (instantiating its component)`;
@@ -116,7 +120,7 @@ export class WorkerHouse {
   async drop(tenant: number): Promise<void> {
     if (!this.tenants.delete(tenant) || this.gone) return;
     if (!this.tenants.size) return this.stop(undefined, 'it has no plugin left');
-    const answer = await this.channel.callAsync(tenant, Kind.DropTenant, [], 0, DROP_TIMEOUT_MS, () => hostErrorReply('internal', 'no host calls while a plugin is let go'));
+    const answer = await this.channel.callAsync(tenant, Kind.DropTenant, [], -1, DROP_TIMEOUT_MS, () => hostErrorReply('internal', 'no host calls while a plugin is let go'));
     if (!answer) this.stop(undefined, `it did not let an unloaded plugin go within ${DROP_TIMEOUT_MS} ms`);
   }
 
@@ -129,6 +133,7 @@ export class WorkerHouse {
     this.gone = reason;
     this.channel.stop();
     this.port.close();
+    this.snapshots.close();
     void this.worker.terminate();
     const who = culprit === undefined ? undefined : this.tenants.get(culprit)?.plugin;
     const tenants = [...this.tenants];

@@ -2,23 +2,29 @@
 // component, when told to, with the imports its plan allows, and serves calls from the channel
 // until told to stop (or terminated). Tenants share the thread and its JS heap, never an
 // instance or an import: a component reaches only what its own imports give it. Graph imports
-// read the daemon's CSR snapshot through its SharedArrayBuffer; source text is asked of the
+// read the daemon's CSR snapshot through its SharedArrayBuffer, asked for (per tenant) on a
+// request's first graph read when the tenant's is of another generation than the one the request
+// carries, so a request that reads no graph costs no snapshot; source text is asked of the
 // daemon's thread, which holds the only authority over what is indexed. The worker itself has
-// no filesystem access to give: the component gets nothing but its imports.
+// no filesystem access to give: the component gets nothing but its imports. Each answer carries
+// the worker's own time for the request, its waits for the daemon's thread left out: that is
+// what an update hook is charged.
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
 import { fromTransfer, type CsrSnapshot, type CsrTransfer } from '../../graph/csr.ts';
 import type { IdUpdate } from '../update-ids.ts';
-import { executeParts, FLAG_SNAPSHOT, fromJson, fromUtf8, HostCall, hostCallParts, Kind, optionalBytes, parseExecute, parseHostReply, parseQueryHook, Status, toJson, utf8, WorkerChannel } from './channel.ts';
+import { executeParts, fromJson, fromUtf8, HostCall, hostCallParts, Kind, optionalBytes, parseExecute, parseHostReply, parseQueryHook, Status, toJson, utf8, WorkerChannel } from './channel.ts';
 import { graphImports } from './graph-imports.ts';
 import { buildImports, type ImportPlan, type LogLevel } from './host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './instance.ts';
 import type { TranspiledComponent } from './transpile.ts';
 
-/** The first message a worker gets: its channel, and the port that carries tenants and snapshots. */
+/** The first message a worker gets: its channel, the port that carries tenants, and the one that carries snapshots. */
 export interface WorkerInit {
   sab: SharedArrayBuffer;
   port: MessagePort;
+  /** Graph snapshots, each posted during the HostCall.Snapshot that asked for it (a port of its own: tenants may wait in `port`). */
+  snapshots: MessagePort;
 }
 
 /** One plugin for the worker to host: posted to its port just before the AddTenant request naming it. */
@@ -29,7 +35,6 @@ export interface TenantInit {
   modules?: CoreModules;
   plan: ImportPlan;
   config: Uint8Array;
-  csr?: CsrTransfer;
 }
 
 /** The answer to AddTenant, as JSON: the instance's memory, or why it could not start. */
@@ -47,12 +52,43 @@ interface Tenant {
 
 async function main(init: WorkerInit): Promise<void> {
   const channel = new WorkerChannel(init.sab);
+  /** Time the current request spent waiting for the daemon's thread, ms. */
+  let waitedMs = 0;
   const hostCall = (kind: (typeof HostCall)[keyof typeof HostCall], ...payload: Uint8Array[]): Uint8Array => {
-    const reply = parseHostReply(channel.hostCall(...hostCallParts(kind, ...payload)));
-    if (reply.ok) return reply.value;
-    throw new IsgError(reply.code as IsgError['code'], reply.message);
+    const t0 = performance.now();
+    try {
+      const reply = parseHostReply(channel.hostCall(...hostCallParts(kind, ...payload)));
+      if (reply.ok) return reply.value;
+      throw new IsgError(reply.code as IsgError['code'], reply.message);
+    } finally {
+      waitedMs += performance.now() - t0;
+    }
   };
   const tenants = new Map<number, Tenant>();
+  /** The current request: its tenant, the generation it is answered at, whether it read the graph yet. */
+  let current = { tenant: 0, generation: -1, checked: false };
+  /** The tenant's snapshot, asked of the daemon on the request's first graph read when it is of another generation. */
+  const snapshot = (id: number, tenant: Tenant): CsrSnapshot => {
+    if (current.tenant === id && !current.checked) {
+      current.checked = true;
+      if (tenant.csr?.generation !== current.generation) {
+        // asking, building and receiving it are the host's part: all left out of the tenant's time
+        const before = waitedMs;
+        const t0 = performance.now();
+        try {
+          const ask = new Uint8Array(12);
+          const view = new DataView(ask.buffer);
+          view.setUint32(0, id, true);
+          view.setFloat64(4, tenant.csr?.generation ?? -1, true);
+          if (hostCall(HostCall.Snapshot, ask)[0] === 1) tenant.csr = fromTransfer(latest(init.snapshots, receiveMessage<CsrTransfer>(init.snapshots, 'a graph snapshot')));
+        } finally {
+          waitedMs = before + (performance.now() - t0);
+        }
+      }
+    }
+    if (!tenant.csr) throw new IsgError('internal', `plugin ${tenant.plugin}: no graph snapshot reached its worker`);
+    return tenant.csr;
+  };
   // One call runs at a time, whichever tenant it is for: its log lines go with its answer.
   let logs: [LogLevel, string][] = [];
   const log = (level: LogLevel, message: string) => {
@@ -60,14 +96,10 @@ async function main(init: WorkerInit): Promise<void> {
   };
 
   async function addTenant(id: number, t: TenantInit): Promise<TenantHello> {
-    const tenant: Tenant = { plugin: t.plugin, instance: undefined as unknown as ComponentInstance, csr: t.csr && fromTransfer(t.csr) };
+    const tenant: Tenant = { plugin: t.plugin, instance: undefined as unknown as ComponentInstance, csr: undefined };
     const imports = buildImports(t.plan, {
       plugin: t.plugin,
-      graph: () =>
-        graphImports(() => {
-          if (!tenant.csr) throw new IsgError('internal', `plugin ${t.plugin}: no graph snapshot reached its worker`);
-          return tenant.csr;
-        }),
+      graph: () => graphImports(() => snapshot(id, tenant)),
       readSource: (file) => fromUtf8(hostCall(HostCall.Read, utf8(file))),
       call: (op, args) => hostCall(HostCall.Call, ...executeParts(op, args)),
       config: t.config,
@@ -88,22 +120,25 @@ async function main(init: WorkerInit): Promise<void> {
     const request = channel.next();
     if (request.kind === Kind.Stop) break;
     if (request.kind === Kind.AddTenant) {
+      current = { tenant: request.tenant, generation: request.generation, checked: false };
       const hello = await addTenant(request.tenant, receiveMessage<TenantInit>(init.port, 'a plugin'));
       const tail = logs.length ? toJson(logs) : undefined;
       logs = [];
-      channel.answer(Status.Ok, toJson(hello), tail, hello.type === 'ready' ? hello.memoryBytes : 0);
+      channel.answer(request.tenant, Status.Ok, toJson(hello), tail, hello.type === 'ready' ? hello.memoryBytes : 0);
       continue;
     }
     if (request.kind === Kind.DropTenant) {
       tenants.delete(request.tenant);
-      channel.answer(Status.Ok, EMPTY, undefined, 0);
+      channel.answer(request.tenant, Status.Ok, EMPTY, undefined, 0);
       continue;
     }
     const tenant = tenants.get(request.tenant);
+    const t0 = performance.now();
+    waitedMs = 0;
+    current = { tenant: request.tenant, generation: request.generation, checked: false };
     let outcome: Outcome<Uint8Array | undefined>;
     try {
       if (!tenant) throw new Error(`no plugin is tenant ${request.tenant} of this worker`);
-      if (request.flags & FLAG_SNAPSHOT) tenant.csr = fromTransfer(receiveMessage<CsrTransfer>(init.port, 'a graph snapshot'));
       outcome = serve(tenant.instance, request.kind, request.payload);
     } catch (err) {
       outcome = { ok: false, code: 'internal', message: `plugin ${tenant?.plugin ?? `#${request.tenant}`}'s worker failed: ${err instanceof Error ? err.message : String(err)}`, trapped: false };
@@ -111,12 +146,14 @@ async function main(init: WorkerInit): Promise<void> {
     const tail = logs.length ? toJson(logs) : undefined;
     logs = [];
     const memory = tenant?.instance.memoryBytes() ?? 0;
+    const spentMs = Math.max(0, performance.now() - t0 - waitedMs);
     const sent = outcome.ok
-      ? channel.answer(Status.Ok, outcome.value ?? EMPTY, tail, memory)
-      : channel.answer(Status.Error, toJson({ code: outcome.code, message: outcome.message, trapped: outcome.trapped }), tail, memory);
-    if (!sent) channel.answer(Status.Error, toJson({ code: 'plugin-error', message: `plugin ${tenant!.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory);
+      ? channel.answer(request.tenant, Status.Ok, outcome.value ?? EMPTY, tail, memory, spentMs)
+      : channel.answer(request.tenant, Status.Error, toJson({ code: outcome.code, message: outcome.message, trapped: outcome.trapped }), tail, memory, spentMs);
+    if (!sent) channel.answer(request.tenant, Status.Error, toJson({ code: 'plugin-error', message: `plugin ${tenant!.plugin} answered with more than the largest frame allows`, trapped: false }), undefined, memory, spentMs);
   }
   init.port.close();
+  init.snapshots.close();
 }
 
 const EMPTY = new Uint8Array(0);
@@ -146,7 +183,7 @@ function serve(instance: ComponentInstance, kind: Kind, payload: Uint8Array): Ou
   }
 }
 
-/** What was posted to the port just before the request that needs it (a tenant, a snapshot). */
+/** What was posted to a port just before the request or host call reply that needs it (a tenant, a snapshot). */
 function receiveMessage<T>(port: MessagePort, what: string): T {
   // Delivery to the port is immediate in Node; give other runtimes a moment before giving up.
   const until = performance.now() + 1000;
@@ -155,6 +192,12 @@ function receiveMessage<T>(port: MessagePort, what: string): T {
     if (got) return got.message as T;
   } while (performance.now() < until);
   throw new IsgError('internal', `${what} was announced to a plugin worker but never arrived`);
+}
+
+/** The last message waiting in `port`, or `got` when none is: should an earlier snapshot have been left unread, the latest wins. */
+function latest<T>(port: MessagePort, got: T): T {
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) got = next.message as T;
+  return got;
 }
 
 // Booted ahead of need (its modules load meanwhile), then given its channel.
