@@ -135,6 +135,8 @@ interface TargetResult {
   /** Edits whose summary listed a changed signature, per kind. */
   sigChangesSeen: { body: number; sig: number };
   meanReresolved: number;
+  /** Files re-resolved by the signature edits: the most by one edit (the first adds the parameter; the others rename it). */
+  maxReresolvedSig: number;
   newSyntaxErrors: number;
   /** GC pauses during the edit loop (count, total ms). */
   gc: { count: number; ms: number };
@@ -164,6 +166,7 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
   let firstEditMs = 0;
   const seen = { body: 0, sig: 0 };
   let reresolved = 0;
+  let maxReresolvedSig = 0;
   let newSyntaxErrors = 0;
   forceGc();
   const loopStart = performance.now();
@@ -180,6 +183,7 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
     }
     if (summary.changed.length) seen[isBody ? 'body' : 'sig']++;
     reresolved += summary.reresolved;
+    if (!isBody) maxReresolvedSig = Math.max(maxReresolvedSig, summary.reresolved);
     newSyntaxErrors = Math.max(newSyntaxErrors, host.factsOf(t.path)!.diagnostics.length - baseErrors);
   }
   const loopEnd = performance.now();
@@ -246,6 +250,7 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
     targetP99Ms: t.targetP99Ms,
     sigChangesSeen: seen,
     meanReresolved: reresolved / t.edits,
+    maxReresolvedSig,
     newSyntaxErrors,
     gc,
     phases,
@@ -308,12 +313,13 @@ export async function applyChange(ctx: BenchContext): Promise<void> {
     console.log('\nSanity (an edit "changed" a signature when the ChangeSummary listed one) and phases (median ms, measured outside the host on the same edits):');
     console.log(
       table(
-        ['file', 'body edits w/ sig change', 'sig edits w/ sig change', 'files re-resolved/edit', 'new syntax errors', 'full parse', 'cold extract', 'editBetween', 'incr. parse', 'reextract', 'rest (p50 - reextract)'],
+        ['file', 'body edits w/ sig change', 'sig edits w/ sig change', 'files re-resolved/edit', 'most by one sig edit', 'new syntax errors', 'full parse', 'cold extract', 'editBetween', 'incr. parse', 'reextract', 'rest (p50 - reextract)'],
         results.map((r) => [
           r.path,
           `${r.sigChangesSeen.body}/${Math.ceil((r.all.count + 1) / 2)}`,
           `${r.sigChangesSeen.sig}/${Math.floor((r.all.count + 1) / 2)}`,
           fixed(r.meanReresolved),
+          r.maxReresolvedSig,
           r.newSyntaxErrors,
           ms(r.phases.fullParseMs),
           ms(r.phases.coldExtractMs),

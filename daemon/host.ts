@@ -323,6 +323,7 @@ export class GraphHost {
     if (fileSetChanged) {
       // Module specifiers may now point elsewhere (x.ts appeared next to x/index.ts, a target vanished).
       this.modules.invalidateFiles();
+      this.resolver.invalidateExports();
       for (const [path, state] of this.files) {
         if (state.resolution && !sameTargets(state.resolution.moduleTargets, this.moduleTargetsOf(state.facts))) {
           toResolve.add(path);

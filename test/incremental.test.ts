@@ -373,6 +373,11 @@ test('incremental: cached heritage lookups and name matching follow changes else
   await step('lib.ts re-exports Base from two.ts instead: both subclasses follow', { 'lib.ts': `export { Base } from './two';\n` }, () =>
     assert.deepEqual([...callsOf('a1.ts#A1.go'), ...callsOf('a2.ts#A2.go')], ['calls a1.ts#A1.go -> two.ts#Base.run (resolved)', 'calls a2.ts#A2.go -> two.ts#Base.run (resolved)']),
   );
+  // The index resolved with caches of its own: only now are Mid's supertypes cached in the live
+  // resolver (consulting lib.ts), and a change of lib.ts must drop them although mid.ts is unchanged.
+  await step('and back to one.ts, with the supertypes of Mid cached: both subclasses follow again', { 'lib.ts': `export { Base } from './one';\n` }, () =>
+    assert.deepEqual([...callsOf('a1.ts#A1.go'), ...callsOf('a2.ts#A2.go')], ['calls a1.ts#A1.go -> one.ts#Base.run (resolved)', 'calls a2.ts#A2.go -> one.ts#Base.run (resolved)']),
+  );
 
   await step('the field foo becomes a method: the name is no longer unique, the guess goes', { 'fields.ts': `export class WithField {\n  foo(): void {}\n}\n` }, () =>
     assert.deepEqual(callsOf('guess.ts#go'), []),

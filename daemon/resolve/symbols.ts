@@ -110,13 +110,25 @@ export class SymbolResolver {
 
   /**
    * Forget everything derived from `path`'s facts. `surface`: what other files can see of it
-   * changed ('all'): cross-file caches go too; only parameter types changed ('params'): lookups
-   * of exports never read those, so only supertypes (which may type a callback) go.
+   * changed ('all'): the cross-file lookups that consulted it go too; only parameter types
+   * changed ('params'): lookups of exports never read those, so only supertype lists (which may
+   * type a callback) that consulted it go.
    */
   invalidate(path: string, surface: 'none' | 'params' | 'all'): void {
     this.scopes.delete(path);
-    if (surface === 'all') this.exportCache.clear();
-    if (surface !== 'none') for (const s of this.scopes.values()) s.supertypes.clear();
+    if (surface === 'none') return;
+    // Only lookups that consulted `path` can change: every file a lookup visits is in its deps
+    // (scope() records it, a file that does not exist too). Where a specifier leads is another
+    // input: the host calls invalidateExports when the file set changes (resolution config:
+    // invalidateAll).
+    if (surface === 'all') for (const [key, e] of this.exportCache) if (e.deps.includes(path)) this.exportCache.delete(key);
+    for (const s of this.scopes.values()) for (const [entity, e] of s.supertypes) if (e.deps.includes(path)) s.supertypes.delete(entity);
+  }
+
+  /** Forget every cached export lookup and supertype list: specifiers may now lead to other files. */
+  invalidateExports(): void {
+    this.exportCache.clear();
+    for (const s of this.scopes.values()) s.supertypes.clear();
   }
 
   invalidateAll(): void {
