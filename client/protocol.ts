@@ -484,6 +484,9 @@ export interface PluginEvent {
 
 export type DaemonEvent = UpdateEvent | IndexingEvent | PluginEvent;
 
+/** Every event type, in the order `subscribe` and `/v1/events` list them. */
+export const EVENT_TYPES: readonly DaemonEvent['type'][] = ['update', 'indexing', 'plugin'];
+
 export interface PluginInfo {
   name: string;
   version: string;

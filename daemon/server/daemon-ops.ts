@@ -1,7 +1,7 @@
 // The ops the daemon answers itself (everything else goes to the plugin host): the handshake,
 // status, batches, subscriptions, plugin management and shutdown.
-import type { BatchResult, DaemonEvent, HelloResult, PluginsResult, StatusResult, SubscribeResult } from '../../client/protocol.ts';
-import { PROTOCOL_VERSION } from '../../client/protocol.ts';
+import type { BatchResult, HelloResult, PluginsResult, StatusResult, SubscribeResult } from '../../client/protocol.ts';
+import { EVENT_TYPES, PROTOCOL_VERSION } from '../../client/protocol.ts';
 import { IsgError, toWireError } from '../errors.ts';
 import { asArgs, optionalInt, requiredString } from '../queries/args.ts';
 import type { Caller } from './connection.ts';
@@ -10,7 +10,6 @@ import type { Daemon } from './daemon.ts';
 
 type DaemonOp = (daemon: Daemon, args: unknown, conn: Caller, requestId: number) => unknown;
 
-const EVENT_TYPES: readonly DaemonEvent['type'][] = ['update', 'indexing', 'plugin'];
 /** Ops a batch may not contain: they act on the connection or the daemon, not on the graph. */
 const NOT_IN_BATCH = new Set(['batch', 'hello', 'subscribe', 'unsubscribe', 'shutdown']);
 const MAX_BATCH = 10_000;

@@ -209,7 +209,8 @@ export class Daemon implements ConnectionHost {
   }
 
   handle(request: Request, conn: Caller): unknown {
-    this.lastRequestAt = performance.now();
+    // read only by the idle warm-up, so the clock is read only while one is pending
+    if (this.warmUpTimer) this.lastRequestAt = performance.now();
     if (this.stopping && request.op !== 'status' && request.op !== 'hello') throw new IsgError('shutting-down', 'the daemon is shutting down; start a new one with `isg serve`');
     const own = DAEMON_OPS[request.op];
     if (own) return own(this, request.args, conn, request.id);
@@ -385,28 +386,30 @@ export class Daemon implements ConnectionHost {
     chmodSync(socket, 0o600);
     this.endpoints.socket = socket;
     if (this.config.tcp) {
-      const { host, port } = parseHostPort(this.config.tcp);
-      if (!isLoopback(host) && !this.config.allowRemote) {
-        throw new IsgError('bad-args', `refusing to listen on ${this.config.tcp}: not a loopback address; pass --allow-remote (or "allowRemote": true) to expose the daemon beyond this machine (the token is still required)`);
-      }
-      this.token = ensureToken(dir);
+      const { host, port } = this.tokenEndpoint(dir, this.config.tcp, 'listen');
       const srv = createServer((s) => this.accept(s, false));
       await this.serve(srv, (s, done) => s.listen(port, host, done));
       const addr = srv.address();
       this.endpoints.tcp = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : this.config.tcp;
     }
     if (this.config.http) {
-      const { host, port } = parseHostPort(this.config.http);
-      if (!isLoopback(host) && !this.config.allowRemote) {
-        throw new IsgError('bad-args', `refusing to serve HTTP on ${this.config.http}: not a loopback address; pass --allow-remote (or "allowRemote": true) to expose the daemon beyond this machine (the token is still required)`);
-      }
-      this.token = ensureToken(dir);
+      const { host, port } = this.tokenEndpoint(dir, this.config.http, 'serve HTTP');
       // Loaded here only: a daemon without --http never loads the gateway or its server.
       const { startHttpGateway } = await import('./http/gateway.ts');
       this.http = await startHttpGateway(this, { host, port, server: this.options.httpServer });
       this.endpoints.http = this.http.address;
     }
     this.log.info('listening', { root: this.root, ...this.endpoints, pid: process.pid, runtime: RUNTIME });
+  }
+
+  /** A TCP or HTTP endpoint: loopback unless allowed beyond, and always behind the token. */
+  private tokenEndpoint(dir: string, address: string, verb: string): { host: string; port: number } {
+    const { host, port } = parseHostPort(address);
+    if (!isLoopback(host) && !this.config.allowRemote) {
+      throw new IsgError('bad-args', `refusing to ${verb} on ${address}: not a loopback address; pass --allow-remote (or "allowRemote": true) to expose the daemon beyond this machine (the token is still required)`);
+    }
+    this.token = ensureToken(dir);
+    return { host, port };
   }
 
   private serve(server: Server, listen: (s: Server, done: () => void) => void): Promise<void> {

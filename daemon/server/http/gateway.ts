@@ -10,11 +10,11 @@
 // load, and on Node when uWS fails to load. The daemon imports this module only when it serves
 // HTTP, and this module imports its server only when it starts.
 import type { DaemonEvent, HttpEnvelope, Request, SseSubscribed } from '../../../client/protocol.ts';
-import { HTTP_PATHS, HTTP_STATUS_OF_ERROR, SSE_SUBSCRIBED } from '../../../client/protocol.ts';
+import { EVENT_TYPES, HTTP_PATHS, HTTP_STATUS_OF_ERROR, SSE_SUBSCRIBED } from '../../../client/protocol.ts';
 import { IsgError, toWireError } from '../../errors.ts';
 import type { Logger } from '../../util/log.ts';
 import { RUNTIME } from '../../util/runtime.ts';
-import type { Caller } from '../connection.ts';
+import { isObject, type Caller } from '../connection.ts';
 import { decodeBody, encodeBody } from '../frames.ts';
 
 export type HttpServerKind = 'hyper-express' | 'node:http';
@@ -129,7 +129,6 @@ const ROUTES: ReadonlyMap<string, string> = new Map([
   [HTTP_PATHS.events, 'GET'],
 ]);
 const ENDPOINTS = [...ROUTES].map(([path, method]) => `${method} ${path}`).join(', ');
-const EVENT_TYPES: readonly DaemonEvent['type'][] = ['update', 'indexing', 'plugin'];
 /** Subscriptions are the event stream's job: over POST they would have nowhere to go. */
 const STREAM_ONLY_OPS = new Set(['subscribe', 'unsubscribe']);
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -385,9 +384,6 @@ function bearerToken(header: string | undefined): string | null | undefined {
   return m ? m[1]! : null;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
 
 function shape(v: unknown): string {
   if (isObject(v)) return `an object whose "op" is ${v.op === undefined ? 'missing' : `a ${typeof v.op}`}`;
