@@ -265,6 +265,8 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
   updateSpentMs: number | undefined;
   readonly plugin: string;
   readonly callsOthers: boolean;
+  /** Granted the graph imports: only then does a request carry a generation. */
+  private readonly readsGraph: boolean;
   private stopped: string | undefined;
   private disposed = false;
   private memory = 0;
@@ -282,6 +284,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     this.startTimeoutMs = startTimeoutMs;
     this.plugin = setup.manifest.name;
     this.callsOthers = setup.manifest.dependencies.length > 0;
+    this.readsGraph = setup.plan.granted.includes('graph');
   }
 
   static async start(setup: Setup, startTimeoutMs: number, pool: WorkerPool): Promise<WorkerRuntime> {
@@ -392,10 +395,10 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
    */
   private roundTrip<T>(kind: Kind, parts: () => Uint8Array[], what: string, then: (payload: Uint8Array) => T): T | Promise<T> {
     const { manifest } = this.setup;
-    if (this.restarting) return this.restarting.then(() => this.roundTrip(kind, parts, what, then));
+    const turn = this.waitTurn();
+    if (turn) return turn.then(() => this.roundTrip(kind, parts, what, then));
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const channel = this.house.channel;
-    if (channel.busyFor(this.tenant)) return channel.idle().then(() => this.roundTrip(kind, parts, what, then));
     const request = parts();
     return then(this.settleAnswer(channel.call(this.tenant, kind, request, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r)), what));
   }
@@ -428,7 +431,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
 
   /** The generation a request is answered at (-1 without a graph): a snapshot of another one is stale in the worker. */
   private generation(): number {
-    if (!this.setup.plan.granted.includes('graph')) return -1;
+    if (!this.readsGraph) return -1;
     try {
       return this.setup.ctx.graph.view().generation;
     } catch {

@@ -157,11 +157,6 @@ export class CallerChannel extends ChannelViews {
     return new Promise((resolveIdle) => this.drained.push(resolveIdle));
   }
 
-  /** Nothing more can be sent: a request ran past its deadline (or the channel was stopped). */
-  get isStuck(): boolean {
-    return this.stuck;
-  }
-
   /** The tenant whose request ran past its deadline, if that is why the channel is stuck. */
   get culprit(): number | undefined {
     return this.stuckTenant;

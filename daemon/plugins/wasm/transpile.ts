@@ -60,16 +60,20 @@ const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo
 
 /** The component at `bytes` as the cache holds it, without transpiling it when it is not there. */
 export function cachedTranspile(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile } = {}): TranspiledComponent | undefined {
-  const profile = options.profile ?? DEFAULT_PROFILE;
+  const { root, hash } = cacheEntry(bytes, options.cacheDir);
+  return readCache(root, options.profile ?? DEFAULT_PROFILE, hash);
+}
+
+/** Where the cache keeps the component at `bytes`: a directory named by its SHA-256. */
+function cacheEntry(bytes: Uint8Array, cacheDir = defaultCacheDir()): { root: string; hash: string } {
   const hash = createHash('sha256').update(bytes).digest('hex');
-  return readCache(join(options.cacheDir ?? defaultCacheDir(), hash), profile, hash);
+  return { root: join(cacheDir, hash), hash };
 }
 
 /** The component at `bytes`, transpiled with `profile` (or read from the cache). */
 export async function transpileCached(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile; source?: string } = {}): Promise<TranspiledComponent> {
   const profile = options.profile ?? DEFAULT_PROFILE;
-  const hash = createHash('sha256').update(bytes).digest('hex');
-  const root = join(options.cacheDir ?? defaultCacheDir(), hash);
+  const { root, hash } = cacheEntry(bytes, options.cacheDir);
   const cached = readCache(root, profile, hash);
   if (cached) return cached;
 
