@@ -193,8 +193,10 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
 
   // Where the time goes: the same edit sequence outside the host, phase by phase. Warm edits
   // only (the first one, from the base text, is skipped as in the histogram).
-  // The parser is given the grammar-gap rewrites of each text (grammar-gaps.ts), as extraction
-  // gives it; the raw text has syntax errors the rewrites exist to avoid, which are slow to parse.
+  // "editBetween" and "incr. parse" time the edit and the incremental parse of the whole rewritten
+  // input (grammar-gaps.ts), for scale: `reextract` itself, timed as a whole, finds the edit near
+  // the previous tree's node, rescans the rewrites only around it and feeds the parser in chunks.
+  // The raw text has syntax errors the rewrites exist to avoid, which are slow to parse.
   // Texts are made again from the plan, two at a time: keeping all of them alive (50 copies of
   // a large file) would put the phases, and the GC, under a heap the daemon never has.
   let input = parserInput(base, language);

@@ -865,10 +865,7 @@ function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { para
 }
 
 function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a === b || (!!a && !!b && sameTargets(a, b));
 }
 
 /**
@@ -933,7 +930,7 @@ function samePlace(a: EntityFact, b: EntityFact, aIds: ArrayLike<number>, bIds: 
   );
 }
 
-function sameTargets(a: string[], b: string[]): boolean {
+function sameTargets(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 

@@ -24,15 +24,15 @@ export function assemble(path: string, language: Language, text: string, lines: 
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
   const typeParams = new Map<number, Set<string>>();
+  const typeParamNames = new Set<string>();
   for (const p of c.typeParameters) {
+    typeParamNames.add(p.name);
     const e = containerAt(p.start);
     let set = typeParams.get(e);
     if (!set) typeParams.set(e, (set = new Set()));
     set.add(p.name);
   }
   for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
-  const typeParamNames = new Set<string>();
-  for (const p of c.typeParameters) typeParamNames.add(p.name);
   const strings = new StringTable();
   const refs = new Int32Array(c.refs.length * REF_FIELDS);
   let nRefs = 0;

@@ -217,9 +217,9 @@ export class SymbolResolver {
         inferred = true;
       }
     }
-    const counted = target === undefined ? (outcome.kind === 'external' ? 'external' : 'unresolved') : inferred ? 'inferred' : 'resolved';
-    res.counts[counted]++;
-    if (res.containerCounts) res.containerCounts[(container + 1) * COUNT_FIELDS.length + COUNT_FIELDS.indexOf(counted)]!++;
+    const field = target === undefined ? (outcome.kind === 'external' ? 2 : 3) : inferred ? 1 : 0; // index in COUNT_FIELDS
+    res.counts[COUNT_FIELDS[field]]++;
+    if (res.containerCounts) res.containerCounts[(container + 1) * COUNT_FIELDS.length + field]!++;
     if (target === undefined) return;
     const key = `${kind}|${from}|${target}|${inferred ? 1 : 0}`;
     if (seen.has(key)) return;
