@@ -118,6 +118,29 @@ test('serve --detach prints the pid and the socket, exits 0, and the daemon answ
   }
 });
 
+test('serve --detach --http prints the HTTP address; a port that cannot be bound fails the detach', async () => {
+  const root = smallCorpus('isg-serve-detach-http-', { log: { level: 'warn' } });
+  const taken = smallCorpus('isg-serve-detach-taken-', { log: { level: 'warn' } });
+  const r = await runCli(['serve', root, '--detach', '--http', '127.0.0.1:0']);
+  try {
+    exits(r, 0);
+    const m = /; http:\/\/(127\.0\.0\.1:(\d+));/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const status = await (await fetch(`http://${m[1]}/v1/status`, { headers: { authorization: `Bearer ${readFileSync(join(root, '.isg', 'token'), 'utf8').trim()}` } })).json();
+    assert.equal((status as { ok: boolean }).ok, true);
+    // The same port for a second daemon: its start fails, and the detach says so instead of succeeding.
+    const second = await runCli(['serve', taken, '--detach', '--http', m[1]!]);
+    assert.notEqual(second.code, 0, second.stdout);
+    assert.match(second.stderr, /isg serve --detach: /);
+    exits(await runCli(['stop', '--root', root]), 0);
+  } finally {
+    for (const dir of [root, taken]) {
+      const lock = readLock(join(dir, '.isg', 'daemon.lock'));
+      if (lock && pidAlive(lock.pid)) process.kill(lock.pid, 'SIGKILL');
+    }
+  }
+});
+
 test('serve --examples (npm start) prints where it listens and three commands, each exiting 0', async () => {
   const root = smallCorpus('isg-serve-examples-', { log: { level: 'warn' } });
   // No import cycle: `isg cycles` would find nothing and exit 1, so it is not an example here.

@@ -159,21 +159,16 @@ async function detach(root: string, args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-/** Where the daemon serves HTTP (its socket answers a moment before the gateway is up). */
+/** Where the daemon serves HTTP (it listens there before its socket answers). */
 async function httpEndpoint(socket: string): Promise<string | undefined> {
   try {
     const client = await connect({ socket });
     try {
-      for (let i = 0; i < 100; i++) {
-        const { endpoints } = (await client.status()) as StatusResult;
-        if (endpoints.http) return endpoints.http;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      return ((await client.status()) as StatusResult).endpoints.http;
     } finally {
       client.close();
     }
   } catch {
-    // the daemon's log says what went wrong
+    return undefined; // the daemon's log says what went wrong
   }
-  return undefined;
 }

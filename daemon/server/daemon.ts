@@ -380,11 +380,6 @@ export class Daemon implements ConnectionHost {
     ensurePrivateDir(dir);
     const socket = this.config.socket;
     this.releaseLock = await acquireLock(dir, { pid: process.pid, socket, tcp: this.config.tcp, startedAt: new Date().toISOString(), runtime: RUNTIME });
-    removeStaleSocket(socket);
-    await this.serve(createServer((s) => this.accept(s, true)), (srv, done) => srv.listen(socket, done));
-    // The directory is 0700 already; 0600 on the socket says the same to anyone who checks.
-    chmodSync(socket, 0o600);
-    this.endpoints.socket = socket;
     if (this.config.tcp) {
       const { host, port } = this.tokenEndpoint(dir, this.config.tcp, 'listen');
       const srv = createServer((s) => this.accept(s, false));
@@ -399,6 +394,13 @@ export class Daemon implements ConnectionHost {
       this.http = await startHttpGateway(this, { host, port, server: this.options.httpServer });
       this.endpoints.http = this.http.address;
     }
+    // The Unix socket last: a client that reaches it (`isg serve --detach`, spawnDaemon) finds
+    // every endpoint up, and a TCP or HTTP address that cannot be bound fails the start.
+    removeStaleSocket(socket);
+    await this.serve(createServer((s) => this.accept(s, true)), (srv, done) => srv.listen(socket, done));
+    // The directory is 0700 already; 0600 on the socket says the same to anyone who checks.
+    chmodSync(socket, 0o600);
+    this.endpoints.socket = socket;
     this.log.info('listening', { root: this.root, ...this.endpoints, pid: process.pid, runtime: RUNTIME });
   }
 
