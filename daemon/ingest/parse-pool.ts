@@ -6,6 +6,10 @@ import { Worker } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
 const MIN_BYTES_FOR_WORKERS = 512 * 1024;
+const MIN_CHUNK_BYTES = 32 * 1024;
+const MAX_CHUNK_BYTES = 512 * 1024;
+/** Chunks a worker is sent ahead of its answers. */
+const CHUNKS_AHEAD = 2;
 // Built to dist/*.js under Node; run from the .ts sources under Deno.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
@@ -24,19 +28,23 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   if (workers <= 0 || totalBytes < (options.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS)) return parseInline(jobs, options);
   // Largest files first, so no big file is left to run alone at the end.
   const queue = [...jobs].sort((a, b) => b.size - a.size);
-  const chunkBytes = Math.max(64 * 1024, Math.min(512 * 1024, totalBytes / (workers * 16)));
+  let queuedBytes = totalBytes;
   const sizes = new Map(jobs.map((j) => [j.path, j.size]));
   const results: ParseOutcome[] = [];
   let doneBytes = 0;
+  // A chunk is a share of what is left (at most 512 KiB), so chunks shrink towards the end and
+  // the last ones, which both workers finish nearly together, are short.
   const nextChunk = (): ParseJob[] | null => {
     if (!queue.length) return null;
+    const chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, queuedBytes / (workers * 4)));
     const chunk: ParseJob[] = [];
     let bytes = 0;
-    while (queue.length && (chunk.length === 0 || bytes + queue[queue.length - 1]!.size <= chunkBytes) && bytes < chunkBytes) {
+    while (queue.length && (chunk.length === 0 || bytes + queue[0]!.size <= chunkBytes)) {
       const j = queue.shift()!;
       chunk.push({ path: j.path, abs: j.abs, language: j.language });
       bytes += j.size;
     }
+    queuedBytes -= bytes;
     return chunk;
   };
   await Promise.all(
@@ -46,14 +54,25 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
         new Promise<void>((resolve, reject) => {
           const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
           let finished = false;
+          // Chunks sent and not answered yet. Each worker holds one chunk in hand and one in its
+          // port, so it starts the next as soon as it posts a result, instead of waiting for this
+          // thread to take the result in (tens of ms per chunk when this thread is busy) and answer.
+          let inFlight = 0;
+          const send = (): void => {
+            const chunk = nextChunk();
+            if (!chunk) return;
+            inFlight++;
+            w.postMessage(chunk);
+          };
           w.on('message', (batch: ParseOutcome[]) => {
+            inFlight--;
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
             }
-            if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
-            const chunk = nextChunk();
-            if (chunk) return w.postMessage(chunk);
+            options.onProgress?.(results.length, jobs.length, doneBytes);
+            send();
+            if (inFlight > 0) return;
             // Ended from here rather than by the worker closing its port, which Deno's
             // worker_threads does not offer.
             finished = true;
@@ -64,6 +83,12 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
           w.on('exit', (code) => {
             if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
           });
+          for (let i = 0; i < CHUNKS_AHEAD; i++) send();
+          if (inFlight === 0) {
+            finished = true;
+            void w.terminate();
+            resolve();
+          }
         }),
     ),
   );
