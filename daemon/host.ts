@@ -185,10 +185,15 @@ export class GraphHost {
     host.setDiscoveryDiagnostics(found.diagnostics);
     const t1 = performance.now();
     const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
-    const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
+    // What of populate() needs one file only is done as its facts arrive, while workers parse on.
+    const pool = new Map<string, string>();
+    const onOutcome = (o: ParseOutcome): void => {
+      if (o.ok) host.resolver.prepare(internFacts(o.facts, pool));
+    };
+    const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress, onOutcome });
     const t2 = performance.now();
     for (const f of found.files) host.stats.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
-    host.populate(outcomes);
+    host.populate(outcomes, true);
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
     return host;
@@ -491,15 +496,18 @@ export class GraphHost {
     };
   }
 
-  /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
-  private populate(outcomes: ParseOutcome[]): void {
+  /**
+   * The initial state from parse outcomes: add every file in path order, then resolve them all.
+   * `prepared`: their facts were interned and their scopes prepared as they arrived (index).
+   */
+  private populate(outcomes: ParseOutcome[], prepared = false): void {
     outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
     // One copy of each name and path string across all files' facts (they repeat a lot); the
     // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
     // later edits create.
     const pool = new Map<string, string>();
     for (const o of outcomes) {
-      if (o.ok) this.addFile(internFacts(o.facts, pool));
+      if (o.ok) this.addFile(prepared ? o.facts : internFacts(o.facts, pool));
       else this.skipped.set(o.path, o.diagnostic);
     }
     for (const path of this.files.keys()) this.resolve(path);

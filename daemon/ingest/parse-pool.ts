@@ -18,6 +18,8 @@ export interface ParsePoolOptions {
   /** Number of workers; default: available cores. 0 parses on the calling thread. */
   workers?: number;
   onProgress?: (done: number, total: number, bytes: number) => void;
+  /** Called with each file's outcome as it arrives, while other files are still being parsed. */
+  onOutcome?: (outcome: ParseOutcome) => void;
   /** Below this many bytes in all, parse on the calling thread (default 512 KiB: what starting workers costs). */
   minBytesForWorkers?: number;
 }
@@ -66,12 +68,14 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
           };
           w.on('message', (batch: ParseOutcome[]) => {
             inFlight--;
+            // The next chunk first: the worker must not run dry while this thread handles the batch.
+            send();
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
+              options.onOutcome?.(r);
             }
             options.onProgress?.(results.length, jobs.length, doneBytes);
-            send();
             if (inFlight > 0) return;
             // Ended from here rather than by the worker closing its port, which Deno's
             // worker_threads does not offer.
@@ -98,7 +102,9 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
 function parseInline(jobs: ParseJob[], options: ParsePoolOptions): ParseOutcome[] {
   const out: ParseOutcome[] = [];
   for (const j of jobs) {
-    out.push(runParseJob(j, options.maxFileBytes));
+    const outcome = runParseJob(j, options.maxFileBytes);
+    out.push(outcome);
+    options.onOutcome?.(outcome);
     options.onProgress?.(out.length, jobs.length, 0);
   }
   return out;

@@ -231,10 +231,21 @@ export class SymbolResolver {
 
   private scope(path: string): Scope | undefined {
     this.deps.add(path);
-    let s = this.scopes.get(path);
+    const s = this.scopes.get(path);
     if (s) return s;
     const facts = this.ctx.facts(path);
-    if (!facts) return undefined;
+    return facts ? this.build(facts) : undefined;
+  }
+
+  /**
+   * Builds the lookup tables of `facts`' file ahead of its resolution (they depend on its facts
+   * only): the initial index does it for each file as its facts arrive from a parse worker.
+   */
+  prepare(facts: FileFacts): void {
+    this.build(facts);
+  }
+
+  private build(facts: FileFacts): Scope {
     const byName = new Map<string, number>();
     facts.entities.forEach((e, i) => byName.set(e.name, i));
     const imports = new Map<string, { specifier: string; imported: string }>();
@@ -258,8 +269,8 @@ export class SymbolResolver {
         else exports.set(e.exported, [i]);
       }
     });
-    s = { facts, byName, imports, bindings, exports, starExports, supertypes: new Map() };
-    this.scopes.set(path, s);
+    const s: Scope = { facts, byName, imports, bindings, exports, starExports, supertypes: new Map() };
+    this.scopes.set(facts.path, s);
     return s;
   }
 
