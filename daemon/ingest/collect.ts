@@ -190,7 +190,8 @@ class Collector {
     if (name.startsWith('definition.') || mainId === C.opaque) return this.addDeclaration(name, node);
     const refKind = REF_KINDS.get(mainId);
     if (refKind !== undefined) {
-      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, this.cap(C.target)) });
+      const target = this.cap(C.target);
+      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, target >= 0 ? target : node) });
       return;
     }
     switch (mainId) {
@@ -208,7 +209,8 @@ class Collector {
       case C.binding: {
         const type = this.cap(C.bindingType);
         const value = this.cap(C.bindingValue);
-        this.out.bindings.push({ start: t.start(node), name: this.text_(this.cap(C.bindingName)), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value) });
+        const name = this.cap(C.bindingName);
+        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value) });
         return;
       }
       case C.importBound:
