@@ -160,9 +160,13 @@ class Collector {
   /** Node of each capture name in the current match, -1 when absent. */
   private readonly slot = new Int32Array(256).fill(-1);
 
+  /** The tree has no errors, so no zero-width (missing) node: see `endOf`. */
+  private readonly plain: boolean;
+
   constructor(text: string, table: NodeTable) {
     this.text = text;
     this.t = table;
+    this.plain = !table.hasError(table.root());
   }
 
   addRun(run: QueryRun): void {
@@ -181,7 +185,7 @@ class Collector {
   }
 
   private text_(h: number): string {
-    return this.text.slice(this.t.start(h), this.t.end(h));
+    return this.text.slice(this.t.start(h), endOf(this.text, this.t, h, this.plain));
   }
 
   private add(mainId: number, node: number): void {
@@ -191,7 +195,7 @@ class Collector {
     const refKind = REF_KINDS.get(mainId);
     if (refKind !== undefined) {
       const target = this.cap(C.target);
-      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, target >= 0 ? target : node) });
+      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, target >= 0 ? target : node, this.plain) });
       return;
     }
     switch (mainId) {
@@ -210,7 +214,7 @@ class Collector {
         const type = this.cap(C.bindingType);
         const value = this.cap(C.bindingValue);
         const name = this.cap(C.bindingName);
-        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value) });
+        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value, this.plain) });
         return;
       }
       case C.importBound:
@@ -268,7 +272,7 @@ class Collector {
 
   private addCallback(callee: number, callback: number): void {
     const t = this.t;
-    const path = referencePath(this.text, t, callee);
+    const path = referencePath(this.text, t, callee, this.plain);
     if (path.startsWith('?')) return;
     const callbackStart = t.start(callback);
     const args = t.namedChildren(t.parent(callback)).filter((n) => t.type(n) !== 'comment');
@@ -356,7 +360,7 @@ class Collector {
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
-    record.name = nameNode >= 0 ? memberName(text, t, nameNode) : 'default';
+    record.name = nameNode >= 0 ? memberName(text, t, nameNode, this.plain) : 'default';
     let body = this.cap(C.body);
     let params = this.cap(C.params);
     let returnType = this.cap(C.return);
@@ -401,9 +405,9 @@ class Collector {
       if (types.some((x) => x !== null)) record.paramTypes = types;
     }
     if (returnType >= 0) {
-      const r = valueTypeInfo(text, t, returnType, -1).typeName;
+      const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
-    } else Object.assign(record, valueTypeInfo(text, t, type, value));
+    } else Object.assign(record, valueTypeInfo(text, t, type, value, this.plain));
     this.out.declarations.push(record);
   }
 }
@@ -433,14 +437,35 @@ function leadingDoc(text: string, start: number): string | undefined {
   return text.slice(open, i + 1);
 }
 
+/** Nodes that are one identifier token. */
+const IDENTIFIER_NODES: ReadonlySet<string> = new Set(['identifier', 'property_identifier', 'type_identifier', 'shorthand_property_identifier']);
+
+/**
+ * Where node `h` ends. An identifier token ends at the first character that cannot continue it,
+ * so when that character is plain ASCII the end is read off the text, without a native call
+ * (extraction asks for a few hundred thousand ends on a large corpus). Only in a tree without
+ * errors (`plain`), which has no zero-width missing identifiers, and never past a backslash
+ * (escapes) or a non-ASCII character: those ask tree-sitter. The parser's input differs from the
+ * text only in grammar-gaps.ts's rewrites, which never touch characters next to an identifier.
+ */
+function endOf(text: string, t: NodeTable, h: number, plain: boolean): number {
+  if (plain && IDENTIFIER_NODES.has(t.type(h))) {
+    let i = t.start(h);
+    let c = text.charCodeAt(i);
+    while ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36) c = text.charCodeAt(++i);
+    if (i === text.length || (c < 128 && c !== 92)) return i;
+  }
+  return t.end(h);
+}
+
 const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
 
 /**
  * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
  * names becomes `?`, keeping the last member name for name-matching.
  */
-function referencePath(text: string, t: NodeTable, node: number): string {
-  const raw = text.slice(t.start(node), t.end(node));
+function referencePath(text: string, t: NodeTable, node: number, plain: boolean): string {
+  const raw = text.slice(t.start(node), endOf(text, t, node, plain));
   if (DOTTED.test(raw)) return raw;
   const cleaned = raw.replace(/\s+/g, '').replace(/\?\./g, '.').replace(/!/g, '');
   if (DOTTED.test(cleaned)) return cleaned;
@@ -450,7 +475,7 @@ function referencePath(text: string, t: NodeTable, node: number): string {
 }
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */
-function valueTypeInfo(text: string, t: NodeTable, type: number, value: number): { typeName?: string; newOf?: string; callOf?: string } {
+function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, plain: boolean): { typeName?: string; newOf?: string; callOf?: string } {
   const out: { typeName?: string; newOf?: string; callOf?: string } = {};
   if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
@@ -463,7 +488,7 @@ function valueTypeInfo(text: string, t: NodeTable, type: number, value: number):
       const callee = t.firstNamedChild(value);
       const ct = callee >= 0 ? t.type(callee) : '';
       if (ct === 'identifier' || ct === 'member_expression') {
-        const path = referencePath(text, t, callee);
+        const path = referencePath(text, t, callee, plain);
         if (!path.startsWith('?')) {
           if (vt === 'new_expression') out.newOf = path;
           else out.callOf = path;
@@ -506,9 +531,9 @@ function importRecord(text: string, t: NodeTable, statement: number, specifier: 
   };
 }
 
-function memberName(text: string, t: NodeTable, node: number): string {
+function memberName(text: string, t: NodeTable, node: number, plain: boolean): string {
   const type = t.type(node);
-  const s = text.slice(t.start(node), t.end(node));
+  const s = text.slice(t.start(node), endOf(text, t, node, plain));
   if (type === 'string') return unquote(s);
   // Computed names are not stable identities (SCHEMA.md): '' keeps them out of the graph.
   if (type === 'computed_property_name') return '';
