@@ -382,7 +382,10 @@ class Collector {
       const parent = t.parent(node);
       if (parent >= 0 && t.type(parent) === 'class_body') record.kind = 'constructor';
     }
-    const statement = outerStatement(t, node, nodeType);
+    // The declaration a declarator is part of (lexical_declaration / variable_declaration): a
+    // parent costs a walk down from the root in tree-sitter 0.21, so it is asked for once.
+    const declaration = nodeType === 'variable_declarator' ? t.parent(node) : -1;
+    const statement = outerStatement(t, declaration >= 0 ? declaration : node);
     const statementStart = t.start(statement);
     record.declaredExport = t.type(statement) === 'export_statement';
     record.isDefault = record.declaredExport && text.startsWith('export default', statementStart);
@@ -392,9 +395,8 @@ class Collector {
     else if (value >= 0 && type >= 0) record.sigEnd = t.end(type);
     // `export let a = 1, b: T = f()`: b's signature is `export let b: T`, not the statement up to
     // b (which would include a, and change b's signature hash whenever a changes).
-    if (nodeType === 'variable_declarator') {
-      const parent = t.parent(node);
-      const first = parent >= 0 ? t.namedChildren(parent).find((c) => t.type(c) === 'variable_declarator') : undefined;
+    if (declaration >= 0) {
+      const first = t.namedChildren(declaration).find((c) => t.type(c) === 'variable_declarator');
       if (first !== undefined && t.start(first) < record.start) record.sigJoin = t.start(first);
     }
     record.signature = signatureOf(text, record);
@@ -412,13 +414,9 @@ class Collector {
   }
 }
 
-/** The statement a declaration is written in: its `export`, `declare` or `const` wrapper. */
-function outerStatement(t: NodeTable, node: number, nodeType: string): number {
+/** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */
+function outerStatement(t: NodeTable, node: number): number {
   let n = node;
-  if (nodeType === 'variable_declarator') {
-    const p = t.parent(n); // lexical_declaration / variable_declaration
-    if (p >= 0) n = p;
-  }
   for (let p = t.parent(n); p >= 0; p = t.parent(p)) {
     const type = t.type(p);
     if (type !== 'export_statement' && type !== 'ambient_declaration') break;
