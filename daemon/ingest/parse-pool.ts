@@ -8,8 +8,6 @@ import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 const MIN_BYTES_FOR_WORKERS = 512 * 1024;
 const MIN_CHUNK_BYTES = 32 * 1024;
 const MAX_CHUNK_BYTES = 512 * 1024;
-/** Chunks a worker is sent ahead of its answers. */
-const CHUNKS_AHEAD = 2;
 // Built to dist/*.js under Node; run from the .ts sources under Deno.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
@@ -56,43 +54,39 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
         new Promise<void>((resolve, reject) => {
           const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
           let finished = false;
-          // Chunks sent and not answered yet. Each worker holds one chunk in hand and one in its
-          // port, so it starts the next as soon as it posts a result, instead of waiting for this
-          // thread to take the result in (tens of ms per chunk when this thread is busy) and answer.
-          let inFlight = 0;
-          const send = (): void => {
+          const finish = (): void => {
+            // Ended from here rather than by the worker closing its port, which Deno's
+            // worker_threads does not offer.
+            finished = true;
+            void w.terminate();
+            resolve();
+          };
+          // One chunk at a time: a chunk queued ahead in the worker's port (so that it never
+          // waits for this thread) cost more CPU and wall time than the wait it saved, three
+          // windows out of three (BENCHMARKS.md section 1): this thread then competes with both
+          // workers for the two cores while it takes results in.
+          const send = (): boolean => {
             const chunk = nextChunk();
-            if (!chunk) return;
-            inFlight++;
-            w.postMessage(chunk);
+            if (chunk) w.postMessage(chunk);
+            return chunk !== null;
           };
           w.on('message', (batch: ParseOutcome[]) => {
-            inFlight--;
-            // The next chunk first: the worker must not run dry while this thread handles the batch.
-            send();
+            // The next chunk first, so that the worker starts on it while this thread handles the batch.
+            const more = send();
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
               options.onOutcome?.(r);
             }
             options.onProgress?.(results.length, jobs.length, doneBytes);
-            if (inFlight > 0) return;
-            // Ended from here rather than by the worker closing its port, which Deno's
-            // worker_threads does not offer.
-            finished = true;
-            void w.terminate();
-            resolve();
+            if (!more) finish();
           });
           w.on('error', reject);
           w.on('exit', (code) => {
             if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
           });
-          for (let i = 0; i < CHUNKS_AHEAD; i++) send();
-          if (inFlight === 0) {
-            finished = true;
-            void w.terminate();
-            resolve();
-          }
+          // The first chunk goes at once: the worker reads it when it has loaded, no round trip.
+          if (!send()) finish();
         }),
     ),
   );
