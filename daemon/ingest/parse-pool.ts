@@ -6,8 +6,6 @@ import { Worker } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
 const MIN_BYTES_FOR_WORKERS = 512 * 1024;
-const MIN_CHUNK_BYTES = 32 * 1024;
-const MAX_CHUNK_BYTES = 512 * 1024;
 // Built to dist/*.js under Node; run from the .ts sources under Deno.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
@@ -28,23 +26,19 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   if (workers <= 0 || totalBytes < (options.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS)) return parseInline(jobs, options);
   // Largest files first, so no big file is left to run alone at the end.
   const queue = [...jobs].sort((a, b) => b.size - a.size);
-  let queuedBytes = totalBytes;
+  const chunkBytes = Math.max(64 * 1024, Math.min(512 * 1024, totalBytes / (workers * 16)));
   const sizes = new Map(jobs.map((j) => [j.path, j.size]));
   const results: ParseOutcome[] = [];
   let doneBytes = 0;
-  // A chunk is a share of what is left (at most 512 KiB), so chunks shrink towards the end and
-  // the last ones, which both workers finish nearly together, are short.
   const nextChunk = (): ParseJob[] | null => {
     if (!queue.length) return null;
-    const chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, queuedBytes / (workers * 4)));
     const chunk: ParseJob[] = [];
     let bytes = 0;
-    while (queue.length && (chunk.length === 0 || bytes + queue[0]!.size <= chunkBytes)) {
+    while (queue.length && (chunk.length === 0 || bytes + queue[queue.length - 1]!.size <= chunkBytes) && bytes < chunkBytes) {
       const j = queue.shift()!;
       chunk.push({ path: j.path, abs: j.abs, language: j.language });
       bytes += j.size;
     }
-    queuedBytes -= bytes;
     return chunk;
   };
   await Promise.all(
@@ -54,39 +48,27 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
         new Promise<void>((resolve, reject) => {
           const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
           let finished = false;
-          const finish = (): void => {
-            // Ended from here rather than by the worker closing its port, which Deno's
-            // worker_threads does not offer.
-            finished = true;
-            void w.terminate();
-            resolve();
-          };
-          // One chunk at a time: a chunk queued ahead in the worker's port (so that it never
-          // waits for this thread) cost more CPU and wall time than the wait it saved, three
-          // windows out of three (BENCHMARKS.md section 1): this thread then competes with both
-          // workers for the two cores while it takes results in.
-          const send = (): boolean => {
-            const chunk = nextChunk();
-            if (chunk) w.postMessage(chunk);
-            return chunk !== null;
-          };
           w.on('message', (batch: ParseOutcome[]) => {
             // The next chunk first, so that the worker starts on it while this thread handles the batch.
-            const more = send();
+            const chunk = nextChunk();
+            if (chunk) w.postMessage(chunk);
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
               options.onOutcome?.(r);
             }
-            options.onProgress?.(results.length, jobs.length, doneBytes);
-            if (!more) finish();
+            if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
+            if (chunk) return;
+            // Ended from here rather than by the worker closing its port, which Deno's
+            // worker_threads does not offer.
+            finished = true;
+            void w.terminate();
+            resolve();
           });
           w.on('error', reject);
           w.on('exit', (code) => {
             if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
           });
-          // The first chunk goes at once: the worker reads it when it has loaded, no round trip.
-          if (!send()) finish();
         }),
     ),
   );

@@ -1,8 +1,7 @@
 // worker_threads entry: parses the chunks of files it is sent and posts each chunk's facts
-// back, which asks for the next chunk (work stealing keeps both cores busy to the end, since
-// parse cost is not proportional to file size). The main thread sends the first chunk as it
-// starts the worker and ends the worker when no work is left. The facts' row arrays are
-// transferred, not copied.
+// back, asking for the next chunk by doing so (work stealing keeps both cores busy to the end,
+// since parse cost is not proportional to file size). The main thread ends the worker when no
+// work is left. The facts' row arrays are transferred, not copied.
 import { parentPort, workerData } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
@@ -11,6 +10,7 @@ parentPort!.on('message', (jobs: ParseJob[]) => {
   const outcomes = jobs.map((job) => runParseJob(job, maxFileBytes));
   parentPort!.postMessage(outcomes, transferables(outcomes));
 });
+parentPort!.postMessage([]);
 
 function transferables(outcomes: ParseOutcome[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
