@@ -95,7 +95,7 @@ for (const corpus of CORPORA) {
       assert.ok(cyclic > 0, `${corpus} has cycles for these arguments`);
     });
 
-    test('scc: the same components as the core cycles query (an independent Tarjan over the store)', () => {
+    test('scc: the same components as the core cycles query and as Kosaraju over the store (an independent algorithm)', () => {
       const t = twins.get(corpus)!;
       for (const [kind, inferred] of [['imports', false], ['calls', false], ['calls', true]] as const) {
         const core = runQuery(t.host, 'cycles', { kind, inferred, limit: 100000 }) as CyclesResult;
@@ -103,6 +103,8 @@ for (const corpus of CORPORA) {
         const asSets = (cs: { members: EntityRef[] }[]) => cs.map((c) => memberIds(c).sort().join(' ')).sort();
         assert.deepEqual(asSets(native.components), asSets(core.cycles), `${kind}, inferred ${inferred}`);
         assert.equal(native.total, core.total);
+        const reference = kosarajuCycles(t.host, kind, inferred).map((c) => c.map((id) => t.host.store.key(id)).sort().join(' ')).sort();
+        assert.deepEqual(asSets(core.cycles), reference, `Kosaraju, ${kind}, inferred ${inferred}`);
       }
     });
 
@@ -210,4 +212,50 @@ function referencePageRank(host: GraphHost, kinds: EdgeKind[], inferred: boolean
     rank = new Map(ids.map((id) => [id, (1 - damping) / n + damping * (next.get(id)! + dangling / n)]));
   }
   return new Map(ids.map((id) => [s.key(id), rank.get(id)!]));
+}
+
+/**
+ * Components of two or more entities, by Kosaraju's algorithm (finish order on the graph, then
+ * reachability on its reverse) over the store's own neighbour lists: nothing shared with the
+ * Tarjan of the core query, the TypeScript twin or the addon.
+ */
+function kosarajuCycles(host: GraphHost, kind: EdgeKind, inferred: boolean): number[][] {
+  const s = host.store;
+  const next = (v: number, dir: 'out' | 'in') => (s.rawNeighbors(kind, v, dir) ?? []).filter((e) => inferred || (e & 1) === 0).map((e) => e >> 1);
+  const order: number[] = [];
+  const seen = new Uint8Array(s.idLimit);
+  for (let root = 0; root < s.idLimit; root++) {
+    if (seen[root] || !s.isAlive(root)) continue;
+    seen[root] = 1;
+    const path: [number, number[]][] = [[root, next(root, 'out')]];
+    while (path.length) {
+      const top = path[path.length - 1]!;
+      const w = top[1].pop();
+      if (w === undefined) {
+        order.push(top[0]);
+        path.pop();
+      } else if (!seen[w]) {
+        seen[w] = 1;
+        path.push([w, next(w, 'out')]);
+      }
+    }
+  }
+  const component = new Int32Array(s.idLimit).fill(-1);
+  const cycles: number[][] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const root = order[i]!;
+    if (component[root] !== -1) continue;
+    const members = [root];
+    component[root] = root;
+    for (let j = 0; j < members.length; j++) {
+      for (const w of next(members[j]!, 'in')) {
+        if (component[w] === -1) {
+          component[w] = root;
+          members.push(w);
+        }
+      }
+    }
+    if (members.length > 1) cycles.push(members);
+  }
+  return cycles;
 }
