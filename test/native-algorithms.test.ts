@@ -78,6 +78,8 @@ const RANK_ARGS = [
   { kind: 'function', path: 'internal/', top: 15 },
   { path: 'no/such/dir/' },
   { top: 100000 },
+  { top: 5, percentiles: true },
+  { kind: 'function', percentiles: true, inferred: true },
 ];
 
 for (const corpus of CORPORA) {
@@ -132,6 +134,17 @@ for (const corpus of CORPORA) {
       }
     });
 
+    test('pagerank percentiles: by entity id, 1 - position / nodes in the whole ranking, whatever is listed', () => {
+      const t = twins.get(corpus)!;
+      const all = t.native.pagerank.call('rank', { top: 100000 }) as Ranking;
+      const { percentiles, generation } = t.native.pagerank.call('rank', { kind: 'class', top: 1, percentiles: true }) as Ranking & { percentiles: number[]; generation: number };
+      assert.equal(generation, t.host.generation);
+      const s = t.host.store;
+      assert.equal(percentiles.length, s.idLimit);
+      all.results.forEach((r, i) => assert.equal(percentiles[s.idOf(r.id)!], 1 - i / all.results.length, r.id));
+      for (let id = 0; id < s.idLimit; id++) if (!s.isAlive(id)) assert.equal(percentiles[id], 0);
+    });
+
     test('pagerank filters list only entities of the kinds and path asked for, and count them', () => {
       const t = twins.get(corpus)!;
       const r = t.native.pagerank.call('rank', { kind: ['class', 'interface'], top: 100000 }) as Ranking;
@@ -157,6 +170,7 @@ for (const corpus of CORPORA) {
         ['pagerank', { iterations: 0 }, /argument "iterations" must be an integer from 1 to 10000, got 0/],
         ['pagerank', { kind: ['klass'] }, /argument "kind": unknown value "klass"; expected module, namespace/],
         ['pagerank', { path: 3 }, /argument "path" must be a string, got number/],
+        ['pagerank', { percentiles: 'yes' }, /argument "percentiles" must be true or false, got "yes"/],
       ];
       for (const [plugin, args, message] of cases) {
         const op = plugin === 'scc' ? 'components' : 'rank';
