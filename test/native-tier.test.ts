@@ -290,7 +290,9 @@ describe('the Rust process host', () => {
         const err = await rejects(() => load(dir, overrides, pluginContext(host, 'testkit'), processHost), 'plugin-unavailable', /native plugin/);
         messages.push(err.message);
       }
-      assert.equal(messages[0], messages[1]);
+      // Deno's dlopen adds a hint and the path to what dlerror says, which the Rust host does not.
+      if ('Deno' in globalThis) assert.ok(messages[1]!.startsWith(messages[0]!), `${messages[1]} starts with ${messages[0]}`);
+      else assert.equal(messages[0], messages[1]);
     }
   });
 });
