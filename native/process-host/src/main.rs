@@ -304,12 +304,21 @@ impl Host {
         w.out
     }
 
-    /// An `error` answer to a call or update that failed in the host itself.
+    /// The answer to a message the host itself failed on: `error` to a call or update,
+    /// `load-error` to a load.
     fn failure(&mut self, m: &Mp, message: &str) -> Option<Vec<u8>> {
+        let mut w = Writer::default();
+        if m.str("t") == Some("load") {
+            w.map(2);
+            w.str("t");
+            w.str("load-error");
+            w.str("message");
+            w.str(&format!("native plugin \"{}\": {message}", m.str("name").unwrap_or("?")));
+            return Some(w.out);
+        }
         if !matches!(m.str("t"), Some("call") | Some("update")) {
             return None;
         }
-        let mut w = Writer::default();
         w.map(3);
         w.str("t");
         w.str("error");
