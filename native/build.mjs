@@ -48,9 +48,13 @@ for (const dir of plugins) {
   console.log(`isg: built native plugin ${relative(root, dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-{
+// The process host speaks to the daemon over fd 3 and loads addons with dlopen: Unix only. On
+// Windows process isolation runs the Node child (daemon/plugins/native-child.ts).
+if (process.platform === 'win32') {
+  console.log('isg: the native process host is not built on Windows; process isolation runs plugins in a Node child there.');
+} else {
   const t0 = performance.now();
-  const exe = process.platform === 'win32' ? 'isg-process-host.exe' : 'isg-process-host';
+  const exe = 'isg-process-host';
   const run = spawnSync('cargo', ['build', '--release', '--package', 'isg-process-host'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_NET_OFFLINE: 'true' } });
   if (run.status !== 0) {
     console.error(`isg: building the native process host (native/process-host) failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);

@@ -82,7 +82,7 @@ export async function startProcessRuntime(file: string, manifest: PluginManifest
 
 /** Where `npm run build:native` puts the Rust host (native/build.mjs). */
 export function processHostPath(): string {
-  return join(packageRoot(), 'native', 'process-host', process.platform === 'win32' ? 'isg-process-host.exe' : 'isg-process-host');
+  return join(packageRoot(), 'native', 'process-host', 'isg-process-host');
 }
 
 class ChildPlugin implements PluginRuntime {
