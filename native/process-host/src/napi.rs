@@ -717,3 +717,94 @@ pub unsafe extern "C" fn napi_is_exception_pending(_env: napi_env, result: *mut 
 pub fn as_nullish(v: Handle) -> bool {
     with(|h| matches!(h.vals[v], Val::Undefined | Val::Null))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_keep_insertion_order_and_a_set_replaces() {
+        unsafe {
+            let mut o = ptr::null_mut();
+            assert_eq!(napi_create_object(env(), &mut o), OK);
+            let (mut one, mut two) = (ptr::null_mut(), ptr::null_mut());
+            napi_create_double(env(), 1.0, &mut one);
+            napi_create_double(env(), 2.0, &mut two);
+            napi_set_named_property(env(), o, c"b".as_ptr(), one);
+            napi_set_named_property(env(), o, c"a".as_ptr(), one);
+            napi_set_named_property(env(), o, c"b".as_ptr(), two);
+            let mut names = ptr::null_mut();
+            napi_get_property_names(env(), o, &mut names);
+            let mut len = 0;
+            napi_get_array_length(env(), names, &mut len);
+            assert_eq!(len, 2);
+            let mut first = ptr::null_mut();
+            napi_get_element(env(), names, 0, &mut first);
+            let mut buf = [0 as c_char; 4];
+            napi_get_value_string_utf8(env(), first, buf.as_mut_ptr(), buf.len(), ptr::null_mut());
+            assert_eq!(buf[0] as u8, b'b', "b was set first");
+            let mut got = ptr::null_mut();
+            napi_get_named_property(env(), o, c"b".as_ptr(), &mut got);
+            let mut n = 0.0;
+            assert_eq!(napi_get_value_double(env(), got, &mut n), OK);
+            assert_eq!(n, 2.0);
+            napi_get_named_property(env(), o, c"missing".as_ptr(), &mut got);
+            let mut t = -1;
+            napi_typeof(env(), got, &mut t);
+            assert_eq!(t, UNDEFINED);
+            assert_eq!(napi_get_value_double(env(), names, &mut n), NUMBER_EXPECTED);
+        }
+    }
+
+    #[test]
+    fn strings_are_cut_at_a_character_boundary_like_node() {
+        unsafe {
+            let mut s = ptr::null_mut();
+            let text = "aé";
+            napi_create_string_utf8(env(), text.as_ptr() as *const c_char, text.len(), &mut s);
+            let mut len = 0;
+            napi_get_value_string_utf8(env(), s, ptr::null_mut(), 0, &mut len);
+            assert_eq!(len, 3);
+            let mut buf = [0x7f as c_char; 3];
+            napi_get_value_string_utf8(env(), s, buf.as_mut_ptr(), buf.len(), &mut len);
+            assert_eq!((len, buf[0] as u8, buf[1]), (1, b'a', 0));
+        }
+    }
+
+    #[test]
+    fn typed_arrays_point_at_their_first_element_and_are_bounds_checked() {
+        unsafe {
+            let (mut data, mut buffer, mut typed) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+            napi_create_arraybuffer(env(), 16, &mut data, &mut buffer);
+            assert_eq!(napi_create_typedarray(env(), UINT32_ARRAY, 3, buffer, 4, &mut typed), OK);
+            assert_eq!(napi_create_typedarray(env(), UINT32_ARRAY, 4, buffer, 4, &mut typed), INVALID_ARG, "past the end");
+            assert_eq!(napi_create_typedarray(env(), UINT32_ARRAY, 1, buffer, 2, &mut typed), INVALID_ARG, "misaligned");
+            napi_create_typedarray(env(), UINT32_ARRAY, 3, buffer, 4, &mut typed);
+            let (mut kind, mut len, mut first, mut offset) = (0, 0usize, ptr::null_mut(), 0usize);
+            napi_get_typedarray_info(env(), typed, &mut kind, &mut len, &mut first, ptr::null_mut(), &mut offset);
+            assert_eq!((kind, len, offset), (UINT32_ARRAY, 3, 4));
+            assert_eq!(first as usize, data as usize + 4);
+            let mut w = Writer::default();
+            *(first as *mut u32) = 7;
+            write(&mut w, handle(typed).unwrap()).unwrap();
+            assert_eq!(crate::msgpack::decode(&w.out).unwrap(), Mp::Typed(UINT32_ARRAY, vec![7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+        }
+    }
+
+    #[test]
+    fn a_thrown_error_is_pending_until_the_host_takes_it() {
+        unsafe extern "C" fn throws(env: napi_env, _info: napi_callback_info) -> napi_value {
+            napi_throw_error(env, c"bad-args".as_ptr(), c"wrong".as_ptr());
+            ptr::null_mut()
+        }
+        unsafe {
+            let mut f = ptr::null_mut();
+            napi_create_function(env(), ptr::null(), 0, Some(throws), ptr::null_mut(), &mut f);
+            let thrown = call(handle(f).unwrap(), UNDEFINED_H, &[]).unwrap_err();
+            assert_eq!((thrown.code.as_deref(), thrown.message.as_str()), (Some("bad-args"), "wrong"));
+            let mut pending = true;
+            napi_is_exception_pending(env(), &mut pending);
+            assert!(!pending);
+        }
+    }
+}
