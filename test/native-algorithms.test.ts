@@ -1,6 +1,7 @@
 // The native plugins scc and pagerank against their TypeScript twins
 // (daemon/plugins/graph-algorithms.ts) on rxjs and zod: the same components, the same ranking
-// with scores within 1e-9, the same argument errors. Each is also checked against something
+// with scores within 1e-9, the same argument errors, also in process isolation under both of its
+// hosts (the Rust process host and the Node child). Each is also checked against something
 // written independently: components against the core `cycles` query (a separate Tarjan over
 // the store), PageRank against a plain reference over the store's adjacency lists.
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { GraphHost } from '../daemon/host.ts';
 import type { EdgeKind } from '../daemon/model.ts';
 import type { PluginRuntime } from '../daemon/plugins/api.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
-import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import type { ProcessHost } from '../daemon/plugins/native-process.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { pluginContext, readManifest } from './support/plugin-context.ts';
@@ -23,7 +25,8 @@ const CORPORA = ['rxjs', 'zod'] as const;
 interface Twins {
   host: GraphHost;
   native: Record<'scc' | 'pagerank', PluginRuntime>;
-  process: Record<'scc' | 'pagerank', PluginRuntime>;
+  /** Process isolation, by host. */
+  process: Record<ProcessHost, Record<'scc' | 'pagerank', PluginRuntime>>;
   ts: Record<'scc' | 'pagerank', (args: unknown) => unknown>;
 }
 
@@ -42,16 +45,18 @@ interface Ranking {
 }
 
 const twins = new Map<string, Twins>();
+const HOSTS = ['rust', 'node'] as const;
 
 before(async () => {
   for (const corpus of CORPORA) {
     const host = await GraphHost.index(join(ROOT, 'node_modules', corpus, 'src'));
-    const t = { host, native: {}, process: {}, ts: {} } as Twins;
+    const t = { host, native: {}, process: { rust: {}, node: {} }, ts: {} } as Twins;
     for (const name of ['scc', 'pagerank'] as const) {
       const dir = join(ROOT, 'native', 'plugins', name);
       const ctx = pluginContext(host, name);
       t.native[name] = await nativeTierLoader.load(readManifest(dir), dir, ctx);
-      t.process[name] = await nativeTierLoader.load(readManifest(dir, { isolation: 'process' }), dir, ctx);
+      for (const processHost of HOSTS) t.process[processHost][name] = await createNativeTierLoader({ processHost }).load(readManifest(dir, { isolation: 'process' }), dir, ctx);
+      assert.equal((t.process.rust[name] as { host?: ProcessHost }).host, 'rust');
       const op = name === 'scc' ? 'components' : 'rank';
       const instance = await NATIVE_FALLBACKS[name]!.activate(ctx);
       t.ts[name] = instance.ops[op]!;
@@ -61,7 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const t of twins.values()) for (const rt of [...Object.values(t.native), ...Object.values(t.process)]) await rt.dispose();
+  for (const t of twins.values()) for (const rt of [...Object.values(t.native), ...HOSTS.flatMap((h) => Object.values(t.process[h]))]) await rt.dispose();
 });
 
 const memberIds = (c: { members: EntityRef[] }) => c.members.map((m) => m.id);
@@ -84,13 +89,13 @@ const RANK_ARGS = [
 
 for (const corpus of CORPORA) {
   describe(corpus, () => {
-    test('scc: native, TypeScript and process isolation give the same components', async () => {
+    test('scc: native, TypeScript and process isolation (Rust and Node hosts) give the same components', async () => {
       const t = twins.get(corpus)!;
       let cyclic = 0;
       for (const args of SCC_ARGS) {
         const native = t.native.scc.call('components', args) as Components;
         assert.deepEqual(t.ts.scc(args), native, `args ${JSON.stringify(args)}`);
-        assert.deepEqual(await t.process.scc.call('components', args), native, `process, args ${JSON.stringify(args)}`);
+        for (const h of HOSTS) assert.deepEqual(await t.process[h].scc.call('components', args), native, `process (${h} host), args ${JSON.stringify(args)}`);
         cyclic += native.total;
         for (let i = 1; i < native.components.length; i++) assert.ok(native.components[i - 1]!.size >= native.components[i]!.size, 'largest first');
       }
@@ -110,7 +115,7 @@ for (const corpus of CORPORA) {
       }
     });
 
-    test('pagerank: native, TypeScript and process isolation give the same ranking, scores within 1e-9', async () => {
+    test('pagerank: native, TypeScript and process isolation (Rust and Node hosts) give the same ranking, scores within 1e-9', async () => {
       const t = twins.get(corpus)!;
       for (const args of RANK_ARGS) {
         const native = t.native.pagerank.call('rank', args) as Ranking;
@@ -118,7 +123,7 @@ for (const corpus of CORPORA) {
         assert.deepEqual(ts.results.map((r) => r.id), native.results.map((r) => r.id), `ranking, args ${JSON.stringify(args)}`);
         for (let i = 0; i < native.results.length; i++) assert.ok(Math.abs(ts.results[i]!.score - native.results[i]!.score) <= 1e-9);
         assert.deepEqual({ ...ts, results: [] }, { ...native, results: [] }, 'the same counts, iterations and convergence');
-        assert.deepEqual(await t.process.pagerank.call('rank', args), native, `process, args ${JSON.stringify(args)}`);
+        for (const h of HOSTS) assert.deepEqual(await t.process[h].pagerank.call('rank', args), native, `process (${h} host), args ${JSON.stringify(args)}`);
       }
     });
 
