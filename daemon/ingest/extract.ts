@@ -16,6 +16,7 @@ import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
 import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
+import { findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, type Gaps } from './string-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
@@ -24,6 +25,8 @@ export interface Extraction {
   text: string;
   /** What the parser was given is `text` with these rewrites (grammar-gaps.ts): same length and lines. */
   rewrites: Rewrites;
+  /** The insides of long value strings the parser does not read (string-gaps.ts). */
+  gaps: Gaps;
   tree: SyntaxTree;
   collected: Collected;
   facts: FileFacts;
@@ -32,9 +35,17 @@ export interface Extraction {
 /** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
 export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
   const rewrites = findRewrites(text, language);
-  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK);
-  const table = new NodeTable(tree);
-  return finish(path, language, text, rewrites, tree, collectAll(text, language, table, table.root()), hash);
+  const read = inputReader(text, rewrites);
+  let tree = parseChunks(language, read, CHUNK);
+  let table = new NodeTable(tree);
+  const gaps = table.hasError(table.root()) ? [] : findGaps(table, text);
+  if (gaps.length) {
+    // Parsed again without the long strings' insides: the tree later edits re-parse (cheap, as
+    // nothing but those insides changes).
+    tree = parseChunks(language, read, CHUNK, tree, includedRanges(gaps));
+    table = new NodeTable(tree);
+  }
+  return finish(path, language, text, rewrites, gaps, tree, collectAll(text, language, table, table.root()), hash);
 }
 
 /**
@@ -130,14 +141,16 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);
   const rewrites = after.rewrites;
   const edit = after.changedStart <= after.changedOldEnd ? widenEdit(previous.text, text, rawEdit, after.changedStart, after.changedOldEnd) : rawEdit;
-  if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
+  const inert = inertEdit(previous.text, text, rawEdit);
+  const gaps = gapsAfterEdit(previous.gaps, edit, inert && sameEdit(edit, rawEdit));
+  if (sameEdit(edit, rawEdit) && inert && (gapHolding(previous.gaps, rawEdit) || insideStringLiteral(previous, rawEdit))) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, rewrites, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
+    return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
   }
   previous.tree.edit(edit);
-  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree);
+  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree, includedRanges(gaps));
   const table = new NodeTable(tree);
   const root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
@@ -158,52 +171,36 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const block = innermostBody(table, root, lo, hi);
   const fresh = collectAll(text, language, table, root, range, block ?? range);
   const collected = splice(previous.collected, fresh, range, block ?? range, delta, rows);
-  return finish(path, language, text, rewrites, tree, collected, hash, previous, rawEdit);
+  return finish(path, language, text, rewrites, gaps, tree, collected, hash, previous, rawEdit);
 }
 
 /** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, rewrites: Rewrites, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
+function finish(path: string, language: Language, text: string, rewrites: Rewrites, gaps: Gaps, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
   const facts = assemble(path, language, text, lines, bytes, collected, hash);
-  return { path, language, text, rewrites, tree, collected, facts };
+  return { path, language, text, rewrites, gaps, tree, collected, facts };
 }
-
-/** Where a string literal's text is all that matters: values, never names, specifiers or types. */
-const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
   return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
 }
 
-/** Characters whose insertion or removal could end a string literal or change its escapes. */
-const NOT_INERT = /["'`\\\n\r\u2028\u2029]/;
-
 /**
- * Whether an edit replaced plain characters inside one string literal of the previous tree (no
- * quote, backslash or line break added or removed; strictly within a run of plain characters),
- * where the literal's text is a value no fact reads: not an import specifier, a member name or a
- * literal type. The new text then has the same syntax tree, shifted; its records are the old
- * ones, shifted, with signatures (slices of the text) read again.
+ * Whether an edit (inert: plain characters replaced) is strictly within a run of plain characters
+ * of one string literal of the previous tree, whose text is a value no fact reads. The new text
+ * then has the same syntax tree, shifted; its records are the old ones, shifted, with signatures
+ * (slices of the text) read again.
  */
-function insideStringLiteral(previous: Extraction, text: string, edit: TextEdit): boolean {
-  const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
-  if (NOT_INERT.test(previous.text.slice(start, oldEnd)) || NOT_INERT.test(text.slice(start, newEnd))) return false;
+function insideStringLiteral(previous: Extraction, edit: TextEdit): boolean {
+  const { startIndex: start, oldEndIndex: oldEnd } = edit;
   if (previous.tree.rootNode.hasError) return false;
   const t = new NodeTable(previous.tree);
   const fragment = t.descendantInRange(t.root(), start, oldEnd);
   // Strictly inside one fragment: the characters on both sides are plain ones too.
   if (fragment < 0 || t.type(fragment) !== 'string_fragment' || !(t.start(fragment) < start && oldEnd < t.end(fragment))) return false;
   const literal = t.parent(fragment);
-  if (literal < 0 || t.type(literal) !== 'string' || !(t.start(literal) < start && oldEnd < t.end(literal))) return false;
-  const parent = t.parent(literal);
-  if (parent < 0 || !INERT_STRING_PARENTS.has(t.type(parent))) return false;
-  if (t.type(parent) === 'arguments') {
-    const call = t.parent(parent);
-    const fn = call >= 0 ? t.childForField(call, 'function') : -1;
-    if (fn >= 0 && t.type(fn) === 'import') return false;
-  }
-  return true;
+  return isValueString(t, literal) && t.start(literal) < start && oldEnd < t.end(literal);
 }
 
 /** Records after an edit within one line: offsets move, columns on that line move, signatures are read again. */
