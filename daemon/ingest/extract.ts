@@ -16,7 +16,7 @@ import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
 import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
-import { findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, type Gaps } from './string-gaps.ts';
+import { MIN_GAP, findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, nextToEscape, type Gaps } from './string-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
@@ -32,13 +32,16 @@ export interface Extraction {
   facts: FileFacts;
 }
 
-/** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
-export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
+/**
+ * `hash`, here and in `reextract`: the text's contentHash, when the caller has it already.
+ * `minGap`: the shortest value string whose inside is left out of the parse (string-gaps.ts).
+ */
+export function extractFile(path: string, language: Language, text: string, hash?: string, minGap = MIN_GAP): Extraction {
   const rewrites = findRewrites(text, language);
   const read = inputReader(text, rewrites);
   let tree = parseChunks(language, read, CHUNK);
   let table = new NodeTable(tree);
-  const gaps = table.hasError(table.root()) ? [] : findGaps(table, text);
+  const gaps = table.hasError(table.root()) ? [] : findGaps(table, text, minGap);
   if (gaps.length) {
     // Parsed again without the long strings' insides: the tree later edits re-parse (cheap, as
     // nothing but those insides changes).
@@ -141,18 +144,19 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);
   const rewrites = after.rewrites;
   const edit = after.changedStart <= after.changedOldEnd ? widenEdit(previous.text, text, rawEdit, after.changedStart, after.changedOldEnd) : rawEdit;
-  const inert = inertEdit(previous.text, text, rawEdit);
-  const gaps = gapsAfterEdit(previous.gaps, edit, inert && sameEdit(edit, rawEdit));
-  if (sameEdit(edit, rawEdit) && inert && (gapHolding(previous.gaps, rawEdit) || insideStringLiteral(previous, rawEdit))) {
+  const inert = sameEdit(edit, rawEdit) && inertEdit(previous.text, text, rawEdit);
+  const inGap = inert && !!gapHolding(previous.gaps, rawEdit) && !nextToEscape(previous.text, rawEdit.startIndex);
+  let gaps = gapsAfterEdit(previous.gaps, edit, inGap);
+  if (inGap || (inert && insideStringLiteral(previous, rawEdit))) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
     return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
   }
   previous.tree.edit(edit);
-  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree, includedRanges(gaps));
-  const table = new NodeTable(tree);
-  const root = table.root();
+  let tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree, includedRanges(gaps));
+  let table = new NodeTable(tree);
+  let root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
   if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text, hash);
@@ -162,6 +166,16 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   for (const r of previous.tree.getChangedRanges(tree)) {
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
+  }
+  if (hi - lo >= MIN_GAP) {
+    // The parse read a long string again (an edit dropped its gap, or made it): left out from now on.
+    const found = findGaps(table, text, MIN_GAP, lo, hi).filter((f) => !gaps.some((g) => g.start === f.start));
+    if (found.length) {
+      gaps = [...gaps, ...found].sort((a, b) => a.start - b.start);
+      tree = parseChunks(language, inputReader(text, rewrites), CHUNK, tree, includedRanges(gaps));
+      table = new NodeTable(tree);
+      root = table.root();
+    }
   }
   const range = statementRange(table, root, lo, hi);
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this

@@ -48,18 +48,20 @@ export function isValueString(t: NodeTable, literal: number): boolean {
 }
 
 /**
- * The value strings of at least `MIN_GAP` characters in `text`'s tree (`t`, parsed without gaps
- * and without errors), in order. A plain string holds no line break but an escaped one, so a long
- * one sits on a long line: only lines of `MIN_GAP` characters or more are probed.
+ * The value strings of at least `min` characters in `text`'s tree (`t`, without errors) on the
+ * lines meeting [from, to), in order. A plain string holds no line break but an escaped one, so
+ * a long one sits on a long line: only lines of `min` characters or more are probed. A string
+ * already left out of `t` is found too.
  */
-export function findGaps(t: NodeTable, text: string, min = MIN_GAP): Gap[] {
+export function findGaps(t: NodeTable, text: string, min = MIN_GAP, from = 0, to = text.length): Gap[] {
   const out: Gap[] = [];
   const root = t.root();
-  for (let lineStart = 0; lineStart < text.length; ) {
+  // Probes every min/2 characters of a long line: a literal of `min` or more holds one.
+  const step = Math.max(1, Math.floor(min / 2));
+  for (let lineStart = from === 0 ? 0 : text.lastIndexOf('\n', from - 1) + 1; lineStart < to && lineStart < text.length; ) {
     const nl = text.indexOf('\n', lineStart);
     const lineEnd = nl < 0 ? text.length : nl;
-    // Probes every min/2 characters: a literal of `min` or more holds at least one.
-    for (let p = lineStart + (min >> 1); p < lineEnd; p += min >> 1) {
+    for (let p = lineEnd - lineStart < min ? lineEnd : lineStart + step; p < lineEnd; p += step) {
       let n = t.descendantForIndex(root, p);
       if (n >= 0 && t.type(n) !== 'string') n = t.parent(n);
       if (n < 0 || !isValueString(t, n)) continue;
@@ -68,7 +70,7 @@ export function findGaps(t: NodeTable, text: string, min = MIN_GAP): Gap[] {
       if (end - start < min || (out.length && out[out.length - 1]!.end >= start)) continue;
       const [endRow, endColumn] = t.endPosition(n);
       out.push({ start: start + 1, end: end - 1, startPosition: { row: t.row(n), column: t.column(n) + 1 }, endPosition: { row: endRow, column: endColumn - 1 } });
-      p = Math.max(p, end - (min >> 1));
+      p = Math.max(p, end - step);
     }
     lineStart = lineEnd + 1;
   }
@@ -83,6 +85,25 @@ export function inertEdit(before: string, text: string, edit: TextEdit): boolean
   return !NOT_INERT.test(before.slice(edit.startIndex, edit.oldEndIndex)) && !NOT_INERT.test(text.slice(edit.startIndex, edit.newEndIndex));
 }
 
+/** Characters that can follow the backslash of `\xHH`, `\uHHHH` or `\u{H...}`. */
+const ESCAPE_TAIL = /[0-9a-fA-F{}ux]/;
+
+/**
+ * Whether an inert edit at `start` of `before` may change an escape before it: it comes right
+ * after a backslash, or inside the hex digits of a `\x` or `\u` escape, which would then stop
+ * being one (a syntax error a parse reading the string reports). The parse of the plain run of
+ * characters holding it (`insideStringLiteral` in extract.ts) sees this; a gap's does not.
+ */
+export function nextToEscape(before: string, start: number): boolean {
+  let i = start - 1;
+  while (i >= 0 && ESCAPE_TAIL.test(before[i]!)) i--;
+  if (i < 0 || before[i] !== '\\') return false;
+  // A backslash starts an escape when the backslashes ending at it are odd in number.
+  let n = 0;
+  for (let j = i; j >= 0 && before[j] === '\\'; j--) n++;
+  return n % 2 === 1 && (i === start - 1 || before[i + 1] === 'x' || before[i + 1] === 'u');
+}
+
 /** The gap strictly holding the edit (old coordinates), if any. */
 export function gapHolding(gaps: Gaps, edit: TextEdit): Gap | undefined {
   for (const g of gaps) if (g.start < edit.startIndex && edit.oldEndIndex < g.end) return g;
@@ -91,7 +112,8 @@ export function gapHolding(gaps: Gaps, edit: TextEdit): Gap | undefined {
 
 /**
  * The gaps after `edit` (applied to the tree too), moved as tree-sitter moves positions. A gap the
- * edit touches survives only when the edit is inside it and `inert` (plain characters replaced).
+ * edit touches survives only when the edit is inside it and `inert` (plain characters replaced,
+ * no escape changed: `inertEdit`, `nextToEscape`).
  */
 export function gapsAfterEdit(gaps: Gaps, edit: TextEdit, inert: boolean): Gap[] {
   const out: Gap[] = [];
