@@ -9,7 +9,7 @@
 // remains proportional to the file: assembly, the content hash. Files with syntax errors are
 // extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
-import { assemble } from './assemble.ts';
+import { assemble, type AssemblyState, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
@@ -30,6 +30,14 @@ export interface Extraction {
   tree: SyntaxTree;
   collected: Collected;
   facts: FileFacts;
+  /** What assembling `collected` left for assembling it again after an edit. */
+  assembly: AssemblyState;
+}
+
+/** Where an edit's records came from (`splice`, `shiftedInLine`), for assembly to reuse the previous rows. */
+interface Kept {
+  refs: Segments;
+  bindings: Segments;
 }
 
 /**
@@ -151,7 +159,8 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
+    const kept: Kept = { refs: shiftSegments(previous.collected.refs, rawEdit), bindings: shiftSegments(previous.collected.bindings, rawEdit) };
+    return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit, kept);
   }
   previous.tree.edit(edit);
   let tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree, includedRanges(gaps));
@@ -184,16 +193,28 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   // innermost function body holding the edit, when there is one (that query visits every node).
   const block = innermostBody(table, root, lo, hi);
   const fresh = collectAll(text, language, table, root, range, block ?? range);
-  const collected = splice(previous.collected, fresh, range, block ?? range, delta, rows);
-  return finish(path, language, text, rewrites, gaps, tree, collected, hash, previous, rawEdit);
+  const { collected, kept } = splice(previous.collected, fresh, range, block ?? range, delta, rows);
+  return finish(path, language, text, rewrites, gaps, tree, collected, hash, previous, rawEdit, kept);
 }
 
 /** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, rewrites: Rewrites, gaps: Gaps, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
+/** `kept`: which records of `collected` are `previous`'s, when the edit says (its rows are then copied). */
+function finish(path: string, language: Language, text: string, rewrites: Rewrites, gaps: Gaps, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit, kept?: Kept): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
-  const facts = assemble(path, language, text, lines, bytes, collected, hash);
-  return { path, language, text, rewrites, gaps, tree, collected, facts };
+  const reuse =
+    previous && edit && kept
+      ? { facts: previous.facts, state: previous.assembly, start: edit.startIndex, oldEnd: edit.oldEndIndex, delta: edit.newEndIndex - edit.oldEndIndex, rows: rowDelta(edit), ...kept }
+      : undefined;
+  const { facts, state } = assemble(path, language, text, lines, bytes, collected, hash, reuse);
+  return { path, language, text, rewrites, gaps, tree, collected, facts, assembly: state };
+}
+
+/** Segments of a list of records an edit within one line leaves as they were (shifted): all of them, none re-collected. */
+function shiftSegments(records: { start: number }[], edit: TextEdit): Segments {
+  let keep = 0;
+  while (keep < records.length && records[keep]!.start < edit.startIndex) keep++;
+  return { keep, fresh: 0, from: keep };
 }
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
@@ -271,11 +292,32 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
  * shifted in place: the previous extraction is used up by `reextract` (its tree was edited too).
  * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
-function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void): T[] => {
+function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): { collected: Collected; kept?: Kept } {
+  /**
+   * The old records before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
+   * old records after it, moved. `seg` gets where they came from when the old ones before and
+   * after `r` are a head and a tail of `a` (records are in document order; else undefined).
+   */
+  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined) => void): T[] => {
     const start = r.start;
     const oldEnd = r.end - delta;
+    let keep = 0;
+    while (keep < a.length && a[keep]!.start < start) keep++;
+    let from = a.length;
+    while (from > keep && a[from - 1]!.start >= oldEnd) from--;
+    let contiguous = true;
+    for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
     const out: T[] = [];
+    if (contiguous) {
+      for (let i = 0; i < keep; i++) out.push(a[i]!);
+      for (const x of b) out.push(x);
+      for (let i = from; i < a.length; i++) {
+        shift(a[i]!);
+        out.push(a[i]!);
+      }
+      seg?.({ keep, fresh: b.length, from });
+      return out;
+    }
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
     for (const x of a) {
@@ -283,6 +325,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       shift(x);
       out.push(x);
     }
+    seg?.(undefined);
     return out;
   };
   const moved = (x: { start: number }): void => void (x.start += delta);
@@ -302,7 +345,9 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
     refRange,
     movedLine,
   );
-  return {
+  let refSegments: Segments | undefined;
+  let bindingSegments: Segments | undefined;
+  const collected: Collected = {
     declarations: merge(old.declarations, fresh.declarations, range, (d) => {
       d.start += delta;
       d.end += delta;
@@ -312,14 +357,15 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       d.line += rows;
       d.endLine += rows;
     }),
-    refs: merge(old.refs, fresh.refs, refRange, movedLine),
-    bindings: merge(old.bindings, fresh.bindings, refRange, moved),
+    refs: merge(old.refs, fresh.refs, refRange, movedLine, (s) => (refSegments = s)),
+    bindings: merge(old.bindings, fresh.bindings, refRange, moved, (s) => (bindingSegments = s)),
     callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
     typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved),
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
     exports: merge(old.exports, fresh.exports, range, moved),
     errors: merge(old.errors, fresh.errors, refRange, movedLine),
   };
+  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments } : undefined };
 }
 
 /** Node types whose `body` is a function body. */
