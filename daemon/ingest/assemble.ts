@@ -234,7 +234,9 @@ function renumber(table: string[], refs: Int32Array, nRefs: number, bindings: In
     return n;
   };
   for (let o = RefRow.path; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] = id(refs[o]!);
-  for (let o = 0; o < nBindings * BINDING_FIELDS; o += BINDING_FIELDS) for (const k of BINDING_STRING_FIELDS) bindings[o + k] = id(bindings[o + k]!);
+  for (let o = 0; o < nBindings * BINDING_FIELDS; o += BINDING_FIELDS) {
+    for (let k = 0; k < BINDING_STRING_FIELDS.length; k++) bindings[o + BINDING_STRING_FIELDS[k]!] = id(bindings[o + BINDING_STRING_FIELDS[k]!]!);
+  }
   return list;
 }
 

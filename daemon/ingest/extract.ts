@@ -307,17 +307,15 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
     while (from > keep && a[from - 1]!.start >= oldEnd) from--;
     let contiguous = true;
     for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
-    const out: T[] = [];
-    if (contiguous) {
-      for (let i = 0; i < keep; i++) out.push(a[i]!);
-      for (const x of b) out.push(x);
-      for (let i = from; i < a.length; i++) {
-        shift(a[i]!);
-        out.push(a[i]!);
-      }
+    if (contiguous && b.length <= SPLICE_MAX) {
+      // In place (the previous records are used up): a large file's lists are tens of thousands
+      // long, and copying them was most of what an edit allocated.
+      for (let i = from; i < a.length; i++) shift(a[i]!);
+      a.splice(keep, from - keep, ...b);
       seg?.({ keep, fresh: b.length, from });
-      return out;
+      return a;
     }
+    const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
     for (const x of a) {
@@ -325,7 +323,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       shift(x);
       out.push(x);
     }
-    seg?.(undefined);
+    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined);
     return out;
   };
   const moved = (x: { start: number }): void => void (x.start += delta);
@@ -367,6 +365,9 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
   };
   return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments } : undefined };
 }
+
+/** Most records `splice` inserts in place (as arguments of Array.prototype.splice). */
+const SPLICE_MAX = 8192;
 
 /** Node types whose `body` is a function body. */
 const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);
