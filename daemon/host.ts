@@ -621,7 +621,11 @@ export class GraphHost {
         if (before.doc !== undefined) e.doc = before.doc;
         return;
       }
-      const input = entityInput(e, moduleId, ids);
+      // Moved (lines added above it) but the same text: the same hash, not computed again (a
+      // large file's entities below an edit are most of its signatures' text).
+      const sameText = before !== undefined && before.signature === e.signature;
+      if (sameText) e.signature = before.signature;
+      const input = entityInput(e, moduleId, ids, sameText ? this.store.signatureHashValue(id) : undefined);
       if (old && !added.has(id) && this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
       this.store.updateEntity(id, input);
     });
@@ -831,7 +835,8 @@ function moduleEntity(facts: FileFacts) {
   };
 }
 
-function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: readonly number[]) {
+/** `signatureHash`: the signature's, when known. */
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: readonly number[], signatureHash = hash53(e.signature.replace(/\s+/g, ' '))) {
   return {
     kind: e.kind,
     qualifiedName: e.name,
@@ -842,7 +847,7 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: re
     endColumn: e.endColumn,
     exported: e.exported,
     signature: e.signature,
-    signatureHash: hash53(e.signature.replace(/\s+/g, ' ')),
+    signatureHash,
     doc: e.doc,
   };
 }
