@@ -14,7 +14,7 @@ import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { contentHash, hash53 } from './util/hash.ts';
+import { contentHash, deferContentHash, hash53 } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -102,6 +102,9 @@ interface FileState {
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
+
+/** A content hash to be set by deferContentHash: assembly is not to compute one. */
+const DEFERRED = '';
 /**
  * A batch is extracted on worker threads (`prepareChanges`) from this many files and bytes. In
  * the thread, a small file costs ~1.2-1.4 ms to extract (rxjs: 92 files of 3 KB, ~120 ms), so 8
@@ -297,7 +300,8 @@ export class GraphHost {
       const next = language ? this.readAndExtract(path, language, change.text, change.text === undefined ? prepared?.get(path) : undefined) : undefined;
       if (!old && !next) continue;
       // The same bytes again leave the graph as it was: no new generation, no update event.
-      if (old && next && old.facts.contentHash === next.contentHash) {
+      // (readAndExtract gives the current facts back for the same text.)
+      if (old && next && old.facts === next) {
         summary.restated++;
         continue;
       }
@@ -533,10 +537,20 @@ export class GraphHost {
     this.skipped.delete(path);
     // A touch, or a watcher reporting a file again: nothing to extract.
     const current = this.files.get(path)?.facts;
-    const hash = contentHash(text);
-    if (current && current.contentHash === hash) return current;
     const cached = this.extractions.get(path);
-    const extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
+    let extraction: Extraction;
+    if (cached && cached.facts === current && cached.language === language) {
+      // The text the current facts came from is at hand: compared, not hashed. The new text's
+      // hash is computed when first read (a snapshot's save), not on every edit: it is a sixth
+      // of a large file's edit, and of a run of edits only the last text's is ever read.
+      if (cached.text === text) return current;
+      extraction = reextract(cached, text, DEFERRED);
+      deferContentHash(extraction.facts, text);
+    } else {
+      const hash = contentHash(text);
+      if (current && current.contentHash === hash) return current;
+      extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
+    }
     this.extractions.delete(path);
     this.extractions.set(path, extraction);
     if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);
