@@ -271,8 +271,17 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
   const children = t.children(root);
   let start = lo;
   let end = hi;
-  let i = 0;
-  while (i < children.length && t.end(children[i]!) <= lo) i++;
+  // The first statement ending after lo: the last one starting at or before it if it does, else
+  // the next (found by start offsets, which come free with the rows: a large file has thousands).
+  let a = 0;
+  let b = children.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (t.start(children[mid]!) <= lo) a = mid + 1;
+    else b = mid;
+  }
+  let i = a - 1;
+  if (i < 0 || t.end(children[i]!) <= lo) i++;
   if (i < children.length) start = Math.min(start, t.start(children[i]!));
   while (i < children.length && t.start(children[i]!) < hi) end = Math.max(end, t.end(children[i++]!));
   const lastRow = t.endPosition(t.descendantForIndex(root, Math.max(0, end - 1)))[0];
