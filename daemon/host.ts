@@ -588,6 +588,8 @@ export class GraphHost {
     const oldIds = new Map<string, number>();
     /** Graph id -> the fact it was last updated from. */
     const oldFacts = new Map<number, EntityFact>();
+    // Most edits keep every entity where it was in the list: matched by position, no maps built.
+    if (old && next && sameNames(old.facts.entities, next.entities)) return this.updateFileEntities(path, old, next, summary);
     if (old) {
       old.facts.entities.forEach((e, i) => {
         oldIds.set(e.name, old.ids[i]!);
@@ -649,6 +651,33 @@ export class GraphHost {
       this.pendingRemoval.add(id);
     }
     this.files.set(path, { facts: next, moduleId, ids: Int32Array.from(ids), resolution: old?.resolution, containerCounts: old?.containerCounts });
+    return names;
+  }
+
+  /**
+   * replaceFileEntities when `next` has the entities of `old`, by name and in order: each keeps its
+   * id, nothing is added or removed. Returns the simple names whose kind changed.
+   */
+  private updateFileEntities(path: string, old: FileState, next: FileFacts, summary: ChangeSummary): Set<string> {
+    const names = new Set<string>();
+    this.store.updateEntity(old.moduleId, moduleEntity(next));
+    const ids = old.ids;
+    next.entities.forEach((e, i) => {
+      const id = ids[i]!;
+      if (this.store.kind(id) !== e.kind) names.add(lastSegment(e.name));
+      const before = old.facts.entities[i]!;
+      if (samePlace(before, e, ids, ids)) {
+        e.signature = before.signature;
+        if (before.doc !== undefined) e.doc = before.doc;
+        return;
+      }
+      const sameText = before.signature === e.signature;
+      if (sameText) e.signature = before.signature;
+      const input = entityInput(e, old.moduleId, ids, sameText ? this.store.signatureHashValue(id) : undefined);
+      if (this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
+      this.store.updateEntity(id, input);
+    });
+    this.files.set(path, { facts: next, moduleId: old.moduleId, ids, resolution: old.resolution, containerCounts: old.containerCounts });
     return names;
   }
 
@@ -850,7 +879,7 @@ function moduleEntity(facts: FileFacts) {
 }
 
 /** `signatureHash`: the signature's, when known. */
-function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: readonly number[], signatureHash = hash53(e.signature.replace(/\s+/g, ' '))) {
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: ArrayLike<number>, signatureHash = hash53(e.signature.replace(/\s+/g, ' '))) {
   return {
     kind: e.kind,
     qualifiedName: e.name,
@@ -947,6 +976,12 @@ function samePlace(a: EntityFact, b: EntityFact, aIds: ArrayLike<number>, bIds: 
     a.doc === b.doc &&
     (a.parent < 0 ? -1 : aIds[a.parent]) === (b.parent < 0 ? -1 : bIds[b.parent])
   );
+}
+
+function sameNames(a: EntityFact[], b: EntityFact[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name) return false;
+  return true;
 }
 
 function sameTargets(a: readonly unknown[], b: readonly unknown[]): boolean {
