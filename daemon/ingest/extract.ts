@@ -5,9 +5,12 @@
 //
 // After an edit, `reextract` re-parses incrementally and runs the queries only over the
 // top-level statements the edit touched (the reference query only over the innermost function
-// body holding it); the records of everything else are kept (shifted). An edit of plain characters inside a value string is not even re-parsed. What
-// remains proportional to the file: assembly, the content hash. Files with syntax errors are
-// extracted afresh (see `reextract`).
+// body holding it); the records of everything else are kept (shifted), and so are the rows
+// assembly made of them (assemble.ts). An edit of plain characters inside a value string is not
+// even re-parsed, and the insides of long value strings are never read by the parser after the
+// first parse (string-gaps.ts). What remains proportional to the file: shifting the records after
+// the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
+// errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
 import { assemble, type AssemblyState, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
