@@ -732,7 +732,9 @@ export class GraphHost {
    */
   private containersToResolve(old: FileState, next: FileFacts): Uint8Array | undefined {
     if (!old.resolution || !old.containerCounts) return undefined;
-    return changedContainers(old.facts, next);
+    // Rows assembly copied from the previous facts need no comparing.
+    const x = this.extractions.get(next.path);
+    return changedContainers(old.facts, next, x && x.facts === next && x.sameRows?.from === old.facts ? x.sameRows : undefined);
   }
 
   private clearContainers(path: string, only: Uint8Array): void {

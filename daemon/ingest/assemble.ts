@@ -60,9 +60,17 @@ export interface Reuse {
   bindings: Segments;
 }
 
+/** Rows at the start and at the end of a list that are the previous facts' rows, by content. */
+export interface SameRows {
+  head: number;
+  tail: number;
+}
+
 export interface Assembled {
   facts: FileFacts;
   state: AssemblyState;
+  /** With reuse: rows of `refs` and `bindings` that say what the previous facts' said. */
+  same?: { refs: SameRows; bindings: SameRows };
 }
 
 /** `bytes`: UTF-8 length of `text`, as stats and the CLI's MB and MB/s report it (text.length counts UTF-16 units). */
@@ -121,11 +129,13 @@ export function assemble(path: string, language: Language, text: string, lines: 
   // Without reuse every record is a fresh one.
   const refSeg = kept?.refs ?? { keep: 0, fresh: c.refs.length, from: 0 };
   if (kept) nRefs = keptHead(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows);
+  const refHeadRows = nRefs;
   for (let i = refSeg.keep; i < refSeg.keep + refSeg.fresh; i++) {
     refRows[i] = nRefs;
     addRef(c.refs[i]!);
   }
   refRows[c.refs.length] = nRefs;
+  const refFreshEnd = nRefs;
   if (kept) {
     const first = nRefs;
     nRefs = keptTail(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows, nRefs);
@@ -133,11 +143,13 @@ export function assemble(path: string, language: Language, text: string, lines: 
   }
   const bindingSeg = kept?.bindings ?? { keep: 0, fresh: c.bindings.length, from: 0 };
   if (kept) nBindings = keptHead(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows);
+  const bindingHeadRows = nBindings;
   for (let i = bindingSeg.keep; i < bindingSeg.keep + bindingSeg.fresh; i++) {
     bindingRows[i] = nBindings;
     addBinding(c.bindings[i]!);
   }
   bindingRows[c.bindings.length] = nBindings;
+  const bindingFreshEnd = nBindings;
   if (kept) nBindings = keptTail(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows, nBindings);
   const list = kept ? renumber(strings.list, refs, nRefs, bindings, nBindings) : strings.list;
   const diagnostics: Diagnostic[] = c.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e) => ({
@@ -162,7 +174,9 @@ export function assemble(path: string, language: Language, text: string, lines: 
     exports,
     diagnostics,
   };
-  return { facts, state: { intervals, typeParams, refRows, bindingRows } };
+  // Copied rows say what they said (same containers and strings; the moved ones' lines aside).
+  const same = kept ? { refs: { head: refHeadRows, tail: nRefs - refFreshEnd }, bindings: { head: bindingHeadRows, tail: nBindings - bindingFreshEnd } } : undefined;
+  return { facts, state: { intervals, typeParams, refRows, bindingRows }, same };
 }
 
 /**

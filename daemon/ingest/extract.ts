@@ -12,7 +12,7 @@
 // the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
 // errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
-import { assemble, type AssemblyState, type Segments } from './assemble.ts';
+import { assemble, type AssemblyState, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
@@ -35,6 +35,8 @@ export interface Extraction {
   facts: FileFacts;
   /** What assembling `collected` left for assembling it again after an edit. */
   assembly: AssemblyState;
+  /** Rows of `facts` that say what those of `from` (the facts this is an edit of) said. */
+  sameRows?: { from: FileFacts; refs: SameRows; bindings: SameRows };
 }
 
 /** Where an edit's records came from (`splice`, `shiftedInLine`), for assembly to reuse the previous rows. */
@@ -209,8 +211,8 @@ function finish(path: string, language: Language, text: string, rewrites: Rewrit
     previous && edit && kept
       ? { facts: previous.facts, state: previous.assembly, start: edit.startIndex, oldEnd: edit.oldEndIndex, delta: edit.newEndIndex - edit.oldEndIndex, rows: rowDelta(edit), ...kept }
       : undefined;
-  const { facts, state } = assemble(path, language, text, lines, bytes, collected, hash, reuse);
-  return { path, language, text, rewrites, gaps, tree, collected, facts, assembly: state };
+  const { facts, state, same } = assemble(path, language, text, lines, bytes, collected, hash, reuse);
+  return { path, language, text, rewrites, gaps, tree, collected, facts, assembly: state, sameRows: same && { from: previous!.facts, ...same } };
 }
 
 /** Segments of a list of records an edit within one line leaves as they were (shifted): all of them, none re-collected. */
