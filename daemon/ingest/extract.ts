@@ -202,8 +202,10 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   return finish(path, language, text, rewrites, gaps, tree, collected, hash, previous, rawEdit, kept);
 }
 
-/** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-/** `kept`: which records of `collected` are `previous`'s, when the edit says (its rows are then copied). */
+/**
+ * `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it.
+ * `kept`: which records of `collected` are `previous`'s, when the edit says (their rows are then copied).
+ */
 function finish(path: string, language: Language, text: string, rewrites: Rewrites, gaps: Gaps, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit, kept?: Kept): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
