@@ -275,27 +275,17 @@ function shiftedInLine(c: Collected, text: string, edit: TextEdit): Collected {
  * would see their columns move.
  */
 function statementRange(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } {
-  const children = t.children(root);
   let start = lo;
   let end = hi;
-  // The first statement ending after lo: the last one starting at or before it if it does, else
-  // the next (found by start offsets, which come free with the rows: a large file has thousands).
-  let a = 0;
-  let b = children.length;
-  while (a < b) {
-    const mid = (a + b) >> 1;
-    if (t.start(children[mid]!) <= lo) a = mid + 1;
-    else b = mid;
-  }
-  let i = a - 1;
-  if (i < 0 || t.end(children[i]!) <= lo) i++;
-  if (i < children.length) start = Math.min(start, t.start(children[i]!));
-  while (i < children.length && t.start(children[i]!) < hi) end = Math.max(end, t.end(children[i++]!));
+  // The statements from the first one ending after lo, asked one by one: a large file has
+  // thousands (each doc comment is one), and fetching them all was a good part of an edit.
+  let n = t.firstChildForIndex(root, lo);
+  if (n >= 0) start = Math.min(start, t.start(n));
+  for (; n >= 0 && t.start(n) < hi; n = t.nextSibling(n)) end = Math.max(end, t.end(n));
   const lastRow = t.endPosition(t.descendantForIndex(root, Math.max(0, end - 1)))[0];
-  while (i < children.length) {
-    const next = children[i++]!;
-    end = Math.max(end, t.end(next));
-    if (t.type(next) !== 'comment' && t.row(next) > lastRow) break;
+  for (; n >= 0; n = t.nextSibling(n)) {
+    end = Math.max(end, t.end(n));
+    if (t.type(n) !== 'comment' && t.row(n) > lastRow) break;
   }
   return { start, end };
 }
