@@ -541,8 +541,9 @@ export class GraphHost {
     let extraction: Extraction;
     if (cached && cached.facts === current && cached.language === language) {
       // The text the current facts came from is at hand: compared, not hashed. The new text's
-      // hash is computed when first read (a snapshot's save), not on every edit: it is a sixth
-      // of a large file's edit, and of a run of edits only the last text's is ever read.
+      // hash is computed when first read (a snapshot's save) or when the extraction leaves the
+      // cache, not on every edit: it was a sixth of a large file's edit, and of a run of edits
+      // only the last text's is ever read.
       if (cached.text === text) return current;
       extraction = reextract(cached, text, DEFERRED);
       deferContentHash(extraction.facts, text);
@@ -553,7 +554,12 @@ export class GraphHost {
     }
     this.extractions.delete(path);
     this.extractions.set(path, extraction);
-    if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);
+    if (this.extractions.size > EXTRACTION_CACHE_SIZE) {
+      const [oldest, evicted] = this.extractions.entries().next().value!;
+      this.extractions.delete(oldest);
+      // A deferred content hash is settled now: until then the facts would keep the file's text.
+      void evicted.facts.contentHash;
+    }
     return extraction.facts;
   }
 

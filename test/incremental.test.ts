@@ -327,6 +327,20 @@ test('incremental: after edits from a cached extraction (hash deferred), the sam
   assert.equal(await diffWithFresh(host), undefined);
 });
 
+test('incremental: a deferred content hash is settled when its extraction leaves the cache (the facts no longer hold the text)', async () => {
+  const root = tempDir('isg-incremental-evict-');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) files[`f${i}.ts`] = `export function f${i}(): number {\n  return 0;\n}\n`;
+  writeFiles(root, files);
+  const host = await GraphHost.index(root);
+  // Each file twice in a row: the second edit is from the cached extraction, its hash deferred.
+  for (const path of Object.keys(files)) for (const edit of ['1', '2']) host.applyChanges(writeFiles(root, { [path]: files[path]!.replace('0', edit) }));
+  const settled = (path: string) => 'value' in Object.getOwnPropertyDescriptor(host.factsOf(path)!, 'contentHash')!;
+  assert.ok(settled('f0.ts'), 'the first file edited left the cache: its hash is a plain value');
+  assert.ok(!settled('f19.ts'), 'the last file edited is still cached: its hash is not computed yet');
+  for (const path of ['f0.ts', 'f19.ts']) assert.equal(host.factsOf(path)!.contentHash, contentHash(files[path]!.replace('0', '2')));
+});
+
 test('incremental: a checkout-sized batch extracted on worker threads gives the graph in-thread extraction gives', async () => {
   const roots = [tempDir('isg-incremental-pool-'), tempDir('isg-incremental-inline-')];
   for (const root of roots) cpSync(join(packageRoot(), 'node_modules/rxjs/src'), root, { recursive: true });
