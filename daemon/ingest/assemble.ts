@@ -31,6 +31,7 @@ const PARAMETER_PROPERTY = 2;
 export interface AssemblyState {
   intervals: Interval[];
   typeParams: Map<number, Set<string>>;
+  typeParamNames: Set<string>;
   /** Rows of `refs` before each reference record (one more entry than records). */
   refRows: Int32Array;
   /** Rows of `bindings` before each binding record. */
@@ -47,6 +48,13 @@ export interface Segments {
   from: number;
 }
 
+/** The type parameter records an edit replaced: `fresh` records from `keep` on took the place of `removed`. */
+export interface ReplacedTypeParameters {
+  keep: number;
+  fresh: number;
+  removed: { start: number; name: string }[];
+}
+
 /** What an edit kept of the previous assembly (extract.ts's `reextract` knows). */
 export interface Reuse {
   facts: FileFacts;
@@ -58,6 +66,7 @@ export interface Reuse {
   rows: number;
   refs: Segments;
   bindings: Segments;
+  typeParameters?: ReplacedTypeParameters;
 }
 
 /** Rows at the start and at the end of a list that are the previous facts' rows, by content. */
@@ -79,17 +88,27 @@ export function assemble(path: string, language: Language, text: string, lines: 
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
-  const typeParams = new Map<number, Set<string>>();
-  const typeParamNames = new Set<string>();
-  for (const p of c.typeParameters) {
-    typeParamNames.add(p.name);
-    const e = containerAt(p.start);
-    let set = typeParams.get(e);
-    if (!set) typeParams.set(e, (set = new Set()));
-    set.add(p.name);
+  const placed = reuse !== undefined && sameIntervals(reuse, entities, intervals);
+  let typeParams: Map<number, Set<string>>;
+  let typeParamNames: Set<string>;
+  if (placed && sameTypeParameterRecords(reuse, c.typeParameters, containerAt)) {
+    // The same (container, name) sequence as before: the same sets, in the same order.
+    typeParams = reuse.state.typeParams;
+    typeParamNames = reuse.state.typeParamNames;
+    for (const e of typeParams.keys()) if (e >= 0) entities[e]!.typeParameters = reuse.facts.entities[e]!.typeParameters!;
+  } else {
+    typeParams = new Map();
+    typeParamNames = new Set();
+    for (const p of c.typeParameters) {
+      typeParamNames.add(p.name);
+      const e = containerAt(p.start);
+      let set = typeParams.get(e);
+      if (!set) typeParams.set(e, (set = new Set()));
+      set.add(p.name);
+    }
+    for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
   }
-  for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
-  const kept = reuse && sameSkeleton(reuse, entities, intervals, typeParams) ? reuse : undefined;
+  const kept = placed && sameTypeParams(reuse.state.typeParams, typeParams) ? reuse : undefined;
   // String ids: on reuse, first the previous table's (kept rows hold them), then new strings
   // after them; `renumber` then numbers them by first use, as a fresh table would.
   const strings = new StringTable(kept?.facts.strings);
@@ -176,19 +195,19 @@ export function assemble(path: string, language: Language, text: string, lines: 
   };
   // Copied rows say what they said (same containers and strings; the moved ones' lines aside).
   const same = kept ? { refs: { head: refHeadRows, tail: nRefs - refFreshEnd }, bindings: { head: bindingHeadRows, tail: nBindings - bindingFreshEnd } } : undefined;
-  return { facts, state: { intervals, typeParams, refRows, bindingRows }, same };
+  return { facts, state: { intervals, typeParams, typeParamNames, refRows, bindingRows }, same };
 }
 
 /**
- * Whether every record an edit kept lands in the same container, and is kept or dropped as
- * before: the same entities (kinds, parents) and declarations' intervals, each where the edit
- * moved it, and the same type parameters per entity. Any record outside the edit then has the
- * same containers around it, in the same order.
+ * Whether every record an edit kept lands in the same container as before: the same entities
+ * (kinds, parents) and declarations' intervals, each where the edit moved it. Any record outside
+ * the edit then has the same containers around it, in the same order. (Kept records are also kept
+ * or dropped as before when the type parameters per entity are the same: `sameTypeParams`.)
  */
-function sameSkeleton(reuse: Reuse, entities: EntityFact[], intervals: Interval[], typeParams: Map<number, Set<string>>): boolean {
+function sameIntervals(reuse: Reuse, entities: EntityFact[], intervals: Interval[]): boolean {
   const before = reuse.facts.entities;
   const old = reuse.state.intervals;
-  if (before.length !== entities.length || old.length !== intervals.length || reuse.state.typeParams.size !== typeParams.size) return false;
+  if (before.length !== entities.length || old.length !== intervals.length) return false;
   for (let i = 0; i < entities.length; i++) if (before[i]!.kind !== entities[i]!.kind || before[i]!.parent !== entities[i]!.parent) return false;
   const { start, oldEnd, delta } = reuse;
   const moved = (x: number): number => (x < start ? x : x >= oldEnd ? x + delta : -1);
@@ -197,8 +216,32 @@ function sameSkeleton(reuse: Reuse, entities: EntityFact[], intervals: Interval[
     const b = intervals[k]!;
     if (a.entity !== b.entity || a.outer !== b.outer || a.flags !== b.flags || moved(a.start) !== b.start || moved(a.end) !== b.end) return false;
   }
-  for (const [e, names] of typeParams) {
-    const was = reuse.state.typeParams.get(e);
+  return true;
+}
+
+/**
+ * Whether the type parameter records an edit replaced were replaced by as many, with the same
+ * names in the same containers (intervals placed as before: `sameIntervals`): then the sequence of
+ * (container, name) over all records, and what assembly makes of it, is the previous one.
+ */
+function sameTypeParameterRecords(reuse: Reuse, records: { start: number; name: string }[], containerAt: (offset: number) => number): boolean {
+  const replaced = reuse.typeParameters;
+  if (!replaced || replaced.removed.length !== replaced.fresh) return false;
+  if (!replaced.fresh) return true;
+  const containerBefore = containerLookup(reuse.state.intervals);
+  for (let i = 0; i < replaced.fresh; i++) {
+    const a = replaced.removed[i]!;
+    const b = records[replaced.keep + i]!;
+    if (a.name !== b.name || containerBefore(a.start) !== containerAt(b.start)) return false;
+  }
+  return true;
+}
+
+function sameTypeParams(a: Map<number, Set<string>>, b: Map<number, Set<string>>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [e, names] of b) {
+    const was = a.get(e);
     if (!was || was.size !== names.size) return false;
     for (const n of names) if (!was.has(n)) return false;
   }

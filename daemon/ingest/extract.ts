@@ -12,7 +12,7 @@
 // the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
 // errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
-import { assemble, type AssemblyState, type SameRows, type Segments } from './assemble.ts';
+import { assemble, type AssemblyState, type ReplacedTypeParameters, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
@@ -43,6 +43,7 @@ export interface Extraction {
 interface Kept {
   refs: Segments;
   bindings: Segments;
+  typeParameters?: ReplacedTypeParameters;
 }
 
 /**
@@ -164,7 +165,12 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    const kept: Kept = { refs: shiftSegments(previous.collected.refs, rawEdit), bindings: shiftSegments(previous.collected.bindings, rawEdit) };
+    const typeParameters = shiftSegments(previous.collected.typeParameters, rawEdit);
+    const kept: Kept = {
+      refs: shiftSegments(previous.collected.refs, rawEdit),
+      bindings: shiftSegments(previous.collected.bindings, rawEdit),
+      typeParameters: { keep: typeParameters.keep, fresh: 0, removed: [] },
+    };
     return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit, kept);
   }
   previous.tree.edit(edit);
@@ -302,9 +308,10 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
   /**
    * The old records before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
    * old records after it, moved. `seg` gets where they came from when the old ones before and
-   * after `r` are a head and a tail of `a` (records are in document order; else undefined).
+   * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
+   * the old records `b` replaced.
    */
-  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined) => void): T[] => {
+  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined, removed: T[]) => void): T[] => {
     const start = r.start;
     const oldEnd = r.end - delta;
     let keep = 0;
@@ -317,10 +324,11 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       // In place (the previous records are used up): a large file's lists are tens of thousands
       // long, and copying them was most of what an edit allocated.
       for (let i = from; i < a.length; i++) shift(a[i]!);
-      a.splice(keep, from - keep, ...b);
-      seg?.({ keep, fresh: b.length, from });
+      const removed = a.splice(keep, from - keep, ...b);
+      seg?.({ keep, fresh: b.length, from }, removed);
       return a;
     }
+    const removed = contiguous ? a.slice(keep, from) : [];
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
@@ -329,7 +337,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       shift(x);
       out.push(x);
     }
-    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined);
+    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined, removed);
     return out;
   };
   const moved = (x: { start: number }): void => void (x.start += delta);
@@ -351,6 +359,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
   );
   let refSegments: Segments | undefined;
   let bindingSegments: Segments | undefined;
+  let typeParameters: Kept['typeParameters'];
   const collected: Collected = {
     declarations: merge(old.declarations, fresh.declarations, range, (d) => {
       d.start += delta;
@@ -364,12 +373,12 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
     refs: merge(old.refs, fresh.refs, refRange, movedLine, (s) => (refSegments = s)),
     bindings: merge(old.bindings, fresh.bindings, refRange, moved, (s) => (bindingSegments = s)),
     callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved),
+    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved, (s, removed) => (typeParameters = s && { keep: s.keep, fresh: s.fresh, removed })),
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
     exports: merge(old.exports, fresh.exports, range, moved),
     errors: merge(old.errors, fresh.errors, refRange, movedLine),
   };
-  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments } : undefined };
+  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments, typeParameters } : undefined };
 }
 
 /** Most records `splice` inserts in place (as arguments of Array.prototype.splice). */
