@@ -1,5 +1,6 @@
 // native: the native plugin tier. Load time of an addon (in a fresh process each time, target
-// <= 10 ms), the overhead of a call per isolation mode (a no-op op, inline vs process), what
+// <= 10 ms), the overhead of a call per isolation mode (a no-op op, inline vs process, the
+// latter under both hosts: the Rust process host and the Node child), what
 // handing a new generation's snapshot over costs (inline: attach in place; process: a copy
 // through the pipe), and the scc and pagerank plugins against their TypeScript twins, cold
 // (first call of a generation: the algorithm runs) and warm (later calls: the per-generation
@@ -14,7 +15,8 @@ import { GraphHost } from '../daemon/host.ts';
 import type { PluginContext, PluginRuntime } from '../daemon/plugins/api.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
 import { addonCandidates } from '../daemon/plugins/native-addon.ts';
-import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import type { ProcessHost } from '../daemon/plugins/native-process.ts';
+import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import type { GraphView } from '../daemon/queries/graph-view.ts';
 import { pluginContext, readManifest } from '../test/support/plugin-context.ts';
 import { corpusRoot, fixed, fmt, forceGc, heading, latencyHistogram, median, now, repoRoot, since, summarize, table, verdict, type BenchContext, type LatencySummary } from './util.ts';
@@ -28,6 +30,8 @@ const COLD_RUNS = 20;
 const WARM_CALLS = 2_000;
 const SPIN_MS = 1000;
 const STOP_AFTER_MS = 100;
+const HOSTS: ProcessHost[] = ['rust', 'node'];
+const loaders = { rust: createNativeTierLoader({ processHost: 'rust' }), node: createNativeTierLoader({ processHost: 'node' }) };
 
 /**
  * Manifest overrides for what is measured here: process isolation stops a call at the plugin's
@@ -124,15 +128,19 @@ function loadTimes(results: Record<string, unknown>): void {
 }
 
 async function processLoadTimes(host: GraphHost, results: Record<string, unknown>): Promise<void> {
-  const xs: number[] = [];
-  for (let i = 0; i < LOAD_RUNS; i++) {
-    const t0 = performance.now();
-    const rt = await nativeTierLoader.load(benchManifest('testkit', 'process'), pluginDir('testkit'), pluginContext(host, 'testkit', []));
-    xs.push(performance.now() - t0);
-    await rt.dispose();
+  const starts: Record<string, unknown> = {};
+  for (const processHost of HOSTS) {
+    const xs: number[] = [];
+    for (let i = 0; i < LOAD_RUNS; i++) {
+      const t0 = performance.now();
+      const rt = await loaders[processHost].load(benchManifest('testkit', 'process'), pluginDir('testkit'), pluginContext(host, 'testkit', []));
+      xs.push(performance.now() - t0);
+      await rt.dispose();
+    }
+    console.log(`\nprocess isolation start (spawn the ${processHost} host, load the addon, handshake), testkit, ${LOAD_RUNS} runs: median ${fixed(median(xs), 1)} ms, max ${fixed(Math.max(...xs), 1)} ms`);
+    starts[processHost] = { median: median(xs), max: Math.max(...xs) };
   }
-  console.log(`\nprocess isolation start (spawn node, load the addon, handshake), testkit, ${LOAD_RUNS} runs: median ${fixed(median(xs), 1)} ms, max ${fixed(Math.max(...xs), 1)} ms`);
-  results.processStartMs = { median: median(xs), max: Math.max(...xs) };
+  results.processStartMs = starts;
 }
 
 /**
@@ -186,8 +194,8 @@ export async function native(ctx: BenchContext): Promise<void> {
     }
 
     const runtimes: PluginRuntime[] = [];
-    const load = async (name: string, isolation: 'inline' | 'process') => {
-      const rt = await nativeTierLoader.load(benchManifest(name, isolation), pluginDir(name), gens.context(name));
+    const load = async (name: string, isolation: 'inline' | 'process', processHost: ProcessHost = 'rust') => {
+      const rt = await loaders[processHost].load(benchManifest(name, isolation), pluginDir(name), gens.context(name));
       runtimes.push(rt);
       return rt;
     };
@@ -198,23 +206,27 @@ export async function native(ctx: BenchContext): Promise<void> {
 
     heading(`native: call overhead, a no-op op (${corpus})`);
     const inline = await load('testkit', 'inline');
-    const child = await load('testkit', 'process');
+    const child = await load('testkit', 'process', 'rust');
+    const nodeChild = await load('testkit', 'process', 'node');
     await child.call('noop', {});
+    await nodeChild.call('noop', {});
     inline.call('noop', {});
     forceGc();
     const overhead: [string, LatencySummary][] = [
       ['inline', await histogramOf(INLINE_CALLS, () => undefined, () => inline.call('noop', {}))],
-      ['process', await histogramOf(PROCESS_CALLS, () => undefined, () => child.call('noop', {}))],
+      ['process, Rust host', await histogramOf(PROCESS_CALLS, () => undefined, () => child.call('noop', {}))],
+      ['process, Node child', await histogramOf(PROCESS_CALLS, () => undefined, () => nodeChild.call('noop', {}))],
     ];
     console.log(table(['isolation', 'calls', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], overhead.map(([n, s]) => [n, s.count, fixed(s.p50Us), fixed(s.p90Us), fixed(s.p99Us), fixed(s.maxUs)])));
-    console.log(`process / inline at p50: ${fixed(overhead[1]![1].p50Us / overhead[0]![1].p50Us, 1)}x`);
+    console.log(`process / inline at p50: Rust host ${fixed(overhead[1]![1].p50Us / overhead[0]![1].p50Us, 1)}x, Node child ${fixed(overhead[2]![1].p50Us / overhead[0]![1].p50Us, 1)}x`);
     perCorpus.noopCall = Object.fromEntries(overhead);
 
     heading(`native: a new generation's snapshot handed over (${corpus}, ${fmt(Math.round(gens.bytes / 1024))} KB)`);
     const handover: [string, LatencySummary][] = [
       ['build the snapshot (buildCsr, for scale)', await histogramOf(5, () => undefined, () => buildCsr(host.store, host.generation))],
       ['inline: attach in place + no-op call', await histogramOf(HANDOVER_RUNS, () => gens.renew(), () => inline.call('noop', {}))],
-      ['process: copy through the pipe + no-op call', await histogramOf(HANDOVER_RUNS, () => gens.renew(), () => child.call('noop', {}))],
+      ['process, Rust host: copy through the pipe + no-op call', await histogramOf(HANDOVER_RUNS, () => gens.renew(), () => child.call('noop', {}))],
+      ['process, Node child: copy through the pipe + no-op call', await histogramOf(HANDOVER_RUNS, () => gens.renew(), () => nodeChild.call('noop', {}))],
     ];
     console.log(table(['what', 'runs', 'p50 ms', 'p99 ms'], handover.map(([n, s]) => [n, s.count, fixed(ms(s.p50Us), 3), fixed(ms(s.p99Us), 3)])));
     perCorpus.handover = Object.fromEntries(handover);
@@ -231,7 +243,7 @@ export async function native(ctx: BenchContext): Promise<void> {
     for (const [label, plugin, op, args] of cases) {
       const impls: [string, Runtime][] = [
         ['native inline', await load(plugin, 'inline')],
-        ['native process', await load(plugin, 'process')],
+        ['native process', await load(plugin, 'process', 'rust')],
         ['TypeScript', await twin(plugin)],
       ];
       const cold: Record<string, { latency: LatencySummary; cpuMs: number }> = {};
@@ -250,7 +262,7 @@ export async function native(ctx: BenchContext): Promise<void> {
       algos[label] = { cold, warm };
     }
     console.log(table(['case', 'implementation', 'cold p50 ms', 'cold p99 ms', '/ native', 'cold CPU ms', '/ native', 'warm p50 µs', 'warm p99 µs'], rows));
-    console.log(`(cold: ${COLD_RUNS} calls, each the first of a new generation, so the algorithm runs; native inline includes attaching the snapshot, native process its copy to the child.`);
+    console.log(`(cold: ${COLD_RUNS} calls, each the first of a new generation, so the algorithm runs; native inline includes attaching the snapshot, native process (the Rust host) its copy to the child.`);
     console.log(' cold CPU: median CPU time of this process per call; the child of native process is not counted, so it is left out.');
     console.log(` warm: ${WARM_CALLS} calls on one generation, answered from the per-generation cache: filtering, top N, entity refs.)`);
     perCorpus.algorithms = algos;

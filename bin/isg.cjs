@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
+// (isg makes no TLS connection, and Node parses the NODE_EXTRA_CA_CERTS bundle before running any
+// JavaScript: 40-75 ms of every command on a machine that sets it. `env -S` is GNU coreutils
+// 8.30+ or BSD env.)
 // The `isg` command on Node: runs the bundle that `npm run build` makes (dist/isg.cjs, from
 // daemon/cli/main.ts; daemon/cli/bundle.ts says why it is one file). For the commands that talk
 // to a daemon, which are done in a few tens of ms, it compiles the bundle with a V8 code cache

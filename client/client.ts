@@ -10,6 +10,8 @@ import {
   type CoreOpName,
   type CoreOps,
   type DaemonEvent,
+  type ResyncEvent,
+  type SubscribeResult,
   type ErrorCode,
   type EventFrame,
   type ExportArgs,
@@ -97,7 +99,9 @@ interface Pending {
 
 interface Subscription {
   args: SubscribeArgs;
-  queue: DaemonEvent[];
+  queue: (DaemonEvent | ResyncEvent)[];
+  /** The id of the last event it got (or of the daemon's latest when it subscribed): where a renewal resumes. */
+  lastId?: string;
   waiters: (() => void)[];
   closed: boolean;
   /** Why it ended, thrown once by the iterator after the queued events. */
@@ -117,6 +121,8 @@ export class IsgClient {
   private readonly pending = new Map<number, Pending>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly subsByWireId = new Map<number, Subscription>();
+  /** Subscribe requests not answered yet, by request id. */
+  private readonly subscribing = new Map<number, Subscription>();
   private closedByUser = false;
   private corked = false;
   private connecting?: Promise<void>;
@@ -219,12 +225,14 @@ export class IsgClient {
   }
 
   /**
-   * Events as an async iterator. With `reconnect`, the subscription survives reconnects (it is
-   * renewed on the new connection); otherwise a lost connection ends it with `disconnected`,
-   * thrown by the iterator after the events already received. `break` out of the loop, or call
-   * `return()`, to end it.
+   * Events as an async iterator. With `reconnect`, the subscription survives reconnects: it is
+   * renewed on the new connection from the last event it got, so the events published meanwhile
+   * come next, or, when the daemon no longer has them (it restarted, or too many happened), a
+   * `resync` event says that whatever was derived from events should be read afresh. Without
+   * `reconnect`, a lost connection ends it with `disconnected`, thrown by the iterator after the
+   * events already received. `break` out of the loop, or call `return()`, to end it.
    */
-  subscribe(args: SubscribeArgs = {}): AsyncIterableIterator<DaemonEvent> {
+  subscribe(args: SubscribeArgs = {}): AsyncIterableIterator<DaemonEvent | ResyncEvent> {
     const sub: Subscription = { args, queue: [], waiters: [], closed: false };
     this.subscriptions.add(sub);
     const started = (this.connected ? this.renew(sub) : this.reopen()).catch((err: unknown) => {
@@ -240,7 +248,7 @@ export class IsgClient {
         await this.send('unsubscribe', { sub: sub.wireId }, {}).catch(() => undefined);
       }
     };
-    const iterator: AsyncIterableIterator<DaemonEvent> = {
+    const iterator: AsyncIterableIterator<DaemonEvent | ResyncEvent> = {
       [Symbol.asyncIterator]: () => iterator,
       next: async () => {
         await started;
@@ -317,6 +325,7 @@ export class IsgClient {
   /** Forget a pending request (answered, timed out, aborted, or its connection lost) and its timer and listener. */
   private settle(id: number): Pending | undefined {
     const p = this.pending.get(id);
+    this.subscribing.delete(id);
     if (!p) return undefined;
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
@@ -397,10 +406,24 @@ export class IsgClient {
   }
 
   private async renew(sub: Subscription, socket = this.socket): Promise<void> {
-    await this.send('subscribe', sub.args, {}, socket, (id) => {
+    const args = sub.lastId === undefined ? sub.args : { ...sub.args, since: sub.lastId };
+    await this.send('subscribe', args, {}, socket, (id) => {
       sub.wireId = id;
       this.subsByWireId.set(id, sub);
+      this.subscribing.set(id, sub);
     });
+  }
+
+  /**
+   * A subscribe answer, taken as it arrives (not a microtask later): the events it carries go
+   * before any event frame behind it in the same chunk.
+   */
+  private subscribed(sub: Subscription, result: SubscribeResult): void {
+    if (sub.closed) return;
+    if (result.gap !== undefined) sub.queue.push({ type: 'resync', reason: result.gap });
+    for (const { event } of result.missed ?? []) sub.queue.push(event);
+    if (result.lastId) sub.lastId = result.lastId;
+    if (sub.queue.length) wake(sub);
   }
 
   private attach(socket: Socket): void {
@@ -451,6 +474,7 @@ export class IsgClient {
       const sub = this.subsByWireId.get(frame.sub);
       if (sub && !sub.closed) {
         sub.queue.push(frame.event);
+        sub.lastId = frame.id;
         wake(sub);
       }
       return;
@@ -460,6 +484,8 @@ export class IsgClient {
       hello.held.push(frame);
       return;
     }
+    const subscribing = this.subscribing.get(frame.id);
+    if (subscribing && frame.ok) this.subscribed(subscribing, frame.result as SubscribeResult);
     const p = this.settle(frame.id);
     if (!p) {
       // id 0: the daemon could not read a request at all (it closes the connection next)

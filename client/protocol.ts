@@ -64,10 +64,14 @@ export interface ErrorResponse {
 
 export type Response<R = unknown> = OkResponse<R> | ErrorResponse;
 
-/** A message the daemon pushes to a subscribed connection; `sub` is the subscribe request's id. */
+/**
+ * A message the daemon pushes to a subscribed connection; `sub` is the subscribe request's id,
+ * `id` the event's id (`<epoch>-<n>`), which `subscribe`'s `since` takes to resume after it.
+ */
 export interface EventFrame {
   sub: number;
   event: DaemonEvent;
+  id: string;
 }
 
 export type Frame = Response | EventFrame;
@@ -431,12 +435,16 @@ export const HTTP_STATUS_OF_ERROR: Readonly<Record<ErrorCode, number>> = {
 /**
  * The first event of every `GET /v1/events` stream (`event: subscribed`): the event types it
  * carries and the generation the graph was at, so a client knows from when on it hears of changes.
- * Every later event is `id: <n>`, `event: <DaemonEvent type>`, `data: <the DaemonEvent as JSON>`.
+ * Every later event is `id: <event id>`, `event: <DaemonEvent type>`, `data: <the DaemonEvent as
+ * JSON>`. A request with `Last-Event-ID` gets the events it missed after `subscribed`, or one
+ * `event: resync` (data: a ResyncEvent) when they are gone.
  */
 export const SSE_SUBSCRIBED = 'subscribed';
 export interface SseSubscribed {
   subscribed: DaemonEvent['type'][];
   gen: number;
+  /** The id of the latest event before this stream began ('' when none was published yet). */
+  lastId: string;
 }
 
 export interface BatchArgs {
@@ -449,11 +457,40 @@ export type BatchResult = ({ ok: true; result: unknown } | { ok: false; error: W
 export interface SubscribeArgs {
   /** Which events: default all. */
   events?: DaemonEvent['type'][];
+  /**
+   * Resume: the id of the last event received (an EventFrame's `id`, or an earlier answer's
+   * `lastId`); the answer then carries the events published after it, or why it cannot.
+   */
+  since?: string;
 }
 
 export interface SubscribeResult {
   subscribed: DaemonEvent['type'][];
+  /** The id of the latest event published before this subscription ('' when none was). */
+  lastId: string;
+  /** With `since`: the events after it, of the types subscribed, oldest first. */
+  missed?: LoggedEvent[];
+  /** With `since`, instead of `missed`: why the events after it cannot be given (a restart, too many). */
+  gap?: string;
 }
+
+/** An event as the daemon keeps it for subscribers that resume. */
+export interface LoggedEvent {
+  id: string;
+  event: DaemonEvent;
+}
+
+/**
+ * Said to a subscriber that resumed after events it can no longer get (the daemon restarted, or
+ * too many happened): whatever it derived from events should be read afresh.
+ */
+export interface ResyncEvent {
+  type: 'resync';
+  reason: string;
+}
+
+/** The name of the SSE event that carries a ResyncEvent. */
+export const SSE_RESYNC = 'resync';
 
 export interface UpdateEvent {
   type: 'update';

@@ -14,7 +14,7 @@ import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { contentHash, hash53 } from './util/hash.ts';
+import { contentHash, deferContentHash, hash53 } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -102,6 +102,9 @@ interface FileState {
 }
 
 const EXTRACTION_CACHE_SIZE = 16;
+
+/** A content hash to be set by deferContentHash: assembly is not to compute one. */
+const DEFERRED = '';
 /**
  * A batch is extracted on worker threads (`prepareChanges`) from this many files and bytes. In
  * the thread, a small file costs ~1.2-1.4 ms to extract (rxjs: 92 files of 3 KB, ~120 ms), so 8
@@ -305,7 +308,8 @@ export class GraphHost {
       const next = language ? this.readAndExtract(path, language, change.text, change.text === undefined ? prepared?.get(path) : undefined) : undefined;
       if (!old && !next) continue;
       // The same bytes again leave the graph as it was: no new generation, no update event.
-      if (old && next && old.facts.contentHash === next.contentHash) {
+      // (readAndExtract gives the current facts back for the same text.)
+      if (old && next && old.facts === next) {
         summary.restated++;
         continue;
       }
@@ -545,13 +549,29 @@ export class GraphHost {
     this.skipped.delete(path);
     // A touch, or a watcher reporting a file again: nothing to extract.
     const current = this.files.get(path)?.facts;
-    const hash = contentHash(text);
-    if (current && current.contentHash === hash) return current;
     const cached = this.extractions.get(path);
-    const extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
+    let extraction: Extraction;
+    if (cached && cached.facts === current && cached.language === language) {
+      // The text the current facts came from is at hand: compared, not hashed. The new text's
+      // hash is computed when first read (a snapshot's save) or when the extraction leaves the
+      // cache, not on every edit: it was a sixth of a large file's edit, and of a run of edits
+      // only the last text's is ever read.
+      if (cached.text === text) return current;
+      extraction = reextract(cached, text, DEFERRED);
+      deferContentHash(extraction.facts, text);
+    } else {
+      const hash = contentHash(text);
+      if (current && current.contentHash === hash) return current;
+      extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
+    }
     this.extractions.delete(path);
     this.extractions.set(path, extraction);
-    if (this.extractions.size > EXTRACTION_CACHE_SIZE) this.extractions.delete(this.extractions.keys().next().value!);
+    if (this.extractions.size > EXTRACTION_CACHE_SIZE) {
+      const [oldest, evicted] = this.extractions.entries().next().value!;
+      this.extractions.delete(oldest);
+      // A deferred content hash is settled now: until then the facts would keep the file's text.
+      void evicted.facts.contentHash;
+    }
     return extraction.facts;
   }
 
@@ -587,6 +607,8 @@ export class GraphHost {
     const oldIds = new Map<string, number>();
     /** Graph id -> the fact it was last updated from. */
     const oldFacts = new Map<number, EntityFact>();
+    // Most edits keep every entity where it was in the list: matched by position, no maps built.
+    if (old && next && sameNames(old.facts.entities, next.entities)) return this.updateFileEntities(path, old, next, summary);
     if (old) {
       old.facts.entities.forEach((e, i) => {
         oldIds.set(e.name, old.ids[i]!);
@@ -634,7 +656,11 @@ export class GraphHost {
         if (before.doc !== undefined) e.doc = before.doc;
         return;
       }
-      const input = entityInput(e, moduleId, ids);
+      // Moved (lines added above it) but the same text: the same hash, not computed again (a
+      // large file's entities below an edit are most of its signatures' text).
+      const sameText = before !== undefined && before.signature === e.signature;
+      if (sameText) e.signature = before.signature;
+      const input = entityInput(e, moduleId, ids, sameText ? this.store.signatureHashValue(id) : undefined);
       if (old && !added.has(id) && this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
       this.store.updateEntity(id, input);
     });
@@ -644,6 +670,33 @@ export class GraphHost {
       this.pendingRemoval.add(id);
     }
     this.files.set(path, { facts: next, moduleId, ids: Int32Array.from(ids), resolution: old?.resolution, containerCounts: old?.containerCounts });
+    return names;
+  }
+
+  /**
+   * replaceFileEntities when `next` has the entities of `old`, by name and in order: each keeps its
+   * id, nothing is added or removed. Returns the simple names whose kind changed.
+   */
+  private updateFileEntities(path: string, old: FileState, next: FileFacts, summary: ChangeSummary): Set<string> {
+    const names = new Set<string>();
+    this.store.updateEntity(old.moduleId, moduleEntity(next));
+    const ids = old.ids;
+    next.entities.forEach((e, i) => {
+      const id = ids[i]!;
+      if (this.store.kind(id) !== e.kind) names.add(lastSegment(e.name));
+      const before = old.facts.entities[i]!;
+      if (samePlace(before, e, ids, ids)) {
+        e.signature = before.signature;
+        if (before.doc !== undefined) e.doc = before.doc;
+        return;
+      }
+      const sameText = before.signature === e.signature;
+      if (sameText) e.signature = before.signature;
+      const input = entityInput(e, old.moduleId, ids, sameText ? this.store.signatureHashValue(id) : undefined);
+      if (this.store.signatureHashValue(id) !== input.signatureHash) summary.changed.push(this.store.key(id));
+      this.store.updateEntity(id, input);
+    });
+    this.files.set(path, { facts: next, moduleId: old.moduleId, ids, resolution: old.resolution, containerCounts: old.containerCounts });
     return names;
   }
 
@@ -698,7 +751,9 @@ export class GraphHost {
    */
   private containersToResolve(old: FileState, next: FileFacts): Uint8Array | undefined {
     if (!old.resolution || !old.containerCounts) return undefined;
-    return changedContainers(old.facts, next);
+    // Rows assembly copied from the previous facts need no comparing.
+    const x = this.extractions.get(next.path);
+    return changedContainers(old.facts, next, x && x.facts === next && x.sameRows?.from === old.facts ? x.sameRows : undefined);
   }
 
   private clearContainers(path: string, only: Uint8Array): void {
@@ -849,7 +904,8 @@ function signatureHash(signature: string): number {
   return hash53(signature.replace(/\s+/g, ' '));
 }
 
-function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: readonly number[], hash = signatureHash(e.signature)) {
+/** `hash`: the signature's, when known. */
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: ArrayLike<number>, hash = signatureHash(e.signature)) {
   return {
     kind: e.kind,
     qualifiedName: e.name,
@@ -946,6 +1002,12 @@ function samePlace(a: EntityFact, b: EntityFact, aIds: ArrayLike<number>, bIds: 
     a.doc === b.doc &&
     (a.parent < 0 ? -1 : aIds[a.parent]) === (b.parent < 0 ? -1 : bIds[b.parent])
   );
+}
+
+function sameNames(a: EntityFact[], b: EntityFact[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name) return false;
+  return true;
 }
 
 function sameTargets(a: readonly unknown[], b: readonly unknown[]): boolean {

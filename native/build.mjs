@@ -1,14 +1,15 @@
 // `npm run build:native`: builds every native plugin (a directory holding Cargo.toml and
 // isg-plugin.json, under native/plugins/ and test/fixtures/plugins/) with
-// `napi build --platform --release`, offline. Plain JavaScript, because it runs during
-// `npm install` before anything is compiled.
+// `napi build --platform --release`, offline, and the host of plugins in process isolation
+// (native/process-host, a plain executable, copied to native/process-host/isg-process-host).
+// Plain JavaScript, because it runs during `npm install` before anything is compiled.
 //
 // Without cargo it says so and exits 0: the rest of isg works, and the native tier reports
 // these plugins unavailable (naming the missing .node file). With cargo, a failed build fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,4 +46,21 @@ for (const dir of plugins) {
     process.exit(1);
   }
   console.log(`isg: built native plugin ${relative(root, dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+// The process host speaks to the daemon over fd 3 and loads addons with dlopen: Unix only. On
+// Windows process isolation runs the Node child (daemon/plugins/native-child.ts).
+if (process.platform === 'win32') {
+  console.log('isg: the native process host is not built on Windows; process isolation runs plugins in a Node child there.');
+} else {
+  const t0 = performance.now();
+  const exe = 'isg-process-host';
+  const run = spawnSync('cargo', ['build', '--release', '--package', 'isg-process-host'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_NET_OFFLINE: 'true' } });
+  if (run.status !== 0) {
+    console.error(`isg: building the native process host (native/process-host) failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);
+    process.exit(1);
+  }
+  const target = process.env.CARGO_TARGET_DIR ? resolve(here, process.env.CARGO_TARGET_DIR) : join(here, 'target');
+  copyFileSync(join(target, 'release', exe), join(here, 'process-host', exe));
+  console.log(`isg: built the native process host native/process-host/${exe} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

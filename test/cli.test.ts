@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
 import { encodeFrame } from '../client/framing.ts';
@@ -353,6 +354,16 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
 });
 
 describe('CLI pieces without a daemon', () => {
+  test('the isg command (its shebang) clears NODE_EXTRA_CA_CERTS, which Node would parse before any JavaScript', { skip: RUNTIME === 'deno' ? 'the bin is Node\'s' : false }, async () => {
+    const bin = join(packageRoot(), 'bin', 'isg.cjs');
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(bin, ['help'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/no/such/bundle.pem' } }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /isg/);
+    assert.doesNotMatch(run.stderr, /extra certs/, 'Node did not look for the bundle');
+  });
+
   test('colourWanted: FORCE_COLOR decides, then NO_COLOR, then TERM=dumb, then the terminal', () => {
     assert.equal(colourWanted(false, {}), false);
     assert.equal(colourWanted(true, {}), true);

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { connect, IsgClientError } from '../client/client.ts';
 import { encodeFrame } from '../client/framing.ts';
-import type { CyclesResult, DaemonEvent, StatusResult } from '../client/protocol.ts';
+import type { CyclesResult, DaemonEvent, ResyncEvent, StatusResult, UpdateEvent } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { fakeDaemon, helloResult } from './support/fake-daemon.ts';
 import { CLI, CLI_ARGS } from './support/run-cli.ts';
+import { smallCorpus } from './support/small-corpus.ts';
 import { tempDir } from './support/temp-dirs.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
@@ -33,6 +34,37 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 60_000)
 }
 
 const isClientError = (code: string, message?: RegExp) => (e: unknown) => e instanceof IsgClientError && e.code === code && (!message || message.test(e.message));
+
+describe('a subscription across a lost connection', () => {
+  test('it resumes where it stopped: the events published meanwhile come next, in order, once', async () => {
+    const root = smallCorpus('isg-client-resume-');
+    const daemon = await Daemon.start({ root, logLevel: 'silent' });
+    const client = await connect({ socket: daemon.endpoints.socket! }, { reconnect: { initialMs: 10, maxMs: 50 } });
+    try {
+      await daemon.ready();
+      const events = client.subscribe({ events: ['update'] });
+      await client.status(); // the subscription is in place
+      const edit = (name: string) => daemon.applyChanges([{ path: `src/${name}.ts`, text: `export function ${name}(): void {}\n` }]);
+      const next = async (what: string) => (await within(events.next(), 10_000, what)).value as DaemonEvent | ResyncEvent;
+      const gen = daemon.generation();
+      edit('resumeOne');
+      assert.equal(((await next('the first update')) as UpdateEvent).generation, gen + 1);
+      // The daemon drops the connection; two changes are published while the client is away.
+      for (const conn of daemon.connections) conn.close();
+      edit('resumeTwo');
+      edit('resumeThree');
+      const got = [await next('the second update'), await next('the third update')] as UpdateEvent[];
+      assert.deepEqual(got.map((e) => [e.type, e.generation]), [['update', gen + 2], ['update', gen + 3]]);
+      assert.ok(got[1]!.added.includes('src/resumeThree.ts#resumeThree'));
+      edit('resumeFour');
+      assert.equal(((await next('the fourth update')) as UpdateEvent).generation, gen + 4, 'nothing twice');
+      await events.return!();
+    } finally {
+      client.close();
+      await daemon.stop();
+    }
+  });
+});
 
 describe('a daemon killed mid-request, then replaced', () => {
   test('requests in flight fail with disconnected; the client reconnects to the new daemon and renews its subscription', async () => {
@@ -84,9 +116,12 @@ describe('a daemon killed mid-request, then replaced', () => {
       assert.equal(status.pid, process.pid, 'answered by the new daemon');
       assert.equal(status.state, 'ready');
 
+      // The events of the dead daemon are gone: the renewed subscription says so first.
+      const resync = (await within(firstEvent, 10_000, 'the resync on the renewed subscription')).value as DaemonEvent | ResyncEvent;
+      assert.ok(resync.type === 'resync' && /the daemon restarted/.test(resync.reason), JSON.stringify(resync));
       const gen = successor.generation();
       successor.applyChanges([{ path: 'src/after-restart.ts', text: 'export function afterRestart(): void {}\n' }]);
-      const ev = (await within(firstEvent, 10_000, 'the update event on the renewed subscription')).value as DaemonEvent;
+      const ev = (await within(events.next(), 10_000, 'the update event on the renewed subscription')).value as DaemonEvent;
       assert.equal(ev.type, 'update');
       assert.ok(ev.type === 'update' && ev.generation === gen + 1 && ev.added.includes('src/after-restart.ts#afterRestart'));
       await events.return!();
@@ -164,7 +199,7 @@ describe('timeouts, aborts and endings', () => {
     const fake = await fakeDaemon((r, s) => {
       if (r.op !== 'subscribe') return;
       s.write(encodeFrame({ id: r.id, ok: true, result: { subscribed: ['update'] }, gen: 1 }));
-      s.write(encodeFrame({ sub: r.id, event: { type: 'update', generation: 2, files: [], added: [], removed: [], changed: [] } }));
+      s.write(encodeFrame({ sub: r.id, id: 'e-1', event: { type: 'update', generation: 2, files: [], added: [], removed: [], changed: [] } }));
       setTimeout(() => s.destroy(), 20);
     });
     const client = await connect({ socket: fake.socket });

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import type { ContextArgs, ContextResult, PluginsResult } from '../client/protocol.ts';
+import { BestFirst } from '../daemon/context/best-first.ts';
 import { estimateTokens } from '../daemon/context/tokens.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
@@ -46,6 +47,24 @@ async function started(root: string): Promise<{ daemon: Daemon; client: IsgClien
 }
 
 const pack = (client: IsgClient, args: ContextArgs) => client.request('context/pack', args) as Promise<ContextResult>;
+
+test('candidates come best first as a full sort would give them, however far they are read', () => {
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (const n of [0, 1, 2, 3, 10, 257, 5000]) {
+    // few distinct scores, so the tie-break decides often
+    const items = Array.from({ length: n }, (_, id) => ({ id, score: Math.floor(random() * 20) / 4 }));
+    const order = (a: { id: number; score: number }, b: { id: number; score: number }) => b.score - a.score || a.id - b.id;
+    const sorted = [...items].sort(order);
+    const best = new BestFirst([...items], order);
+    assert.equal(best.size, n);
+    const read = Math.min(n, 1 + Math.floor(random() * n));
+    const got = Array.from({ length: read }, () => best.next()!);
+    assert.deepEqual(got, sorted.slice(0, read), `n ${n}, ${read} read`);
+    assert.equal(best.size, n - read);
+    if (read === n) assert.equal(best.next(), undefined);
+  }
+});
 
 test('the token estimate is close to o200k on real TypeScript (rxjs, zod, effect)', () => {
   const files = [...tsFiles(join(MODULES, 'rxjs', 'src')), ...tsFiles(join(MODULES, 'zod', 'src')).slice(0, 150), ...tsFiles(join(MODULES, 'effect', 'src')).slice(0, 100)];

@@ -16,9 +16,10 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { connect, type IsgClient } from '../client/client.ts';
 import { decodeBody } from '../client/framing.ts';
-import type { DaemonEvent, HttpEnvelope, LookupResult, PluginEvent, SseSubscribed, StatusResult, UpdateEvent } from '../client/protocol.ts';
+import type { DaemonEvent, HttpEnvelope, LookupResult, PluginEvent, ResyncEvent, SseSubscribed, StatusResult, UpdateEvent } from '../client/protocol.ts';
 import { HTTP_STATUS_OF_ERROR } from '../client/protocol.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
+import { EventLog } from '../daemon/server/event-log.ts';
 import { encodeBody } from '../daemon/server/frames.ts';
 import { HttpGateway, type HttpExchange, type HttpServerKind, type StreamSink } from '../daemon/server/http/gateway.ts';
 import { createLogger } from '../daemon/util/log.ts';
@@ -243,13 +244,13 @@ for (const { kind, skip } of SERVERS) {
         assert.equal(stream.headers['cache-control'], 'no-cache');
         const first = await stream.next();
         assert.equal(first.event, 'subscribed');
-        assert.deepEqual(JSON.parse(first.data) as SseSubscribed, { subscribed: ['update', 'plugin'], gen: daemon.generation() });
+        assert.deepEqual(JSON.parse(first.data) as SseSubscribed, { subscribed: ['update', 'plugin'], gen: daemon.generation(), lastId: daemon.events.lastId });
         assert.equal(((await client.status()) as StatusResult).httpStreams, 1);
 
         writeFileSync(join(root, 'src', 'httpEdit.ts'), 'export function editedOverHttp(): number { return 1; }\n');
         const update = await stream.next();
         assert.equal(update.event, 'update');
-        assert.equal(update.id, '1');
+        assert.equal(update.id, daemon.events.lastId, 'the id of the event in the daemon\'s log');
         const event = JSON.parse(update.data) as UpdateEvent;
         assert.equal(event.type, 'update');
         assert.ok(event.added.includes('src/httpEdit.ts#editedOverHttp'), update.data);
@@ -273,6 +274,46 @@ for (const { kind, skip } of SERVERS) {
         stream.close();
       }
       await eventually('the stream to be forgotten', async () => (((await client.status()) as StatusResult).httpStreams === 0 ? true : undefined));
+    });
+
+    test('an event stream that comes back with Last-Event-ID gets what it missed, or a resync when that is gone', async () => {
+      const stream = await sse(address, '/v1/events?events=update', auth);
+      let seen: string;
+      try {
+        assert.equal((await stream.next()).event, 'subscribed');
+        writeFileSync(join(root, 'src', 'resumeA.ts'), 'export function resumeA(): void {}\n');
+        const a = await stream.next();
+        assert.ok(a.event === 'update' && a.id, a.data);
+        seen = a.id;
+      } finally {
+        stream.close();
+      }
+      // While no stream is open: two updates, and a plugin event the next stream does not want.
+      const gen = daemon.generation();
+      daemon.applyChanges([{ path: 'src/resumeB.ts', text: 'export function resumeB(): void {}\n' }]);
+      assert.equal((await query({ op: 'plugins.reload', args: { name: 'fan' } })).status, 200);
+      daemon.applyChanges([{ path: 'src/resumeC.ts', text: 'export function resumeC(): void {}\n' }]);
+      const back = await sse(address, '/v1/events?events=update', { ...auth, 'last-event-id': seen });
+      try {
+        assert.equal((await back.next()).event, 'subscribed');
+        const b = await back.next();
+        const c = await back.next();
+        assert.deepEqual([b.event, c.event], ['update', 'update']);
+        assert.deepEqual([(JSON.parse(b.data) as UpdateEvent).generation, (JSON.parse(c.data) as UpdateEvent).generation], [gen + 1, gen + 2]);
+        assert.ok((JSON.parse(c.data) as UpdateEvent).added.includes('src/resumeC.ts#resumeC'));
+        assert.equal(c.id, daemon.events.lastId);
+      } finally {
+        back.close();
+      }
+      const stale = await sse(address, '/v1/events', { ...auth, 'last-event-id': '00000000-3' });
+      try {
+        assert.equal((await stale.next()).event, 'subscribed');
+        const resync = await stale.next();
+        assert.equal(resync.event, 'resync');
+        assert.match((JSON.parse(resync.data) as ResyncEvent).reason, /the daemon restarted since that event/);
+      } finally {
+        stale.close();
+      }
     });
 
     test('malformed HTTP is refused by the server and does not take the daemon down', async () => {
@@ -439,9 +480,14 @@ test('under Deno the daemon serves HTTP on node:http: the token, a query, an eve
 test('an event stream whose client stopped reading is closed, and it alone', async () => {
   // The gateway over a fake daemon and fake exchanges: sinks that never drain, as a client that
   // stopped reading leaves them.
-  const listeners = new Set<(event: DaemonEvent) => void>();
-  const publish = (event: DaemonEvent) => listeners.forEach((l) => l(event));
+  const listeners = new Set<(event: DaemonEvent, id: string) => void>();
+  const events = new EventLog();
+  const publish = (event: DaemonEvent) => {
+    const id = events.append(event);
+    listeners.forEach((l) => l(event, id));
+  };
   const gateway = new HttpGateway({
+    events,
     maxFrameBytes: 1 << 20,
     maxQueuedBytes: 1024,
     maxConnections: 8,
@@ -478,7 +524,7 @@ test('an event stream whose client stopped reading is closed, and it alone', asy
   const stuck = await open(false);
   const reading = await open(true);
   assert.equal(gateway.streamCount, 2);
-  assert.match(stuck.written, /^event: subscribed\ndata: \{"subscribed":\["update","indexing","plugin"\],"gen":7\}\n\n$/);
+  assert.match(stuck.written, /^event: subscribed\ndata: \{"subscribed":\["update","indexing","plugin"\],"gen":7,"lastId":""\}\n\n$/);
   const event: DaemonEvent = { type: 'plugin', plugin: 'fan', from: 'active', to: 'unloaded' };
   for (let i = 0; i < 200 && !stuck.ended; i++) publish(event);
   assert.ok(stuck.ended, 'the stream that stopped draining is ended');
@@ -486,7 +532,7 @@ test('an event stream whose client stopped reading is closed, and it alone', asy
   assert.equal(reading.ended, false);
   assert.equal(gateway.streamCount, 1);
   publish(event);
-  assert.match(reading.written, /id: \d+\nevent: plugin\ndata: \{"type":"plugin","plugin":"fan","from":"active","to":"unloaded"\}\n\n$/);
+  assert.match(reading.written, /id: [0-9a-f]{8}-\d+\nevent: plugin\ndata: \{"type":"plugin","plugin":"fan","from":"active","to":"unloaded"\}\n\n$/);
   gateway.close();
   assert.ok(reading.ended);
   assert.equal(listeners.size, 0, 'no listener left on the daemon');

@@ -23,6 +23,7 @@ import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { bindingsOf, type EntityFact } from '../daemon/ingest/facts.ts';
+import { contentHash } from '../daemon/util/hash.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { diffWithFresh, edgeLine, graphDiff } from './support/graph-diff.ts';
 import { prng } from './support/prng.ts';
@@ -304,6 +305,40 @@ test('incremental: the same bytes written again make no new generation, only a n
   assert.deepEqual({ generation: same.generation, files: same.files, restated: same.restated }, { generation: 1, files: [], restated: 1 });
   const edited = host.applyChanges(writeFiles(root, { 'a.ts': text.replace('1', '2') }));
   assert.deepEqual({ generation: edited.generation, files: edited.files, restated: edited.restated }, { generation: 2, files: ['a.ts'], restated: 0 });
+});
+
+test('incremental: after edits from a cached extraction (hash deferred), the same text is still a touch and the hash is that of the text', async () => {
+  const root = tempDir('isg-incremental-hash-');
+  const text = 'export function f(): number {\n  return 1;\n}\n';
+  writeFiles(root, { 'a.ts': text });
+  const host = await GraphHost.index(root);
+  const v2 = text.replace('1', '2');
+  const v3 = text.replace('1', '3');
+  host.applyChanges(writeFiles(root, { 'a.ts': v2 })); // no cached extraction yet: hashed at once
+  const edited = host.applyChanges(writeFiles(root, { 'a.ts': v3 })); // from the cached one
+  assert.deepEqual({ generation: edited.generation, restated: edited.restated }, { generation: 3, restated: 0 });
+  const same = host.applyChanges(writeFiles(root, { 'a.ts': v3 }));
+  assert.deepEqual({ generation: same.generation, files: same.files, restated: same.restated }, { generation: 3, files: [], restated: 1 });
+  assert.equal(host.factsOf('a.ts')!.contentHash, contentHash(v3));
+  host.applyChanges(writeFiles(root, { 'a.ts': v2 }));
+  const record = host.records().find((r) => 'facts' in r && r.facts.path === 'a.ts');
+  assert.ok(record && 'facts' in record);
+  assert.equal(record.facts.contentHash, contentHash(v2));
+  assert.equal(await diffWithFresh(host), undefined);
+});
+
+test('incremental: a deferred content hash is settled when its extraction leaves the cache (the facts no longer hold the text)', async () => {
+  const root = tempDir('isg-incremental-evict-');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) files[`f${i}.ts`] = `export function f${i}(): number {\n  return 0;\n}\n`;
+  writeFiles(root, files);
+  const host = await GraphHost.index(root);
+  // Each file twice in a row: the second edit is from the cached extraction, its hash deferred.
+  for (const path of Object.keys(files)) for (const edit of ['1', '2']) host.applyChanges(writeFiles(root, { [path]: files[path]!.replace('0', edit) }));
+  const settled = (path: string) => 'value' in Object.getOwnPropertyDescriptor(host.factsOf(path)!, 'contentHash')!;
+  assert.ok(settled('f0.ts'), 'the first file edited left the cache: its hash is a plain value');
+  assert.ok(!settled('f19.ts'), 'the last file edited is still cached: its hash is not computed yet');
+  for (const path of ['f0.ts', 'f19.ts']) assert.equal(host.factsOf(path)!.contentHash, contentHash(files[path]!.replace('0', '2')));
 });
 
 test('incremental: a checkout-sized batch extracted on worker threads gives the graph in-thread extraction gives', async () => {

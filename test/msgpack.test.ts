@@ -214,8 +214,9 @@ describe("the daemon's answers, decoded by the client codec and by msgpackr", ()
     socket.on('data', (chunk: Buffer) => {
       for (const ev of decoder.push(chunk)) {
         if (ev.kind !== 'body') continue;
-        const frame = daemonDecode(ev.body) as { id?: number; sub?: number };
-        const what = frame.id !== undefined ? `${requests[frame.id - 1]![0]} ${JSON.stringify(requests[frame.id - 1]![1])}` : 'an event';
+        // an event frame has an id too (the event's, a string) besides its `sub`
+        const frame = daemonDecode(ev.body) as { id?: number | string; sub?: number };
+        const what = frame.sub === undefined ? `${requests[(frame.id as number) - 1]![0]} ${JSON.stringify(requests[(frame.id as number) - 1]![1])}` : 'an event';
         bodies.push({ what, body: Uint8Array.prototype.slice.call(ev.body) });
         waiting?.();
       }

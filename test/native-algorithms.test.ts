@@ -1,6 +1,7 @@
 // The native plugins scc and pagerank against their TypeScript twins
 // (daemon/plugins/graph-algorithms.ts) on rxjs and zod: the same components, the same ranking
-// with scores within 1e-9, the same argument errors. Each is also checked against something
+// with scores within 1e-9, the same argument errors, also in process isolation under both of its
+// hosts (the Rust process host and the Node child). Each is also checked against something
 // written independently: components against the core `cycles` query (a separate Tarjan over
 // the store), PageRank against a plain reference over the store's adjacency lists.
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { GraphHost } from '../daemon/host.ts';
 import type { EdgeKind } from '../daemon/model.ts';
 import type { PluginRuntime } from '../daemon/plugins/api.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
-import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
+import type { ProcessHost } from '../daemon/plugins/native-process.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { pluginContext, readManifest } from './support/plugin-context.ts';
@@ -23,7 +25,8 @@ const CORPORA = ['rxjs', 'zod'] as const;
 interface Twins {
   host: GraphHost;
   native: Record<'scc' | 'pagerank', PluginRuntime>;
-  process: Record<'scc' | 'pagerank', PluginRuntime>;
+  /** Process isolation, by host. */
+  process: Record<ProcessHost, Record<'scc' | 'pagerank', PluginRuntime>>;
   ts: Record<'scc' | 'pagerank', (args: unknown) => unknown>;
 }
 
@@ -42,16 +45,18 @@ interface Ranking {
 }
 
 const twins = new Map<string, Twins>();
+const HOSTS = ['rust', 'node'] as const;
 
 before(async () => {
   for (const corpus of CORPORA) {
     const host = await GraphHost.index(join(ROOT, 'node_modules', corpus, 'src'));
-    const t = { host, native: {}, process: {}, ts: {} } as Twins;
+    const t = { host, native: {}, process: { rust: {}, node: {} }, ts: {} } as Twins;
     for (const name of ['scc', 'pagerank'] as const) {
       const dir = join(ROOT, 'native', 'plugins', name);
       const ctx = pluginContext(host, name);
       t.native[name] = await nativeTierLoader.load(readManifest(dir), dir, ctx);
-      t.process[name] = await nativeTierLoader.load(readManifest(dir, { isolation: 'process' }), dir, ctx);
+      for (const processHost of HOSTS) t.process[processHost][name] = await createNativeTierLoader({ processHost }).load(readManifest(dir, { isolation: 'process' }), dir, ctx);
+      assert.equal((t.process.rust[name] as { host?: ProcessHost }).host, 'rust');
       const op = name === 'scc' ? 'components' : 'rank';
       const instance = await NATIVE_FALLBACKS[name]!.activate(ctx);
       t.ts[name] = instance.ops[op]!;
@@ -61,7 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const t of twins.values()) for (const rt of [...Object.values(t.native), ...Object.values(t.process)]) await rt.dispose();
+  for (const t of twins.values()) for (const rt of [...Object.values(t.native), ...HOSTS.flatMap((h) => Object.values(t.process[h]))]) await rt.dispose();
 });
 
 const memberIds = (c: { members: EntityRef[] }) => c.members.map((m) => m.id);
@@ -78,24 +83,26 @@ const RANK_ARGS = [
   { kind: 'function', path: 'internal/', top: 15 },
   { path: 'no/such/dir/' },
   { top: 100000 },
+  { top: 5, percentiles: true },
+  { kind: 'function', percentiles: true, inferred: true },
 ];
 
 for (const corpus of CORPORA) {
   describe(corpus, () => {
-    test('scc: native, TypeScript and process isolation give the same components', async () => {
+    test('scc: native, TypeScript and process isolation (Rust and Node hosts) give the same components', async () => {
       const t = twins.get(corpus)!;
       let cyclic = 0;
       for (const args of SCC_ARGS) {
         const native = t.native.scc.call('components', args) as Components;
         assert.deepEqual(t.ts.scc(args), native, `args ${JSON.stringify(args)}`);
-        assert.deepEqual(await t.process.scc.call('components', args), native, `process, args ${JSON.stringify(args)}`);
+        for (const h of HOSTS) assert.deepEqual(await t.process[h].scc.call('components', args), native, `process (${h} host), args ${JSON.stringify(args)}`);
         cyclic += native.total;
         for (let i = 1; i < native.components.length; i++) assert.ok(native.components[i - 1]!.size >= native.components[i]!.size, 'largest first');
       }
       assert.ok(cyclic > 0, `${corpus} has cycles for these arguments`);
     });
 
-    test('scc: the same components as the core cycles query (an independent Tarjan over the store)', () => {
+    test('scc: the same components as the core cycles query and as Kosaraju over the store (an independent algorithm)', () => {
       const t = twins.get(corpus)!;
       for (const [kind, inferred] of [['imports', false], ['calls', false], ['calls', true]] as const) {
         const core = runQuery(t.host, 'cycles', { kind, inferred, limit: 100000 }) as CyclesResult;
@@ -103,10 +110,12 @@ for (const corpus of CORPORA) {
         const asSets = (cs: { members: EntityRef[] }[]) => cs.map((c) => memberIds(c).sort().join(' ')).sort();
         assert.deepEqual(asSets(native.components), asSets(core.cycles), `${kind}, inferred ${inferred}`);
         assert.equal(native.total, core.total);
+        const reference = kosarajuCycles(t.host, kind, inferred).map((c) => c.map((id) => t.host.store.key(id)).sort().join(' ')).sort();
+        assert.deepEqual(asSets(core.cycles), reference, `Kosaraju, ${kind}, inferred ${inferred}`);
       }
     });
 
-    test('pagerank: native, TypeScript and process isolation give the same ranking, scores within 1e-9', async () => {
+    test('pagerank: native, TypeScript and process isolation (Rust and Node hosts) give the same ranking, scores within 1e-9', async () => {
       const t = twins.get(corpus)!;
       for (const args of RANK_ARGS) {
         const native = t.native.pagerank.call('rank', args) as Ranking;
@@ -114,7 +123,7 @@ for (const corpus of CORPORA) {
         assert.deepEqual(ts.results.map((r) => r.id), native.results.map((r) => r.id), `ranking, args ${JSON.stringify(args)}`);
         for (let i = 0; i < native.results.length; i++) assert.ok(Math.abs(ts.results[i]!.score - native.results[i]!.score) <= 1e-9);
         assert.deepEqual({ ...ts, results: [] }, { ...native, results: [] }, 'the same counts, iterations and convergence');
-        assert.deepEqual(await t.process.pagerank.call('rank', args), native, `process, args ${JSON.stringify(args)}`);
+        for (const h of HOSTS) assert.deepEqual(await t.process[h].pagerank.call('rank', args), native, `process (${h} host), args ${JSON.stringify(args)}`);
       }
     });
 
@@ -128,6 +137,17 @@ for (const corpus of CORPORA) {
         const reference = referencePageRank(t.host, ['calls', 'uses-type'], inferred, 0.85, 200);
         for (const r of all.results) assert.ok(Math.abs(r.score - reference.get(r.id)!) < 1e-9, `${r.id}: ${r.score} vs ${reference.get(r.id)}`);
       }
+    });
+
+    test('pagerank percentiles: by entity id, 1 - position / nodes in the whole ranking, whatever is listed', () => {
+      const t = twins.get(corpus)!;
+      const all = t.native.pagerank.call('rank', { top: 100000 }) as Ranking;
+      const { percentiles, generation } = t.native.pagerank.call('rank', { kind: 'class', top: 1, percentiles: true }) as Ranking & { percentiles: number[]; generation: number };
+      assert.equal(generation, t.host.generation);
+      const s = t.host.store;
+      assert.equal(percentiles.length, s.idLimit);
+      all.results.forEach((r, i) => assert.equal(percentiles[s.idOf(r.id)!], 1 - i / all.results.length, r.id));
+      for (let id = 0; id < s.idLimit; id++) if (!s.isAlive(id)) assert.equal(percentiles[id], 0);
     });
 
     test('pagerank filters list only entities of the kinds and path asked for, and count them', () => {
@@ -155,6 +175,7 @@ for (const corpus of CORPORA) {
         ['pagerank', { iterations: 0 }, /argument "iterations" must be an integer from 1 to 10000, got 0/],
         ['pagerank', { kind: ['klass'] }, /argument "kind": unknown value "klass"; expected module, namespace/],
         ['pagerank', { path: 3 }, /argument "path" must be a string, got number/],
+        ['pagerank', { percentiles: 'yes' }, /argument "percentiles" must be true or false, got "yes"/],
       ];
       for (const [plugin, args, message] of cases) {
         const op = plugin === 'scc' ? 'components' : 'rank';
@@ -210,4 +231,50 @@ function referencePageRank(host: GraphHost, kinds: EdgeKind[], inferred: boolean
     rank = new Map(ids.map((id) => [id, (1 - damping) / n + damping * (next.get(id)! + dangling / n)]));
   }
   return new Map(ids.map((id) => [s.key(id), rank.get(id)!]));
+}
+
+/**
+ * Components of two or more entities, by Kosaraju's algorithm (finish order on the graph, then
+ * reachability on its reverse) over the store's own neighbour lists: nothing shared with the
+ * Tarjan of the core query, the TypeScript twin or the addon.
+ */
+function kosarajuCycles(host: GraphHost, kind: EdgeKind, inferred: boolean): number[][] {
+  const s = host.store;
+  const next = (v: number, dir: 'out' | 'in') => (s.rawNeighbors(kind, v, dir) ?? []).filter((e) => inferred || (e & 1) === 0).map((e) => e >> 1);
+  const order: number[] = [];
+  const seen = new Uint8Array(s.idLimit);
+  for (let root = 0; root < s.idLimit; root++) {
+    if (seen[root] || !s.isAlive(root)) continue;
+    seen[root] = 1;
+    const path: [number, number[]][] = [[root, next(root, 'out')]];
+    while (path.length) {
+      const top = path[path.length - 1]!;
+      const w = top[1].pop();
+      if (w === undefined) {
+        order.push(top[0]);
+        path.pop();
+      } else if (!seen[w]) {
+        seen[w] = 1;
+        path.push([w, next(w, 'out')]);
+      }
+    }
+  }
+  const component = new Int32Array(s.idLimit).fill(-1);
+  const cycles: number[][] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const root = order[i]!;
+    if (component[root] !== -1) continue;
+    const members = [root];
+    component[root] = root;
+    for (let j = 0; j < members.length; j++) {
+      for (const w of next(members[j]!, 'in')) {
+        if (component[w] === -1) {
+          component[w] = root;
+          members.push(w);
+        }
+      }
+    }
+    if (members.length > 1) cycles.push(members);
+  }
+  return cycles;
 }

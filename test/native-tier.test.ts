@@ -1,9 +1,11 @@
 // The native tier loader (daemon/plugins/native-tier.ts) with the test-only testkit addon
 // (test/fixtures/plugins/testkit) over rxjs: what the addon reads of the snapshot, values both
 // ways, errors and panics as JS errors, missing and broken addons, generations, capabilities,
-// and process isolation (the same answers, crashes contained, kill() and the ceiling stopping a
-// runaway call, also through the plugin host).
+// and process isolation under both of its hosts, the Rust process host and the Node child (the
+// same answers, crashes contained, kill() and the ceiling stopping a runaway call, also through
+// the plugin host).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +20,7 @@ import { BuiltinLoader } from '../daemon/plugins/builtin-tier.ts';
 import { NATIVE_FALLBACKS } from '../daemon/plugins/graph-algorithms.ts';
 import { readManifest as readPluginManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { addonCandidates, findAddon } from '../daemon/plugins/native-addon.ts';
+import { processHostPath, type ProcessHost } from '../daemon/plugins/native-process.ts';
 import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { PluginHost } from '../daemon/plugins/plugin-host.ts';
 import { sha256Of } from '../daemon/plugins/trust.ts';
@@ -42,8 +45,12 @@ after(async () => {
   for (const rt of loaded) await rt.dispose();
 });
 
-async function load(dir: string, overrides: Parameters<typeof readManifest>[1] = {}, ctx = pluginContext(host, 'testkit')): Promise<PluginRuntime> {
-  const rt = await nativeTierLoader.load(readManifest(dir, overrides), dir, ctx);
+/** Process isolation's two hosts. */
+const HOSTS = ['rust', 'node'] as const;
+
+async function load(dir: string, overrides: Parameters<typeof readManifest>[1] = {}, ctx = pluginContext(host, 'testkit'), processHost?: ProcessHost): Promise<PluginRuntime> {
+  const loader = processHost ? createNativeTierLoader({ processHost }) : nativeTierLoader;
+  const rt = await loader.load(readManifest(dir, overrides), dir, ctx);
   loaded.push(rt);
   return rt;
 }
@@ -196,73 +203,109 @@ describe('loading', () => {
   });
 });
 
-describe('process isolation', () => {
-  test('answers as inline does, with the snapshot copied to the child once per generation', async () => {
-    const inline = await load(TESTKIT);
-    const child = await load(TESTKIT, { isolation: 'process' });
-    assert.deepEqual(await child.call('graph', {}), inline.call('graph', {}));
-    const value = { s: 'Zürich → 東京', n: [1.5, -2], o: { x: [true, null] } };
-    assert.deepEqual(await child.call('echo', { value }), value);
-    assert.equal(await child.call('noop', {}), null);
+for (const processHost of HOSTS) {
+  describe(`process isolation, ${processHost} host`, () => {
+    test('answers as inline does, with the snapshot copied to the child once per generation', async () => {
+      const inline = await load(TESTKIT);
+      const child = await load(TESTKIT, { isolation: 'process' }, undefined, processHost);
+      assert.deepEqual(await child.call('graph', {}), inline.call('graph', {}));
+      const value = { s: 'Zürich → 東京', n: [1.5, -2], o: { x: [true, null] } };
+      assert.deepEqual(await child.call('echo', { value }), value);
+      assert.equal(await child.call('noop', {}), null);
+    });
+
+    test('errors and panics come back as the same JS errors, and the child lives on', async () => {
+      const child = await load(TESTKIT, { isolation: 'process' }, undefined, processHost);
+      await rejects(() => child.call('fail', {}), 'bad-args', /wrong on purpose/);
+      await rejects(() => child.call('panic', { message: 'boom' }), 'plugin-error', /panicked in op "panic": boom/);
+      await rejects(() => child.call('nope', {}), 'unknown-op', /no op "nope"/);
+      assert.equal(await child.call('noop', {}), null);
+    });
+
+    test('an addon that aborts takes down only its child: the call fails, and the plugin is reported dead', async () => {
+      const child = await load(TESTKIT, { isolation: 'process' }, undefined, processHost);
+      await rejects(() => child.call('abort', {}), 'plugin-error', /native plugin "testkit" exited \(SIGABRT\) while running op "abort"/);
+      await rejects(() => child.call('noop', {}), 'plugin-unavailable', /is not running: its process exited \(SIGABRT\)/);
+    });
+
+    test('kill() stops a runaway call at once; the plugin is then dead', async () => {
+      // a ceiling past the spin, so that kill() is what stops it
+      const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 120_000 } }, undefined, processHost);
+      const started = performance.now();
+      const runaway = child.call('spin', { ms: 60_000 }) as Promise<unknown>;
+      const outcome = runaway.then(
+        () => 'returned',
+        (err: IsgError) => err,
+      );
+      setTimeout(() => child.kill!(), 200);
+      const err = await outcome;
+      assert.ok(err instanceof IsgError, 'the runaway call fails');
+      assert.equal(err.code, 'plugin-error');
+      assert.match(err.message, /was killed \(SIGKILL\) by the host while running op "spin"/);
+      assert.ok(performance.now() - started < 10_000, 'it did not wait for the 60 s spin');
+      await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
+    });
+
+    test('a call past the ceiling fails with budget-exceeded once the ceiling has passed, and the child is killed', async () => {
+      const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 150 } }, undefined, processHost);
+      assert.ok(((await child.call('spin', { ms: 20 })) as number) > 0, 'a call within the ceiling answers (the turns it spun)');
+      const started = performance.now();
+      await rejects(() => child.call('spin', { ms: 60_000 }), 'budget-exceeded', /native plugin "testkit": op "spin" did not finish within its ceiling of 150 ms, so its process was killed/);
+      const took = performance.now() - started;
+      assert.ok(took >= 150 && took < 1000, `stopped ${took.toFixed(0)} ms in, at the 150 ms ceiling`);
+      await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
+    });
+
+    test('a missing addon fails to load in process isolation too, naming the file', async () => {
+      await rejects(() => load(pluginDir(), { isolation: 'process' }, undefined, processHost), 'plugin-unavailable', /testkit\.linux-x64-gnu\.node does not exist/);
+      const broken = pluginDir(Buffer.from('not an addon'));
+      await rejects(() => load(broken, { isolation: 'process' }, undefined, processHost), 'plugin-unavailable', /could not be loaded as a Node-API addon/);
+    });
+  });
+}
+
+describe('the Rust process host', () => {
+  /** The command lines of this process's children (`ps`). */
+  const children = () => spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.trim());
+
+  test('is the one process isolation runs when it is built, with no warning', async (t) => {
+    if (!existsSync(processHostPath())) return t.skip('the native process host is not built');
+    const ctx = pluginContext(host, 'testkit');
+    const rt = await load(TESTKIT, { isolation: 'process' }, ctx);
+    assert.equal((rt as { host?: ProcessHost }).host, 'rust');
+    assert.ok(children().includes(processHostPath()), `a child runs ${processHostPath()} (children: ${children().join(', ')})`);
+    assert.deepEqual(ctx.logged, []);
+    assert.equal(await rt.call('noop', {}), null);
   });
 
-  test('errors and panics come back as the same JS errors, and the child lives on', async () => {
-    const child = await load(TESTKIT, { isolation: 'process' });
-    await rejects(() => child.call('fail', {}), 'bad-args', /wrong on purpose/);
-    await rejects(() => child.call('panic', { message: 'boom' }), 'plugin-error', /panicked in op "panic": boom/);
-    await rejects(() => child.call('nope', {}), 'unknown-op', /no op "nope"/);
-    assert.equal(await child.call('noop', {}), null);
-  });
-
-  test('an addon that aborts takes down only its child: the call fails, and the plugin is reported dead', async () => {
-    const child = await load(TESTKIT, { isolation: 'process' });
-    await rejects(() => child.call('abort', {}), 'plugin-error', /native plugin "testkit" exited \(SIGABRT\) while running op "abort"/);
-    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /is not running: its process exited \(SIGABRT\)/);
-  });
-
-  test('kill() stops a runaway call at once; the plugin is then dead', async () => {
-    // a ceiling past the spin, so that kill() is what stops it
-    const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 120_000 } });
-    const started = performance.now();
-    const runaway = child.call('spin', { ms: 60_000 }) as Promise<unknown>;
-    const outcome = runaway.then(
-      () => 'returned',
-      (err: IsgError) => err,
-    );
-    setTimeout(() => child.kill!(), 200);
-    const err = await outcome;
-    assert.ok(err instanceof IsgError, 'the runaway call fails');
-    assert.equal(err.code, 'plugin-error');
-    assert.match(err.message, /was killed \(SIGKILL\) by the host while running op "spin"/);
-    assert.ok(performance.now() - started < 10_000, 'it did not wait for the 60 s spin');
-    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
-  });
-
-  test('a call past the ceiling fails with budget-exceeded once the ceiling has passed, and the child is killed', async () => {
-    const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 150 } });
-    assert.ok(((await child.call('spin', { ms: 20 })) as number) > 0, 'a call within the ceiling answers (the turns it spun)');
-    const started = performance.now();
-    await rejects(() => child.call('spin', { ms: 60_000 }), 'budget-exceeded', /native plugin "testkit": op "spin" did not finish within its ceiling of 150 ms, so its process was killed/);
-    const took = performance.now() - started;
-    assert.ok(took >= 150 && took < 1000, `stopped ${took.toFixed(0)} ms in, at the 150 ms ceiling`);
-    await rejects(() => child.call('noop', {}), 'plugin-unavailable', /was killed \(SIGKILL\)/);
-  });
-
-  test('a missing addon fails to load in process isolation too, naming the file', async () => {
-    await rejects(() => load(pluginDir(), { isolation: 'process' }), 'plugin-unavailable', /testkit\.linux-x64-gnu\.node does not exist/);
+  test('refuses an addon with the same messages as the Node child', async () => {
     const broken = pluginDir(Buffer.from('not an addon'));
-    await rejects(() => load(broken, { isolation: 'process' }), 'plugin-unavailable', /could not be loaded as a Node-API addon/);
+    const cases: [string, Parameters<typeof readManifest>[1]][] = [
+      [broken, { isolation: 'process' }],
+      [SCC, { hooks: ['onUpdate'], isolation: 'process' }],
+    ];
+    for (const [dir, overrides] of cases) {
+      const messages: string[] = [];
+      for (const processHost of HOSTS) {
+        const err = await rejects(() => load(dir, overrides, pluginContext(host, 'testkit'), processHost), 'plugin-unavailable', /native plugin/);
+        messages.push(err.message);
+      }
+      // Deno's dlopen adds a hint and the path to what dlerror says, which the Rust host does not.
+      if ('Deno' in globalThis) assert.ok(messages[1]!.startsWith(messages[0]!), `${messages[1]} starts with ${messages[0]}`);
+      else assert.equal(messages[0], messages[1]);
+    }
   });
 });
 
-for (const isolation of ['inline', 'process'] as const) {
-  describe(`update hook and memory, ${isolation} isolation`, () => {
+const ISOLATIONS = [['inline'], ['process', 'rust'], ['process', 'node']] as const;
+for (const [isolation, processHost] of ISOLATIONS) {
+  describe(`update hook and memory, ${isolation} isolation${processHost ? `, ${processHost} host` : ''}`, () => {
     test('the update hook gets the new generation\'s snapshot, ids of the added and changed entities (they read back as their keys) and the removed keys', async () => {
       const root = tempDir('isg-native-update-');
       writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): number { return 1; }\n');
       writeFileSync(join(root, 'b.ts'), 'export const gone = 1;\n');
       const h = await GraphHost.index(root);
-      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, pluginContext(h, 'testkit'));
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, pluginContext(h, 'testkit'), processHost);
       writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): string { return "1"; }\nexport class Added {}\n');
       const s = h.applyChanges([{ path: 'a.ts' }, { path: 'b.ts', text: null }]);
       assert.deepEqual([s.added, s.changed, s.removed], [['a.ts#Added'], ['a.ts#edited'], ['b.ts#gone', 'b.ts']]);
@@ -272,7 +315,7 @@ for (const isolation of ['inline', 'process'] as const) {
 
     test('the memory the plugin\'s Rust code holds is reported after each call, as it grows and as it is freed', async () => {
       // a ceiling that a loaded machine cannot reach: this is about memory
-      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } });
+      const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, undefined, processHost);
       await rt.call('noop', {});
       const before = rt.memoryBytes!();
       assert.equal(await rt.call('hold', { mb: 8 }), 8 << 20);

@@ -13,6 +13,7 @@ import { EDGE_KIND_INDEX } from '../graph/store.ts';
 import { asArgs, optionalBool, optionalEnum, optionalInt, type Args } from '../queries/args.ts';
 import { entityRef, resolveEntity } from '../queries/entity-ref.ts';
 import type { GraphView } from '../queries/graph-view.ts';
+import { BestFirst } from './best-first.ts';
 import { estimateTokens } from './tokens.ts';
 
 export interface Centrality {
@@ -114,12 +115,15 @@ export function contextPack(view: GraphView, rawArgs: unknown, sources: ContextS
     focusUsed += used - before;
   }
 
-  const candidates = focus.length ? neighbourhood(view, focus, depth, inferred, sources.centrality) : byCentrality(view, sources.centrality);
+  const found = focus.length ? neighbourhood(view, focus, depth, inferred, sources.centrality) : byCentrality(view, sources.centrality);
+  // The whole codebase offers at most MAX_CANDIDATES (a neighbourhood stops growing there).
+  const count = focus.length ? found.length : Math.min(found.length, MAX_CANDIDATES);
+  const candidates = new BestFirst(found, (a, b) => b.score - a.score || s.compareKeys(a.id, b.id));
   // Best first; a candidate that does not fit leaves room for a smaller one after it, but
   // after MAX_MISSES in a row the budget is as good as spent.
   let taken = 0;
-  for (let i = 0, misses = 0; i < candidates.length && misses < MAX_MISSES && budget - used >= 4; i++) {
-    const c = candidates[i]!;
+  for (let i = 0, misses = 0; i < count && misses < MAX_MISSES && budget - used >= 4; i++) {
+    const c = candidates.next()!;
     if (layout.has(c.id)) continue;
     if (take(c.id, c)) [taken, misses] = [taken + 1, 0];
     else misses++;
@@ -131,8 +135,8 @@ export function contextPack(view: GraphView, rawArgs: unknown, sources: ContextS
     budget,
     tokens: estimateTokens(text),
     ranking: sources.centrality.method,
-    candidates: candidates.length,
-    omitted: candidates.length - taken,
+    candidates: count,
+    omitted: count - taken,
     items,
     text,
   };
@@ -211,10 +215,10 @@ function neighbourhood(view: GraphView, focus: number[], depth: number, inferred
     if (s.kind(id) === 'module') continue;
     out.push({ id, score: reach[id]! * weightOf(centrality, id), distance: hop[id]!, relation: RELATIONS[via[id]!]!.label });
   }
-  return out.sort((a, b) => b.score - a.score || s.compareKeys(a.id, b.id));
+  return out;
 }
 
-/** No focus: the codebase's most central declarations, exported ones first. */
+/** No focus: the codebase's declarations, scored by centrality, exported ones first. */
 function byCentrality(view: GraphView, centrality: Centrality): Candidate[] {
   const s = view.store;
   const out: Candidate[] = [];
@@ -223,8 +227,7 @@ function byCentrality(view: GraphView, centrality: Centrality): Candidate[] {
     const score = centrality.of(id) * (s.exported(id) ? 1 : 0.5);
     if (score > 0) out.push({ id, score, distance: 0, relation: 'central' });
   }
-  out.sort((a, b) => b.score - a.score || s.compareKeys(a.id, b.id));
-  return out.slice(0, MAX_CANDIDATES);
+  return out;
 }
 
 function weightOf(centrality: Centrality, id: number): number {

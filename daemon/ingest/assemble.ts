@@ -1,10 +1,13 @@
 // Assembly: collected records of a whole file -> FileFacts. Decides which declarations are
 // entities (SCHEMA.md: by where they sit), merges same-named ones, and attributes every
 // reference and binding to its innermost enclosing entity. Pure and cheap compared with the
-// query: it runs over the whole file even when only one statement was re-collected.
+// query. After an edit that left the file's entities where they were (`Reuse`), the rows of the
+// references and bindings the edit did not re-collect are the previous facts' rows, copied (and
+// moved down by the lines the edit added), their strings renumbered: only the re-collected
+// records are assembled again.
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
-import type { Collected, DeclarationRecord } from './collect.ts';
+import type { BindingRecord, Collected, DeclarationRecord, RefRecord } from './collect.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
 const MAX_SYNTAX_DIAGNOSTICS = 20;
@@ -15,41 +18,118 @@ interface Interval {
   entity: number;
   /** Index of the enclosing kept interval, -1 for none. */
   outer: number;
+  /** ENTITY_START | PARAMETER_PROPERTY */
+  flags: number;
+}
+
+/** A function or variable entity starts here: a binding at its start is not a local. */
+const ENTITY_START = 1;
+/** A parameter property starts here: a binding at its start belongs to the constructor. */
+const PARAMETER_PROPERTY = 2;
+
+/** What assembling a file's records leaves for assembling them again after an edit. */
+export interface AssemblyState {
+  intervals: Interval[];
+  typeParams: Map<number, Set<string>>;
+  typeParamNames: Set<string>;
+  /** Rows of `refs` before each reference record (one more entry than records). */
+  refRows: Int32Array;
+  /** Rows of `bindings` before each binding record. */
+  bindingRows: Int32Array;
+}
+
+/**
+ * Records of a list after an edit: the first `keep` are the previous list's first `keep`, then
+ * `fresh` re-collected ones, then the previous list's records from `from` on, moved.
+ */
+export interface Segments {
+  keep: number;
+  fresh: number;
+  from: number;
+}
+
+/** The type parameter records an edit replaced: `fresh` records from `keep` on took the place of `removed`. */
+export interface ReplacedTypeParameters {
+  keep: number;
+  fresh: number;
+  removed: { start: number; name: string }[];
+}
+
+/** What an edit kept of the previous assembly (extract.ts's `reextract` knows). */
+export interface Reuse {
+  facts: FileFacts;
+  state: AssemblyState;
+  /** The edit in the previous text's offsets; offsets past it moved by `delta`, lines by `rows`. */
+  start: number;
+  oldEnd: number;
+  delta: number;
+  rows: number;
+  refs: Segments;
+  bindings: Segments;
+  typeParameters?: ReplacedTypeParameters;
+}
+
+/** Rows at the start and at the end of a list that are the previous facts' rows, by content. */
+export interface SameRows {
+  head: number;
+  tail: number;
+}
+
+export interface Assembled {
+  facts: FileFacts;
+  state: AssemblyState;
+  /** With reuse: rows of `refs` and `bindings` that say what the previous facts' said. */
+  same?: { refs: SameRows; bindings: SameRows };
 }
 
 /** `bytes`: UTF-8 length of `text`, as stats and the CLI's MB and MB/s report it (text.length counts UTF-16 units). */
 /** `hash`: the text's contentHash when the caller has it already (a big file's costs milliseconds). */
-export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected, hash = contentHash(text)): FileFacts {
+export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected, hash = contentHash(text), reuse?: Reuse): Assembled {
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
   const containerAt = containerLookup(intervals);
-  const typeParams = new Map<number, Set<string>>();
-  const typeParamNames = new Set<string>();
-  for (const p of c.typeParameters) {
-    typeParamNames.add(p.name);
-    const e = containerAt(p.start);
-    let set = typeParams.get(e);
-    if (!set) typeParams.set(e, (set = new Set()));
-    set.add(p.name);
+  const placed = reuse !== undefined && sameIntervals(reuse, entities, intervals);
+  let typeParams: Map<number, Set<string>>;
+  let typeParamNames: Set<string>;
+  if (placed && sameTypeParameterRecords(reuse, c.typeParameters, containerAt)) {
+    // The same (container, name) sequence as before: the same sets, in the same order.
+    typeParams = reuse.state.typeParams;
+    typeParamNames = reuse.state.typeParamNames;
+    for (const e of typeParams.keys()) if (e >= 0) entities[e]!.typeParameters = reuse.facts.entities[e]!.typeParameters!;
+  } else {
+    typeParams = new Map();
+    typeParamNames = new Set();
+    for (const p of c.typeParameters) {
+      typeParamNames.add(p.name);
+      const e = containerAt(p.start);
+      let set = typeParams.get(e);
+      if (!set) typeParams.set(e, (set = new Set()));
+      set.add(p.name);
+    }
+    for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
   }
-  for (const [e, set] of typeParams) if (e >= 0) entities[e]!.typeParameters = [...set];
-  const strings = new StringTable();
+  const kept = placed && sameTypeParams(reuse.state.typeParams, typeParams) ? reuse : undefined;
+  // String ids: on reuse, first the previous table's (kept rows hold them), then new strings
+  // after them; `renumber` then numbers them by first use, as a fresh table would.
+  const strings = new StringTable(kept?.facts.strings);
   const refs = new Int32Array(c.refs.length * REF_FIELDS);
+  const refRows = new Int32Array(c.refs.length + 1);
   let nRefs = 0;
-  for (const r of c.refs) {
+  const addRef = (r: RefRecord): void => {
     const from = containerAt(r.start);
-    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) continue;
+    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) return;
     const o = nRefs++ * REF_FIELDS;
     refs[o + RefRow.head] = refHead(r.kind, from);
     refs[o + RefRow.line] = r.line;
     refs[o + RefRow.path] = strings.id(r.path);
-  }
+  };
   const callbackSites = new Map<number, CallbackSite>();
   for (const p of c.callbackParams) callbackSites.set(p.start, p.site);
   const bindings = new Int32Array(c.bindings.length * BINDING_FIELDS);
+  const bindingRows = new Int32Array(c.bindings.length + 1);
   let nBindings = 0;
-  for (const b of c.bindings) {
-    if (entityStarts.has(b.start)) continue; // `const f = () => {}` at module level is an entity, not a local
+  const addBinding = (b: BindingRecord): void => {
+    if (entityStarts.has(b.start)) return; // `const f = () => {}` at module level is an entity, not a local
     // A parameter property (`constructor(private svc: S)`) is both an entity and a parameter: its
     // binding belongs to the constructor, whose body uses it, not to the property entity starting
     // at the same offset (lookups walk scopes outwards, so `svc.m()` in the body missed its type).
@@ -64,7 +144,33 @@ export function assemble(path: string, language: Language, text: string, lines: 
     bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
     bindings[o + BindingRow.arg] = site ? site.arg : 0;
     bindings[o + BindingRow.param] = site ? site.param : 0;
+  };
+  // Without reuse every record is a fresh one.
+  const refSeg = kept?.refs ?? { keep: 0, fresh: c.refs.length, from: 0 };
+  if (kept) nRefs = keptHead(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows);
+  const refHeadRows = nRefs;
+  for (let i = refSeg.keep; i < refSeg.keep + refSeg.fresh; i++) {
+    refRows[i] = nRefs;
+    addRef(c.refs[i]!);
   }
+  refRows[c.refs.length] = nRefs;
+  const refFreshEnd = nRefs;
+  if (kept) {
+    const first = nRefs;
+    nRefs = keptTail(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows, nRefs);
+    for (let o = first * REF_FIELDS + RefRow.line; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] += kept.rows;
+  }
+  const bindingSeg = kept?.bindings ?? { keep: 0, fresh: c.bindings.length, from: 0 };
+  if (kept) nBindings = keptHead(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows);
+  const bindingHeadRows = nBindings;
+  for (let i = bindingSeg.keep; i < bindingSeg.keep + bindingSeg.fresh; i++) {
+    bindingRows[i] = nBindings;
+    addBinding(c.bindings[i]!);
+  }
+  bindingRows[c.bindings.length] = nBindings;
+  const bindingFreshEnd = nBindings;
+  if (kept) nBindings = keptTail(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows, nBindings);
+  const list = kept ? renumber(strings.list, refs, nRefs, bindings, nBindings) : strings.list;
   const diagnostics: Diagnostic[] = c.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e) => ({
     file: path,
     severity: 'error',
@@ -73,20 +179,122 @@ export function assemble(path: string, language: Language, text: string, lines: 
     line: e.line,
     column: e.column,
   }));
-  return {
+  const facts: FileFacts = {
     path,
     language,
     contentHash: hash,
     bytes,
     lines,
     entities,
-    strings: strings.list,
-    refs: refs.slice(0, nRefs * REF_FIELDS),
-    bindings: bindings.slice(0, nBindings * BINDING_FIELDS),
+    strings: list,
+    refs: nRefs * REF_FIELDS === refs.length ? refs : refs.slice(0, nRefs * REF_FIELDS),
+    bindings: nBindings * BINDING_FIELDS === bindings.length ? bindings : bindings.slice(0, nBindings * BINDING_FIELDS),
     imports: c.imports.map(({ start: _start, ...i }) => i),
     exports,
     diagnostics,
   };
+  // Copied rows say what they said (same containers and strings; the moved ones' lines aside).
+  const same = kept ? { refs: { head: refHeadRows, tail: nRefs - refFreshEnd }, bindings: { head: bindingHeadRows, tail: nBindings - bindingFreshEnd } } : undefined;
+  return { facts, state: { intervals, typeParams, typeParamNames, refRows, bindingRows }, same };
+}
+
+/**
+ * Whether every record an edit kept lands in the same container as before: the same entities
+ * (kinds, parents) and declarations' intervals, each where the edit moved it. Any record outside
+ * the edit then has the same containers around it, in the same order. (Kept records are also kept
+ * or dropped as before when the type parameters per entity are the same: `sameTypeParams`.)
+ */
+function sameIntervals(reuse: Reuse, entities: EntityFact[], intervals: Interval[]): boolean {
+  const before = reuse.facts.entities;
+  const old = reuse.state.intervals;
+  if (before.length !== entities.length || old.length !== intervals.length) return false;
+  for (let i = 0; i < entities.length; i++) if (before[i]!.kind !== entities[i]!.kind || before[i]!.parent !== entities[i]!.parent) return false;
+  const { start, oldEnd, delta } = reuse;
+  const moved = (x: number): number => (x < start ? x : x >= oldEnd ? x + delta : -1);
+  for (let k = 0; k < intervals.length; k++) {
+    const a = old[k]!;
+    const b = intervals[k]!;
+    if (a.entity !== b.entity || a.outer !== b.outer || a.flags !== b.flags || moved(a.start) !== b.start || moved(a.end) !== b.end) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the type parameter records an edit replaced were replaced by as many, with the same
+ * names in the same containers (intervals placed as before: `sameIntervals`): then the sequence of
+ * (container, name) over all records, and what assembly makes of it, is the previous one.
+ */
+function sameTypeParameterRecords(reuse: Reuse, records: { start: number; name: string }[], containerAt: (offset: number) => number): boolean {
+  const replaced = reuse.typeParameters;
+  if (!replaced || replaced.removed.length !== replaced.fresh) return false;
+  if (!replaced.fresh) return true;
+  const containerBefore = containerLookup(reuse.state.intervals);
+  for (let i = 0; i < replaced.fresh; i++) {
+    const a = replaced.removed[i]!;
+    const b = records[replaced.keep + i]!;
+    if (a.name !== b.name || containerBefore(a.start) !== containerAt(b.start)) return false;
+  }
+  return true;
+}
+
+function sameTypeParams(a: Map<number, Set<string>>, b: Map<number, Set<string>>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [e, names] of b) {
+    const was = a.get(e);
+    if (!was || was.size !== names.size) return false;
+    for (const n of names) if (!was.has(n)) return false;
+  }
+  return true;
+}
+
+/**
+ * The previous rows of the records an edit kept before the re-collected ones, copied into `rows`,
+ * with `rowsBefore` (rows before each record) for them; returns their number.
+ */
+function keptHead(oldRows: Int32Array, oldBefore: Int32Array, seg: Segments, fields: number, rows: Int32Array, rowsBefore: Int32Array): number {
+  const n = oldBefore[seg.keep]!;
+  rows.set(oldRows.subarray(0, n * fields));
+  rowsBefore.set(oldBefore.subarray(0, seg.keep + 1));
+  return n;
+}
+
+/**
+ * The previous rows of the records an edit kept after the re-collected ones, copied into `rows`
+ * from row `n` on, with `rowsBefore` for them; returns the number of rows in all.
+ */
+function keptTail(oldRows: Int32Array, oldBefore: Int32Array, seg: Segments, fields: number, rows: Int32Array, rowsBefore: Int32Array, n: number): number {
+  const from = oldBefore[seg.from]!;
+  const to = oldBefore[oldBefore.length - 1]!;
+  rows.set(oldRows.subarray(from * fields, to * fields), n * fields);
+  for (let i = seg.keep + seg.fresh, j = seg.from; j < oldBefore.length; i++, j++) rowsBefore[i] = oldBefore[j]! - from + n;
+  return n + to - from;
+}
+
+/** Binding fields holding a string id (-1: none). */
+const BINDING_STRING_FIELDS = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee];
+
+/**
+ * The strings in the order of first use by the rows (references, then bindings field by field),
+ * as a fresh StringTable numbers them; the rows' ids rewritten to match. Unused ones are dropped.
+ */
+function renumber(table: string[], refs: Int32Array, nRefs: number, bindings: Int32Array, nBindings: number): string[] {
+  const next = new Int32Array(table.length).fill(-1);
+  const list: string[] = [];
+  const id = (old: number): number => {
+    if (old < 0) return old;
+    let n = next[old]!;
+    if (n < 0) {
+      n = next[old] = list.length;
+      list.push(table[old]!);
+    }
+    return n;
+  };
+  for (let o = RefRow.path; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] = id(refs[o]!);
+  for (let o = 0; o < nBindings * BINDING_FIELDS; o += BINDING_FIELDS) {
+    for (let k = 0; k < BINDING_STRING_FIELDS.length; k++) bindings[o + BINDING_STRING_FIELDS[k]!] = id(bindings[o + BINDING_STRING_FIELDS[k]!]!);
+  }
+  return list;
 }
 
 /** Sweep declarations in document order with a stack of enclosing ones (SCHEMA.md rules). */
@@ -145,9 +353,16 @@ function buildEntities(
       byName.set(fact.name, frame.entity);
       entities.push(fact);
     }
-    if (kind === 'function' || kind === 'variable') entityStarts.add(d.start);
-    if (d.kind === 'parameter-property') parameterProperties.add(d.start);
-    intervals.push({ start: d.start, end: d.end, entity: frame.entity, outer: keptStack.length ? keptStack[keptStack.length - 1]! : -1 });
+    let flags = 0;
+    if (kind === 'function' || kind === 'variable') {
+      entityStarts.add(d.start);
+      flags |= ENTITY_START;
+    }
+    if (d.kind === 'parameter-property') {
+      parameterProperties.add(d.start);
+      flags |= PARAMETER_PROPERTY;
+    }
+    intervals.push({ start: d.start, end: d.end, entity: frame.entity, outer: keptStack.length ? keptStack[keptStack.length - 1]! : -1, flags });
     keptStack.push(intervals.length - 1);
   }
   for (const e of exports) {
@@ -250,10 +465,15 @@ function isTypeParameter(name: string, container: number, entities: EntityFact[]
   return params.get(-1)?.has(name) ?? false;
 }
 
-/** The strings of one file's rows, each stored once. */
+/** The strings of one file's rows, each stored once. `start`: strings with ids already given (in order). */
 class StringTable {
-  readonly list: string[] = [];
+  readonly list: string[];
   private readonly ids = new Map<string, number>();
+
+  constructor(start: readonly string[] = []) {
+    this.list = [...start];
+    for (let i = 0; i < start.length; i++) this.ids.set(start[i]!, i);
+  }
 
   id(s: string): number {
     let id = this.ids.get(s);

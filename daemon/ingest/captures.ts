@@ -125,6 +125,17 @@ export class NodeTable {
     return this.adoptAll(methods.children!(this.tree) as (number | object | null)[]);
   }
 
+  /** The first child of `h` ending after `index` (a native scan of the children), -1 if none. */
+  firstChildForIndex(h: number, index: number): number {
+    this.load(h);
+    return this.adopt(methods.firstChildForIndex!(this.tree, index));
+  }
+
+  nextSibling(h: number): number {
+    this.load(h);
+    return this.adopt(methods.nextSibling!(this.tree));
+  }
+
   /** The smallest node spanning [start, end). */
   descendantInRange(h: number, start: number, end: number): number {
     this.load(h);

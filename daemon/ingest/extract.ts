@@ -5,17 +5,21 @@
 //
 // After an edit, `reextract` re-parses incrementally and runs the queries only over the
 // top-level statements the edit touched (the reference query only over the innermost function
-// body holding it); the records of everything else are kept (shifted). An edit of plain characters inside a value string is not even re-parsed. What
-// remains proportional to the file: assembly, the content hash. Files with syntax errors are
-// extracted afresh (see `reextract`).
+// body holding it); the records of everything else are kept (shifted), and so are the rows
+// assembly made of them (assemble.ts). An edit of plain characters inside a value string is not
+// even re-parsed, and the insides of long value strings are never read by the parser after the
+// first parse (string-gaps.ts). What remains proportional to the file: shifting the records after
+// the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
+// errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
-import { assemble } from './assemble.ts';
+import { assemble, type AssemblyState, type ReplacedTypeParameters, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
 import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
 import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
+import { MIN_GAP, findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, nextToEscape, type Gaps } from './string-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
@@ -24,17 +28,41 @@ export interface Extraction {
   text: string;
   /** What the parser was given is `text` with these rewrites (grammar-gaps.ts): same length and lines. */
   rewrites: Rewrites;
+  /** The insides of long value strings the parser does not read (string-gaps.ts). */
+  gaps: Gaps;
   tree: SyntaxTree;
   collected: Collected;
   facts: FileFacts;
+  /** What assembling `collected` left for assembling it again after an edit. */
+  assembly: AssemblyState;
+  /** Rows of `facts` that say what those of `from` (the facts this is an edit of) said. */
+  sameRows?: { from: FileFacts; refs: SameRows; bindings: SameRows };
 }
 
-/** `hash`, here and in `reextract`: the text's contentHash, when the caller has it already. */
-export function extractFile(path: string, language: Language, text: string, hash?: string): Extraction {
+/** Where an edit's records came from (`splice`, `shiftedInLine`), for assembly to reuse the previous rows. */
+interface Kept {
+  refs: Segments;
+  bindings: Segments;
+  typeParameters?: ReplacedTypeParameters;
+}
+
+/**
+ * `hash`, here and in `reextract`: the text's contentHash, when the caller has it already.
+ * `minGap`: the shortest value string whose inside is left out of the parse (string-gaps.ts).
+ */
+export function extractFile(path: string, language: Language, text: string, hash?: string, minGap = MIN_GAP): Extraction {
   const rewrites = findRewrites(text, language);
-  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK);
-  const table = new NodeTable(tree);
-  return finish(path, language, text, rewrites, tree, collectAll(text, language, table, table.root()), hash);
+  const read = inputReader(text, rewrites);
+  let tree = parseChunks(language, read, CHUNK);
+  let table = new NodeTable(tree);
+  const gaps = table.hasError(table.root()) ? [] : findGaps(table, text, minGap);
+  if (gaps.length) {
+    // Parsed again without the long strings' insides: the tree later edits re-parse (cheap, as
+    // nothing but those insides changes).
+    tree = parseChunks(language, read, CHUNK, tree, includedRanges(gaps));
+    table = new NodeTable(tree);
+  }
+  return finish(path, language, text, rewrites, gaps, tree, collectAll(text, language, table, table.root()), hash);
 }
 
 /**
@@ -130,16 +158,25 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   const after = rewritesAfterEdit(previous.rewrites, previous.text, text, rawEdit, language);
   const rewrites = after.rewrites;
   const edit = after.changedStart <= after.changedOldEnd ? widenEdit(previous.text, text, rawEdit, after.changedStart, after.changedOldEnd) : rawEdit;
-  if (sameEdit(edit, rawEdit) && insideStringLiteral(previous, text, rawEdit)) {
+  const inert = sameEdit(edit, rawEdit) && inertEdit(previous.text, text, rawEdit);
+  const inGap = inert && !!gapHolding(previous.gaps, rawEdit) && !nextToEscape(previous.text, rawEdit.startIndex);
+  let gaps = gapsAfterEdit(previous.gaps, edit, inGap);
+  if (inGap || (inert && insideStringLiteral(previous, rawEdit))) {
     // The new text parses to the old tree with this edit applied, so the edited tree stands in
     // for a parse (the next parse re-reads the edited string, as it would any edited node).
     previous.tree.edit(edit);
-    return finish(path, language, text, rewrites, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit);
+    const typeParameters = shiftSegments(previous.collected.typeParameters, rawEdit);
+    const kept: Kept = {
+      refs: shiftSegments(previous.collected.refs, rawEdit),
+      bindings: shiftSegments(previous.collected.bindings, rawEdit),
+      typeParameters: { keep: typeParameters.keep, fresh: 0, removed: [] },
+    };
+    return finish(path, language, text, rewrites, gaps, previous.tree, shiftedInLine(previous.collected, text, rawEdit), hash, previous, rawEdit, kept);
   }
   previous.tree.edit(edit);
-  const tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree);
-  const table = new NodeTable(tree);
-  const root = table.root();
+  let tree = parseChunks(language, inputReader(text, rewrites), CHUNK, previous.tree, includedRanges(gaps));
+  let table = new NodeTable(tree);
+  let root = table.root();
   // Error recovery after an incremental parse can differ from a fresh parse of the same text;
   // a file with syntax errors is extracted afresh so the graph never depends on edit history.
   if (table.hasError(root) || previous.tree.rootNode.hasError) return extractFile(path, language, text, hash);
@@ -150,6 +187,16 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
     lo = Math.min(lo, r.startIndex);
     hi = Math.max(hi, r.endIndex);
   }
+  if (hi - lo >= MIN_GAP) {
+    // The parse read a long string again (an edit dropped its gap, or made it): left out from now on.
+    const found = findGaps(table, text, MIN_GAP, lo, hi).filter((f) => !gaps.some((g) => g.start === f.start));
+    if (found.length) {
+      gaps = [...gaps, ...found].sort((a, b) => a.start - b.start);
+      tree = parseChunks(language, inputReader(text, rewrites), CHUNK, tree, includedRanges(gaps));
+      table = new NodeTable(tree);
+      root = table.root();
+    }
+  }
   const range = statementRange(table, root, lo, hi);
   const rows = rowDelta(rawEdit); // one contiguous edit: every later line moves by this
   // Declarations, exports and imports are collected again over whole top-level statements (their
@@ -157,53 +204,51 @@ export function reextract(previous: Extraction, text: string, hash?: string): Ex
   // innermost function body holding the edit, when there is one (that query visits every node).
   const block = innermostBody(table, root, lo, hi);
   const fresh = collectAll(text, language, table, root, range, block ?? range);
-  const collected = splice(previous.collected, fresh, range, block ?? range, delta, rows);
-  return finish(path, language, text, rewrites, tree, collected, hash, previous, rawEdit);
+  const { collected, kept } = splice(previous.collected, fresh, range, block ?? range, delta, rows);
+  return finish(path, language, text, rewrites, gaps, tree, collected, hash, previous, rawEdit, kept);
 }
 
-/** `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it. */
-function finish(path: string, language: Language, text: string, rewrites: Rewrites, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit): Extraction {
+/**
+ * `previous` and `edit`: the extraction `text` is an edit of, to count lines and bytes from it.
+ * `kept`: which records of `collected` are `previous`'s, when the edit says (their rows are then copied).
+ */
+function finish(path: string, language: Language, text: string, rewrites: Rewrites, gaps: Gaps, tree: SyntaxTree, collected: Collected, hash: string | undefined, previous?: Extraction, edit?: TextEdit, kept?: Kept): Extraction {
   const lines = previous && edit ? linesAfterEdit(previous, text, rowDelta(edit)) : lineCount(text);
   const bytes = previous && edit ? previous.facts.bytes + utf8Delta(previous.text, text, edit) : Buffer.byteLength(text, 'utf8');
-  const facts = assemble(path, language, text, lines, bytes, collected, hash);
-  return { path, language, text, rewrites, tree, collected, facts };
+  const reuse =
+    previous && edit && kept
+      ? { facts: previous.facts, state: previous.assembly, start: edit.startIndex, oldEnd: edit.oldEndIndex, delta: edit.newEndIndex - edit.oldEndIndex, rows: rowDelta(edit), ...kept }
+      : undefined;
+  const { facts, state, same } = assemble(path, language, text, lines, bytes, collected, hash, reuse);
+  return { path, language, text, rewrites, gaps, tree, collected, facts, assembly: state, sameRows: same && { from: previous!.facts, ...same } };
 }
 
-/** Where a string literal's text is all that matters: values, never names, specifiers or types. */
-const INERT_STRING_PARENTS = new Set(['variable_declarator', 'arguments', 'array', 'binary_expression', 'pair', 'return_statement', 'parenthesized_expression', 'assignment_expression', 'ternary_expression']);
+/** Segments of a list of records an edit within one line leaves as they were (shifted): all of them, none re-collected. */
+function shiftSegments(records: { start: number }[], edit: TextEdit): Segments {
+  let keep = 0;
+  while (keep < records.length && records[keep]!.start < edit.startIndex) keep++;
+  return { keep, fresh: 0, from: keep };
+}
 
 function sameEdit(a: TextEdit, b: TextEdit): boolean {
   return a.startIndex === b.startIndex && a.oldEndIndex === b.oldEndIndex && a.newEndIndex === b.newEndIndex;
 }
 
-/** Characters whose insertion or removal could end a string literal or change its escapes. */
-const NOT_INERT = /["'`\\\n\r\u2028\u2029]/;
-
 /**
- * Whether an edit replaced plain characters inside one string literal of the previous tree (no
- * quote, backslash or line break added or removed; strictly within a run of plain characters),
- * where the literal's text is a value no fact reads: not an import specifier, a member name or a
- * literal type. The new text then has the same syntax tree, shifted; its records are the old
- * ones, shifted, with signatures (slices of the text) read again.
+ * Whether an edit (inert: plain characters replaced) is strictly within a run of plain characters
+ * of one string literal of the previous tree, whose text is a value no fact reads. The new text
+ * then has the same syntax tree, shifted; its records are the old ones, shifted, with signatures
+ * (slices of the text) read again.
  */
-function insideStringLiteral(previous: Extraction, text: string, edit: TextEdit): boolean {
-  const { startIndex: start, oldEndIndex: oldEnd, newEndIndex: newEnd } = edit;
-  if (NOT_INERT.test(previous.text.slice(start, oldEnd)) || NOT_INERT.test(text.slice(start, newEnd))) return false;
+function insideStringLiteral(previous: Extraction, edit: TextEdit): boolean {
+  const { startIndex: start, oldEndIndex: oldEnd } = edit;
   if (previous.tree.rootNode.hasError) return false;
   const t = new NodeTable(previous.tree);
   const fragment = t.descendantInRange(t.root(), start, oldEnd);
   // Strictly inside one fragment: the characters on both sides are plain ones too.
   if (fragment < 0 || t.type(fragment) !== 'string_fragment' || !(t.start(fragment) < start && oldEnd < t.end(fragment))) return false;
   const literal = t.parent(fragment);
-  if (literal < 0 || t.type(literal) !== 'string' || !(t.start(literal) < start && oldEnd < t.end(literal))) return false;
-  const parent = t.parent(literal);
-  if (parent < 0 || !INERT_STRING_PARENTS.has(t.type(parent))) return false;
-  if (t.type(parent) === 'arguments') {
-    const call = t.parent(parent);
-    const fn = call >= 0 ? t.childForField(call, 'function') : -1;
-    if (fn >= 0 && t.type(fn) === 'import') return false;
-  }
-  return true;
+  return isValueString(t, literal) && t.start(literal) < start && oldEnd < t.end(literal);
 }
 
 /** Records after an edit within one line: offsets move, columns on that line move, signatures are read again. */
@@ -236,18 +281,17 @@ function shiftedInLine(c: Collected, text: string, edit: TextEdit): Collected {
  * would see their columns move.
  */
 function statementRange(t: NodeTable, root: number, lo: number, hi: number): { start: number; end: number } {
-  const children = t.children(root);
   let start = lo;
   let end = hi;
-  let i = 0;
-  while (i < children.length && t.end(children[i]!) <= lo) i++;
-  if (i < children.length) start = Math.min(start, t.start(children[i]!));
-  while (i < children.length && t.start(children[i]!) < hi) end = Math.max(end, t.end(children[i++]!));
+  // The statements from the first one ending after lo, asked one by one: a large file has
+  // thousands (each doc comment is one), and fetching them all was a good part of an edit.
+  let n = t.firstChildForIndex(root, lo);
+  if (n >= 0) start = Math.min(start, t.start(n));
+  for (; n >= 0 && t.start(n) < hi; n = t.nextSibling(n)) end = Math.max(end, t.end(n));
   const lastRow = t.endPosition(t.descendantForIndex(root, Math.max(0, end - 1)))[0];
-  while (i < children.length) {
-    const next = children[i++]!;
-    end = Math.max(end, t.end(next));
-    if (t.type(next) !== 'comment' && t.row(next) > lastRow) break;
+  for (; n >= 0; n = t.nextSibling(n)) {
+    end = Math.max(end, t.end(n));
+    if (t.type(n) !== 'comment' && t.row(n) > lastRow) break;
   }
   return { start, end };
 }
@@ -260,10 +304,31 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
  * shifted in place: the previous extraction is used up by `reextract` (its tree was edited too).
  * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
-function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): Collected {
-  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void): T[] => {
+function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): { collected: Collected; kept?: Kept } {
+  /**
+   * The old records before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
+   * old records after it, moved. `seg` gets where they came from when the old ones before and
+   * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
+   * the old records `b` replaced.
+   */
+  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined, removed: T[]) => void): T[] => {
     const start = r.start;
     const oldEnd = r.end - delta;
+    let keep = 0;
+    while (keep < a.length && a[keep]!.start < start) keep++;
+    let from = a.length;
+    while (from > keep && a[from - 1]!.start >= oldEnd) from--;
+    let contiguous = true;
+    for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
+    if (contiguous && b.length <= SPLICE_MAX) {
+      // In place (the previous records are used up): a large file's lists are tens of thousands
+      // long, and copying them was most of what an edit allocated.
+      for (let i = from; i < a.length; i++) shift(a[i]!);
+      const removed = a.splice(keep, from - keep, ...b);
+      seg?.({ keep, fresh: b.length, from }, removed);
+      return a;
+    }
+    const removed = contiguous ? a.slice(keep, from) : [];
     const out: T[] = [];
     for (const x of a) if (x.start < start) out.push(x);
     for (const x of b) out.push(x);
@@ -272,6 +337,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       shift(x);
       out.push(x);
     }
+    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined, removed);
     return out;
   };
   const moved = (x: { start: number }): void => void (x.start += delta);
@@ -291,7 +357,10 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
     refRange,
     movedLine,
   );
-  return {
+  let refSegments: Segments | undefined;
+  let bindingSegments: Segments | undefined;
+  let typeParameters: Kept['typeParameters'];
+  const collected: Collected = {
     declarations: merge(old.declarations, fresh.declarations, range, (d) => {
       d.start += delta;
       d.end += delta;
@@ -301,15 +370,19 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
       d.line += rows;
       d.endLine += rows;
     }),
-    refs: merge(old.refs, fresh.refs, refRange, movedLine),
-    bindings: merge(old.bindings, fresh.bindings, refRange, moved),
+    refs: merge(old.refs, fresh.refs, refRange, movedLine, (s) => (refSegments = s)),
+    bindings: merge(old.bindings, fresh.bindings, refRange, moved, (s) => (bindingSegments = s)),
     callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved),
+    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved, (s, removed) => (typeParameters = s && { keep: s.keep, fresh: s.fresh, removed })),
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
     exports: merge(old.exports, fresh.exports, range, moved),
     errors: merge(old.errors, fresh.errors, refRange, movedLine),
   };
+  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments, typeParameters } : undefined };
 }
+
+/** Most records `splice` inserts in place (as arguments of Array.prototype.splice). */
+const SPLICE_MAX = 8192;
 
 /** Node types whose `body` is a function body. */
 const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);

@@ -154,13 +154,39 @@ function byPosition(a: Rewrite, b: Rewrite): number {
 // The comment part cannot run past its own `*/`, so a failed match never rescans the file.
 const VARIANCE = /[<,]\s*(?:\/\*(?:[^*]|\*(?!\/))*\*\/\s*)?((?:in|out)(?:\s+(?:in|out))*)\s+(?=[A-Za-z_$][\w$]*\s*(?:[,>=]|extends\b))/g;
 
+/** VARIANCE matching only where it starts (lastIndex). */
+const VARIANCE_AT = new RegExp(VARIANCE.source, 'y');
+
+/**
+ * Whether [from, to) is all of `text`, searched with a global expression; a window after an edit
+ * is scanned by trying the expression where a match can start: a search from the window's start
+ * runs on to the next match, wherever that is (through the rest of the file when there is none).
+ */
+function whole(text: string, from: number, to: number): boolean {
+  return from === 0 && to >= text.length;
+}
+
 /** Variance annotations on type parameters (TS 4.7), `<out A, in out B extends C>`, become spaces: matches starting in [from, to). */
 function blankVarianceAnnotations(text: string, from: number, to: number, out: Rewrite[]): void {
-  VARIANCE.lastIndex = from;
-  for (let m = VARIANCE.exec(text); m && m.index < to; m = VARIANCE.exec(text)) {
+  const push = (m: RegExpExecArray) => {
     const mods = m[1]!;
     // Keep line breaks inside `in\n out`, blank everything else.
     out.push({ at: m.index + m[0].indexOf(mods), text: mods.replace(/[^\n]/g, ' '), kind: 'variance' });
+  };
+  if (whole(text, from, to)) {
+    VARIANCE.lastIndex = from;
+    for (let m = VARIANCE.exec(text); m && m.index < to; m = VARIANCE.exec(text)) push(m);
+    return;
+  }
+  // The matches a search would find: each starts at a `<` or `,`, the next one after the last's end.
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 60 && c !== 44) continue;
+    VARIANCE_AT.lastIndex = i;
+    const m = VARIANCE_AT.exec(text);
+    if (!m) continue;
+    push(m);
+    i = m.index + m[0].length - 1;
   }
 }
 
@@ -233,15 +259,27 @@ function varianceRight(before: string, text: string, newEnd: number, delta: numb
  * Matches starting in [from, to).
  */
 function separateGenericSignatures(text: string, from: number, to: number, out: Rewrite[]): void {
-  GENERIC_LINE.lastIndex = from;
-  for (let m = GENERIC_LINE.exec(text); m && m.index < to; m = GENERIC_LINE.exec(text)) {
+  const push = (m: RegExpExecArray) => {
     const lt = m.index + m[0].length - 1;
     if (endsMember(text, m.index + 1)) out.push({ at: lt - 1, text: ';', kind: 'generic' });
+  };
+  if (whole(text, from, to)) {
+    GENERIC_LINE.lastIndex = from;
+    for (let m = GENERIC_LINE.exec(text); m && m.index < to; m = GENERIC_LINE.exec(text)) push(m);
+    return;
+  }
+  // As in blankVarianceAnnotations: tried at each line break of the window (a search for the
+  // next match would read on past it, through a megabyte-long line if there is one).
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
+    GENERIC_LINE_AT.lastIndex = i;
+    const m = GENERIC_LINE_AT.exec(text);
+    if (m) push(m);
   }
 }
 
 /** A line break, indentation, then `<` and a name or space: where a generic call signature may start. */
 const GENERIC_LINE = /\n[ \t]+<(?=[A-Za-z_$\s])/g;
+const GENERIC_LINE_AT = new RegExp(GENERIC_LINE.source, 'y');
 
 /** Lines `endsMember` looks back over at most. */
 const MEMBER_LOOKBACK = 200;

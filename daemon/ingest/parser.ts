@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Language } from '../model.ts';
 import { packageRoot } from '../util/package-root.ts';
 import type { NativeQuery } from './captures.ts';
+import type { IncludedRange } from './string-gaps.ts';
 
 const require = createRequire(import.meta.url);
 // CommonJS native addons: loaded through require so Node and Deno resolve them the same way.
@@ -67,10 +68,11 @@ export function parse(language: Language, text: string, previous?: SyntaxTree): 
 /**
  * Parse the text `read` gives in chunks of at most `chunk` UTF-16 units (grammar-gaps.ts's
  * `inputReader`): tree-sitter copies one chunk per read instead of the rest of the text from
- * every offset it reads at.
+ * every offset it reads at. `included`: the parts of the text the parser reads (string-gaps.ts);
+ * undefined: all of it.
  */
-export function parseChunks(language: Language, read: (offset: number) => string, chunk: number, previous?: SyntaxTree): SyntaxTree {
+export function parseChunks(language: Language, read: (offset: number) => string, chunk: number, previous?: SyntaxTree, included?: IncludedRange[]): SyntaxTree {
   const { parser } = toolsFor(language);
   // +1: the copy into the buffer is NUL-terminated.
-  return parser.parse(read as unknown as string, previous, { bufferSize: chunk + 1 });
+  return parser.parse(read as unknown as string, previous, { bufferSize: chunk + 1, includedRanges: included });
 }

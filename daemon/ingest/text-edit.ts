@@ -48,8 +48,9 @@ export function editBetween(oldText: string, newText: string, near?: (offset: nu
     oldEndIndex: oldEnd,
     newEndIndex: newEnd,
     startPosition,
-    oldEndPosition: pointAt(oldText, oldEnd, startPosition, lineStart),
-    newEndPosition: pointAt(newText, newEnd, startPosition, lineStart),
+    // [lineStart, start) holds no line break: the ends' lines are counted from the start on.
+    oldEndPosition: pointAt(oldText, oldEnd, startPosition, lineStart, start),
+    newEndPosition: pointAt(newText, newEnd, startPosition, lineStart, start),
   };
 }
 
@@ -80,12 +81,15 @@ export function rowDelta(edit: TextEdit): number {
   return edit.newEndPosition.row - edit.oldEndPosition.row;
 }
 
-/** The position of `offset`, counting lines from `from` (a position at or before it whose line starts at `lineStart`). */
-function pointAt(text: string, offset: number, from: { row: number }, lineStart: number): { row: number; column: number } {
+/**
+ * The position of `offset`, counting lines from `from` (a position at or before it whose line
+ * starts at `lineStart`). `clear`: [lineStart, clear) is known to hold no line break.
+ */
+function pointAt(text: string, offset: number, from: { row: number }, lineStart: number, clear = lineStart): { row: number; column: number } {
   let row = from.row;
-  // Searched within [lineStart, offset) only: a search beyond could run the length of a very long line.
-  const within = text.slice(lineStart, offset).lastIndexOf('\n');
-  const last = within < 0 ? -1 : lineStart + within;
+  // Searched within [clear, offset) only: a search beyond could run the length of a very long line.
+  const within = text.slice(clear, offset).lastIndexOf('\n');
+  const last = within < 0 ? -1 : clear + within;
   if (last >= 0) {
     for (let i = text.indexOf('\n', lineStart); i >= 0 && i <= last; i = text.indexOf('\n', i + 1)) row++;
     lineStart = last + 1;

@@ -50,6 +50,7 @@ export function pageRankRanking(csr: CsrSnapshot, rawArgs: unknown): unknown {
   const top = optionalInt(args, 'top', 20, 1, 100000);
   const kindFilter = entityKinds(args, 'kind');
   const path = optionalString(args, 'path');
+  const withPercentiles = optionalBool(args, 'percentiles', false);
   const filter = edgeFilter(kinds, inferred);
   const ranks = memo<Ranks>(csr, `pagerank ${kinds.join(',')} ${inferred} ${damping} ${maxIterations} ${tolerance}`, () => pageRank(csr, filter, { damping, maxIterations, tolerance }));
 
@@ -76,7 +77,15 @@ export function pageRankRanking(csr: CsrSnapshot, rawArgs: unknown): unknown {
     delta: ranks.delta,
     total,
     results: best.map((id) => ({ [ENTITY_KEY]: id, score: ranks.scores[id] })),
+    ...(withPercentiles ? { percentiles: percentiles(ranks.order, csr.nodeCount) } : {}),
   };
+}
+
+/** By entity id: 1 - position / nodes in the ranking of every live entity, 0 for a dead id. */
+function percentiles(order: ArrayLike<number>, nodeCount: number): Float64Array {
+  const out = new Float64Array(nodeCount);
+  for (let i = 0; i < order.length; i++) out[order[i]!] = 1 - i / order.length;
+  return out;
 }
 
 function builtin(name: string, op: string, summary: string, run: (csr: CsrSnapshot, args: unknown) => unknown): BuiltinPlugin {

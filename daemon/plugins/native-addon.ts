@@ -90,27 +90,52 @@ function isMusl(): boolean {
  * and the update hook when the manifest lists it.
  */
 export function loadAddon(file: string, manifest: Pick<PluginManifest, 'name' | 'ops' | 'hooks'>): NativeAddon {
+  const addon = openAddon(file, manifest.name);
+  checkExports(file, manifest, describeExports(addon));
+  return addon as unknown as NativeAddon;
+}
+
+/** The exports of an addon as loaded: what `checkExports` reads (the process hosts send it over the pipe). */
+export interface AddonExports {
+  abi: unknown;
+  ops: unknown;
+  /** Names of the exports that are functions. */
+  functions: string[];
+}
+
+/** Loads the addon (Node-API registration included), unchecked. */
+export function openAddon(file: string, name: string): Record<string, unknown> {
   const dlopen = (process as { dlopen?: (module: { exports: unknown }, file: string) => void }).dlopen;
   if (typeof dlopen !== 'function') {
-    throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}": this runtime cannot load Node-API addons (no process.dlopen), so ${file} cannot be used`, { plugin: manifest.name, file });
+    throw new IsgError('plugin-unavailable', `native plugin "${name}": this runtime cannot load Node-API addons (no process.dlopen), so ${file} cannot be used`, { plugin: name, file });
   }
   const module = { exports: {} as Record<string, unknown> };
   try {
     dlopen.call(process, module, file);
   } catch (err) {
     const hint = 'Deno' in globalThis ? ' (Deno needs --allow-ffi to load addons)' : '';
-    throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}": ${file} could not be loaded as a Node-API addon: ${errorText(err)}${hint}`, { plugin: manifest.name, file });
+    throw new IsgError('plugin-unavailable', `native plugin "${name}": ${file} could not be loaded as a Node-API addon: ${errorText(err)}${hint}`, { plugin: name, file });
   }
-  const addon = module.exports;
+  return module.exports;
+}
+
+export function describeExports(addon: Record<string, unknown>): AddonExports {
+  return { abi: addon.abi, ops: addon.ops, functions: Object.keys(addon).filter((k) => typeof addon[k] === 'function') };
+}
+
+/** Throws plugin-unavailable unless `exports` are those of an isg native plugin that fits `manifest`. */
+export function checkExports(file: string, manifest: Pick<PluginManifest, 'name' | 'ops' | 'hooks'>, exports: AddonExports): void {
   const invalid = (why: string) => new IsgError('plugin-unavailable', `native plugin "${manifest.name}": ${file} is not an isg native plugin: ${why}`, { plugin: manifest.name, file });
-  for (const fn of ['attach', 'detach', 'call']) if (typeof addon[fn] !== 'function') throw invalid(`it exports no ${fn}() (is it built with native/isg-plugin?)`);
-  if (addon.abi !== NATIVE_ABI_VERSION) throw invalid(`its ABI version is ${JSON.stringify(addon.abi)}, this isg reads version ${NATIVE_ABI_VERSION}; rebuild it with \`npm run build:native\``);
-  const ops = Array.isArray(addon.ops) ? (addon.ops as unknown[]).filter((o): o is string => typeof o === 'string') : [];
+  for (const fn of ['attach', 'detach', 'call']) if (!exports.functions.includes(fn)) throw invalid(`it exports no ${fn}() (is it built with native/isg-plugin?)`);
+  if (exports.abi !== NATIVE_ABI_VERSION) throw invalid(`its ABI version is ${JSON.stringify(exports.abi)}, this isg reads version ${NATIVE_ABI_VERSION}; rebuild it with \`npm run build:native\``);
+  const ops = Array.isArray(exports.ops) ? (exports.ops as unknown[]).filter((o): o is string => typeof o === 'string') : [];
   const missing = manifest.ops.map((o) => o.name).filter((o) => !ops.includes(o));
   if (missing.length) throw invalid(`the manifest declares op${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which it does not have (it has: ${ops.join(', ') || 'none'})`);
-  if (manifest.hooks.includes('onUpdate') && typeof addon.update !== 'function') throw invalid('the manifest lists the onUpdate hook, but it exports no update(): give its Plugin an on_update');
-  return addon as unknown as NativeAddon;
+  if (manifest.hooks.includes('onUpdate') && !exports.functions.includes('update')) throw invalid('the manifest lists the onUpdate hook, but it exports no update(): give its Plugin an on_update');
 }
+
+/** The constants of the snapshot form, so Rust hard-codes none (the Rust process host gets them over the pipe). */
+export const ATTACH_VOCABULARY = { entityKindNames: ENTITY_KINDS, edgeKindNames: EDGE_KINDS, inferredBit: CSR_INFERRED_BIT, deadKind: CSR_DEAD };
 
 /** What `attach` reads (native/isg-plugin/src/boundary.rs), vocabulary included so Rust hard-codes none. */
 export function attachForm(csr: CsrSnapshot) {
@@ -131,10 +156,7 @@ export function attachForm(csr: CsrSnapshot) {
     keyOffsets: csr.keyOffsets,
     keyBytes: csr.keyBytes,
     fileTable: csr.fileTable,
-    entityKindNames: ENTITY_KINDS,
-    edgeKindNames: EDGE_KINDS,
-    inferredBit: CSR_INFERRED_BIT,
-    deadKind: CSR_DEAD,
+    ...ATTACH_VOCABULARY,
   };
 }
 

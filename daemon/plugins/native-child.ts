@@ -1,11 +1,14 @@
-// The child process of `process` isolation: loads one native addon and answers the parent
-// over fd 3 (length-prefixed msgpack, daemon/plugins/pipe-frames.ts). It holds its own copy
-// of the snapshot, sent once per generation, on a SharedArrayBuffer like the parent's.
-// The parent ends it by closing the pipe, or with SIGKILL when a call runs away.
+// The Node child process of `process` isolation, used when the Rust host
+// (native/process-host, the same protocol without a Node runtime) is not built: loads one
+// native addon and answers the parent over fd 3 (length-prefixed msgpack,
+// daemon/plugins/pipe-frames.ts). It holds its own copy of the snapshot, sent once per
+// generation, on a SharedArrayBuffer like the parent's. The parent checks the addon's exports
+// (sent with `ready`) and ends the child by closing the pipe, or with SIGKILL when a call
+// runs away.
 import net from 'node:net';
 import process from 'node:process';
 import { fromTransfer } from '../graph/csr.ts';
-import { attachForm, errorText, loadAddon, type NativeAddon } from './native-addon.ts';
+import { attachForm, describeExports, errorText, openAddon, type NativeAddon } from './native-addon.ts';
 import type { FromChild, ToChild } from './native-process.ts';
 import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
 
@@ -27,8 +30,9 @@ function handle(m: ToChild): void {
   switch (m.t) {
     case 'load':
       try {
-        addon = loadAddon(m.file, m.manifest);
-        send({ t: 'ready', ops: addon.ops, memory: memory() });
+        const exports = openAddon(m.file, m.name);
+        addon = exports as unknown as NativeAddon;
+        send({ t: 'ready', exports: describeExports(exports), memory: memory() });
       } catch (err) {
         send({ t: 'load-error', message: errorText(err) });
       }
@@ -61,7 +65,7 @@ function handle(m: ToChild): void {
 
 /** What the plugin holds now, when its addon can say. */
 function memory(): number | undefined {
-  return addon?.memory?.();
+  return typeof addon?.memory === 'function' ? addon.memory() : undefined;
 }
 
 pipe.on('data', (chunk: Buffer) => {

@@ -1,5 +1,9 @@
 // `process` isolation for native plugins that are not fully trusted: the addon runs in a
-// child process (daemon/plugins/native-child.ts) spoken to over a pipe. A crash (abort,
+// child process spoken to over a pipe. The child is the Rust host (native/process-host, built
+// by `npm run build:native`: Node-API without Node, a few MB) or, when that is not built, a
+// Node process running daemon/plugins/native-child.ts (~50 MB), with a warning in the
+// plugin's log. Both answer the same protocol the same way; this side checks the addon's
+// exports against the manifest (native-addon.ts checkExports) for both. A crash (abort,
 // segfault, stack overflow) takes only the child down, and kill() stops a runaway call at
 // once with SIGKILL, which no in-process isolation can do: native code is not preemptible,
 // and a worker's terminate() waits for a running native call to return. Every call races the
@@ -9,30 +13,34 @@
 // generation, just before the first call that needs it (bench/native.ts measures the cost).
 // The update hook goes the same way as a call. With every answer the child reports the memory
 // the plugin holds (its addon's counting allocator), which the host checks against the budget;
-// the child's own footprint (a Node process, the snapshot's copy) is the isolation's cost, not
-// the plugin's.
+// the child's own footprint (the host, the snapshot's copy) is the isolation's cost, not the
+// plugin's.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot, type CsrTransfer } from '../graph/csr.ts';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import type { PluginContext, PluginManifest, PluginRuntime } from './api.ts';
-import { nativeError, nativeUpdate, type NativeUpdate } from './native-addon.ts';
+import { ATTACH_VOCABULARY, checkExports, nativeError, nativeUpdate, type AddonExports, type NativeUpdate } from './native-addon.ts';
 import { entityResults } from './native-results.ts';
 import { withIds } from './update-ids.ts';
 import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
+import { packageRoot } from '../util/package-root.ts';
 
 export type ToChild =
-  | { t: 'load'; file: string; manifest: Pick<PluginManifest, 'name' | 'ops' | 'hooks'> }
+  /** `vocabulary`: the snapshot form's constants, which the Rust host adds to the form it builds. */
+  | { t: 'load'; file: string; name: string; vocabulary: typeof ATTACH_VOCABULARY }
   | ({ t: 'snapshot'; payload: Uint8Array } & Omit<CsrTransfer, 'buffer'>)
   | { t: 'call'; id: number; op: string; args: unknown }
   | { t: 'update'; id: number; update: NativeUpdate };
 
 /** `memory`: bytes the plugin holds after the request (absent, or nil on the pipe, when its addon cannot say). */
 export type FromChild =
-  | { t: 'ready'; ops: string[]; memory?: number | undefined }
+  | { t: 'ready'; exports: AddonExports; memory?: number | undefined }
   | { t: 'load-error'; message: string }
   | { t: 'result'; id: number; value: unknown; memory?: number | undefined }
   | { t: 'error'; id: number; code?: string | undefined; message: string; memory?: number | undefined };
@@ -49,10 +57,32 @@ interface Pending {
 /** How long a child may take to start and load its addon. */
 export const CHILD_START_TIMEOUT_MS = 10_000;
 
-export async function startProcessRuntime(file: string, manifest: PluginManifest, ctx: PluginContext, startTimeoutMs = CHILD_START_TIMEOUT_MS): Promise<PluginRuntime> {
-  const plugin = new ChildPlugin(manifest, ctx);
-  await plugin.start(file, startTimeoutMs);
+/** Which program hosts the addon: the Rust process host, or Node running native-child.ts. */
+export type ProcessHost = 'rust' | 'node';
+
+export interface ProcessOptions {
+  startTimeoutMs?: number;
+  /** The Rust host when it is built (the default), or the Node child, which tests and benches ask for. */
+  host?: ProcessHost;
+}
+
+export async function startProcessRuntime(file: string, manifest: PluginManifest, ctx: PluginContext, options: ProcessOptions = {}): Promise<PluginRuntime> {
+  const rust = processHostPath();
+  const host = options.host ?? (existsSync(rust) ? 'rust' : 'node');
+  if (host === 'rust' && !existsSync(rust)) {
+    throw new IsgError('plugin-unavailable', `native plugin "${manifest.name}": the native process host ${rust} does not exist; build it with \`npm run build:native\`, which needs cargo`, { plugin: manifest.name, file: rust });
+  }
+  if (host === 'node' && !options.host) {
+    ctx.log.warn(`native plugin "${manifest.name}" runs in a Node child process (~50 MB) because the native process host is not built; \`npm run build:native\` builds it`, { missing: rust });
+  }
+  const plugin = new ChildPlugin(manifest, ctx, host);
+  await plugin.start(file, options.startTimeoutMs ?? CHILD_START_TIMEOUT_MS);
   return plugin;
+}
+
+/** Where `npm run build:native` puts the Rust host (native/build.mjs). */
+export function processHostPath(): string {
+  return join(packageRoot(), 'native', 'process-host', 'isg-process-host');
 }
 
 class ChildPlugin implements PluginRuntime {
@@ -75,15 +105,19 @@ class ChildPlugin implements PluginRuntime {
   /** Set once the child says its addon reports memory. */
   memoryBytes?: () => number;
 
-  constructor(manifest: PluginManifest, ctx: PluginContext) {
+  /** Which program the child runs. */
+  readonly host: ProcessHost;
+
+  constructor(manifest: PluginManifest, ctx: PluginContext, host: ProcessHost) {
     this.manifest = manifest;
     this.ctx = ctx;
+    this.host = host;
     this.declared = new Set(manifest.ops.map((o) => o.name));
     this.readsSnapshot = ctx.granted.includes('graph:read');
   }
 
   async start(file: string, timeoutMs: number): Promise<void> {
-    const [command, args] = childCommand();
+    const [command, args] = this.host === 'rust' ? [processHostPath(), []] : nodeChildCommand();
     this.child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
     this.pipe = this.child.stdio[3] as Socket;
     // A child that cannot be spawned reports an error and may never report an exit.
@@ -102,11 +136,17 @@ class ChildPlugin implements PluginRuntime {
     const ready = new Promise<FromChild>((resolve) => (this.onReady = resolve));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    this.write({ t: 'load', file, manifest: { name: this.manifest.name, ops: this.manifest.ops, hooks: this.manifest.hooks } });
+    this.write({ t: 'load', file, name: this.manifest.name, vocabulary: ATTACH_VOCABULARY });
     const first = await Promise.race([ready, this.exited.then(() => undefined), timeout]);
     clearTimeout(timer);
     this.onReady = undefined;
     if (first?.t === 'ready') {
+      try {
+        checkExports(file, this.manifest, first.exports);
+      } catch (err) {
+        this.kill();
+        throw err;
+      }
       if (typeof first.memory === 'number') {
         this.memory = first.memory;
         this.memoryBytes = () => this.memory;
@@ -114,7 +154,7 @@ class ChildPlugin implements PluginRuntime {
       this.idle();
       return;
     }
-    // loadAddon's own message names the plugin and the file already.
+    // openAddon's own message names the plugin and the file already.
     const message =
       first?.t === 'load-error'
         ? first.message
@@ -262,8 +302,8 @@ export function unknownOp(manifest: PluginManifest, op: string): IsgError {
   return new IsgError('unknown-op', `plugin "${manifest.name}" has no op "${op}"; it has: ${manifest.ops.map((o) => o.name).join(', ')}`, { plugin: manifest.name });
 }
 
-/** The child's command line: node runs the compiled .js, deno the .ts source. */
-function childCommand(): [string, string[]] {
+/** The Node child's command line: node runs the compiled .js, deno the .ts source. */
+function nodeChildCommand(): [string, string[]] {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const script = fileURLToPath(new URL(`./native-child${ext}`, import.meta.url));
   return 'Deno' in globalThis ? [process.execPath, ['run', '--allow-all', script]] : [process.execPath, [script]];

@@ -20,7 +20,7 @@ import type { CsrSnapshot } from '../graph/csr.ts';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import type { BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
 import { attachForm, findAddon, loadAddon, nativeError, nativeUpdate, type NativeAddon } from './native-addon.ts';
-import { startProcessRuntime, unknownOp } from './native-process.ts';
+import { startProcessRuntime, unknownOp, type ProcessHost } from './native-process.ts';
 import { entityResults } from './native-results.ts';
 import { withIds } from './update-ids.ts';
 
@@ -33,6 +33,8 @@ export interface NativeTierOptions {
   fallbacks?: Readonly<Record<string, BuiltinPlugin>>;
   /** How long a `process` child may take to start and load its addon, ms. */
   startTimeoutMs?: number;
+  /** Which program hosts a `process` plugin (native-process.ts): by default the Rust host when it is built. */
+  processHost?: ProcessHost;
 }
 
 export function createNativeTierLoader(options: NativeTierOptions = {}): TierLoader {
@@ -43,7 +45,7 @@ export function createNativeTierLoader(options: NativeTierOptions = {}): TierLoa
       checkManifest(manifest);
       try {
         const file = findAddon(manifest, dir);
-        if (manifest.isolation === 'process') return await startProcessRuntime(file, manifest, ctx, options.startTimeoutMs);
+        if (manifest.isolation === 'process') return await startProcessRuntime(file, manifest, ctx, { startTimeoutMs: options.startTimeoutMs, host: options.processHost });
         return inlineRuntime(loadAddon(file, manifest), manifest, ctx);
       } catch (err) {
         const fallback = options.fallbacks?.[manifest.name];

@@ -8,6 +8,7 @@
 // around it, and, through declared types, the bindings of scopes that hold entities (a member's
 // type is resolved from its parent: the module, a namespace, a class). So a change of bindings in
 // a scope that holds entities could change any container's edges: the whole file is resolved.
+import type { SameRows } from '../ingest/assemble.ts';
 import { BINDING_FIELDS, REF_FIELDS, RefRow, refFromOf, type FileFacts } from '../ingest/facts.ts';
 
 /**
@@ -15,13 +16,13 @@ import { BINDING_FIELDS, REF_FIELDS, RefRow, refFromOf, type FileFacts } from '.
  * `old`, or undefined when the whole file must be resolved. Assumes the same entities in the same
  * order (names, kinds, parents, declared types), as the host checked.
  */
-export function changedContainers(old: FileFacts, next: FileFacts): Uint8Array | undefined {
+export function changedContainers(old: FileFacts, next: FileFacts, same?: { refs: SameRows; bindings: SameRows }): Uint8Array | undefined {
   const n = next.entities.length;
   if (old.entities.length !== n) return undefined;
   const only = new Uint8Array(n + 1);
-  markChangedRows(old, next, old.refs, next.refs, REF_FIELDS, sameRef, (f, row) => void (only[refFromOf(f.refs[row * REF_FIELDS + RefRow.head]!) + 1] = 1));
+  markChangedRows(old, next, old.refs, next.refs, REF_FIELDS, sameRef, (f, row) => void (only[refFromOf(f.refs[row * REF_FIELDS + RefRow.head]!) + 1] = 1), same?.refs);
   const scopes = new Uint8Array(n + 1);
-  markChangedRows(old, next, old.bindings, next.bindings, BINDING_FIELDS, sameBinding, (f, row) => void (scopes[f.bindings[row * BINDING_FIELDS]! + 1] = 1));
+  markChangedRows(old, next, old.bindings, next.bindings, BINDING_FIELDS, sameBinding, (f, row) => void (scopes[f.bindings[row * BINDING_FIELDS]! + 1] = 1), same?.bindings);
   if (scopes[0]) return undefined;
   for (let i = 0; i < n; i++) {
     const parent = next.entities[i]!.parent;
@@ -34,7 +35,10 @@ export function changedContainers(old: FileFacts, next: FileFacts): Uint8Array |
   return only;
 }
 
-/** Rows of `a` and `b` outside their common prefix and suffix are handed to `mark`. */
+/**
+ * Rows of `a` and `b` outside their common prefix and suffix are handed to `mark`. `known`: as
+ * many rows as assembly copied from `a` into `b` at each end (extract.ts knows), not compared.
+ */
 function markChangedRows(
   old: FileFacts,
   next: FileFacts,
@@ -43,13 +47,14 @@ function markChangedRows(
   fields: number,
   same: (old: FileFacts, next: FileFacts, i: number, j: number) => boolean,
   mark: (f: FileFacts, row: number) => void,
+  known: SameRows = { head: 0, tail: 0 },
 ): void {
   const rowsA = a.length / fields;
   const rowsB = b.length / fields;
-  let p = 0;
+  let p = known.head;
   while (p < rowsA && p < rowsB && same(old, next, p, p)) p++;
-  let endA = rowsA;
-  let endB = rowsB;
+  let endA = Math.max(p, rowsA - known.tail);
+  let endB = Math.max(p, rowsB - known.tail);
   while (endA > p && endB > p && same(old, next, endA - 1, endB - 1)) {
     endA--;
     endB--;

@@ -3,7 +3,7 @@
 // reading loses its own connection and nothing else.
 import type { Socket } from 'node:net';
 import { decodeBody, encodeFrame, FrameDecoder } from './frames.ts';
-import type { DaemonEvent, ErrorResponse, Request, WireError } from '../../client/protocol.ts';
+import type { DaemonEvent, ErrorResponse, EventFrame, Request, WireError } from '../../client/protocol.ts';
 import { IsgError, toWireError } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -72,8 +72,8 @@ export class Connection implements Caller {
     return this.inFlight;
   }
 
-  push(sub: number, event: DaemonEvent): void {
-    this.send({ sub, event });
+  push(sub: number, event: DaemonEvent, id: string): void {
+    this.send({ sub, event, id } satisfies EventFrame);
   }
 
   /** Answer with an error and close: the stream can no longer be trusted. */

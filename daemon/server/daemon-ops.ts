@@ -1,9 +1,9 @@
 // The ops the daemon answers itself (everything else goes to the plugin host): the handshake,
 // status, batches, subscriptions, plugin management and shutdown.
-import type { BatchResult, HelloResult, PluginsResult, StatusResult, SubscribeResult } from '../../client/protocol.ts';
+import type { BatchResult, DaemonEvent, HelloResult, PluginsResult, StatusResult, SubscribeResult } from '../../client/protocol.ts';
 import { EVENT_TYPES, PROTOCOL_VERSION } from '../../client/protocol.ts';
 import { IsgError, toWireError } from '../errors.ts';
-import { asArgs, optionalInt, requiredString } from '../queries/args.ts';
+import { asArgs, optionalInt, optionalString, requiredString } from '../queries/args.ts';
 import type { Caller } from './connection.ts';
 import { ISG_VERSION, RUNTIME } from '../util/runtime.ts';
 import type { Daemon } from './daemon.ts';
@@ -79,12 +79,16 @@ export const DAEMON_OPS: Record<string, DaemonOp> = {
     return Promise.all(results.map((r) => Promise.resolve(r).then(settle, fail)));
   },
 
-  subscribe(_daemon, rawArgs, conn, requestId): SubscribeResult {
+  subscribe(daemon, rawArgs, conn, requestId): SubscribeResult {
     const args = asArgs(rawArgs);
     const events = args.events === undefined ? [...EVENT_TYPES] : args.events;
     if (!Array.isArray(events) || !events.every((e) => EVENT_TYPES.includes(e))) throw new IsgError('bad-args', `argument "events" must be a list of ${EVENT_TYPES.join(', ')}`);
-    conn.subscriptions.set(requestId, new Set(events));
-    return { subscribed: events };
+    const since = optionalString(args, 'since');
+    const wanted = new Set<DaemonEvent['type']>(events);
+    conn.subscriptions.set(requestId, wanted);
+    const result: SubscribeResult = { subscribed: events, lastId: daemon.events.lastId };
+    // The answer leaves before any event published after it, so what it carries comes first.
+    return since === undefined ? result : { ...result, ...daemon.events.after(since, wanted) };
   },
 
   unsubscribe(_daemon, rawArgs, conn) {

@@ -35,6 +35,7 @@ import { packageRoot } from '../util/package-root.ts';
 import { RUNTIME } from '../util/runtime.ts';
 import { CONFIG_FILE, isLoopback, loadConfig, parseHostPort, type IsgConfig, type PluginConfig } from './config.ts';
 import { configChange } from './config-reload.ts';
+import { EventLog } from './event-log.ts';
 import { Connection, type Caller, type ConnectionHost } from './connection.ts';
 import type { HttpGatewayHandle, HttpServerKind } from './http/gateway.ts';
 import { DAEMON_OPS } from './daemon-ops.ts';
@@ -102,7 +103,9 @@ export class Daemon implements ConnectionHost {
   /** The HTTP gateway, loaded only when one is configured. */
   http?: HttpGatewayHandle;
   /** Listeners of every published event besides the socket subscriptions (the HTTP gateway's event streams). */
-  private readonly eventListeners = new Set<(event: DaemonEvent) => void>();
+  private readonly eventListeners = new Set<(event: DaemonEvent, id: string) => void>();
+  /** The last events published, for subscribers that resume after a lost connection. */
+  readonly events = new EventLog();
   private token?: string;
   private releaseLock?: () => void;
   private csrCache?: CsrSnapshot;
@@ -233,14 +236,15 @@ export class Daemon implements ConnectionHost {
   }
 
   publish(event: DaemonEvent): void {
+    const id = this.events.append(event);
     for (const conn of this.connections) {
-      for (const [sub, types] of conn.subscriptions) if (types.has(event.type)) conn.push(sub, event);
+      for (const [sub, types] of conn.subscriptions) if (types.has(event.type)) conn.push(sub, event, id);
     }
-    for (const listener of this.eventListeners) listener(event);
+    for (const listener of this.eventListeners) listener(event, id);
   }
 
-  /** Hear every published event (until the returned function is called). */
-  onEvent(listener: (event: DaemonEvent) => void): () => void {
+  /** Hear every published event, with its id (until the returned function is called). */
+  onEvent(listener: (event: DaemonEvent, id: string) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
   }

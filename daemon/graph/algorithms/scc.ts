@@ -3,13 +3,16 @@
 import { CSR_DEAD, type CsrSnapshot } from '../csr.ts';
 import type { EdgeFilter } from './edge-filter.ts';
 
+/** What Tarjan reads of a graph: a CSR snapshot, or edges of one kind gathered for a query. */
+export type CycleGraph = Pick<CsrSnapshot, 'nodeCount' | 'outOffsets' | 'outTargets' | 'outKinds' | 'entityKinds'>;
+
 const UNSEEN = 0xffffffff;
 
 /**
  * Every component that is a cycle: two or more members, or one with an edge to itself.
  * Members ascending; components by size descending, then by first member.
  */
-export function csrCycles(csr: CsrSnapshot, admits: EdgeFilter): Uint32Array[] {
+export function csrCycles(csr: CycleGraph, admits: EdgeFilter): Uint32Array[] {
   const { nodeCount: n, outOffsets, outTargets, outKinds, entityKinds } = csr;
   const index = new Uint32Array(n).fill(UNSEEN);
   const low = new Uint32Array(n);
@@ -63,7 +66,7 @@ export function csrCycles(csr: CsrSnapshot, admits: EdgeFilter): Uint32Array[] {
   return comps.sort((a, b) => b.length - a.length || a[0]! - b[0]!);
 }
 
-function hasSelfLoop(csr: CsrSnapshot, admits: EdgeFilter, v: number): boolean {
+function hasSelfLoop(csr: CycleGraph, admits: EdgeFilter, v: number): boolean {
   for (let e = csr.outOffsets[v]!; e < csr.outOffsets[v + 1]!; e++) if (csr.outTargets[e] === v && admits[csr.outKinds[e]!]) return true;
   return false;
 }

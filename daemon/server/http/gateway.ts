@@ -9,13 +9,14 @@
 // (`HttpExchange`): hyper-express (uWebSockets.js) on Node, node:http on Deno, where uWS does not
 // load, and on Node when uWS fails to load. The daemon imports this module only when it serves
 // HTTP, and this module imports its server only when it starts.
-import type { DaemonEvent, HttpEnvelope, Request, SseSubscribed } from '../../../client/protocol.ts';
-import { EVENT_TYPES, HTTP_PATHS, HTTP_STATUS_OF_ERROR, SSE_SUBSCRIBED } from '../../../client/protocol.ts';
+import type { DaemonEvent, HttpEnvelope, Request, ResyncEvent, SseSubscribed } from '../../../client/protocol.ts';
+import { EVENT_TYPES, HTTP_PATHS, HTTP_STATUS_OF_ERROR, SSE_RESYNC, SSE_SUBSCRIBED } from '../../../client/protocol.ts';
 import { IsgError, toWireError } from '../../errors.ts';
 import type { Logger } from '../../util/log.ts';
 import { RUNTIME } from '../../util/runtime.ts';
 import { isObject, type Caller } from '../connection.ts';
 import { decodeBody, encodeBody } from '../frames.ts';
+import type { EventLog } from '../event-log.ts';
 
 export type HttpServerKind = 'hyper-express' | 'node:http';
 
@@ -29,8 +30,10 @@ export interface GatewayHost {
   generation(): number;
   /** Answer one request, as for a socket connection; throws (or rejects with) an IsgError. */
   handle(request: Request, caller: Caller): unknown;
-  /** Hear every event the daemon publishes; returns the way to stop. */
-  onEvent(listener: (event: DaemonEvent) => void): () => void;
+  /** Hear every event the daemon publishes, with its id; returns the way to stop. */
+  onEvent(listener: (event: DaemonEvent, id: string) => void): () => void;
+  /** The last events published, for a stream that resumes (Last-Event-ID). */
+  readonly events: EventLog;
 }
 
 /** One HTTP request and its answer, as an adapter hands it over. */
@@ -144,7 +147,11 @@ type Format = 'json' | 'msgpack';
 interface EventStream {
   readonly sink: StreamSink;
   readonly types: ReadonlySet<DaemonEvent['type']>;
-  seq: number;
+}
+
+/** An event as SSE: its id (what Last-Event-ID sends back), its type and the event as JSON. */
+function sseEvent(id: string, event: DaemonEvent): string {
+  return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 export class HttpGateway {
@@ -166,7 +173,7 @@ export class HttpGateway {
 
   /** Hear the daemon's events (one listener for every stream) and keep the streams alive. */
   start(): void {
-    this.stopListeningToEvents = this.host.onEvent((event) => this.broadcast(event));
+    this.stopListeningToEvents = this.host.onEvent((event, id) => this.broadcast(event, id));
     this.keepAlive = setInterval(() => {
       for (const s of this.streams) this.write(s, ': keep-alive\n\n');
     }, KEEP_ALIVE_MS);
@@ -294,20 +301,29 @@ export class HttpGateway {
     }
     const types = new Set((asked.length ? asked : EVENT_TYPES) as DaemonEvent['type'][]);
     const sink = ex.stream(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    const stream: EventStream = { sink, types, seq: 0 };
+    const stream: EventStream = { sink, types };
     this.streams.add(stream);
     sink.onClose(() => this.streams.delete(stream));
-    const hello: SseSubscribed = { subscribed: [...types], gen: this.host.generation() };
+    const log = this.host.events;
+    const hello: SseSubscribed = { subscribed: [...types], gen: this.host.generation(), lastId: log.lastId };
     this.write(stream, `event: ${SSE_SUBSCRIBED}\ndata: ${JSON.stringify(hello)}\n\n`);
+    // An EventSource that reconnects says what it saw last: what it missed comes first.
+    const since = ex.header('last-event-id');
+    if (since === undefined) return;
+    const resume = log.after(since.trim(), types);
+    if ('gap' in resume) {
+      const resync: ResyncEvent = { type: 'resync', reason: resume.gap };
+      this.write(stream, `event: ${SSE_RESYNC}\ndata: ${JSON.stringify(resync)}\n\n`);
+    } else for (const { id, event } of resume.missed) this.write(stream, sseEvent(id, event));
   }
 
   /** One event to every stream that asked for its type, encoded once. */
-  private broadcast(event: DaemonEvent): void {
-    let body: string | undefined;
+  private broadcast(event: DaemonEvent, id: string): void {
+    let text: string | undefined;
     for (const stream of this.streams) {
       if (!stream.types.has(event.type)) continue;
-      body ??= `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-      this.write(stream, `id: ${++stream.seq}\n${body}`);
+      text ??= sseEvent(id, event);
+      this.write(stream, text);
     }
   }
 

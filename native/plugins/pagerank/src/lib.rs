@@ -7,6 +7,9 @@
 //! and `path` (file prefix to list). Result: `{ generation, nodes, iterations, converged,
 //! delta, total, results: [{ <entity ref>, score }] }`, best first (ties by id). The ranking
 //! is computed once per generation and arguments; a call filters it and takes the top.
+//! `percentiles: true` adds `percentiles`, by entity id of `generation`: 1 - position / nodes
+//! in the ranking of every live entity (the best has 1), 0 for an id that is no entity. A
+//! caller that ranks everything (the context plugin) reads that instead of a ref per entity.
 
 use std::cmp::Ordering;
 
@@ -34,6 +37,7 @@ fn rank(call: &mut Call) -> OpResult {
     let top = call.args.int("top", 20, 1, 100_000)? as usize;
     let entity_kinds = call.args.names("kind", g.entity_kind_names())?;
     let path = call.args.string("path")?.map(str::to_string);
+    let with_percentiles = call.args.bool("percentiles", false)?;
     let filter = EdgeFilter::new(g, &kinds, inferred);
     let key = format!("{filter:?} {:x} {iterations} {:x}", damping.to_bits(), tolerance.to_bits());
     let ranks = call.memo(key, |g| Ok(page_rank(g, filter, damping, iterations, tolerance)))?;
@@ -52,7 +56,7 @@ fn rank(call: &mut Call) -> OpResult {
             best.push(Value::entity(id as u32, [("score", Value::from(ranks.scores[id]))]));
         }
     }
-    Ok(Value::object([
+    let mut fields = vec![
         ("generation", Value::from(g.generation)),
         ("nodes", Value::from(ranks.nodes)),
         ("iterations", Value::from(ranks.iterations)),
@@ -60,7 +64,20 @@ fn rank(call: &mut Call) -> OpResult {
         ("delta", Value::from(ranks.delta)),
         ("total", Value::from(total)),
         ("results", Value::List(best)),
-    ]))
+    ];
+    if with_percentiles {
+        fields.push(("percentiles", Value::Floats(percentiles(&ranks.order, g.node_count))));
+    }
+    Ok(Value::object(fields))
+}
+
+fn percentiles(order: &[u32], node_count: usize) -> Vec<f64> {
+    let mut out = vec![0.0f64; node_count];
+    let n = order.len() as f64;
+    for (i, &id) in order.iter().enumerate() {
+        out[id as usize] = 1.0 - i as f64 / n;
+    }
+    out
 }
 
 /// Power iteration over the live entities; a dangling entity's rank is spread over all of
