@@ -188,10 +188,18 @@ export class GraphHost {
     host.setDiscoveryDiagnostics(found.diagnostics);
     const t1 = performance.now();
     const jobs = found.files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
-    const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress });
+    // What of populate() needs one file only is done as its facts arrive, while workers parse on.
+    const pool = new Map<string, string>();
+    const signatureHashes = new Map<string, Float64Array>();
+    const onOutcome = (o: ParseOutcome): void => {
+      if (!o.ok) return;
+      host.resolver.prepare(internFacts(o.facts, pool));
+      signatureHashes.set(o.facts.path, Float64Array.from(o.facts.entities, (e) => signatureHash(e.signature)));
+    };
+    const outcomes = await parseAll(jobs, { maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: options.workers, onProgress: options.onProgress, onOutcome });
     const t2 = performance.now();
     for (const f of found.files) host.stats.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
-    host.populate(outcomes);
+    host.populate(outcomes, signatureHashes);
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
     return host;
@@ -495,15 +503,19 @@ export class GraphHost {
     };
   }
 
-  /** The initial state from parse outcomes: add every file in path order, then resolve them all. */
-  private populate(outcomes: ParseOutcome[]): void {
+  /**
+   * The initial state from parse outcomes: add every file in path order, then resolve them all.
+   * `prepared`: their facts were interned, their scopes prepared and their entities' signature
+   * hashes computed (these, by path) as they arrived (index).
+   */
+  private populate(outcomes: ParseOutcome[], prepared?: Map<string, Float64Array>): void {
     outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
     // One copy of each name and path string across all files' facts (they repeat a lot); the
     // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
     // later edits create.
     const pool = new Map<string, string>();
     for (const o of outcomes) {
-      if (o.ok) this.addFile(internFacts(o.facts, pool));
+      if (o.ok) this.addFile(prepared ? o.facts : internFacts(o.facts, pool), prepared?.get(o.facts.path));
       else this.skipped.set(o.path, o.diagnostic);
     }
     for (const path of this.files.keys()) this.resolve(path);
@@ -576,11 +588,12 @@ export class GraphHost {
     return current && current.contentHash === outcome.facts.contentHash ? current : outcome.facts;
   }
 
-  private addFile(facts: FileFacts): void {
+  /** `hashes`: the signature hash of each entity, when computed already. */
+  private addFile(facts: FileFacts, hashes?: Float64Array): void {
     const moduleId = this.store.addEntity(facts.path, moduleEntity(facts));
     // A parent comes before its members in `entities`, so its id exists when they are added.
     const ids: number[] = [];
-    for (const e of facts.entities) ids.push(this.store.addEntity(facts.path, entityInput(e, moduleId, ids)));
+    facts.entities.forEach((e, i) => ids.push(this.store.addEntity(facts.path, entityInput(e, moduleId, ids, hashes?.[i]))));
     this.files.set(facts.path, { facts, moduleId, ids: Int32Array.from(ids) });
   }
 
@@ -886,8 +899,13 @@ function moduleEntity(facts: FileFacts) {
   };
 }
 
-/** `signatureHash`: the signature's, when known. */
-function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: ArrayLike<number>, signatureHash = hash53(e.signature.replace(/\s+/g, ' '))) {
+/** An entity's signature hash: its signature with runs of white space as one space. */
+function signatureHash(signature: string): number {
+  return hash53(signature.replace(/\s+/g, ' '));
+}
+
+/** `hash`: the signature's, when known. */
+function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: ArrayLike<number>, hash = signatureHash(e.signature)) {
   return {
     kind: e.kind,
     qualifiedName: e.name,
@@ -898,7 +916,7 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: Ar
     endColumn: e.endColumn,
     exported: e.exported,
     signature: e.signature,
-    signatureHash,
+    signatureHash: hash,
     doc: e.doc,
   };
 }

@@ -160,9 +160,13 @@ class Collector {
   /** Node of each capture name in the current match, -1 when absent. */
   private readonly slot = new Int32Array(256).fill(-1);
 
+  /** The tree has no errors, so no zero-width (missing) node: see `endOf`. */
+  private readonly plain: boolean;
+
   constructor(text: string, table: NodeTable) {
     this.text = text;
     this.t = table;
+    this.plain = !table.hasError(table.root());
   }
 
   addRun(run: QueryRun): void {
@@ -181,7 +185,7 @@ class Collector {
   }
 
   private text_(h: number): string {
-    return this.text.slice(this.t.start(h), this.t.end(h));
+    return this.text.slice(this.t.start(h), endOf(this.text, this.t, h, this.plain));
   }
 
   private add(mainId: number, node: number): void {
@@ -190,7 +194,8 @@ class Collector {
     if (name.startsWith('definition.') || mainId === C.opaque) return this.addDeclaration(name, node);
     const refKind = REF_KINDS.get(mainId);
     if (refKind !== undefined) {
-      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, this.cap(C.target)) });
+      const target = this.cap(C.target);
+      this.out.refs.push({ kind: refKind, start: t.start(node), line: t.row(node) + 1, path: referencePath(this.text, t, target >= 0 ? target : node, this.plain) });
       return;
     }
     switch (mainId) {
@@ -208,7 +213,8 @@ class Collector {
       case C.binding: {
         const type = this.cap(C.bindingType);
         const value = this.cap(C.bindingValue);
-        this.out.bindings.push({ start: t.start(node), name: this.text_(this.cap(C.bindingName)), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value) });
+        const name = this.cap(C.bindingName);
+        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value, this.plain) });
         return;
       }
       case C.importBound:
@@ -266,7 +272,7 @@ class Collector {
 
   private addCallback(callee: number, callback: number): void {
     const t = this.t;
-    const path = referencePath(this.text, t, callee);
+    const path = referencePath(this.text, t, callee, this.plain);
     if (path.startsWith('?')) return;
     const callbackStart = t.start(callback);
     const args = t.namedChildren(t.parent(callback)).filter((n) => t.type(n) !== 'comment');
@@ -354,7 +360,7 @@ class Collector {
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
-    record.name = nameNode >= 0 ? memberName(text, t, nameNode) : 'default';
+    record.name = nameNode >= 0 ? memberName(text, t, nameNode, this.plain) : 'default';
     let body = this.cap(C.body);
     let params = this.cap(C.params);
     let returnType = this.cap(C.return);
@@ -376,7 +382,10 @@ class Collector {
       const parent = t.parent(node);
       if (parent >= 0 && t.type(parent) === 'class_body') record.kind = 'constructor';
     }
-    const statement = outerStatement(t, node, nodeType);
+    // The declaration a declarator is part of (lexical_declaration / variable_declaration): a
+    // parent costs a walk down from the root in tree-sitter 0.21, so it is asked for once.
+    const declaration = nodeType === 'variable_declarator' ? t.parent(node) : -1;
+    const statement = outerStatement(t, declaration >= 0 ? declaration : node);
     const statementStart = t.start(statement);
     record.declaredExport = t.type(statement) === 'export_statement';
     record.isDefault = record.declaredExport && text.startsWith('export default', statementStart);
@@ -386,9 +395,8 @@ class Collector {
     else if (value >= 0 && type >= 0) record.sigEnd = t.end(type);
     // `export let a = 1, b: T = f()`: b's signature is `export let b: T`, not the statement up to
     // b (which would include a, and change b's signature hash whenever a changes).
-    if (nodeType === 'variable_declarator') {
-      const parent = t.parent(node);
-      const first = parent >= 0 ? t.namedChildren(parent).find((c) => t.type(c) === 'variable_declarator') : undefined;
+    if (declaration >= 0) {
+      const first = t.namedChildren(declaration).find((c) => t.type(c) === 'variable_declarator');
       if (first !== undefined && t.start(first) < record.start) record.sigJoin = t.start(first);
     }
     record.signature = signatureOf(text, record);
@@ -399,20 +407,16 @@ class Collector {
       if (types.some((x) => x !== null)) record.paramTypes = types;
     }
     if (returnType >= 0) {
-      const r = valueTypeInfo(text, t, returnType, -1).typeName;
+      const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
-    } else Object.assign(record, valueTypeInfo(text, t, type, value));
+    } else Object.assign(record, valueTypeInfo(text, t, type, value, this.plain));
     this.out.declarations.push(record);
   }
 }
 
-/** The statement a declaration is written in: its `export`, `declare` or `const` wrapper. */
-function outerStatement(t: NodeTable, node: number, nodeType: string): number {
+/** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */
+function outerStatement(t: NodeTable, node: number): number {
   let n = node;
-  if (nodeType === 'variable_declarator') {
-    const p = t.parent(n); // lexical_declaration / variable_declaration
-    if (p >= 0) n = p;
-  }
   for (let p = t.parent(n); p >= 0; p = t.parent(p)) {
     const type = t.type(p);
     if (type !== 'export_statement' && type !== 'ambient_declaration') break;
@@ -431,14 +435,35 @@ function leadingDoc(text: string, start: number): string | undefined {
   return text.slice(open, i + 1);
 }
 
+/** Nodes that are one identifier token. */
+const IDENTIFIER_NODES: ReadonlySet<string> = new Set(['identifier', 'property_identifier', 'type_identifier', 'shorthand_property_identifier']);
+
+/**
+ * Where node `h` ends. An identifier token ends at the first character that cannot continue it,
+ * so when that character is plain ASCII the end is read off the text, without a native call
+ * (extraction asks for a few hundred thousand ends on a large corpus). Only in a tree without
+ * errors (`plain`), which has no zero-width missing identifiers, and never past a backslash
+ * (escapes) or a non-ASCII character: those ask tree-sitter. The parser's input differs from the
+ * text only in grammar-gaps.ts's rewrites, which never touch characters next to an identifier.
+ */
+function endOf(text: string, t: NodeTable, h: number, plain: boolean): number {
+  if (plain && IDENTIFIER_NODES.has(t.type(h))) {
+    let i = t.start(h);
+    let c = text.charCodeAt(i);
+    while ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36) c = text.charCodeAt(++i);
+    if (i === text.length || (c < 128 && c !== 92)) return i;
+  }
+  return t.end(h);
+}
+
 const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
 
 /**
  * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
  * names becomes `?`, keeping the last member name for name-matching.
  */
-function referencePath(text: string, t: NodeTable, node: number): string {
-  const raw = text.slice(t.start(node), t.end(node));
+function referencePath(text: string, t: NodeTable, node: number, plain: boolean): string {
+  const raw = text.slice(t.start(node), endOf(text, t, node, plain));
   if (DOTTED.test(raw)) return raw;
   const cleaned = raw.replace(/\s+/g, '').replace(/\?\./g, '.').replace(/!/g, '');
   if (DOTTED.test(cleaned)) return cleaned;
@@ -448,7 +473,7 @@ function referencePath(text: string, t: NodeTable, node: number): string {
 }
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */
-function valueTypeInfo(text: string, t: NodeTable, type: number, value: number): { typeName?: string; newOf?: string; callOf?: string } {
+function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, plain: boolean): { typeName?: string; newOf?: string; callOf?: string } {
   const out: { typeName?: string; newOf?: string; callOf?: string } = {};
   if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
@@ -461,7 +486,7 @@ function valueTypeInfo(text: string, t: NodeTable, type: number, value: number):
       const callee = t.firstNamedChild(value);
       const ct = callee >= 0 ? t.type(callee) : '';
       if (ct === 'identifier' || ct === 'member_expression') {
-        const path = referencePath(text, t, callee);
+        const path = referencePath(text, t, callee, plain);
         if (!path.startsWith('?')) {
           if (vt === 'new_expression') out.newOf = path;
           else out.callOf = path;
@@ -504,9 +529,9 @@ function importRecord(text: string, t: NodeTable, statement: number, specifier: 
   };
 }
 
-function memberName(text: string, t: NodeTable, node: number): string {
+function memberName(text: string, t: NodeTable, node: number, plain: boolean): string {
   const type = t.type(node);
-  const s = text.slice(t.start(node), t.end(node));
+  const s = text.slice(t.start(node), endOf(text, t, node, plain));
   if (type === 'string') return unquote(s);
   // Computed names are not stable identities (SCHEMA.md): '' keeps them out of the graph.
   if (type === 'computed_property_name') return '';

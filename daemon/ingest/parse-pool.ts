@@ -14,6 +14,8 @@ export interface ParsePoolOptions {
   /** Number of workers; default: available cores. 0 parses on the calling thread. */
   workers?: number;
   onProgress?: (done: number, total: number, bytes: number) => void;
+  /** Called with each file's outcome as it arrives, while other files are still being parsed. */
+  onOutcome?: (outcome: ParseOutcome) => void;
   /** Below this many bytes in all, parse on the calling thread (default 512 KiB: what starting workers costs). */
   minBytesForWorkers?: number;
 }
@@ -47,13 +49,16 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
           const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
           let finished = false;
           w.on('message', (batch: ParseOutcome[]) => {
+            // The next chunk first, so that the worker starts on it while this thread handles the batch.
+            const chunk = nextChunk();
+            if (chunk) w.postMessage(chunk);
             for (const r of batch) {
               results.push(r);
               doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
+              options.onOutcome?.(r);
             }
             if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
-            const chunk = nextChunk();
-            if (chunk) return w.postMessage(chunk);
+            if (chunk) return;
             // Ended from here rather than by the worker closing its port, which Deno's
             // worker_threads does not offer.
             finished = true;
@@ -73,7 +78,9 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
 function parseInline(jobs: ParseJob[], options: ParsePoolOptions): ParseOutcome[] {
   const out: ParseOutcome[] = [];
   for (const j of jobs) {
-    out.push(runParseJob(j, options.maxFileBytes));
+    const outcome = runParseJob(j, options.maxFileBytes);
+    out.push(outcome);
+    options.onOutcome?.(outcome);
     options.onProgress?.(out.length, jobs.length, 0);
   }
   return out;

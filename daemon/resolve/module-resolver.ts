@@ -57,6 +57,8 @@ export function createModuleResolver(fs: FileSystemView): ModuleResolver {
   const read: TextReader = (path) => (isOutside(path) ? undefined : fs.readText(path));
   /** directory of the importing file -> specifier -> result: all a result depends on. */
   let results = new Map<string, Map<string, ModuleResolution>>();
+  /** file -> its directory's map in `results`. */
+  let resultsOfFile = new Map<string, Map<string, ModuleResolution>>();
   let tsconfigFor = createTsconfigLookup(read);
   let manifests = new Map<string, Manifest | undefined>();
   let workspaces: Map<string, string> | undefined;
@@ -165,20 +167,28 @@ export function createModuleResolver(fs: FileSystemView): ModuleResolver {
 
   return {
     resolve(fromFile, specifier) {
-      const dir = parentDir(fromFile);
-      let byDir = results.get(dir);
-      if (byDir === undefined) results.set(dir, (byDir = new Map()));
+      // Found by the file first: resolution runs per reference, and a file's path is the same
+      // string every time (its hash is kept), where its directory would be a new one.
+      let byDir = resultsOfFile.get(fromFile);
+      if (byDir === undefined) {
+        const dir = parentDir(fromFile);
+        byDir = results.get(dir);
+        if (byDir === undefined) results.set(dir, (byDir = new Map()));
+        resultsOfFile.set(fromFile, byDir);
+      }
       let result = byDir.get(specifier);
-      if (result === undefined) byDir.set(specifier, (result = resolveUncached(dir, specifier)));
+      if (result === undefined) byDir.set(specifier, (result = resolveUncached(parentDir(fromFile), specifier)));
       return result;
     },
     invalidateFiles() {
       results = new Map();
+      resultsOfFile = new Map();
       // Workspace globs are expanded against the directories, which follow the files.
       workspaces = undefined;
     },
     invalidateConfig() {
       results = new Map();
+      resultsOfFile = new Map();
       workspaces = undefined;
       tsconfigFor = createTsconfigLookup(read);
       manifests = new Map();

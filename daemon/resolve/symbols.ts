@@ -97,8 +97,8 @@ interface Scope {
 
 export class SymbolResolver {
   private readonly scopes = new Map<string, Scope>();
-  /** (module, exported name) -> result and the files consulted to get it. */
-  private readonly exportCache = new Map<string, { sym: Sym | undefined; deps: string[] }>();
+  /** module -> exported name -> result and the files consulted to get it. */
+  private readonly exportCache = new Map<string, Map<string, { sym: Sym | undefined; deps: string[] }>>();
   private deps: Set<string> = new Set();
   private paramDeps: Set<string> = new Set();
 
@@ -121,7 +121,7 @@ export class SymbolResolver {
     // (scope() records it, a file that does not exist too). Where a specifier leads is another
     // input: the host calls invalidateExports when the file set changes (resolution config:
     // invalidateAll).
-    if (surface === 'all') for (const [key, e] of this.exportCache) if (e.deps.includes(path)) this.exportCache.delete(key);
+    if (surface === 'all') for (const names of this.exportCache.values()) for (const [name, e] of names) if (e.deps.includes(path)) names.delete(name);
     for (const s of this.scopes.values()) for (const [entity, e] of s.supertypes) if (e.deps.includes(path)) s.supertypes.delete(entity);
   }
 
@@ -159,7 +159,7 @@ export class SymbolResolver {
     });
     if (!only || only[0]) this.resolveModuleLinks(path, facts, res);
     // references
-    const seen = new Set<string>();
+    const seen = new Set<number | string>();
     const { refs, strings } = facts;
     for (let o = 0; o < refs.length; o += REF_FIELDS) {
       const head = refs[o + RefRow.head]!;
@@ -196,7 +196,7 @@ export class SymbolResolver {
     }
   }
 
-  private resolveRef(scope: Scope, refKind: RefKind, container: number, refPath: string, res: FileResolution, seen: Set<string>): void {
+  private resolveRef(scope: Scope, refKind: RefKind, container: number, refPath: string, res: FileResolution, seen: Set<number | string>): void {
     const path = scope.facts.path;
     const kind: EdgeKind = refKind === 'call' || refKind === 'new' ? 'calls' : refKind === 'type' ? 'uses-type' : refKind;
     const outcome = this.resolvePath(scope, container, refPath, refKind === 'type' ? 'type' : 'value');
@@ -221,7 +221,7 @@ export class SymbolResolver {
     res.counts[COUNT_FIELDS[field]]++;
     if (res.containerCounts) res.containerCounts[(container + 1) * COUNT_FIELDS.length + field]!++;
     if (target === undefined) return;
-    const key = `${kind}|${from}|${target}|${inferred ? 1 : 0}`;
+    const key = edgeKey(kind, from, target, inferred);
     if (seen.has(key)) return;
     seen.add(key);
     res.edges.push({ kind, from, to: target, inferred });
@@ -231,10 +231,21 @@ export class SymbolResolver {
 
   private scope(path: string): Scope | undefined {
     this.deps.add(path);
-    let s = this.scopes.get(path);
+    const s = this.scopes.get(path);
     if (s) return s;
     const facts = this.ctx.facts(path);
-    if (!facts) return undefined;
+    return facts ? this.build(facts) : undefined;
+  }
+
+  /**
+   * Builds the lookup tables of `facts`' file ahead of its resolution (they depend on its facts
+   * only): the initial index does it for each file as its facts arrive from a parse worker.
+   */
+  prepare(facts: FileFacts): void {
+    this.build(facts);
+  }
+
+  private build(facts: FileFacts): Scope {
     const byName = new Map<string, number>();
     facts.entities.forEach((e, i) => byName.set(e.name, i));
     const imports = new Map<string, { specifier: string; imported: string }>();
@@ -258,49 +269,54 @@ export class SymbolResolver {
         else exports.set(e.exported, [i]);
       }
     });
-    s = { facts, byName, imports, bindings, exports, starExports, supertypes: new Map() };
-    this.scopes.set(path, s);
+    const s: Scope = { facts, byName, imports, bindings, exports, starExports, supertypes: new Map() };
+    this.scopes.set(facts.path, s);
     return s;
   }
 
   // ---- names and paths ----------------------------------------------------------------
 
   private resolvePath(scope: Scope, container: number, path: string, mode: 'type' | 'value', depth = 0): Outcome {
-    const parts = path.split('.');
-    const head = parts[0]!;
-    if (head === '?') return parts.length > 1 ? { kind: 'unknown-member', member: parts[parts.length - 1]! } : { kind: 'unresolved' };
+    // Read segment by segment in place: most paths have one or two, and this runs per reference.
+    const dot = path.indexOf('.');
+    const head = dot < 0 ? path : path.slice(0, dot);
+    if (head === '?') return dot < 0 ? UNRESOLVED : unknownMember(path);
     let sym: Sym | undefined;
-    let rest = 1;
+    /** Offset of the dot before the next segment to follow, -1 when none is left. */
+    let rest = dot;
     if (head === 'this' || head === 'super') {
       const cls = enclosingClass(scope.facts, container);
-      if (cls < 0) return { kind: 'unresolved' };
-      if (parts.length === 1) return { kind: 'unresolved' };
+      if (cls < 0 || dot < 0) return UNRESOLVED;
+      const end = path.indexOf('.', dot + 1);
+      const name = end < 0 ? path.slice(dot + 1) : path.slice(dot + 1, end);
       const owner: Sym = { file: scope.facts.path, entity: cls };
-      sym = head === 'this' ? this.member(owner, parts[1]!, depth) : this.memberOfSupertypes(owner, parts[1]!, depth);
-      if (!sym) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
-      rest = 2;
+      sym = head === 'this' ? this.member(owner, name, depth) : this.memberOfSupertypes(owner, name, depth);
+      if (!sym) return unknownMember(path);
+      rest = end;
     } else {
       const local = this.lookupLocal(scope, container, head, mode);
-      if (local === 'shadowed') return parts.length > 1 ? { kind: 'unknown-member', member: parts[parts.length - 1]! } : { kind: 'unresolved' };
+      if (local === 'shadowed') return dot < 0 ? UNRESOLVED : unknownMember(path);
       if (local && 'binding' in local) {
-        if (parts.length === 1) return { kind: 'unresolved' };
+        if (dot < 0) return UNRESOLVED;
         sym = this.typeOfBinding(scope, local.binding, depth);
-        if (!sym) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
+        if (!sym) return unknownMember(path);
       } else if (local) {
         sym = local;
       } else {
         const imp = scope.imports.get(head);
-        if (!imp) return { kind: 'external' }; // a global: lib.d.ts, the runtime
+        if (!imp) return EXTERNAL; // a global: lib.d.ts, the runtime
         const target = this.ctx.modules.resolve(scope.facts.path, imp.specifier);
-        if (target.kind !== 'file') return { kind: target.kind === 'external' ? 'external' : 'unresolved' };
+        if (target.kind !== 'file') return target.kind === 'external' ? EXTERNAL : UNRESOLVED;
         sym = imp.imported === '*' ? { file: target.path, module: true } : this.resolveExport(target.path, imp.imported, 0);
-        if (!sym) return { kind: 'unresolved' };
+        if (!sym) return UNRESOLVED;
       }
     }
-    for (let i = rest; i < parts.length; i++) {
-      const next = this.memberOrExport(sym!, parts[i]!, depth);
-      if (!next) return { kind: 'unknown-member', member: parts[parts.length - 1]! };
+    while (rest >= 0) {
+      const end = path.indexOf('.', rest + 1);
+      const next = this.memberOrExport(sym!, end < 0 ? path.slice(rest + 1) : path.slice(rest + 1, end), depth);
+      if (!next) return unknownMember(path);
       sym = next;
+      rest = end;
     }
     return { kind: 'found', sym: sym! };
   }
@@ -450,8 +466,7 @@ export class SymbolResolver {
 
   /** What `module` exports under `name`, following re-exports and `export *` (cached with its deps). */
   resolveExport(module: string, name: string, depth: number): Sym | undefined {
-    const key = `${module}\0${name}`;
-    const cached = this.exportCache.get(key);
+    const cached = this.exportCache.get(module)?.get(name);
     if (cached) {
       for (const d of cached.deps) this.deps.add(d);
       return cached.sym;
@@ -460,7 +475,9 @@ export class SymbolResolver {
     this.deps = new Set();
     const sym = this.computeExport(module, name, depth, new Set());
     const deps = [...this.deps];
-    this.exportCache.set(key, { sym, deps });
+    let names = this.exportCache.get(module);
+    if (!names) this.exportCache.set(module, (names = new Map()));
+    names.set(name, { sym, deps });
     this.deps = outer;
     for (const d of deps) outer.add(d);
     return sym;
@@ -517,6 +534,25 @@ type Outcome =
   | { kind: 'unknown-member'; member: string }
   | { kind: 'external' }
   | { kind: 'unresolved' };
+
+/** Ids below this make an exact numeric edge key (2^23 * 2^23 * 16 < 2^53). */
+const NUMERIC_KEY_IDS = 2 ** 23;
+const KEY_KINDS: Partial<Record<EdgeKind, number>> = { calls: 0, 'uses-type': 1, extends: 2, implements: 3 };
+
+/** Tells the edges of one file apart: a number (no string to build and hash per reference) unless ids are huge. */
+function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): number | string {
+  const k = KEY_KINDS[kind];
+  if (k === undefined || from >= NUMERIC_KEY_IDS || to >= NUMERIC_KEY_IDS) return `${kind}|${from}|${to}|${inferred ? 1 : 0}`;
+  return (from * NUMERIC_KEY_IDS + to) * 16 + k * 2 + (inferred ? 1 : 0);
+}
+
+const EXTERNAL: Outcome = { kind: 'external' };
+const UNRESOLVED: Outcome = { kind: 'unresolved' };
+
+/** A path whose receiver could not be followed: its last segment is the member called. */
+function unknownMember(path: string): Outcome {
+  return { kind: 'unknown-member', member: path.slice(path.lastIndexOf('.') + 1) };
+}
 
 function enclosingClass(facts: FileFacts, container: number): number {
   for (let c = container; c >= 0; c = facts.entities[c]!.parent) {

@@ -1,8 +1,10 @@
 ; References from code to declarations, resolved in daemon/resolve/.
 ; @reference.<kind> is the whole reference, @target the name or expression it points at.
-; As everywhere, main captures have a dot and their parts do not.
+; As everywhere, main captures have a dot and their parts do not. A call starts where its callee
+; does, so the callee alone is captured, as the reference (one capture less per call: a query
+; costs per capture).
 
-(call_expression function: [(identifier) (member_expression)] @target) @reference.call
+(call_expression function: [(identifier) (member_expression)] @reference.call)
 (new_expression constructor: [(identifier) (member_expression)] @target) @reference.new
 
 (extends_clause value: [(identifier) (member_expression)] @target) @reference.extends
@@ -29,7 +31,8 @@
 ; Local names with what is known of their type: they shadow imports, and give `x.m()` a receiver type.
 (required_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
 (optional_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
-(variable_declarator name: (identifier) @binding-name type: (_)? @binding-type value: (_)? @binding-value) @binding.local
+; A declarator starts with its name: the name alone is captured, as the binding.
+(variable_declarator name: (identifier) @binding.local type: (_)? @binding-type value: (_)? @binding-value)
 
 ; `import('x')` anywhere in code (the static forms are in modules.scm).
 (call_expression function: (import) arguments: (arguments . (string (string_fragment) @source))) @import.dynamic
