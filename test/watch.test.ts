@@ -307,6 +307,9 @@ test('busy: from an event until its batch has been handed over and settled', asy
   held = undefined;
   settle();
   await watcher.idle();
-  assert.equal(watcher.busy, false);
+  // A write can be reported twice (Deno's watcher sometimes sends the second event after the
+  // first batch has settled, failing a clean clone's run): that starts a batch of its own, which
+  // settles at once now that nothing holds it.
+  await waitFor('the watcher to have nothing on its way', () => !watcher.busy);
   watcher.close();
 });
