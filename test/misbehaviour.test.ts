@@ -124,7 +124,8 @@ test('a component that loops forever is stopped at its ceiling and ejected', asy
 });
 
 test('a native call that never returns, in process isolation, is stopped at its ceiling by killing the child, and ejected', async () => {
-  assert.equal((await plugin('kit-runaway')).state, 'active');
+  const before = await plugin('kit-runaway');
+  assert.equal(before.state, 'active', `ejected before its test: ${before.lastEjection?.reason}`);
   const started = performance.now();
   await fails('kit-runaway/spin', { ms: 60_000 }, 'budget-exceeded', /op "spin" did not finish within its ceiling of 50 ms, so its process was killed/);
   const took = performance.now() - started;

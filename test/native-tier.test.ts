@@ -309,8 +309,15 @@ for (const [isolation, processHost] of ISOLATIONS) {
       writeFileSync(join(root, 'a.ts'), 'export function kept(): number { return 1; }\nexport function edited(): string { return "1"; }\nexport class Added {}\n');
       const s = h.applyChanges([{ path: 'a.ts' }, { path: 'b.ts', text: null }]);
       assert.deepEqual([s.added, s.changed, s.removed], [['a.ts#Added'], ['a.ts#edited'], ['b.ts#gone', 'b.ts']]);
+      const t0 = performance.now();
       await rt.onUpdate!({ type: 'update', generation: s.generation, files: s.files, added: s.added, removed: s.removed, changed: s.changed });
+      const wall = performance.now() - t0;
       assert.deepEqual(await rt.call('last-update', {}), { generation: s.generation, snapshotGeneration: s.generation, files: s.files, added: s.added, changed: s.changed, removed: s.removed });
+      if (isolation === 'process') {
+        // charged the child's own time for the hook, not the pipe's and the scheduler's
+        const spent = rt.updateSpentMs;
+        assert.ok(typeof spent === 'number' && spent >= 0 && spent <= wall, `the hook's own time ${spent} ms, within the ${wall.toFixed(2)} ms the parent waited`);
+      }
     });
 
     test('the memory the plugin\'s Rust code holds is reported after each call, as it grows and as it is freed', async () => {

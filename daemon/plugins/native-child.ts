@@ -54,11 +54,14 @@ function handle(m: ToChild): void {
         send({ t: 'error', id: m.id, ...attachError, memory: memory() });
         return;
       }
-      try {
-        const value = m.t === 'call' ? addon!.call(m.op, m.args) : addon!.update!(m.update);
-        send({ t: 'result', id: m.id, value: value ?? null, memory: memory() });
-      } catch (err) {
-        send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err), memory: memory() });
+      {
+        const t0 = performance.now();
+        try {
+          const value = m.t === 'call' ? addon!.call(m.op, m.args) : addon!.update!(m.update);
+          send({ t: 'result', id: m.id, value: value ?? null, memory: memory(), spent: performance.now() - t0 });
+        } catch (err) {
+          send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err), memory: memory(), spent: performance.now() - t0 });
+        }
       }
   }
 }

@@ -244,6 +244,8 @@ impl Host {
 
     /// A call or an update: its answer, with the memory the plugin holds after it.
     fn request(&mut self, m: &Mp) -> Vec<u8> {
+        // What the call takes here, not counting the answer's encoding: an update hook is charged this.
+        let started = std::time::Instant::now();
         let outcome = match (&self.attach_error, &self.addon) {
             (Some(thrown), _) => Err(thrown.clone()),
             (None, None) => Err(Thrown { code: None, message: "no addon is loaded".into() }),
@@ -262,6 +264,7 @@ impl Host {
                 }
             }
         };
+        let spent = started.elapsed().as_secs_f64() * 1000.0;
         // `value ?? null`; a value that cannot be written is the call's error.
         let outcome = outcome.and_then(|value| {
             let mut v = Writer::default();
@@ -278,7 +281,7 @@ impl Host {
             Ok(_) => 3,
             Err(thrown) => 3 + thrown.code.is_some() as usize,
         };
-        w.map(fields + memory.is_some() as usize);
+        w.map(fields + 1 + memory.is_some() as usize);
         w.str("t");
         w.str(if outcome.is_ok() { "result" } else { "error" });
         w.str("id");
@@ -301,6 +304,8 @@ impl Host {
             w.str("memory");
             w.number(bytes);
         }
+        w.str("spent");
+        w.number(spent);
         w.out
     }
 
