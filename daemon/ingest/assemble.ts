@@ -114,28 +114,27 @@ export function assemble(path: string, language: Language, text: string, lines: 
   const strings = new StringTable(kept?.facts.strings);
   const refs = new Int32Array(c.refs.length * REF_FIELDS);
   const refRows = new Int32Array(c.refs.length + 1);
-  let nRefs = 0;
-  const addRef = (r: RefRecord): void => {
+  const addRef = (r: RefRecord, n: number): number => {
     const from = containerAt(r.start);
-    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) return;
-    const o = nRefs++ * REF_FIELDS;
+    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) return n;
+    const o = n * REF_FIELDS;
     refs[o + RefRow.head] = refHead(r.kind, from);
     refs[o + RefRow.line] = r.line;
     refs[o + RefRow.path] = strings.id(r.path);
+    return n + 1;
   };
   const callbackSites = new Map<number, CallbackSite>();
   for (const p of c.callbackParams) callbackSites.set(p.start, p.site);
   const bindings = new Int32Array(c.bindings.length * BINDING_FIELDS);
   const bindingRows = new Int32Array(c.bindings.length + 1);
-  let nBindings = 0;
-  const addBinding = (b: BindingRecord): void => {
-    if (entityStarts.has(b.start)) return; // `const f = () => {}` at module level is an entity, not a local
+  const addBinding = (b: BindingRecord, n: number): number => {
+    if (entityStarts.has(b.start)) return n; // `const f = () => {}` at module level is an entity, not a local
     // A parameter property (`constructor(private svc: S)`) is both an entity and a parameter: its
     // binding belongs to the constructor, whose body uses it, not to the property entity starting
     // at the same offset (lookups walk scopes outwards, so `svc.m()` in the body missed its type).
     const scope = containerAt(parameterProperties.has(b.start) ? b.start - 1 : b.start);
     const site = b.callback ?? (b.typed ? undefined : callbackSites.get(b.start));
-    const o = nBindings++ * BINDING_FIELDS;
+    const o = n * BINDING_FIELDS;
     bindings[o + BindingRow.scope] = scope;
     bindings[o + BindingRow.name] = strings.id(b.name);
     bindings[o + BindingRow.typeName] = strings.optional(b.typeName);
@@ -144,32 +143,14 @@ export function assemble(path: string, language: Language, text: string, lines: 
     bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
     bindings[o + BindingRow.arg] = site ? site.arg : 0;
     bindings[o + BindingRow.param] = site ? site.param : 0;
+    return n + 1;
   };
-  // Without reuse every record is a fresh one.
-  const refSeg = kept?.refs ?? { keep: 0, fresh: c.refs.length, from: 0 };
-  if (kept) nRefs = keptHead(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows);
-  const refHeadRows = nRefs;
-  for (let i = refSeg.keep; i < refSeg.keep + refSeg.fresh; i++) {
-    refRows[i] = nRefs;
-    addRef(c.refs[i]!);
-  }
-  refRows[c.refs.length] = nRefs;
-  const refFreshEnd = nRefs;
-  if (kept) {
-    const first = nRefs;
-    nRefs = keptTail(kept.facts.refs, kept.state.refRows, refSeg, REF_FIELDS, refs, refRows, nRefs);
-    for (let o = first * REF_FIELDS + RefRow.line; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] += kept.rows;
-  }
-  const bindingSeg = kept?.bindings ?? { keep: 0, fresh: c.bindings.length, from: 0 };
-  if (kept) nBindings = keptHead(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows);
-  const bindingHeadRows = nBindings;
-  for (let i = bindingSeg.keep; i < bindingSeg.keep + bindingSeg.fresh; i++) {
-    bindingRows[i] = nBindings;
-    addBinding(c.bindings[i]!);
-  }
-  bindingRows[c.bindings.length] = nBindings;
-  const bindingFreshEnd = nBindings;
-  if (kept) nBindings = keptTail(kept.facts.bindings, kept.state.bindingRows, bindingSeg, BINDING_FIELDS, bindings, bindingRows, nBindings);
+  const refPart = fillRows(c.refs, kept?.refs, kept && { rows: kept.facts.refs, before: kept.state.refRows }, REF_FIELDS, refs, refRows, addRef);
+  const nRefs = refPart.rows;
+  // The kept references after the edit moved with it.
+  if (kept) for (let o = refPart.freshEnd * REF_FIELDS + RefRow.line; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] += kept.rows;
+  const bindingPart = fillRows(c.bindings, kept?.bindings, kept && { rows: kept.facts.bindings, before: kept.state.bindingRows }, BINDING_FIELDS, bindings, bindingRows, addBinding);
+  const nBindings = bindingPart.rows;
   const list = kept ? renumber(strings.list, refs, nRefs, bindings, nBindings) : strings.list;
   const diagnostics: Diagnostic[] = c.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e) => ({
     file: path,
@@ -194,7 +175,7 @@ export function assemble(path: string, language: Language, text: string, lines: 
     diagnostics,
   };
   // Copied rows say what they said (same containers and strings; the moved ones' lines aside).
-  const same = kept ? { refs: { head: refHeadRows, tail: nRefs - refFreshEnd }, bindings: { head: bindingHeadRows, tail: nBindings - bindingFreshEnd } } : undefined;
+  const same = kept ? { refs: { head: refPart.head, tail: nRefs - refPart.freshEnd }, bindings: { head: bindingPart.head, tail: nBindings - bindingPart.freshEnd } } : undefined;
   return { facts, state: { intervals, typeParams, typeParamNames, refRows, bindingRows }, same };
 }
 
@@ -252,6 +233,34 @@ function sameTypeParams(a: Map<number, Set<string>>, b: Map<number, Set<string>>
  * The previous rows of the records an edit kept before the re-collected ones, copied into `rows`,
  * with `rowsBefore` (rows before each record) for them; returns their number.
  */
+/**
+ * The rows of one kind of record into `rows`, with the row each record starts at in
+ * `rowsBefore`: the previous rows of the records an edit kept before the re-collected ones
+ * (`seg`; without it every record is a fresh one), then the re-collected records through `add`
+ * (which writes a record at a row and returns the next row), then the kept ones after them.
+ */
+function fillRows<R>(
+  records: readonly R[],
+  seg: Segments | undefined,
+  old: { rows: Int32Array; before: Int32Array } | undefined,
+  fields: number,
+  rows: Int32Array,
+  rowsBefore: Int32Array,
+  add: (record: R, row: number) => number,
+): { rows: number; head: number; freshEnd: number } {
+  const s = seg ?? { keep: 0, fresh: records.length, from: 0 };
+  let n = old ? keptHead(old.rows, old.before, s, fields, rows, rowsBefore) : 0;
+  const head = n;
+  for (let i = s.keep; i < s.keep + s.fresh; i++) {
+    rowsBefore[i] = n;
+    n = add(records[i]!, n);
+  }
+  rowsBefore[records.length] = n;
+  const freshEnd = n;
+  if (old) n = keptTail(old.rows, old.before, s, fields, rows, rowsBefore, n);
+  return { rows: n, head, freshEnd };
+}
+
 function keptHead(oldRows: Int32Array, oldBefore: Int32Array, seg: Segments, fields: number, rows: Int32Array, rowsBefore: Int32Array): number {
   const n = oldBefore[seg.keep]!;
   rows.set(oldRows.subarray(0, n * fields));
