@@ -53,9 +53,9 @@ class PageRankCentrality {
       const ranked = (await this.ctx.call('pagerank/rank', { top: 1, percentiles: true })) as RankResult;
       // Read the store after the call: a ranking one generation old still ranks well, but its
       // ids are matched by their keys (an id of another generation may name another entity).
-      const s = this.ctx.graph.view().store;
-      if (ranked.percentiles && ranked.generation === this.ctx.graph.view().generation) this.ranks = Float32Array.from(ranked.percentiles);
-      else this.ranks = byKeys(s, (await this.ctx.call('pagerank/rank', { top: 100_000 })) as RankResult);
+      const now = this.ctx.graph.view();
+      if (ranked.percentiles && ranked.generation === now.generation) this.ranks = Float32Array.from(ranked.percentiles);
+      else this.ranks = byKeys(now.store, (await this.ctx.call('pagerank/rank', { top: 100_000 })) as RankResult);
     } catch (err) {
       if (this.ranks || this.generation < 0) this.ctx.log.warn('pagerank unavailable; ranking by fan-in', { error: (err as Error).message });
       this.ranks = undefined;
