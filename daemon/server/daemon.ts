@@ -176,6 +176,9 @@ export class Daemon implements ConnectionHost {
       daemon.registerPlugins();
       await daemon.plugins.load(CORE_PLUGIN);
       daemon.indexing = daemon.firstIndex();
+      // Logged by firstIndex and given to whoever waits in ready(); never an unhandled rejection,
+      // which would end the process (a root removed while a stopped daemon's index ran did, in a test).
+      daemon.indexing.catch(() => undefined);
       daemon.watchConfig();
     } catch (err) {
       await daemon.stop();
