@@ -3,6 +3,7 @@
 // concurrent clients. The same queries are timed in-process too, so the table shows what the
 // socket adds. Arguments are drawn from an in-process index of the same corpus.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Histogram } from 'hdr-histogram-js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { GraphHost } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import { planEdits } from './apply-change.ts';
 import { runQuery } from '../daemon/queries/core.ts';
+import { decodeBody as clientDecode } from '../client/framing.ts';
+import { encodeBody } from '../daemon/server/frames.ts';
 import { cliPath, corpusRoot, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
 
 const CALLS = 5000;
@@ -20,6 +23,8 @@ const WINDOW = 256;
 const CLIENTS = 32;
 const PER_CLIENT = 1000;
 const BLOCK = 500;
+/** Answers above this many bytes of msgpack are reported apart: their tail is serialization. */
+const LARGE_ANSWER = 4096;
 
 export interface Query {
   label: string;
@@ -52,15 +57,21 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     // machine: the ratio is the reliable figure on a shared machine, the absolute one is not.
     const floorH = latencyHistogram();
     const rowsOf = [{ label: 'hello (no graph work)', op: 'hello', args: [{ protocol: PROTOCOL_VERSION, client: 'bench' }] }, { label: 'status', op: 'status', args: [{}] }, ...queries];
-    const measured: { q: Query; s: LatencySummary; p: LatencySummary | undefined }[] = [];
+    const measured: { q: Query; s: LatencySummary; p: LatencySummary | undefined; bySize?: AnswerSizes }[] = [];
     for (const q of rowsOf) {
       for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
       const h = latencyHistogram();
+      // The same calls again, apart by the size of their answer (as the daemon encodes it).
+      const sizes = q.target ? q.args.map((a) => encodeBody(runQuery(host, q.op, a)).length) : undefined;
+      const small = latencyHistogram();
+      const large = latencyHistogram();
       for (let block = 0; block < CALLS / BLOCK; block++) {
         for (let i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
           const t0 = now();
           await client.request(q.op, q.args[i % q.args.length]);
-          h.recordValue(since(t0));
+          const t = since(t0);
+          h.recordValue(t);
+          if (sizes) (sizes[i % q.args.length]! > LARGE_ANSWER ? large : small).recordValue(t);
         }
         for (let i = 0; i < BLOCK; i++) {
           const t0 = now();
@@ -76,7 +87,7 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
           inProcess.recordValue(since(t0));
         }
       }
-      measured.push({ q, s: summarize(h), p: inProcess.totalCount ? summarize(inProcess) : undefined });
+      measured.push({ q, s: summarize(h), p: inProcess.totalCount ? summarize(inProcess) : undefined, bySize: sizes && answerSizes(host, q, sizes, small, large) });
     }
     const f = summarize(floorH);
     figures.floor = f;
@@ -87,6 +98,16 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     }
     console.log(`\n[${corpus}] ${host.store.entityCount.toLocaleString('en-US')} entities; one request at a time, ${CALLS} calls per row, in blocks of ${BLOCK} alternating with the floor server's`);
     console.log(table(['query', 'calls', 'p50', 'p90', 'p99', 'max', 'p50 / floor', 'p99 / floor', 'in-process p50', 'in-process p99', 'target p99', 'status'], rows));
+    console.log(`\n[${corpus}] the same calls by the size of their answer (msgpack bytes; encode: the daemon's, decode: the client's, per answer, in this process)`);
+    const sizeRows: (string | number)[][] = [];
+    for (const { q, bySize } of measured) {
+      if (!bySize) continue;
+      figures[q.label] = { ...(figures[q.label] as object), bySize };
+      for (const [label, part] of [[`<= ${LARGE_ANSWER} B`, bySize.small], [`> ${LARGE_ANSWER} B`, bySize.large]] as const) {
+        if (part.calls.count) sizeRows.push([q.label, label, part.args, part.meanBytes, part.calls.count, part.calls.p50Us, part.calls.p99Us, part.encodeUs, part.decodeUs]);
+      }
+    }
+    console.log(table(['query', 'answers', 'args', 'mean bytes', 'calls', 'p50', 'p99', 'encode µs', 'decode µs'], sizeRows));
 
     const lookups = queries[0]!;
     const t0 = now();
@@ -127,6 +148,37 @@ export function pickQueries(host: GraphHost): Query[] {
     { label: 'implements (entities with implementors)', op: 'implements', args: keys(withIn(['implements', 'extends'])).map((entity) => ({ entity })), target: 250 },
     { label: 'callers (entities with callers)', op: 'callers', args: keys(withIn(['calls'])).map((entity) => ({ entity })), target: 250 },
   ];
+}
+
+interface SizePart {
+  args: number;
+  meanBytes: number;
+  calls: LatencySummary;
+  /** Mean µs to encode (daemon side) and decode (client side) one of these answers. */
+  encodeUs: number;
+  decodeUs: number;
+}
+
+type AnswerSizes = { small: SizePart; large: SizePart };
+
+function answerSizes(host: GraphHost, q: Query, sizes: number[], small: Histogram, large: Histogram): AnswerSizes {
+  const part = (isLarge: boolean, h: Histogram): SizePart => {
+    const args = q.args.filter((_, i) => sizes[i]! > LARGE_ANSWER === isLarge);
+    if (!args.length) return { args: 0, meanBytes: 0, calls: summarize(h), encodeUs: 0, decodeUs: 0 };
+    const answers = args.map((a) => runQuery(host, q.op, a));
+    const bodies = answers.map((a) => encodeBody(a));
+    const rounds = Math.max(1, Math.ceil(2000 / args.length));
+    for (let r = 0; r < rounds; r++) for (const b of bodies) clientDecode(encodeBody(clientDecode(b))); // warm-up
+    const t0 = now();
+    for (let r = 0; r < rounds; r++) for (const a of answers) encodeBody(a);
+    const encodeUs = since(t0) / 1000 / (rounds * args.length);
+    const t1 = now();
+    for (let r = 0; r < rounds; r++) for (const b of bodies) clientDecode(b);
+    const decodeUs = since(t1) / 1000 / (rounds * args.length);
+    const meanBytes = Math.round(bodies.reduce((n, b) => n + b.length, 0) / bodies.length);
+    return { args: args.length, meanBytes, calls: summarize(h), encodeUs: +encodeUs.toFixed(1), decodeUs: +decodeUs.toFixed(1) };
+  };
+  return { small: part(false, small), large: part(true, large) };
 }
 
 interface Floor {
