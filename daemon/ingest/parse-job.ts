@@ -3,6 +3,7 @@
 import type { Diagnostic, Language } from '../model.ts';
 import { extractFile } from './extract.ts';
 import type { FileFacts } from './facts.ts';
+import { isWide, narrowFacts } from './narrow-strings.ts';
 import { readSource } from './read-source.ts';
 
 export interface ParseJob {
@@ -21,7 +22,9 @@ export function runParseJob(job: ParseJob, maxFileBytes: number): ParseOutcome {
 
 function extractText(path: string, language: Language, text: string): ParseOutcome {
   try {
-    return { ok: true, facts: extractFile(path, language, text).facts };
+    const facts = extractFile(path, language, text).facts;
+    if (isWide(text)) narrowFacts(facts);
+    return { ok: true, facts };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, path, diagnostic: { file: path, severity: 'error', code: 'extract-failed', message: `could not index ${path}: ${message}` } };
