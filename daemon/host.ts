@@ -229,7 +229,20 @@ export class GraphHost {
    * `withResolution` adds what resolving each file found, edges included.
    */
   records(withResolution = false): FileRecord[] {
-    const out: FileRecord[] = [];
+    return [...this.eachRecord(withResolution)];
+  }
+
+  /** How many `records` there are. */
+  get recordCount(): number {
+    return this.files.size + this.skipped.size;
+  }
+
+  /**
+   * `records`, made one at a time as they are taken. Taken across turns of the event loop, they
+   * are one generation's only while `generation` stays the same (a change between two of them
+   * has replaced what the ones before describe).
+   */
+  *eachRecord(withResolution = false): Generator<FileRecord> {
     const withStat = <R extends FileRecord>(path: string, r: R): R => {
       const stat = this.stats.get(path);
       if (stat) r.stat = stat;
@@ -239,10 +252,9 @@ export class GraphHost {
     for (const [path, f] of this.files) {
       const r: FileRecord = withStat(path, { facts: f.facts });
       if (where && f.resolution) r.resolution = this.savedResolution(f, f.resolution, where);
-      out.push(r);
+      yield r;
     }
-    for (const [path, d] of this.skipped) out.push(withStat(path, { skipped: d }));
-    return out;
+    for (const [path, d] of this.skipped) yield withStat(path, { skipped: d });
   }
 
   /** The config reads the current resolutions depend on (see records(true)). */

@@ -355,6 +355,32 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
 
 // ---- writing ---------------------------------------------------------------------------------
 
+test('persist: a save in slices lets other work run, writes what one at once writes, and is abandoned when the graph changes meanwhile', async () => {
+  const root = oldCopy('isg-persist-slices-');
+  const { host } = await saved(root);
+  const file = snapshotPath(root);
+  const body = (bytes: Buffer) => openSnapshot(bytes).body();
+  const atOnce = body(readFileSync(file));
+  // A slice of (almost) nothing: a turn of the event loop after every record.
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  const r = await saveSnapshot(host, file, 1e-6);
+  counting = false;
+  assert.ok(r, 'nothing changed: written');
+  assert.ok(turns >= host.recordCount / 2, `the event loop turned ${turns} times while ${host.recordCount} records were encoded`);
+  assert.deepEqual(body(readFileSync(file)), atOnce);
+  const before = readFileSync(file);
+  const abandoned = saveSnapshot(host, file, 1e-6);
+  host.applyChange('internal/util/noop.ts', 'export function noop(): void {}\nexport const changed = 1;\n');
+  assert.equal(await abandoned, undefined, 'a change between two slices abandons the save');
+  assert.ok(readFileSync(file).equals(before), 'and nothing is written');
+});
+
 test('persist: a snapshot is replaced by rename, saves run in call order, a failed save is an io error', async () => {
   const root = oldCopy('isg-persist-write-');
   const { host, bytes } = await saved(root);
@@ -363,11 +389,12 @@ test('persist: a snapshot is replaced by rename, saves run in call order, a fail
   const fd = openSync(file, 'r');
   try {
     host.applyChange('internal/util/noop.ts', 'export function noop(): void {}\nexport const more = 1;\n');
-    const first = saveSnapshot(host);
+    // Encoded at once (slices 0): each is its generation's, and the writes take turns.
+    const first = saveSnapshot(host, file, 0);
     host.applyChange('internal/util/noop.ts', 'export function noop(): void {}\nexport const more = 2;\n');
-    const second = saveSnapshot(host);
+    const second = saveSnapshot(host, file, 0);
     const [a, b] = await Promise.all([first, second]);
-    assert.deepEqual([a.generation, b.generation], [2, 3]);
+    assert.deepEqual([a?.generation, b?.generation], [2, 3]);
     assert.equal(openSnapshot(readFileSync(file)).header.generation, 3, 'the later save wins');
     const old = Buffer.alloc(bytes.length);
     assert.equal(readSync(fd, old, 0, old.length, 0), bytes.length);

@@ -20,7 +20,7 @@ import { errorReason, readSource } from '../ingest/read-source.ts';
 import { contentHash } from '../util/hash.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { encodeSnapshot, openSnapshot, SnapshotError, type SnapshotHeader } from './snapshot-file.ts';
+import { openSnapshot, SnapshotError, SnapshotWriter } from './snapshot-file.ts';
 import { toolVersions, versionMismatches } from './versions.ts';
 
 /**
@@ -39,28 +39,45 @@ export interface SaveResult {
   bytes: number;
   generation: number;
   files: number;
-  /** Time spent collecting and encoding, during which the caller's thread is blocked. */
+  /** Time spent collecting and encoding, on the caller's thread (in slices of about `sliceMs`). */
   encodeMs: number;
   ms: number;
 }
 
+/** Encoding runs this long at most (past one record) before it lets other work run. */
+const SLICE_MS = 4;
+
 /**
  * Writes the host's current generation to `path` (default <root>/.isg/snapshot.bin), replacing
- * any previous snapshot atomically. Encoding is synchronous, so the snapshot is exactly one
- * generation; the write itself is asynchronous.
+ * any previous snapshot atomically. Records are collected and encoded a few at a time, the
+ * event loop free in between (`sliceMs`, 0: all at once); a change applied meanwhile makes
+ * what was encoded stale, and the save is abandoned: undefined, nothing written.
  */
-export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.root)): Promise<SaveResult> {
+export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.root), sliceMs = SLICE_MS): Promise<SaveResult | undefined> {
   const t0 = performance.now();
-  const records = host.records(true);
-  const header: SnapshotHeader = { root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation: host.generation, files: records.length };
-  const bytes = encodeSnapshot(header, { records, configReads: host.resolutionInputs() });
-  const encodeMs = performance.now() - t0;
+  const generation = host.generation;
+  const files = host.recordCount;
+  const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation, files });
+  writer.add({ configReads: host.resolutionInputs(), records: files });
+  let encodeMs = 0;
+  let sliceStart = performance.now();
+  for (const record of host.eachRecord(true)) {
+    writer.add(record);
+    if (sliceMs > 0 && performance.now() - sliceStart >= sliceMs) {
+      encodeMs += performance.now() - sliceStart;
+      await new Promise((r) => setImmediate(r));
+      if (host.generation !== generation) return undefined;
+      sliceStart = performance.now();
+    }
+  }
+  const bytes = writer.finish();
+  encodeMs += performance.now() - sliceStart;
   try {
     await writeFileAtomic(path, bytes);
   } catch (err) {
     throw new IsgError('io', `cannot write the snapshot ${path}: ${errorReason(err)}`);
   }
-  return { path, bytes: bytes.length, generation: header.generation, files: records.length, encodeMs, ms: performance.now() - t0 };
+  return { path, bytes: bytes.length, generation, files, encodeMs, ms: performance.now() - t0 };
 }
 
 export interface LoadOptions extends HostOptions {

@@ -603,9 +603,16 @@ export class Daemon implements ConnectionHost {
     if (!graph || !this.dirty || !this.config.snapshot.enabled) return;
     this.dirty = false;
     try {
-      const r = await saveSnapshot(graph);
+      // Encoded in slices so queries are answered meanwhile; a change applied in between
+      // abandons it (the next quiet moment saves again), except at stop, where nothing waits.
+      const r = await saveSnapshot(graph, undefined, this.stopping ? 0 : undefined);
+      if (!r) {
+        this.dirty = true;
+        this.log.debug('snapshot abandoned: the graph changed while it was encoded', { generation: this.graph?.generation });
+        return;
+      }
       this.snapshot = { ...this.snapshot, path: r.path, savedAt: new Date().toISOString() };
-      this.log.debug('snapshot saved', { bytes: r.bytes, generation: r.generation, ms: Math.round(r.ms) });
+      this.log.debug('snapshot saved', { bytes: r.bytes, generation: r.generation, encodeMs: Math.round(r.encodeMs), ms: Math.round(r.ms) });
     } catch (err) {
       this.dirty = true;
       this.log.error('snapshot not saved', { error: (err as Error).message });
