@@ -125,6 +125,8 @@ export class Daemon implements ConnectionHost {
   private snapshotWait?: ReturnType<typeof setTimeout>;
   /** Changes since the last snapshot, and when the last one came (performance.now()). */
   private dirty = false;
+  /** The last save was abandoned for a change: the next one is encoded at once, so saves keep up with a steady stream of edits. */
+  private saveAbandoned = false;
   private lastChangeAt = 0;
   /** When the last request came (performance.now()): the warm-up waits for quiet. */
   private lastRequestAt = 0;
@@ -603,9 +605,11 @@ export class Daemon implements ConnectionHost {
     if (!graph || !this.dirty || !this.config.snapshot.enabled) return;
     this.dirty = false;
     try {
-      // Encoded in slices so queries are answered meanwhile; a change applied in between
-      // abandons it (the next quiet moment saves again), except at stop, where nothing waits.
-      const r = await saveSnapshot(graph, undefined, this.stopping ? 0 : undefined);
+      // Encoded in slices so queries are answered meanwhile. A change applied in between
+      // abandons it; the next save (the periodic one, once changes pause) and the one at stop
+      // encode at once, so that a steady stream of edits cannot keep the snapshot behind.
+      const r = await saveSnapshot(graph, undefined, this.stopping || this.saveAbandoned ? 0 : undefined);
+      this.saveAbandoned = !r;
       if (!r) {
         this.dirty = true;
         this.log.debug('snapshot abandoned: the graph changed while it was encoded', { generation: this.graph?.generation });
