@@ -8,7 +8,8 @@ import { basename, dirname, join } from 'node:path';
 /** Writes to the same path in this process run one after another, so the last call's data wins. */
 const queues = new Map<string, Promise<unknown>>();
 
-export function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+/** `data` in pieces is written one piece after another (no copy of the whole into one buffer). */
+export function writeFileAtomic(file: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const previous = queues.get(file) ?? Promise.resolve();
   const next = previous.catch(() => {}).then(() => replace(file, data));
   queues.set(file, next);
@@ -19,14 +20,15 @@ export function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   return next;
 }
 
-async function replace(file: string, data: Uint8Array): Promise<void> {
+async function replace(file: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', 0o644);
     try {
-      await handle.writeFile(data);
+      if (data instanceof Uint8Array) await handle.writeFile(data);
+      else for (const piece of data) await handle.writeFile(piece);
       await handle.sync();
     } finally {
       await handle.close();

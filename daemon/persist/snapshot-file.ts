@@ -77,8 +77,9 @@ export class SnapshotWriter {
     this.bodyBytes += bytes.length;
   }
 
-  finish(): Buffer {
-    return Buffer.concat([prefix(this.head.length, this.bodyBytes, this.checksum.digest()), this.head, ...this.parts]);
+  /** The file's bytes in order, in pieces (joining 15 MB into one buffer took 10-20 ms of the thread). */
+  finish(): Buffer[] {
+    return [prefix(this.head.length, this.bodyBytes, this.checksum.digest()), this.head, ...this.parts];
   }
 }
 
@@ -92,7 +93,7 @@ export function encodeSnapshot(header: SnapshotHeader, body: Record<string, unkn
   const w = new SnapshotWriter(header);
   w.add(bodyHead(body));
   if (Array.isArray(body.records)) for (const r of body.records) w.add(r);
-  return w.finish();
+  return Buffer.concat(w.finish());
 }
 
 /** The file for an encoded header and body: prefix with lengths and checksum, then both. */

@@ -70,14 +70,14 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
       sliceStart = performance.now();
     }
   }
-  const bytes = writer.finish();
+  const pieces = writer.finish();
   encodeMs += performance.now() - sliceStart;
   try {
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, pieces);
   } catch (err) {
     throw new IsgError('io', `cannot write the snapshot ${path}: ${errorReason(err)}`);
   }
-  return { path, bytes: bytes.length, generation, files, encodeMs, ms: performance.now() - t0 };
+  return { path, bytes: pieces.reduce((n, p) => n + p.length, 0), generation, files, encodeMs, ms: performance.now() - t0 };
 }
 
 export interface LoadOptions extends HostOptions {
