@@ -30,7 +30,7 @@ interface ChildReport {
   hashed?: number;
   dropped?: number;
   timings: LoadTimings | { discoverMs: number; parseMs: number; resolveMs: number; totalMs: number };
-  save?: { bytes: number; encodeMs: number; ms: number };
+  save?: { bytes: number; encodeMs: number; longestSliceMs: number; ms: number };
   diagnostics?: unknown[];
 }
 
@@ -85,7 +85,7 @@ export async function warmStart(ctx: BenchContext): Promise<void> {
       if (bad.length) throw new Error(`warm-start: ${bad.length} warm runs fell back to a cold index: ${JSON.stringify(bad[0]!.diagnostics)}`);
 
       const s = saved.save!;
-      console.log(`\n[${corpus}] ${fmt(saved.files)} files, ${fmt(saved.entities)} entities; snapshot ${fixed(mb(s.bytes))} MB (${fmt(Math.round(s.bytes / saved.files))} B/file), saved in ${fixed(s.ms)} ms of which ${fixed(s.encodeMs)} ms collecting + encoding (blocking)`);
+      console.log(`\n[${corpus}] ${fmt(saved.files)} files, ${fmt(saved.entities)} entities; snapshot ${fixed(mb(s.bytes))} MB (${fmt(Math.round(s.bytes / saved.files))} B/file), saved in ${fixed(s.ms)} ms of which ${fixed(s.encodeMs)} ms collecting + encoding on the thread, in slices with the event loop free in between (the longest ${fixed(s.longestSliceMs)} ms)`);
       const ms = (xs: number[]) => fmt(Math.round(median(xs)));
       const target = TARGET_READY_MS[corpus];
       const row = (label: string, runs: Run[], isWarm: boolean) => {

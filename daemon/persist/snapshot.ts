@@ -41,6 +41,8 @@ export interface SaveResult {
   files: number;
   /** Time spent collecting and encoding, on the caller's thread (in slices of about `sliceMs`). */
   encodeMs: number;
+  /** The longest of those slices: the longest the caller's thread was held. */
+  longestSliceMs: number;
   ms: number;
 }
 
@@ -60,24 +62,30 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
   const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation, files });
   writer.add({ configReads: host.resolutionInputs(), records: files });
   let encodeMs = 0;
-  let sliceStart = performance.now();
+  let longestSliceMs = 0;
+  let sliceStart = t0;
+  const endSlice = () => {
+    const ms = performance.now() - sliceStart;
+    encodeMs += ms;
+    longestSliceMs = Math.max(longestSliceMs, ms);
+  };
   for (const record of host.eachRecord(true)) {
     writer.add(record);
     if (sliceMs > 0 && performance.now() - sliceStart >= sliceMs) {
-      encodeMs += performance.now() - sliceStart;
+      endSlice();
       await new Promise((r) => setImmediate(r));
       if (host.generation !== generation) return undefined;
       sliceStart = performance.now();
     }
   }
   const pieces = writer.finish();
-  encodeMs += performance.now() - sliceStart;
+  endSlice();
   try {
     await writeFileAtomic(path, pieces);
   } catch (err) {
     throw new IsgError('io', `cannot write the snapshot ${path}: ${errorReason(err)}`);
   }
-  return { path, bytes: pieces.reduce((n, p) => n + p.length, 0), generation, files, encodeMs, ms: performance.now() - t0 };
+  return { path, bytes: pieces.reduce((n, p) => n + p.length, 0), generation, files, encodeMs, longestSliceMs, ms: performance.now() - t0 };
 }
 
 export interface LoadOptions extends HostOptions {

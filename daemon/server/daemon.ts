@@ -616,7 +616,7 @@ export class Daemon implements ConnectionHost {
         return;
       }
       this.snapshot = { ...this.snapshot, path: r.path, savedAt: new Date().toISOString() };
-      this.log.debug('snapshot saved', { bytes: r.bytes, generation: r.generation, encodeMs: Math.round(r.encodeMs), ms: Math.round(r.ms) });
+      this.log.debug('snapshot saved', { bytes: r.bytes, generation: r.generation, encodeMs: Math.round(r.encodeMs), longestSliceMs: Math.round(r.longestSliceMs), ms: Math.round(r.ms) });
     } catch (err) {
       this.dirty = true;
       this.log.error('snapshot not saved', { error: (err as Error).message });
