@@ -14,6 +14,7 @@ import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
 import { pack, packOwn } from '../daemon/plugins/wasm/msgpack.ts';
 import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
+import { currentBundle, sha256, WORKER_BUNDLE, WORKER_BUNDLE_MANIFEST, workerEntry } from '../daemon/plugins/wasm/worker-entry.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';
 import { pluginContext, type TestContext } from './support/wasm-plugin-context.ts';
@@ -331,6 +332,38 @@ for (const isolation of ['worker', 'inline'] as const) {
     });
   });
 }
+
+describe('worker entry', () => {
+  test('a worker starts from the bundle while every input it was built from is unchanged, else from the tsc build', () => {
+    const root = tempDir('isg-worker-entry-');
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'a.ts'), 'export const a = 1;\n');
+    writeFileSync(join(root, WORKER_BUNDLE_MANIFEST), JSON.stringify({ inputs: { 'a.ts': sha256(Buffer.from('export const a = 1;\n')) } }));
+    assert.equal(currentBundle(root), undefined, 'no bundle file');
+    writeFileSync(join(root, WORKER_BUNDLE), '');
+    assert.equal(currentBundle(root)?.pathname, join(root, WORKER_BUNDLE));
+    writeFileSync(join(root, 'a.ts'), 'export const a = 2;\n');
+    assert.equal(currentBundle(root), undefined, 'a source changed since the bundle');
+    rmSync(join(root, 'a.ts'));
+    assert.equal(currentBundle(root), undefined, 'a source is gone');
+  });
+
+  test('built by npm run build, the bundle is current and the workers of this run start from it (the sources under Deno)', () => {
+    if (import.meta.url.endsWith('.ts')) return assert.match(workerEntry().pathname, /\/worker\.ts$/);
+    assert.ok(currentBundle(), `${WORKER_BUNDLE} is missing or older than its sources: run npm run build:bin`);
+    assert.equal(workerEntry().href, currentBundle()!.href);
+  });
+
+  test('a worker-isolated load boots its worker while the component is hashed and compiled', async () => {
+    const early = new WasmTierLoader();
+    const { manifest, dir } = wasmManifest('fixtures/echo', { budget: { ...RELAXED } as PluginManifest['budget'] });
+    const loading = early.load(manifest, dir, pluginContext({ name: manifest.name }));
+    assert.equal(early.spares.count, 1, 'booting as the load starts');
+    const rt = await loading;
+    assert.equal(rt.call('echo', 'up'), 'up');
+    await rt.dispose();
+  });
+});
 
 test('plugin settings are packed into bytes of their own, not a view pinning msgpackr\'s scratch buffer', async () => {
   pack({ big: 'x'.repeat(3_000_000) }); // the shared scratch buffer grows to tens of MB

@@ -7,7 +7,6 @@
 // components: no ceiling can be enforced there, only measured). Payloads are msgpack both ways.
 // The hooks a manifest lists are exports the component must have (on-graph-update,
 // before-query, after-query); a component is called only for the hooks its manifest lists.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
@@ -35,7 +34,7 @@ import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, HOOK_EXPORTS, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './wasm/instance.ts';
 import { pack, packOwn, unpack } from './wasm/msgpack.ts';
-import { cachedTranspile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
+import { cachedTranspile, hashFile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
 import type { TenantInit } from './wasm/worker.ts';
 import { DEFAULT_TENANTS_PER_WORKER, WORKER_HEAP_MB, WorkerPool, type Tenancy, type WorkerHouse } from './wasm/worker-pool.ts';
 
@@ -87,7 +86,8 @@ export class WasmTierLoader implements TierLoader {
 
   private async warm(manifest: PluginManifest, dir: string): Promise<void> {
     try {
-      const component = cachedTranspile(readFileSync(resolve(dir, manifest.entry)), { cacheDir: this.options.cacheDir, profile: this.options.profile });
+      const path = resolve(dir, manifest.entry);
+      const component = cachedTranspile({ path, hash: hashFile(path) }, { cacheDir: this.options.cacheDir, profile: this.options.profile });
       if (component) await compileCore(component);
     } catch {
       // the load reports what is wrong
@@ -108,14 +108,17 @@ export class WasmTierLoader implements TierLoader {
   }
 
   private async start(manifest: PluginManifest, dir: string, ctx: PluginContext): Promise<PluginRuntime> {
+    // The worker it will need (when no running one has room) boots now, on its own thread, while
+    // this thread hashes and compiles the component: booting is most of a first load.
+    if (manifest.isolation === 'worker') this.spares.expect(manifest.name);
     const path = resolve(dir, manifest.entry);
-    let bytes: Uint8Array;
+    let hash: string;
     try {
-      bytes = readFileSync(path);
+      hash = hashFile(path);
     } catch (err) {
       throw new IsgError('not-found', `plugin ${manifest.name}: no component at ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); build it with npm run build:wasm`);
     }
-    const component = await transpileCached(bytes, { cacheDir: this.options.cacheDir, profile: this.options.profile, source: `plugin ${manifest.name} (${path})` });
+    const component = await transpileCached({ path, hash }, { cacheDir: this.options.cacheDir, profile: this.options.profile, source: `plugin ${manifest.name} (${path})` });
     // a component gets no import it did not declare in its manifest and was not granted
     const granted = ctx.granted.filter((c) => manifest.capabilities.includes(c));
     const plan = planImports(manifest.name, component.imports, component.exports, granted);

@@ -1,9 +1,10 @@
 // From a component binary to what a JS engine runs: jco's generated bindings (one ES module
 // exporting `instantiate`) plus the component's core modules. Transpiling takes hundreds of
 // milliseconds, so the output is cached on disk under the component's content hash and the
-// transpiler profile; a load with a warm cache reads a small JSON file and nothing else.
+// transpiler profile; a load with a warm cache hashes the component file and reads a small JSON
+// file, nothing else.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IsgError } from '../../errors.ts';
@@ -58,25 +59,48 @@ export function defaultCacheDir(): string {
 
 const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo' : ''}`;
 
-/** The component at `bytes` as the cache holds it, without transpiling it when it is not there. */
-export function cachedTranspile(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile } = {}): TranspiledComponent | undefined {
-  const { root, hash } = cacheEntry(bytes, options.cacheDir);
+/**
+ * A component: its bytes, or its file and the file's hash (`hashFile`). A file is read whole only
+ * when it must be transpiled: the bytes of a cached one (1.7 MB for a QuickJS plugin) would be
+ * garbage as soon as hashed, and freed memory of that size stays in the process's RSS.
+ */
+export type ComponentSource = Uint8Array | { path: string; hash: string };
+
+/** SHA-256 of a file, read in chunks. Throws the file system's error (ENOENT, ...). */
+export function hashFile(path: string): string {
+  const h = createHash('sha256');
+  const chunk = new Uint8Array(64 * 1024);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) h.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** The component as the cache holds it, without transpiling it when it is not there. */
+export function cachedTranspile(component: ComponentSource, options: { cacheDir?: string; profile?: TranspileProfile } = {}): TranspiledComponent | undefined {
+  const { root, hash } = cacheEntry(component, options.cacheDir);
   return readCache(root, options.profile ?? DEFAULT_PROFILE, hash);
 }
 
-/** Where the cache keeps the component at `bytes`: a directory named by its SHA-256. */
-function cacheEntry(bytes: Uint8Array, cacheDir = defaultCacheDir()): { root: string; hash: string } {
-  const hash = createHash('sha256').update(bytes).digest('hex');
+/** Where the cache keeps the component: a directory named by its SHA-256. */
+function cacheEntry(component: ComponentSource, cacheDir = defaultCacheDir()): { root: string; hash: string } {
+  const hash = component instanceof Uint8Array ? createHash('sha256').update(component).digest('hex') : component.hash;
   return { root: join(cacheDir, hash), hash };
 }
 
-/** The component at `bytes`, transpiled with `profile` (or read from the cache). */
-export async function transpileCached(bytes: Uint8Array, options: { cacheDir?: string; profile?: TranspileProfile; source?: string } = {}): Promise<TranspiledComponent> {
+/** The component, transpiled with `profile` (or read from the cache). */
+export async function transpileCached(component: ComponentSource, options: { cacheDir?: string; profile?: TranspileProfile; source?: string } = {}): Promise<TranspiledComponent> {
   const profile = options.profile ?? DEFAULT_PROFILE;
-  const { root, hash } = cacheEntry(bytes, options.cacheDir);
+  const { root, hash } = cacheEntry(component, options.cacheDir);
   const cached = readCache(root, profile, hash);
   if (cached) return cached;
+  // hashed again with the bytes it is built from: the file may have changed since
+  if (!(component instanceof Uint8Array)) return transpileCached(readFileSync(component.path), options);
 
+  const bytes = component;
   const source = options.source ?? 'component';
   const { imports, exports } = await worldOf(bytes, source);
   let used = profile;

@@ -12,10 +12,8 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
 import { CallerChannel, createChannelBuffer, fromJson, hostErrorReply, Kind } from './channel.ts';
+import { workerEntry } from './worker-entry.ts';
 import type { TenantHello, TenantInit, WorkerInit } from './worker.ts';
-
-// Built to dist/*.js under Node; run from the .ts sources under Deno.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 /** A worker's JS heap holds its tenants' jco glue and views of shared memory; WebAssembly memory is not counted here. */
 export const WORKER_HEAP_MB = 64;
@@ -299,6 +297,6 @@ export class Spares {
 }
 
 function boot(): Worker {
-  return new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  return new Worker(workerEntry(), { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
 }
 
