@@ -333,6 +333,11 @@ export class GraphHost {
         for (const key of [paramKey(path), ...seen.params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
       }
       const only = old && next && surface !== 'all' ? this.containersToResolve(old, next) : undefined;
+      // Read and done with: the extraction's note of which rows it kept from the previous facts
+      // would keep those facts alive, and with them the previous text (their strings are slices
+      // of it): a large file's text promoted to the old generation by every scavenge.
+      const x = this.extractions.get(path);
+      if (x) x.sameRows = undefined;
       if (only) partial.set(path, only);
       else toResolve.add(path);
       const names = this.replaceFileEntities(path, old, next, summary);
