@@ -23,12 +23,15 @@ export type SyntaxNode = import('tree-sitter').SyntaxNode;
  * anywhere, so that query visits the whole tree.
  */
 const DECLARATION_QUERY = ['definitions.scm', 'modules.scm'];
+/** Declarations that are the module's own statements: run from the module, no deeper than its children. */
+const TOP_LEVEL_QUERY = ['top-level.scm'];
 const MEMBER_QUERY = ['members.scm'];
 const REFERENCE_QUERY = ['references.scm'];
 
 export interface LanguageTools {
   parser: import('tree-sitter');
   declarations: NativeQuery;
+  topLevel: NativeQuery;
   members: NativeQuery;
   references: NativeQuery;
 }
@@ -43,7 +46,7 @@ export function toolsFor(language: Language): LanguageTools {
     parser.setLanguage(grammar);
     const dir = join(packageRoot(), 'daemon', 'ingest', 'queries');
     const compile = (files: string[]) => checked(new Parser.Query(grammar, files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n')), files);
-    t = { parser, declarations: compile(DECLARATION_QUERY), members: compile(MEMBER_QUERY), references: compile(REFERENCE_QUERY) };
+    t = { parser, declarations: compile(DECLARATION_QUERY), topLevel: compile(TOP_LEVEL_QUERY), members: compile(MEMBER_QUERY), references: compile(REFERENCE_QUERY) };
     tools.set(language, t);
   }
   return t;
