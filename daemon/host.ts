@@ -14,7 +14,7 @@ import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
-import { contentHash, deferContentHash, hash53 } from './util/hash.ts';
+import { contentHash, hash53 } from './util/hash.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -103,7 +103,12 @@ interface FileState {
 
 const EXTRACTION_CACHE_SIZE = 16;
 
-/** A content hash to be set by deferContentHash: assembly is not to compute one. */
+/**
+ * The content hash of facts edited from a cached extraction, until something reads it
+ * (`settledHash`): assembly is not to compute one. Only the facts of a cached extraction are
+ * deferred; its text is at hand to hash. (A getter closing over the text, as this was before,
+ * made every edit's facts and text outlive the scavenges until the next full GC.)
+ */
 const DEFERRED = '';
 /**
  * A batch is extracted on worker threads (`prepareChanges`) from this many files and bytes. In
@@ -249,6 +254,7 @@ export class GraphHost {
       return r;
     };
     const where = withResolution ? this.entityIndexes() : undefined;
+    this.settleHashes();
     for (const [path, f] of this.files) {
       const r: FileRecord = withStat(path, { facts: f.facts });
       if (where && f.resolution) r.resolution = this.savedResolution(f, f.resolution, where);
@@ -339,6 +345,11 @@ export class GraphHost {
         for (const key of [paramKey(path), ...seen.params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
       }
       const only = old && next && surface !== 'all' ? this.containersToResolve(old, next) : undefined;
+      // Read and done with: the extraction's note of which rows it kept from the previous facts
+      // would keep those facts alive, and with them the previous text (their strings are slices
+      // of it): a large file's text promoted to the old generation by every scavenge.
+      const x = this.extractions.get(path);
+      if (x) x.sameRows = undefined;
       if (only) partial.set(path, only);
       else toResolve.add(path);
       const names = this.replaceFileEntities(path, old, next, summary);
@@ -391,7 +402,9 @@ export class GraphHost {
 
   /** Facts of one indexed file (the extraction, before resolution). */
   factsOf(path: string): FileFacts | undefined {
-    return this.files.get(path)?.facts;
+    const facts = this.files.get(path)?.facts;
+    if (facts) this.settledHash(facts);
+    return facts;
   }
 
   filePaths(): IterableIterator<string> {
@@ -570,25 +583,26 @@ export class GraphHost {
       // only the last text's is ever read.
       if (cached.text === text) return current;
       extraction = reextract(cached, text, DEFERRED);
-      deferContentHash(extraction.facts, text);
     } else {
       const hash = contentHash(text);
-      if (current && current.contentHash === hash) return current;
+      if (current && this.settledHash(current) === hash) return current;
       extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
     }
     this.extractions.delete(path);
     this.extractions.set(path, extraction);
     if (this.extractions.size > EXTRACTION_CACHE_SIZE) {
       const [oldest, evicted] = this.extractions.entries().next().value!;
+      // A deferred content hash is settled now: the text goes with the extraction.
+      this.settledHash(evicted.facts);
       this.extractions.delete(oldest);
-      // A deferred content hash is settled now: until then the facts would keep the file's text.
-      void evicted.facts.contentHash;
     }
     return extraction.facts;
   }
 
   private takePrepared(path: string, { outcome, stat }: PreparedFile): FileFacts | undefined {
     if (stat) this.stats.set(path, stat);
+    const current = this.files.get(path)?.facts;
+    if (current) this.settledHash(current);
     // A cached tree is of an older text now.
     this.extractions.delete(path);
     if (!outcome.ok) {
@@ -596,8 +610,17 @@ export class GraphHost {
       return undefined;
     }
     this.skipped.delete(path);
-    const current = this.files.get(path)?.facts;
     return current && current.contentHash === outcome.facts.contentHash ? current : outcome.facts;
+  }
+
+  /** The content hash of a file's current facts, computed now if it was deferred (`DEFERRED`). */
+  private settledHash(facts: FileFacts): string {
+    if (facts.contentHash === DEFERRED) facts.contentHash = contentHash(this.extractions.get(facts.path)!.text);
+    return facts.contentHash;
+  }
+
+  private settleHashes(): void {
+    for (const x of this.extractions.values()) this.settledHash(x.facts);
   }
 
   /** `hashes`: the signature hash of each entity, when computed already. */

@@ -22,7 +22,7 @@ import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
 import { runQuery } from '../daemon/queries/core.ts';
-import { bindingsOf, type EntityFact } from '../daemon/ingest/facts.ts';
+import { bindingsOf, type EntityFact, type FileFacts } from '../daemon/ingest/facts.ts';
 import { contentHash } from '../daemon/util/hash.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { diffWithFresh, edgeLine, graphDiff } from './support/graph-diff.ts';
@@ -327,18 +327,27 @@ test('incremental: after edits from a cached extraction (hash deferred), the sam
   assert.equal(await diffWithFresh(host), undefined);
 });
 
-test('incremental: a deferred content hash is settled when its extraction leaves the cache (the facts no longer hold the text)', async () => {
+test('incremental: a deferred content hash is settled when its extraction leaves the cache, and read right while it is cached', async () => {
   const root = tempDir('isg-incremental-evict-');
   const files: Record<string, string> = {};
   for (let i = 0; i < 20; i++) files[`f${i}.ts`] = `export function f${i}(): number {\n  return 0;\n}\n`;
   writeFiles(root, files);
   const host = await GraphHost.index(root);
-  // Each file twice in a row: the second edit is from the cached extraction, its hash deferred.
-  for (const path of Object.keys(files)) for (const edit of ['1', '2']) host.applyChanges(writeFiles(root, { [path]: files[path]!.replace('0', edit) }));
-  const settled = (path: string) => 'value' in Object.getOwnPropertyDescriptor(host.factsOf(path)!, 'contentHash')!;
-  assert.ok(settled('f0.ts'), 'the first file edited left the cache: its hash is a plain value');
-  assert.ok(!settled('f19.ts'), 'the last file edited is still cached: its hash is not computed yet');
-  for (const path of ['f0.ts', 'f19.ts']) assert.equal(host.factsOf(path)!.contentHash, contentHash(files[path]!.replace('0', '2')));
+  // Each file twice in a row: the second edit is from the cached extraction, its hash deferred;
+  // the first files edited have left the cache (16 extractions) since.
+  const facts = new Map<string, FileFacts>();
+  for (const path of Object.keys(files)) {
+    for (const edit of ['1', '2']) host.applyChanges(writeFiles(root, { [path]: files[path]!.replace('0', edit) }));
+    facts.set(path, host.records().find((r): r is { facts: FileFacts } => 'facts' in r && r.facts.path === path)!.facts);
+  }
+  for (const path of ['f0.ts', 'f19.ts']) {
+    const hash = contentHash(files[path]!.replace('0', '2'));
+    assert.equal(host.factsOf(path)!.contentHash, hash);
+    assert.equal(facts.get(path)!.contentHash, hash, 'the facts records() handed out carry the hash');
+  }
+  // The same text again is still a touch, evicted or cached.
+  for (const path of ['f0.ts', 'f19.ts']) assert.equal(host.applyChanges(writeFiles(root, { [path]: files[path]!.replace('0', '2') })).restated, 1);
+  assert.equal(await diffWithFresh(host), undefined);
 });
 
 test('incremental: a checkout-sized batch extracted on worker threads gives the graph in-thread extraction gives', async () => {

@@ -457,6 +457,8 @@ function endOf(text: string, t: NodeTable, h: number, plain: boolean): number {
 }
 
 const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
+/** A character that cleaning (whitespace, `!`, the `?` of `?.`) leaves and no dotted path has. */
+const NOT_IN_PATH = /[^\w$#.\s!?]/;
 
 /**
  * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
@@ -465,6 +467,17 @@ const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
 function referencePath(text: string, t: NodeTable, node: number, plain: boolean): string {
   const raw = text.slice(t.start(node), endOf(text, t, node, plain));
   if (DOTTED.test(raw)) return raw;
+  if (NOT_IN_PATH.test(raw)) {
+    // Not a chain of names however cleaned (a call, an index, a literal: often long, a whole
+    // `pipe(...)` chain): only the name after its last dot counts, so only that is cleaned. Its
+    // whitespace and `!` go; a `?.` holds no dot of its own.
+    const dot = raw.lastIndexOf('.');
+    if (dot < 0) return '?';
+    const tail = raw.slice(dot + 1);
+    if (NOT_IN_PATH.test(tail)) return '?';
+    const last = tail.replace(/[\s!]+/g, '');
+    return DOTTED.test(last) ? `?.${last}` : '?';
+  }
   const cleaned = raw.replace(/\s+/g, '').replace(/\?\./g, '.').replace(/!/g, '');
   if (DOTTED.test(cleaned)) return cleaned;
   const dot = cleaned.lastIndexOf('.');

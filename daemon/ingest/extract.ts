@@ -114,6 +114,7 @@ function collectAll(text: string, language: Language, table: NodeTable, root: nu
   };
   const top = runQuery(tools.declarations, table, root, { ...options, maxStartDepth: MODULE_DEPTH });
   declarationRun(top, false);
+  if (table.type(root) === 'program') declarationRun(runQuery(tools.topLevel, table, root, { ...options, maxStartDepth: 1 }), false);
   if (scopes.length) {
     seen = new Set();
     forEachMatch(top, (main, _id, pattern, _from, _to, match) => void (runs[0]!.keep![match] && seen!.add(key(main, pattern))));

@@ -16,19 +16,24 @@ export type SyntaxTree = import('tree-sitter').Tree;
 export type SyntaxNode = import('tree-sitter').SyntaxNode;
 
 /**
- * Three queries, because of what a query costs: tree-sitter visits every node below the one
+ * Four queries, because of what a query costs: tree-sitter visits every node below the one
  * queried and checks every pattern in progress there. Declarations, imports and exports sit a
  * few levels below a module or namespace, and members a few levels below a class or interface
- * body, so those queries run only that deep (extract.ts); references, bindings and types can be
- * anywhere, so that query visits the whole tree.
+ * body, so those queries run only that deep (extract.ts); what only the module's own statements
+ * can be is a query run no deeper than them (a pattern begun at the module node is in progress
+ * at every one of its statements, inside an edit's range or not); references, bindings and types
+ * can be anywhere, so that query visits the whole tree.
  */
 const DECLARATION_QUERY = ['definitions.scm', 'modules.scm'];
+/** Declarations that are the module's own statements: run from the module, no deeper than its children. */
+const TOP_LEVEL_QUERY = ['top-level.scm'];
 const MEMBER_QUERY = ['members.scm'];
 const REFERENCE_QUERY = ['references.scm'];
 
 export interface LanguageTools {
   parser: import('tree-sitter');
   declarations: NativeQuery;
+  topLevel: NativeQuery;
   members: NativeQuery;
   references: NativeQuery;
 }
@@ -43,7 +48,7 @@ export function toolsFor(language: Language): LanguageTools {
     parser.setLanguage(grammar);
     const dir = join(packageRoot(), 'daemon', 'ingest', 'queries');
     const compile = (files: string[]) => checked(new Parser.Query(grammar, files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n')), files);
-    t = { parser, declarations: compile(DECLARATION_QUERY), members: compile(MEMBER_QUERY), references: compile(REFERENCE_QUERY) };
+    t = { parser, declarations: compile(DECLARATION_QUERY), topLevel: compile(TOP_LEVEL_QUERY), members: compile(MEMBER_QUERY), references: compile(REFERENCE_QUERY) };
     tools.set(language, t);
   }
   return t;

@@ -6,23 +6,6 @@ export function contentHash(text: string): string {
 }
 
 /**
- * `facts.contentHash` becomes the hash of `text`, computed when first read (then a plain
- * property again). Until then the facts hold on to `text`.
- */
-export function deferContentHash(facts: { contentHash: string }, text: string): void {
-  const settle = (value: string): string => {
-    Object.defineProperty(facts, 'contentHash', { value, writable: true, enumerable: true, configurable: true });
-    return value;
-  };
-  Object.defineProperty(facts, 'contentHash', {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(contentHash(text)),
-    set: settle,
-  });
-}
-
-/**
  * 53-bit string hash (cyrb53), exact in a double: cheap enough to run on every signature in the
  * extraction hot path, and collisions only cost a spurious "signature changed".
  */

@@ -24,9 +24,8 @@
 (export_statement value: (function_expression parameters: (_) @params return_type: (_)? @return body: (_) @body) @definition.function)
 
 ; `const x = ...` at module or namespace level, exported or declared; extract.ts tells a
-; function (`= () => {}`, `= function () {}`) from a variable. Locals are never entities.
-(program (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
-(program (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
+; function (`= () => {}`, `= function () {}`) from a variable. Locals are never entities. (Those
+; directly in the module: top-level.scm.)
 (export_statement declaration: (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
 (export_statement declaration: (variable_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
 (ambient_declaration (lexical_declaration (variable_declarator name: (identifier) @name type: (_)? @type value: (_)? @value) @definition.variable))
@@ -42,10 +41,8 @@
 (ambient_declaration (statement_block) @scope.opaque)
 (class body: (_)) @scope.opaque
 ; Statements at module or namespace level whose nested declarations are local (inside a block,
-; a callback, an IIFE): only direct children of the module or a namespace body are entities.
-(program [(if_statement) (for_statement) (for_in_statement) (while_statement) (do_statement)
-          (try_statement) (switch_statement) (labeled_statement) (expression_statement)
-          (statement_block)] @scope.opaque)
+; a callback, an IIFE): only direct children of the module or a namespace body are entities. (At
+; module level: top-level.scm.)
 (internal_module body: (statement_block [(if_statement) (for_statement) (for_in_statement)
           (while_statement) (do_statement) (try_statement) (switch_statement)
           (labeled_statement) (expression_statement) (statement_block)] @scope.opaque))
