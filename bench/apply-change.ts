@@ -4,7 +4,7 @@
 // full re-parse: it is reported on its own and kept out of the histogram.
 import { GraphHost } from '../daemon/host.ts';
 import { languageOf } from '../daemon/ingest/discover.ts';
-import { extractFile, reextract, type Extraction } from '../daemon/ingest/extract.ts';
+import { extractFile, reextract, warmUpSteps, type Extraction } from '../daemon/ingest/extract.ts';
 import { parse, type SyntaxNode, type SyntaxTree } from '../daemon/ingest/parser.ts';
 import { editBetween } from '../daemon/ingest/text-edit.ts';
 import { parserInput } from '../daemon/ingest/grammar-gaps.ts';
@@ -284,6 +284,11 @@ export async function applyChange(ctx: BenchContext): Promise<void> {
     const t0 = performance.now();
     const host = await GraphHost.index(root);
     console.log(`\n[${corpus}] indexed in-process in ${fmt(Math.round(performance.now() - t0))} ms`);
+    // What the daemon does on its thread while idle after its first index, before any edit
+    // reaches it: compile the grammars' queries, extract and edit a small text.
+    const w0 = performance.now();
+    for (const step of warmUpSteps([...host.filePaths()].map(languageOf).filter((l) => l !== undefined))) step();
+    console.log(`[${corpus}] the daemon's warm-up steps in ${fmt(Math.round(performance.now() - w0))} ms`);
     const gcLog = new GcLog();
     const loadBefore = load1();
     const results: TargetResult[] = [];
