@@ -292,8 +292,9 @@ function endsMember(text: string, lineStart: number): boolean {
     const line = text.slice(start, end).trim();
     end = start - 1;
     if (isSkipped(line)) continue;
-    const last = line.endsWith('*/') ? line.slice(0, Math.max(0, line.lastIndexOf('/*'))).trimEnd().slice(-1) : line.slice(-1);
-    return last !== '' && /[\w$>)\]}]/.test(last);
+    const code = line.endsWith('*/') ? line.slice(0, Math.max(0, line.lastIndexOf('/*'))).trimEnd() : line;
+    // `=>` ends an arrow's head, not a member: what follows is its body (`(f) =>` then `<A>(x: A) => ...`).
+    return code !== '' && /[\w$>)\]}]$/.test(code) && !code.endsWith('=>');
   }
   return false;
 }
