@@ -2,7 +2,7 @@
 // grammar) does not parse, applied to the parser's input only. Every rewrite keeps the text's
 // length and line breaks, so offsets and positions in the tree are those of the real file, and
 // everything read from the file (names, signatures, docs) is read from the real text.
-// Both rewrites are linear scans: a regular expression with nested quantifiers over whitespace
+// Every rewrite is a linear scan: a regular expression with nested quantifiers over whitespace
 // and comments backtracked without end on some files.
 //
 // The rewrites are kept as a list (`Rewrites`), not as a rewritten copy of the text: the parser
@@ -20,7 +20,7 @@ export interface Rewrite {
 
 export type Rewrites = readonly Rewrite[];
 
-type RewriteKind = 'variance' | 'generic';
+type RewriteKind = 'variance' | 'generic' | 'member' | 'escape';
 
 type Language = 'typescript' | 'tsx';
 
@@ -29,6 +29,8 @@ export function findRewrites(text: string, language: Language): Rewrite[] {
   const out: Rewrite[] = [];
   blankVarianceAnnotations(text, 0, text.length, out);
   if (language === 'typescript') separateGenericSignatures(text, 0, text.length, out);
+  separateKeywordMembers(text, 0, text.length, out);
+  blankEscapedBackticks(text, 0, text.length, out);
   return out.sort(byPosition);
 }
 
@@ -111,12 +113,16 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   let changedOldEnd = -Infinity;
   const windows: [RewriteKind, number, number][] = [['variance', varianceLeft(before, text, start), varianceRight(before, text, newEnd, delta)]];
   if (language === 'typescript') windows.push(['generic', genericLeft(text, start), genericRight(text, newEnd)]);
+  windows.push(['member', genericLeft(text, start), genericRight(text, newEnd)]);
+  windows.push(['escape', Math.max(0, start - 1), escapeRight(text, newEnd)]);
   for (const [kind, lo, hi] of windows) {
     // Old rewrites of this kind before `lo` and from `hi` on (old coordinates) stay.
     const hiOld = hi - delta;
     const fresh: Rewrite[] = [];
     if (kind === 'variance') blankVarianceAnnotations(text, lo, hi, fresh);
-    else separateGenericSignatures(text, lo, hi, fresh);
+    else if (kind === 'generic') separateGenericSignatures(text, lo, hi, fresh);
+    else if (kind === 'member') separateKeywordMembers(text, lo, hi, fresh);
+    else blankEscapedBackticks(text, lo, hi, fresh);
     const old: Rewrite[] = [];
     for (const r of previous) {
       if (r.kind !== kind) continue;
@@ -147,6 +153,33 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
 
 function byPosition(a: Rewrite, b: Rewrite): number {
   return a.at - b.at;
+}
+
+// ---- escaped backticks -------------------------------------------------------------------
+
+/**
+ * A backslash-escaped backtick becomes two spaces: the grammar ends a template literal type at
+ * it (effect's `type MissingSelfGeneric = ...` has one with \` inside). Wherever else one
+ * stands (a template string, a string, a regular expression, a comment), spaces parse the same.
+ * An odd run of backslashes escapes the backtick; an even one is escaped backslashes. Rewrites
+ * starting in [from, to).
+ */
+function blankEscapedBackticks(text: string, from: number, to: number, out: Rewrite[]): void {
+  for (let i = text.indexOf('`', from + 1); i >= 0 && i - 1 < to; i = text.indexOf('`', i + 1)) {
+    let slashes = 0;
+    while (i - slashes > 0 && text.charCodeAt(i - slashes - 1) === 92) slashes++;
+    if (slashes % 2 === 1) out.push({ at: i - 1, text: '  ', kind: 'escape' });
+  }
+}
+
+/**
+ * Where escaped backticks may differ after an edit ending at `newEnd`: a backtick right after
+ * it, or after the run of backslashes that starts there (whose count the edit may have changed).
+ */
+function escapeRight(text: string, newEnd: number): number {
+  let i = newEnd;
+  while (i < text.length && text.charCodeAt(i) === 92) i++;
+  return i + 1;
 }
 
 // ---- variance annotations ---------------------------------------------------------------
@@ -277,6 +310,32 @@ function separateGenericSignatures(text: string, from: number, to: number, out: 
   }
 }
 
+/**
+ * A type member named `in` or `instanceof` on its own line after a member with no separator
+ * (`name: string` then `in: "query"`, in effect's OpenApi.ts) gets one, as a generic call
+ * signature does: the grammar reads the name as the operator. In both grammars.
+ */
+function separateKeywordMembers(text: string, from: number, to: number, out: Rewrite[]): void {
+  const push = (m: RegExpExecArray) => {
+    const first = m.index + 1 + m[1]!.length;
+    if (endsMember(text, m.index + 1)) out.push({ at: first - 1, text: ';', kind: 'member' });
+  };
+  if (whole(text, from, to)) {
+    KEYWORD_MEMBER_LINE.lastIndex = from;
+    for (let m = KEYWORD_MEMBER_LINE.exec(text); m && m.index < to; m = KEYWORD_MEMBER_LINE.exec(text)) push(m);
+    return;
+  }
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
+    KEYWORD_MEMBER_LINE_AT.lastIndex = i;
+    const m = KEYWORD_MEMBER_LINE_AT.exec(text);
+    if (m) push(m);
+  }
+}
+
+/** A line break, indentation, then `in` or `instanceof` as a property name (`in:`, `in?:`). */
+const KEYWORD_MEMBER_LINE = /\n([ \t]+)(?:in|instanceof)(?=\??[ \t]*:)/g;
+const KEYWORD_MEMBER_LINE_AT = new RegExp(KEYWORD_MEMBER_LINE.source, 'y');
+
 /** A line break, indentation, then `<` and a name or space: where a generic call signature may start. */
 const GENERIC_LINE = /\n[ \t]+<(?=[A-Za-z_$\s])/g;
 const GENERIC_LINE_AT = new RegExp(GENERIC_LINE.source, 'y');
@@ -294,7 +353,7 @@ function endsMember(text: string, lineStart: number): boolean {
     if (isSkipped(line)) continue;
     const code = line.endsWith('*/') ? line.slice(0, Math.max(0, line.lastIndexOf('/*'))).trimEnd() : line;
     // `=>` ends an arrow's head, not a member: what follows is its body (`(f) =>` then `<A>(x: A) => ...`).
-    return code !== '' && /[\w$>)\]}]$/.test(code) && !code.endsWith('=>');
+    return code !== '' && /[\w$>)\]}"'`]$/.test(code) && !code.endsWith('=>');
   }
   return false;
 }
