@@ -12,6 +12,7 @@ import { IsgError } from '../errors.ts';
 import { buildCsr, type CsrSnapshot } from '../graph/csr.ts';
 import { GraphHost, recordPath, type ChangeSummary, type FileChange, type PreparedChanges } from '../host.ts';
 import { discoverFiles, languageOf, type DiscoverOptions } from '../ingest/discover.ts';
+import { editWarmUpSteps } from '../edit-warm-up.ts';
 import { warmUpSteps } from '../ingest/extract.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { watchDirectory, type DirWatch } from '../watch/dir-watch.ts';
@@ -502,7 +503,7 @@ export class Daemon implements ConnectionHost {
       if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
       else this.startWatching();
       this.startSnapshots();
-      this.warmUp(warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)));
+      this.warmUp([...warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)), ...editWarmUpSteps()]);
       this.pluginsStarting = this.plugins.startAll();
       await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
@@ -516,7 +517,8 @@ export class Daemon implements ConnectionHost {
 
   /**
    * The first edit would compile the extraction queries on this thread (the first index ran on
-   * worker threads) and wait for it: done here instead, a step at a time, when the daemon is idle.
+   * worker threads) and run the edit path unoptimized: done here instead, on texts of the warm-up
+   * steps' own, a step at a time, when the daemon is idle.
    */
   private warmUp(steps: (() => void)[]): void {
     const next = () => {
