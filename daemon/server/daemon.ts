@@ -68,8 +68,8 @@ const PLUGIN_UPDATE_MAX_DELAY_MS = 50;
 const PLUGIN_UPDATE_HOLD_MS = 50;
 /**
  * A periodic snapshot waits until changes have stopped for this long (for at most
- * SNAPSHOT_MAX_WAIT_MS, or an interval when that is longer): writing one packs every file's
- * facts on the daemon's thread, which an edit in the middle of a burst would wait for.
+ * SNAPSHOT_MAX_WAIT_MS, or an interval when that is longer): one packs every file's facts, in
+ * slices on the daemon's thread, and an edit in the middle of a burst would abandon it.
  */
 const SNAPSHOT_QUIET_MS = 2000;
 const SNAPSHOT_MAX_WAIT_MS = 30_000;
