@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
-import { REF_FIELDS, RefRow, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
+import { mapNameStrings, REF_FIELDS, RefRow, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
@@ -870,33 +870,12 @@ export class GraphHost {
 
 /** Replace the strings facts repeat across files with one shared copy each. */
 function internFacts(facts: FileFacts, pool: Map<string, string>): FileFacts {
-  const intern = (s: string): string => {
+  mapNameStrings(facts, (s) => {
     const known = pool.get(s);
     if (known !== undefined) return known;
     pool.set(s, s);
     return s;
-  };
-  const { strings } = facts;
-  for (let i = 0; i < strings.length; i++) strings[i] = intern(strings[i]!);
-  for (const i of facts.imports) {
-    i.specifier = intern(i.specifier);
-    i.imported = intern(i.imported);
-    i.local = intern(i.local);
-  }
-  for (const e of facts.exports) {
-    e.exported = intern(e.exported);
-    if (e.local !== undefined) e.local = intern(e.local);
-    if (e.specifier !== undefined) e.specifier = intern(e.specifier);
-    if (e.imported !== undefined) e.imported = intern(e.imported);
-  }
-  for (const e of facts.entities) {
-    e.name = intern(e.name);
-    if (e.typeName !== undefined) e.typeName = intern(e.typeName);
-    if (e.returnType !== undefined) e.returnType = intern(e.returnType);
-    if (e.newOf !== undefined) e.newOf = intern(e.newOf);
-    if (e.callOf !== undefined) e.callOf = intern(e.callOf);
-    if (e.typeParameters) e.typeParameters = e.typeParameters.map(intern);
-  }
+  });
   return facts;
 }
 

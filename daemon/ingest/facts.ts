@@ -180,3 +180,33 @@ export function refsOf(f: FileFacts): RefFact[] {
 export function bindingsOf(f: FileFacts): BindingFact[] {
   return Array.from({ length: bindingCount(f) }, (_, i) => bindingAt(f, i));
 }
+
+/**
+ * Replaces, in place, each name-like string of `facts` by `f` of it: the strings table, imports,
+ * exports, and entities' names, type names and type parameters (not signatures or docs, which
+ * are text). For those that share or convert strings (`internFacts`, `narrowFacts`).
+ */
+export function mapNameStrings(facts: FileFacts, f: (s: string) => string): void {
+  const { strings } = facts;
+  for (let i = 0; i < strings.length; i++) strings[i] = f(strings[i]!);
+  for (const i of facts.imports) {
+    i.specifier = f(i.specifier);
+    i.imported = f(i.imported);
+    i.local = f(i.local);
+  }
+  for (const e of facts.exports) {
+    e.exported = f(e.exported);
+    // Absent fields stay absent (facts are compared and exported as they are).
+    if (e.local !== undefined) e.local = f(e.local);
+    if (e.specifier !== undefined) e.specifier = f(e.specifier);
+    if (e.imported !== undefined) e.imported = f(e.imported);
+  }
+  for (const e of facts.entities) {
+    e.name = f(e.name);
+    if (e.typeName !== undefined) e.typeName = f(e.typeName);
+    if (e.returnType !== undefined) e.returnType = f(e.returnType);
+    if (e.newOf !== undefined) e.newOf = f(e.newOf);
+    if (e.callOf !== undefined) e.callOf = f(e.callOf);
+    if (e.typeParameters) e.typeParameters = e.typeParameters.map(f);
+  }
+}

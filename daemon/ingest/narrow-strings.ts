@@ -7,7 +7,7 @@
 // facts of such a file are given one-byte copies of the strings that can have them, once, where
 // a file is extracted cold.
 import { Buffer } from 'node:buffer';
-import type { FileFacts } from './facts.ts';
+import { mapNameStrings, type FileFacts } from './facts.ts';
 
 const WIDE = /[^\x00-\xff]/;
 
@@ -23,29 +23,10 @@ export function narrow(s: string): string {
 
 /** Every string of `facts` narrowed in place where it can be. */
 export function narrowFacts(facts: FileFacts): void {
+  mapNameStrings(facts, narrow);
   for (const e of facts.entities) {
-    e.name = narrow(e.name);
     e.signature = narrow(e.signature);
-    // Absent fields stay absent (facts are compared and exported as they are).
     if (e.doc !== undefined) e.doc = narrow(e.doc);
-    if (e.typeName !== undefined) e.typeName = narrow(e.typeName);
-    if (e.returnType !== undefined) e.returnType = narrow(e.returnType);
-    if (e.newOf !== undefined) e.newOf = narrow(e.newOf);
-    if (e.callOf !== undefined) e.callOf = narrow(e.callOf);
     if (e.paramTypes) e.paramTypes = e.paramTypes.map((t) => (t === null ? t : narrow(t)));
-    if (e.typeParameters) e.typeParameters = e.typeParameters.map(narrow);
-  }
-  const strings = facts.strings;
-  for (let i = 0; i < strings.length; i++) strings[i] = narrow(strings[i]!);
-  for (const i of facts.imports) {
-    i.specifier = narrow(i.specifier);
-    i.imported = narrow(i.imported);
-    i.local = narrow(i.local);
-  }
-  for (const e of facts.exports) {
-    e.exported = narrow(e.exported);
-    if (e.local !== undefined) e.local = narrow(e.local);
-    if (e.specifier !== undefined) e.specifier = narrow(e.specifier);
-    if (e.imported !== undefined) e.imported = narrow(e.imported);
   }
 }
