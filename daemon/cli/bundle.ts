@@ -14,10 +14,10 @@
 // isg.cjs.json lists the inputs with a hash of each, and the imports left external;
 // test/cli.test.ts checks from it that the bundle is as new as its sources and loads no graph,
 // tree-sitter or daemon code.
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
+import { bundleFile } from '../util/esbuild-bundle.ts';
 import { packageRoot } from '../util/package-root.ts';
 
 /** Commands that load the graph: imported from the tsc build at run time, never bundled. */
@@ -47,33 +47,17 @@ const unbundled: Plugin = {
   },
 };
 
-const result = await build({
-  absWorkingDir: root,
+const { output, inputs } = await bundleFile({
   entryPoints: ['daemon/cli/main.ts'],
   outfile: BIN,
-  bundle: true,
-  platform: 'node',
   format: 'cjs',
-  target: 'node20',
   // package-root.ts finds the package from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': '__isg_import_meta_url' },
   banner: { js: '"use strict";\nconst __isg_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [unbundled],
   minify: true,
-  sourcemap: 'linked',
-  sourcesContent: false,
-  metafile: true,
-  legalComments: 'none',
-  logLevel: 'silent',
 });
-if (result.warnings.length) throw new Error(`esbuild warned:\n${result.warnings.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
 
-const output = result.metafile.outputs[BIN]!;
-const inputs = Object.fromEntries(
-  Object.keys(output.inputs)
-    .sort()
-    .map((file) => [file, createHash('sha256').update(readFileSync(join(root, file))).digest('hex')]),
-);
 const external = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))].sort();
 writeFileSync(join(root, BIN_MANIFEST), `${JSON.stringify({ inputs, external } satisfies BinManifest, null, 2)}\n`);
 console.log(`isg: bundled ${Object.keys(inputs).length} modules into ${BIN} (${(output.bytes / 1024).toFixed(0)} KB)`);

@@ -1,0 +1,39 @@
+// The build's two bundles (the `isg` command's, daemon/cli/bundle.ts, and the plugin worker's,
+// daemon/plugins/wasm/bundle-worker.ts) are made the same way: one file for Node 20 with a linked
+// source map, a warning is an error, and the inputs are listed with a hash of each so that a
+// stale bundle can be told from a current one.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { packageRoot } from './package-root.ts';
+
+export interface Bundled {
+  output: Metafile['outputs'][string];
+  /** Source path (from the package root) to the SHA-256 (hex) of its contents when bundled. */
+  inputs: Record<string, string>;
+}
+
+export async function bundleFile(options: BuildOptions & { entryPoints: string[]; outfile: string }): Promise<Bundled> {
+  const root = packageRoot();
+  const result = await build({
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    ...options,
+  });
+  if (result.warnings.length) throw new Error(`esbuild warned:\n${result.warnings.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
+  const output = result.metafile!.outputs[options.outfile]!;
+  const inputs = Object.fromEntries(
+    Object.keys(output.inputs)
+      .sort()
+      .map((file) => [file, createHash('sha256').update(readFileSync(join(root, file))).digest('hex')]),
+  );
+  return { output, inputs };
+}
