@@ -20,7 +20,7 @@ export interface Rewrite {
 
 export type Rewrites = readonly Rewrite[];
 
-type RewriteKind = 'variance' | 'generic' | 'member' | 'escape';
+type RewriteKind = 'variance' | 'generic' | 'member' | 'escape' | 'let-as';
 
 type Language = 'typescript' | 'tsx';
 
@@ -31,6 +31,7 @@ export function findRewrites(text: string, language: Language): Rewrite[] {
   if (language === 'typescript') separateGenericSignatures(text, 0, text.length, out);
   separateKeywordMembers(text, 0, text.length, out);
   blankEscapedBackticks(text, 0, text.length, out);
+  renameLetAs(text, 0, text.length, out);
   return out.sort(byPosition);
 }
 
@@ -115,6 +116,7 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   if (language === 'typescript') windows.push(['generic', genericLeft(text, start), genericRight(text, newEnd)]);
   windows.push(['member', genericLeft(text, start), genericRight(text, newEnd)]);
   windows.push(['escape', Math.max(0, start - 1), escapeRight(text, newEnd)]);
+  windows.push(['let-as', text.lastIndexOf('\n', start - 1) + 1, lineEnd(text, newEnd)]);
   for (const [kind, lo, hi] of windows) {
     // Old rewrites of this kind before `lo` and from `hi` on (old coordinates) stay.
     const hiOld = hi - delta;
@@ -122,7 +124,8 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
     if (kind === 'variance') blankVarianceAnnotations(text, lo, hi, fresh);
     else if (kind === 'generic') separateGenericSignatures(text, lo, hi, fresh);
     else if (kind === 'member') separateKeywordMembers(text, lo, hi, fresh);
-    else blankEscapedBackticks(text, lo, hi, fresh);
+    else if (kind === 'escape') blankEscapedBackticks(text, lo, hi, fresh);
+    else renameLetAs(text, lo, hi, fresh);
     const old: Rewrite[] = [];
     for (const r of previous) {
       if (r.kind !== kind) continue;
@@ -180,6 +183,30 @@ function escapeRight(text: string, newEnd: number): number {
   let i = newEnd;
   while (i < text.length && text.charCodeAt(i) === 92) i++;
   return i + 1;
+}
+
+// ---- `let as` ----------------------------------------------------------------------------
+
+/**
+ * `let as = ...` (a variable named `as`, in effect's PubSub.ts) is read as the start of an `as`
+ * expression; the parser reads it as `let a_` (names are read from the real text). `const as`
+ * and every use of `as` parse. Matches starting (at `let`) in [from, to), all within one line.
+ */
+function renameLetAs(text: string, from: number, to: number, out: Rewrite[]): void {
+  // Tried at each `let` of the window (a search would read on past it to the next match).
+  for (let i = text.indexOf('let', from); i >= 0 && i < to; i = text.indexOf('let', i + 3)) {
+    LET_AS_AT.lastIndex = i;
+    const m = LET_AS_AT.exec(text);
+    if (m) out.push({ at: i + m[0].length - 2, text: 'a_', kind: 'let-as' });
+  }
+}
+
+const LET_AS_AT = /\blet[ \t]+as(?=[ \t]*[=:;,])/y;
+
+/** The end of the line holding `i` (its line break, or the end of the text). */
+function lineEnd(text: string, i: number): number {
+  const n = text.indexOf('\n', i);
+  return n < 0 ? text.length : n;
 }
 
 // ---- variance annotations ---------------------------------------------------------------
