@@ -38,6 +38,9 @@ export interface MemoryReport {
   linearMemoryBytes: number;
 }
 
+/** How long the memory benchmark waits after the index before its baseline. */
+const BASELINE_QUIET_MS = 12_000;
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function settle(): Promise<void> {
@@ -95,9 +98,10 @@ async function main(): Promise<void> {
     return;
   }
   const n = Number(count);
-  // idle after the index, as a daemon is when a plugin is loaded later: the trimmer (when
-  // available) has given back what indexing freed, which the plugins must not be credited with
-  await new Promise((r) => setTimeout(r, TRIM_IDLE_MS + 500));
+  // Quiet after the index, as a daemon is when a plugin is loaded later, so that the plugins are
+  // not credited with what the index leaves to be given back after it: the trimmer's (when
+  // available) ~10 MB after TRIM_IDLE_MS, and V8's memory reducer's, ~10 MB more ~9 s after it.
+  await new Promise((r) => setTimeout(r, BASELINE_QUIET_MS));
   await settle();
   const rssBefore = process.memoryUsage().rss;
   const runtimes: PluginRuntime[] = [];

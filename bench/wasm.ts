@@ -169,7 +169,7 @@ export async function wasm(ctx: BenchContext): Promise<void> {
   console.log(table(['bindings', ...CASES.flatMap((c) => [`${c.label} p50`, 'p99'])], jcoRows));
   results.jco = jco;
 
-  heading(`wasm: memory per active plugin (RSS of a fresh process, settled after each of ${MEMORY_INSTANCES} instances; worker plugins share workers, ${DEFAULT_TENANTS_PER_WORKER} at most, or have one each)`);
+  heading(`wasm: memory per active plugin (RSS of a fresh process, 12 s after its index, settled after each of ${MEMORY_INSTANCES} instances; worker plugins share workers, ${DEFAULT_TENANTS_PER_WORKER} at most, or have one each)`);
   const memRows: (string | number)[][] = [];
   const memory: Record<string, unknown> = {};
   const layouts: [Isolation, number | undefined, string][] = [
