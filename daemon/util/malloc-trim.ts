@@ -10,10 +10,10 @@
 // When: the work that frees such memory notes itself (`noteWork`, one increment): the WASM
 // tier's loads, calls and hooks, the graph's index and each batch of changes (tree-sitter's
 // trees are malloc'd). The tier-up runs on a background thread after the calls that made the code
-// hot, so the trim waits until no work was noted for TRIM_IDLE_MS: never right after a query's or
-// an edit's work. It holds the daemon's thread while it walks every arena (~1–10 ms), so trims
-// take at most TRIM_TIME_SHARE of the time: after one that took t ms the next waits t / share.
-// A daemon that stays idle does not trim again.
+// hot, so the trim waits until no work was noted for TRIM_IDLE_MS. The addon trims on a thread of
+// its own (up to ~15 ms on a big heap: the daemon's thread goes on, waiting only if it allocates
+// from an arena while that arena is walked), and trims take at most TRIM_TIME_SHARE of the time:
+// after one that took t ms the next waits t / share. A daemon that stays idle does not trim again.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './package-root.ts';
@@ -22,31 +22,39 @@ import { packageRoot } from './package-root.ts';
 export const TRIM_IDLE_MS = 1000;
 /** The timer checks for quiet this many times per TRIM_IDLE_MS: a trim comes 1–1.25 × TRIM_IDLE_MS after the last work. */
 const TICKS = 4;
+/** How often a running trim is checked for its end. */
+const COLLECT_MS = 5;
 /** The share of wall time trims may take. */
 export const TRIM_TIME_SHARE = 0.01;
 
-export type TrimFn = () => boolean;
+/** The addon's exports (native/malloc-trim/src/lib.rs). */
+export interface MallocTrim {
+  /** Starts a trim on the addon's thread: false while one is running. */
+  start(): boolean;
+  /** The last finished trim, or null (none yet, or one running). */
+  result(): { released: boolean; ms: number } | null;
+}
 
 export interface TrimStats {
   /** Trims done, and those after which glibc said it gave memory back. */
   trims: number;
   released: number;
-  /** How long the last trim, and all of them, held the daemon's thread. */
+  /** How long the last trim, and all of them, took (on the addon's thread). */
   lastMs: number;
   totalMs: number;
 }
 
-/** The addon's `trim`, or undefined where it is not built or cannot be loaded. */
-export function loadMallocTrim(root: string = packageRoot()): TrimFn | undefined {
+/** The addon, or undefined where it is not built or cannot be loaded. */
+export function loadMallocTrim(root: string = packageRoot()): MallocTrim | undefined {
   if (process.platform !== 'linux') return undefined;
   const dlopen = (process as { dlopen?: (module: { exports: unknown }, file: string) => void }).dlopen;
   const file = join(root, 'native', 'malloc-trim', `malloc-trim.linux-${process.arch}-gnu.node`);
   if (typeof dlopen !== 'function' || !existsSync(file)) return undefined;
   try {
-    const module = { exports: {} as { trim?: unknown } };
+    const module = { exports: {} as Partial<Record<keyof MallocTrim, unknown>> };
     dlopen.call(process, module, file);
-    const trim = module.exports.trim;
-    return typeof trim === 'function' ? (trim as TrimFn) : undefined;
+    const { start, result } = module.exports;
+    return typeof start === 'function' && typeof result === 'function' ? (module.exports as MallocTrim) : undefined;
   } catch {
     // a musl system with a copied glibc build, Deno without --allow-ffi: no trimming
     return undefined;
@@ -55,8 +63,8 @@ export function loadMallocTrim(root: string = packageRoot()): TrimFn | undefined
 
 export class IdleTrimmer {
   readonly stats: TrimStats = { trims: 0, released: 0, lastMs: 0, totalMs: 0 };
-  private trimFn: TrimFn | undefined | null = null;
-  private readonly load: () => TrimFn | undefined;
+  private addon: MallocTrim | undefined | null = null;
+  private readonly load: () => MallocTrim | undefined;
   private readonly idleMs: number;
   /** Work noted since the last trim, its value at the last tick, and the ticks since it changed. */
   private work = 0;
@@ -66,15 +74,15 @@ export class IdleTrimmer {
   /** No trim before this (performance.now()). */
   private notBefore = 0;
 
-  constructor(options: { load?: () => TrimFn | undefined; idleMs?: number } = {}) {
+  constructor(options: { load?: () => MallocTrim | undefined; idleMs?: number } = {}) {
     this.load = options.load ?? (() => loadMallocTrim());
     this.idleMs = options.idleMs ?? TRIM_IDLE_MS;
   }
 
   /** Whether this process can trim (loads the addon on first use). */
   get available(): boolean {
-    if (this.trimFn === null) this.trimFn = this.load();
-    return this.trimFn !== undefined;
+    if (this.addon === null) this.addon = this.load();
+    return this.addon !== undefined;
   }
 
   /** Work that may have freed malloc'd memory happened: trim once it has been quiet for a while. */
@@ -99,15 +107,27 @@ export class IdleTrimmer {
     this.timer = undefined;
     if (this.work !== this.seen) return this.tick();
     if (++this.quietTicks < TICKS || performance.now() < this.notBefore) return this.arm();
-    const t0 = performance.now();
-    const released = this.trimFn!();
-    const ms = performance.now() - t0;
-    this.notBefore = performance.now() + ms / TRIM_TIME_SHARE;
+    if (!this.addon!.start()) return this.arm();
     this.work = 0;
+    this.collect();
+  }
+
+  /** Counts the trim once the addon's thread is done with it. */
+  private collect(): void {
+    const result = this.addon!.result();
+    if (!result) {
+      this.timer = setTimeout(() => this.collect(), COLLECT_MS);
+      (this.timer as { unref?: () => void }).unref?.();
+      return;
+    }
+    this.timer = undefined;
+    this.notBefore = performance.now() + result.ms / TRIM_TIME_SHARE;
     this.stats.trims++;
-    if (released) this.stats.released++;
-    this.stats.lastMs = ms;
-    this.stats.totalMs += ms;
+    if (result.released) this.stats.released++;
+    this.stats.lastMs = result.ms;
+    this.stats.totalMs += result.ms;
+    // work noted meanwhile waits for its own quiet
+    if (this.work > 0) this.tick();
   }
 }
 
