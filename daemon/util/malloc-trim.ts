@@ -10,11 +10,11 @@
 // When: the work that frees such memory notes itself (`noteWork`, one increment): the WASM
 // tier's loads, calls and hooks, the graph's index and each batch of changes (tree-sitter's
 // trees are malloc'd). The tier-up runs on a background thread after the calls that made the code
-// hot, so the trim waits until no work was noted for TRIM_IDLE_MS. The addon trims on a thread of
-// its own (~12 ms alone on effect's heap, longer when contended: the daemon's thread goes on, and waits for
-// the trim's end only if it allocates from an arena being walked), and trims take at most
-// TRIM_TIME_SHARE of the time:
-// after one that took t ms the next waits t / share. A daemon that stays idle does not trim again.
+// hot, so the trim waits until no work was noted for TRIM_IDLE_MS. The addon trims on a thread
+// of its own (~12 ms alone on effect's heap, longer when contended): the daemon's thread goes on,
+// and waits for the trim's end only if it allocates from an arena being walked. Trims take at
+// most TRIM_TIME_SHARE of the time: after one that took t ms the next waits t / share. A daemon
+// that stays idle does not trim again.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './package-root.ts';
