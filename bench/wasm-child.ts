@@ -5,6 +5,7 @@
 import { GraphHost } from '../daemon/host.ts';
 import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
+import { idleTrimmer, TRIM_IDLE_MS, type TrimStats } from '../daemon/util/malloc-trim.ts';
 import { pluginContext } from '../test/support/wasm-plugin-context.ts';
 import { wasmManifest } from '../test/support/wasm-plugins.ts';
 
@@ -25,10 +26,20 @@ export interface MemoryReport {
   rssAll: number;
   /** After each instance (settled), the first included. */
   rssSteps: number[];
+  /**
+   * After all of them, once no plugin work was done for longer than the daemon waits before
+   * trimming malloc's free memory (daemon/util/malloc-trim.ts; the bench never trims itself),
+   * with what the trimmer did: undefined stats where it is unavailable.
+   */
+  rssIdle: number;
+  trim: (TrimStats & { available: boolean });
   /** Worker threads running the instances. */
   workers: number;
   linearMemoryBytes: number;
 }
+
+/** How long the memory benchmark waits after the index before its baseline. */
+const BASELINE_QUIET_MS = 12_000;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -87,6 +98,11 @@ async function main(): Promise<void> {
     return;
   }
   const n = Number(count);
+  // Quiet after the index, as a daemon is when a plugin is loaded later, so that the plugins are
+  // not credited with what the index leaves to be given back after it: the trimmer's (when
+  // available) ~10 MB after TRIM_IDLE_MS, and V8's memory reducer's, ~10 MB more ~9 s after it.
+  await new Promise((r) => setTimeout(r, BASELINE_QUIET_MS));
+  await settle();
   const rssBefore = process.memoryUsage().rss;
   const runtimes: PluginRuntime[] = [];
   const rssSteps: number[] = [];
@@ -98,8 +114,13 @@ async function main(): Promise<void> {
   }
   const linearMemoryBytes = runtimes.reduce((s, rt) => s + (rt.memoryBytes?.() ?? 0), 0);
   const workers = loader.pool.workers.length;
+  // idle, as a daemon between edits: the trimmer (when available) runs TRIM_IDLE_MS after the last work
+  await new Promise((r) => setTimeout(r, TRIM_IDLE_MS + 500));
+  await settle();
+  const rssIdle = process.memoryUsage().rss;
+  const trim = { available: idleTrimmer.available, ...idleTrimmer.stats };
   for (const rt of runtimes) await rt.dispose();
-  const report: MemoryReport = { count: n, tenantsPerWorker: tenantsPerWorker ?? 0, rssBefore, rssFirst: rssSteps[0]!, rssAll: rssSteps[n - 1]!, rssSteps, workers, linearMemoryBytes };
+  const report: MemoryReport = { count: n, tenantsPerWorker: tenantsPerWorker ?? 0, rssBefore, rssFirst: rssSteps[0]!, rssAll: rssSteps[n - 1]!, rssSteps, rssIdle, trim, workers, linearMemoryBytes };
   console.log(JSON.stringify(report));
 }
 

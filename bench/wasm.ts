@@ -13,6 +13,7 @@ import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { DEFAULT_PROFILE, transpileCached, type TranspileProfile } from '../daemon/plugins/wasm/transpile.ts';
 import { DEFAULT_TENANTS_PER_WORKER } from '../daemon/plugins/wasm/worker-pool.ts';
+import { TRIM_IDLE_MS } from '../daemon/util/malloc-trim.ts';
 import { pluginContext } from '../test/support/wasm-plugin-context.ts';
 import { WASM_PLUGINS, wasmManifest } from '../test/support/wasm-plugins.ts';
 import type { LoadReport, MemoryReport } from './wasm-child.ts';
@@ -168,7 +169,7 @@ export async function wasm(ctx: BenchContext): Promise<void> {
   console.log(table(['bindings', ...CASES.flatMap((c) => [`${c.label} p50`, 'p99'])], jcoRows));
   results.jco = jco;
 
-  heading(`wasm: memory per active plugin (RSS of a fresh process, settled after each of ${MEMORY_INSTANCES} instances; worker plugins share workers, ${DEFAULT_TENANTS_PER_WORKER} at most, or have one each)`);
+  heading(`wasm: memory per active plugin (RSS of a fresh process, 12 s after its index, settled after each of ${MEMORY_INSTANCES} instances; worker plugins share workers, ${DEFAULT_TENANTS_PER_WORKER} at most, or have one each)`);
   const memRows: (string | number)[][] = [];
   const memory: Record<string, unknown> = {};
   const layouts: [Isolation, number | undefined, string][] = [
@@ -182,12 +183,17 @@ export async function wasm(ctx: BenchContext): Promise<void> {
       const first = r.rssFirst - r.rssBefore;
       const further = (r.rssAll - r.rssFirst) / (r.count - 1);
       const perPlugin = (r.rssAll - r.rssBefore) / r.count;
-      memory[`${p} ${label}`] = { ...r, firstBytes: first, furtherBytesEach: further, perPluginBytes: perPlugin };
-      memRows.push([p, label, r.workers, fixed(mb(first), 1), fixed(mb(further), 1), fixed(mb(perPlugin), 1), fixed(mb(r.linearMemoryBytes / r.count), 2), `<= ${MEMORY_TARGET_MB}`, verdict(mb(perPlugin), MEMORY_TARGET_MB)]);
+      const perPluginIdle = (r.rssIdle - r.rssBefore) / r.count;
+      memory[`${p} ${label}`] = { ...r, firstBytes: first, furtherBytesEach: further, perPluginBytes: perPlugin, perPluginIdleBytes: perPluginIdle };
+      const trims = r.trim.available ? `${r.trim.trims} (${fixed(r.trim.totalMs, 2)} ms)` : 'no addon';
+      memRows.push([p, label, r.workers, fixed(mb(first), 1), fixed(mb(further), 1), fixed(mb(perPlugin), 1), verdict(mb(perPlugin), MEMORY_TARGET_MB), fixed(mb(perPluginIdle), 1), trims, verdict(mb(perPluginIdle), MEMORY_TARGET_MB), fixed(mb(r.linearMemoryBytes / r.count), 2)]);
     }
   }
-  console.log(table(['plugin', 'isolation', 'workers', 'first instance MB', 'each further MB', `per active plugin MB (${MEMORY_INSTANCES} in all)`, 'linear memory MB', 'target MB', 'status'], memRows));
+  console.log(
+    table(['plugin', 'isolation', 'workers', 'first instance MB', 'each further MB', `per active plugin MB (${MEMORY_INSTANCES} in all)`, `status (<= ${MEMORY_TARGET_MB})`, 'same, idle MB', 'trims', 'status idle', 'linear memory MB'], memRows),
+  );
   console.log('(per active plugin: the RSS added by all of them over their number, their workers included; an idle Node worker is ~7.6 MB)');
+  console.log(`(idle: ${TRIM_IDLE_MS + 500} ms later with no plugin work, after the daemon's own malloc trim when its addon is built: daemon/util/malloc-trim.ts; the benchmark does not trim)`);
   results.memory = memory;
   ctx.results.wasm = results;
 }

@@ -15,6 +15,7 @@ import { createModuleResolver, type ModuleResolver } from './resolve/module-reso
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
 import { contentHash, hash53 } from './util/hash.ts';
+import { idleTrimmer } from './util/malloc-trim.ts';
 
 export interface HostOptions extends DiscoverOptions {
   /** Parse workers for the initial index; default: one per core. */
@@ -207,6 +208,8 @@ export class GraphHost {
     host.populate(outcomes, signatureHashes);
     const t3 = performance.now();
     host.timings = { discoverMs: t1 - t0, parseMs: t2 - t1, resolveMs: t3 - t2, totalMs: t3 - t0 };
+    // parsing and resolving freed hundreds of MB of malloc'd memory (tree-sitter's trees among it)
+    idleTrimmer.noteWork();
     return host;
   }
 
@@ -226,6 +229,7 @@ export class GraphHost {
     else host.populate(records.map((r) => ('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path: r.skipped.file, diagnostic: r.skipped })));
     const resolveMs = performance.now() - t0;
     host.timings = { discoverMs: 0, parseMs: 0, resolveMs, totalMs: resolveMs };
+    idleTrimmer.noteWork();
     return host;
   }
 
@@ -389,6 +393,8 @@ export class GraphHost {
     summary.reresolved = toResolve.size + partial.size;
     if (summary.files.length) this.generation++;
     summary.generation = this.generation;
+    // an edit replaces the file's tree-sitter tree (malloc'd): given back once edits stop
+    idleTrimmer.noteWork();
     return summary;
   }
 

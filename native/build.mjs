@@ -1,7 +1,9 @@
 // `npm run build:native`: builds every native plugin (a directory holding Cargo.toml and
 // isg-plugin.json, under native/plugins/ and test/fixtures/plugins/) with
 // `napi build --platform --release`, offline, and the host of plugins in process isolation
-// (native/process-host, a plain executable, copied to native/process-host/isg-process-host).
+// (native/process-host, a plain executable, copied to native/process-host/isg-process-host),
+// and on Linux with glibc the daemon's own malloc-trim addon (native/malloc-trim: not a plugin;
+// the daemon runs without it, it then does not give freed allocator memory back).
 // Plain JavaScript, because it runs during `npm install` before anything is compiled.
 //
 // Without cargo it says so and exits 0: the rest of isg works, and the native tier reports
@@ -33,7 +35,8 @@ const plugins = PLUGIN_PARENTS.filter((p) => existsSync(p))
   .flatMap((parent) => readdirSync(parent).map((name) => join(parent, name)))
   .filter((dir) => existsSync(join(dir, 'Cargo.toml')) && existsSync(join(dir, 'isg-plugin.json')));
 
-for (const dir of plugins) {
+/** `napi build` of the crate in `dir` into `dir`; exits on failure. */
+function napiBuild(dir, what) {
   const t0 = performance.now();
   // cwd native/: cargo reads native/.cargo/config.toml from the directory it runs in.
   const args = [cliBin, 'build', '--platform', '--release', '--no-js', '--manifest-path', join(dir, 'Cargo.toml'), '--package-json-path', join(dir, 'package.json'), '--output-dir', dir];
@@ -42,11 +45,17 @@ for (const dir of plugins) {
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').filter((l) => !l.includes('Will skip binding generation'));
   process.stderr.write(output.join('\n'));
   if (run.status !== 0) {
-    console.error(`isg: building the native plugin in ${relative(root, dir)} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);
+    console.error(`isg: building ${what} in ${relative(root, dir)} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see the cargo output above.`);
     process.exit(1);
   }
-  console.log(`isg: built native plugin ${relative(root, dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`isg: built ${what} ${relative(root, dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
+
+for (const dir of plugins) napiBuild(dir, 'native plugin');
+
+// malloc_trim is glibc's (musl's ldd names musl, as daemon/plugins/native-addon.ts checks).
+const glibc = process.platform === 'linux' && !(existsSync('/usr/bin/ldd') && readFileSync('/usr/bin/ldd', 'latin1').includes('musl'));
+if (glibc) napiBuild(join(here, 'malloc-trim'), "the daemon's malloc-trim addon");
 
 // The process host speaks to the daemon over fd 3 and loads addons with dlopen: Unix only. On
 // Windows process isolation runs the Node child (daemon/plugins/native-child.ts).

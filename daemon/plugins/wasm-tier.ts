@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { UpdateEvent } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { toTransfer, type CsrSnapshot } from '../graph/csr.ts';
+import { idleTrimmer } from '../util/malloc-trim.ts';
 import { RUNTIME } from '../util/runtime.ts';
 import type { BeforeQueryDecision, PluginContext, PluginManifest, PluginRuntime, QueryHookInput, TierLoader } from './api.ts';
 import { withIds } from './update-ids.ts';
@@ -102,6 +103,8 @@ export class WasmTierLoader implements TierLoader {
     try {
       return await this.start(manifest, dir, ctx);
     } finally {
+      // compiling and instantiating freed megabytes in malloc's arenas: give them back once idle
+      idleTrimmer.noteWork();
       // a load that failed before it took its worker leaves none owed to it
       this.spares.forget(manifest.name);
     }
@@ -190,7 +193,9 @@ function decision(plugin: string, op: string, answer: Uint8Array | undefined): B
   return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer) };
 }
 
+/** An inline component's answer. Its work may have made code hot enough for V8 to tier it up (and free the compile's memory): noted for the trimmer. */
 function settled<T>(out: Outcome<T>): T {
+  idleTrimmer.noteWork();
   if (!out.ok) throw new IsgError(out.code, out.message);
   return out.value;
 }
@@ -408,6 +413,8 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
 
   private settleAnswer(answer: Answer | undefined, what: string): Uint8Array {
     const { manifest } = this.setup;
+    // the work may have made code hot enough for V8 to tier it up (and free the compile's memory)
+    idleTrimmer.noteWork();
     if (!answer) {
       if (this.house.channel.culprit !== this.tenant) {
         // the worker was stopped meanwhile, or another tenant's request ran past its deadline (its runtime stops the worker, and this one starts again)
