@@ -524,16 +524,20 @@ export class Daemon implements ConnectionHost {
     const next = () => {
       this.warmUpTimer = undefined;
       if (this.stopping || !steps.length) return;
+      let ran = false;
       if (!this.changeOnItsWay() && performance.now() - this.lastRequestAt >= WARM_UP_IDLE_MS) {
         try {
           steps.shift()!();
+          ran = true;
         } catch (err) {
           this.log.warn('warm-up failed', { error: err instanceof Error ? err.message : String(err) });
           steps.length = 0;
           return;
         }
       }
-      this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
+      // Still idle: the next step at once (a request that came meanwhile is read first, and
+      // stops the run until the daemon is idle again).
+      this.warmUpTimer = setTimeout(next, ran ? 0 : WARM_UP_IDLE_MS);
       this.warmUpTimer.unref?.();
     };
     this.warmUpTimer = setTimeout(next, WARM_UP_IDLE_MS);
