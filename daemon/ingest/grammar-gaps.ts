@@ -319,22 +319,7 @@ function varianceRight(before: string, text: string, newEnd: number, delta: numb
  * Matches starting in [from, to).
  */
 function separateGenericSignatures(text: string, from: number, to: number, out: Rewrite[]): void {
-  const push = (m: RegExpExecArray) => {
-    const lt = m.index + m[0].length - 1;
-    if (endsMember(text, m.index + 1)) out.push({ at: lt - 1, text: ';', kind: 'generic' });
-  };
-  if (whole(text, from, to)) {
-    GENERIC_LINE.lastIndex = from;
-    for (let m = GENERIC_LINE.exec(text); m && m.index < to; m = GENERIC_LINE.exec(text)) push(m);
-    return;
-  }
-  // As in blankVarianceAnnotations: tried at each line break of the window (a search for the
-  // next match would read on past it, through a megabyte-long line if there is one).
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
-    GENERIC_LINE_AT.lastIndex = i;
-    const m = GENERIC_LINE_AT.exec(text);
-    if (m) push(m);
-  }
+  separateAfterMembers(text, from, to, out, GENERIC_LINE, GENERIC_LINE_AT, 'generic');
 }
 
 /**
@@ -343,18 +328,29 @@ function separateGenericSignatures(text: string, from: number, to: number, out: 
  * signature does: the grammar reads the name as the operator. In both grammars.
  */
 function separateKeywordMembers(text: string, from: number, to: number, out: Rewrite[]): void {
+  separateAfterMembers(text, from, to, out, KEYWORD_MEMBER_LINE, KEYWORD_MEMBER_LINE_AT, 'member');
+}
+
+/**
+ * Lines `line` matches (a line break, the indentation as group 1, then what starts the line)
+ * whose code before ends like a type member: a `;` replaces the last character of the
+ * indentation. `lineAt` is `line` matching only where it starts. Matches starting in [from, to).
+ */
+function separateAfterMembers(text: string, from: number, to: number, out: Rewrite[], line: RegExp, lineAt: RegExp, kind: 'generic' | 'member'): void {
   const push = (m: RegExpExecArray) => {
     const first = m.index + 1 + m[1]!.length;
-    if (endsMember(text, m.index + 1)) out.push({ at: first - 1, text: ';', kind: 'member' });
+    if (endsMember(text, m.index + 1)) out.push({ at: first - 1, text: ';', kind });
   };
   if (whole(text, from, to)) {
-    KEYWORD_MEMBER_LINE.lastIndex = from;
-    for (let m = KEYWORD_MEMBER_LINE.exec(text); m && m.index < to; m = KEYWORD_MEMBER_LINE.exec(text)) push(m);
+    line.lastIndex = from;
+    for (let m = line.exec(text); m && m.index < to; m = line.exec(text)) push(m);
     return;
   }
+  // As in blankVarianceAnnotations: tried at each line break of the window (a search for the
+  // next match would read on past it, through a megabyte-long line if there is one).
   for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) {
-    KEYWORD_MEMBER_LINE_AT.lastIndex = i;
-    const m = KEYWORD_MEMBER_LINE_AT.exec(text);
+    lineAt.lastIndex = i;
+    const m = lineAt.exec(text);
     if (m) push(m);
   }
 }
@@ -364,7 +360,7 @@ const KEYWORD_MEMBER_LINE = /\n([ \t]+)(?:in|instanceof)(?=\??[ \t]*:)/g;
 const KEYWORD_MEMBER_LINE_AT = new RegExp(KEYWORD_MEMBER_LINE.source, 'y');
 
 /** A line break, indentation, then `<` and a name or space: where a generic call signature may start. */
-const GENERIC_LINE = /\n[ \t]+<(?=[A-Za-z_$\s])/g;
+const GENERIC_LINE = /\n([ \t]+)<(?=[A-Za-z_$\s])/g;
 const GENERIC_LINE_AT = new RegExp(GENERIC_LINE.source, 'y');
 
 /** Lines `endsMember` looks back over at most. */
