@@ -322,6 +322,8 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
     ['other extractor', encodeSnapshot({ ...header, tools: { ...header.tools, extractor: 'older' } }, { records }), 'snapshot-incompatible', /written by other versions: extractor older \(now [\w-]+\)/],
     ['other grammar', encodeSnapshot({ ...header, tools: { ...header.tools, 'tree-sitter-typescript': '0.20.0' } }, { records }), 'snapshot-incompatible', /tree-sitter-typescript 0\.20\.0 \(now 0\.23\.2\)/],
     ['no record list', encodeSnapshot(header, { files: [] }), 'snapshot-corrupt', /the body has no record list/],
+    ['fewer records than announced', frameSnapshot(pack(header), Buffer.concat([pack({ records: 3 }), pack(records[0]), pack(records[1])])), 'snapshot-corrupt', /the body announces 3 records and holds 2/],
+    ['a body not starting with its fields', frameSnapshot(pack(header), pack([1, 2])), 'snapshot-corrupt', /the body does not start with a map of its fields/],
     ['malformed record', encodeSnapshot(header, { records: [{ facts: { path: 7 } }] }), 'snapshot-corrupt', /record 0 is malformed/],
     ['malformed stat', encodeSnapshot(header, { records: [{ ...records[0], stat: { size: 'big' } }] }), 'snapshot-corrupt', /record 0 is malformed/],
     ['facts that break the host', encodeSnapshot(header, { records: withOld }), 'snapshot-corrupt', /restoring it failed/],
