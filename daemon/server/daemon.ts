@@ -74,9 +74,10 @@ const PLUGIN_UPDATE_HOLD_MS = 50;
 const SNAPSHOT_QUIET_MS = 2000;
 const SNAPSHOT_MAX_WAIT_MS = 30_000;
 /**
- * After the first index, the daemon's thread compiles the extraction queries and runs them once
- * (warmUpSteps), one step at a time, each once nothing happened for this long: a request, a
- * change on its way.
+ * After the first index, the daemon's thread compiles the extraction queries and runs the edit
+ * path on texts of its own (warmUpSteps, editWarmUpSteps), one step at a time, once nothing
+ * happened for this long (a request, a change on its way), and then step after step while
+ * nothing does.
  */
 const WARM_UP_IDLE_MS = 100;
 /** isg.config.json is read once its events stop for this long: an editor's save is several writes. */
