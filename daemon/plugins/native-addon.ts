@@ -8,6 +8,7 @@ import { ERROR_CODES, type ErrorCode } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
 import { CSR_DEAD, CSR_INFERRED_BIT, type CsrSnapshot } from '../graph/csr.ts';
 import { EDGE_KINDS, ENTITY_KINDS } from '../model.ts';
+import { canDlopen, dlopenAddon } from '../util/dlopen.ts';
 import type { PluginManifest } from './api.ts';
 import type { IdUpdate } from './update-ids.ts';
 
@@ -105,18 +106,15 @@ export interface AddonExports {
 
 /** Loads the addon (Node-API registration included), unchecked. */
 export function openAddon(file: string, name: string): Record<string, unknown> {
-  const dlopen = (process as { dlopen?: (module: { exports: unknown }, file: string) => void }).dlopen;
-  if (typeof dlopen !== 'function') {
+  if (!canDlopen()) {
     throw new IsgError('plugin-unavailable', `native plugin "${name}": this runtime cannot load Node-API addons (no process.dlopen), so ${file} cannot be used`, { plugin: name, file });
   }
-  const module = { exports: {} as Record<string, unknown> };
   try {
-    dlopen.call(process, module, file);
+    return dlopenAddon(file);
   } catch (err) {
     const hint = 'Deno' in globalThis ? ' (Deno needs --allow-ffi to load addons)' : '';
     throw new IsgError('plugin-unavailable', `native plugin "${name}": ${file} could not be loaded as a Node-API addon: ${errorText(err)}${hint}`, { plugin: name, file });
   }
-  return module.exports;
 }
 
 export function describeExports(addon: Record<string, unknown>): AddonExports {

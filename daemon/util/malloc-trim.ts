@@ -17,6 +17,7 @@
 // that stays idle does not trim again.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { canDlopen, dlopenAddon } from './dlopen.ts';
 import { packageRoot } from './package-root.ts';
 
 /** Quiet time after the last noted work before trimming: a tier-up takes ~75–300 ms to compile. */
@@ -48,14 +49,11 @@ export interface TrimStats {
 /** The addon, or undefined where it is not built or cannot be loaded. */
 export function loadMallocTrim(root: string = packageRoot()): MallocTrim | undefined {
   if (process.platform !== 'linux') return undefined;
-  const dlopen = (process as { dlopen?: (module: { exports: unknown }, file: string) => void }).dlopen;
   const file = join(root, 'native', 'malloc-trim', `malloc-trim.linux-${process.arch}-gnu.node`);
-  if (typeof dlopen !== 'function' || !existsSync(file)) return undefined;
+  if (!canDlopen() || !existsSync(file)) return undefined;
   try {
-    const module = { exports: {} as Partial<Record<keyof MallocTrim, unknown>> };
-    dlopen.call(process, module, file);
-    const { start, result } = module.exports;
-    return typeof start === 'function' && typeof result === 'function' ? (module.exports as MallocTrim) : undefined;
+    const exports = dlopenAddon(file);
+    return typeof exports.start === 'function' && typeof exports.result === 'function' ? (exports as unknown as MallocTrim) : undefined;
   } catch {
     // a musl system with a copied glibc build, Deno without --allow-ffi: no trimming
     return undefined;
