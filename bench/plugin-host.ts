@@ -25,7 +25,7 @@ import { findAddon } from '../daemon/plugins/native-addon.ts';
 import type { ProcessHost } from '../daemon/plugins/native-process.ts';
 import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { PluginHost } from '../daemon/plugins/plugin-host.ts';
-import { sha256Of } from '../daemon/plugins/trust.ts';
+import { sha256Of } from '../daemon/util/hash.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { createLogger } from '../daemon/util/log.ts';

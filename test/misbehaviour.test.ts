@@ -11,7 +11,7 @@ import { connect, IsgClient, IsgClientError } from '../client/client.ts';
 import type { LookupResult, PluginInfo, PluginsResult } from '../client/protocol.ts';
 import { findAddon } from '../daemon/plugins/native-addon.ts';
 import { readManifest } from '../daemon/plugins/manifest.ts';
-import { sha256Of } from '../daemon/plugins/trust.ts';
+import { sha256Of } from '../daemon/util/hash.ts';
 import { Daemon } from '../daemon/server/daemon.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';

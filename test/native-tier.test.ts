@@ -23,7 +23,7 @@ import { addonCandidates, findAddon } from '../daemon/plugins/native-addon.ts';
 import { processHostPath, type ProcessHost } from '../daemon/plugins/native-process.ts';
 import { createNativeTierLoader, nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { PluginHost } from '../daemon/plugins/plugin-host.ts';
-import { sha256Of } from '../daemon/plugins/trust.ts';
+import { sha256Of } from '../daemon/util/hash.ts';
 import { entityRef } from '../daemon/queries/entity-ref.ts';
 import type { LookupResult } from '../daemon/queries/lookup.ts';
 import { createLogger } from '../daemon/util/log.ts';

@@ -18,7 +18,7 @@ import { CORE_PLUGIN, corePlugin } from '../daemon/plugins/builtin/core.ts';
 import { Lifecycle } from '../daemon/plugins/lifecycle.ts';
 import { readManifest, validateManifest } from '../daemon/plugins/manifest.ts';
 import { PluginHost, type PluginSettings } from '../daemon/plugins/plugin-host.ts';
-import { sha256Of } from '../daemon/plugins/trust.ts';
+import { sha256Of } from '../daemon/util/hash.ts';
 import { findAddon } from '../daemon/plugins/native-addon.ts';
 import { nativeTierLoader } from '../daemon/plugins/native-tier.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';

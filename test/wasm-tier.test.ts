@@ -14,7 +14,8 @@ import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
 import { pack, packOwn } from '../daemon/plugins/wasm/msgpack.ts';
 import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
-import { currentBundle, sha256, WORKER_BUNDLE, WORKER_BUNDLE_MANIFEST, workerEntry } from '../daemon/plugins/wasm/worker-entry.ts';
+import { sha256Of } from '../daemon/util/hash.ts';
+import { currentBundle, WORKER_BUNDLE, WORKER_BUNDLE_MANIFEST, workerEntry } from '../daemon/plugins/wasm/worker-entry.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';
 import { pluginContext, type TestContext } from './support/wasm-plugin-context.ts';
@@ -338,7 +339,7 @@ describe('worker entry', () => {
     const root = tempDir('isg-worker-entry-');
     mkdirSync(join(root, 'dist'));
     writeFileSync(join(root, 'a.ts'), 'export const a = 1;\n');
-    writeFileSync(join(root, WORKER_BUNDLE_MANIFEST), JSON.stringify({ inputs: { 'a.ts': sha256(Buffer.from('export const a = 1;\n')) } }));
+    writeFileSync(join(root, WORKER_BUNDLE_MANIFEST), JSON.stringify({ inputs: { 'a.ts': sha256Of(Buffer.from('export const a = 1;\n')) } }));
     assert.equal(currentBundle(root), undefined, 'no bundle file');
     writeFileSync(join(root, WORKER_BUNDLE), '');
     assert.equal(currentBundle(root)?.pathname, join(root, WORKER_BUNDLE));

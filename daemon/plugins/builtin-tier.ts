@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { IsgError } from '../errors.ts';
 import type { BuiltinInstance, BuiltinPlugin, PluginContext, PluginManifest, PluginRuntime, TierLoader } from './api.ts';
 import { validateManifest } from './manifest.ts';
-import { sha256Of } from './trust.ts';
+import { sha256Of } from '../util/hash.ts';
 
 /** The full manifest of a plugin registered in-process, validated like one read from disk. */
 export function builtinManifest(plugin: BuiltinPlugin): PluginManifest {

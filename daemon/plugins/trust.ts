@@ -1,10 +1,11 @@
 // Whether an artifact may load: native code runs with the daemon's rights, so it loads only
 // when the configuration vouches for exactly these bytes, by a pinned SHA-256 or by a detached
 // Ed25519 signature (`<artifact>.sig`) from a key the configuration lists.
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { IsgError } from '../errors.ts';
+import { sha256Of } from '../util/hash.ts';
 
 export interface TrustSettings {
   /** Hex SHA-256 of the artifact, pinned for this plugin. */
@@ -16,10 +17,6 @@ export interface TrustSettings {
 export type TrustVerdict = { trusted: true; by: 'sha256' | 'signature'; sha256: string };
 
 export const SIGNATURE_SUFFIX = '.sig';
-
-export function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** Throws `unauthorized` naming the plugin, its hash and how to trust it. */
 export function verifyArtifact(plugin: string, artifact: string, trust: TrustSettings): TrustVerdict {

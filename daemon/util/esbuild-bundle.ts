@@ -2,10 +2,10 @@
 // daemon/plugins/wasm/bundle-worker.ts) are made the same way: one file for Node 20 with a linked
 // source map, a warning is an error, and the inputs are listed with a hash of each so that a
 // stale bundle can be told from a current one.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { sha256Of } from './hash.ts';
 import { packageRoot } from './package-root.ts';
 
 export interface Bundled {
@@ -33,7 +33,7 @@ export async function bundleFile(options: BuildOptions & { entryPoints: string[]
   const inputs = Object.fromEntries(
     Object.keys(output.inputs)
       .sort()
-      .map((file) => [file, createHash('sha256').update(readFileSync(join(root, file))).digest('hex')]),
+      .map((file) => [file, sha256Of(readFileSync(join(root, file)))]),
   );
   return { output, inputs };
 }

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 
+/** SHA-256 of bytes, in hex: plugin artifacts' pins, bundles' inputs. */
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Content hash of a file's text: tells a real change from a touch. */
 export function contentHash(text: string): string {
   return createHash('sha1').update(text).digest('base64url');

@@ -6,10 +6,10 @@
 // checked once per process): a bundle older than the sources would speak an older channel
 // protocol than the daemon's thread, so then the worker starts from the tsc build instead.
 // Under Deno, which runs the sources, the worker starts from worker.ts.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sha256Of } from '../../util/hash.ts';
 import { packageRoot } from '../../util/package-root.ts';
 
 /** The bundle and its manifest, relative to the package root. */
@@ -34,14 +34,10 @@ export function currentBundle(root = packageRoot()): URL | undefined {
   let manifest: WorkerBundleManifest;
   try {
     manifest = JSON.parse(readFileSync(join(root, WORKER_BUNDLE_MANIFEST), 'utf8')) as WorkerBundleManifest;
-    for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256(readFileSync(join(root, file))) !== hash) return undefined;
+    for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256Of(readFileSync(join(root, file))) !== hash) return undefined;
   } catch {
     return undefined;
   }
   const bundle = join(root, WORKER_BUNDLE);
   return existsSync(bundle) ? pathToFileURL(bundle) : undefined;
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
