@@ -202,6 +202,38 @@ describe('a daemon on rxjs', () => {
     await events.return!();
   });
 
+  test('a snapshot a change abandons is followed by one encoded at once, which further changes cannot abandon', async () => {
+    // Edits one per turn of the event loop, as from a busy watcher: each lands between two
+    // slices of a save in slices (rxjs takes several 4 ms slices to encode).
+    let n = 0;
+    let editing = true;
+    const edit = () => void daemon.applyChanges([{ path: 'src/save-race.ts', text: `export const n = ${n++};\n` }]);
+    const keepEditing = () => {
+      if (!editing) return;
+      edit();
+      setImmediate(keepEditing);
+    };
+    const file = join(root, '.isg', 'snapshot.bin');
+    await daemon.saveIfDirty(); // whatever earlier tests left unsaved
+    const before = daemon.snapshot?.savedAt;
+    const generationBefore = openSnapshot(readFileSync(file)).header.generation;
+    try {
+      edit();
+      setImmediate(keepEditing);
+      await daemon.saveIfDirty();
+      assert.equal(daemon.snapshot?.savedAt, before, 'the save in slices was abandoned');
+      assert.equal(openSnapshot(readFileSync(file)).header.generation, generationBefore, 'and wrote nothing');
+      const generation = daemon.generation();
+      await daemon.saveIfDirty();
+      assert.notEqual(daemon.snapshot?.savedAt, before, 'the next save was written while the edits went on');
+      assert.ok(openSnapshot(readFileSync(file)).header.generation >= generation, 'at a generation the edits had reached');
+      assert.ok(daemon.generation() > generation, 'edits were applied during it');
+    } finally {
+      editing = false;
+    }
+    daemon.applyChanges([{ path: 'src/save-race.ts', text: null }]);
+  });
+
   test('plugins hear of a burst of changes once, after it; arch-rules then sees the new imports', async () => {
     const updateCalls = async () => {
       const archRules = ((await client.request('plugins', {})) as PluginsResult).plugins.find((p) => p.name === 'arch-rules');
