@@ -2,10 +2,10 @@
 // a child process: point-query latency per op, pipelined throughput from one client, and 32
 // concurrent clients. The same queries are timed in-process too, so the table shows what the
 // socket adds. Arguments are drawn from an in-process index of the same corpus.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Histogram } from 'hdr-histogram-js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type IsgClient } from '../client/client.ts';
 import { PROTOCOL_VERSION } from '../client/protocol.ts';
@@ -71,20 +71,10 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
       const sizes = q.target ? q.args.map((a) => encodeBody(runQuery(host, q.op, a)).length) : undefined;
       const small = latencyHistogram();
       const large = latencyHistogram();
-      for (let block = 0; block < CALLS / BLOCK; block++) {
-        for (let i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
-          const t0 = now();
-          await client.request(q.op, q.args[i % q.args.length]);
-          const t = since(t0);
-          h.recordValue(t);
-          if (sizes) (sizes[i % q.args.length]! > LARGE_ANSWER ? large : small).recordValue(t);
-        }
-        for (let i = 0; i < BLOCK; i++) {
-          const t0 = now();
-          await floor.client.request('floor', {});
-          floorH.recordValue(since(t0));
-        }
-      }
+      await alternating(client, floor, q, floorH, (i, t) => {
+        h.recordValue(t);
+        if (sizes) (sizes[i % q.args.length]! > LARGE_ANSWER ? large : small).recordValue(t);
+      });
       const inProcess = latencyHistogram();
       if (q.op !== 'status' && q.op !== 'hello') {
         for (let i = 0; i < CALLS; i++) {
@@ -114,6 +104,20 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
       }
     }
     console.log(table(['query', 'answers', 'args', 'mean bytes', 'calls', 'p50', 'p99', 'encode µs', 'decode µs'], sizeRows));
+
+    const pinned = await onOneCore(client, floor, daemon.pid!, queries);
+    if (pinned) {
+      figures.pinned = pinned;
+      console.log(`\n[${corpus}] the same, with this process's, the daemon's and the floor's main threads pinned to one core (taskset), ${CALLS} calls per row alternating with the floor in blocks of ${BLOCK}: what isg adds when no cross-core wake-up is involved (a diagnostic; the status above is judged unpinned)`);
+      const floorRow = pinned.floor;
+      console.log(table(['query', 'calls', 'p50', 'p90', 'p99', 'max', 'p50 / floor', 'p99 / floor'], [
+        ['floor', floorRow.count, floorRow.p50Us, floorRow.p90Us, floorRow.p99Us, floorRow.maxUs, '', ''],
+        ...queries.map((q) => {
+          const r = pinned.rows[q.label]!;
+          return [q.label, r.count, r.p50Us, r.p90Us, r.p99Us, r.maxUs, `${(r.p50Us / floorRow.p50Us).toFixed(2)}x`, `${(r.p99Us / floorRow.p99Us).toFixed(2)}x`];
+        }),
+      ]));
+    }
 
     const lookups = queries[0]!;
     const t0 = now();
@@ -187,8 +191,58 @@ function answerSizes(host: GraphHost, q: Query, sizes: number[], small: Histogra
   return { small: part(false, small), large: part(true, large) };
 }
 
+/**
+ * CALLS calls of `q`, one at a time, in blocks of BLOCK alternating with as many calls to the
+ * floor server, so that both see the same machine. `record` gets each call's index and ns.
+ */
+async function alternating(client: IsgClient, floor: Floor, q: Query, floorH: Histogram, record: (i: number, ns: number) => void): Promise<void> {
+  for (let block = 0; block < CALLS / BLOCK; block++) {
+    for (let i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
+      const t0 = now();
+      await client.request(q.op, q.args[i % q.args.length]);
+      record(i, since(t0));
+    }
+    for (let i = 0; i < BLOCK; i++) {
+      const t0 = now();
+      await floor.client.request('floor', {});
+      floorH.recordValue(since(t0));
+    }
+  }
+}
+
+/**
+ * The point queries again with the main threads of this process, the daemon and the floor
+ * pinned to CPU 0, then unpinned. On this VM a request whose reader sleeps on the other core
+ * costs a wake-up of ~50-80 µs each way; the scheduler puts the tiny floor server beside its
+ * client more often than the daemon, so unpinned rows compare unequal placements. Pinned, both
+ * pay the same, and the difference is isg's. Undefined when taskset is missing or refused.
+ */
+async function onOneCore(client: IsgClient, floor: Floor, daemonPid: number, queries: Query[]): Promise<{ floor: LatencySummary; rows: Record<string, LatencySummary> } | undefined> {
+  const all = `0-${availableParallelism() - 1}`;
+  const pin = (pid: number, cpus: string) => spawnSync('taskset', ['-p', '-c', cpus, String(pid)], { stdio: 'ignore' }).status === 0;
+  const pids = [process.pid, daemonPid, floor.pid];
+  if (!pids.every((pid) => pin(pid, '0'))) {
+    for (const pid of pids) pin(pid, all);
+    return undefined;
+  }
+  try {
+    const floorH = latencyHistogram();
+    const rows: Record<string, LatencySummary> = {};
+    for (const q of queries) {
+      for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
+      const h = latencyHistogram();
+      await alternating(client, floor, q, floorH, (_, t) => h.recordValue(t));
+      rows[q.label] = summarize(h);
+    }
+    return { floor: summarize(floorH), rows };
+  } finally {
+    for (const pid of pids) pin(pid, all);
+  }
+}
+
 interface Floor {
   client: IsgClient;
+  pid: number;
   stop(): void;
 }
 
@@ -202,6 +256,7 @@ async function startFloor(root: string): Promise<Floor> {
   const client = await connect({ socket: path });
   return {
     client,
+    pid: child.pid!,
     stop() {
       client.close();
       child.kill('SIGTERM');
