@@ -435,59 +435,77 @@ class Specifier {
 
 /**
  * Import specifiers of a file with their lines, or none when its text cannot be read: what
- * /\b(?:from|import|require)\s*\(?\s*(['"])([^'"]+)\1/g finds on each line.
+ * /\b(?:from|import|require)\s*\(?\s*(['"])([^'"]+)\1/g finds on each line. Scanned as the
+ * host's UTF-8, where the pattern's characters are single bytes and no byte of a longer
+ * character is one of them, so only the specifiers are made strings.
  */
 function importLines(file: string): Specifier[] {
   const out: Specifier[] = [];
   const text = read(file);
   if (text == null) return out;
-  const n = text.length;
+  const end = text.ptr + text.len;
   let line = 1;
-  let start = 0;
-  while (start <= n) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = n;
-    let p = start;
-    while (p < end) {
-      const next = specifierAt(text, p, end, line, out);
-      p = next > 0 ? next : p + 1;
+  for (let p = text.ptr; p < end; ) {
+    const c = load<u8>(p);
+    if (c == 0x0a) {
+      line++;
+      p++;
+      continue;
     }
-    start = end + 1;
-    line++;
+    const next = specifierAt(text.ptr, p, end, line, out);
+    p = next ? next : p + 1;
   }
+  text.free();
   return out;
 }
 
+const FROM = memory.data<u8>([0x66, 0x72, 0x6f, 0x6d]);
+const IMPORT = memory.data<u8>([0x69, 0x6d, 0x70, 0x6f, 0x72, 0x74]);
+const REQUIRE = memory.data<u8>([0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65]);
+
 /** Where a match of the specifier pattern starting at `p` ends (its specifier added to `out`), or 0 when none starts there. */
-function specifierAt(text: string, p: i32, end: i32, line: i32, out: Specifier[]): i32 {
-  const c = text.charCodeAt(p);
-  const keyword = c == 0x66 ? 'from' : c == 0x69 ? 'import' : c == 0x72 ? 'require' : '';
-  if (!keyword.length || (p > 0 && isWord(text.charCodeAt(p - 1)))) return 0;
-  let q = p + keyword.length;
-  if (q > end || text.substring(p, q) != keyword) return 0;
-  while (q < end && isSpace(text.charCodeAt(q))) q++;
-  if (q < end && text.charCodeAt(q) == 0x28) {
-    q++;
-    while (q < end && isSpace(text.charCodeAt(q))) q++;
-  }
+function specifierAt(start: usize, p: usize, end: usize, line: i32, out: Specifier[]): usize {
+  const c = load<u8>(p);
+  let keyword: usize = 0;
+  let length: usize = 0;
+  if (c == 0x66) (keyword = FROM), (length = 4);
+  else if (c == 0x69) (keyword = IMPORT), (length = 6);
+  else if (c == 0x72) (keyword = REQUIRE), (length = 7);
+  else return 0;
+  if (p > start && isWord(load<u8>(p - 1))) return 0;
+  if (p + length > end || memory.compare(p, keyword, length) != 0) return 0;
+  let q = skipSpace(p + length, end);
+  if (q < end && load<u8>(q) == 0x28) q = skipSpace(q + 1, end);
   if (q >= end) return 0;
-  const quote = text.charCodeAt(q);
+  const quote = load<u8>(q);
   if (quote != 0x27 && quote != 0x22) return 0;
   let j = q + 1;
-  while (j < end && text.charCodeAt(j) != 0x27 && text.charCodeAt(j) != 0x22) j++;
-  if (j == q + 1 || j >= end || text.charCodeAt(j) != quote) return 0;
-  out.push(new Specifier(text.substring(q + 1, j), line));
+  while (j < end && load<u8>(j) != 0x27 && load<u8>(j) != 0x22 && load<u8>(j) != 0x0a) j++;
+  if (j == q + 1 || j >= end || load<u8>(j) != quote) return 0;
+  out.push(new Specifier(String.UTF8.decodeUnsafe(q + 1, j - q - 1), line));
   return j + 1;
 }
 
 /** `\w` */
-function isWord(c: i32): bool {
+function isWord(c: u32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
 }
 
-/** `\s` */
-function isSpace(c: i32): bool {
-  return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff;
+/** Past `\s*` from `p`: ASCII white space but the line's end, and in UTF-8 U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF. */
+function skipSpace(p: usize, end: usize): usize {
+  while (p < end) {
+    const c = <u32>load<u8>(p);
+    if (c == 0x09 || c == 0x0b || c == 0x0c || c == 0x0d || c == 0x20) p++;
+    else if (c == 0xc2 && p + 1 < end && load<u8>(p + 1) == 0xa0) p += 2;
+    else if (c >= 0xe1 && c <= 0xef && p + 2 < end && isWideSpace((c << 16) | (<u32>load<u8>(p + 1) << 8) | <u32>load<u8>(p + 2))) p += 3;
+    else break;
+  }
+  return p;
+}
+
+/** The three bytes of a wide `\s` character. */
+function isWideSpace(b: u32): bool {
+  return b == 0xe19a80 || (b >= 0xe28080 && b <= 0xe2808a) || b == 0xe280a8 || b == 0xe280a9 || b == 0xe280af || b == 0xe2819f || b == 0xe38080 || b == 0xefbbbf;
 }
 
 /** The line of the import in `file` that names `to`: by relative path first, then by path suffix. */
@@ -516,7 +534,7 @@ function withoutScope(spec: string): string {
     const c = spec.charCodeAt(0);
     if (c == 0x40 || c == 0x23 || c == 0x7e) i = 1;
   }
-  while (i < n && (isWord(spec.charCodeAt(i)) || spec.charCodeAt(i) == 0x2d)) i++;
+  while (i < n && (isWord(<u32>spec.charCodeAt(i)) || spec.charCodeAt(i) == 0x2d)) i++;
   return i < n && spec.charCodeAt(i) == 0x2f ? spec.substring(i + 1) : spec;
 }
 

@@ -114,13 +114,25 @@ function takeU32s(): StaticArray<u32> {
 // @ts-ignore: decorator
 @external('isg:plugin/source@0.2.0', 'read') declare function _read(ptr: usize, len: usize, ret: usize): void;
 
-/** The text of an indexed file, or null when the host cannot give it (the error is dropped). */
-export function read(file: string): string | null {
+/** Bytes the host allocated, until `free()`. */
+export class Bytes {
+  constructor(public ptr: usize, public len: usize) {}
+  free(): void {
+    release(this.ptr, this.len);
+  }
+}
+
+/**
+ * The text of an indexed file as UTF-8, to be freed, or null when the host cannot give it (the
+ * error is dropped). Not made a string: a plugin scanning whole files keeps its memory small.
+ */
+export function read(file: string): Bytes | null {
   const b = String.UTF8.encode(file);
   _read(changetype<usize>(b), <usize>b.byteLength, RET);
-  const failed = load<u8>(RET);
-  const text = takeString(load<usize>(RET, 4), load<usize>(RET, 8));
-  return failed ? null : text;
+  const text = new Bytes(load<usize>(RET, 4), load<usize>(RET, 8));
+  if (!load<u8>(RET)) return text;
+  text.free();
+  return null;
 }
 
 // ---- host -----------------------------------------------------------------------------------
