@@ -25,7 +25,7 @@ const PRELUDE = join(PLUGINS, 'wat', 'prelude.wat');
 const STAMPS = join(ROOT, 'node_modules', '.cache', 'isg-wasm', 'build');
 const PRELUDE_MARK = ';; @prelude';
 /** Bumped when this script changes what it produces, so stale outputs are rebuilt. */
-const RECIPE = 3;
+const RECIPE = 2;
 
 /** The world of isg-plugin.wit that each manifest hook adds to `query-plugin`. */
 const HOOK_WORLDS: Record<string, string> = { onUpdate: 'update-hook', beforeQuery: 'before-query-hook', afterQuery: 'after-query-hook' };
