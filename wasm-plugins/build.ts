@@ -143,8 +143,8 @@ interface Stream {
 }
 
 /**
- * AssemblyScript with the `minimal` runtime (the plugin collects when entering an export, see
- * as/isg.as.ts) and no `abort` import (a failed assertion traps). AssemblyScript cannot give an
+ * AssemblyScript with the `incremental` runtime (see as/isg.as.ts) and no `abort` import (a
+ * failed assertion traps). AssemblyScript cannot give an
  * export a name that is no identifier, so its camelCase exports get the kebab-case names of the
  * world's (`onGraphUpdate` is `on-graph-update`) in the module's text before it is embedded.
  */
@@ -153,7 +153,7 @@ async function buildAs(t: Target): Promise<void> {
   const jco = (await import('@bytecodealliance/jco')) as unknown as Jco;
   let binary: Uint8Array | undefined;
   const stderr = asc.createMemoryStream();
-  const { error } = await asc.main([relative(ROOT, t.source), '--runtime', 'minimal', '--use', 'abort=', '-O3', '--outFile', 'core.wasm', '--baseDir', ROOT], {
+  const { error } = await asc.main([relative(ROOT, t.source), '--runtime', 'incremental', '--use', 'abort=', '-O3', '--outFile', 'core.wasm', '--baseDir', ROOT], {
     writeFile: (name, contents) => {
       if (name.endsWith('core.wasm') && typeof contents !== 'string') binary = contents;
     },

@@ -74,7 +74,6 @@ let held: ArrayBuffer | null = null;
 const RESULT = memory.data(12, 4);
 
 export function execute(opPtr: usize, opLen: usize, argsPtr: usize, argsLen: usize): usize {
-  __collect();
   failure = null;
   failureIsError = false;
   const op = takeString(opPtr, opLen);
@@ -104,7 +103,6 @@ export function cabi_post_execute(_ret: usize): void {
 
 // Rules are over files, so of an update only its files matter here (entities are per file).
 export function onGraphUpdate(gen: u64, filesPtr: usize, filesLen: usize, addedPtr: usize, addedLen: usize, changedPtr: usize, changedLen: usize, removedPtr: usize, removedLen: usize): void {
-  __collect();
   failure = null;
   failureIsError = false;
   const files: string[] = [];
@@ -424,13 +422,21 @@ function pathOf(s: State, id: u32): string {
 
 /** Give a file's violations their lines (one read of its text) and keep them. */
 function finish(s: State, file: string, list: Violation[]): void {
-  const lines = importLines(file);
-  for (let i = 0; i < list.length; i++) list[i].line = lineOf(lines, file, list[i].to);
+  const lines = importLines(file, file.slice(0, file.lastIndexOf('/') + 1));
+  for (let i = 0; i < list.length; i++) list[i].line = lineOf(lines, list[i].to);
   s.byFile.set(file, list);
 }
 
+/** An import specifier of a file, with what `lineOf` compares a violation's target with. */
 class Specifier {
-  constructor(public spec: string, public line: i32) {}
+  /** A relative specifier resolved against the file's directory, without extension; null for another. */
+  resolved: string | null;
+  /** The specifier without a leading package or alias name and without extension. */
+  suffix: string;
+  constructor(spec: string, public line: i32, dir: string) {
+    this.resolved = spec.startsWith('.') ? stripExtension(normalize(dir + spec)) : null;
+    this.suffix = stripExtension(withoutScope(spec));
+  }
 }
 
 /**
@@ -439,7 +445,7 @@ class Specifier {
  * host's UTF-8, where the pattern's characters are single bytes and no byte of a longer
  * character is one of them, so only the specifiers are made strings.
  */
-function importLines(file: string): Specifier[] {
+function importLines(file: string, dir: string): Specifier[] {
   const out: Specifier[] = [];
   const text = read(file);
   if (text == null) return out;
@@ -452,7 +458,7 @@ function importLines(file: string): Specifier[] {
       p++;
       continue;
     }
-    const next = specifierAt(text.ptr, p, end, line, out);
+    const next = specifierAt(text.ptr, p, end, line, dir, out);
     p = next ? next : p + 1;
   }
   text.free();
@@ -464,7 +470,7 @@ const IMPORT = memory.data<u8>([0x69, 0x6d, 0x70, 0x6f, 0x72, 0x74]);
 const REQUIRE = memory.data<u8>([0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65]);
 
 /** Where a match of the specifier pattern starting at `p` ends (its specifier added to `out`), or 0 when none starts there. */
-function specifierAt(start: usize, p: usize, end: usize, line: i32, out: Specifier[]): usize {
+function specifierAt(start: usize, p: usize, end: usize, line: i32, dir: string, out: Specifier[]): usize {
   const c = load<u8>(p);
   let keyword: usize = 0;
   let length: usize = 0;
@@ -482,7 +488,7 @@ function specifierAt(start: usize, p: usize, end: usize, line: i32, out: Specifi
   let j = q + 1;
   while (j < end && load<u8>(j) != 0x27 && load<u8>(j) != 0x22 && load<u8>(j) != 0x0a) j++;
   if (j == q + 1 || j >= end || load<u8>(j) != quote) return 0;
-  out.push(new Specifier(String.UTF8.decodeUnsafe(q + 1, j - q - 1), line));
+  out.push(new Specifier(String.UTF8.decodeUnsafe(q + 1, j - q - 1), line, dir));
   return j + 1;
 }
 
@@ -508,22 +514,35 @@ function isWideSpace(b: u32): bool {
   return b == 0xe19a80 || (b >= 0xe28080 && b <= 0xe2808a) || b == 0xe280a8 || b == 0xe280a9 || b == 0xe280af || b == 0xe2819f || b == 0xe38080 || b == 0xefbbbf;
 }
 
-/** The line of the import in `file` that names `to`: by relative path first, then by path suffix. */
-function lineOf(lines: Specifier[], file: string, to: string): i32 {
+/**
+ * The line of the import that names `to`: by relative path first, then by path suffix. Compared
+ * without making strings: nothing is collected until the call ends, and a file may have many
+ * violations.
+ */
+function lineOf(lines: Specifier[], to: string): i32 {
   const target = stripExtension(to);
-  const dir = file.slice(0, file.lastIndexOf('/') + 1);
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (!l.spec.startsWith('.')) continue;
-    const resolved = stripExtension(normalize(dir + l.spec));
-    if (resolved == target || resolved + '/index' == target) return l.line;
+    const resolved = lines[i].resolved;
+    if (resolved != null && (resolved == target || (target.length == resolved.length + 6 && target.startsWith(resolved) && isAt(target, '/index', resolved.length)))) return lines[i].line;
   }
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    const spec = stripExtension(withoutScope(l.spec));
-    if (spec.length && (target.endsWith('/' + spec) || target == spec || target.endsWith('/' + spec + '/index'))) return l.line;
+    const spec = lines[i].suffix;
+    if (spec.length && (target == spec || isSuffix(target, spec, 0) || (target.endsWith('/index') && isSuffix(target, spec, 6)))) return lines[i].line;
   }
   return 0;
+}
+
+/** `target` is `/` + `spec` followed by `tail` characters: `target.endsWith('/' + spec + <tail chars>)`. */
+function isSuffix(target: string, spec: string, tail: i32): bool {
+  const at = target.length - tail - spec.length;
+  return at >= 1 && target.charCodeAt(at - 1) == 0x2f && isAt(target, spec, at);
+}
+
+/** `s.substring(at, at + part.length) == part`, when it fits. */
+function isAt(s: string, part: string, at: i32): bool {
+  if (at < 0 || at + part.length > s.length) return false;
+  for (let i = 0; i < part.length; i++) if (s.charCodeAt(at + i) != part.charCodeAt(i)) return false;
+  return true;
 }
 
 /** `spec.replace(/^[@#~]?[\w-]*\//, '')`: a package or alias name and its slash. */
