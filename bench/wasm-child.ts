@@ -51,7 +51,7 @@ async function settle(): Promise<void> {
 }
 
 /** The op each plugin answers cheaply, to make sure it is running. */
-const PING: Record<string, [string, unknown]> = { 'fixture-echo': ['noop', null], fan: ['top', 1], 'arch-rules': ['rules', null] };
+const PING: Record<string, [string, unknown]> = { 'fixture-echo': ['noop', null], fan: ['top', 1], 'arch-rules': ['rules', null], 'fixture-hooks': ['seen', null] };
 
 async function main(): Promise<void> {
   const [mode, path, isolation, count, tenants] = process.argv.slice(2) as [string, string, Isolation, string | undefined, string | undefined];

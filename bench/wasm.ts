@@ -1,8 +1,8 @@
 // wasm: the WebAssembly plugin tier. Load time with the transpile cached on disk (fresh process),
 // per-call overhead in both isolations (HDR histograms: a no-op op, a 64 KiB payload, a QuickJS
-// op, graph imports), the same calls under each jco version and binding option (inline, so only
-// the bindings differ), and memory per active plugin (RSS of a fresh process), worker plugins
-// sharing workers or having one each.
+// op, an AssemblyScript one, graph imports), the same calls under each jco version and binding
+// option (inline, so only the bindings differ), and memory per active plugin (RSS of a fresh
+// process), worker plugins sharing workers or having one each.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +25,8 @@ const CALL_TARGET_US = 1000;
 const LOAD_RUNS = 5;
 const MEMORY_INSTANCES = 8;
 const UPDATES = 200;
-const PLUGINS = ['fixtures/echo', 'fan', 'arch-rules'];
+/** WAT, WAT on the graph, AssemblyScript, QuickJS. */
+const PLUGINS = ['fixtures/echo', 'fan', 'arch-rules', 'fixtures/hooks'];
 
 interface CallCase {
   label: string;
@@ -39,7 +40,8 @@ const PAYLOAD = randomBytes(64 * 1024);
 const CASES: CallCase[] = [
   { label: 'no-op (WAT)', plugin: 'fixtures/echo', op: 'noop', args: null, calls: 20_000 },
   { label: '64 KiB echo (WAT)', plugin: 'fixtures/echo', op: 'echo', args: PAYLOAD, calls: 4_000 },
-  { label: 'no-op (QuickJS)', plugin: 'arch-rules', op: 'rules', args: null, calls: 4_000 },
+  { label: 'no-op (QuickJS)', plugin: 'fixtures/hooks', op: 'seen', args: null, calls: 4_000 },
+  { label: 'arch-rules rules (AssemblyScript)', plugin: 'arch-rules', op: 'rules', args: null, calls: 4_000 },
   { label: 'fan top 10 (rxjs)', plugin: 'fan', op: 'top', args: null, calls: 2_000 },
 ];
 

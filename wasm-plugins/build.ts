@@ -1,7 +1,8 @@
 // `npm run build:wasm`: builds every component under wasm-plugins/ from its source, next to its
 // isg-plugin.json (the manifest's `entry`). A `.wat` source is a core module, completed with
-// wat/prelude.wat, given its WIT world with `jco embed` and made a component with `jco new`; a
-// `.js` source is made a component with componentize-qjs, as `jco componentize --backend qjs`
+// wat/prelude.wat, given its WIT world with `jco embed` and made a component with `jco new`; an
+// `.as.ts` source is AssemblyScript, compiled to a core module (which may import the shared
+// modules of wasm-plugins/as/) and made a component the same way; a `.js` source is made a component with componentize-qjs, as `jco componentize --backend qjs`
 // does (QuickJS: the default StarlingMonkey backend needs more than this machine offers), and may
 // import the shared modules of wasm-plugins/js/. WASI is stubbed out of JS components: isg
 // refuses components that import it. Up-to-date outputs are skipped, by a hash of their inputs
@@ -19,6 +20,7 @@ const ROOT = packageRoot();
 const PLUGINS = join(ROOT, 'wasm-plugins');
 const WIT_DIR = join(PLUGINS, 'wit');
 const SHARED_JS = join(PLUGINS, 'js');
+const SHARED_AS = join(PLUGINS, 'as');
 const PRELUDE = join(PLUGINS, 'wat', 'prelude.wat');
 const STAMPS = join(ROOT, 'node_modules', '.cache', 'isg-wasm', 'build');
 const PRELUDE_MARK = ';; @prelude';
@@ -43,7 +45,7 @@ function findTargets(): Target[] {
     const manifest = join(dir, 'isg-plugin.json');
     if (existsSync(manifest)) targets.push(targetOf(dir, JSON.parse(readFileSync(manifest, 'utf8')) as { name: string; entry: string; hooks?: string[] }));
     if (depth === 0) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !['wit', 'wat', 'js', 'node_modules'].includes(e.name)) visit(join(dir, e.name), depth - 1);
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !['wit', 'wat', 'js', 'as', 'node_modules'].includes(e.name)) visit(join(dir, e.name), depth - 1);
   };
   visit(PLUGINS, 2);
   return targets.sort((a, b) => a.dir.localeCompare(b.dir));
@@ -52,8 +54,8 @@ function findTargets(): Target[] {
 function targetOf(dir: string, manifest: { name: string; entry: string; hooks?: string[] }): Target {
   const output = join(dir, manifest.entry);
   const stem = output.replace(/\.wasm$/, '');
-  const source = [`${stem}.wat`, `${stem}.js`].find((f) => existsSync(f));
-  if (!source) throw new Error(`${relative(ROOT, dir)}: no ${basename(stem)}.wat or ${basename(stem)}.js to build ${manifest.entry} from`);
+  const source = [`${stem}.wat`, `${stem}.as.ts`, `${stem}.js`].find((f) => existsSync(f));
+  if (!source) throw new Error(`${relative(ROOT, dir)}: no ${basename(stem)}.wat, ${basename(stem)}.as.ts or ${basename(stem)}.js to build ${manifest.entry} from`);
   const own = join(dir, 'world.wit');
   let wit: Target['wit'];
   if (existsSync(own)) {
@@ -87,8 +89,10 @@ function worldOfHooks(hooks: string[], where: string): Target['wit'] {
 function inputsHash(t: Target): string {
   const h = createHash('sha256').update(`recipe ${RECIPE}\njco ${jcoVersion()}\nworld ${t.wit.world}\n`).update(t.wit.text);
   if (t.source.endsWith('.wat')) h.update(readFileSync(PRELUDE));
-  // a JS plugin may import its sibling modules and the shared ones
-  const files = t.source.endsWith('.js') ? [t.dir, SHARED_JS].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.js')).sort().map((f) => join(d, f))) : [t.source];
+  if (t.source.endsWith('.as.ts')) h.update(`asc ${ascVersion()}\n`);
+  // a JS or AssemblyScript plugin may import its sibling modules and the shared ones
+  const modulesIn = (dirs: string[], ext: string) => dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith(ext)).sort().map((f) => join(d, f)));
+  const files = t.source.endsWith('.js') ? modulesIn([t.dir, SHARED_JS], '.js') : t.source.endsWith('.as.ts') ? modulesIn([t.dir, SHARED_AS], '.as.ts') : [t.source];
   for (const f of files) h.update(`\n${relative(PLUGINS, f)}\n`).update(readFileSync(f));
   return h.digest('hex');
 }
@@ -103,8 +107,13 @@ function jcoVersion(): string {
   return (JSON.parse(readFileSync(join(JCO_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+function ascVersion(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 interface Jco {
   parse(wat: string): Promise<Uint8Array>;
+  print(binary: Uint8Array): Promise<string>;
   componentEmbed(opts: { binary: Uint8Array; witSource: string; world: string }): Promise<Uint8Array>;
   componentNew(bytes: Uint8Array): Promise<Uint8Array>;
 }
@@ -113,10 +122,47 @@ async function buildWat(t: Target): Promise<void> {
   const jco = (await import('@bytecodealliance/jco')) as unknown as Jco;
   const text = readFileSync(t.source, 'utf8');
   if (!text.includes(PRELUDE_MARK)) throw new Error(`${relative(ROOT, t.source)}: no "${PRELUDE_MARK}" line to put the prelude at`);
-  const core = await jco.parse(text.replace(PRELUDE_MARK, readFileSync(PRELUDE, 'utf8')));
+  await writeComponent(t, jco, await jco.parse(text.replace(PRELUDE_MARK, readFileSync(PRELUDE, 'utf8'))));
+}
+
+/** A core module given its WIT world with `jco embed` and made a component with `jco new`. */
+async function writeComponent(t: Target, jco: Jco, core: Uint8Array): Promise<void> {
   // jco 1.35's embed cannot read WIT from a path (its sandbox finds no files), so it gets the text
   const embedded = await jco.componentEmbed({ binary: core, witSource: t.wit.text, world: t.wit.world });
   writeFileSync(t.output, await jco.componentNew(embedded));
+}
+
+interface Asc {
+  main(argv: string[], options: { writeFile(name: string, contents: Uint8Array | string): void; stdout: Stream; stderr: Stream }): Promise<{ error: Error | null }>;
+  createMemoryStream(): Stream;
+}
+
+interface Stream {
+  write(chunk: string): void;
+  toString(): string;
+}
+
+/**
+ * AssemblyScript with the `incremental` runtime (see as/isg.as.ts) and no `abort` import (a
+ * failed assertion traps). AssemblyScript cannot give an
+ * export a name that is no identifier, so its camelCase exports get the kebab-case names of the
+ * world's (`onGraphUpdate` is `on-graph-update`) in the module's text before it is embedded.
+ */
+async function buildAs(t: Target): Promise<void> {
+  const asc = ((await import('assemblyscript/asc')) as unknown as { default: Asc }).default;
+  const jco = (await import('@bytecodealliance/jco')) as unknown as Jco;
+  let binary: Uint8Array | undefined;
+  const stderr = asc.createMemoryStream();
+  const { error } = await asc.main([relative(ROOT, t.source), '--runtime', 'incremental', '--use', 'abort=', '-O3', '--outFile', 'core.wasm', '--baseDir', ROOT], {
+    writeFile: (name, contents) => {
+      if (name.endsWith('core.wasm') && typeof contents !== 'string') binary = contents;
+    },
+    stdout: asc.createMemoryStream(),
+    stderr,
+  });
+  if (error || !binary) throw new Error(`asc failed for ${relative(ROOT, t.source)}: ${error?.message ?? 'no binary'}\n${stderr.toString()}`);
+  const text = (await jco.print(binary)).replace(/\(export "([a-z]+(?:[A-Z][a-z]*)+)"/g, (_, name: string) => `(export "${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}"`);
+  await writeComponent(t, jco, await jco.parse(text));
 }
 
 interface ComponentizeQjs {
@@ -156,6 +202,7 @@ async function main(): Promise<void> {
     if (!force && existsSync(t.output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === `${inputs} ${fileHash(t.output)}`) continue;
     const t0 = performance.now();
     if (t.source.endsWith('.wat')) await buildWat(t);
+    else if (t.source.endsWith('.as.ts')) await buildAs(t);
     else await buildJs(t, stem);
     mkdirSync(STAMPS, { recursive: true });
     writeFileSync(stamp, `${inputs} ${fileHash(t.output)}`);
