@@ -1,6 +1,6 @@
 // Giving malloc's free memory back (daemon/util/malloc-trim.ts, native/malloc-trim): the addon
 // loads and trims, the trimmer waits for quiet and does nothing without its addon, and a daemon
-// with a QuickJS plugin keeps answering across its trims. Nothing here is timed: how much a trim
+// with WASM plugins (AssemblyScript and QuickJS) keeps answering across its trims. Nothing here is timed: how much a trim
 // gives back is measured by `node dist/bench/run.js --only wasm` (BENCHMARKS.md, section 11).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -75,17 +75,23 @@ test('a trim still running on the addon\'s thread is counted when it ends, and s
   assert.deepEqual(trimmer.stats, { trims: 1, released: 0, lastMs: 0.2, totalMs: 0.2 });
 });
 
-test('a daemon with a QuickJS plugin (arch-rules) keeps answering across its trims', async (t) => {
+test('a daemon with WASM plugins (arch-rules, and QuickJS in fixture-hooks) keeps answering across its trims', async (t) => {
   if (!idleTrimmer.available) return t.skip('this process cannot trim (no native/malloc-trim addon)');
+  // QuickJS is the plugin whose compilation leaves the most free memory in malloc's arenas.
   const root = smallCorpus('isg-malloc-trim-', {
     log: { level: 'silent' },
-    plugins: { 'arch-rules': { settings: { rules: [{ name: 'src stays off other', from: 'src/', mustNotImport: 'other/' }] } } },
+    plugins: {
+      'arch-rules': { settings: { rules: [{ name: 'src stays off other', from: 'src/', mustNotImport: 'other/' }] } },
+      'fixture-hooks': { path: join(packageRoot(), 'wasm-plugins', 'fixtures', 'hooks'), grant: ['graph:read'] },
+    },
   });
   const daemon = await Daemon.start({ root });
   const client = await connect({ socket: daemon.endpoints.socket! });
   try {
     await daemon.ready();
-    await eventually('arch-rules active', async () => (((await client.plugins()) as PluginsResult).plugins.find((p) => p.name === 'arch-rules')?.state === 'active' ? true : undefined));
+    const active = async (name: string) => (((await client.plugins()) as PluginsResult).plugins.find((p) => p.name === name)?.state === 'active' ? true : undefined);
+    await eventually('arch-rules active', () => active('arch-rules'));
+    await eventually('fixture-hooks active', () => active('fixture-hooks'));
     const violations = async () => ((await client.request('arch-rules/violations', { file: 'src/' })) as { violations: { from: string; to: string }[] }).violations;
     const before = idleTrimmer.stats.trims;
     assert.deepEqual(await violations(), []);
@@ -101,6 +107,8 @@ test('a daemon with a QuickJS plugin (arch-rules) keeps answering across its tri
     await eventually('a trim after the edit', () => (idleTrimmer.stats.trims > trims ? true : undefined));
     const lookup = (await client.lookup({ name: 'tool' })) as LookupResult;
     assert.ok(lookup.matches.some((m) => m.id === 'other/tool.ts#tool'), 'the daemon answers after its trims');
+    const seen = (await client.request('fixture-hooks/seen', {})) as { update: { generation: number } | null };
+    assert.equal(seen.update?.generation, daemon.generation(), 'the QuickJS plugin heard of the edit and answers after the trims');
   } finally {
     client.close();
     await daemon.stop();

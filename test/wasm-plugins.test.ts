@@ -1,5 +1,5 @@
 // The example WebAssembly plugins on real code, checked against answers computed here from the
-// same graph: fan (WAT) on rxjs's calls edges, arch-rules (JS in QuickJS) on rxjs's imports and
+// same graph: fan (WAT) on rxjs's calls edges, arch-rules (AssemblyScript) on rxjs's imports and
 // on a small project edited on disk, update by update. Plus the transpile cache, and the tier
 // under Deno.
 import assert from 'node:assert/strict';
@@ -104,7 +104,7 @@ interface Violations {
   violations: Violation[];
 }
 
-describe('arch-rules (JS in QuickJS)', () => {
+describe('arch-rules (AssemblyScript)', () => {
   test('rxjs operators importing schedulers: the violations are the graph\'s edges, with the lines of the imports', async () => {
     const rule = { name: 'operators stay off schedulers', from: 'internal/operators/', mustNotImport: 'internal/scheduler/' };
     const rt = await load('arch-rules', rxjs, 'worker', { rules: [rule] });

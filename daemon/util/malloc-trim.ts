@@ -1,6 +1,6 @@
 // Gives the memory glibc's malloc holds free back to the OS once the daemon's work has gone quiet.
 // Freed memory stays resident when something allocated after it sits above it in its arena:
-// V8's TurboFan tier-up of QuickJS's interpreter loop (a bundled plugin's) uses ~17.5 MB of zones
+// V8's TurboFan tier-up of QuickJS's interpreter loop (a JS plugin's) uses ~17.5 MB of zones
 // on a V8 platform thread and frees them, and in most processes ~14 MB of that stays in the RSS
 // for good (BENCHMARKS.md, section 11). glibc's `malloc_trim(0)` returns the free pages of every
 // arena; JavaScript cannot call it, so isg's own addon (native/malloc-trim, built by `npm run
