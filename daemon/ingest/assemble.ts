@@ -7,6 +7,7 @@
 // records are assembled again.
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import type { BindingRecord, Collected, DeclarationRecord, RefRecord } from './collect.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
@@ -498,3 +499,5 @@ class StringTable {
     return s === undefined || s === '' ? -1 : this.id(s);
   }
 }
+// One per assembly, dropped at its end: kept, so that its maps outlive full GCs (keep-shape.ts).
+keepShape(new StringTable());

@@ -4,6 +4,7 @@
 import type { EntityKind } from '../model.ts';
 import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
 import { captureId, captureName, type CaptureList, type NodeTable } from './captures.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import { typeNameIn } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
@@ -101,6 +102,14 @@ export function forEachMatch(captures: CaptureList, fn: (main: number, mainId: n
     fn(captures.first + main, name[main]!, captures.pattern[i]!, i, j, m);
     i = j;
   }
+}
+
+/**
+ * Keeps a collector (one per extraction, dropped at its end) for good, so that its maps outlive
+ * full GCs (keep-shape.ts). `table`: of an empty text's tree.
+ */
+export function keepCollectorShape(table: NodeTable): void {
+  keepShape(new Collector('', table));
 }
 
 /** Fold the captures of query runs (each in match order) into `Collected`. */

@@ -12,9 +12,10 @@
 // the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
 // errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import { assemble, type AssemblyState, type ReplacedTypeParameters, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
-import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
+import { collect, forEachMatch, keepCollectorShape, signatureOf, type Collected, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
@@ -51,6 +52,7 @@ interface Kept {
  * `minGap`: the shortest value string whose inside is left out of the parse (string-gaps.ts).
  */
 export function extractFile(path: string, language: Language, text: string, hash?: string, minGap = MIN_GAP): Extraction {
+  keepShapes(language);
   const rewrites = findRewrites(text, language);
   const read = inputReader(text, rewrites);
   let tree = parseChunks(language, read, CHUNK);
@@ -63,6 +65,25 @@ export function extractFile(path: string, language: Language, text: string, hash
     table = new NodeTable(tree);
   }
   return finish(path, language, text, rewrites, gaps, tree, collectAll(text, language, table, table.root()), hash);
+}
+
+const shapesKept = new Set<Language>();
+
+/**
+ * A node table and a collector over an empty text's tree, kept for good: one of each is made for
+ * every extraction and dropped at its end, and their maps would go at every full GC with the
+ * optimized code that checked for them (keep-shape.ts). So would those of the binding's node
+ * objects (each tree's root is one, of a class of the grammar's own): the table's root is kept
+ * with it, one per grammar. Once per grammar and thread, at its first extraction (a
+ * re-extraction always follows one).
+ */
+function keepShapes(language: Language): void {
+  if (shapesKept.has(language)) return;
+  shapesKept.add(language);
+  const table = keepShape(new NodeTable(parseChunks(language, () => '', CHUNK)));
+  keepShape(table.tree.rootNode);
+  table.root();
+  if (shapesKept.size === 1) keepCollectorShape(table);
 }
 
 /**
