@@ -366,6 +366,16 @@ class Collector {
       signature: '',
       sigStart: 0,
       sigEnd: 0,
+      // Every field in the literal, set or not: added when set, they gave the records of one
+      // file as many maps as it had combinations of them, and a file's first edit deoptimized
+      // the entities' assembly for the combinations the code had not met yet.
+      sigJoin: undefined,
+      doc: undefined,
+      paramTypes: undefined,
+      returnType: undefined,
+      typeName: undefined,
+      newOf: undefined,
+      callOf: undefined,
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
@@ -418,7 +428,12 @@ class Collector {
     if (returnType >= 0) {
       const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
-    } else Object.assign(record, valueTypeInfo(text, t, type, value, this.plain));
+    } else {
+      const info = valueTypeInfo(text, t, type, value, this.plain);
+      record.typeName = info.typeName;
+      record.newOf = info.newOf;
+      record.callOf = info.callOf;
+    }
     this.out.declarations.push(record);
   }
 }
