@@ -223,7 +223,8 @@ class Collector {
         const type = this.cap(C.bindingType);
         const value = this.cap(C.bindingValue);
         const name = this.cap(C.bindingName);
-        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value, this.plain) });
+        const info = valueTypeInfo(this.text, t, type, value, this.plain);
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined));
         return;
       }
       case C.importBound:
@@ -289,7 +290,7 @@ class Collector {
     const single = t.childForField(callback, 'parameter');
     if (single >= 0) {
       // `x => ...` has no parameter node of its own: bind it here.
-      this.out.bindings.push({ start: t.start(single), name: this.text_(single), typed: false, callback: { callee: path, arg, param: 0 } });
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }));
       return;
     }
     const list = t.childForField(callback, 'parameters');
@@ -436,6 +437,15 @@ class Collector {
     }
     this.out.declarations.push(record);
   }
+}
+
+/**
+ * A binding record with every field, set or not: one map for all of them (added when set, the
+ * fields gave the records as many maps as combinations, and the first edit of a file meeting a
+ * new one deoptimized the rows' assembly).
+ */
+function bindingRecord(start: number, name: string, typed: boolean, typeName: string | undefined, newOf: string | undefined, callOf: string | undefined, callback: CallbackSite | undefined): BindingRecord {
+  return { start, name, typed, typeName, newOf, callOf, callback };
 }
 
 /** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */

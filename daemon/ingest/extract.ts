@@ -15,7 +15,7 @@ import type { Language } from '../model.ts';
 import { keepShape } from '../util/keep-shape.ts';
 import { assemble, type AssemblyState, type ReplacedTypeParameters, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
-import { collect, forEachMatch, keepCollectorShape, signatureOf, type Collected, type QueryRun } from './collect.ts';
+import { collect, forEachMatch, keepCollectorShape, signatureOf, type Collected, type DeclarationRecord, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
@@ -327,80 +327,97 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
  * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
 function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): { collected: Collected; kept?: Kept } {
-  /**
-   * The old records before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
-   * old records after it, moved. `seg` gets where they came from when the old ones before and
-   * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
-   * the old records `b` replaced.
-   */
-  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined, removed: T[]) => void): T[] => {
-    const start = r.start;
-    const oldEnd = r.end - delta;
-    let keep = 0;
-    while (keep < a.length && a[keep]!.start < start) keep++;
-    let from = a.length;
-    while (from > keep && a[from - 1]!.start >= oldEnd) from--;
-    let contiguous = true;
-    for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
-    if (contiguous && b.length <= SPLICE_MAX) {
-      // In place (the previous records are used up): a large file's lists are tens of thousands
-      // long, and copying them was most of what an edit allocated.
-      for (let i = from; i < a.length; i++) shift(a[i]!);
-      const removed = a.splice(keep, from - keep, ...b);
-      seg?.({ keep, fresh: b.length, from }, removed);
-      return a;
-    }
-    const removed = contiguous ? a.slice(keep, from) : [];
-    const out: T[] = [];
-    for (const x of a) if (x.start < start) out.push(x);
-    for (const x of b) out.push(x);
-    for (const x of a) {
-      if (x.start < oldEnd) continue;
-      shift(x);
-      out.push(x);
-    }
-    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined, removed);
-    return out;
-  };
-  const moved = (x: { start: number }): void => void (x.start += delta);
-  const movedLine = (x: { start: number; line: number }): void => {
-    x.start += delta;
-    x.line += rows;
-  };
   const staticImports = merge(
     old.imports.filter((i) => !i.dynamic),
     fresh.imports.filter((i) => !i.dynamic),
     range,
-    movedLine,
-  );
+    delta,
+    rows,
+    MOVE_LINE,
+  ).list;
   const dynamicImports = merge(
     old.imports.filter((i) => i.dynamic),
     fresh.imports.filter((i) => i.dynamic),
     refRange,
-    movedLine,
-  );
-  let refSegments: Segments | undefined;
-  let bindingSegments: Segments | undefined;
-  let typeParameters: Kept['typeParameters'];
+    delta,
+    rows,
+    MOVE_LINE,
+  ).list;
+  const refs = merge(old.refs, fresh.refs, refRange, delta, rows, MOVE_LINE);
+  const bindings = merge(old.bindings, fresh.bindings, refRange, delta, rows, MOVE_START);
+  const typeParameters = merge(old.typeParameters, fresh.typeParameters, refRange, delta, rows, MOVE_START);
   const collected: Collected = {
-    declarations: merge(old.declarations, fresh.declarations, range, (d) => {
-      d.start += delta;
-      d.end += delta;
-      d.sigStart += delta;
-      d.sigEnd += delta;
-      if (d.sigJoin !== undefined) d.sigJoin += delta;
-      d.line += rows;
-      d.endLine += rows;
-    }),
-    refs: merge(old.refs, fresh.refs, refRange, movedLine, (s) => (refSegments = s)),
-    bindings: merge(old.bindings, fresh.bindings, refRange, moved, (s) => (bindingSegments = s)),
-    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved, (s, removed) => (typeParameters = s && { keep: s.keep, fresh: s.fresh, removed })),
+    declarations: merge(old.declarations, fresh.declarations, range, delta, rows, MOVE_DECLARATION).list,
+    refs: refs.list,
+    bindings: bindings.list,
+    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, delta, rows, MOVE_START).list,
+    typeParameters: typeParameters.list,
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
-    exports: merge(old.exports, fresh.exports, range, moved),
-    errors: merge(old.errors, fresh.errors, refRange, movedLine),
+    exports: merge(old.exports, fresh.exports, range, delta, rows, MOVE_START).list,
+    errors: merge(old.errors, fresh.errors, refRange, delta, rows, MOVE_LINE).list,
   };
-  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments, typeParameters } : undefined };
+  const kept: Kept | undefined =
+    refs.segments && bindings.segments
+      ? { refs: refs.segments, bindings: bindings.segments, typeParameters: typeParameters.segments && { keep: typeParameters.segments.keep, fresh: typeParameters.segments.fresh, removed: typeParameters.removed } }
+      : undefined;
+  return { collected, kept };
+}
+
+// How `merge` moves a record kept after the edit: its offset, its offset and line, or all of a
+// declaration's offsets and lines. (Module-level functions, not closures made for each edit:
+// V8 keeps the optimized code of a closure only while one of its instances is alive, so a
+// closure made per call is compiled again after every full GC.)
+const MOVE_START = 0;
+const MOVE_LINE = 1;
+const MOVE_DECLARATION = 2;
+type Move = typeof MOVE_START | typeof MOVE_LINE | typeof MOVE_DECLARATION;
+
+function moveRecord(x: { start: number }, move: Move, delta: number, rows: number): void {
+  x.start += delta;
+  if (move === MOVE_LINE) (x as { start: number; line: number }).line += rows;
+  else if (move === MOVE_DECLARATION) {
+    const d = x as DeclarationRecord;
+    d.end += delta;
+    d.sigStart += delta;
+    d.sigEnd += delta;
+    if (d.sigJoin !== undefined) d.sigJoin += delta;
+    d.line += rows;
+    d.endLine += rows;
+  }
+}
+
+/**
+ * The old records `a` before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
+ * old records after it, moved. `segments`: where they came from when the old ones before and
+ * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
+ * the old records `removed` replaced.
+ */
+function merge<T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, delta: number, rows: number, move: Move): { list: T[]; segments: Segments | undefined; removed: T[] } {
+  const start = r.start;
+  const oldEnd = r.end - delta;
+  let keep = 0;
+  while (keep < a.length && a[keep]!.start < start) keep++;
+  let from = a.length;
+  while (from > keep && a[from - 1]!.start >= oldEnd) from--;
+  let contiguous = true;
+  for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
+  if (contiguous && b.length <= SPLICE_MAX) {
+    // In place (the previous records are used up): a large file's lists are tens of thousands
+    // long, and copying them was most of what an edit allocated.
+    for (let i = from; i < a.length; i++) moveRecord(a[i]!, move, delta, rows);
+    const removed = a.splice(keep, from - keep, ...b);
+    return { list: a, segments: { keep, fresh: b.length, from }, removed };
+  }
+  const removed = contiguous ? a.slice(keep, from) : [];
+  const out: T[] = [];
+  for (const x of a) if (x.start < start) out.push(x);
+  for (const x of b) out.push(x);
+  for (const x of a) {
+    if (x.start < oldEnd) continue;
+    moveRecord(x, move, delta, rows);
+    out.push(x);
+  }
+  return { list: out, segments: contiguous ? { keep, fresh: b.length, from } : undefined, removed };
 }
 
 /** Most records `splice` inserts in place (as arguments of Array.prototype.splice). */
