@@ -15,10 +15,12 @@ const DECLARATIONS = 30;
 /** Edits: enough calls for V8 to optimize what runs once or twice per edit. */
 const EDITS = 150;
 
-const HELPER = `export interface Base { readonly id: string }
-export function helper<T>(value: T): T { return value }
+function helperText(edit = 0): string {
+  return `export interface Base { readonly id: string }
+export function helper<T>(value: T): T {${edit ? ` console.debug("warm-up", ${edit});` : ''} return value }
 export class Registry<T extends Base> { add(item: T): void {} get(id: string): T | undefined { return undefined } }
 `;
+}
 
 /**
  * The statements of the edited function, before its last three: an edit re-collects and resolves
@@ -34,7 +36,7 @@ function editedBody(i: number): string {
     lines.push(
       `  const items${k}: Square${i}<number>[] = []`,
       `  for (let n = 0; n < a; n++) items${k}.push(helper(new Square${i}<number>(n + ${k})))`,
-      `  const areas${k} = items${k}.map((s: Shape${i}<number>) => s.area(${k})).filter((x) => x > 0)`,
+      `  const areas${k} = items${k}.map((s: Shape${i}<number>) => s.area(${k})).filter(x => x > 0)`,
       `  const [first${k}, ...rest${k}] = areas${k}`,
       `  const { id: id${k}, name: name${k} = 'none' } = new Registry<Square${i}<number>>().get(String(first${k})) ?? { id: '', name: undefined }`,
       `  let total${k}: number = first${k} ?? 0`,
@@ -76,7 +78,9 @@ function moduleText(body: number, signature: number): string {
   return out.join('\n') + '\n';
 }
 
-const USER = `import { make1, square2 } from './module'\nexport const used = make1(1) && square2(2)\n`;
+function userText(edit = 0): string {
+  return `import { make1, square2 } from './module'\nexport const used = make1(1) && square2(2)\nexport function use(n: number) {${edit ? `\n  console.debug("warm-up", ${edit})` : ''}\n  return make1(n)\n}\n`;
+}
 
 /**
  * The record of a file as the first index gives it: extracted on a parse worker, its facts come
@@ -97,15 +101,21 @@ export function editWarmUpSteps(): (() => void)[] {
   let host: GraphHost | undefined;
   const records: FileRecord[] = [];
   const steps: (() => void)[] = [
-    () => void records.push(indexedRecord('helper.ts', HELPER)),
+    () => void records.push(indexedRecord('helper.ts', helperText())),
     () => void records.push(indexedRecord('module.ts', moduleText(0, 0))),
-    () => void records.push(indexedRecord('user.ts', USER)),
+    () => void records.push(indexedRecord('user.ts', userText())),
     () => {
       host = GraphHost.restore('/isg-edit-warm-up', records.splice(0), [], { workers: 0 });
     },
   ];
   // Alternately a body and a signature edit, each relative to the one before (as the benchmark's).
-  for (let k = 1; k <= EDITS; k++) steps.push(() => void host!.applyChange('module.ts', moduleText(k % 2 ? k : k - 1, k >> 1)));
+  for (let k = 1; k <= EDITS; k++) {
+    // Now and then another file: facts whose lists (imports, re-exports) are empty are arrays of
+    // another kind to V8, and each file's first edit compares its new facts with copied ones.
+    if (k % 10 === 5) steps.push(() => void host!.applyChange('helper.ts', helperText(k)));
+    else if (k % 10 === 0) steps.push(() => void host!.applyChange('user.ts', userText(k)));
+    else steps.push(() => void host!.applyChange('module.ts', moduleText(k % 2 ? k : k - 1, k >> 1)));
+  }
   steps.push(() => {
     host = undefined;
   });
