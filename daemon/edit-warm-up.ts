@@ -57,6 +57,8 @@ function moduleText(body: number, signature: number): string {
     `export const registry = new Registry<Square0<number>>()`,
     `export const made = make1(1)`,
     `export default registry`,
+    // A reference after a member, in no entity of its own: found by walking out of the member.
+    `export namespace Shapes { export function first(): number { return 1 } helper(first()) }`,
   ];
   for (let i = 0; i < DECLARATIONS; i++) {
     const edited = i === DECLARATIONS >> 1;
