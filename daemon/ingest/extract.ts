@@ -373,17 +373,30 @@ const MOVE_DECLARATION = 2;
 type Move = typeof MOVE_START | typeof MOVE_LINE | typeof MOVE_DECLARATION;
 
 function moveRecord(x: { start: number }, move: Move, delta: number, rows: number): void {
+  // One function per kind of record, so that each of their property accesses meets a few maps
+  // (V8 handles up to four at full speed), not the eight kinds of record of a `Collected`.
+  if (move === MOVE_START) moveStart(x, delta);
+  else if (move === MOVE_LINE) moveLine(x as { start: number; line: number }, delta, rows);
+  else moveDeclaration(x as DeclarationRecord, delta, rows);
+}
+
+function moveStart(x: { start: number }, delta: number): void {
   x.start += delta;
-  if (move === MOVE_LINE) (x as { start: number; line: number }).line += rows;
-  else if (move === MOVE_DECLARATION) {
-    const d = x as DeclarationRecord;
-    d.end += delta;
-    d.sigStart += delta;
-    d.sigEnd += delta;
-    if (d.sigJoin !== undefined) d.sigJoin += delta;
-    d.line += rows;
-    d.endLine += rows;
-  }
+}
+
+function moveLine(x: { start: number; line: number }, delta: number, rows: number): void {
+  x.start += delta;
+  x.line += rows;
+}
+
+function moveDeclaration(d: DeclarationRecord, delta: number, rows: number): void {
+  d.start += delta;
+  d.end += delta;
+  d.sigStart += delta;
+  d.sigEnd += delta;
+  if (d.sigJoin !== undefined) d.sigJoin += delta;
+  d.line += rows;
+  d.endLine += rows;
 }
 
 /**
