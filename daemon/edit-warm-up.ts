@@ -19,6 +19,7 @@ function helperText(edit = 0): string {
   return `export interface Base { readonly id: string }
 export function helper<T>(value: T): T {${edit ? ` console.debug("warm-up", ${edit});` : ''} return value }
 export class Registry<T extends Base> { add(item: T): void {} get(id: string): T | undefined { return undefined } }
+export function each<T>(items: T[], fn: (item: T, index: number) => void): void { items.forEach(fn) }
 `;
 }
 
@@ -42,6 +43,9 @@ function editedBody(i: number): string {
       `  let total${k}: number = first${k} ?? 0`,
       `  for (const x of rest${k}) total${k} += helper(x)`,
       `  if (total${k} > 100) console.debug('large', id${k}, name${k}, square${(i + k) % DECLARATIONS}(total${k}).area(1))`,
+      // Callbacks whose parameters another file's function types, and an optional chain.
+      `  each(items${k}, (item, n) => console.debug(item.area(n)))`,
+      `  each(areas${k}, x => registry?.get(String(x))!.area(${k}))`,
     );
   }
   return lines.join('\n') + '\n';
@@ -49,7 +53,7 @@ function editedBody(i: number): string {
 
 function moduleText(body: number, signature: number): string {
   const out = [
-    `import { helper, Registry, type Base } from './helper'`,
+    `import { each, helper, Registry, type Base } from './helper'`,
     // Declarations of kinds the loop below has not: what a file's first extraction meets.
     `import './polyfill'`,
     `export { helper as help } from './helper'`,
