@@ -4,9 +4,12 @@
 // by function during the next hundred (traced on effect's median file: its slowest edits, 4-8 ms
 // against a p50 of 0.8, were edits 20-60, while TurboFan compiled the edit path). These steps run
 // that path on a host of their own, over a generated module of about 150 declarations edited as
-// a user would (a body, then a signature) 150 times, so that the user's first edits find it
-// compiled. Nothing of it is kept; the first steps take up to ~25 ms, the edits 1-3 ms each
-// (~0.3 s in all), for the daemon to run while it is idle.
+// a user would (a body, then a signature) 150 times, with now and then an edit of the two files
+// next to it, so that the user's first edits find it compiled. The code is compiled for the
+// objects it met, so the module holds what a real file's first extraction and edits meet (or
+// the first real edit deoptimized that code, and V8 compiled it again during the next ones).
+// Nothing of it is kept; the first steps take up to ~25 ms, the edits ~2 ms each (~0.4 s in
+// all), for the daemon to run while it is idle.
 import { GraphHost, type FileRecord } from './host.ts';
 import { extractFile } from './ingest/extract.ts';
 
