@@ -66,6 +66,11 @@ function moduleText(body: number, signature: number): string {
     `export default registry`,
     // A reference after a member, in no entity of its own: found by walking out of the member.
     `export namespace Shapes { export function first(): number { return 1 } helper(first()) }`,
+    `export type Either = Shape0<number> | Square0<number> | undefined`,
+    `export const typed: Registry<Square0<number>> = registry`,
+    `export const maybe: Square0<number> | undefined = undefined`,
+    // A signature longer than a fact keeps (cut, with an ellipsis).
+    `export function wide(${Array.from({ length: 40 }, (_, n) => `p${n}: Shape${n % DECLARATIONS}<number>`).join(', ')}): Either { return p0 && undefined }`,
   ];
   for (let i = 0; i < DECLARATIONS; i++) {
     const edited = i === DECLARATIONS >> 1;

@@ -521,7 +521,8 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean)
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */
 function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, plain: boolean): { typeName?: string; newOf?: string; callOf?: string } {
-  const out: { typeName?: string; newOf?: string; callOf?: string } = {};
+  // Every field in the literal: one map, whichever are found (its readers then meet one).
+  const out: { typeName?: string; newOf?: string; callOf?: string } = { typeName: undefined, newOf: undefined, callOf: undefined };
   if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
     const name = typeNameIn(text, t.start(type), t.end(type), true);

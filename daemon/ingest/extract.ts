@@ -353,7 +353,7 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
     callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, delta, rows, MOVE_START).list,
     typeParameters: typeParameters.list,
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
-    exports: merge(old.exports, fresh.exports, range, delta, rows, MOVE_START).list,
+    exports: merge(old.exports, fresh.exports, range, delta, rows, MOVE_EXPORT).list,
     errors: merge(old.errors, fresh.errors, refRange, delta, rows, MOVE_LINE).list,
   };
   const kept: Kept | undefined =
@@ -370,17 +370,25 @@ function splice(old: Collected, fresh: Collected, range: { start: number; end: n
 const MOVE_START = 0;
 const MOVE_LINE = 1;
 const MOVE_DECLARATION = 2;
-type Move = typeof MOVE_START | typeof MOVE_LINE | typeof MOVE_DECLARATION;
+const MOVE_EXPORT = 3;
+type Move = typeof MOVE_START | typeof MOVE_LINE | typeof MOVE_DECLARATION | typeof MOVE_EXPORT;
 
 function moveRecord(x: { start: number }, move: Move, delta: number, rows: number): void {
   // One function per kind of record, so that each of their property accesses meets a few maps
   // (V8 handles up to four at full speed), not the eight kinds of record of a `Collected`.
   if (move === MOVE_START) moveStart(x, delta);
   else if (move === MOVE_LINE) moveLine(x as { start: number; line: number }, delta, rows);
-  else moveDeclaration(x as DeclarationRecord, delta, rows);
+  else if (move === MOVE_DECLARATION) moveDeclaration(x as DeclarationRecord, delta, rows);
+  else moveExport(x, delta);
 }
 
+/** Bindings, callback parameters, type parameters. */
 function moveStart(x: { start: number }, delta: number): void {
+  x.start += delta;
+}
+
+/** Export records, of two shapes (a local name or a re-export): with the others, five maps. */
+function moveExport(x: { start: number }, delta: number): void {
   x.start += delta;
 }
 
