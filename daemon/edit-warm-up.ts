@@ -61,7 +61,9 @@ function moduleText(body: number, signature: number): string {
     `import './polyfill'`,
     `export { helper as help } from './helper'`,
     `export type Label = \`shape-\${string}\``,
+    `/** Documented, as most exported declarations are: an entity's optional fields in each combination. */`,
     `export const registry = new Registry<Square0<number>>()`,
+    `/** Made at load. */`,
     `export const made = make1(1)`,
     `export default registry`,
     // A reference after a member, in no entity of its own: found by walking out of the member.
@@ -85,7 +87,9 @@ function moduleText(body: number, signature: number): string {
       `  area(scale: number): T { return helper(this.side * scale) as T }`,
       `}`,
       `export type Maker${i} = (side: number) => Shape${i}<number>`,
+      ...(i % 2 ? [`/** Makes square ${i}. */`] : []),
       `export function make${i}(${params}): Square${i}<number> {${extra}\n${edited ? editedBody(i) : ''}  const r = new Registry<Square${i}<number>>()\n  r.add(new Square${i}(a))\n  return make${(i + 1) % DECLARATIONS}(a) && new Square${i}(a)\n}`,
+      ...(i % 3 ? [] : [`/** Square ${i}, as a maker. */`]),
       `export const square${i}: Maker${i} = (side) => make${i}(side)`,
     );
   }

@@ -981,11 +981,16 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: Ar
 function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } {
   if (!sameSurface(old, next)) return 'all';
   // Same entities in the same order (the surface lists them).
-  const params: string[] = [];
+  // Made with its first name, not empty: an empty literal is an array of small integers to V8
+  // until its first string, a change of kind the optimized code met at a real file's first edit.
+  let params: string[] | undefined;
   for (let i = 0; i < next.entities.length; i++) {
-    if (!sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) params.push(next.entities[i]!.name);
+    if (sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) continue;
+    const name = next.entities[i]!.name;
+    if (params) params.push(name);
+    else params = [name];
   }
-  return params.length ? { params } : 'none';
+  return params ? { params } : 'none';
 }
 
 function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] | undefined): boolean {
