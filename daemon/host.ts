@@ -9,11 +9,11 @@ import { mapNameStrings, REF_FIELDS, RefRow, refKindOf, type EntityFact, type Fi
 import type { ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
-import { EDGE_KINDS, type Diagnostic, type Language } from './model.ts';
+import { EDGE_KINDS, type Diagnostic, type EntityKind, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { changedContainers } from './resolve/partial.ts';
-import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution } from './resolve/symbols.ts';
+import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution, type ResolutionContext } from './resolve/symbols.ts';
 import { contentHash, hash53 } from './util/hash.ts';
 import { idleTrimmer } from './util/malloc-trim.ts';
 
@@ -131,6 +131,42 @@ interface StoredResolution {
 
 const NO_IMPORTS: ReadonlySet<string> = new Set();
 
+/**
+ * What the resolver reads of a host. A class, not an object of closures: V8 inlines a call whose
+ * target it has always seen to be one function, and holds that function in the optimized code,
+ * weakly. Closures are a host's own, so the resolver's code optimized while the daemon's edit
+ * warm-up ran on a host of its own was thrown away when that host was collected, and compiled
+ * again during the first real edits; methods are the same functions for every host.
+ */
+class HostContext implements ResolutionContext {
+  readonly modules: ModuleResolver;
+  private readonly files: ReadonlyMap<string, FileState>;
+  private readonly store: GraphStore;
+
+  constructor(files: ReadonlyMap<string, FileState>, store: GraphStore, modules: ModuleResolver) {
+    this.files = files;
+    this.store = store;
+    this.modules = modules;
+  }
+
+  facts(path: string): FileFacts | undefined {
+    return this.files.get(path)?.facts;
+  }
+
+  entityId(path: string, index: number): number {
+    const f = this.files.get(path)!;
+    return index < 0 ? f.moduleId : f.ids[index]!;
+  }
+
+  idsNamed(name: string): readonly number[] {
+    return this.store.idsNamed(name);
+  }
+
+  kindOf(id: number): EntityKind {
+    return this.store.kind(id);
+  }
+}
+
 export class GraphHost {
   readonly root: string;
   readonly store = new GraphStore();
@@ -173,16 +209,7 @@ export class GraphHost {
       },
       directories: () => directoriesOf(this.files.keys()),
     });
-    this.resolver = new SymbolResolver({
-      facts: (p) => this.files.get(p)?.facts,
-      entityId: (p, i) => {
-        const f = this.files.get(p)!;
-        return i < 0 ? f.moduleId : f.ids[i]!;
-      },
-      modules: this.modules,
-      idsNamed: (n) => this.store.idsNamed(n),
-      kindOf: (id) => this.store.kind(id),
-    });
+    this.resolver = new SymbolResolver(new HostContext(this.files, this.store, this.modules));
   }
 
   /** Index every source file under `root`: discover, parse in parallel, then resolve. */
@@ -778,10 +805,12 @@ export class GraphHost {
   }
 
   private resolve(path: string, perContainer = false): void {
-    const { edges, containerCounts, ...r } = this.resolver.resolveFile(path, { perContainer });
-    for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    // Read in place, not taken apart by a rest pattern: the object a rest pattern makes has a
+    // map no object keeps past the call (util/keep-shape.ts).
+    const r = this.resolver.resolveFile(path, { perContainer });
+    for (const e of r.edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
     this.track(path, r);
-    this.files.get(path)!.containerCounts = containerCounts;
+    this.files.get(path)!.containerCounts = r.containerCounts;
   }
 
   /**
@@ -811,8 +840,9 @@ export class GraphHost {
     const f = this.files.get(path)!;
     const before = f.resolution!;
     const counts = f.containerCounts!;
-    const { edges, containerCounts: fresh, ...r } = this.resolver.resolveFile(path, { only, perContainer: true });
-    for (const e of edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
+    const r = this.resolver.resolveFile(path, { only, perContainer: true });
+    const fresh = r.containerCounts;
+    for (const e of r.edges) this.store.addEdge(e.kind, e.from, e.to, e.inferred ? 'inferred' : 'resolved');
     const total = [before.counts.resolved, before.counts.inferred, before.counts.external, before.counts.unresolved];
     for (let c = 0; c < only.length; c++) {
       if (!only[c]) continue;
@@ -951,11 +981,16 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: Ar
 function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } {
   if (!sameSurface(old, next)) return 'all';
   // Same entities in the same order (the surface lists them).
-  const params: string[] = [];
+  // Made with its first name, not empty: an empty literal is an array of small integers to V8
+  // until its first string, a change of kind the optimized code met at a real file's first edit.
+  let params: string[] | undefined;
   for (let i = 0; i < next.entities.length; i++) {
-    if (!sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) params.push(next.entities[i]!.name);
+    if (sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) continue;
+    const name = next.entities[i]!.name;
+    if (params) params.push(name);
+    else params = [name];
   }
-  return params.length ? { params } : 'none';
+  return params ? { params } : 'none';
 }
 
 function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] | undefined): boolean {

@@ -7,6 +7,7 @@
 // records are assembled again.
 import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import type { BindingRecord, Collected, DeclarationRecord, RefRecord } from './collect.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
@@ -87,11 +88,10 @@ export interface Assembled {
 export function assemble(path: string, language: Language, text: string, lines: number, bytes: number, c: Collected, hash = contentHash(text), reuse?: Reuse): Assembled {
   const exports: ExportFact[] = c.exports.map(({ start: _start, ...e }) => e);
   const { entities, intervals, entityStarts, parameterProperties } = buildEntities(c.declarations, exports);
-  const containerAt = containerLookup(intervals);
   const placed = reuse !== undefined && sameIntervals(reuse, entities, intervals);
   let typeParams: Map<number, Set<string>>;
   let typeParamNames: Set<string>;
-  if (placed && sameTypeParameterRecords(reuse, c.typeParameters, containerAt)) {
+  if (placed && sameTypeParameterRecords(reuse, c.typeParameters, intervals)) {
     // The same (container, name) sequence as before: the same sets, in the same order.
     typeParams = reuse.state.typeParams;
     typeParamNames = reuse.state.typeParamNames;
@@ -101,7 +101,7 @@ export function assemble(path: string, language: Language, text: string, lines: 
     typeParamNames = new Set();
     for (const p of c.typeParameters) {
       typeParamNames.add(p.name);
-      const e = containerAt(p.start);
+      const e = containerAt(intervals, p.start);
       let set = typeParams.get(e);
       if (!set) typeParams.set(e, (set = new Set()));
       set.add(p.name);
@@ -114,42 +114,16 @@ export function assemble(path: string, language: Language, text: string, lines: 
   const strings = new StringTable(kept?.facts.strings);
   const refs = new Int32Array(c.refs.length * REF_FIELDS);
   const refRows = new Int32Array(c.refs.length + 1);
-  const addRef = (r: RefRecord, n: number): number => {
-    const from = containerAt(r.start);
-    if (r.kind === 'type' && typeParamNames.has(r.path) && isTypeParameter(r.path, from, entities, typeParams)) return n;
-    const o = n * REF_FIELDS;
-    refs[o + RefRow.head] = refHead(r.kind, from);
-    refs[o + RefRow.line] = r.line;
-    refs[o + RefRow.path] = strings.id(r.path);
-    return n + 1;
-  };
   const callbackSites = new Map<number, CallbackSite>();
   for (const p of c.callbackParams) callbackSites.set(p.start, p.site);
   const bindings = new Int32Array(c.bindings.length * BINDING_FIELDS);
   const bindingRows = new Int32Array(c.bindings.length + 1);
-  const addBinding = (b: BindingRecord, n: number): number => {
-    if (entityStarts.has(b.start)) return n; // `const f = () => {}` at module level is an entity, not a local
-    // A parameter property (`constructor(private svc: S)`) is both an entity and a parameter: its
-    // binding belongs to the constructor, whose body uses it, not to the property entity starting
-    // at the same offset (lookups walk scopes outwards, so `svc.m()` in the body missed its type).
-    const scope = containerAt(parameterProperties.has(b.start) ? b.start - 1 : b.start);
-    const site = b.callback ?? (b.typed ? undefined : callbackSites.get(b.start));
-    const o = n * BINDING_FIELDS;
-    bindings[o + BindingRow.scope] = scope;
-    bindings[o + BindingRow.name] = strings.id(b.name);
-    bindings[o + BindingRow.typeName] = strings.optional(b.typeName);
-    bindings[o + BindingRow.newOf] = strings.optional(b.newOf);
-    bindings[o + BindingRow.callOf] = strings.optional(b.callOf);
-    bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
-    bindings[o + BindingRow.arg] = site ? site.arg : 0;
-    bindings[o + BindingRow.param] = site ? site.param : 0;
-    return n + 1;
-  };
-  const refPart = fillRows(c.refs, kept?.refs, kept && { rows: kept.facts.refs, before: kept.state.refRows }, REF_FIELDS, refs, refRows, addRef);
+  const row: RowContext = { intervals, entities, typeParams, typeParamNames, entityStarts, parameterProperties, callbackSites, strings, refs, bindings };
+  const refPart = fillRows(c.refs, kept?.refs, kept && { rows: kept.facts.refs, before: kept.state.refRows }, REF_FIELDS, refs, refRows, addRef, row);
   const nRefs = refPart.rows;
   // The kept references after the edit moved with it.
   if (kept) for (let o = refPart.freshEnd * REF_FIELDS + RefRow.line; o < nRefs * REF_FIELDS; o += REF_FIELDS) refs[o] += kept.rows;
-  const bindingPart = fillRows(c.bindings, kept?.bindings, kept && { rows: kept.facts.bindings, before: kept.state.bindingRows }, BINDING_FIELDS, bindings, bindingRows, addBinding);
+  const bindingPart = fillRows(c.bindings, kept?.bindings, kept && { rows: kept.facts.bindings, before: kept.state.bindingRows }, BINDING_FIELDS, bindings, bindingRows, addBinding, row);
   const nBindings = bindingPart.rows;
   const list = kept ? renumber(strings.list, refs, nRefs, bindings, nBindings) : strings.list;
   const diagnostics: Diagnostic[] = c.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS).map((e) => ({
@@ -205,15 +179,14 @@ function sameIntervals(reuse: Reuse, entities: EntityFact[], intervals: Interval
  * names in the same containers (intervals placed as before: `sameIntervals`): then the sequence of
  * (container, name) over all records, and what assembly makes of it, is the previous one.
  */
-function sameTypeParameterRecords(reuse: Reuse, records: { start: number; name: string }[], containerAt: (offset: number) => number): boolean {
+function sameTypeParameterRecords(reuse: Reuse, records: { start: number; name: string }[], intervals: Interval[]): boolean {
   const replaced = reuse.typeParameters;
   if (!replaced || replaced.removed.length !== replaced.fresh) return false;
   if (!replaced.fresh) return true;
-  const containerBefore = containerLookup(reuse.state.intervals);
   for (let i = 0; i < replaced.fresh; i++) {
     const a = replaced.removed[i]!;
     const b = records[replaced.keep + i]!;
-    if (a.name !== b.name || containerBefore(a.start) !== containerAt(b.start)) return false;
+    if (a.name !== b.name || containerAt(reuse.state.intervals, a.start) !== containerAt(intervals, b.start)) return false;
   }
   return true;
 }
@@ -227,6 +200,58 @@ function sameTypeParams(a: Map<number, Set<string>>, b: Map<number, Set<string>>
     for (const n of names) if (!was.has(n)) return false;
   }
   return true;
+}
+
+/**
+ * What writing a record's row reads (`addRef`, `addBinding`). The row writers are module-level
+ * functions, not closures made for each assembly: V8 keeps the optimized code of a closure only
+ * while one of its instances is alive, so a closure made per call is compiled again after every
+ * full GC (traced on effect's median file: compiled again during the edits after each one).
+ */
+interface RowContext {
+  intervals: Interval[];
+  entities: EntityFact[];
+  typeParams: Map<number, Set<string>>;
+  typeParamNames: Set<string>;
+  entityStarts: Set<number>;
+  parameterProperties: Set<number>;
+  callbackSites: Map<number, CallbackSite>;
+  strings: StringTable;
+  refs: Int32Array;
+  bindings: Int32Array;
+}
+
+/** Writes reference `r` at row `n` (unless it names a type parameter); returns the next row. */
+function addRef(x: RowContext, r: RefRecord, n: number): number {
+  const from = containerAt(x.intervals, r.start);
+  if (r.kind === 'type' && x.typeParamNames.has(r.path) && isTypeParameter(r.path, from, x.entities, x.typeParams)) return n;
+  const o = n * REF_FIELDS;
+  x.refs[o + RefRow.head] = refHead(r.kind, from);
+  x.refs[o + RefRow.line] = r.line;
+  x.refs[o + RefRow.path] = x.strings.id(r.path);
+  return n + 1;
+}
+
+/** Writes binding `b` at row `n` (unless it is an entity); returns the next row. */
+function addBinding(x: RowContext, b: BindingRecord, n: number): number {
+  if (x.entityStarts.has(b.start)) return n; // `const f = () => {}` at module level is an entity, not a local
+  // A parameter property (`constructor(private svc: S)`) is both an entity and a parameter: its
+  // binding belongs to the constructor, whose body uses it, not to the property entity starting
+  // at the same offset (lookups walk scopes outwards, so `svc.m()` in the body missed its type).
+  const scope = containerAt(x.intervals, x.parameterProperties.has(b.start) ? b.start - 1 : b.start);
+  const site = b.callback ?? (b.typed ? undefined : x.callbackSites.get(b.start));
+  const o = n * BINDING_FIELDS;
+  const strings = x.strings;
+  const bindings = x.bindings;
+  bindings[o + BindingRow.scope] = scope;
+  bindings[o + BindingRow.name] = strings.id(b.name);
+  bindings[o + BindingRow.typeName] = strings.optional(b.typeName);
+  bindings[o + BindingRow.newOf] = strings.optional(b.newOf);
+  bindings[o + BindingRow.callOf] = strings.optional(b.callOf);
+  bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
+  bindings[o + BindingRow.arg] = site ? site.arg : 0;
+  bindings[o + BindingRow.param] = site ? site.param : 0;
+  return n + 1;
 }
 
 /**
@@ -246,14 +271,15 @@ function fillRows<R>(
   fields: number,
   rows: Int32Array,
   rowsBefore: Int32Array,
-  add: (record: R, row: number) => number,
+  add: (context: RowContext, record: R, row: number) => number,
+  context: RowContext,
 ): { rows: number; head: number; freshEnd: number } {
   const s = seg ?? { keep: 0, fresh: records.length, from: 0 };
   let n = old ? keptHead(old.rows, old.before, s, fields, rows, rowsBefore) : 0;
   const head = n;
   for (let i = s.keep; i < s.keep + s.fresh; i++) {
     rowsBefore[i] = n;
-    n = add(records[i]!, n);
+    n = add(context, records[i]!, n);
   }
   rowsBefore[records.length] = n;
   const freshEnd = n;
@@ -452,21 +478,19 @@ function mergeInto(target: EntityFact, other: EntityFact): void {
 }
 
 /** Maps an offset to the index of the innermost enclosing entity (-1: the module). */
-function containerLookup(iv: Interval[]): (offset: number) => number {
-  return (offset) => {
-    let lo = 0;
-    let hi = iv.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (iv[mid]!.start <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    while (found >= 0 && iv[found]!.end <= offset) found = iv[found]!.outer;
-    return found >= 0 ? iv[found]!.entity : -1;
-  };
+function containerAt(iv: Interval[], offset: number): number {
+  let lo = 0;
+  let hi = iv.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (iv[mid]!.start <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  while (found >= 0 && iv[found]!.end <= offset) found = iv[found]!.outer;
+  return found >= 0 ? iv[found]!.entity : -1;
 }
 
 function isTypeParameter(name: string, container: number, entities: EntityFact[], params: Map<number, Set<string>>): boolean {
@@ -480,7 +504,12 @@ class StringTable {
   private readonly ids = new Map<string, number>();
 
   constructor(start: readonly string[] = []) {
-    this.list = [...start];
+    // Grown from a literal, not spread: the literal's site learns that its arrays hold strings,
+    // and makes them so from the start; a spread of no strings made an array of small integers
+    // whose first string changed its kind (a deoptimization at a file's first cold assembly).
+    const list: string[] = [];
+    for (let i = 0; i < start.length; i++) list.push(start[i]!);
+    this.list = list;
     for (let i = 0; i < start.length; i++) this.ids.set(start[i]!, i);
   }
 
@@ -498,3 +527,5 @@ class StringTable {
     return s === undefined || s === '' ? -1 : this.id(s);
   }
 }
+// One per assembly, dropped at its end: kept, so that its maps outlive full GCs (keep-shape.ts).
+keepShape(new StringTable());

@@ -4,6 +4,7 @@
 import type { EntityKind } from '../model.ts';
 import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
 import { captureId, captureName, type CaptureList, type NodeTable } from './captures.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import { typeNameIn } from './type-text.ts';
 import { scanTypeReferences, splitTypeParameters } from './type-refs.ts';
 
@@ -101,6 +102,14 @@ export function forEachMatch(captures: CaptureList, fn: (main: number, mainId: n
     fn(captures.first + main, name[main]!, captures.pattern[i]!, i, j, m);
     i = j;
   }
+}
+
+/**
+ * Keeps a collector (one per extraction, dropped at its end) for good, so that its maps outlive
+ * full GCs (keep-shape.ts). `table`: of an empty text's tree.
+ */
+export function keepCollectorShape(table: NodeTable): void {
+  keepShape(new Collector('', table));
 }
 
 /** Fold the captures of query runs (each in match order) into `Collected`. */
@@ -214,7 +223,8 @@ class Collector {
         const type = this.cap(C.bindingType);
         const value = this.cap(C.bindingValue);
         const name = this.cap(C.bindingName);
-        this.out.bindings.push({ start: t.start(node), name: this.text_(name >= 0 ? name : node), typed: type >= 0, ...valueTypeInfo(this.text, t, type, value, this.plain) });
+        const info = valueTypeInfo(this.text, t, type, value, this.plain);
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined));
         return;
       }
       case C.importBound:
@@ -280,7 +290,7 @@ class Collector {
     const single = t.childForField(callback, 'parameter');
     if (single >= 0) {
       // `x => ...` has no parameter node of its own: bind it here.
-      this.out.bindings.push({ start: t.start(single), name: this.text_(single), typed: false, callback: { callee: path, arg, param: 0 } });
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }));
       return;
     }
     const list = t.childForField(callback, 'parameters');
@@ -357,6 +367,16 @@ class Collector {
       signature: '',
       sigStart: 0,
       sigEnd: 0,
+      // Every field in the literal, set or not: added when set, they gave the records of one
+      // file as many maps as it had combinations of them, and a file's first edit deoptimized
+      // the entities' assembly for the combinations the code had not met yet.
+      sigJoin: undefined,
+      doc: undefined,
+      paramTypes: undefined,
+      returnType: undefined,
+      typeName: undefined,
+      newOf: undefined,
+      callOf: undefined,
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
@@ -409,9 +429,23 @@ class Collector {
     if (returnType >= 0) {
       const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
-    } else Object.assign(record, valueTypeInfo(text, t, type, value, this.plain));
+    } else {
+      const info = valueTypeInfo(text, t, type, value, this.plain);
+      record.typeName = info.typeName;
+      record.newOf = info.newOf;
+      record.callOf = info.callOf;
+    }
     this.out.declarations.push(record);
   }
+}
+
+/**
+ * A binding record with every field, set or not: one map for all of them (added when set, the
+ * fields gave the records as many maps as combinations, and the first edit of a file meeting a
+ * new one deoptimized the rows' assembly).
+ */
+function bindingRecord(start: number, name: string, typed: boolean, typeName: string | undefined, newOf: string | undefined, callOf: string | undefined, callback: CallbackSite | undefined): BindingRecord {
+  return { start, name, typed, typeName, newOf, callOf, callback };
 }
 
 /** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */
@@ -487,7 +521,8 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean)
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */
 function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, plain: boolean): { typeName?: string; newOf?: string; callOf?: string } {
-  const out: { typeName?: string; newOf?: string; callOf?: string } = {};
+  // Every field in the literal: one map, whichever are found (its readers then meet one).
+  const out: { typeName?: string; newOf?: string; callOf?: string } = { typeName: undefined, newOf: undefined, callOf: undefined };
   if (type >= 0) {
     // `: Foo<T>`, `: ns.Foo`, `: Foo | undefined` name a type; anything else is not followed.
     const name = typeNameIn(text, t.start(type), t.end(type), true);

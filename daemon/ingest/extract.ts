@@ -12,9 +12,10 @@
 // the edit, the entities and type parameters assembled again, the rows copied. Files with syntax
 // errors are extracted afresh (see `reextract`).
 import type { Language } from '../model.ts';
+import { keepShape } from '../util/keep-shape.ts';
 import { assemble, type AssemblyState, type ReplacedTypeParameters, type SameRows, type Segments } from './assemble.ts';
 import { captureId, NodeTable, runQuery, type CaptureList, type QueryOptions } from './captures.ts';
-import { collect, forEachMatch, signatureOf, type Collected, type QueryRun } from './collect.ts';
+import { collect, forEachMatch, keepCollectorShape, signatureOf, type Collected, type DeclarationRecord, type QueryRun } from './collect.ts';
 import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
@@ -51,6 +52,7 @@ interface Kept {
  * `minGap`: the shortest value string whose inside is left out of the parse (string-gaps.ts).
  */
 export function extractFile(path: string, language: Language, text: string, hash?: string, minGap = MIN_GAP): Extraction {
+  keepShapes(language);
   const rewrites = findRewrites(text, language);
   const read = inputReader(text, rewrites);
   let tree = parseChunks(language, read, CHUNK);
@@ -63,6 +65,25 @@ export function extractFile(path: string, language: Language, text: string, hash
     table = new NodeTable(tree);
   }
   return finish(path, language, text, rewrites, gaps, tree, collectAll(text, language, table, table.root()), hash);
+}
+
+const shapesKept = new Set<Language>();
+
+/**
+ * A node table and a collector over an empty text's tree, kept for good: one of each is made for
+ * every extraction and dropped at its end, and their maps would go at every full GC with the
+ * optimized code that checked for them (keep-shape.ts). So would those of the binding's node
+ * objects (each tree's root is one, of a class of the grammar's own): the table's root is kept
+ * with it, one per grammar. Once per grammar and thread, at its first extraction (a
+ * re-extraction always follows one).
+ */
+function keepShapes(language: Language): void {
+  if (shapesKept.has(language)) return;
+  shapesKept.add(language);
+  const table = keepShape(new NodeTable(parseChunks(language, () => '', CHUNK)));
+  keepShape(table.tree.rootNode);
+  table.root();
+  if (shapesKept.size === 1) keepCollectorShape(table);
 }
 
 /**
@@ -306,80 +327,118 @@ function statementRange(t: NodeTable, root: number, lo: number, hi: number): { s
  * Ranges are in new coordinates; they end after the edit, so their old ends are `delta` earlier.
  */
 function splice(old: Collected, fresh: Collected, range: { start: number; end: number }, refRange: { start: number; end: number }, delta: number, rows: number): { collected: Collected; kept?: Kept } {
-  /**
-   * The old records before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
-   * old records after it, moved. `seg` gets where they came from when the old ones before and
-   * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
-   * the old records `b` replaced.
-   */
-  const merge = <T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, shift: (x: T) => void, seg?: (s: Segments | undefined, removed: T[]) => void): T[] => {
-    const start = r.start;
-    const oldEnd = r.end - delta;
-    let keep = 0;
-    while (keep < a.length && a[keep]!.start < start) keep++;
-    let from = a.length;
-    while (from > keep && a[from - 1]!.start >= oldEnd) from--;
-    let contiguous = true;
-    for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
-    if (contiguous && b.length <= SPLICE_MAX) {
-      // In place (the previous records are used up): a large file's lists are tens of thousands
-      // long, and copying them was most of what an edit allocated.
-      for (let i = from; i < a.length; i++) shift(a[i]!);
-      const removed = a.splice(keep, from - keep, ...b);
-      seg?.({ keep, fresh: b.length, from }, removed);
-      return a;
-    }
-    const removed = contiguous ? a.slice(keep, from) : [];
-    const out: T[] = [];
-    for (const x of a) if (x.start < start) out.push(x);
-    for (const x of b) out.push(x);
-    for (const x of a) {
-      if (x.start < oldEnd) continue;
-      shift(x);
-      out.push(x);
-    }
-    seg?.(contiguous ? { keep, fresh: b.length, from } : undefined, removed);
-    return out;
-  };
-  const moved = (x: { start: number }): void => void (x.start += delta);
-  const movedLine = (x: { start: number; line: number }): void => {
-    x.start += delta;
-    x.line += rows;
-  };
   const staticImports = merge(
     old.imports.filter((i) => !i.dynamic),
     fresh.imports.filter((i) => !i.dynamic),
     range,
-    movedLine,
-  );
+    delta,
+    rows,
+    MOVE_LINE,
+  ).list;
   const dynamicImports = merge(
     old.imports.filter((i) => i.dynamic),
     fresh.imports.filter((i) => i.dynamic),
     refRange,
-    movedLine,
-  );
-  let refSegments: Segments | undefined;
-  let bindingSegments: Segments | undefined;
-  let typeParameters: Kept['typeParameters'];
+    delta,
+    rows,
+    MOVE_LINE,
+  ).list;
+  const refs = merge(old.refs, fresh.refs, refRange, delta, rows, MOVE_LINE);
+  const bindings = merge(old.bindings, fresh.bindings, refRange, delta, rows, MOVE_START);
+  const typeParameters = merge(old.typeParameters, fresh.typeParameters, refRange, delta, rows, MOVE_START);
   const collected: Collected = {
-    declarations: merge(old.declarations, fresh.declarations, range, (d) => {
-      d.start += delta;
-      d.end += delta;
-      d.sigStart += delta;
-      d.sigEnd += delta;
-      if (d.sigJoin !== undefined) d.sigJoin += delta;
-      d.line += rows;
-      d.endLine += rows;
-    }),
-    refs: merge(old.refs, fresh.refs, refRange, movedLine, (s) => (refSegments = s)),
-    bindings: merge(old.bindings, fresh.bindings, refRange, moved, (s) => (bindingSegments = s)),
-    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, moved),
-    typeParameters: merge(old.typeParameters, fresh.typeParameters, refRange, moved, (s, removed) => (typeParameters = s && { keep: s.keep, fresh: s.fresh, removed })),
+    declarations: merge(old.declarations, fresh.declarations, range, delta, rows, MOVE_DECLARATION).list,
+    refs: refs.list,
+    bindings: bindings.list,
+    callbackParams: merge(old.callbackParams, fresh.callbackParams, refRange, delta, rows, MOVE_START).list,
+    typeParameters: typeParameters.list,
     imports: dynamicImports.length ? [...staticImports, ...dynamicImports].sort((a, b) => a.start - b.start) : staticImports,
-    exports: merge(old.exports, fresh.exports, range, moved),
-    errors: merge(old.errors, fresh.errors, refRange, movedLine),
+    exports: merge(old.exports, fresh.exports, range, delta, rows, MOVE_EXPORT).list,
+    errors: merge(old.errors, fresh.errors, refRange, delta, rows, MOVE_LINE).list,
   };
-  return { collected, kept: refSegments && bindingSegments ? { refs: refSegments, bindings: bindingSegments, typeParameters } : undefined };
+  const kept: Kept | undefined =
+    refs.segments && bindings.segments
+      ? { refs: refs.segments, bindings: bindings.segments, typeParameters: typeParameters.segments && { keep: typeParameters.segments.keep, fresh: typeParameters.segments.fresh, removed: typeParameters.removed } }
+      : undefined;
+  return { collected, kept };
+}
+
+// How `merge` moves a record kept after the edit: its offset, its offset and line, or all of a
+// declaration's offsets and lines. (Module-level functions, not closures made for each edit:
+// V8 keeps the optimized code of a closure only while one of its instances is alive, so a
+// closure made per call is compiled again after every full GC.)
+const MOVE_START = 0;
+const MOVE_LINE = 1;
+const MOVE_DECLARATION = 2;
+const MOVE_EXPORT = 3;
+type Move = typeof MOVE_START | typeof MOVE_LINE | typeof MOVE_DECLARATION | typeof MOVE_EXPORT;
+
+function moveRecord(x: { start: number }, move: Move, delta: number, rows: number): void {
+  // One function per kind of record, so that each of their property accesses meets a few maps
+  // (V8 handles up to four at full speed), not the eight kinds of record of a `Collected`.
+  if (move === MOVE_START) moveStart(x, delta);
+  else if (move === MOVE_LINE) moveLine(x as { start: number; line: number }, delta, rows);
+  else if (move === MOVE_DECLARATION) moveDeclaration(x as DeclarationRecord, delta, rows);
+  else moveExport(x, delta);
+}
+
+/** Bindings, callback parameters, type parameters. */
+function moveStart(x: { start: number }, delta: number): void {
+  x.start += delta;
+}
+
+/** Export records, of two shapes (a local name or a re-export): with the others, five maps. */
+function moveExport(x: { start: number }, delta: number): void {
+  x.start += delta;
+}
+
+function moveLine(x: { start: number; line: number }, delta: number, rows: number): void {
+  x.start += delta;
+  x.line += rows;
+}
+
+function moveDeclaration(d: DeclarationRecord, delta: number, rows: number): void {
+  d.start += delta;
+  d.end += delta;
+  d.sigStart += delta;
+  d.sigEnd += delta;
+  if (d.sigJoin !== undefined) d.sigJoin += delta;
+  d.line += rows;
+  d.endLine += rows;
+}
+
+/**
+ * The old records `a` before `r` (new coordinates: its old end is `delta` earlier), `b`, then the
+ * old records after it, moved. `segments`: where they came from when the old ones before and
+ * after `r` are a head and a tail of `a` (records are in document order; else undefined), with
+ * the old records `removed` replaced.
+ */
+function merge<T extends { start: number }>(a: T[], b: T[], r: { start: number; end: number }, delta: number, rows: number, move: Move): { list: T[]; segments: Segments | undefined; removed: T[] } {
+  const start = r.start;
+  const oldEnd = r.end - delta;
+  let keep = 0;
+  while (keep < a.length && a[keep]!.start < start) keep++;
+  let from = a.length;
+  while (from > keep && a[from - 1]!.start >= oldEnd) from--;
+  let contiguous = true;
+  for (let i = keep; i < from; i++) if (a[i]!.start < start || a[i]!.start >= oldEnd) contiguous = false;
+  if (contiguous && b.length <= SPLICE_MAX) {
+    // In place (the previous records are used up): a large file's lists are tens of thousands
+    // long, and copying them was most of what an edit allocated.
+    for (let i = from; i < a.length; i++) moveRecord(a[i]!, move, delta, rows);
+    const removed = a.splice(keep, from - keep, ...b);
+    return { list: a, segments: { keep, fresh: b.length, from }, removed };
+  }
+  const removed = contiguous ? a.slice(keep, from) : [];
+  const out: T[] = [];
+  for (const x of a) if (x.start < start) out.push(x);
+  for (const x of b) out.push(x);
+  for (const x of a) {
+    if (x.start < oldEnd) continue;
+    moveRecord(x, move, delta, rows);
+    out.push(x);
+  }
+  return { list: out, segments: contiguous ? { keep, fresh: b.length, from } : undefined, removed };
 }
 
 /** Most records `splice` inserts in place (as arguments of Array.prototype.splice). */

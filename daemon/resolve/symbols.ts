@@ -9,6 +9,7 @@ import type { EdgeKind, EntityKind } from '../model.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter } from '../ingest/type-text.ts';
 import type { ModuleResolver } from './module-resolver.ts';
+import { keepShape } from '../util/keep-shape.ts';
 
 /** What the resolver needs from the world: facts per file and graph ids per fact entity. */
 export interface ResolutionContext {
@@ -110,6 +111,11 @@ class Scope {
   }
 }
 
+// Scopes are built as files are resolved and all dropped when an index ends (`invalidateAll`),
+// so at times no scope is alive: one is kept (never read), so that the class's maps outlive full
+// GCs and the optimized code that checked for them stays (util/keep-shape.ts).
+keepShape(new Scope(undefined as unknown as FileFacts, new Map(), new Map(), new Map(), new Map(), []));
+
 export class SymbolResolver {
   private readonly scopes = new Map<string, Scope>();
   /** module -> exported name -> result and the files consulted to get it. */
@@ -164,9 +170,11 @@ export class SymbolResolver {
       moduleTargets: [],
       typeOnlyImports: new Set(),
       counts: { resolved: 0, inferred: 0, external: 0, unresolved: 0 },
+      // In the literal, present or not: a field added afterwards gives the result a map of its
+      // own, which no object keeps once the caller is done with it (util/keep-shape.ts).
+      containerCounts: options.perContainer ? new Int32Array((scope.facts.entities.length + 1) * COUNT_FIELDS.length) : undefined,
     };
     const facts = scope.facts;
-    if (options.perContainer) res.containerCounts = new Int32Array((facts.entities.length + 1) * COUNT_FIELDS.length);
     // contains
     facts.entities.forEach((e, i) => {
       if (only && !only[e.parent + 1]) return;
