@@ -1,7 +1,7 @@
 // The channel between the daemon's thread and a plugin worker (daemon/plugins/wasm/channel.ts),
 // driven by a worker without a component (support/channel-worker.ts): an answer staged in the
 // shared buffer survives a host call that writes over it, and what a blocking call answers is
-// a view that the next request writes over, so the tier must decode it at once.
+// a view that the next call writes over, so the tier must decode it at once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -45,12 +45,12 @@ test('an answer staged in the channel and written over by a host call before the
   assert.deepEqual(hostCalls.splice(0), Array(4).fill('after the lift'));
 });
 
-test('a blocking call answers with a view the next request writes over; an async one with bytes of its own', async () => {
+test('a blocking call answers with a view the next call writes over; an async one with bytes of its own', async () => {
   const first = channel.call(1, Kind.BeforeQuery, () => [utf8('first')], -1, 10_000, serveHost)!;
   assert.equal(fromUtf8(first.payload), 'tsrif');
-  assert.ok(first.payload.buffer instanceof SharedArrayBuffer, 'read in place');
+  assert.ok(!(first.payload.buffer instanceof SharedArrayBuffer), 'copied out of shared memory');
   channel.call(1, Kind.BeforeQuery, () => [utf8('LATER')], -1, 10_000, serveHost);
-  assert.equal(fromUtf8(first.payload), 'RETAL', 'written over by the next request: why the tier decodes it at once');
+  assert.equal(fromUtf8(first.payload), 'RETAL', 'written over by the next call: why the tier decodes it at once');
 
   const queued = channel.callAsync(1, Kind.BeforeQuery, [utf8('async')], -1, 10_000, serveHost);
   const blocking = channel.call(1, Kind.BeforeQuery, () => [utf8('blocking')], -1, 10_000, serveHost)!;

@@ -156,7 +156,7 @@ function encodeArgs(plugin: string, op: string, args: unknown): Uint8Array {
   }
 }
 
-/** `shared`: the bytes are a view of a worker's channel, which the next call writes over, so nothing of them may be kept. */
+/** `shared`: the bytes are a view the next call writes over (a worker's answer), so nothing of them may be kept. */
 function decodeAnswer(plugin: string, op: string, bytes: Uint8Array, shared: boolean): unknown {
   try {
     return shared ? unpackCopy(bytes) : unpack(bytes);

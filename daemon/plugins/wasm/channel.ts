@@ -41,6 +41,12 @@ export type Status = (typeof Status)[keyof typeof Status];
 /** Largest request or answer: the wire cannot carry more in one frame anyway. */
 export const MAX_DATA_BYTES = DEFAULT_MAX_FRAME_BYTES;
 const INITIAL_DATA_BYTES = 256 * 1024;
+/**
+ * A blocking call's answer up to this size is copied into one buffer of the caller's, reused
+ * call after call; a larger one into bytes of its own, so that one huge answer does not stay
+ * allocated for good.
+ */
+const REUSED_ANSWER_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
 export function createChannelBuffer(): SharedArrayBuffer {
@@ -101,9 +107,10 @@ class ChannelViews {
 }
 
 /**
- * A worker's answer. Its payload and tail are, for a blocking `call`, views of the channel's
- * shared buffer, to be read before anything else is sent (decoded, never kept: the next request
- * writes over them); for `callAsync`, bytes of their own (other requests may go first).
+ * A worker's answer. Its payload and tail are, for a blocking `call`, views of a buffer the
+ * channel reuses (up to REUSED_ANSWER_BYTES), to be read before anything else is sent (decoded,
+ * never kept: the next call writes over them); for `callAsync`, bytes of their own (other
+ * requests may go first).
  */
 export interface Answer {
   status: Status;
@@ -142,6 +149,12 @@ export class CallerChannel extends ChannelViews {
   private stuckTenant: number | undefined;
   /** Resolved whenever the async requests are all done. */
   private drained: (() => void)[] = [];
+  /**
+   * Where blocking calls' answers are copied, call after call: no allocation per call (a 64 KiB
+   * answer's ArrayBuffer is external memory, whose growth drives GCs), and not shared memory, from
+   * a view of which msgpackr decodes strings several times slower.
+   */
+  private reused = new Uint8Array(0);
 
   /**
    * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
@@ -271,13 +284,22 @@ export class CallerChannel extends ChannelViews {
     Atomics.notify(this.ctrl, STATE);
   }
 
-  /** The answer in place, or (`copy`) copied out: Answer says when each is. */
+  /** The answer in the reused buffer, or (`copy`) in bytes of its own: Answer says when each is. */
   private take(copy: boolean): Answer {
-    const all = copy ? this.read() : this.view();
+    const all = copy ? this.read() : this.readReused();
     const split = Math.min(this.ctrl[PAYLOAD_LENGTH]!, all.length);
     const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(0, split), tail: all.subarray(split), memoryBytes: this.memory[0]!, tenant: this.ctrl[TENANT]!, spentMs: this.spent[0]! };
     Atomics.store(this.ctrl, STATE, State.Idle);
     return answer;
+  }
+
+  private readReused(): Uint8Array {
+    const length = this.ctrl[LENGTH]!;
+    if (length > REUSED_ANSWER_BYTES) return this.read();
+    if (length > this.reused.length) this.reused = new Uint8Array(Math.min(REUSED_ANSWER_BYTES, Math.max(length, 2 * this.reused.length)));
+    const all = this.reused.subarray(0, length);
+    all.set(this.view());
+    return all;
   }
 
   /** Ask the worker to leave its loop, without waiting for it; requests not answered yet get no answer. */
