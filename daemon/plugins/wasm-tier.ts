@@ -156,10 +156,10 @@ function encodeArgs(plugin: string, op: string, args: unknown): Uint8Array {
   }
 }
 
-/** `shared`: the bytes are a view the next call writes over (a worker's answer), so nothing of them may be kept. */
-function decodeAnswer(plugin: string, op: string, bytes: Uint8Array, shared: boolean): unknown {
+/** `transient`: the bytes are a view the next call writes over (a worker's answer), so nothing of them may be kept. */
+function decodeAnswer(plugin: string, op: string, bytes: Uint8Array, transient: boolean): unknown {
   try {
-    return shared ? unpackCopy(bytes) : unpack(bytes);
+    return transient ? unpackCopy(bytes) : unpack(bytes);
   } catch (err) {
     throw new IsgError('plugin-error', `plugin ${plugin} answered op "${op}" with malformed msgpack (${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)})`);
   }
@@ -194,8 +194,8 @@ function hookPayload(plugin: string, what: string, value: unknown): Uint8Array {
   }
 }
 
-function decision(plugin: string, op: string, answer: Uint8Array | undefined, shared: boolean): BeforeQueryDecision {
-  return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer, shared) };
+function decision(plugin: string, op: string, answer: Uint8Array | undefined, transient: boolean): BeforeQueryDecision {
+  return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer, transient) };
 }
 
 /** An inline component's answer. Its work may have made code hot enough for V8 to tier it up (and free the compile's memory): noted for the trimmer. */
@@ -401,8 +401,8 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
   }
 
   /**
-   * One request, answered synchronously (`then` reads the answer in place: it is decoded, never
-   * kept); with a promise when the worker is busy with another
+   * One request, answered synchronously (`then` reads the answer where the channel left it, which
+   * the next call writes over: it is decoded, never kept); with a promise when the worker is busy with another
    * plugin's update (blocking would hold the daemon's thread for that plugin's work) or this
    * plugin is starting again after a co-tenant stopped their worker. (The host asks `waitTurn`
    * first, so that wait stays off the plugin's clock.)

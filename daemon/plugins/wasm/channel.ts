@@ -365,6 +365,7 @@ export class WorkerChannel extends ChannelViews {
   protected override overwriting(): void {
     if (this.staged && !this.staged.saved) this.staged.saved = this.staged.view.slice();
   }
+
   /** Write `tail` after the first `at` bytes of the data area, which stay as they are. */
   private append(at: number, tail: Uint8Array): boolean {
     const d = this.data(at + tail.length);
