@@ -46,8 +46,8 @@ export function unpack(bytes: Uint8Array): unknown {
 }
 
 /**
- * The same from bytes that are not the caller's to keep (a view of shared memory the next call
- * overwrites): the value holds nothing of them, its binaries copied out and its strings decoded.
+ * The same from bytes that are not the caller's to keep (a worker's answer, in a buffer the next
+ * call writes over): the value holds nothing of them, its binaries copied out and its strings decoded.
  */
 export function unpackCopy(bytes: Uint8Array): unknown {
   return checked(copyingUnpackr.unpack(bytes));
