@@ -15,7 +15,7 @@ import { socket } from './socket.ts';
 import { warmStart } from './warm-start.ts';
 import { watchBench } from './watch.ts';
 import { CORES, CORPORA, load1, type BenchContext, type CorpusName } from './util.ts';
-import { wasm } from './wasm.ts';
+import { wasm, wasmCalls } from './wasm.ts';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   ingest,
@@ -29,14 +29,18 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   native,
   cli,
   wasm,
+  'wasm-calls': wasmCalls,
   watch: watchBench,
   'warm-start': warmStart,
 };
 
+/** Run only when named: part of another benchmark (wasm-calls is wasm's per-call table alone). */
+const ON_REQUEST = new Set(['wasm-calls']);
+
 const USAGE = `usage: node dist/bench/run.js [--only ${Object.keys(BENCHMARKS).join('|')}[,...]] [--corpus ${CORPORA.join('|')}|all] [--json out.json]`;
 
 function parse(argv: string[]): { only: string[]; corpora: CorpusName[]; json?: string } {
-  let only = Object.keys(BENCHMARKS);
+  let only = Object.keys(BENCHMARKS).filter((name) => !ON_REQUEST.has(name));
   let corpora: CorpusName[] = [...CORPORA];
   let json: string | undefined;
   for (let i = 0; i < argv.length; i++) {

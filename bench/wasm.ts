@@ -2,12 +2,14 @@
 // per-call overhead in both isolations (HDR histograms: a no-op op, a 64 KiB payload, a QuickJS
 // op, an AssemblyScript one, graph imports), the same calls under each jco version and binding
 // option (inline, so only the bindings differ), and memory per active plugin (RSS of a fresh
-// process), worker plugins sharing workers or having one each.
+// process), worker plugins sharing workers or having one each. `wasm-calls`: the per-call table
+// alone (seconds, not minutes: for alternating builds), which `wasm` prints too.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { GraphHost } from '../daemon/host.ts';
 import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
@@ -73,6 +75,55 @@ function measure(rt: PluginRuntime, c: CallCase): LatencySummary {
   return summarize(h);
 }
 
+interface CallFigures extends LatencySummary {
+  /** CPU time per call, all threads of the process (the worker's included), µs. */
+  cpuUs: number;
+  /** GCs of the daemon's thread during the measured calls, and their time, ms. */
+  gcs: number;
+  gcMs: number;
+}
+
+/** The per-call table: each case in both isolations, with CPU per call and the daemon's thread's GCs. */
+async function callTable(loader: WasmTierLoader, host: GraphHost): Promise<Record<string, CallFigures>> {
+  heading('wasm: per-call overhead through PluginRuntime.call (msgpack in and out), µs');
+  const gc = { count: 0, ms: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  // GC entries arrive a task after the GC
+  const settle = () => new Promise((resolveTask) => setTimeout(resolveTask, 10));
+  const rows: (string | number)[][] = [];
+  const calls: Record<string, CallFigures> = {};
+  for (const isolation of ['inline', 'worker'] as const) {
+    for (const c of CASES) {
+      const rt = await start(loader, c.plugin, isolation, host);
+      await settle();
+      const before = { ...gc };
+      const cpu = process.cpuUsage();
+      const s = measure(rt, c);
+      const { user, system } = process.cpuUsage(cpu);
+      await settle();
+      await rt.dispose();
+      const f: CallFigures = { ...s, cpuUs: (user + system) / c.calls, gcs: gc.count - before.count, gcMs: gc.ms - before.ms };
+      calls[`${c.label} ${isolation}`] = f;
+      rows.push([c.label, isolation, f.count, fixed(f.p50Us), fixed(f.p90Us), fixed(f.p99Us), fixed(f.maxUs), fixed(f.cpuUs), `${f.gcs} (${fixed(f.gcMs)} ms)`, `p99 <= ${CALL_TARGET_US}`, verdict(f.p99Us, CALL_TARGET_US)]);
+    }
+  }
+  observer.disconnect();
+  console.log(table(['call', 'isolation', 'calls', 'p50', 'p90', 'p99', 'max', 'CPU µs / call', "daemon thread's GCs", 'contract', 'status'], rows));
+  console.log('(CPU: all threads of the process, the worker\'s included; GCs: during the measured calls, after a warm-up)');
+  return calls;
+}
+
+export async function wasmCalls(ctx: BenchContext): Promise<void> {
+  const host = await GraphHost.index(corpusRoot('rxjs'));
+  ctx.results['wasm-calls'] = { calls: await callTable(new WasmTierLoader(), host) };
+}
+
 function child<T>(args: string[]): T {
   const r = spawnSync(process.execPath, ['--expose-gc', join(repoRoot(), 'dist', 'bench', 'wasm-child.js'), ...args], {
     encoding: 'utf8',
@@ -110,20 +161,7 @@ export async function wasm(ctx: BenchContext): Promise<void> {
   console.log('(prepared: registered first, as a daemon does before its first index, so its worker booted meanwhile; next load: a second instance in the same process, which joins the running worker)');
   results.load = loads;
 
-  heading('wasm: per-call overhead through PluginRuntime.call (msgpack in and out), µs');
-  const callRows: (string | number)[][] = [];
-  const calls: Record<string, LatencySummary> = {};
-  for (const isolation of ['inline', 'worker'] as const) {
-    for (const c of CASES) {
-      const rt = await start(loader, c.plugin, isolation, host);
-      const s = measure(rt, c);
-      await rt.dispose();
-      calls[`${c.label} ${isolation}`] = s;
-      callRows.push([c.label, isolation, s.count, fixed(s.p50Us), fixed(s.p90Us), fixed(s.p99Us), fixed(s.maxUs), `p99 <= ${CALL_TARGET_US}`, verdict(s.p99Us, CALL_TARGET_US)]);
-    }
-  }
-  console.log(table(['call', 'isolation', 'calls', 'p50', 'p90', 'p99', 'max', 'contract', 'status'], callRows));
-  results.calls = calls;
+  results.calls = await callTable(loader, host);
 
   heading('wasm: arch-rules on-update, one file of rxjs edited per generation, µs');
   const updateRows: (string | number)[][] = [];

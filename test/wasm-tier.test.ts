@@ -3,7 +3,7 @@
 // turned into an error on a fresh instance, memory reported), capabilities are enforced, and
 // the daemon's thread keeps serving other plugins throughout. Both isolations where both apply.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IsgError } from '../daemon/errors.ts';
@@ -13,7 +13,7 @@ import type { Capability, Isolation, PluginManifest, PluginRuntime } from '../da
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
 import { pack, packOwn } from '../daemon/plugins/wasm/msgpack.ts';
-import { parseWorld } from '../daemon/plugins/wasm/transpile.ts';
+import { parseWorld, routeExecuteLift, transpileCached } from '../daemon/plugins/wasm/transpile.ts';
 import { sha256Of } from '../daemon/util/hash.ts';
 import { currentBundle, WORKER_BUNDLE, WORKER_BUNDLE_MANIFEST, workerEntry } from '../daemon/plugins/wasm/worker-entry.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
@@ -93,6 +93,18 @@ describe('refused at load', () => {
     const wit = 'package root:component;\n\nworld root {\n  import isg:plugin/graph@0.2.0;\n  import local: interface {\n    f: func();\n  }\n  export execute: func(op: string) -> string;\n  export on-update: func();\n}\n';
     assert.deepEqual(parseWorld(wit), { imports: ['isg:plugin/graph@0.2.0', 'local'], exports: ['execute', 'on-update'] });
   });
+});
+
+test('the bindings hand execute\'s answer to the host\'s hook as a view of linear memory; bindings of another shape are left as they are', async () => {
+  const { manifest, dir } = wasmManifest('fixtures/echo');
+  const t = await transpileCached(readFileSync(join(dir, manifest.entry)));
+  const js = readFileSync(new URL(t.jsUrl), 'utf8');
+  assert.match(js, /^export function instantiate\(getCoreModule, imports, .*\n {2}const isgLiftResult = imports\[Symbol\.for\("isg\.lift-result"\)\] \?\? \(\(view\) => view\.slice\(\)\);\n/);
+  const execute = js.slice(js.indexOf('function execute('), js.indexOf('return retVal.val;', js.indexOf('function execute(')));
+  assert.match(execute, /case 0: \{[^}]*= isgLiftResult\(new Uint8Array\(memory\d+\.buffer\)\.subarray\((ptr\d+), \1 \+ (len\d+) \* 1\)\);/);
+  assert.doesNotMatch(execute, /buffer\.slice/);
+  const other = 'export function instantiate(getCoreModule, imports) {\n  return { execute() {} };\n}\n';
+  assert.equal(routeExecuteLift(other), other);
 });
 
 describe('stopped at the ceiling', () => {
@@ -302,6 +314,19 @@ for (const isolation of ['worker', 'inline'] as const) {
       assert.equal(rt.call('echo', big), big);
       throwsWith(() => rt.call('nope', null), 'plugin-error', /failed in op "nope": unknown op/);
       throwsWith(() => rt.call('echo', { s: Symbol('s') }), 'bad-args', /cannot be sent as msgpack/);
+      await rt.dispose();
+    });
+
+    test('an answer is the caller\'s own: kept across later calls (which write over the worker\'s channel), it stays as it was', async () => {
+      const { rt } = await load('fixtures/echo', { isolation });
+      const first = Uint8Array.from({ length: 64 * 1024 }, (_, i) => i % 251);
+      const kept = rt.call('echo', { bin: first, s: 'first' }) as { bin: Uint8Array; s: string };
+      const keptBin = rt.call('echo', first) as Uint8Array;
+      for (let i = 0; i < 3; i++) rt.call('echo', { bin: new Uint8Array(first.length).fill(0xee), s: 'later' });
+      rt.call('echo', new Uint8Array(1024 * 1024).fill(7)); // and grow it
+      assert.deepEqual(kept, { bin: first, s: 'first' });
+      assert.deepEqual(keptBin, first);
+      for (const b of [kept.bin, keptBin]) assert.ok(!(b.buffer instanceof SharedArrayBuffer), 'no view of shared memory');
       await rt.dispose();
     });
 

@@ -34,7 +34,7 @@ import {
 import { graphImports } from './wasm/graph-imports.ts';
 import { buildImports, HOOK_EXPORTS, planImports, type ImportPlan, type LogLevel } from './wasm/host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './wasm/instance.ts';
-import { pack, packOwn, unpack } from './wasm/msgpack.ts';
+import { pack, packOwn, packTransient, unpack, unpackCopy } from './wasm/msgpack.ts';
 import { cachedTranspile, hashFile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
 import type { TenantInit } from './wasm/worker.ts';
 import { DEFAULT_TENANTS_PER_WORKER, WORKER_HEAP_MB, WorkerPool, type Tenancy, type WorkerHouse } from './wasm/worker-pool.ts';
@@ -147,21 +147,26 @@ interface Setup {
   config: Uint8Array;
 }
 
+/** An op's arguments, packed to be sent at once (`packTransient`: the next value packed is written over them). */
 function encodeArgs(plugin: string, op: string, args: unknown): Uint8Array {
   try {
-    return pack(args ?? null);
+    return packTransient(args ?? null);
   } catch (err) {
     throw new IsgError('bad-args', `plugin ${plugin}: the arguments of op "${op}" cannot be sent as msgpack: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
-function decodeAnswer(plugin: string, op: string, bytes: Uint8Array): unknown {
+/** `transient`: the bytes are a view the next call writes over (a worker's answer), so nothing of them may be kept. */
+function decodeAnswer(plugin: string, op: string, bytes: Uint8Array, transient: boolean): unknown {
   try {
-    return unpack(bytes);
+    return transient ? unpackCopy(bytes) : unpack(bytes);
   } catch (err) {
     throw new IsgError('plugin-error', `plugin ${plugin} answered op "${op}" with malformed msgpack (${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)})`);
   }
 }
+
+/** The log lines a worker's answer carries in its tail, as JSON. */
+type LogLines = [LogLevel, string][];
 
 function logTo(ctx: PluginContext): (level: LogLevel, message: string) => void {
   return (level, message) => ctx.log[level](message);
@@ -189,8 +194,8 @@ function hookPayload(plugin: string, what: string, value: unknown): Uint8Array {
   }
 }
 
-function decision(plugin: string, op: string, answer: Uint8Array | undefined): BeforeQueryDecision {
-  return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer) };
+function decision(plugin: string, op: string, answer: Uint8Array | undefined, transient: boolean): BeforeQueryDecision {
+  return answer === undefined ? undefined : { respond: decodeAnswer(plugin, `before-query of "${op}"`, answer, transient) };
 }
 
 /** An inline component's answer. Its work may have made code hot enough for V8 to tier it up (and free the compile's memory): noted for the trimmer. */
@@ -231,7 +236,7 @@ class InlineRuntime implements PluginRuntime {
     const name = this.setup.manifest.name;
     const bytes = encodeArgs(name, op, args);
     this.csr = undefined;
-    return decodeAnswer(name, op, settled(this.instance.execute(op, bytes)));
+    return decodeAnswer(name, op, settled(this.instance.execute(op, bytes)), false);
   }
 
   onUpdate(update: UpdateEvent): void {
@@ -242,7 +247,7 @@ class InlineRuntime implements PluginRuntime {
   beforeQuery(input: QueryHookInput): BeforeQueryDecision {
     const name = this.setup.manifest.name;
     this.csr = undefined;
-    return decision(name, input.op, settled(this.instance.beforeQuery(input.op, hookPayload(name, 'query arguments', input.args), input.generation)));
+    return decision(name, input.op, settled(this.instance.beforeQuery(input.op, hookPayload(name, 'query arguments', input.args), input.generation)), false);
   }
 
   afterQuery(input: QueryHookInput, result: unknown): void {
@@ -311,7 +316,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     this.house = admission.house;
     this.tenant = admission.tenant;
     this.memory = admission.memoryBytes;
-    this.logTail(admission.tail);
+    if (admission.tail.length) this.log(fromJson(admission.tail) as LogLines);
   }
 
   workerLost(reason: string, culprit: boolean): void {
@@ -336,7 +341,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
 
   call(op: string, args: unknown): unknown {
     const name = this.setup.manifest.name;
-    return this.roundTrip(Kind.Execute, () => executeParts(op, encodeArgs(name, op, args)), `op "${op}"`, (payload) => decodeAnswer(name, op, payload));
+    return this.roundTrip(Kind.Execute, () => executeParts(op, encodeArgs(name, op, args)), `op "${op}"`, (payload) => decodeAnswer(name, op, payload, true));
   }
 
   /**
@@ -357,7 +362,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     const answer = await this.house.channel.callAsync(this.tenant, Kind.Update, parts, this.generation(), manifest.budget.ceilingMs, (request) => this.serveHost(request, served));
     if (!answer && this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} stopped before it finished the update: ${this.stopped}`);
     if (answer?.tenant === this.tenant) this.updateSpentMs = answer.spentMs + served.ms;
-    this.settleAnswer(answer, HOOK_EXPORTS.onUpdate.name);
+    this.settleAnswer(answer, HOOK_EXPORTS.onUpdate.name, () => undefined);
   }
 
   beforeQuery(input: QueryHookInput): BeforeQueryDecision | Promise<BeforeQueryDecision> {
@@ -366,7 +371,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
       Kind.BeforeQuery,
       () => queryHookParts(input.generation, input.op, hookPayload(name, 'query arguments', input.args)),
       `${HOOK_EXPORTS.beforeQuery.name} of "${input.op}"`,
-      (payload) => decision(name, input.op, parseOptionalBytes(payload)),
+      (payload) => decision(name, input.op, parseOptionalBytes(payload), true),
     );
   }
 
@@ -396,7 +401,8 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
   }
 
   /**
-   * One request, answered synchronously; with a promise when the worker is busy with another
+   * One request, answered synchronously (`then` reads the answer where the channel left it, which
+   * the next call writes over: it is decoded, never kept); with a promise when the worker is busy with another
    * plugin's update (blocking would hold the daemon's thread for that plugin's work) or this
    * plugin is starting again after a co-tenant stopped their worker. (The host asks `waitTurn`
    * first, so that wait stays off the plugin's clock.)
@@ -406,12 +412,11 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     const turn = this.waitTurn();
     if (turn) return turn.then(() => this.roundTrip(kind, parts, what, then));
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
-    const channel = this.house.channel;
-    const request = parts();
-    return then(this.settleAnswer(channel.call(this.tenant, kind, request, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r)), what));
+    return this.settleAnswer(this.house.channel.call(this.tenant, kind, parts, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r)), what, then);
   }
 
-  private settleAnswer(answer: Answer | undefined, what: string): Uint8Array {
+  /** The answer's payload through `then`, its log lines logged after: logging runs code of others, and the answer may be a view of the channel. */
+  private settleAnswer<T>(answer: Answer | undefined, what: string, then: (payload: Uint8Array) => T): T {
     const { manifest } = this.setup;
     // the work may have made code hot enough for V8 to tier it up (and free the compile's memory)
     idleTrimmer.noteWork();
@@ -427,16 +432,20 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
       });
     }
     this.memory = answer.memoryBytes;
-    this.logTail(answer.tail);
-    if (answer.status === Status.Error) {
-      const e = fromJson(answer.payload) as { code: IsgError['code']; message: string };
-      throw new IsgError(e.code, e.message);
+    const lines = answer.tail.length ? (fromJson(answer.tail) as LogLines) : [];
+    try {
+      if (answer.status === Status.Error) {
+        const e = fromJson(answer.payload) as { code: IsgError['code']; message: string };
+        throw new IsgError(e.code, e.message);
+      }
+      return then(answer.payload);
+    } finally {
+      this.log(lines);
     }
-    return answer.payload;
   }
 
-  private logTail(tail: Uint8Array): void {
-    if (tail.length) for (const [level, message] of fromJson(tail) as [LogLevel, string][]) this.setup.ctx.log[level](message);
+  private log(lines: LogLines): void {
+    for (const [level, message] of lines) this.setup.ctx.log[level](message);
   }
 
   /** The generation a request is answered at (-1 without a graph): a snapshot of another one is stale in the worker. */

@@ -19,6 +19,8 @@ const STATE = 0;
 const KIND = 1;
 const LENGTH = 2;
 const STATUS = 3;
+/** An answer's payload length: its data is the payload, then the tail. */
+const PAYLOAD_LENGTH = 4;
 const TENANT = 5;
 /** Byte offsets of Float64 slots: the component's linear memory after the last call; */
 const MEMORY_AT = 24;
@@ -39,6 +41,12 @@ export type Status = (typeof Status)[keyof typeof Status];
 /** Largest request or answer: the wire cannot carry more in one frame anyway. */
 export const MAX_DATA_BYTES = DEFAULT_MAX_FRAME_BYTES;
 const INITIAL_DATA_BYTES = 256 * 1024;
+/**
+ * A blocking call's answer up to this size is copied into one buffer of the caller's, reused
+ * call after call; a larger one into bytes of its own, so that one huge answer does not stay
+ * allocated for good.
+ */
+const REUSED_ANSWER_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
 export function createChannelBuffer(): SharedArrayBuffer {
@@ -70,6 +78,7 @@ class ChannelViews {
 
   /** Write the parts one after another at the start of the data area. */
   protected write(...parts: Uint8Array[]): boolean {
+    this.overwriting();
     let length = 0;
     for (const p of parts) length += p.length;
     const d = this.data(length);
@@ -83,12 +92,26 @@ class ChannelViews {
     return true;
   }
 
+  /** The data area is about to be written over. */
+  protected overwriting(): void {}
+
   /** The data area's first LENGTH bytes, copied out (the next call overwrites them). */
   protected read(): Uint8Array {
-    return new Uint8Array(this.sab, HEADER_BYTES, this.ctrl[LENGTH]!).slice();
+    return this.view().slice();
+  }
+
+  /** The data area's first LENGTH bytes in place. */
+  protected view(): Uint8Array {
+    return new Uint8Array(this.sab, HEADER_BYTES, this.ctrl[LENGTH]!);
   }
 }
 
+/**
+ * A worker's answer. Its payload and tail are, for a blocking `call`, views of a buffer the
+ * channel reuses (up to REUSED_ANSWER_BYTES), to be read before anything else is sent (decoded,
+ * never kept: the next call writes over them); for `callAsync`, bytes of their own (other
+ * requests may go first).
+ */
 export interface Answer {
   status: Status;
   payload: Uint8Array;
@@ -126,6 +149,12 @@ export class CallerChannel extends ChannelViews {
   private stuckTenant: number | undefined;
   /** Resolved whenever the async requests are all done. */
   private drained: (() => void)[] = [];
+  /**
+   * Where blocking calls' answers are copied, call after call: no allocation per call (a 64 KiB
+   * answer's ArrayBuffer is external memory, whose growth drives GCs), and not shared memory, from
+   * a view of which msgpackr decodes strings several times slower.
+   */
+  private reused = new Uint8Array(0);
 
   /**
    * Send a request and block until the answer, serving host calls meanwhile. Undefined when no
@@ -133,14 +162,16 @@ export class CallerChannel extends ChannelViews {
    * Async requests made before (`callAsync`) are finished first, each within its own deadline,
    * so a query right after an update sees it.
    */
-  call(tenant: number, kind: Kind, parts: Uint8Array[], generation: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+  call(tenant: number, kind: Kind, parts: () => Uint8Array[], generation: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
     while (this.inFlight) {
       const pending = this.inFlight;
-      this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost));
+      this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost, true));
     }
     if (this.stuck) return undefined;
-    this.send(tenant, kind, parts, generation);
-    return this.expire(tenant, this.pumpBlocking(performance.now() + timeoutMs, serveHost));
+    // built only now, once the host calls of requests before it are served: they may be views of
+    // a scratch buffer that packing those calls' answers would write over
+    this.send(tenant, kind, parts(), generation);
+    return this.expire(tenant, this.pumpBlocking(performance.now() + timeoutMs, serveHost, false));
   }
 
   /**
@@ -216,10 +247,10 @@ export class CallerChannel extends ChannelViews {
     Atomics.notify(this.ctrl, STATE);
   }
 
-  private pumpBlocking(deadline: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
+  private pumpBlocking(deadline: number, serveHost: (request: Uint8Array) => Uint8Array, copy: boolean): Answer | undefined {
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Response) return this.take();
+      if (state === State.Response) return this.take(copy);
       if (state === State.HostCall) {
         this.serve(serveHost);
         continue;
@@ -234,7 +265,7 @@ export class CallerChannel extends ChannelViews {
     // A blocking `call` may take over the request (and finish it) between two waits.
     while (this.inFlight === mine) {
       const state = Atomics.load(this.ctrl, STATE);
-      if (state === State.Response) return this.finish(mine, this.take());
+      if (state === State.Response) return this.finish(mine, this.take(true));
       if (state === State.HostCall) {
         this.serve(mine.serveHost);
         continue;
@@ -253,12 +284,22 @@ export class CallerChannel extends ChannelViews {
     Atomics.notify(this.ctrl, STATE);
   }
 
-  private take(): Answer {
-    const all = this.read();
-    const split = 4 + new DataView(all.buffer).getUint32(0, true);
-    const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(4, split), tail: all.subarray(split), memoryBytes: this.memory[0]!, tenant: this.ctrl[TENANT]!, spentMs: this.spent[0]! };
+  /** The answer in the reused buffer, or (`copy`) in bytes of its own: Answer says when each is. */
+  private take(copy: boolean): Answer {
+    const all = copy ? this.read() : this.readReused();
+    const split = Math.min(this.ctrl[PAYLOAD_LENGTH]!, all.length);
+    const answer = { status: this.ctrl[STATUS] as Status, payload: all.subarray(0, split), tail: all.subarray(split), memoryBytes: this.memory[0]!, tenant: this.ctrl[TENANT]!, spentMs: this.spent[0]! };
     Atomics.store(this.ctrl, STATE, State.Idle);
     return answer;
+  }
+
+  private readReused(): Uint8Array {
+    const length = this.ctrl[LENGTH]!;
+    if (length > REUSED_ANSWER_BYTES) return this.read();
+    if (length > this.reused.length) this.reused = new Uint8Array(Math.min(REUSED_ANSWER_BYTES, Math.max(length, 2 * this.reused.length)));
+    const all = this.reused.subarray(0, length);
+    all.set(this.view());
+    return all;
   }
 
   /** Ask the worker to leave its loop, without waiting for it; requests not answered yet get no answer. */
@@ -288,8 +329,15 @@ export interface Request {
 
 /** The worker's end. */
 export class WorkerChannel extends ChannelViews {
-  /** Block until the next request. */
+  /** An answer the component lifted straight into the data area (`stage`), and its bytes saved when something wrote over them. */
+  private staged: { view: Uint8Array; saved?: Uint8Array } | undefined;
+
+  /**
+   * Block until the next request. Its payload is in place: valid until this end writes (a host
+   * call, a staged answer, the answer).
+   */
   next(): Request {
+    this.staged = undefined;
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
       if (state === State.Request) return { tenant: this.ctrl[TENANT]!, kind: this.ctrl[KIND] as Kind, generation: this.generation[0]!, payload: this.view() };
@@ -297,9 +345,34 @@ export class WorkerChannel extends ChannelViews {
     }
   }
 
-  /** The request's bytes in place: valid until this end writes (a host call or the answer). */
-  private view(): Uint8Array {
-    return new Uint8Array(this.sab, HEADER_BYTES, this.ctrl[LENGTH]!);
+  /**
+   * The component's answer, copied from its linear memory straight into the data area, where
+   * `answer` finds it in place: one copy, where lifting it (jco slices it out of linear memory)
+   * and writing it here were two and a 64 KiB ArrayBuffer per call, whose external memory drives
+   * the worker's GCs. Valid until `answer`: a host call made before it (a component may call the
+   * host after lifting its answer, from its post-return) saves the bytes first. An answer larger
+   * than the data area can be is copied out instead (and refused by `answer`).
+   */
+  stage(bytes: Uint8Array): Uint8Array {
+    const d = this.data(bytes.length);
+    if (!d) return bytes.slice();
+    this.overwriting();
+    d.set(bytes);
+    this.staged = { view: d.subarray(0, bytes.length) };
+    return this.staged.view;
+  }
+
+  protected override overwriting(): void {
+    if (this.staged && !this.staged.saved) this.staged.saved = this.staged.view.slice();
+  }
+
+  /** Write `tail` after the first `at` bytes of the data area, which stay as they are. */
+  private append(at: number, tail: Uint8Array): boolean {
+    const d = this.data(at + tail.length);
+    if (!d) return false;
+    d.set(tail, at);
+    this.ctrl[LENGTH] = at + tail.length;
+    return true;
   }
 
   /** Ask the daemon's thread (blocked in `call`) and wait for its reply. */
@@ -316,9 +389,12 @@ export class WorkerChannel extends ChannelViews {
    * (and nothing sent) when the answer is larger than MAX_DATA_BYTES.
    */
   answer(tenant: number, status: Status, payload: Uint8Array, tail: Uint8Array | undefined, memoryBytes: number, spentMs = 0): boolean {
-    const header = new Uint8Array(4);
-    new DataView(header.buffer).setUint32(0, payload.length, true);
-    if (!this.write(header, payload, tail ?? EMPTY)) return false;
+    const staged = this.staged;
+    this.staged = undefined;
+    const lifted = staged !== undefined && payload === staged.view;
+    const sent = lifted && !staged.saved ? this.append(payload.length, tail ?? EMPTY) : this.write(lifted ? staged.saved! : payload, tail ?? EMPTY);
+    if (!sent) return false;
+    this.ctrl[PAYLOAD_LENGTH] = payload.length;
     this.ctrl[STATUS] = status;
     this.memory[0] = memoryBytes;
     this.spent[0] = spentMs;

@@ -26,7 +26,13 @@ interface GeneratedExports {
   afterQuery?(op: string, args: Uint8Array, answer: Uint8Array, generation: bigint): void;
 }
 
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: HostImports, instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => WebAssembly.Instance) => GeneratedExports;
+/** The key of `instantiate`'s imports under which the host may hand the bindings a hook for execute's answer. */
+export const LIFT_RESULT = Symbol.for('isg.lift-result');
+
+/** Where execute's answer goes from the view of linear memory it is lifted from (transpile.ts, `routeExecuteLift`): it must copy it at once. */
+export type LiftResult = (view: Uint8Array) => Uint8Array;
+
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: HostImports & { [LIFT_RESULT]?: LiftResult }, instantiateCore: (m: WebAssembly.Module, i?: WebAssembly.Imports) => WebAssembly.Instance) => GeneratedExports;
 
 const compiled = new Map<string, Promise<CoreModules>>();
 
@@ -67,18 +73,21 @@ export class ComponentInstance {
   private readonly modules: CoreModules;
   private readonly imports: HostImports;
   private readonly onReset: (message: string) => void;
+  private readonly liftResult: LiftResult | undefined;
 
-  private constructor(plugin: string, instantiate: Instantiate, modules: CoreModules, imports: HostImports, onReset: (message: string) => void) {
+  private constructor(plugin: string, instantiate: Instantiate, modules: CoreModules, imports: HostImports, onReset: (message: string) => void, liftResult: LiftResult | undefined) {
     this.plugin = plugin;
     this.instantiate = instantiate;
     this.modules = modules;
     this.imports = imports;
     this.onReset = onReset;
+    this.liftResult = liftResult;
   }
 
-  static async create(plugin: string, t: TranspiledComponent, modules: CoreModules, imports: HostImports, onReset: (message: string) => void): Promise<ComponentInstance> {
+  /** `liftResult`: where execute's answers go, instead of an ArrayBuffer of their own each. */
+  static async create(plugin: string, t: TranspiledComponent, modules: CoreModules, imports: HostImports, onReset: (message: string) => void, liftResult?: LiftResult): Promise<ComponentInstance> {
     const mod = (await import(t.jsUrl)) as { instantiate: Instantiate };
-    const inst = new ComponentInstance(plugin, mod.instantiate, modules, imports, onReset);
+    const inst = new ComponentInstance(plugin, mod.instantiate, modules, imports, onReset, liftResult);
     try {
       inst.start();
     } catch (err) {
@@ -132,7 +141,7 @@ export class ComponentInstance {
       for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) memories.add(v);
       return instance;
     };
-    this.exports = this.instantiate(getCoreModule, this.imports, instantiateCore);
+    this.exports = this.instantiate(getCoreModule, this.liftResult ? { ...this.imports, [LIFT_RESULT]: this.liftResult } : this.imports, instantiateCore);
     this.memories = memories;
   }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IsgError } from '../../errors.ts';
 import { packageRoot } from '../../util/package-root.ts';
+import { LIFT_RESULT } from './instance.ts';
 
 /**
  * How bindings are generated. jco is pinned twice: 1.10.2 generates direct bindings, 1.35's carry
@@ -50,14 +51,16 @@ interface CacheMeta {
   exports: string[];
 }
 
-const CACHE_FORMAT = 1;
+/** 2: execute's answer is lifted through the host's hook (`routeExecuteLift`). */
+const CACHE_FORMAT = 2;
 const ENTRY_JS = 'component.js';
 
 export function defaultCacheDir(): string {
   return join(packageRoot(), 'node_modules', '.cache', 'isg-wasm');
 }
 
-const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo' : ''}`;
+/** An entry's directory names its format too, so that isg versions sharing a cache keep apart rather than rewrite each other's entries. */
+const profileId = (p: TranspileProfile) => `jco-${p.jco}${p.validLifting ? '-vlo' : ''}-f${CACHE_FORMAT}`;
 
 /**
  * A component: its bytes, or its file and the file's hash (`hashFile`). A file is read whole only
@@ -122,6 +125,7 @@ export async function transpileCached(component: ComponentSource, options: { cac
   const dir = join(root, profileId(profile));
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   mkdirSync(tmp, { recursive: true });
+  files[ENTRY_JS] = new TextEncoder().encode(routeExecuteLift(new TextDecoder().decode(files[ENTRY_JS])));
   for (const name of [ENTRY_JS, ...coreFiles]) writeFileSync(join(tmp, name), files[name]!);
   const meta: CacheMeta = { format: CACHE_FORMAT, profile: used, coreFiles, imports, exports };
   writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
@@ -155,6 +159,27 @@ async function generate(bytes: Uint8Array, profile: TranspileProfile): Promise<R
   }
   const jco = (await import('@bytecodealliance/jco')) as unknown as Transpiler;
   return (await jco.transpile(bytes, { ...common, emitTypescriptDeclarations: false })).files;
+}
+
+/**
+ * jco lifts execute's answer (a list<u8>) by slicing it out of linear memory into an ArrayBuffer
+ * of its own, which a worker then copies into its channel. The bindings are changed to hand the
+ * host's hook (imports[LIFT_RESULT], instance.ts) a view of the bytes instead, which the hook copies where they
+ * are going, or to slice them as before when there is no hook. The view is a subarray of the whole
+ * memory: the same clamping of a bad pointer or length as the slice's. Bindings not in the shape
+ * expected (another jco) are left as they are, their answers then copied as before.
+ */
+export function routeExecuteLift(js: string): string {
+  const head = /^export function instantiate\(getCoreModule, imports, [^\n]*\{\n/.exec(js);
+  const start = js.indexOf('\n    function execute(');
+  const end = js.indexOf('return retVal.val;', start);
+  if (!head || start < 0 || end < 0) return js;
+  const body = js.slice(start, end);
+  const slice = /new Uint8Array\((memory\d+)\.buffer\.slice\((ptr\d+), \2 \+ (len\d+) \* 1\)\)/g;
+  if (body.match(slice)?.length !== 1) return js;
+  const routed = body.replace(slice, 'isgLiftResult(new Uint8Array($1.buffer).subarray($2, $2 + $3 * 1))');
+  const hook = `  const isgLiftResult = imports[Symbol.for(${JSON.stringify(LIFT_RESULT.description)})] ?? ((view) => view.slice());\n`;
+  return head[0] + hook + js.slice(head[0].length, start) + routed + js.slice(end);
 }
 
 interface Transpiler {

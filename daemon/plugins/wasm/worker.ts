@@ -107,7 +107,8 @@ async function main(init: WorkerInit): Promise<void> {
     });
     try {
       const modules = t.modules ?? (await compileCore(t.component));
-      tenant.instance = await ComponentInstance.create(t.plugin, t.component, modules, imports, (message) => log('warn', message));
+      // answers are lifted straight into the channel, where they are answered from
+      tenant.instance = await ComponentInstance.create(t.plugin, t.component, modules, imports, (message) => log('warn', message), (view) => channel.stage(view));
     } catch (err) {
       const e = err instanceof IsgError ? err : new IsgError('plugin-error', `plugin ${t.plugin} could not be instantiated: ${err instanceof Error ? err.message : String(err)}`);
       return { type: 'error', code: e.code, message: e.message };
