@@ -57,6 +57,9 @@ class SnapshotIndex {
   private readonly degreeTables = new Map<string, Uint32Array>();
   private readonly edgeLists = new Map<number, Uint32Array>();
   private fileList?: FileInfo[];
+  /** What `entity` answered, per id: plugins ask for the same few entities call after call. */
+  private readonly infos: (EntityInfo | undefined)[] = [];
+  private scratch = new Uint8Array(256);
 
   readonly csr: CsrSnapshot;
 
@@ -70,8 +73,24 @@ class SnapshotIndex {
 
   key(id: number): string {
     const { keyBytes, keyOffsets } = this.csr;
-    // keyBytes may be a view of a SharedArrayBuffer, which TextDecoder refuses: copy the few bytes out.
-    return DECODER.decode(keyBytes.slice(keyOffsets[id]!, keyOffsets[id + 1]!));
+    const start = keyOffsets[id]!;
+    const length = keyOffsets[id + 1]! - start;
+    // keyBytes may be a view of a SharedArrayBuffer, which TextDecoder refuses: the bytes are
+    // copied into a scratch buffer (a slice allocated an ArrayBuffer per key, external memory
+    // whose growth brought a plugin worker's scavenges every 76 calls of fan's top).
+    if (length > this.scratch.length) this.scratch = new Uint8Array(Math.max(length, this.scratch.length * 2));
+    this.scratch.set(keyBytes.subarray(start, start + length));
+    return DECODER.decode(this.scratch.subarray(0, length));
+  }
+
+  /** The entity's info, made once per snapshot (the snapshot never changes; jco only reads it). */
+  info(id: number): EntityInfo {
+    let info = this.infos[id];
+    if (!info) {
+      const key = this.key(id);
+      info = this.infos[id] = { id, key, name: this.qualifiedName(id, key), kind: ENTITY_KINDS[this.csr.entityKinds[id]!]!, file: this.file(id) };
+    }
+    return info;
   }
 
   file(id: number): string {
@@ -207,9 +226,7 @@ export function graphImports(current: () => CsrSnapshot): GraphImports {
     find: (name) => Uint32Array.from(snap().idsOfName(name)),
     entity(id) {
       const s = snap();
-      if (!s.alive(id)) return undefined;
-      const key = s.key(id);
-      return { id, key, name: s.qualifiedName(id, key), kind: ENTITY_KINDS[s.csr.entityKinds[id]!]!, file: s.file(id) };
+      return s.alive(id) ? s.info(id) : undefined;
     },
     neighbors(id, kind, dir) {
       const s = snap();
