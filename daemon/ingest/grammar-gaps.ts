@@ -113,8 +113,12 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   let changedStart = Infinity;
   let changedOldEnd = -Infinity;
   const windows: [RewriteKind, number, number][] = [['variance', varianceLeft(before, text, start), varianceRight(before, text, newEnd, delta)]];
-  if (language === 'typescript') windows.push(['generic', genericLeft(text, start), genericRight(text, newEnd)]);
-  windows.push(['member', genericLeft(text, start), genericRight(text, newEnd)]);
+  // Generic signatures and keyword members are both line matches that look back over members:
+  // one window (each bound can read far on a long line, so it is found once).
+  const lineLo = genericLeft(text, start);
+  const lineHi = genericRight(text, newEnd);
+  if (language === 'typescript') windows.push(['generic', lineLo, lineHi]);
+  windows.push(['member', lineLo, lineHi]);
   windows.push(['escape', Math.max(0, start - 1), escapeRight(text, newEnd)]);
   windows.push(['let-as', text.lastIndexOf('\n', start - 1) + 1, lineEnd(text, newEnd)]);
   for (const [kind, lo, hi] of windows) {
