@@ -120,7 +120,7 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   if (language === 'typescript') windows.push(['generic', lineLo, lineHi]);
   windows.push(['member', lineLo, lineHi]);
   windows.push(['escape', Math.max(0, start - 1), escapeRight(text, newEnd)]);
-  windows.push(['let-as', text.lastIndexOf('\n', start - 1) + 1, lineEnd(text, newEnd)]);
+  windows.push(['let-as', letAsLeft(text, start), letAsRight(text, newEnd)]);
   for (const [kind, lo, hi] of windows) {
     // Old rewrites of this kind before `lo` and from `hi` on (old coordinates) stay.
     const hiOld = hi - delta;
@@ -194,23 +194,48 @@ function escapeRight(text: string, newEnd: number): number {
 /**
  * `let as = ...` (a variable named `as`, in effect's PubSub.ts) is read as the start of an `as`
  * expression; the parser reads it as `let a_` (names are read from the real text). `const as`
- * and every use of `as` parse. Matches starting (at `let`) in [from, to), all within one line.
+ * and every use of `as` parse. Matches starting (at `let`) in [from, to).
  */
 function renameLetAs(text: string, from: number, to: number, out: Rewrite[]): void {
-  // Tried at each `let` of the window (a search would read on past it to the next match).
-  for (let i = text.indexOf('let', from); i >= 0 && i < to; i = text.indexOf('let', i + 3)) {
-    LET_AS_AT.lastIndex = i;
+  // Tried at each `let` of the window (a search would read on past it to the next match). An
+  // edit's window is short: searched in a slice, as a search of the text would read on to the
+  // next `let` after the window, or to the end.
+  const short = to - from <= LET_AS_SLICE;
+  const hay = short ? text.slice(from, to + 2) : text;
+  const base = short ? from : 0;
+  for (let i = hay.indexOf('let', from - base); i >= 0 && i + base < to; i = hay.indexOf('let', i + 3)) {
+    LET_AS_AT.lastIndex = i + base;
     const m = LET_AS_AT.exec(text);
-    if (m) out.push({ at: i + m[0].length - 2, text: 'a_', kind: 'let-as' });
+    if (m) out.push({ at: i + base + m[0].length - 2, text: 'a_', kind: 'let-as' });
   }
 }
 
 const LET_AS_AT = /\blet[ \t]+as(?=[ \t]*[=:;,])/y;
+const LET_AS_SLICE = 4096;
 
-/** The end of the line holding `i` (its line break, or the end of the text). */
-function lineEnd(text: string, i: number): number {
-  const n = text.indexOf('\n', i);
-  return n < 0 ? text.length : n;
+/*
+ * Where `let as` matches can differ after an edit. Between the character before `let` (for
+ * `\b`) and the one after the spaces past `as` (the lookahead's), a match holds only the letters
+ * of `let` and `as`, spaces and tabs. So a run of those characters bounds it: a match that reaches
+ * into the edit starts within the run that touches the edit on the left, and one starting after
+ * the run that follows the edit on the right lies wholly after it. An edit in a long line (a
+ * generated string) then rescans a few characters instead of the line.
+ */
+
+function inLetAs(c: number): boolean {
+  return c === 32 || c === 9 || c === 108 || c === 101 || c === 116 || c === 97 || c === 115; // space, tab, l e t a s
+}
+
+function letAsLeft(text: string, start: number): number {
+  let i = start - 1;
+  while (i >= 0 && inLetAs(text.charCodeAt(i))) i--;
+  return i + 1;
+}
+
+function letAsRight(text: string, newEnd: number): number {
+  let j = newEnd;
+  while (j < text.length && inLetAs(text.charCodeAt(j))) j++;
+  return j + 1;
 }
 
 // ---- variance annotations ---------------------------------------------------------------
