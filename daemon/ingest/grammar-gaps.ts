@@ -112,7 +112,8 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   const out: Rewrite[] = [];
   let changedStart = Infinity;
   let changedOldEnd = -Infinity;
-  const windows: [RewriteKind, number, number][] = [['variance', varianceLeft(before, text, start), varianceRight(before, text, newEnd, delta)]];
+  const openAt = commentOpens(text, start);
+  const windows: [RewriteKind, number, number][] = [['variance', varianceLeft(before, text, start, openAt), varianceRight(before, text, newEnd, delta, openAt)]];
   // Generic signatures and keyword members are both line matches that look back over members:
   // one window (each bound can read far on a long line, so it is found once).
   const lineLo = genericLeft(text, start);
@@ -293,12 +294,36 @@ function isVarianceClass(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 47 || c === 42;
 }
 
+/** Where the last `/*` starting at or before `i` of `text` (the text before or after the edit) is; -1 if none. */
+type OpenAt = (text: string, i: number) => number;
+
+/**
+ * OpenAt for the two texts of an edit at `start`: they agree before `start`, so the last `/*`
+ * of that common part is searched once, and each question searches only what lies after it.
+ * Without it a generated string with no comment (a 3.2 MB line) was read back to its start by
+ * each of the four questions an edit in it asks.
+ */
+function commentOpens(text: string, start: number): OpenAt {
+  // A `/*` at o is in the common part when o + 1 < start.
+  let common: number | undefined;
+  const lastCommon = () => (common ??= start >= 2 ? text.lastIndexOf('/*', start - 2) : -1);
+  return (t, i) => {
+    if (i >= start - 1) {
+      const from = Math.max(0, start - 1);
+      const k = t.slice(from, i + 2).lastIndexOf('/*');
+      return k >= 0 ? from + k : lastCommon();
+    }
+    const c = lastCommon();
+    return c <= i ? c : t.lastIndexOf('/*', i);
+  };
+}
+
 /**
  * The `/* ... *\/` span containing `i` (as VARIANCE's comment part reads one: from a `/*` to the
  * first `*\/` after it): [open, end), end = text.length when it is not closed; undefined if none.
  */
-function commentAround(text: string, i: number): [open: number, end: number] | undefined {
-  const open = text.lastIndexOf('/*', i);
+function commentAround(text: string, i: number, openAt: OpenAt): [open: number, end: number] | undefined {
+  const open = openAt(text, i);
   if (open < 0) return undefined;
   const close = text.indexOf('*/', open + 2);
   const end = close < 0 ? text.length : close + 2;
@@ -309,12 +334,12 @@ function commentAround(text: string, i: number): [open: number, end: number] | u
  * Where to start scanning again before an edit at `start`: at the nearest barrier in both texts
  * (they are the same before `start`, but a comment around a character may close differently).
  */
-function varianceLeft(before: string, text: string, start: number): number {
+function varianceLeft(before: string, text: string, start: number, openAt: OpenAt): number {
   let i = start - 1;
   for (;;) {
     while (i >= 0 && isVarianceClass(text.charCodeAt(i))) i--;
     if (i < 0) return 0;
-    const open = Math.min(commentAround(text, i)?.[0] ?? Infinity, commentAround(before, i)?.[0] ?? Infinity);
+    const open = Math.min(commentAround(text, i, openAt)?.[0] ?? Infinity, commentAround(before, i, openAt)?.[0] ?? Infinity);
     if (open === Infinity) break;
     i = open - 1;
   }
@@ -323,7 +348,7 @@ function varianceLeft(before: string, text: string, start: number): number {
 }
 
 /** Where to stop scanning again after an edit ending at `newEnd` of `text`: the first barrier in both texts. */
-function varianceRight(before: string, text: string, newEnd: number, delta: number): number {
+function varianceRight(before: string, text: string, newEnd: number, delta: number, openAt: OpenAt): number {
   let i = newEnd;
   for (;;) {
     while (i < text.length) {
@@ -332,8 +357,8 @@ function varianceRight(before: string, text: string, newEnd: number, delta: numb
       i++;
     }
     if (i >= text.length) return text.length;
-    const here = commentAround(text, i);
-    const was = commentAround(before, i - delta);
+    const here = commentAround(text, i, openAt);
+    const was = commentAround(before, i - delta, openAt);
     if (!here && !was) return i;
     i = Math.max(here?.[1] ?? 0, (was?.[1] ?? 0) + delta, i + 1);
   }
