@@ -13,7 +13,7 @@ import type { Capability, Isolation, PluginManifest, PluginRuntime } from '../da
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { planImports } from '../daemon/plugins/wasm/host-imports.ts';
 import { pack, packOwn } from '../daemon/plugins/wasm/msgpack.ts';
-import { parseWorld, routeExecuteLift, transpileCached } from '../daemon/plugins/wasm/transpile.ts';
+import { encodeStringsInPlace, parseWorld, routeExecuteLift, transpileCached } from '../daemon/plugins/wasm/transpile.ts';
 import { sha256Of } from '../daemon/util/hash.ts';
 import { currentBundle, WORKER_BUNDLE, WORKER_BUNDLE_MANIFEST, workerEntry } from '../daemon/plugins/wasm/worker-entry.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
@@ -105,6 +105,65 @@ test('the bindings hand execute\'s answer to the host\'s hook as a view of linea
   assert.doesNotMatch(execute, /buffer\.slice/);
   const other = 'export function instantiate(getCoreModule, imports) {\n  return { execute() {} };\n}\n';
   assert.equal(routeExecuteLift(other), other);
+});
+
+test('strings returned by imports are lowered in place: the same bytes and realloc calls as jco\'s own lowering, a bad pointer still a RangeError', async () => {
+  const { manifest, dir } = wasmManifest('fan');
+  const t = await transpileCached(readFileSync(join(dir, manifest.entry)));
+  const transpiled = readFileSync(new URL(t.jsUrl), 'utf8');
+  assert.match(transpiled, /isgAscii\(s\)/);
+  assert.doesNotMatch(transpiled, /utf8Encoder\.encode\(s\)/);
+  // jco 1.10.2's string lowering, as a module of its own: patched and not, side by side
+  const lowering = `    let buf = utf8Encoder.encode(s);
+    let ptr = realloc(0, 0, 1, buf.length);
+    new Uint8Array(memory.buffer).set(buf, ptr);
+    utf8EncodedLen = buf.length;
+    return ptr;
+`;
+  const jco = `export function instantiate(getCoreModule, imports) {
+  let utf8EncodedLen = 0;
+  const utf8Encoder = new TextEncoder();
+
+  function utf8Encode(s, realloc, memory) {
+    if (typeof s !== 'string') throw new TypeError('expected a string');
+    if (s.length === 0) {
+      utf8EncodedLen = 0;
+      return 1;
+    }
+${lowering}  }
+  return { utf8Encode, length: () => utf8EncodedLen };
+}
+`;
+  const patched = encodeStringsInPlace(jco);
+  assert.notEqual(patched, jco);
+  type Lowering = { utf8Encode(s: string, realloc: (...a: number[]) => number, memory: { buffer: ArrayBuffer }): number; length(): number };
+  const load = async (js: string) => ((await import(`data:text/javascript,${encodeURIComponent(js)}`)) as { instantiate(): Lowering }).instantiate();
+  const lower = async (js: string, strings: string[]) => {
+    const l = await load(js);
+    const memory = { buffer: new ArrayBuffer(1024) };
+    let top = 8;
+    const reallocs: number[][] = [];
+    const realloc = (...a: number[]) => {
+      reallocs.push(a);
+      const at = top;
+      top += a[3]!;
+      return at;
+    };
+    const out = strings.map((s) => {
+      const ptr = l.utf8Encode(s, realloc, memory);
+      return [ptr, l.length()];
+    });
+    return { out, reallocs, bytes: [...new Uint8Array(memory.buffer)] };
+  };
+  const strings = ['src/a.ts#Foo.bar', '', 'caf\u00e9', '\u{1F600} x', 'lone \ud800 surrogate', 'x'.repeat(100), '\u00e9'.repeat(90)];
+  assert.deepEqual(await lower(patched, strings), await lower(jco, strings));
+  // a realloc answering past the memory's end
+  for (const js of [jco, patched]) {
+    const l = await load(js);
+    for (const s of ['ascii', '\u00e9t\u00e9']) assert.throws(() => l.utf8Encode(s, () => 254, { buffer: new ArrayBuffer(256) }), RangeError);
+  }
+  const other = 'export function instantiate(getCoreModule, imports) {\n  return {};\n}\n';
+  assert.equal(encodeStringsInPlace(other), other);
 });
 
 describe('stopped at the ceiling', () => {

@@ -51,8 +51,8 @@ interface CacheMeta {
   exports: string[];
 }
 
-/** 2: execute's answer is lifted through the host's hook (`routeExecuteLift`). */
-const CACHE_FORMAT = 2;
+/** 2: execute's answer is lifted through the host's hook (`routeExecuteLift`); 3: strings lowered without a buffer each (`encodeStringsInPlace`). */
+const CACHE_FORMAT = 3;
 const ENTRY_JS = 'component.js';
 
 export function defaultCacheDir(): string {
@@ -125,7 +125,7 @@ export async function transpileCached(component: ComponentSource, options: { cac
   const dir = join(root, profileId(profile));
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   mkdirSync(tmp, { recursive: true });
-  files[ENTRY_JS] = new TextEncoder().encode(routeExecuteLift(new TextDecoder().decode(files[ENTRY_JS])));
+  files[ENTRY_JS] = new TextEncoder().encode(encodeStringsInPlace(routeExecuteLift(new TextDecoder().decode(files[ENTRY_JS]))));
   for (const name of [ENTRY_JS, ...coreFiles]) writeFileSync(join(tmp, name), files[name]!);
   const meta: CacheMeta = { format: CACHE_FORMAT, profile: used, coreFiles, imports, exports };
   writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
@@ -180,6 +180,55 @@ export function routeExecuteLift(js: string): string {
   const routed = body.replace(slice, 'isgLiftResult(new Uint8Array($1.buffer).subarray($2, $2 + $3 * 1))');
   const hook = `  const isgLiftResult = imports[Symbol.for(${JSON.stringify(LIFT_RESULT.description)})] ?? ((view) => view.slice());\n`;
   return head[0] + hook + js.slice(head[0].length, start) + routed + js.slice(end);
+}
+
+/**
+ * jco lowers each string a host import returns (an entity's key, name and file: three per
+ * `entity` call) by encoding it into a new Uint8Array, an ArrayBuffer each, then copying that
+ * through a new view of linear memory. A plugin asking for 20 entities per call then filled a
+ * worker's young generation every ~100 calls, and each scavenge was a slow call. The bindings are
+ * changed to write an ASCII string's bytes straight into linear memory through one view kept
+ * while the memory does not grow, and to encode any other string into one scratch buffer. Same
+ * bytes (encodeInto, like encode, writes U+FFFD for a lone surrogate), the same realloc call, and
+ * a pointer past the memory's end is a RangeError as before. realloc may not call imports, so
+ * nothing else encodes between the scratch's filling and its copy. Bindings not in the shape
+ * expected are left as they are.
+ */
+export function encodeStringsInPlace(js: string): string {
+  const original = `    let buf = utf8Encoder.encode(s);
+    let ptr = realloc(0, 0, 1, buf.length);
+    new Uint8Array(memory.buffer).set(buf, ptr);
+    utf8EncodedLen = buf.length;
+    return ptr;
+`;
+  const at = js.indexOf(original);
+  const fn = js.lastIndexOf('\n  function utf8Encode(s, realloc, memory) {\n', at);
+  if (at < 0 || fn < 0 || js.indexOf(original, at + 1) >= 0) return js;
+  const helpers = `  let isgUtf8Scratch = new Uint8Array(256);
+  let isgMemory8 = new Uint8Array(0);
+  const isgBytesOf = (memory) => (isgMemory8.buffer === memory.buffer ? isgMemory8 : (isgMemory8 = new Uint8Array(memory.buffer)));
+  const isgAscii = (s) => {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+    return true;
+  };
+`;
+  const inPlace = `    if (isgAscii(s)) {
+      let ptr = realloc(0, 0, 1, s.length);
+      const bytes = isgBytesOf(memory);
+      if (ptr + s.length > bytes.length) throw new RangeError('offset is out of bounds');
+      for (let i = 0; i < s.length; i++) bytes[ptr + i] = s.charCodeAt(i);
+      utf8EncodedLen = s.length;
+      return ptr;
+    }
+    if (isgUtf8Scratch.length < s.length * 3) isgUtf8Scratch = new Uint8Array(Math.max(s.length * 3, isgUtf8Scratch.length * 2));
+    let buf = isgUtf8Scratch;
+    let { written } = utf8Encoder.encodeInto(s, buf);
+    let ptr = realloc(0, 0, 1, written);
+    isgBytesOf(memory).set(buf.subarray(0, written), ptr);
+    utf8EncodedLen = written;
+    return ptr;
+`;
+  return js.slice(0, fn + 1) + helpers + js.slice(fn + 1, at) + inPlace + js.slice(at + original.length);
 }
 
 interface Transpiler {
