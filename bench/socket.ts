@@ -117,6 +117,8 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
           return [q.label, r.count, r.p50Us, r.p90Us, r.p99Us, r.maxUs, `${(r.p50Us / floorRow.p50Us).toFixed(2)}x`, `${(r.p99Us / floorRow.p99Us).toFixed(2)}x`];
         }),
       ]));
+    } else {
+      console.log(`\n[${corpus}] the pinned comparison was skipped: taskset is missing or refused to pin the processes`);
     }
 
     const lookups = queries[0]!;
