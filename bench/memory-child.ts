@@ -5,6 +5,7 @@
 import { GraphHost } from '../daemon/host.ts';
 import { bindingCount, refCount } from '../daemon/ingest/facts.ts';
 import { runQuery } from '../daemon/queries/core.ts';
+import { refOf } from '../daemon/queries/entity-ref.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -58,6 +59,11 @@ async function main(): Promise<void> {
   const after = process.memoryUsage();
 
   const s = host.store;
+  // Result records are kept per entity once a query has listed it (entity-ref.ts): the worst
+  // case, every entity listed, is measured on its own.
+  for (let id = 0; id < s.idLimit; id++) if (s.isAlive(id)) refOf(s, id);
+  await settle();
+  const afterRecords = process.memoryUsage();
   let entities = 0;
   let sigChars = 0;
   let docChars = 0;
@@ -102,6 +108,8 @@ async function main(): Promise<void> {
     heldDelta: held(after) - held(before),
     /** What the first query of each kind added (caches kept between queries). */
     queryCachesDelta: held(after) - held(afterIndex),
+    /** What keeping every entity's result record adds. */
+    allRecordsDelta: held(afterRecords) - held(after),
     rssAfter: after.rss,
     signatureChars: sigChars,
     docChars,
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
     extractions?: Map<unknown, unknown>;
   };
   const attribution: { part: string; freedBytes: number | null }[] = [];
-  let level = held(after);
+  let level = held(afterRecords);
   const drop = async (part: string, fn: () => boolean) => {
     const found = fn();
     await settle();

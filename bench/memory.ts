@@ -2,7 +2,7 @@
 // (heapUsed after loading the modules and a full GC, then after indexing and a full GC).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { corpusRoot, heading, mb, repoRoot, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+import { corpusRoot, fixed, heading, mb, repoRoot, table, verdict, type BenchContext, type CorpusName } from './util.ts';
 
 const TARGET_BYTES_PER_ENTITY_EXCL_TEXT = 1024;
 
@@ -21,6 +21,7 @@ interface ChildReport {
   arrayBuffersDelta: number;
   heldDelta: number;
   queryCachesDelta: number;
+  allRecordsDelta: number;
   rssAfter: number;
   signatureChars: number;
   docChars: number;
@@ -72,8 +73,8 @@ export async function memory(ctx: BenchContext): Promise<void> {
   console.log('\nContext:');
   console.log(
     table(
-      ['corpus', 'index ms', 'source MB', 'refs kept', 'bindings kept', 'imports kept', 'heap delta MB', 'array buffers delta MB', 'query caches MB', 'rss after MB'],
-      rows.map(({ corpus, r }) => [corpus, Math.round(r.indexMs), mb(r.bytes), r.refs, r.bindings, r.imports, mb(r.heapDelta), mb(r.arrayBuffersDelta), mb(r.queryCachesDelta), mb(r.rssAfter)]),
+      ['corpus', 'index ms', 'source MB', 'refs kept', 'bindings kept', 'imports kept', 'heap delta MB', 'array buffers delta MB', 'query caches MB', 'every result record MB (B/entity)', 'rss after MB'],
+      rows.map(({ corpus, r }) => [corpus, Math.round(r.indexMs), mb(r.bytes), r.refs, r.bindings, r.imports, mb(r.heapDelta), mb(r.arrayBuffersDelta), mb(r.queryCachesDelta), `${fixed(mb(r.allRecordsDelta))} (${Math.round(r.allRecordsDelta / r.entities)})`, mb(r.rssAfter)]),
     ),
   );
   for (const { corpus, r } of rows) {

@@ -464,6 +464,40 @@ test('incremental: query answers kept between calls follow changes (cycles, name
   assert.equal(await diffWithFresh(host, true), undefined);
 });
 
+test('incremental: result records kept per entity follow its line, kind and id reuse', async () => {
+  const root = tempDir('isg-incremental-records-');
+  writeFiles(root, {
+    'a.ts': 'export interface Shape {}\nexport class Circle implements Shape {\n  area(): number {\n    return 1;\n  }\n}\n',
+    'b.ts': "import { Circle } from './a';\nexport function use(): number {\n  return new Circle().area();\n}\n",
+  });
+  const host = await GraphHost.index(root, { workers: 0 });
+  const ask = (h: GraphHost) => [
+    runQuery(h, 'implements', { entity: 'a.ts#Shape' }),
+    runQuery(h, 'lookup', { name: 'a.ts#Circle' }),
+    runQuery(h, 'outline', { file: 'a.ts' }),
+    runQuery(h, 'callers', { entity: 'a.ts#Circle.area' }),
+    runQuery(h, 'blast-radius', { entity: 'a.ts#Shape' }),
+  ];
+  const fresh = async () => ask(await GraphHost.index(root, { workers: 0 }));
+  const first = ask(host) as [{ results: { line: number; location: string }[] }, ...unknown[]];
+  assert.equal(first[0].results[0]!.location, 'a.ts:2');
+  assert.deepEqual(ask(host), await fresh());
+
+  // Circle moves down two lines: every answer that lists it says so.
+  host.applyChanges(writeFiles(root, { 'a.ts': 'export interface Shape {}\n\n\nexport class Circle implements Shape {\n  area(): number {\n    return 1;\n  }\n}\n' }));
+  const moved = ask(host) as [{ results: { location: string }[] }, ...unknown[]];
+  assert.equal(moved[0].results[0]!.location, 'a.ts:4');
+  assert.deepEqual(ask(host), await fresh());
+
+  // Circle goes and an interface takes its place (and, from the free list, its id).
+  host.applyChanges(writeFiles(root, { 'a.ts': 'export interface Shape {}\nexport interface Square extends Shape {\n  area(): number;\n}\nexport class Circle {\n  area(): number {\n    return 1;\n  }\n}\n' }));
+  const replaced = ask(host) as [{ results: { id: string; kind: string }[] }, ...unknown[]];
+  assert.deepEqual(replaced[0].results.map((r) => `${r.id} ${r.kind}`), ['a.ts#Square interface']);
+  assert.deepEqual(ask(host), await fresh());
+  // Records are shared between answers: frozen, so a caller cannot change another's answer.
+  assert.ok(Object.isFrozen((runQuery(host, 'implements', { entity: 'a.ts#Shape' }) as { entity: object }).entity));
+});
+
 test('incremental: a tsconfig.json change re-resolves path-mapped imports', async () => {
   const root = tempDir('isg-incremental-config-');
   const tsconfig = (target: string) => JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@lib/*': [`${target}/*`] } } });

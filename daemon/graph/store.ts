@@ -58,6 +58,8 @@ export class GraphStore {
   private signatures: string[] = [];
   private signatureHashes = new Float64Array(0);
   private docs: (string | undefined)[] = [];
+  /** One memo per entity for the query layer (see `memo`); grown when the first is set. */
+  private memos: (object | undefined)[] = [];
   private readonly freeIds: number[] = [];
   private nextId = 0;
   private liveCount = 0;
@@ -149,6 +151,7 @@ export class GraphStore {
 
   private writeEntity(id: number, e: EntityInput): void {
     this.version++;
+    this.forgetMemo(id);
     this.kinds[id] = ENTITY_KIND_INDEX[e.kind];
     this.flags[id] = e.exported ? FLAG_EXPORTED : 0;
     this.parents[id] = e.parent;
@@ -172,10 +175,32 @@ export class GraphStore {
     this.signatures[id] = '';
     this.signatureHashes[id] = 0;
     this.docs[id] = undefined;
+    this.forgetMemo(id);
     this.freeIds.push(id);
     this.liveCount--;
     this.version++;
     this.idsVersion++;
+  }
+
+  /**
+   * What the query layer derived from this entity and keeps (its result record), or undefined.
+   * The store drops an entity's memo whenever the entity is written or removed, so a memo never
+   * describes an entity as it was.
+   */
+  memo(id: number): object | undefined {
+    return this.memos[id];
+  }
+
+  private forgetMemo(id: number): void {
+    // Guarded: a write past the end would grow the array during a build that never asks for memos.
+    if (id < this.memos.length) this.memos[id] = undefined;
+  }
+
+  setMemo(id: number, memo: object): void {
+    // Grown to the capacity at once (a loop of pushes keeps the array's elements fast): a store
+    // written far past its end turns into a slow dictionary.
+    while (this.memos.length < this.capacity) this.memos.push(undefined);
+    this.memos[id] = memo;
   }
 
   /** The entity with this key (`path#Qualified.Name`, or the path of a module). */

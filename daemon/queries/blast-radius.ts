@@ -5,7 +5,7 @@ export type { BlastRadiusResult };
 import type { GraphStore } from '../graph/store.ts';
 import type { EdgeKind } from '../model.ts';
 import { asArgs, edgeKinds, optionalBool, optionalInt } from './args.ts';
-import { entityRef, locationOf, resolveEntity } from './entity-ref.ts';
+import { entityRef, refOf, resolveEntity } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { walk } from './traverse.ts';
 
@@ -61,9 +61,8 @@ export function blastRadius(view: GraphView, rawArgs: unknown): BlastRadiusResul
 }
 
 function blastEntity(s: GraphStore, id: number, resolution: Resolution): EntityRef & { resolution: Resolution } {
-  const file = s.file(id);
-  const line = s.line(id);
-  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: locationOf(file, line), resolution };
+  const r = refOf(s, id);
+  return { id: r.id, name: r.name, kind: r.kind, file: r.file, line: r.line, location: r.location, resolution };
 }
 
 /** Per-file counters, zero between calls, kept per store like the walk buffers. */

@@ -5,7 +5,7 @@ import type { GraphStore } from '../graph/store.ts';
 import type { EntityKind } from '../model.ts';
 import { asArgs, entityKinds, optionalEnum, optionalInt, optionalString, requiredString } from './args.ts';
 import { fuzzyScoreLower } from './fuzzy.ts';
-import { locationOf } from './entity-ref.ts';
+import { refOf } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 import { charMask, nameIndex, NOT_ASCII, slotsWithPrefix } from './name-index.ts';
 
@@ -44,9 +44,8 @@ export function lookup(view: GraphView, rawArgs: unknown): LookupResult {
 }
 
 function match(s: GraphStore, id: number): Match {
-  const file = s.file(id);
-  const line = s.line(id);
-  return { id: s.key(id), name: s.displayName(id), kind: s.kind(id), file, line, location: locationOf(file, line), exported: s.exported(id), signature: s.signature(id) };
+  const r = refOf(s, id);
+  return { id: r.id, name: r.name, kind: r.kind, file: r.file, line: r.line, location: r.location, exported: s.exported(id), signature: s.signature(id) };
 }
 
 function exact(s: GraphStore, name: string, keep: ((id: number) => boolean) | undefined, limit: number): Found {

@@ -3,7 +3,7 @@ import type { OutlineResult } from '../../client/protocol.ts';
 export type { OutlineResult };
 import { IsgError } from '../errors.ts';
 import { asArgs, requiredString } from './args.ts';
-import { locationOf } from './entity-ref.ts';
+import { refOf } from './entity-ref.ts';
 import type { GraphView } from './graph-view.ts';
 
 /** Args: `file` (path relative to the root). */
@@ -20,9 +20,8 @@ export function outline(view: GraphView, rawArgs: unknown): OutlineResult {
   const visit = (id: number, depth: number) => {
     const children = s.neighbors('contains', id, 'out').sort((a, b) => s.line(a) - s.line(b) || a - b);
     for (const c of children) {
-      const file = s.file(c);
-      const line = s.line(c);
-      const item: OutlineResult['entities'][number] = { id: s.key(c), name: s.displayName(c), kind: s.kind(c), file, line, location: locationOf(file, line), depth, exported: s.exported(c), signature: s.signature(c) };
+      const r = refOf(s, c);
+      const item: OutlineResult['entities'][number] = { id: r.id, name: r.name, kind: r.kind, file: r.file, line: r.line, location: r.location, depth, exported: s.exported(c), signature: s.signature(c) };
       const doc = s.doc(c);
       if (doc) item.doc = doc;
       entities.push(item);
