@@ -498,6 +498,31 @@ test('incremental: result records kept per entity follow its line, kind and id r
   assert.ok(Object.isFrozen((runQuery(host, 'implements', { entity: 'a.ts#Shape' }) as { entity: object }).entity));
 });
 
+test('incremental: import types follow their export and where their specifier leads', async () => {
+  const root = tempDir('isg-incremental-import-types-');
+  writeFiles(root, {
+    'a.ts': 'export interface Foo {}\n',
+    'm/index.ts': 'export interface Bar {}\n',
+    'b.ts': 'export type UsesFoo = import("./a").Foo;\nexport function f(x: import("./m").Bar): void {}\n',
+  });
+  const host = await GraphHost.index(root, { workers: 0 });
+  const usesType = () => edgesOf(host, { kind: 'uses-type', from: undefined }).filter((e) => e.includes('b.ts'));
+  assert.equal(usesType().length, 2);
+
+  // The export is renamed: the reference no longer resolves; renamed back, it does again.
+  host.applyChanges(writeFiles(root, { 'a.ts': 'export interface Renamed {}\n' }));
+  assert.equal(await diffWithFresh(host), undefined);
+  assert.equal(usesType().length, 1);
+  host.applyChanges(writeFiles(root, { 'a.ts': 'export interface Foo {}\n' }));
+  assert.equal(await diffWithFresh(host), undefined);
+  assert.equal(usesType().length, 2);
+
+  // `./m` now leads to m.ts rather than m/index.ts, which has no Bar.
+  host.applyChanges(writeFiles(root, { 'm.ts': 'export interface Other {}\n' }));
+  assert.equal(await diffWithFresh(host), undefined);
+  assert.equal(usesType().length, 1);
+});
+
 test('incremental: a tsconfig.json change re-resolves path-mapped imports', async () => {
   const root = tempDir('isg-incremental-config-');
   const tsconfig = (target: string) => JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@lib/*': [`${target}/*`] } } });

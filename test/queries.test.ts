@@ -542,6 +542,55 @@ describe('cycles through type-only imports (temp project)', () => {
   });
 });
 
+describe('import types (temp project)', () => {
+  let dir: string;
+  let small: GraphHost;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isg-import-types-'));
+    const files: Record<string, string> = {
+      'a.ts': 'export interface Foo {\n  x: number;\n}\nexport namespace NS {\n  export interface Inner {}\n}\n',
+      'index.ts': "export * from './a';\n",
+      'b.ts': [
+        'export type Direct = import("./a").Foo;',
+        "export type Nested = import('./a').NS.Inner;",
+        'export type ThroughBarrel = import( "./index" ) . Foo;',
+        'export function takes(x: import("./a").Foo): void {}',
+        'export type Module = typeof import("./a");',
+        'export type Missing = import("./a").Nope;',
+        'export type Outside = import("node:fs").Stats;',
+        '',
+      ].join('\n'),
+      // p <-> q, one way only through an import type: erased at run time, as `import type` is.
+      'p.ts': "import { q } from './q';\nexport const p = q;\nexport interface P {}\n",
+      'q.ts': 'export const q = 1;\nexport type UsesP = import("./p").P;\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    small = await GraphHost.index(dir, { workers: 0 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('`import("./x").A` is a type reference to the export A of that module, through barrels too', () => {
+    const usedBy = (entity: string) => (runQuery(small, 'used-by', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    assert.deepEqual(usedBy('a.ts#Foo'), ['b.ts#Direct resolved', 'b.ts#ThroughBarrel resolved', 'b.ts#takes resolved']);
+    assert.deepEqual(usedBy('a.ts#NS.Inner'), ['b.ts#Nested resolved']);
+    // `typeof import(...)` is the module's value side, not a type reference.
+    assert.deepEqual((runQuery(small, 'uses', { entity: 'b.ts#Module' }) as RelationResult).results, []);
+  });
+
+  test('an import type naming no export is unresolved; one of a package is external', () => {
+    const refs = stats({}, small).references;
+    assert.equal(refs.unresolved, 1);
+    assert.ok(refs.external >= 1);
+    assert.deepEqual((runQuery(small, 'uses', { entity: 'b.ts#Missing' }) as RelationResult).results, []);
+  });
+
+  test('an import type is a type-only import: ignoreTypeOnly drops the cycle it closes', () => {
+    const members = (r: CyclesResult) => r.cycles.map((c) => ids(c.members).join(' '));
+    assert.deepEqual(members(cycles({}, small)), ['p.ts q.ts']);
+    assert.deepEqual(members(cycles({ ignoreTypeOnly: true }, small)), []);
+  });
+});
+
 describe('outline', () => {
   test('the entities of Subscription.ts in source order, nested, with signatures', () => {
     const r = outline({ file: 'internal/Subscription.ts' });

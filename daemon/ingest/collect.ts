@@ -233,7 +233,8 @@ class Collector {
         this.moduleImports.push(importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false));
         return;
       case C.importDynamic:
-        this.out.imports.push({ ...importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false), dynamic: true, typeOnly: false });
+        // Inside a type (`x: import("./a").Foo`, read just before) it is an import type: erased.
+        this.out.imports.push({ ...importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false), dynamic: true, typeOnly: t.start(node) < this.typesEnd });
         return;
       default:
         if (name.startsWith('export.')) this.addExport(name, node);

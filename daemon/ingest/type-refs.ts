@@ -11,10 +11,30 @@ const KEYWORDS = new Set([
 /** Strings, comments, or a dotted name with what follows it (to tell `key:` from a type). */
 const TOKEN = /(["'`])(?:\\[^]|(?!\1)[^\\])*\1|\/\*[^]*?\*\/|\/\/[^\n]*|([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)(\s*\??\s*[:(])?/g;
 
+/** `import("./x").A.B` after its `import`: the specifier and the member path (sticky: read at an offset). */
+const IMPORT_TYPE_TAIL = /\s*\(\s*(["'])([^"'\n]*)\1\s*\)((?:\s*\.\s*[A-Za-z_$][\w$]*)+)/y;
+
+/**
+ * An import type (`import("./x").A.B`) as a reference path: the specifier in the head, between
+ * two U+0001 (a specifier may hold dots; no name holds that character), then `.A.B`, so that the
+ * last segment is still the name referred to.
+ */
+export function importTypePath(specifier: string, members: string): string {
+  return `\u0001${specifier}\u0001.${members}`;
+}
+
+/** The parts of an `importTypePath`, or undefined for an ordinary path. */
+export function parseImportTypePath(path: string): { specifier: string; members: string[] } | undefined {
+  if (path.charCodeAt(0) !== 1) return undefined;
+  const close = path.indexOf('\u0001', 1);
+  return { specifier: path.slice(1, close), members: path.slice(close + 2).split('.') };
+}
+
 /**
  * Calls `emit(path, offset)` for each type name referenced in `text` (offset relative to it), and
  * `declare(name)` for names a type itself introduces (`infer X`, `[K in ...]`). Property and
- * parameter names, member names after `.`, `typeof x` operands and keywords are skipped.
+ * parameter names, member names after `.`, `typeof x` operands and keywords are skipped; an
+ * import type is one path (`importTypePath`).
  */
 export function scanTypeReferences(text: string, emit: (path: string, offset: number) => void, declare: (name: string) => void): void {
   TOKEN.lastIndex = 0;
@@ -33,6 +53,17 @@ export function scanTypeReferences(text: string, emit: (path: string, offset: nu
     }
     const word = previousWord;
     previousWord = path;
+    if (path === 'import' && word !== 'typeof') {
+      // From the word's end: TOKEN's match took the `(` after it too.
+      IMPORT_TYPE_TAIL.lastIndex = m.index + path.length;
+      const tail = IMPORT_TYPE_TAIL.exec(text);
+      if (tail) {
+        emit(importTypePath(tail[2]!, tail[3]!.replace(/\s+/g, '').slice(1)), m.index);
+        TOKEN.lastIndex = IMPORT_TYPE_TAIL.lastIndex;
+        previousWord = '';
+        continue;
+      }
+    }
     if (KEYWORDS.has(path)) continue;
     const before = previousNonSpace(text, m.index);
     if (before === '.' || word === 'typeof') continue;

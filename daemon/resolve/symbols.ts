@@ -8,6 +8,7 @@
 import type { EdgeKind, EntityKind } from '../model.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter } from '../ingest/type-text.ts';
+import { parseImportTypePath } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 import { keepShape } from '../util/keep-shape.ts';
 
@@ -300,6 +301,8 @@ export class SymbolResolver {
   // ---- names and paths ----------------------------------------------------------------
 
   private resolvePath(scope: Scope, container: number, path: string, mode: 'type' | 'value', depth = 0): Outcome {
+    const importType = parseImportTypePath(path);
+    if (importType) return this.resolveImportType(scope, importType.specifier, importType.members, path, depth);
     // Read segment by segment in place: most paths have one or two, and this runs per reference.
     const dot = path.indexOf('.');
     const head = dot < 0 ? path : path.slice(0, dot);
@@ -342,6 +345,19 @@ export class SymbolResolver {
       rest = end;
     }
     return { kind: 'found', sym: sym! };
+  }
+
+  /** `import("./x").A.B`: the module the specifier leads to, then its export A and A's member B. */
+  private resolveImportType(scope: Scope, specifier: string, members: string[], path: string, depth: number): Outcome {
+    const target = this.ctx.modules.resolve(scope.facts.path, specifier);
+    if (target.kind !== 'file') return target.kind === 'external' ? EXTERNAL : UNRESOLVED;
+    let sym: Sym = { file: target.path, module: true };
+    for (const name of members) {
+      const next = this.memberOrExport(sym, name, depth);
+      if (!next) return unknownMember(path);
+      sym = next;
+    }
+    return { kind: 'found', sym };
   }
 
   /** A name in the file: a local binding (shadows), an entity of an enclosing namespace, or top-level. */
