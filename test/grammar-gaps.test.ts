@@ -84,6 +84,16 @@ test('a variable named `as` declared with `let` is read as another name; uses an
   assert.equal(out, src.replace('let as =', 'let a_ ='));
 });
 
+test('an import type before type arguments reads as a qualified name; dynamic imports in code are untouched', () => {
+  const src = 'type A = import("./a").Foo<T>;\nlet x: import ( \'./a\' ).NS.Bar<A, B> = y;\nconst m = import("./a").then<X>(f);\ntype B = import("./a").Foo;\nx.import("a").b<c>(d);\n';
+  assert.ok(hasError(src));
+  const out = parserInput(src, 'typescript');
+  assertSameShape(out, src);
+  assert.ok(!hasError(out), out);
+  assert.equal(out, src.replace('import("./a").Foo<T>', 'import_______.Foo<T>').replace("import ( './a' ).NS", 'import__________.NS'));
+  assert.equal(parserInput(src, 'tsx'), out);
+});
+
 test('real effect files that the grammar rejects parse after the rewrite', () => {
   for (const file of ['node_modules/effect/src/Option.ts', 'node_modules/effect/src/Array.ts', 'node_modules/effect/src/Config.ts', 'node_modules/effect/src/Filter.ts', 'node_modules/effect/src/Schema.ts', 'node_modules/effect/src/http-api/OpenApi.ts', 'node_modules/effect/src/PubSub.ts']) {
     const text = readFileSync(join(packageRoot(), file), 'utf8');
@@ -102,7 +112,7 @@ test('rxjs needs no rewrite: its text reaches the parser unchanged', () => {
 });
 
 /** Fragments that make, break or move rewrites: variance keywords, comments, member lines. */
-const FRAGMENTS = ['<out ', 'in ', ' out', 'out A', ', in B', '/*', '*/', '/** c */', '\n  <A>(x: A): A', '\n  <', ';', '\n', '\n\n', '\n  // c\n', '\n  * c\n', ' extends ', '>', '=', ' =>', 'x', ')', '  ', '\\`', '\\', '`', '\n  in: ', 'instanceof?:', 'let as', 'let ', ' as ', ' = '];
+const FRAGMENTS = ['<out ', 'in ', ' out', 'out A', ', in B', '/*', '*/', '/** c */', '\n  <A>(x: A): A', '\n  <', ';', '\n', '\n\n', '\n  // c\n', '\n  * c\n', ' extends ', '>', '=', ' =>', 'x', ')', '  ', '\\`', '\\', '`', '\n  in: ', 'instanceof?:', 'let as', 'let ', ' as ', ' = ', 'import("./a").', 'import(', '"', ').X<', '.then', '<T>'];
 
 test('rewrites found again around an edit equal a scan of the whole edited text; the reader gives the rewritten text', () => {
   const seed = process.env.ISG_SEED ? Number(process.env.ISG_SEED) : 20261206;
@@ -170,9 +180,10 @@ test('rewrites found again around an edit: every edit of a small text dense with
     '  <D>(x: D): D',
     '}',
     'const x = y < out /* a */ in z, w',
+    'type I = import("./a").B<T> | import(\'c\').then<U>',
     '',
   ].join('\n');
-  const inserts = ['', ';', '\n', '*/', '/*', '<', ',', ' ', 'x', 'out ', '\n  <E>(e: E): E', '//', '*'];
+  const inserts = ['', ';', '\n', '*/', '/*', '<', ',', ' ', 'x', 'out ', '\n  <E>(e: E): E', '//', '*', '"', 'import('];
   for (const language of ['typescript', 'tsx'] as const) {
     const rewrites = findRewrites(text, language);
     for (let at = 0; at <= text.length; at++) {

@@ -233,8 +233,9 @@ class Collector {
         this.moduleImports.push(importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false));
         return;
       case C.importDynamic:
-        // Inside a type (`x: import("./a").Foo`, read just before) it is an import type: erased.
-        this.out.imports.push({ ...importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false), dynamic: true, typeOnly: t.start(node) < this.typesEnd });
+        // Inside a type read just before, it is an import type, recorded with the type's references.
+        if (t.start(node) < this.typesEnd) return;
+        this.out.imports.push({ ...importRecord(this.text, t, node, this.text_(this.cap(C.source)), '', '', false), dynamic: true });
         return;
       default:
         if (name.startsWith('export.')) this.addExport(name, node);
@@ -259,7 +260,19 @@ class Collector {
       this.text.slice(start, end),
       (path, offset) => this.out.refs.push({ kind: 'type', start: start + offset, line, path }),
       (name) => this.out.typeParameters.push({ start, name }),
+      (specifier, offset) => this.addImportType(specifier, start + offset, line, start),
     );
+  }
+
+  /**
+   * An import type (`import("./a").Foo`, `typeof import("./a")`) imports its module, type-only
+   * like `import type`. The grammar reads one as a call only without type arguments
+   * (grammar-gaps.ts rewrites the others), so imports inside types are all recorded here.
+   */
+  private addImportType(specifier: string, start: number, line: number, typeStart: number): void {
+    let row = line; // references say the type's line; an import says its own
+    for (let i = typeStart; i < start; i++) if (this.text.charCodeAt(i) === 10) row++;
+    this.out.imports.push({ specifier, imported: '', local: '', typeOnly: true, dynamic: true, line: row, start });
   }
 
   private addTypeParameters(node: number): void {
@@ -277,6 +290,7 @@ class Collector {
         p.rest,
         (path, offset) => this.out.refs.push({ kind: 'type', start: base + offset, line, path }),
         (name) => this.out.typeParameters.push({ start, name }),
+        (specifier, offset) => this.addImportType(specifier, base + offset, line, start),
       );
     }
   }

@@ -20,7 +20,7 @@ export interface Rewrite {
 
 export type Rewrites = readonly Rewrite[];
 
-type RewriteKind = 'variance' | 'generic' | 'member' | 'escape' | 'let-as';
+type RewriteKind = 'variance' | 'generic' | 'member' | 'escape' | 'let-as' | 'import-type';
 
 type Language = 'typescript' | 'tsx';
 
@@ -32,6 +32,7 @@ export function findRewrites(text: string, language: Language): Rewrite[] {
   separateKeywordMembers(text, 0, text.length, out);
   blankEscapedBackticks(text, 0, text.length, out);
   renameLetAs(text, 0, text.length, out);
+  separateImportTypes(text, 0, text.length, out);
   return out.sort(byPosition);
 }
 
@@ -122,6 +123,8 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
   windows.push(['member', lineLo, lineHi]);
   windows.push(['escape', Math.max(0, start - 1), escapeRight(text, newEnd)]);
   windows.push(['let-as', letAsLeft(text, start), letAsRight(text, newEnd)]);
+  // A match depends on the character before it and on at most IMPORT_TYPE_SPAN after its start.
+  windows.push(['import-type', Math.max(0, start - IMPORT_TYPE_SPAN), newEnd + 1]);
   for (const [kind, lo, hi] of windows) {
     // Old rewrites of this kind before `lo` and from `hi` on (old coordinates) stay.
     const hiOld = hi - delta;
@@ -130,7 +133,8 @@ export function rewritesAfterEdit(previous: Rewrites, before: string, text: stri
     else if (kind === 'generic') separateGenericSignatures(text, lo, hi, fresh);
     else if (kind === 'member') separateKeywordMembers(text, lo, hi, fresh);
     else if (kind === 'escape') blankEscapedBackticks(text, lo, hi, fresh);
-    else renameLetAs(text, lo, hi, fresh);
+    else if (kind === 'let-as') renameLetAs(text, lo, hi, fresh);
+    else separateImportTypes(text, lo, hi, fresh);
     const old: Rewrite[] = [];
     for (const r of previous) {
       if (r.kind !== kind) continue;
@@ -237,6 +241,42 @@ function letAsRight(text: string, newEnd: number): number {
   let j = newEnd;
   while (j < text.length && inLetAs(text.charCodeAt(j))) j++;
   return j + 1;
+}
+
+// ---- import types with type arguments ----------------------------------------------------
+
+/**
+ * `import("./a").Foo<T>`: the grammar reads an import type as a call, which takes no type
+ * arguments after a member. Its `("./a")` becomes underscores, so that the parser reads the
+ * qualified name `import_______.Foo<T>` (type-refs.ts reads the real text, specifier and all).
+ * Only before type arguments (without them the grammar parses it), never before a Promise
+ * method (`import("./a").then<T>(...)` is a dynamic import in code), on one line, and at most
+ * IMPORT_TYPE_SPAN long, which bounds an edit's window. The rewrite starts at `import` (the
+ * word rewritten as itself), so that its position is the match's. Matches starting in [from, to).
+ */
+function separateImportTypes(text: string, from: number, to: number, out: Rewrite[]): void {
+  // An edit's window is short: searched in a slice, as `renameLetAs` does.
+  const short = to - from <= IMPORT_TYPE_SLICE;
+  const hay = short ? text.slice(from, Math.min(text.length, to + 6)) : text;
+  const base = short ? from : 0;
+  for (let i = hay.indexOf('import', from - base); i >= 0 && i + base < to; i = hay.indexOf('import', i + 6)) {
+    const at = i + base;
+    if (at > 0 && isWordOrDot(text.charCodeAt(at - 1))) continue;
+    IMPORT_TYPE_AT.lastIndex = at;
+    const m = IMPORT_TYPE_AT.exec(text);
+    if (!m || m[0].length > IMPORT_TYPE_SPAN || PROMISE_METHOD.test(m[3]!)) continue;
+    out.push({ at, text: `import${'_'.repeat(m[1]!.length)}`, kind: 'import-type' });
+  }
+}
+
+const IMPORT_TYPE_AT = /import([ \t]*\([ \t]*(["'])[^"'\n\\]*\2[ \t]*\))((?:[ \t]*\.[ \t]*[A-Za-z_$][\w$]*)+)[ \t]*</y;
+const IMPORT_TYPE_SPAN = 512;
+const IMPORT_TYPE_SLICE = 4096;
+const PROMISE_METHOD = /\.[ \t]*(?:then|catch|finally)$/;
+
+/** A character that continues a name (so `import` there is part of one) or a `.` (a member named `import`). */
+function isWordOrDot(c: number): boolean {
+  return c === 46 || c === 36 || c === 95 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127;
 }
 
 // ---- variance annotations ---------------------------------------------------------------

@@ -11,8 +11,8 @@ const KEYWORDS = new Set([
 /** Strings, comments, or a dotted name with what follows it (to tell `key:` from a type). */
 const TOKEN = /(["'`])(?:\\[^]|(?!\1)[^\\])*\1|\/\*[^]*?\*\/|\/\/[^\n]*|([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)(\s*\??\s*[:(])?/g;
 
-/** `import("./x").A.B` after its `import`: the specifier and the member path (sticky: read at an offset). */
-const IMPORT_TYPE_TAIL = /\s*\(\s*(["'])([^"'\n]*)\1\s*\)((?:\s*\.\s*[A-Za-z_$][\w$]*)+)/y;
+/** `import("./x").A.B` after its `import`: the specifier and the member path, if any (sticky: read at an offset). */
+const IMPORT_TYPE_TAIL = /\s*\(\s*(["'])([^"'\n]*)\1\s*\)((?:\s*\.\s*[A-Za-z_$][\w$]*)*)/y;
 
 /**
  * An import type (`import("./x").A.B`) as a reference path: the specifier in the head, between
@@ -31,12 +31,18 @@ export function parseImportTypePath(path: string): { specifier: string; members:
 }
 
 /**
- * Calls `emit(path, offset)` for each type name referenced in `text` (offset relative to it), and
- * `declare(name)` for names a type itself introduces (`infer X`, `[K in ...]`). Property and
- * parameter names, member names after `.`, `typeof x` operands and keywords are skipped; an
- * import type is one path (`importTypePath`).
+ * Calls `emit(path, offset)` for each type name referenced in `text` (offset relative to it),
+ * `declare(name)` for names a type itself introduces (`infer X`, `[K in ...]`), and
+ * `imports(specifier, offset)` for each module an import type names (`typeof import("./x")`
+ * too). Property and parameter names, member names after `.`, `typeof x` operands and keywords
+ * are skipped; an import type's reference is one path (`importTypePath`).
  */
-export function scanTypeReferences(text: string, emit: (path: string, offset: number) => void, declare: (name: string) => void): void {
+export function scanTypeReferences(
+  text: string,
+  emit: (path: string, offset: number) => void,
+  declare: (name: string) => void,
+  imports: (specifier: string, offset: number) => void,
+): void {
   TOKEN.lastIndex = 0;
   let previousWord = '';
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
@@ -46,19 +52,24 @@ export function scanTypeReferences(text: string, emit: (path: string, offset: nu
       // `${...}` holes. Scanning them re-enters this function, which reuses TOKEN: resume after.
       if (m[1] === '`') {
         const resume = TOKEN.lastIndex;
-        for (const hole of templateHoles(m[0])) scanTypeReferences(hole.text, (p, o) => emit(p, m!.index + hole.offset + o), declare);
+        for (const hole of templateHoles(m[0])) {
+          const at = m.index + hole.offset;
+          scanTypeReferences(hole.text, (p, o) => emit(p, at + o), declare, (s, o) => imports(s, at + o));
+        }
         TOKEN.lastIndex = resume;
       }
       continue;
     }
     const word = previousWord;
     previousWord = path;
-    if (path === 'import' && word !== 'typeof') {
+    if (path === 'import') {
       // From the word's end: TOKEN's match took the `(` after it too.
       IMPORT_TYPE_TAIL.lastIndex = m.index + path.length;
       const tail = IMPORT_TYPE_TAIL.exec(text);
       if (tail) {
-        emit(importTypePath(tail[2]!, tail[3]!.replace(/\s+/g, '').slice(1)), m.index);
+        imports(tail[2]!, m.index);
+        // `typeof import("./x").f` is the value f: no type reference, as for `typeof x`.
+        if (word !== 'typeof' && tail[3]) emit(importTypePath(tail[2]!, tail[3].replace(/\s+/g, '').slice(1)), m.index);
         TOKEN.lastIndex = IMPORT_TYPE_TAIL.lastIndex;
         previousWord = '';
         continue;
