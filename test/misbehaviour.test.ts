@@ -50,7 +50,9 @@ before(async () => {
     'fixture-wasi-fs': fixture('wasi-fs'),
     'fixture-sockets': fixture('sockets'),
     'fixture-probe': fixture('probe', { grant: ['graph:read'] }),
-    'kit-slow': { path: slow.dir, sha256: slow.sha256, grant: ['graph:read'] },
+    // Its ceiling far above the 5 ms calls: on a loaded machine one call can take over the
+    // default 50 ms, and the ceiling would then eject it before the p99 rule this test is about.
+    'kit-slow': { path: slow.dir, sha256: slow.sha256, grant: ['graph:read'], budget: { ceilingMs: 5000 } },
     'kit-panic': { path: panicky.dir, sha256: panicky.sha256, grant: ['graph:read'] },
     'kit-untrusted': { path: untrusted.dir, grant: ['graph:read'] },
     'kit-runaway': { path: runaway.dir, sha256: runaway.sha256, grant: ['graph:read'], isolation: 'process' },
@@ -151,7 +153,7 @@ test('a plugin taking 5 ms per call is ejected by the p99 rule, not the ceiling'
   const p = await plugin('kit-slow');
   assert.equal(p.state, 'ejected');
   assert.match(p.lastEjection!.reason, /^query p99 \d+ µs over \d+ calls exceeds the budget of 1000 µs$/);
-  assert.ok(p.lastEjection!.histogram.maxUs < 50_000, 'no call came near the ceiling');
+  assert.ok(p.lastEjection!.histogram.maxUs < 5_000_000, 'no call came near the ceiling');
   await coreAnswers();
 });
 
