@@ -1,6 +1,7 @@
-// Accuracy of isg's resolved edges against the TypeScript 5 compiler (test/oracle/), on real
-// corpora installed in node_modules. isg indexes the whole directory as a user would; only edges
-// whose both endpoints lie in the compared file set are graded, since the oracle sees only those.
+// Accuracy of isg's resolved edges (heritage, calls, uses-type) against the TypeScript 5 compiler
+// (test/oracle/), on real corpora installed in node_modules. isg indexes the whole directory as a
+// user would; only edges whose both endpoints lie in the compared file set are graded, since the
+// oracle sees only those.
 //
 // The thresholds are fixed by the product owner. Do not loosen them: fix the indexer instead.
 // The printed block per corpus is what BENCHMARKS.md quotes.
@@ -17,10 +18,14 @@ import { buildGroundTruth, type OracleEdge } from './oracle/ts-oracle.ts';
 const THRESHOLDS = {
   heritage: { precision: 0.98, recall: 0.95 },
   calls: { precision: 0.95, recall: 0.8 },
+  // Not the product owner's: set when uses-type was first graded (2026-12-07, 1.000 / 1.000 on
+  // both corpora after the fixes of that day), at heritage's level, so that it cannot slip unseen.
+  usesType: { precision: 0.98, recall: 0.95 },
 } as const;
 
 const HERITAGE = ['extends', 'implements'];
 const CALLS = ['calls'];
+const USES_TYPE = ['uses-type'];
 /** False-negative (and false-positive) examples printed per measure. */
 const EXAMPLES = 6;
 
@@ -53,6 +58,7 @@ const fileOfId = (id: string): string => {
 interface Measurement {
   heritage: Comparison;
   calls: Comparison;
+  usesType: Comparison;
   report: string;
 }
 
@@ -74,23 +80,27 @@ async function measure(corpus: Corpus): Promise<Measurement> {
 
   const heritage = compareEdges(truth.edges, resolved, HERITAGE);
   const calls = compareEdges(truth.edges, resolved, CALLS);
+  const usesType = compareEdges(truth.edges, resolved, USES_TYPE);
   const inferredLines = inferredReport(truth.edges, resolved, inferred);
 
   const count = (edges: { kind: string }[], kinds: string[]): number => edges.filter((e) => kinds.includes(e.kind)).length;
   const lines = [
     `=== accuracy: ${corpus.name} (${corpus.dir}) ===`,
     `files compared ${files.length} (isg indexed ${host.fileStats().files}); oracle: ${truth.callSites} call sites, ` +
-      `${count(truth.edges, HERITAGE)} heritage + ${count(truth.edges, CALLS)} calls edges, ${Math.round(truth.millis)} ms`,
+      `${count(truth.edges, HERITAGE)} heritage + ${count(truth.edges, CALLS)} calls + ${count(truth.edges, USES_TYPE)} uses-type edges, ${Math.round(truth.millis)} ms`,
     `isg index ${Math.round(indexMs)} ms (parse ${Math.round(host.timings.parseMs)} ms, resolve ${Math.round(host.timings.resolveMs)} ms)`,
     formatComparison('extends+implements (resolved)', heritage),
     formatComparison('calls (resolved)', calls),
+    formatComparison('uses-type (resolved)', usesType),
     ...inferredLines,
     ...examples('heritage false negatives', heritage.examples.falseNegatives, heritage.falseNegatives),
     ...examples('heritage false positives', heritage.examples.falsePositives, heritage.falsePositives),
     ...examples('calls false negatives', calls.examples.falseNegatives, calls.falseNegatives),
     ...examples('calls false positives', calls.examples.falsePositives, calls.falsePositives),
+    ...examples('uses-type false negatives', usesType.examples.falseNegatives, usesType.falseNegatives),
+    ...examples('uses-type false positives', usesType.examples.falsePositives, usesType.falsePositives),
   ];
-  return { heritage, calls, report: lines.join('\n') };
+  return { heritage, calls, usesType, report: lines.join('\n') };
 }
 
 /**
@@ -124,6 +134,7 @@ function assertThresholds(name: string, m: Measurement): void {
   for (const [label, c, t] of [
     ['extends+implements', m.heritage, THRESHOLDS.heritage],
     ['calls', m.calls, THRESHOLDS.calls],
+    ['uses-type', m.usesType, THRESHOLDS.usesType],
   ] as const) {
     if (c.precision < t.precision) failures.push(`${label} precision ${c.precision.toFixed(3)} < ${t.precision}`);
     if (c.recall < t.recall) failures.push(`${label} recall ${c.recall.toFixed(3)} < ${t.recall}`);
@@ -136,7 +147,7 @@ for (const corpus of CORPORA) {
     const m = await measure(corpus);
     console.log(m.report);
     // An empty comparison would pass trivially (precision and recall default to 1).
-    assert.ok(m.heritage.truePositives > 0 && m.calls.truePositives > 0, `${corpus.name}: nothing was graded`);
+    assert.ok(m.heritage.truePositives > 0 && m.calls.truePositives > 0 && m.usesType.truePositives > 0, `${corpus.name}: nothing was graded`);
     assertThresholds(corpus.name, m);
   });
 }

@@ -85,6 +85,43 @@ def();
     edge('extends', 'src/shapes.ts#Shape', 'src/shapes.ts#Named'),
     edge('extends', 'src/shapes.ts#Square', 'src/shapes.ts#Base'),
     edge('implements', 'src/shapes.ts#Square', 'src/shapes.ts#Shape'),
+    edge('uses-type', 'src/shapes.ts#make', 'src/shapes.ts#Square'),
+    edge('uses-type', 'src/shapes.ts#measure', 'src/shapes.ts#Shape'),
+  ]);
+});
+
+test('oracle: uses-type from annotations, type arguments, assertions, predicates and import types', () => {
+  const edges = oracleOf({
+    'src/types.ts': `
+export interface A {}
+export interface B {}
+export type Tuple = [A, B];
+export const KEY = 'k';
+export namespace NS { export interface Inner {} }
+`,
+    'src/use.ts': `
+import type { A, B, Tuple } from './types';
+import * as t from './types';
+export function isA(x: unknown): x is A { return x !== null; }
+export function cast(x: unknown) { return x as B; }
+export type Spread = [...Tuple];
+export type Keyed = { [t.KEY]: A };
+export type Deep = t.NS.Inner;
+export type Imported = import('./types').B;
+export const list = new Array<A>();
+`,
+  });
+  // \`[t.KEY]\` is a value (a computed key), \`typeof\` would be too: neither is a type reference.
+  assert.deepEqual(edges, [
+    edge('uses-type', 'src/types.ts#Tuple', 'src/types.ts#A'),
+    edge('uses-type', 'src/types.ts#Tuple', 'src/types.ts#B'),
+    edge('uses-type', 'src/use.ts#Deep', 'src/types.ts#NS.Inner'),
+    edge('uses-type', 'src/use.ts#Imported', 'src/types.ts#B'),
+    edge('uses-type', 'src/use.ts#Keyed', 'src/types.ts#A'),
+    edge('uses-type', 'src/use.ts#Spread', 'src/types.ts#Tuple'),
+    edge('uses-type', 'src/use.ts#cast', 'src/types.ts#B'),
+    edge('uses-type', 'src/use.ts#isA', 'src/types.ts#A'),
+    edge('uses-type', 'src/use.ts#list', 'src/types.ts#A'),
   ]);
 });
 

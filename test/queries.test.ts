@@ -595,6 +595,41 @@ describe('import types (temp project)', () => {
   });
 });
 
+describe('uses-type beyond annotations (temp project)', () => {
+  let dir: string;
+  let small: GraphHost;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isg-uses-type-'));
+    const files: Record<string, string> = {
+      'types.ts': "export interface A {}\nexport interface B {}\nexport type Tuple = [A, B];\nexport const KEY = 'k';\nexport namespace NS { export interface Inner {} }\n",
+      'use.ts': [
+        "import type { A, B, Tuple } from './types';",
+        "import * as t from './types';",
+        'export function isA(x: unknown): x is A { return x !== null; }',
+        'export function cast(x: unknown) { return x as B; }',
+        'export type Spread = [...Tuple];',
+        'export type Keyed = { [t.KEY]: A };',
+        'export type Deep = t.NS.Inner;',
+        'export const list = new Array<A>();',
+        '',
+      ].join('\n'),
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    small = await GraphHost.index(dir, { workers: 0 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('type predicates, `as` and `satisfies`, spreads in tuples; a computed key is a value, not a type', () => {
+    const uses = (entity: string) => (runQuery(small, 'uses', { entity }) as RelationResult).results.map((r) => r.id).sort();
+    assert.deepEqual(uses('use.ts#isA'), ['types.ts#A']);
+    assert.deepEqual(uses('use.ts#cast'), ['types.ts#B']);
+    assert.deepEqual(uses('use.ts#Spread'), ['types.ts#Tuple']);
+    assert.deepEqual(uses('use.ts#Keyed'), ['types.ts#A']);
+    assert.deepEqual(uses('use.ts#Deep'), ['types.ts#NS.Inner']);
+    assert.deepEqual(uses('use.ts#list'), ['types.ts#A']);
+  });
+});
+
 describe('outline', () => {
   test('the entities of Subscription.ts in source order, nested, with signatures', () => {
     const r = outline({ file: 'internal/Subscription.ts' });

@@ -77,7 +77,9 @@ export function scanTypeReferences(
     }
     if (KEYWORDS.has(path)) continue;
     const before = previousNonSpace(text, m.index);
-    if (before === '.' || word === 'typeof') continue;
+    // After `.` a name is a member, but after `...` (a spread in a tuple type) it is a type.
+    if ((before === '.' && !afterSpread(text, m.index)) || word === 'typeof') continue;
+    if (before === '[' && isComputedKey(text, m.index, m.index + path.length)) continue;
     if (word === 'infer') {
       declare(path);
       continue;
@@ -112,6 +114,34 @@ function templateHoles(literal: string): { text: string; offset: number }[] {
   return out;
 }
 
+/**
+ * Whether the name at [start, end) is a computed member key of a type literal, `{ [KEY]: T }`
+ * or `{ readonly [KEY]?(): T }`: a value (a symbol or string constant), as `typeof x` is, not a
+ * type. Its `[` starts a member (after `{`, `;`, `,`, `readonly` or the start) and its `]` is
+ * followed by `:`, `?` or `(`; `T[K]` and tuples `[A]` are not.
+ */
+function isComputedKey(text: string, start: number, end: number): boolean {
+  let i = start - 1;
+  while (i >= 0 && text.charCodeAt(i) <= 32) i--;
+  i--; // the `[`
+  while (i >= 0 && text.charCodeAt(i) <= 32) i--;
+  const opens = i < 0 || text[i] === '{' || text[i] === ';' || text[i] === ',' || (text.endsWith('readonly', i + 1) && !/[\w$]/.test(text[i - 8] ?? ''));
+  if (!opens) return false;
+  let j = end;
+  while (j < text.length && text.charCodeAt(j) <= 32) j++;
+  if (text[j] !== ']') return false;
+  j++;
+  while (j < text.length && text.charCodeAt(j) <= 32) j++;
+  return text[j] === ':' || text[j] === '?' || text[j] === '(';
+}
+
+/** Whether the last non-space characters before `i` are `...`. */
+function afterSpread(text: string, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && text.charCodeAt(j) <= 32) j--;
+  return j >= 2 && text[j - 1] === '.' && text[j - 2] === '.';
+}
+
 function previousNonSpace(text: string, i: number): string {
   for (let j = i - 1; j >= 0; j--) {
     const c = text.charCodeAt(j);
@@ -130,7 +160,8 @@ export function splitTypeParameters(text: string): { name: string; rest?: string
   let start = 1; // after '<'
   const flush = (end: number) => {
     const part = text.slice(start, end);
-    const m = /^\s*(?:(?:in|out|const)\s+)*([A-Za-z_$][\w$]*)/.exec(part);
+    // Comments may come first (zod: `/** @ts-ignore Cast variance */ out T extends ...`).
+    const m = /^(?:\s|\/\*[^]*?\*\/|\/\/[^\n]*)*(?:(?:in|out|const)\s+)*([A-Za-z_$][\w$]*)/.exec(part);
     if (m) {
       const restStart = start + m[0].length;
       const rest = text.slice(restStart, end);

@@ -372,9 +372,11 @@ export class SymbolResolver {
     }
     for (let c = container; c >= 0; c = facts.entities[c]!.parent) {
       const e = facts.entities[c]!;
-      if (e.kind === 'namespace') {
+      // A namespace merged into an interface or class is one entity of that kind; a type it
+      // declares (never a member of the class or interface itself) is in scope inside it.
+      if (e.kind === 'namespace' || (mode === 'type' && (e.kind === 'interface' || e.kind === 'class'))) {
         const i = scope.byName.get(`${e.name}.${name}`);
-        if (i !== undefined) return { file: facts.path, entity: i };
+        if (i !== undefined && (e.kind === 'namespace' || DECLARED_TYPE_KINDS.has(facts.entities[i]!.kind))) return { file: facts.path, entity: i };
       }
     }
     const i = scope.byName.get(name);
@@ -584,6 +586,9 @@ function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): n
   if (k === undefined || from >= NUMERIC_KEY_IDS || to >= NUMERIC_KEY_IDS) return `${kind}|${from}|${to}|${inferred ? 1 : 0}`;
   return (from * NUMERIC_KEY_IDS + to) * 16 + k * 2 + (inferred ? 1 : 0);
 }
+
+/** Kinds only a namespace declares inside an interface's or class's name (members are methods, properties, constructors). */
+const DECLARED_TYPE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>(['interface', 'type', 'class', 'enum', 'namespace']);
 
 const EXTERNAL: Outcome = { kind: 'external' };
 const UNRESOLVED: Outcome = { kind: 'unresolved' };

@@ -1,5 +1,5 @@
-// Ground truth for isg's `extends` / `implements` / `calls` edges, computed with the TypeScript 5
-// type checker. isg resolves names itself from syntax; this oracle lets the accuracy test measure
+// Ground truth for isg's `extends` / `implements` / `calls` / `uses-type` edges, computed with the
+// TypeScript 5 type checker. isg resolves names itself from syntax; this oracle lets the accuracy test measure
 // how close that gets to what the compiler knows.
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,7 +7,7 @@ import ts from 'typescript5';
 import { EntityNames } from './entities.ts';
 
 export interface OracleEdge {
-  kind: 'extends' | 'implements' | 'calls';
+  kind: 'extends' | 'implements' | 'calls' | 'uses-type';
   from: string;
   to: string;
 }
@@ -91,6 +91,12 @@ export function buildGroundTruth(
     }
   };
 
+  /** `Foo`, `ns.Foo`, `import("./a").Foo` in a type: the entity named, used by the enclosing one. */
+  const typeUse = (name: ts.EntityName, node: ts.Node, rel: string): void => {
+    const to = target(ts.isQualifiedName(name) ? name.right : name);
+    if (to !== undefined) edges.add(edgeKey('uses-type', container(node, rel), to));
+  };
+
   const call = (node: ts.CallExpression | ts.NewExpression, rel: string): void => {
     const kind = node.expression.kind;
     if (kind === ts.SyntaxKind.SuperKeyword || kind === ts.SyntaxKind.ImportKeyword) return;
@@ -107,6 +113,8 @@ export function buildGroundTruth(
     const visit = (node: ts.Node): void => {
       if (ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) heritage(node);
       else if (ts.isCallExpression(node) || ts.isNewExpression(node)) call(node, rel);
+      else if (ts.isTypeReferenceNode(node)) typeUse(node.typeName, node, rel);
+      else if (ts.isImportTypeNode(node) && node.qualifier && !node.isTypeOf) typeUse(node.qualifier, node, rel);
       ts.forEachChild(node, visit);
     };
     visit(sourceFile);

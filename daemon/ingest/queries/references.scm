@@ -23,6 +23,11 @@
 (type_annotation) @reference.types
 (type_alias_declaration value: (_) @reference.types)
 (type_arguments) @reference.types
+; `value is T`, `asserts value is T` (a return type, not a type_annotation): the type alone.
+(type_predicate type: (_) @reference.types)
+; `x as T`, `x satisfies T`: the type is the last of two named children (`as const` has one).
+(as_expression (_) (_) @reference.types .)
+(satisfies_expression (_) (_) @reference.types .)
 ; `<A, B extends C = D>`: declares A and B (not references), and refers to C and D.
 (type_parameters) @reference.type-parameters
 
