@@ -18,7 +18,8 @@ export interface Comparison {
   examples: { falsePositives: EdgeLike[]; falseNegatives: EdgeLike[] };
 }
 
-const SAMPLE = 15;
+/** Examples kept per list (ISG_EXAMPLES, as the accuracy test prints them). */
+const SAMPLE = Number(process.env.ISG_EXAMPLES ?? 15);
 
 /**
  * Compares edge sets over `kinds` only. isg may report one pair both `resolved` and `inferred`;
