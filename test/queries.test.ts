@@ -630,6 +630,42 @@ describe('uses-type beyond annotations (temp project)', () => {
   });
 });
 
+describe('receivers typed by a type parameter (temp project)', () => {
+  let dir: string;
+  let small: GraphHost;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isg-type-parameters-'));
+    const files: Record<string, string> = {
+      'base.ts': 'export interface Base {\n  run(): void;\n}\nexport interface Internals<out O = unknown> extends Base {\n  out: O;\n}\n',
+      'use.ts': [
+        "import type { Base, Internals } from './base';",
+        // zod's shape: a property typed by a type parameter with a constraint and a default,
+        // the interface merged with a value of the same name.
+        'export interface Schema<O = unknown, I extends Internals<O> = Internals<O>> {',
+        '  _zod: I;',
+        '}',
+        'export const Schema: { new (): Schema } = null!;',
+        'export function viaProperty(s: Schema) { s._zod.run(); }',
+        'export function viaParameter<T extends Base>(x: T) { x.run(); }',
+        'export class Holder<T extends Internals = Internals> {',
+        '  item!: T;',
+        '  use() { this.item.run(); }',
+        '}',
+        'export function unbounded<U>(u: U) { (u as any).run(); }',
+        '',
+      ].join('\n'),
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    small = await GraphHost.index(dir, { workers: 0 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a member of a value typed `T` is found on T\'s constraint (else its default); an unbounded T is a guess', () => {
+    const callers = (runQuery(small, 'callers', { entity: 'base.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    assert.deepEqual(callers, ['use.ts#Holder.use resolved', 'use.ts#unbounded inferred', 'use.ts#viaParameter resolved', 'use.ts#viaProperty resolved']);
+  });
+});
+
 describe('outline', () => {
   test('the entities of Subscription.ts in source order, nested, with signatures', () => {
     const r = outline({ file: 'internal/Subscription.ts' });

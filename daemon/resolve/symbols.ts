@@ -7,8 +7,8 @@
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
-import { functionTypeParameter } from '../ingest/type-text.ts';
-import { parseImportTypePath } from '../ingest/type-refs.ts';
+import { functionTypeParameter, typeNameOf } from '../ingest/type-text.ts';
+import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 import { keepShape } from '../util/keep-shape.ts';
 
@@ -101,6 +101,8 @@ class Scope {
    * resolve them: a later cache hit must record those as its dependencies too.
    */
   readonly supertypes = new Map<number, { list: Sym[]; deps: string[]; paramDeps: string[] }>();
+  /** Entity index -> its type parameters' bounds (constraint, else default), read from its signature on demand. */
+  readonly typeParameterBounds = new Map<number, Map<string, string | undefined>>();
 
   constructor(facts: FileFacts, byName: Scope['byName'], imports: Scope['imports'], bindings: Scope['bindings'], exports: Scope['exports'], starExports: string[]) {
     this.facts = facts;
@@ -421,6 +423,11 @@ export class SymbolResolver {
 
   private typeFrom(scope: Scope, container: number, t: { typeName?: string; newOf?: string; callOf?: string }, depth: number): Sym | undefined {
     if (depth > MAX_DEPTH) return undefined;
+    if (t.typeName) {
+      // `x: T` where T is a type parameter (`<T extends Foo>`): its members are its bound's.
+      const bound = typeParameterBound(scope, container, t.typeName);
+      if (bound) return bound.typeName === undefined ? undefined : this.typeFrom(scope, bound.container, { typeName: bound.typeName }, depth + 1);
+    }
     const name = t.typeName ?? t.newOf;
     if (name) {
       const r = this.resolvePath(scope, container, name, t.typeName ? 'type' : 'value', depth + 1);
@@ -596,6 +603,53 @@ const UNRESOLVED: Outcome = { kind: 'unresolved' };
 /** A path whose receiver could not be followed: its last segment is the member called. */
 function unknownMember(path: string): Outcome {
   return { kind: 'unknown-member', member: path.slice(path.lastIndexOf('.') + 1) };
+}
+
+/**
+ * When `name` is a type parameter of `container` or of an entity enclosing it: the name of the
+ * type it is bound by (its constraint, else its default; undefined for neither) and the scope
+ * to resolve that in (the declaring entity's parent). Undefined when `name` is no type parameter.
+ */
+function typeParameterBound(scope: Scope, container: number, name: string): { typeName: string | undefined; container: number } | undefined {
+  const entities = scope.facts.entities;
+  for (let c = container; c >= 0; c = entities[c]!.parent) {
+    const e = entities[c]!;
+    if (!e.typeParameters?.includes(name)) continue;
+    let bounds = scope.typeParameterBounds.get(c);
+    if (!bounds) scope.typeParameterBounds.set(c, (bounds = boundsOf(e.signature, e.name)));
+    return { typeName: bounds.get(name), container: e.parent };
+  }
+  return undefined;
+}
+
+/** The type parameters of a declaration's signature (`interface Box<T extends Foo = Bar>`): name -> bound's type name. */
+function boundsOf(signature: string, qualifiedName: string): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const simple = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
+  // The list follows the name; a merged declaration's signatures are joined, the first has it.
+  const at = new RegExp(`(?:^|[^\\w$])${simple.replace(/[$]/g, '\\$')}\\s*<`).exec(signature);
+  if (!at) return out;
+  for (const p of splitTypeParameters(signature.slice(at.index + at[0].length - 1))) {
+    const rest = p.rest ?? '';
+    const extendsAt = /^\s*extends\b/.exec(rest);
+    // `extends C = D`: the constraint ends at the `=` of the default (one at depth 0, not `=>`).
+    const eq = defaultAt(rest);
+    const text = extendsAt ? rest.slice(extendsAt[0].length, eq < 0 ? rest.length : eq) : eq < 0 ? '' : rest.slice(eq + 1);
+    out.set(p.name, text.trim() ? typeNameOf(text) : undefined);
+  }
+  return out;
+}
+
+/** Offset of the `=` that starts a type parameter's default in `rest`, -1 if none. */
+function defaultAt(rest: string): number {
+  let depth = 0;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i]!;
+    if (c === '<' || c === '(' || c === '[' || c === '{') depth++;
+    else if ((c === '>' && rest[i - 1] !== '=') || c === ')' || c === ']' || c === '}') depth--;
+    else if (c === '=' && depth === 0 && rest[i + 1] !== '>') return i;
+  }
+  return -1;
 }
 
 function enclosingClass(facts: FileFacts, container: number): number {
