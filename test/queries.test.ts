@@ -666,6 +666,43 @@ describe('receivers typed by a type parameter (temp project)', () => {
   });
 });
 
+describe('destructured names (temp project)', () => {
+  let dir: string;
+  let small: GraphHost;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isg-destructured-'));
+    const files: Record<string, string> = {
+      'a.ts': [
+        'export interface Clock {\n  now(): number;\n}',
+        'export interface Cfg {\n  clock: Clock;\n}',
+        'export class Box {\n  close(): void {}\n}',
+        'export class Timer {',
+        '  constructor(private readonly clock: Clock, private readonly cfg: Cfg) {}',
+        '  fromThis() {\n    const { clock, cfg: c } = this;\n    clock.now();\n    c.clock.now();\n  }',
+        '  fromParameter(options: Cfg) {\n    const { clock: mine = options.clock } = options;\n    mine.now();\n  }',
+        '}',
+        // Two arrow functions in one entity: the typed `box` of one is not shadowed by the
+        // destructured `box` of the other (bindings are scoped by entity, not by arrow).
+        'export function twoArrows(record: { box: Box }) {',
+        '  const first = () => {\n    const { box } = record;\n    box.close();\n  };',
+        '  const second = () => {\n    const box = new Box();\n    box.close();\n  };',
+        '  return [first, second];',
+        '}',
+        '',
+      ].join('\n'),
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    small = await GraphHost.index(dir, { workers: 0 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('`const { a, b: c, d = e } = x` types each name by the member of x it holds', () => {
+    const callers = (entity: string) => (runQuery(small, 'callers', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    assert.deepEqual(callers('a.ts#Clock.now'), ['a.ts#Timer.fromParameter resolved', 'a.ts#Timer.fromThis resolved']);
+    assert.deepEqual(callers('a.ts#Box.close'), ['a.ts#twoArrows resolved']);
+  });
+});
+
 describe('outline', () => {
   test('the entities of Subscription.ts in source order, nested, with signatures', () => {
     const r = outline({ file: 'internal/Subscription.ts' });

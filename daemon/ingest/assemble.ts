@@ -251,6 +251,7 @@ function addBinding(x: RowContext, b: BindingRecord, n: number): number {
   bindings[o + BindingRow.callee] = site ? strings.id(site.callee) : -1;
   bindings[o + BindingRow.arg] = site ? site.arg : 0;
   bindings[o + BindingRow.param] = site ? site.param : 0;
+  bindings[o + BindingRow.memberPath] = strings.optional(b.memberPath);
   return n + 1;
 }
 
@@ -307,7 +308,7 @@ function keptTail(oldRows: Int32Array, oldBefore: Int32Array, seg: Segments, fie
 }
 
 /** Binding fields holding a string id (-1: none). */
-const BINDING_STRING_FIELDS = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee];
+const BINDING_STRING_FIELDS = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee, BindingRow.memberPath];
 
 /**
  * The strings in the order of first use by the rows (references, then bindings field by field),

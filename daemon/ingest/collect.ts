@@ -52,6 +52,7 @@ export interface BindingRecord {
   newOf?: string;
   callOf?: string;
   callback?: CallbackSite;
+  memberPath?: string;
 }
 
 export interface SyntaxErrorRecord {
@@ -131,6 +132,7 @@ const C = {
   bindingName: captureId('binding-name'),
   bindingType: captureId('binding-type'),
   bindingValue: captureId('binding-value'),
+  bindingDestructured: captureId('binding.destructured'),
   importBound: captureId('import.bound'),
   importModule: captureId('import.module'),
   importDynamic: captureId('import.dynamic'),
@@ -224,9 +226,11 @@ class Collector {
         const value = this.cap(C.bindingValue);
         const name = this.cap(C.bindingName);
         const info = valueTypeInfo(this.text, t, type, value, this.plain);
-        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined));
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined));
         return;
       }
+      case C.bindingDestructured:
+        return this.addDestructured(node, this.cap(C.bindingValue));
       case C.importBound:
         return this.addImport(node);
       case C.importModule:
@@ -295,6 +299,37 @@ class Collector {
     }
   }
 
+  /**
+   * `const { a, b: c, d = 1 } = x`: each name holds a member of `x` (`x.a`, `x.b`, `x.d`), typed
+   * by that member's declared type, when `x` is a chain of names (`this`, `opts`, `this.cfg`).
+   * Nested patterns and `...rest` hold no one member: they are not bound here.
+   */
+  private addDestructured(pattern: number, value: number): void {
+    const t = this.t;
+    if (value < 0) return;
+    const vt = t.type(value);
+    if (vt !== 'identifier' && vt !== 'member_expression' && vt !== 'this') return;
+    const source = referencePath(this.text, t, value, this.plain);
+    if (source.startsWith('?')) return;
+    for (const p of t.namedChildren(pattern)) {
+      const pt = t.type(p);
+      let key = -1;
+      let name = -1;
+      if (pt === 'shorthand_property_identifier_pattern') key = name = p;
+      else if (pt === 'object_assignment_pattern') key = name = t.childForField(p, 'left');
+      else if (pt === 'pair_pattern') {
+        key = t.childForField(p, 'key');
+        name = t.childForField(p, 'value');
+        if (name >= 0 && t.type(name) === 'assignment_pattern') name = t.childForField(name, 'left');
+      }
+      if (key < 0 || name < 0) continue;
+      const kt = t.type(key);
+      const nt = t.type(name);
+      if ((kt !== 'property_identifier' && kt !== 'shorthand_property_identifier_pattern') || (nt !== 'identifier' && nt !== 'shorthand_property_identifier_pattern')) continue;
+      this.out.bindings.push(bindingRecord(t.start(name), this.text_(name), false, undefined, undefined, undefined, undefined, `${source}.${this.text_(key)}`));
+    }
+  }
+
   private addCallback(callee: number, callback: number): void {
     const t = this.t;
     const path = referencePath(this.text, t, callee, this.plain);
@@ -305,7 +340,7 @@ class Collector {
     const single = t.childForField(callback, 'parameter');
     if (single >= 0) {
       // `x => ...` has no parameter node of its own: bind it here.
-      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }));
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }, undefined));
       return;
     }
     const list = t.childForField(callback, 'parameters');
@@ -459,8 +494,17 @@ class Collector {
  * fields gave the records as many maps as combinations, and the first edit of a file meeting a
  * new one deoptimized the rows' assembly).
  */
-function bindingRecord(start: number, name: string, typed: boolean, typeName: string | undefined, newOf: string | undefined, callOf: string | undefined, callback: CallbackSite | undefined): BindingRecord {
-  return { start, name, typed, typeName, newOf, callOf, callback };
+function bindingRecord(
+  start: number,
+  name: string,
+  typed: boolean,
+  typeName: string | undefined,
+  newOf: string | undefined,
+  callOf: string | undefined,
+  callback: CallbackSite | undefined,
+  memberPath: string | undefined,
+): BindingRecord {
+  return { start, name, typed, typeName, newOf, callOf, callback, memberPath };
 }
 
 /** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */

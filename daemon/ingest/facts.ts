@@ -61,6 +61,8 @@ export interface BindingFact {
   callOf?: string;
   /** An untyped parameter of a function passed as argument `arg` to `callee`: typed by the callee. */
   callback?: CallbackSite;
+  /** Destructured: `const { a, b: c } = this` holds the values `this.a` and `this.b`, the path of each. */
+  memberPath?: string;
 }
 
 export interface CallbackSite {
@@ -138,8 +140,8 @@ export function refFromOf(head: number): number {
  * Field offsets in a row of `FileFacts.bindings`. Strings are indexes, -1 for none; `callee`,
  * `arg` and `param` are the `CallbackSite` of a callback parameter (callee -1: not one).
  */
-export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7 } as const;
-export const BINDING_FIELDS = 8;
+export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7, memberPath: 8 } as const;
+export const BINDING_FIELDS = 9;
 
 export function refCount(f: FileFacts): number {
   return f.refs.length / REF_FIELDS;
@@ -169,6 +171,8 @@ export function bindingAt(f: FileFacts, i: number): BindingFact {
   if (callOf !== undefined) fact.callOf = callOf;
   const callee = str(BindingRow.callee);
   if (callee !== undefined) fact.callback = { callee, arg: b[o + BindingRow.arg]!, param: b[o + BindingRow.param]! };
+  const memberPath = str(BindingRow.memberPath);
+  if (memberPath !== undefined) fact.memberPath = memberPath;
   return fact;
 }
 

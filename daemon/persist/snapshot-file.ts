@@ -19,7 +19,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { C1, Packr, Unpackr } from 'msgpackr';
 import type { ToolVersions } from './versions.ts';
 
-export const FORMAT_VERSION = 3;
+/** 4: bindings have a `memberPath` field (destructured names). */
+export const FORMAT_VERSION = 4;
 
 const MAGIC = Buffer.from('ISG-SNAP', 'latin1');
 const PREFIX_BYTES = 44;

@@ -70,7 +70,7 @@ function sameRef(old: FileFacts, next: FileFacts, i: number, j: number): boolean
 }
 
 /** Fields of a binding row that are string indexes (-1: none); the others are plain numbers. */
-const BINDING_STRINGS = [false, true, true, true, true, true, false, false];
+const BINDING_STRINGS = [false, true, true, true, true, true, false, false, true];
 
 function sameBinding(old: FileFacts, next: FileFacts, i: number, j: number): boolean {
   const o = i * BINDING_FIELDS;

@@ -71,7 +71,7 @@ const MAX_DEPTH = 12;
 
 /** Methods of Object, Function, Array, Map, Set, Promise, String, Date and iterators. */
 const BUILTIN_MEMBERS: ReadonlySet<string> = new Set(
-  ('call apply bind toString valueOf hasOwnProperty map filter reduce reduceRight forEach some every find findIndex ' +
+  ('call apply bind toString memberPath hasOwnProperty map filter reduce reduceRight forEach some every find findIndex ' +
     'findLast findLastIndex includes indexOf lastIndexOf push pop shift unshift slice splice concat join reverse sort ' +
     'flat flatMap fill keys values entries at get set has delete clear add then catch finally next return throw ' +
     'replace split trim startsWith endsWith padStart padEnd toUpperCase toLowerCase match test exec charAt charCodeAt ' +
@@ -278,12 +278,19 @@ export class SymbolResolver {
     for (const imp of facts.imports) if (imp.local) imports.set(imp.local, { specifier: imp.specifier, imported: imp.imported });
     const bindings = new Map<number, Map<string, number>>();
     const rows = facts.bindings;
-    for (let i = 0, o = 0; o < rows.length; i++, o += BINDING_FIELDS) {
-      const scopeEntity = rows[o + BindingRow.scope]!;
-      const name = facts.strings[rows[o + BindingRow.name]!]!;
-      let m = bindings.get(scopeEntity);
-      if (!m) bindings.set(scopeEntity, (m = new Map()));
-      if (!m.has(name)) m.set(name, i);
+    // Names are scoped by entity, not by block or arrow function: of several bindings of one name
+    // in an entity the first counts, but a destructured one only when it is the only one. They are
+    // many (`const { a, b } = this`), and one in an arrow function shadowed a typed `const` of
+    // another (rxjs's windowTime: `window` from `record` and `new Subject()`).
+    for (const destructured of [false, true]) {
+      for (let i = 0, o = 0; o < rows.length; i++, o += BINDING_FIELDS) {
+        if (rows[o + BindingRow.memberPath]! >= 0 !== destructured) continue;
+        const scopeEntity = rows[o + BindingRow.scope]!;
+        const name = facts.strings[rows[o + BindingRow.name]!]!;
+        let m = bindings.get(scopeEntity);
+        if (!m) bindings.set(scopeEntity, (m = new Map()));
+        if (!m.has(name)) m.set(name, i);
+      }
     }
     const exports = new Map<string, number[]>();
     const starExports: string[] = [];
@@ -394,6 +401,12 @@ export class SymbolResolver {
     const str = (field: number): string | undefined => (rows[o + field]! < 0 ? undefined : strings[rows[o + field]!]);
     const callee = str(BindingRow.callee);
     if (callee !== undefined) return this.typeOfCallbackParameter(scope, container, { callee, arg: rows[o + BindingRow.arg]!, param: rows[o + BindingRow.param]! }, depth);
+    // Destructured (`const { a } = this`): the member itself, whose members are its declared type's.
+    const memberPath = str(BindingRow.memberPath);
+    if (memberPath !== undefined) {
+      const r = this.resolvePath(scope, container, memberPath, 'value', depth + 1);
+      return r.kind === 'found' ? r.sym : undefined;
+    }
     return this.typeFrom(scope, container, { typeName: str(BindingRow.typeName), newOf: str(BindingRow.newOf), callOf: str(BindingRow.callOf) }, depth);
   }
 

@@ -38,6 +38,8 @@
 (optional_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
 ; A declarator starts with its name: the name alone is captured, as the binding.
 (variable_declarator name: (identifier) @binding.local type: (_)? @binding-type value: (_)? @binding-value)
+; `const { a, b: c } = x`: each name holds a member of x (collect.ts reads the pattern).
+(variable_declarator name: (object_pattern) @binding.destructured value: (_) @binding-value)
 
 ; `import('x')` anywhere in code (the static forms are in modules.scm).
 (call_expression function: (import) arguments: (arguments . (string (string_fragment) @source))) @import.dynamic
