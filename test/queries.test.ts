@@ -630,7 +630,7 @@ describe('uses-type beyond annotations (temp project)', () => {
   });
 });
 
-describe('receivers typed by a type parameter (temp project)', () => {
+describe('receivers typed by a type parameter or a type alias (temp project)', () => {
   let dir: string;
   let small: GraphHost;
   before(async () => {
@@ -652,6 +652,9 @@ describe('receivers typed by a type parameter (temp project)', () => {
         '  use() { this.item.run(); }',
         '}',
         'export function unbounded<U>(u: U) { (u as any).run(); }',
+        // A type alias has the members of the type it names; of a union, the first's.
+        'export type Partial = Internals | { other: true };',
+        'export function viaAlias(p: Partial) { p.run(); }',
         '',
       ].join('\n'),
     };
@@ -660,9 +663,9 @@ describe('receivers typed by a type parameter (temp project)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a member of a value typed `T` is found on T\'s constraint (else its default); an unbounded T is a guess', () => {
+  test('a member of a value typed `T` is found on T\'s constraint (else its default), of an alias on what it names; an unbounded T is a guess', () => {
     const callers = (runQuery(small, 'callers', { entity: 'base.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
-    assert.deepEqual(callers, ['use.ts#Holder.use resolved', 'use.ts#unbounded inferred', 'use.ts#viaParameter resolved', 'use.ts#viaProperty resolved']);
+    assert.deepEqual(callers, ['use.ts#Holder.use resolved', 'use.ts#unbounded inferred', 'use.ts#viaAlias resolved', 'use.ts#viaParameter resolved', 'use.ts#viaProperty resolved']);
   });
 });
 

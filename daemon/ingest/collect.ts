@@ -480,7 +480,8 @@ class Collector {
       const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
     } else {
-      const info = valueTypeInfo(text, t, type, value, this.plain);
+      // `type P = A | B`: P's members are those of the type it names (of a union, the first's).
+      const info = kind === 'type' ? valueTypeInfo(text, t, value, -1, this.plain) : valueTypeInfo(text, t, type, value, this.plain);
       record.typeName = info.typeName;
       record.newOf = info.newOf;
       record.callOf = info.callOf;

@@ -13,7 +13,7 @@
 (abstract_class_declaration name: (_) @name body: (_) @body) @definition.class
 (export_statement value: (class body: (_) @body) @definition.class)
 (interface_declaration name: (_) @name body: (_) @body) @definition.interface
-(type_alias_declaration name: (_) @name) @definition.type
+(type_alias_declaration name: (_) @name value: (_) @value) @definition.type
 (enum_declaration name: (_) @name) @definition.enum
 (internal_module name: (_) @name body: (_) @body) @definition.namespace
 (module name: (identifier) @name body: (_) @body) @definition.namespace
