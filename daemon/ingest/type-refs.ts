@@ -19,7 +19,7 @@ const IMPORT_TYPE_TAIL = /\s*\(\s*(["'])([^"'\n]*)\1\s*\)((?:\s*\.\s*[A-Za-z_$][
  * two U+0001 (a specifier may hold dots; no name holds that character), then `.A.B`, so that the
  * last segment is still the name referred to.
  */
-export function importTypePath(specifier: string, members: string): string {
+function importTypePath(specifier: string, members: string): string {
   return `\u0001${specifier}\u0001.${members}`;
 }
 
