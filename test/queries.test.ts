@@ -706,6 +706,40 @@ describe('destructured names (temp project)', () => {
   });
 });
 
+describe('heritage edges (temp project)', () => {
+  let dir: string;
+  let small: GraphHost;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'isg-heritage-'));
+    const files: Record<string, string> = {
+      'a.ts': [
+        // effect's ai/Prompt.ts: an interface and a local const of one name (the const is its schema).
+        'export interface BasePart<T extends string> {\n  type: T;\n}',
+        'const BasePart = makeSchema();',
+        'export interface TextPart extends BasePart<"text"> {}',
+        'export class Impl {}',
+        'export const Expr = class extends Impl {};',
+        // Heritage of declarations that are no entities: no supertype for their containers.
+        'declare global {\n  interface Error extends BasePart<"e"> {}\n}',
+        'export function f() {\n  class Local extends Impl {}\n  return new Local();\n}',
+        'declare function makeSchema(): unknown;',
+        '',
+      ].join('\n'),
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    small = await GraphHost.index(dir, { workers: 0 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('an interface extends the interface of its name, not a local value; only classes, interfaces and consts have supertypes', () => {
+    const supertypes = (entity: string) => (runQuery(small, 'supertypes', { entity }) as RelationResult).results.map((r) => r.id);
+    assert.deepEqual(supertypes('a.ts#TextPart'), ['a.ts#BasePart']);
+    assert.deepEqual(supertypes('a.ts#Expr'), ['a.ts#Impl']);
+    assert.deepEqual(supertypes('a.ts'), []);
+    assert.deepEqual(supertypes('a.ts#f'), []);
+  });
+});
+
 describe('outline', () => {
   test('the entities of Subscription.ts in source order, nested, with signatures', () => {
     const r = outline({ file: 'internal/Subscription.ts' });

@@ -225,7 +225,10 @@ export class SymbolResolver {
   private resolveRef(scope: Scope, refKind: RefKind, container: number, refPath: string, res: FileResolution, seen: Set<number | string>): void {
     const path = scope.facts.path;
     const kind: EdgeKind = refKind === 'call' || refKind === 'new' ? 'calls' : refKind === 'type' ? 'uses-type' : refKind;
-    const outcome = this.resolvePath(scope, container, refPath, refKind === 'type' ? 'type' : 'value');
+    // What an interface extends and a class implements are types; what a class extends is a
+    // value (its base's constructor). In value mode a local `const X` shadowed `interface X`.
+    const mode = refKind === 'type' || refKind === 'implements' || (refKind === 'extends' && scope.facts.entities[container]?.kind === 'interface') ? 'type' : 'value';
+    const outcome = this.resolvePath(scope, container, refPath, mode);
     const from = this.ctx.entityId(path, container);
     let target: number | undefined;
     let inferred = false;
@@ -247,6 +250,10 @@ export class SymbolResolver {
     res.counts[COUNT_FIELDS[field]]++;
     if (res.containerCounts) res.containerCounts[(container + 1) * COUNT_FIELDS.length + field]!++;
     if (target === undefined) return;
+    // A heritage clause of a declaration that is no entity (`declare global { interface Error
+    // extends X }`, a class or interface local to a function) would give its container, a module
+    // or a function, a supertype.
+    if ((refKind === 'extends' || refKind === 'implements') && !HERITAGE_OWNERS.has(container < 0 ? 'module' : scope.facts.entities[container]!.kind)) return;
     const key = edgeKey(kind, from, target, inferred);
     if (seen.has(key)) return;
     seen.add(key);
@@ -606,6 +613,9 @@ function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): n
   if (k === undefined || from >= NUMERIC_KEY_IDS || to >= NUMERIC_KEY_IDS) return `${kind}|${from}|${to}|${inferred ? 1 : 0}`;
   return (from * NUMERIC_KEY_IDS + to) * 16 + k * 2 + (inferred ? 1 : 0);
 }
+
+/** What can extend or implement: classes, interfaces, and consts holding a class expression. */
+const HERITAGE_OWNERS: ReadonlySet<EntityKind | 'module'> = new Set<EntityKind | 'module'>(['class', 'interface', 'variable']);
 
 /** Kinds only a namespace declares inside an interface's or class's name (members are methods, properties, constructors). */
 const DECLARED_TYPE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>(['interface', 'type', 'class', 'enum', 'namespace']);
