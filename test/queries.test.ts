@@ -613,13 +613,23 @@ describe('uses-type beyond annotations (temp project)', () => {
         'export const list = new Array<A>();',
         '',
       ].join('\n'),
+      // As a type a name means what has a type meaning: effect's Array.ts shadows the global
+      // Array with a const only; zod merges `type DIRTY<T>` with a `const DIRTY`.
+      'values.ts': [
+        'export const Array = globalThis.Array;',
+        'export type Numbers = Array<number>;',
+        'export type DIRTY<T> = { value: T };',
+        'export const DIRTY = <T>(value: T): DIRTY<T> => ({ value });',
+        'export type Dirty = DIRTY<number>;',
+        '',
+      ].join('\n'),
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     small = await GraphHost.index(dir, { workers: 0 });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('type predicates, `as` and `satisfies`, spreads in tuples; a computed key is a value, not a type', () => {
+  test('type predicates, `as` and `satisfies`, spreads in tuples; a computed key is a value, not a type, and so is a const alone', () => {
     const uses = (entity: string) => (runQuery(small, 'uses', { entity }) as RelationResult).results.map((r) => r.id).sort();
     assert.deepEqual(uses('use.ts#isA'), ['types.ts#A']);
     assert.deepEqual(uses('use.ts#cast'), ['types.ts#B']);
@@ -627,6 +637,8 @@ describe('uses-type beyond annotations (temp project)', () => {
     assert.deepEqual(uses('use.ts#Keyed'), ['types.ts#A']);
     assert.deepEqual(uses('use.ts#Deep'), ['types.ts#NS.Inner']);
     assert.deepEqual(uses('use.ts#list'), ['types.ts#A']);
+    assert.deepEqual(uses('values.ts#Numbers'), []);
+    assert.deepEqual(uses('values.ts#Dirty'), ['values.ts#DIRTY']);
   });
 });
 

@@ -6,7 +6,7 @@
 // Every file whose facts are consulted is recorded, so that an incremental update knows which
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
-import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type FileFacts, type RefKind } from '../ingest/facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type EntityFact, type FileFacts, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter, typeNameOf } from '../ingest/type-text.ts';
 import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
@@ -342,9 +342,12 @@ export class SymbolResolver {
         if (dot < 0) return UNRESOLVED;
         sym = this.typeOfBinding(scope, local.binding, depth);
         if (!sym) return unknownMember(path);
-      } else if (local) {
+      } else if (local && (mode === 'value' || dot >= 0 || !('entity' in local) || hasTypeMeaning(scope.facts.entities[local.entity]!))) {
         sym = local;
       } else {
+        // Nothing of this name here, or (as a type) only a value or a namespace, which name no
+        // type: effect's Array.ts has `export const Array = globalThis.Array`, and `Array<A>`
+        // there is the global type.
         const imp = scope.imports.get(head);
         if (!imp) return EXTERNAL; // a global: lib.d.ts, the runtime
         const target = this.ctx.modules.resolve(scope.facts.path, imp.specifier);
@@ -612,6 +615,25 @@ function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): n
   const k = KEY_KINDS[kind];
   if (k === undefined || from >= NUMERIC_KEY_IDS || to >= NUMERIC_KEY_IDS) return `${kind}|${from}|${to}|${inferred ? 1 : 0}`;
   return (from * NUMERIC_KEY_IDS + to) * 16 + k * 2 + (inferred ? 1 : 0);
+}
+
+/**
+ * Whether an entity can be used as a type by its own name: a class, interface, enum or type
+ * alias, or a namespace, function or const merged with a type alias (they come before `type` in
+ * a merged entity's kind: zod's `type DIRTY<T>` + `const DIRTY = ...`); not a variable, a
+ * function or a namespace alone.
+ */
+function hasTypeMeaning(e: EntityFact): boolean {
+  if (e.kind === 'class' || e.kind === 'interface' || e.kind === 'enum' || e.kind === 'type') return true;
+  if (e.kind !== 'namespace' && e.kind !== 'function' && e.kind !== 'variable') return false;
+  // The merged declarations' signatures, one per line: is one of them `type Name`?
+  const declared = `type ${e.name.slice(e.name.lastIndexOf('.') + 1)}`;
+  for (let i = e.signature.indexOf(declared); i >= 0; i = e.signature.indexOf(declared, i + 1)) {
+    const before = i === 0 ? ' ' : e.signature[i - 1]!;
+    const after = e.signature[i + declared.length] ?? ' ';
+    if (!/[\w$]/.test(before) && !/[\w$]/.test(after)) return true;
+  }
+  return false;
 }
 
 /** What can extend or implement: classes, interfaces, and consts holding a class expression. */
