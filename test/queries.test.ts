@@ -621,6 +621,9 @@ describe('uses-type beyond annotations (temp project)', () => {
         'export type DIRTY<T> = { value: T };',
         'export const DIRTY = <T>(value: T): DIRTY<T> => ({ value });',
         'export type Dirty = DIRTY<number>;',
+        // And as a value, what has a value meaning: `new Error()` here is the global Error.
+        'export type Error<E> = { error: E };',
+        'export function boom(): never {\n  throw new Error("boom");\n}',
         '',
       ].join('\n'),
     };
@@ -639,6 +642,7 @@ describe('uses-type beyond annotations (temp project)', () => {
     assert.deepEqual(uses('use.ts#list'), ['types.ts#A']);
     assert.deepEqual(uses('values.ts#Numbers'), []);
     assert.deepEqual(uses('values.ts#Dirty'), ['values.ts#DIRTY']);
+    assert.deepEqual((runQuery(small, 'callees', { entity: 'values.ts#boom' }) as RelationResult).results, []);
   });
 });
 

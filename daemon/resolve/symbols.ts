@@ -342,12 +342,13 @@ export class SymbolResolver {
         if (dot < 0) return UNRESOLVED;
         sym = this.typeOfBinding(scope, local.binding, depth);
         if (!sym) return unknownMember(path);
-      } else if (local && (mode === 'value' || dot >= 0 || !('entity' in local) || hasTypeMeaning(scope.facts.entities[local.entity]!))) {
+      } else if (local && (dot >= 0 || !('entity' in local) || (mode === 'type' ? hasTypeMeaning : hasValueMeaning)(scope.facts.entities[local.entity]!))) {
         sym = local;
       } else {
-        // Nothing of this name here, or (as a type) only a value or a namespace, which name no
-        // type: effect's Array.ts has `export const Array = globalThis.Array`, and `Array<A>`
-        // there is the global type.
+        // Nothing of this name here, or only what names no type (as a type: a value or a
+        // namespace; effect's Array.ts has `export const Array = globalThis.Array`, and `Array<A>`
+        // there is the global type) or no value (as a value: a type; `new Error()` beside a
+        // `type Error<E>` is the global Error).
         const imp = scope.imports.get(head);
         if (!imp) return EXTERNAL; // a global: lib.d.ts, the runtime
         const target = this.ctx.modules.resolve(scope.facts.path, imp.specifier);
@@ -626,11 +627,26 @@ function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): n
 function hasTypeMeaning(e: EntityFact): boolean {
   if (e.kind === 'class' || e.kind === 'interface' || e.kind === 'enum' || e.kind === 'type') return true;
   if (e.kind !== 'namespace' && e.kind !== 'function' && e.kind !== 'variable') return false;
-  // The merged declarations' signatures, one per line: is one of them `type Name`?
-  const declared = `type ${e.name.slice(e.name.lastIndexOf('.') + 1)}`;
-  for (let i = e.signature.indexOf(declared); i >= 0; i = e.signature.indexOf(declared, i + 1)) {
-    const before = i === 0 ? ' ' : e.signature[i - 1]!;
-    const after = e.signature[i + declared.length] ?? ' ';
+  return declares(e.signature, `type ${e.name.slice(e.name.lastIndexOf('.') + 1)}`);
+}
+
+/**
+ * Whether an entity can be used as a value by its own name (called, constructed, read): not a
+ * type alias or an interface alone. They come before `const`, `let` and `var` in a merged
+ * entity's kind (zod's `interface $ZodType` + `const $ZodType`), so a merged one is looked for.
+ */
+function hasValueMeaning(e: EntityFact): boolean {
+  if (e.kind !== 'type' && e.kind !== 'interface') return true;
+  const simple = e.name.slice(e.name.lastIndexOf('.') + 1);
+  for (const keyword of ['const', 'let', 'var', 'function', 'class', 'enum', 'namespace']) if (declares(e.signature, `${keyword} ${simple}`)) return true;
+  return false;
+}
+
+/** Whether `signature` (merged declarations' signatures, joined) holds `declared` as whole words. */
+function declares(signature: string, declared: string): boolean {
+  for (let i = signature.indexOf(declared); i >= 0; i = signature.indexOf(declared, i + 1)) {
+    const before = i === 0 ? ' ' : signature[i - 1]!;
+    const after = signature[i + declared.length] ?? ' ';
     if (!/[\w$]/.test(before) && !/[\w$]/.test(after)) return true;
   }
   return false;
