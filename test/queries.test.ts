@@ -487,47 +487,52 @@ describe('cycles', () => {
   });
 });
 
-describe('cycles through type-only imports (temp project)', () => {
+/** A project of `files` in a temp dir, indexed before the describe's tests and removed after them. */
+function tempProject(prefix: string, files: Record<string, string>): () => GraphHost {
   let dir: string;
-  let small: GraphHost;
+  let host: GraphHost;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-cycles-'));
-    const files: Record<string, string> = {
-      // a <-> b only through `import type` on one side: gone at run time.
-      'a.ts': "import type { B } from './b';\nexport class A {\n  b?: B;\n}\n",
-      'b.ts': "import { A } from './a';\nexport class B extends A {}\n",
-      // c <-> d by value, and c() <-> d() by calls.
-      'c.ts': "import { d } from './d';\nexport function c(n: number): number {\n  return n > 0 ? d(n - 1) : 0;\n}\n",
-      'd.ts': "import { c } from './c';\nexport function d(n: number): number {\n  return c(n);\n}\n",
-      // e imports f both ways: not type-only.
-      'e.ts': "import type { F } from './f';\nimport { f } from './f';\nexport const e: F = f;\n",
-      'f.ts': "import { e } from './e';\nexport type F = number;\nexport const f: F = 1;\nexport const g = e;\n",
-      // A parameter property used in the constructor body, and through `this` in a method.
-      's.ts': "export class Service {\n  init(): void {}\n}\nexport class Client {\n  constructor(private readonly svc: Service) {\n    svc.init();\n  }\n  again(): void {\n    this.svc.init();\n  }\n}\n",
-      // Nesting for outline: namespace > class > method.
-      'n.ts': "export namespace Outer {\n  export class Inner {\n    method(): void {}\n  }\n  export const flag = true;\n}\nexport function last() {}\n",
-    };
+    dir = mkdtempSync(join(tmpdir(), prefix));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+    host = await GraphHost.index(dir, { workers: 0 });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+  return () => host;
+}
+
+describe('cycles through type-only imports (temp project)', () => {
+  const small = tempProject('isg-cycles-', {
+    // a <-> b only through `import type` on one side: gone at run time.
+    'a.ts': "import type { B } from './b';\nexport class A {\n  b?: B;\n}\n",
+    'b.ts': "import { A } from './a';\nexport class B extends A {}\n",
+    // c <-> d by value, and c() <-> d() by calls.
+    'c.ts': "import { d } from './d';\nexport function c(n: number): number {\n  return n > 0 ? d(n - 1) : 0;\n}\n",
+    'd.ts': "import { c } from './c';\nexport function d(n: number): number {\n  return c(n);\n}\n",
+    // e imports f both ways: not type-only.
+    'e.ts': "import type { F } from './f';\nimport { f } from './f';\nexport const e: F = f;\n",
+    'f.ts': "import { e } from './e';\nexport type F = number;\nexport const f: F = 1;\nexport const g = e;\n",
+    // A parameter property used in the constructor body, and through `this` in a method.
+    's.ts': "export class Service {\n  init(): void {}\n}\nexport class Client {\n  constructor(private readonly svc: Service) {\n    svc.init();\n  }\n  again(): void {\n    this.svc.init();\n  }\n}\n",
+    // Nesting for outline: namespace > class > method.
+    'n.ts': "export namespace Outer {\n  export class Inner {\n    method(): void {}\n  }\n  export const flag = true;\n}\nexport function last() {}\n",
+  });
 
   test('ignoreTypeOnly drops cycles that exist only through `import type`', () => {
     const members = (r: CyclesResult) => sorted(r.cycles.map((c) => ids(c.members).join(' ')));
-    assert.deepEqual(members(cycles({}, small)), ['a.ts b.ts', 'c.ts d.ts', 'e.ts f.ts']);
-    assert.deepEqual(members(cycles({ ignoreTypeOnly: true }, small)), ['c.ts d.ts', 'e.ts f.ts']);
-    assert.deepEqual(members(cycles({ kind: 'calls' }, small)), ['c.ts#c d.ts#d']);
-    assert.equal(stats({}, small).files, 8);
+    assert.deepEqual(members(cycles({}, small())), ['a.ts b.ts', 'c.ts d.ts', 'e.ts f.ts']);
+    assert.deepEqual(members(cycles({ ignoreTypeOnly: true }, small())), ['c.ts d.ts', 'e.ts f.ts']);
+    assert.deepEqual(members(cycles({ kind: 'calls' }, small())), ['c.ts#c d.ts#d']);
+    assert.equal(stats({}, small()).files, 8);
   });
 
   test('a parameter property is typed in the constructor body as in methods', () => {
-    const callees = (entity: string) => (runQuery(small, 'callees', { entity }) as RelationResult).results.map((r) => [r.id, r.resolution]);
+    const callees = (entity: string) => (runQuery(small(), 'callees', { entity }) as RelationResult).results.map((r) => [r.id, r.resolution]);
     assert.deepEqual(callees('s.ts#Client.constructor'), [['s.ts#Service.init', 'resolved']]);
     assert.deepEqual(callees('s.ts#Client.again'), [['s.ts#Service.init', 'resolved']]);
   });
 
   test('outline nests namespace > class > method by depth, in source order', () => {
-    const r = runQuery(small, 'outline', { file: 'n.ts' }) as OutlineResult;
+    const r = runQuery(small(), 'outline', { file: 'n.ts' }) as OutlineResult;
     assert.deepEqual(
       r.entities.map((e) => [e.depth, e.kind, e.id, e.line]),
       [
@@ -543,97 +548,81 @@ describe('cycles through type-only imports (temp project)', () => {
 });
 
 describe('import types (temp project)', () => {
-  let dir: string;
-  let small: GraphHost;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-import-types-'));
-    const files: Record<string, string> = {
-      'a.ts': 'export interface Foo {\n  x: number;\n}\nexport namespace NS {\n  export interface Inner {}\n}\nexport interface Box<T> {\n  value: T;\n}\n',
-      'index.ts': "export * from './a';\n",
-      'b.ts': [
-        'export type Direct = import("./a").Foo;',
-        "export type Nested = import('./a').NS.Inner;",
-        'export type ThroughBarrel = import( "./index" ) . Foo;',
-        'export function takes(x: import("./a").Foo): void {}',
-        'export type Module = typeof import("./a");',
-        'export type Missing = import("./a").Nope;',
-        'export type Generic = import("./a").Box<import("./a").Foo>;',
-        'export type Outside = import("node:fs").Stats;',
-        '',
-      ].join('\n'),
-      // p <-> q, one way only through an import type: erased at run time, as `import type` is.
-      'p.ts': "import { q } from './q';\nexport const p = q;\nexport interface P {}\n",
-      'q.ts': 'export const q = 1;\nexport type UsesP = import("./p").P;\n',
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+  const small = tempProject('isg-import-types-', {
+    'a.ts': 'export interface Foo {\n  x: number;\n}\nexport namespace NS {\n  export interface Inner {}\n}\nexport interface Box<T> {\n  value: T;\n}\n',
+    'index.ts': "export * from './a';\n",
+    'b.ts': [
+      'export type Direct = import("./a").Foo;',
+      "export type Nested = import('./a').NS.Inner;",
+      'export type ThroughBarrel = import( "./index" ) . Foo;',
+      'export function takes(x: import("./a").Foo): void {}',
+      'export type Module = typeof import("./a");',
+      'export type Missing = import("./a").Nope;',
+      'export type Generic = import("./a").Box<import("./a").Foo>;',
+      'export type Outside = import("node:fs").Stats;',
+      '',
+    ].join('\n'),
+    // p <-> q, one way only through an import type: erased at run time, as `import type` is.
+    'p.ts': "import { q } from './q';\nexport const p = q;\nexport interface P {}\n",
+    'q.ts': 'export const q = 1;\nexport type UsesP = import("./p").P;\n',
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('`import("./x").A` is a type reference to the export A of that module, through barrels too', () => {
-    const usedBy = (entity: string) => (runQuery(small, 'used-by', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const usedBy = (entity: string) => (runQuery(small(), 'used-by', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
     assert.deepEqual(usedBy('a.ts#Foo'), ['b.ts#Direct resolved', 'b.ts#Generic resolved', 'b.ts#ThroughBarrel resolved', 'b.ts#takes resolved']);
     assert.deepEqual(usedBy('a.ts#NS.Inner'), ['b.ts#Nested resolved']);
     // With type arguments the grammar needs a rewrite (grammar-gaps.ts) to parse it at all.
     assert.deepEqual(usedBy('a.ts#Box'), ['b.ts#Generic resolved']);
-    assert.equal(stats({}, small).diagnostics.total, 0);
+    assert.equal(stats({}, small()).diagnostics.total, 0);
     // `typeof import(...)` is the module's value side, not a type reference.
-    assert.deepEqual((runQuery(small, 'uses', { entity: 'b.ts#Module' }) as RelationResult).results, []);
+    assert.deepEqual((runQuery(small(), 'uses', { entity: 'b.ts#Module' }) as RelationResult).results, []);
   });
 
   test('an import type naming no export is unresolved; one of a package is external', () => {
-    const refs = stats({}, small).references;
+    const refs = stats({}, small()).references;
     assert.equal(refs.unresolved, 1);
     assert.ok(refs.external >= 1);
-    assert.deepEqual((runQuery(small, 'uses', { entity: 'b.ts#Missing' }) as RelationResult).results, []);
+    assert.deepEqual((runQuery(small(), 'uses', { entity: 'b.ts#Missing' }) as RelationResult).results, []);
   });
 
   test('an import type is a type-only import: ignoreTypeOnly drops the cycle it closes', () => {
     const members = (r: CyclesResult) => r.cycles.map((c) => ids(c.members).join(' '));
-    assert.deepEqual(members(cycles({}, small)), ['p.ts q.ts']);
-    assert.deepEqual(members(cycles({ ignoreTypeOnly: true }, small)), []);
+    assert.deepEqual(members(cycles({}, small())), ['p.ts q.ts']);
+    assert.deepEqual(members(cycles({ ignoreTypeOnly: true }, small())), []);
   });
 });
 
 describe('uses-type beyond annotations (temp project)', () => {
-  let dir: string;
-  let small: GraphHost;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-uses-type-'));
-    const files: Record<string, string> = {
-      'types.ts': "export interface A {}\nexport interface B {}\nexport type Tuple = [A, B];\nexport const KEY = 'k';\nexport namespace NS { export interface Inner {} }\n",
-      'use.ts': [
-        "import type { A, B, Tuple } from './types';",
-        "import * as t from './types';",
-        'export function isA(x: unknown): x is A { return x !== null; }',
-        'export function cast(x: unknown) { return x as B; }',
-        'export type Spread = [...Tuple];',
-        'export type Keyed = { [t.KEY]: A };',
-        'export type Deep = t.NS.Inner;',
-        'export const list = new Array<A>();',
-        '',
-      ].join('\n'),
-      // As a type a name means what has a type meaning: effect's Array.ts shadows the global
-      // Array with a const only; zod merges `type DIRTY<T>` with a `const DIRTY`.
-      'values.ts': [
-        'export const Array = globalThis.Array;',
-        'export type Numbers = Array<number>;',
-        'export type DIRTY<T> = { value: T };',
-        'export const DIRTY = <T>(value: T): DIRTY<T> => ({ value });',
-        'export type Dirty = DIRTY<number>;',
-        // And as a value, what has a value meaning: `new Error()` here is the global Error.
-        'export type Error<E> = { error: E };',
-        'export function boom(): never {\n  throw new Error("boom");\n}',
-        '',
-      ].join('\n'),
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+  const small = tempProject('isg-uses-type-', {
+    'types.ts': "export interface A {}\nexport interface B {}\nexport type Tuple = [A, B];\nexport const KEY = 'k';\nexport namespace NS { export interface Inner {} }\n",
+    'use.ts': [
+      "import type { A, B, Tuple } from './types';",
+      "import * as t from './types';",
+      'export function isA(x: unknown): x is A { return x !== null; }',
+      'export function cast(x: unknown) { return x as B; }',
+      'export type Spread = [...Tuple];',
+      'export type Keyed = { [t.KEY]: A };',
+      'export type Deep = t.NS.Inner;',
+      'export const list = new Array<A>();',
+      '',
+    ].join('\n'),
+    // As a type a name means what has a type meaning: effect's Array.ts shadows the global
+    // Array with a const only; zod merges `type DIRTY<T>` with a `const DIRTY`.
+    'values.ts': [
+      'export const Array = globalThis.Array;',
+      'export type Numbers = Array<number>;',
+      'export type DIRTY<T> = { value: T };',
+      'export const DIRTY = <T>(value: T): DIRTY<T> => ({ value });',
+      'export type Dirty = DIRTY<number>;',
+      // And as a value, what has a value meaning: `new Error()` here is the global Error.
+      'export type Error<E> = { error: E };',
+      'export function boom(): never {\n  throw new Error("boom");\n}',
+      '',
+    ].join('\n'),
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('type predicates, `as` and `satisfies`, spreads in tuples; a computed key is a value, not a type, and so is a const alone', () => {
-    const uses = (entity: string) => (runQuery(small, 'uses', { entity }) as RelationResult).results.map((r) => r.id).sort();
+    const uses = (entity: string) => (runQuery(small(), 'uses', { entity }) as RelationResult).results.map((r) => r.id).sort();
     assert.deepEqual(uses('use.ts#isA'), ['types.ts#A']);
     assert.deepEqual(uses('use.ts#cast'), ['types.ts#B']);
     assert.deepEqual(uses('use.ts#Spread'), ['types.ts#Tuple']);
@@ -642,113 +631,89 @@ describe('uses-type beyond annotations (temp project)', () => {
     assert.deepEqual(uses('use.ts#list'), ['types.ts#A']);
     assert.deepEqual(uses('values.ts#Numbers'), []);
     assert.deepEqual(uses('values.ts#Dirty'), ['values.ts#DIRTY']);
-    assert.deepEqual((runQuery(small, 'callees', { entity: 'values.ts#boom' }) as RelationResult).results, []);
+    assert.deepEqual((runQuery(small(), 'callees', { entity: 'values.ts#boom' }) as RelationResult).results, []);
   });
 });
 
 describe('receivers typed by a type parameter or a type alias (temp project)', () => {
-  let dir: string;
-  let small: GraphHost;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-type-parameters-'));
-    const files: Record<string, string> = {
-      'base.ts': 'export interface Base {\n  run(): void;\n}\nexport interface Internals<out O = unknown> extends Base {\n  out: O;\n}\n',
-      'use.ts': [
-        "import type { Base, Internals } from './base';",
-        // zod's shape: a property typed by a type parameter with a constraint and a default,
-        // the interface merged with a value of the same name.
-        'export interface Schema<O = unknown, I extends Internals<O> = Internals<O>> {',
-        '  _zod: I;',
-        '}',
-        'export const Schema: { new (): Schema } = null!;',
-        'export function viaProperty(s: Schema) { s._zod.run(); }',
-        'export function viaParameter<T extends Base>(x: T) { x.run(); }',
-        'export class Holder<T extends Internals = Internals> {',
-        '  item!: T;',
-        '  use() { this.item.run(); }',
-        '}',
-        'export function unbounded<U>(u: U) { (u as any).run(); }',
-        // A type alias has the members of the type it names; of a union, the first's.
-        'export type Partial = Internals | { other: true };',
-        'export function viaAlias(p: Partial) { p.run(); }',
-        '',
-      ].join('\n'),
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+  const small = tempProject('isg-type-parameters-', {
+    'base.ts': 'export interface Base {\n  run(): void;\n}\nexport interface Internals<out O = unknown> extends Base {\n  out: O;\n}\n',
+    'use.ts': [
+      "import type { Base, Internals } from './base';",
+      // zod's shape: a property typed by a type parameter with a constraint and a default,
+      // the interface merged with a value of the same name.
+      'export interface Schema<O = unknown, I extends Internals<O> = Internals<O>> {',
+      '  _zod: I;',
+      '}',
+      'export const Schema: { new (): Schema } = null!;',
+      'export function viaProperty(s: Schema) { s._zod.run(); }',
+      'export function viaParameter<T extends Base>(x: T) { x.run(); }',
+      'export class Holder<T extends Internals = Internals> {',
+      '  item!: T;',
+      '  use() { this.item.run(); }',
+      '}',
+      'export function unbounded<U>(u: U) { (u as any).run(); }',
+      // A type alias has the members of the type it names; of a union, the first's.
+      'export type Partial = Internals | { other: true };',
+      'export function viaAlias(p: Partial) { p.run(); }',
+      '',
+    ].join('\n'),
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a member of a value typed `T` is found on T\'s constraint (else its default), of an alias on what it names; an unbounded T is a guess', () => {
-    const callers = (runQuery(small, 'callers', { entity: 'base.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const callers = (runQuery(small(), 'callers', { entity: 'base.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
     assert.deepEqual(callers, ['use.ts#Holder.use resolved', 'use.ts#unbounded inferred', 'use.ts#viaAlias resolved', 'use.ts#viaParameter resolved', 'use.ts#viaProperty resolved']);
   });
 });
 
 describe('destructured names (temp project)', () => {
-  let dir: string;
-  let small: GraphHost;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-destructured-'));
-    const files: Record<string, string> = {
-      'a.ts': [
-        'export interface Clock {\n  now(): number;\n}',
-        'export interface Cfg {\n  clock: Clock;\n}',
-        'export class Box {\n  close(): void {}\n}',
-        'export class Timer {',
-        '  constructor(private readonly clock: Clock, private readonly cfg: Cfg) {}',
-        '  fromThis() {\n    const { clock, cfg: c } = this;\n    clock.now();\n    c.clock.now();\n  }',
-        '  fromParameter(options: Cfg) {\n    const { clock: mine = options.clock } = options;\n    mine.now();\n  }',
-        '}',
-        // Two arrow functions in one entity: the typed `box` of one is not shadowed by the
-        // destructured `box` of the other (bindings are scoped by entity, not by arrow).
-        'export function twoArrows(record: { box: Box }) {',
-        '  const first = () => {\n    const { box } = record;\n    box.close();\n  };',
-        '  const second = () => {\n    const box = new Box();\n    box.close();\n  };',
-        '  return [first, second];',
-        '}',
-        '',
-      ].join('\n'),
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+  const small = tempProject('isg-destructured-', {
+    'a.ts': [
+      'export interface Clock {\n  now(): number;\n}',
+      'export interface Cfg {\n  clock: Clock;\n}',
+      'export class Box {\n  close(): void {}\n}',
+      'export class Timer {',
+      '  constructor(private readonly clock: Clock, private readonly cfg: Cfg) {}',
+      '  fromThis() {\n    const { clock, cfg: c } = this;\n    clock.now();\n    c.clock.now();\n  }',
+      '  fromParameter(options: Cfg) {\n    const { clock: mine = options.clock } = options;\n    mine.now();\n  }',
+      '}',
+      // Two arrow functions in one entity: the typed `box` of one is not shadowed by the
+      // destructured `box` of the other (bindings are scoped by entity, not by arrow).
+      'export function twoArrows(record: { box: Box }) {',
+      '  const first = () => {\n    const { box } = record;\n    box.close();\n  };',
+      '  const second = () => {\n    const box = new Box();\n    box.close();\n  };',
+      '  return [first, second];',
+      '}',
+      '',
+    ].join('\n'),
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('`const { a, b: c, d = e } = x` types each name by the member of x it holds', () => {
-    const callers = (entity: string) => (runQuery(small, 'callers', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const callers = (entity: string) => (runQuery(small(), 'callers', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
     assert.deepEqual(callers('a.ts#Clock.now'), ['a.ts#Timer.fromParameter resolved', 'a.ts#Timer.fromThis resolved']);
     assert.deepEqual(callers('a.ts#Box.close'), ['a.ts#twoArrows resolved']);
   });
 });
 
 describe('heritage edges (temp project)', () => {
-  let dir: string;
-  let small: GraphHost;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'isg-heritage-'));
-    const files: Record<string, string> = {
-      'a.ts': [
-        // effect's ai/Prompt.ts: an interface and a local const of one name (the const is its schema).
-        'export interface BasePart<T extends string> {\n  type: T;\n}',
-        'const BasePart = makeSchema();',
-        'export interface TextPart extends BasePart<"text"> {}',
-        'export class Impl {}',
-        'export const Expr = class extends Impl {};',
-        // Heritage of declarations that are no entities: no supertype for their containers.
-        'declare global {\n  interface Error extends BasePart<"e"> {}\n}',
-        'export function f() {\n  class Local extends Impl {}\n  return new Local();\n}',
-        'declare function makeSchema(): unknown;',
-        '',
-      ].join('\n'),
-    };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    small = await GraphHost.index(dir, { workers: 0 });
+  const small = tempProject('isg-heritage-', {
+    'a.ts': [
+      // effect's ai/Prompt.ts: an interface and a local const of one name (the const is its schema).
+      'export interface BasePart<T extends string> {\n  type: T;\n}',
+      'const BasePart = makeSchema();',
+      'export interface TextPart extends BasePart<"text"> {}',
+      'export class Impl {}',
+      'export const Expr = class extends Impl {};',
+      // Heritage of declarations that are no entities: no supertype for their containers.
+      'declare global {\n  interface Error extends BasePart<"e"> {}\n}',
+      'export function f() {\n  class Local extends Impl {}\n  return new Local();\n}',
+      'declare function makeSchema(): unknown;',
+      '',
+    ].join('\n'),
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('an interface extends the interface of its name, not a local value; only classes, interfaces and consts have supertypes', () => {
-    const supertypes = (entity: string) => (runQuery(small, 'supertypes', { entity }) as RelationResult).results.map((r) => r.id);
+    const supertypes = (entity: string) => (runQuery(small(), 'supertypes', { entity }) as RelationResult).results.map((r) => r.id);
     assert.deepEqual(supertypes('a.ts#TextPart'), ['a.ts#BasePart']);
     assert.deepEqual(supertypes('a.ts#Expr'), ['a.ts#Impl']);
     assert.deepEqual(supertypes('a.ts'), []);

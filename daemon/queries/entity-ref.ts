@@ -9,8 +9,8 @@ import { editDistance, fuzzyScore } from './fuzzy.ts';
 
 // An entity's record is built once per state of the entity and kept in the store's memo: a
 // hub's results read 200 of them, and reading one object is faster than gathering five columns
-// and two strings per result (their cache misses): a hub's implements went from 8.1-8.9 to
-// 5.2-5.8 µs at p50. Frozen, since results share it; the store drops it when the entity changes.
+// and two strings per result (their cache misses): a hub's implements went from 8.3-9.8 to
+// 5.2-8.0 µs at p50. Frozen, since results share it; the store drops it when the entity changes.
 export function entityRef(view: GraphView, id: number): EntityRef {
   return refOf(view.store, id);
 }
