@@ -695,6 +695,27 @@ describe('destructured names (temp project)', () => {
   });
 });
 
+describe('parameters typed by the variable a function is assigned to (temp project)', () => {
+  const small = tempProject('isg-annotated-functions-', {
+    'a.ts': [
+      'export interface Base {\n  run(): void;\n}',
+      // zod's `const fn: $Parse = (schema, ...) => ...`, the alias generic in its parameter.
+      'export type Handler = <T extends Base>(x: T, n: number) => void;',
+      'export type Plain = (b: Base) => void;',
+      'export const generic: Handler = (item) => {\n  item.run();\n};',
+      'export const single: Plain = (b) => b.run();',
+      'export const bare: Plain = (value) => value.run();',
+      'export function outer() {\n  const inner: Plain = (v) => v.run();\n  return inner;\n}',
+      '',
+    ].join('\n'),
+  });
+
+  test('`const f: Alias = (a) => ...` types a by the alias\'s first parameter, through its type parameters', () => {
+    const callers = (runQuery(small(), 'callers', { entity: 'a.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    assert.deepEqual(callers, ['a.ts#bare resolved', 'a.ts#generic resolved', 'a.ts#outer resolved', 'a.ts#single resolved']);
+  });
+});
+
 describe('heritage edges (temp project)', () => {
   const small = tempProject('isg-heritage-', {
     'a.ts': [

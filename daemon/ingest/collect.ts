@@ -227,6 +227,8 @@ class Collector {
         const name = this.cap(C.bindingName);
         const info = valueTypeInfo(this.text, t, type, value, this.plain);
         this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined));
+        // `const f: Alias = (a, b) => ...`: the untyped parameters take Alias's parameter types.
+        if (name < 0 && info.typeName !== undefined && value >= 0) this.addAnnotatedFunction(info.typeName, value);
         return;
       }
       case C.bindingDestructured:
@@ -328,6 +330,21 @@ class Collector {
       if ((kt !== 'property_identifier' && kt !== 'shorthand_property_identifier_pattern') || (nt !== 'identifier' && nt !== 'shorthand_property_identifier_pattern')) continue;
       this.out.bindings.push(bindingRecord(t.start(name), this.text_(name), false, undefined, undefined, undefined, undefined, `${source}.${this.text_(key)}`));
     }
+  }
+
+  /** The parameters of `fn` (an arrow or function expression) typed by the function type alias `typeName`, by position. */
+  private addAnnotatedFunction(typeName: string, fn: number): void {
+    const t = this.t;
+    const ft = t.type(fn);
+    if (ft !== 'arrow_function' && ft !== 'function_expression') return;
+    const single = t.childForField(fn, 'parameter');
+    if (single >= 0) {
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: typeName, arg: -1, param: 0 }, undefined));
+      return;
+    }
+    const list = t.childForField(fn, 'parameters');
+    const params = list >= 0 ? t.namedChildren(list).filter((n) => t.type(n) !== 'comment') : [];
+    params.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: typeName, arg: -1, param } }));
   }
 
   private addCallback(callee: number, callback: number): void {

@@ -66,7 +66,7 @@ export interface BindingFact {
 }
 
 export interface CallbackSite {
-  /** Dotted path of the called function (or class, for `new`). */
+  /** Dotted path of the called function (or class, for `new`); with `arg` -1, of the function type alias the function was declared with (`const f: Alias = (a) => ...`). */
   callee: string;
   arg: number;
   param: number;

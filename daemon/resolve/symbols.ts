@@ -427,6 +427,7 @@ export class SymbolResolver {
    */
   private typeOfCallbackParameter(scope: Scope, container: number, site: CallbackSite, depth: number): Sym | undefined {
     if (depth > MAX_DEPTH) return undefined;
+    if (site.arg < 0) return this.typeOfAnnotatedParameter(scope, container, site.callee, site.param, depth);
     const r = this.resolvePath(scope, container, site.callee, 'value', depth + 1);
     if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
     let fn: Sym | undefined = r.sym;
@@ -443,6 +444,26 @@ export class SymbolResolver {
     const paramType = functionTypeParameter(declared, site.param);
     if (!paramType) return undefined;
     return this.typeFrom(fnScope, f.parent, { typeName: paramType }, depth + 1);
+  }
+
+  /**
+   * An untyped parameter of a function assigned to a variable declared with a function type
+   * alias (zod's `const fn: $Parse = (schema, value) => ...`): the alias's parameter `param`,
+   * through the alias's own type parameters (`<T extends $ZodType>(schema: T, ...) => ...`).
+   */
+  private typeOfAnnotatedParameter(scope: Scope, container: number, typeName: string, param: number, depth: number): Sym | undefined {
+    const r = this.resolvePath(scope, container, typeName, 'type', depth + 1);
+    if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
+    const aliasScope = this.scope(r.sym.file)!;
+    const alias = aliasScope.facts.entities[r.sym.entity]!;
+    const value = aliasValue(alias.signature, alias.name);
+    if (value === undefined) return undefined;
+    let paramType = functionTypeParameter(value, param);
+    if (paramType !== undefined && value.trimStart().startsWith('<')) {
+      const bounds = listBounds(value.trimStart());
+      if (bounds.has(paramType)) paramType = bounds.get(paramType);
+    }
+    return paramType === undefined ? undefined : this.typeFrom(aliasScope, alias.parent, { typeName: paramType }, depth + 1);
   }
 
   private typeFrom(scope: Scope, container: number, t: { typeName?: string; newOf?: string; callOf?: string }, depth: number): Sym | undefined {
@@ -685,20 +706,45 @@ function typeParameterBound(scope: Scope, container: number, name: string): { ty
 
 /** The type parameters of a declaration's signature (`interface Box<T extends Foo = Bar>`): name -> bound's type name. */
 function boundsOf(signature: string, qualifiedName: string): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
   const simple = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
   // The list follows the name; a merged declaration's signatures are joined, the first has it.
   const at = new RegExp(`(?:^|[^\\w$])${simple.replace(/[$]/g, '\\$')}\\s*<`).exec(signature);
-  if (!at) return out;
-  for (const p of splitTypeParameters(signature.slice(at.index + at[0].length - 1))) {
+  return at ? listBounds(signature.slice(at.index + at[0].length - 1)) : new Map();
+}
+
+/** The bounds of a type parameter list at the start of `text` (`<T extends Foo = Bar, U>...`): name -> bound's type name. */
+function listBounds(text: string): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const p of splitTypeParameters(text)) {
     const rest = p.rest ?? '';
     const extendsAt = /^\s*extends\b/.exec(rest);
     // `extends C = D`: the constraint ends at the `=` of the default (one at depth 0, not `=>`).
     const eq = defaultAt(rest);
-    const text = extendsAt ? rest.slice(extendsAt[0].length, eq < 0 ? rest.length : eq) : eq < 0 ? '' : rest.slice(eq + 1);
-    out.set(p.name, text.trim() ? typeNameOf(text) : undefined);
+    const bound = extendsAt ? rest.slice(extendsAt[0].length, eq < 0 ? rest.length : eq) : eq < 0 ? '' : rest.slice(eq + 1);
+    out.set(p.name, bound.trim() ? typeNameOf(bound) : undefined);
   }
   return out;
+}
+
+/** What `type Name<...> = value` aliases, from its signature; undefined when it declares no type alias. */
+function aliasValue(signature: string, qualifiedName: string): string | undefined {
+  const simple = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
+  const at = new RegExp(`(?:^|[^\\w$])type\\s+${simple.replace(/[$]/g, '\\$')}\\b`).exec(signature);
+  if (!at) return undefined;
+  let i = at.index + at[0].length;
+  while (i < signature.length && signature.charCodeAt(i) <= 32) i++;
+  if (signature[i] === '<') {
+    // Past the alias's own type parameters, whose defaults may hold `=`.
+    let depth = 0;
+    for (; i < signature.length; i++) {
+      const c = signature[i]!;
+      if (c === '<') depth++;
+      else if (c === '>' && signature[i - 1] !== '=' && --depth === 0) break;
+    }
+    i++;
+  }
+  const eq = signature.indexOf('=', i);
+  return eq < 0 ? undefined : signature.slice(eq + 1);
 }
 
 /** Offset of the `=` that starts a type parameter's default in `rest`, -1 if none. */
