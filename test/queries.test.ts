@@ -500,6 +500,11 @@ function tempProject(prefix: string, files: Record<string, string>): () => Graph
   return () => host;
 }
 
+/** A relation query's results as `id resolution` lines, sorted. */
+function relationLines(view: GraphHost, op: string, entity: string): string[] {
+  return (runQuery(view, op, { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+}
+
 describe('cycles through type-only imports (temp project)', () => {
   const small = tempProject('isg-cycles-', {
     // a <-> b only through `import type` on one side: gone at run time.
@@ -568,7 +573,7 @@ describe('import types (temp project)', () => {
   });
 
   test('`import("./x").A` is a type reference to the export A of that module, through barrels too', () => {
-    const usedBy = (entity: string) => (runQuery(small(), 'used-by', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const usedBy = (entity: string) => relationLines(small(), 'used-by', entity);
     assert.deepEqual(usedBy('a.ts#Foo'), ['b.ts#Direct resolved', 'b.ts#Generic resolved', 'b.ts#ThroughBarrel resolved', 'b.ts#takes resolved']);
     assert.deepEqual(usedBy('a.ts#NS.Inner'), ['b.ts#Nested resolved']);
     // With type arguments the grammar needs a rewrite (grammar-gaps.ts) to parse it at all.
@@ -661,7 +666,7 @@ describe('receivers typed by a type parameter or a type alias (temp project)', (
   });
 
   test('a member of a value typed `T` is found on T\'s constraint (else its default), of an alias on what it names; an unbounded T is a guess', () => {
-    const callers = (runQuery(small(), 'callers', { entity: 'base.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const callers = relationLines(small(), 'callers', 'base.ts#Base.run');
     assert.deepEqual(callers, ['use.ts#Holder.use resolved', 'use.ts#unbounded inferred', 'use.ts#viaAlias resolved', 'use.ts#viaParameter resolved', 'use.ts#viaProperty resolved']);
   });
 });
@@ -689,7 +694,7 @@ describe('destructured names (temp project)', () => {
   });
 
   test('`const { a, b: c, d = e } = x` types each name by the member of x it holds', () => {
-    const callers = (entity: string) => (runQuery(small(), 'callers', { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const callers = (entity: string) => relationLines(small(), 'callers', entity);
     assert.deepEqual(callers('a.ts#Clock.now'), ['a.ts#Timer.fromParameter resolved', 'a.ts#Timer.fromThis resolved']);
     assert.deepEqual(callers('a.ts#Box.close'), ['a.ts#twoArrows resolved']);
   });
@@ -711,7 +716,7 @@ describe('parameters typed by the variable a function is assigned to (temp proje
   });
 
   test('`const f: Alias = (a) => ...` types a by the alias\'s first parameter, through its type parameters', () => {
-    const callers = (runQuery(small(), 'callers', { entity: 'a.ts#Base.run' }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
+    const callers = relationLines(small(), 'callers', 'a.ts#Base.run');
     assert.deepEqual(callers, ['a.ts#bare resolved', 'a.ts#generic resolved', 'a.ts#outer resolved', 'a.ts#single resolved']);
   });
 });
