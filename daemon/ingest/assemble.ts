@@ -9,7 +9,7 @@ import type { Diagnostic, EntityKind, Language } from '../model.ts';
 import { contentHash } from '../util/hash.ts';
 import { keepShape } from '../util/keep-shape.ts';
 import type { BindingRecord, Collected, DeclarationRecord, RefRecord } from './collect.ts';
-import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
+import { BINDING_FIELDS, BINDING_STRING_FIELDS, BindingRow, REF_FIELDS, RefRow, refHead, type CallbackSite, type EntityFact, type ExportFact, type FileFacts } from './facts.ts';
 
 const MAX_SYNTAX_DIAGNOSTICS = 20;
 
@@ -307,8 +307,6 @@ function keptTail(oldRows: Int32Array, oldBefore: Int32Array, seg: Segments, fie
   return n + to - from;
 }
 
-/** Binding fields holding a string id (-1: none). */
-const BINDING_STRING_FIELDS = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee, BindingRow.memberPath];
 
 /**
  * The strings in the order of first use by the rows (references, then bindings field by field),

@@ -142,6 +142,8 @@ export function refFromOf(head: number): number {
  */
 export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7, memberPath: 8 } as const;
 export const BINDING_FIELDS = 9;
+/** The binding fields holding a string index (-1: none), in the order a file's string table first meets them. */
+export const BINDING_STRING_FIELDS: readonly number[] = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee, BindingRow.memberPath];
 
 export function refCount(f: FileFacts): number {
   return f.refs.length / REF_FIELDS;

@@ -76,9 +76,10 @@ export function scanTypeReferences(
       }
     }
     if (KEYWORDS.has(path)) continue;
-    const before = previousNonSpace(text, m.index);
+    const beforeAt = previousNonSpaceAt(text, m.index);
+    const before = beforeAt < 0 ? '' : text[beforeAt]!;
     // After `.` a name is a member, but after `...` (a spread in a tuple type) it is a type.
-    if ((before === '.' && !afterSpread(text, m.index)) || word === 'typeof') continue;
+    if ((before === '.' && !(text[beforeAt - 1] === '.' && text[beforeAt - 2] === '.')) || word === 'typeof') continue;
     if (before === '[' && isComputedKey(text, m.index, m.index + path.length)) continue;
     if (word === 'infer') {
       declare(path);
@@ -121,10 +122,7 @@ function templateHoles(literal: string): { text: string; offset: number }[] {
  * followed by `:`, `?` or `(`; `T[K]` and tuples `[A]` are not.
  */
 function isComputedKey(text: string, start: number, end: number): boolean {
-  let i = start - 1;
-  while (i >= 0 && text.charCodeAt(i) <= 32) i--;
-  i--; // the `[`
-  while (i >= 0 && text.charCodeAt(i) <= 32) i--;
+  const i = previousNonSpaceAt(text, previousNonSpaceAt(text, start)); // before the `[`
   const opens = i < 0 || text[i] === '{' || text[i] === ';' || text[i] === ',' || (text.endsWith('readonly', i + 1) && !/[\w$]/.test(text[i - 8] ?? ''));
   if (!opens) return false;
   let j = end;
@@ -135,19 +133,11 @@ function isComputedKey(text: string, start: number, end: number): boolean {
   return text[j] === ':' || text[j] === '?' || text[j] === '(';
 }
 
-/** Whether the last non-space characters before `i` are `...`. */
-function afterSpread(text: string, i: number): boolean {
+/** Offset of the last character before `i` that is not a space, -1 if none. */
+function previousNonSpaceAt(text: string, i: number): number {
   let j = i - 1;
   while (j >= 0 && text.charCodeAt(j) <= 32) j--;
-  return j >= 2 && text[j - 1] === '.' && text[j - 2] === '.';
-}
-
-function previousNonSpace(text: string, i: number): string {
-  for (let j = i - 1; j >= 0; j--) {
-    const c = text.charCodeAt(j);
-    if (c > 32) return text[j]!;
-  }
-  return '';
+  return j;
 }
 
 /**

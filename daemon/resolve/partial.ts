@@ -9,7 +9,7 @@
 // type is resolved from its parent: the module, a namespace, a class). So a change of bindings in
 // a scope that holds entities could change any container's edges: the whole file is resolved.
 import type { SameRows } from '../ingest/assemble.ts';
-import { BINDING_FIELDS, REF_FIELDS, RefRow, refFromOf, type FileFacts } from '../ingest/facts.ts';
+import { BINDING_FIELDS, BINDING_STRING_FIELDS, REF_FIELDS, RefRow, refFromOf, type FileFacts } from '../ingest/facts.ts';
 
 /**
  * The containers (index c + 1; 0 is the module) whose edges `next` may resolve differently from
@@ -69,8 +69,8 @@ function sameRef(old: FileFacts, next: FileFacts, i: number, j: number): boolean
   return old.refs[o + RefRow.head] === next.refs[p + RefRow.head] && old.strings[old.refs[o + RefRow.path]!] === next.strings[next.refs[p + RefRow.path]!];
 }
 
-/** Fields of a binding row that are string indexes (-1: none); the others are plain numbers. */
-const BINDING_STRINGS = [false, true, true, true, true, true, false, false, true];
+/** Per field of a binding row: whether it is a string index (-1: none) rather than a plain number. */
+const BINDING_STRINGS = Array.from({ length: BINDING_FIELDS }, (_, k) => BINDING_STRING_FIELDS.includes(k));
 
 function sameBinding(old: FileFacts, next: FileFacts, i: number, j: number): boolean {
   const o = i * BINDING_FIELDS;

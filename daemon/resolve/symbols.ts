@@ -648,7 +648,7 @@ function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): n
 function hasTypeMeaning(e: EntityFact): boolean {
   if (e.kind === 'class' || e.kind === 'interface' || e.kind === 'enum' || e.kind === 'type') return true;
   if (e.kind !== 'namespace' && e.kind !== 'function' && e.kind !== 'variable') return false;
-  return declares(e.signature, `type ${e.name.slice(e.name.lastIndexOf('.') + 1)}`);
+  return declaredAt(e.signature, `type ${lastSegment(e.name)}`) >= 0;
 }
 
 /**
@@ -658,19 +658,26 @@ function hasTypeMeaning(e: EntityFact): boolean {
  */
 function hasValueMeaning(e: EntityFact): boolean {
   if (e.kind !== 'type' && e.kind !== 'interface') return true;
-  const simple = e.name.slice(e.name.lastIndexOf('.') + 1);
-  for (const keyword of ['const', 'let', 'var', 'function', 'class', 'enum', 'namespace']) if (declares(e.signature, `${keyword} ${simple}`)) return true;
-  return false;
+  const simple = lastSegment(e.name);
+  return ['const', 'let', 'var', 'function', 'class', 'enum', 'namespace'].some((keyword) => declaredAt(e.signature, `${keyword} ${simple}`) >= 0);
 }
 
-/** Whether `signature` (merged declarations' signatures, joined) holds `declared` as whole words. */
-function declares(signature: string, declared: string): boolean {
+/**
+ * Where `declared` (`type Foo`) ends in `signature` (merged declarations' signatures, joined),
+ * as whole words; -1 if it is not there.
+ */
+function declaredAt(signature: string, declared: string): number {
   for (let i = signature.indexOf(declared); i >= 0; i = signature.indexOf(declared, i + 1)) {
     const before = i === 0 ? ' ' : signature[i - 1]!;
     const after = signature[i + declared.length] ?? ' ';
-    if (!/[\w$]/.test(before) && !/[\w$]/.test(after)) return true;
+    if (!/[\w$]/.test(before) && !/[\w$]/.test(after)) return i + declared.length;
   }
-  return false;
+  return -1;
+}
+
+/** `b` of `a.b`, `a` of `a`. */
+function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
 }
 
 /** What can extend or implement: classes, interfaces, and consts holding a class expression. */
@@ -684,7 +691,7 @@ const UNRESOLVED: Outcome = { kind: 'unresolved' };
 
 /** A path whose receiver could not be followed: its last segment is the member called. */
 function unknownMember(path: string): Outcome {
-  return { kind: 'unknown-member', member: path.slice(path.lastIndexOf('.') + 1) };
+  return { kind: 'unknown-member', member: lastSegment(path) };
 }
 
 /**
@@ -706,7 +713,7 @@ function typeParameterBound(scope: Scope, container: number, name: string): { ty
 
 /** The type parameters of a declaration's signature (`interface Box<T extends Foo = Bar>`): name -> bound's type name. */
 function boundsOf(signature: string, qualifiedName: string): Map<string, string | undefined> {
-  const simple = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
+  const simple = lastSegment(qualifiedName);
   // The list follows the name; a merged declaration's signatures are joined, the first has it.
   const at = new RegExp(`(?:^|[^\\w$])${simple.replace(/[$]/g, '\\$')}\\s*<`).exec(signature);
   return at ? listBounds(signature.slice(at.index + at[0].length - 1)) : new Map();
@@ -728,10 +735,8 @@ function listBounds(text: string): Map<string, string | undefined> {
 
 /** What `type Name<...> = value` aliases, from its signature; undefined when it declares no type alias. */
 function aliasValue(signature: string, qualifiedName: string): string | undefined {
-  const simple = qualifiedName.slice(qualifiedName.lastIndexOf('.') + 1);
-  const at = new RegExp(`(?:^|[^\\w$])type\\s+${simple.replace(/[$]/g, '\\$')}\\b`).exec(signature);
-  if (!at) return undefined;
-  let i = at.index + at[0].length;
+  let i = declaredAt(signature, `type ${lastSegment(qualifiedName)}`);
+  if (i < 0) return undefined;
   while (i < signature.length && signature.charCodeAt(i) <= 32) i++;
   if (signature[i] === '<') {
     // Past the alias's own type parameters, whose defaults may hold `=`.
