@@ -14,6 +14,7 @@ import { GraphHost, recordPath, type ChangeSummary, type FileChange, type Prepar
 import { discoverFiles, languageOf, type DiscoverOptions } from '../ingest/discover.ts';
 import { editWarmUpSteps } from '../edit-warm-up.ts';
 import { warmUpSteps } from '../ingest/extract.ts';
+import { queryWarmUpSteps } from '../queries/warm-up.ts';
 import { loadHost, saveSnapshot, snapshotPath } from '../persist/snapshot.ts';
 import { watchDirectory, type DirWatch } from '../watch/dir-watch.ts';
 import { TreeWatcher } from '../watch/tree-watcher.ts';
@@ -74,8 +75,9 @@ const PLUGIN_UPDATE_HOLD_MS = 50;
 const SNAPSHOT_QUIET_MS = 2000;
 const SNAPSHOT_MAX_WAIT_MS = 30_000;
 /**
- * After the first index, the daemon's thread compiles the extraction queries and runs the edit
- * path on texts of its own (warmUpSteps, editWarmUpSteps), one step at a time, once nothing
+ * After the first index, the daemon's thread runs the core queries over its graph
+ * (queryWarmUpSteps), compiles the extraction queries and runs the edit path on texts of its own
+ * (warmUpSteps, editWarmUpSteps), one step at a time, once nothing
  * happened for this long (a request, a change on its way), and then step after step while
  * nothing does.
  */
@@ -504,7 +506,7 @@ export class Daemon implements ConnectionHost {
       if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
       else this.startWatching();
       this.startSnapshots();
-      this.warmUp([...warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)), ...editWarmUpSteps()]);
+      this.warmUp([...queryWarmUpSteps(() => this.graph), ...warmUpSteps(files.map(languageOf).filter((l) => l !== undefined)), ...editWarmUpSteps()]);
       this.pluginsStarting = this.plugins.startAll();
       await this.pluginsStarting;
       // Through the feed, so no other update reaches the plugins while this one does.
@@ -517,9 +519,9 @@ export class Daemon implements ConnectionHost {
   }
 
   /**
-   * The first edit would compile the extraction queries on this thread (the first index ran on
-   * worker threads) and run the edit path unoptimized: done here instead, on texts of the warm-up
-   * steps' own, a step at a time, when the daemon is idle.
+   * The first queries would run unoptimized code, and the first edit would compile the extraction
+   * queries on this thread (the first index ran on worker threads) and run the edit path
+   * unoptimized: done here instead, a step at a time, when the daemon is idle.
    */
   private warmUp(steps: (() => void)[]): void {
     const next = () => {
