@@ -1008,7 +1008,7 @@ function sameSurface(a: FileFacts, b: FileFacts): boolean {
   for (let i = 0; i < a.entities.length; i++) {
     const x = a.entities[i]!;
     const y = b.entities[i]!;
-    if (x.name !== y.name || x.kind !== y.kind || x.parent !== y.parent || x.exported !== y.exported || x.typeName !== y.typeName || x.returnType !== y.returnType || x.newOf !== y.newOf || x.callOf !== y.callOf) return false;
+    if (x.name !== y.name || x.kind !== y.kind || x.parent !== y.parent || x.exported !== y.exported || x.typeName !== y.typeName || x.returnType !== y.returnType || x.newOf !== y.newOf || x.callOf !== y.callOf || x.literal !== y.literal) return false;
   }
   for (let i = 0; i < a.exports.length; i++) {
     const x = a.exports[i]!;

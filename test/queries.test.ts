@@ -700,6 +700,40 @@ describe('destructured names (temp project)', () => {
   });
 });
 
+describe('object literals as namespaces (temp project)', () => {
+  const small = tempProject('isg-object-literals-', {
+    'schemas.ts': 'export function number() {}\nexport function string() {}\nexport function any() {}\n',
+    'checks.ts': 'export function min() {}\nexport function string() {}\n',
+    'iso.ts': 'export function datetime() {}\n',
+    'use.ts': [
+      "import * as _schemas from './schemas';",
+      "import * as _checks from './checks';",
+      "import * as _iso from './iso';",
+      "import { any } from './schemas';",
+      // zod's from-json-schema.ts: a local z made of namespaces; later members win.
+      'const z = { ..._schemas, ..._checks, iso: _iso, anything: any } as const;',
+      'export function build() {\n  z.number();\n  z.string();\n  z.min();\n  z.iso.datetime();\n  z.anything();\n}',
+      // What a member no name gives, or a spread of what does not resolve, hides: not guessed.
+      'const hidden = { ..._schemas, number: () => 1, ...makeMore() };',
+      'export function unknowable() {\n  hidden.number();\n  hidden.string();\n}',
+      // Exported, so an entity: the same through its members.
+      'export const api = { ...{ inline: true }, any };',
+      '',
+    ].join('\n'),
+    'other.ts': "import { api } from './use';\nexport function viaExport() {\n  api.any();\n}\n",
+  });
+
+  test('`z.f()` where `const z = { ...ns, key: g }` calls what the literal\'s last member of that name holds', () => {
+    const callers = (entity: string) => relationLines(small(), 'callers', entity);
+    assert.deepEqual(callers('schemas.ts#number'), ['use.ts#build resolved']);
+    assert.deepEqual(callers('schemas.ts#string'), []);
+    assert.deepEqual(callers('checks.ts#string'), ['use.ts#build resolved']);
+    assert.deepEqual(callers('checks.ts#min'), ['use.ts#build resolved']);
+    assert.deepEqual(callers('iso.ts#datetime'), ['use.ts#build resolved']);
+    assert.deepEqual(callers('schemas.ts#any'), ['other.ts#viaExport resolved', 'use.ts#build resolved']);
+  });
+});
+
 describe('parameters typed by the variable a function is assigned to (temp project)', () => {
   const small = tempProject('isg-annotated-functions-', {
     'a.ts': [

@@ -252,6 +252,7 @@ function addBinding(x: RowContext, b: BindingRecord, n: number): number {
   bindings[o + BindingRow.arg] = site ? site.arg : 0;
   bindings[o + BindingRow.param] = site ? site.param : 0;
   bindings[o + BindingRow.memberPath] = strings.optional(b.memberPath);
+  bindings[o + BindingRow.literal] = strings.optional(b.literal);
   return n + 1;
 }
 
@@ -453,6 +454,7 @@ function entityFact(d: DeclarationRecord, kind: EntityKind, parent: number, pare
   if (d.typeName) fact.typeName = d.typeName;
   if (d.newOf) fact.newOf = d.newOf;
   if (d.callOf) fact.callOf = d.callOf;
+  if (d.literal) fact.literal = d.literal;
   return fact;
 }
 
@@ -474,6 +476,7 @@ function mergeInto(target: EntityFact, other: EntityFact): void {
   target.returnType ??= other.returnType;
   target.newOf ??= other.newOf;
   target.callOf ??= other.callOf;
+  target.literal ??= other.literal;
 }
 
 /** Maps an offset to the index of the innermost enclosing entity (-1: the module). */

@@ -2,7 +2,7 @@
 // absolute offsets, holding no tree nodes. Records of untouched statements survive an edit
 // (shifted), so a re-extraction only queries the statements that changed (see extract.ts).
 import type { EntityKind } from '../model.ts';
-import type { CallbackSite, EntityFact, ExportFact, ImportFact, RefKind } from './facts.ts';
+import type { CallbackSite, EntityFact, ExportFact, ImportFact, ObjectLiteral, RefKind } from './facts.ts';
 import { captureId, captureName, type CaptureList, type NodeTable } from './captures.ts';
 import { keepShape } from '../util/keep-shape.ts';
 import { typeNameIn } from './type-text.ts';
@@ -16,7 +16,7 @@ const MAX_PARAM_TYPE = 400;
  * an EntityFact says of itself, plus where it sits.
  */
 export interface DeclarationRecord
-  extends Pick<EntityFact, 'line' | 'column' | 'endLine' | 'endColumn' | 'signature' | 'doc' | 'typeName' | 'returnType' | 'newOf' | 'callOf' | 'paramTypes'> {
+  extends Pick<EntityFact, 'line' | 'column' | 'endLine' | 'endColumn' | 'signature' | 'doc' | 'typeName' | 'returnType' | 'newOf' | 'callOf' | 'paramTypes' | 'literal'> {
   kind: EntityKind | 'parameter-property' | 'opaque';
   start: number;
   end: number;
@@ -53,6 +53,7 @@ export interface BindingRecord {
   callOf?: string;
   callback?: CallbackSite;
   memberPath?: string;
+  literal?: ObjectLiteral;
 }
 
 export interface SyntaxErrorRecord {
@@ -226,7 +227,8 @@ class Collector {
         const value = this.cap(C.bindingValue);
         const name = this.cap(C.bindingName);
         const info = valueTypeInfo(this.text, t, type, value, this.plain);
-        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined));
+        const literal = type < 0 && value >= 0 ? objectLiteral(this.text, t, value, this.plain) : undefined;
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined, literal));
         // `const f: Alias = (a, b) => ...`: the untyped parameters take Alias's parameter types.
         if (name < 0 && info.typeName !== undefined && value >= 0) this.addAnnotatedFunction(info.typeName, value);
         return;
@@ -328,7 +330,7 @@ class Collector {
       const kt = t.type(key);
       const nt = t.type(name);
       if ((kt !== 'property_identifier' && kt !== 'shorthand_property_identifier_pattern') || (nt !== 'identifier' && nt !== 'shorthand_property_identifier_pattern')) continue;
-      this.out.bindings.push(bindingRecord(t.start(name), this.text_(name), false, undefined, undefined, undefined, undefined, `${source}.${this.text_(key)}`));
+      this.out.bindings.push(bindingRecord(t.start(name), this.text_(name), false, undefined, undefined, undefined, undefined, `${source}.${this.text_(key)}`, undefined));
     }
   }
 
@@ -339,7 +341,7 @@ class Collector {
     if (ft !== 'arrow_function' && ft !== 'function_expression') return;
     const single = t.childForField(fn, 'parameter');
     if (single >= 0) {
-      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: typeName, arg: -1, param: 0 }, undefined));
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: typeName, arg: -1, param: 0 }, undefined, undefined));
       return;
     }
     const list = t.childForField(fn, 'parameters');
@@ -357,7 +359,7 @@ class Collector {
     const single = t.childForField(callback, 'parameter');
     if (single >= 0) {
       // `x => ...` has no parameter node of its own: bind it here.
-      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }, undefined));
+      this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }, undefined, undefined));
       return;
     }
     const list = t.childForField(callback, 'parameters');
@@ -444,6 +446,7 @@ class Collector {
       typeName: undefined,
       newOf: undefined,
       callOf: undefined,
+      literal: undefined,
     };
     if (kind === 'opaque') return void this.out.declarations.push(record);
     const nameNode = this.cap(C.name);
@@ -502,6 +505,7 @@ class Collector {
       record.typeName = info.typeName;
       record.newOf = info.newOf;
       record.callOf = info.callOf;
+      if (kind === 'variable' && type < 0 && value >= 0) record.literal = objectLiteral(text, t, value, this.plain);
     }
     this.out.declarations.push(record);
   }
@@ -521,8 +525,9 @@ function bindingRecord(
   callOf: string | undefined,
   callback: CallbackSite | undefined,
   memberPath: string | undefined,
+  literal: ObjectLiteral | undefined,
 ): BindingRecord {
-  return { start, name, typed, typeName, newOf, callOf, callback, memberPath };
+  return { start, name, typed, typeName, newOf, callOf, callback, memberPath, literal };
 }
 
 /** The statement a declaration (a declarator's: its `const`) is written in: itself, or its `export` or `declare` wrapper. */
@@ -620,6 +625,46 @@ function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, 
     }
   }
   return out;
+}
+
+/**
+ * What an object literal's members hold when they are names (`ObjectLiteral`), through `as` and
+ * `satisfies`; undefined when it is no object literal or none of its members is a name.
+ */
+function objectLiteral(text: string, t: NodeTable, value: number, plain: boolean): ObjectLiteral | undefined {
+  let v = value;
+  for (let vt = t.type(v); vt === 'as_expression' || vt === 'satisfies_expression' || vt === 'parenthesized_expression'; vt = t.type(v)) {
+    v = t.firstNamedChild(v);
+    if (v < 0) return undefined;
+  }
+  if (t.type(v) !== 'object') return undefined;
+  const entries: string[] = [];
+  let named = false;
+  const path = (node: number): string => {
+    const nt = node < 0 ? '' : t.type(node);
+    if (nt !== 'identifier' && nt !== 'member_expression') return '?';
+    const p = referencePath(text, t, node, plain);
+    if (p.startsWith('?')) return '?';
+    named = true;
+    return p;
+  };
+  const keyOf = (node: number): string | undefined => (node >= 0 && t.type(node) === 'property_identifier' ? text.slice(t.start(node), t.end(node)) : undefined);
+  for (const member of t.namedChildren(v)) {
+    const mt = t.type(member);
+    if (mt === 'spread_element') entries.push(`...${path(t.firstNamedChild(member))}`);
+    else if (mt === 'shorthand_property_identifier') {
+      const name = text.slice(t.start(member), t.end(member));
+      entries.push(`${name}=${name}`);
+      named = true;
+    }
+    else if (mt === 'pair' || mt === 'method_definition') {
+      // A member whose value is no name still hides what an earlier spread gave that key; one
+      // whose key is not a plain name (computed, a string) may hide any.
+      const key = keyOf(t.childForField(member, mt === 'pair' ? 'key' : 'name'));
+      entries.push(key === undefined ? '...?' : `${key}=${mt === 'pair' ? path(t.childForField(member, 'value')) : '?'}`);
+    }
+  }
+  return named ? entries.join(',') : undefined;
 }
 
 /** Declared type text of each parameter (`this` parameters excluded, as callers never pass them). */

@@ -32,7 +32,17 @@ export interface EntityFact {
   paramTypes?: (string | null)[];
   /** Type parameter names declared on this entity (they are not references). */
   typeParameters?: string[];
+  /** An untyped variable initialized with an object literal: what its members hold (`ObjectLiteral`). */
+  literal?: string;
 }
+
+/**
+ * `{ ...ns, key: a.b, short, n: 1, m() {}, ...f() }` as `...ns,key=a.b,short=short,n=?,m=?,...?`:
+ * what an object literal's members hold, in source order (a later entry wins, as in the object).
+ * `?` is a value that is no dotted name; `...?` also stands for a member whose key is not a plain
+ * name (it may be any).
+ */
+export type ObjectLiteral = string;
 
 export type RefKind = 'call' | 'new' | 'type' | 'extends' | 'implements';
 
@@ -63,6 +73,8 @@ export interface BindingFact {
   callback?: CallbackSite;
   /** Destructured: `const { a, b: c } = this` holds the values `this.a` and `this.b`, the path of each. */
   memberPath?: string;
+  /** Untyped and initialized with an object literal: what its members hold. */
+  literal?: ObjectLiteral;
 }
 
 export interface CallbackSite {
@@ -140,10 +152,10 @@ export function refFromOf(head: number): number {
  * Field offsets in a row of `FileFacts.bindings`. Strings are indexes, -1 for none; `callee`,
  * `arg` and `param` are the `CallbackSite` of a callback parameter (callee -1: not one).
  */
-export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7, memberPath: 8 } as const;
-export const BINDING_FIELDS = 9;
+export const BindingRow = { scope: 0, name: 1, typeName: 2, newOf: 3, callOf: 4, callee: 5, arg: 6, param: 7, memberPath: 8, literal: 9 } as const;
+export const BINDING_FIELDS = 10;
 /** The binding fields holding a string index (-1: none), in the order a file's string table first meets them. */
-export const BINDING_STRING_FIELDS: readonly number[] = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee, BindingRow.memberPath];
+export const BINDING_STRING_FIELDS: readonly number[] = [BindingRow.name, BindingRow.typeName, BindingRow.newOf, BindingRow.callOf, BindingRow.callee, BindingRow.memberPath, BindingRow.literal];
 
 export function refCount(f: FileFacts): number {
   return f.refs.length / REF_FIELDS;
@@ -175,6 +187,8 @@ export function bindingAt(f: FileFacts, i: number): BindingFact {
   if (callee !== undefined) fact.callback = { callee, arg: b[o + BindingRow.arg]!, param: b[o + BindingRow.param]! };
   const memberPath = str(BindingRow.memberPath);
   if (memberPath !== undefined) fact.memberPath = memberPath;
+  const literal = str(BindingRow.literal);
+  if (literal !== undefined) fact.literal = literal;
   return fact;
 }
 

@@ -19,8 +19,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { C1, Packr, Unpackr } from 'msgpackr';
 import type { ToolVersions } from './versions.ts';
 
-/** 4: bindings have a `memberPath` field (destructured names). */
-export const FORMAT_VERSION = 4;
+/** 4: bindings have a `memberPath` field (destructured names); 5: and a `literal` field, as variables have (object literals). */
+export const FORMAT_VERSION = 5;
 
 const MAGIC = Buffer.from('ISG-SNAP', 'latin1');
 const PREFIX_BYTES = 44;

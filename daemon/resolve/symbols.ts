@@ -6,7 +6,7 @@
 // Every file whose facts are consulted is recorded, so that an incremental update knows which
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
-import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type EntityFact, type FileFacts, type RefKind } from '../ingest/facts.ts';
+import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type EntityFact, type FileFacts, type ObjectLiteral, type RefKind } from '../ingest/facts.ts';
 import { functionTypeParameter, typeNameOf } from '../ingest/type-text.ts';
 import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
@@ -340,7 +340,14 @@ export class SymbolResolver {
       if (local === 'shadowed') return dot < 0 ? UNRESOLVED : unknownMember(path);
       if (local && 'binding' in local) {
         if (dot < 0) return UNRESOLVED;
-        sym = this.typeOfBinding(scope, local.binding, depth);
+        const literal = bindingString(scope.facts, local.binding, BindingRow.literal);
+        if (literal !== undefined) {
+          // `const z = { ...schemas, iso }`: `z.number` is what the literal's members say.
+          const end = path.indexOf('.', dot + 1);
+          const container = scope.facts.bindings[local.binding * BINDING_FIELDS + BindingRow.scope]!;
+          sym = this.memberOfLiteral(scope, container, literal, end < 0 ? path.slice(dot + 1) : path.slice(dot + 1, end), depth);
+          rest = end;
+        } else sym = this.typeOfBinding(scope, local.binding, depth);
         if (!sym) return unknownMember(path);
       } else if (local && (dot >= 0 || !('entity' in local) || (mode === 'type' ? hasTypeMeaning : hasValueMeaning)(scope.facts.entities[local.entity]!))) {
         sym = local;
@@ -406,10 +413,10 @@ export class SymbolResolver {
 
   /** The type of a local binding: declared, `new C()`, or the declared return type of `make()`. */
   private typeOfBinding(scope: Scope, bindingIndex: number, depth: number): Sym | undefined {
-    const { bindings: rows, strings } = scope.facts;
+    const rows = scope.facts.bindings;
     const o = bindingIndex * BINDING_FIELDS;
     const container = rows[o + BindingRow.scope]!;
-    const str = (field: number): string | undefined => (rows[o + field]! < 0 ? undefined : strings[rows[o + field]!]);
+    const str = (field: number): string | undefined => bindingString(scope.facts, bindingIndex, field);
     const callee = str(BindingRow.callee);
     if (callee !== undefined) return this.typeOfCallbackParameter(scope, container, { callee, arg: rows[o + BindingRow.arg]!, param: rows[o + BindingRow.param]! }, depth);
     // Destructured (`const { a } = this`): the member itself, whose members are its declared type's.
@@ -509,6 +516,35 @@ export class SymbolResolver {
     if (e.typeName || e.newOf || e.callOf) {
       const t = this.typeFrom(scope, e.parent, e, depth + 1);
       if (t) return this.memberOrExport(t, name, depth + 1);
+    }
+    if (e.literal !== undefined) return this.memberOfLiteral(scope, e.parent, e.literal, name, depth + 1);
+    return undefined;
+  }
+
+  /**
+   * Member `name` of an object literal (`ObjectLiteral`): the last entry giving it, a key or a
+   * spread's member. Undefined when that entry is no name, or a spread that does not resolve
+   * (a member it may hide is not guessed at).
+   */
+  private memberOfLiteral(scope: Scope, container: number, literal: ObjectLiteral, name: string, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const entries = literal.split(',');
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!;
+      if (entry.startsWith('...')) {
+        if (entry === '...?') return undefined;
+        const source = this.resolvePath(scope, container, entry.slice(3), 'value', depth + 1);
+        if (source.kind !== 'found') return undefined;
+        const m = this.memberOrExport(source.sym, name, depth + 1);
+        if (m) return m;
+        continue;
+      }
+      const eq = entry.indexOf('=');
+      if (entry.slice(0, eq) !== name) continue;
+      const value = entry.slice(eq + 1);
+      if (value === '?') return undefined;
+      const r = this.resolvePath(scope, container, value, 'value', depth + 1);
+      return r.kind === 'found' ? r.sym : undefined;
     }
     return undefined;
   }
@@ -631,6 +667,12 @@ type Outcome =
 /** Ids below this make an exact numeric edge key (2^23 * 2^23 * 16 < 2^53). */
 const NUMERIC_KEY_IDS = 2 ** 23;
 const KEY_KINDS: Partial<Record<EdgeKind, number>> = { calls: 0, 'uses-type': 1, extends: 2, implements: 3 };
+
+/** A string field of a binding row, undefined where the row has none. */
+function bindingString(facts: FileFacts, binding: number, field: number): string | undefined {
+  const s = facts.bindings[binding * BINDING_FIELDS + field]!;
+  return s < 0 ? undefined : facts.strings[s];
+}
 
 /** Tells the edges of one file apart: a number (no string to build and hash per reference) unless ids are huge. */
 function edgeKey(kind: EdgeKind, from: number, to: number, inferred: boolean): number | string {
