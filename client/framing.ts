@@ -1,7 +1,7 @@
 // Length-prefixed msgpack frames: 4-byte big-endian body length, then the msgpack body. The
 // FrameDecoder is shared by the client and the daemon so both split the stream the same way.
-// The client encodes and decodes bodies with its own small codec (msgpack.ts); the daemon with
-// msgpackr (daemon/server/frames.ts). The two are checked against each other in
+// Bodies are encoded with msgpack.ts on both sides; the client decodes with it too, the daemon
+// with msgpackr (daemon/server/frames.ts). The two are checked against each other in
 // test/msgpack.test.ts.
 import { Buffer } from 'node:buffer';
 import { decode, encode } from './msgpack.ts';

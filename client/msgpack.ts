@@ -14,6 +14,7 @@
 // message and cause; of source and flags), byte arrays as binary, an object with `toJSON` as
 // what that returns, any other object as a map of its own enumerable properties.
 import { Buffer } from 'node:buffer';
+import type { EntityRef } from './protocol.ts';
 
 // Made when first needed: creating a TextDecoder costs a CLI query a fraction of a ms, and Node
 // Buffers (what sockets hand over) decode without one.
@@ -46,6 +47,10 @@ export function decode(bytes: Uint8Array): unknown {
     srcIsBuffer = false;
     latin1 = undefined;
     view = new DataView(src.buffer);
+    // The map stack holds this value's parts: not kept alive after it is returned.
+    pairValues.fill(undefined, 0, pairsUsed);
+    pairsTop = 0;
+    pairsUsed = 0;
   }
 }
 
@@ -169,15 +174,130 @@ function readArray(n: number): unknown[] {
   return out;
 }
 
+// Maps of one shape (the same keys in the same order) recur: every entity of an answer is one.
+// Once a map's first key is read, its other keys are expected to be those of the shape last seen
+// with that first key and as many keys, and are matched against their bytes: no string to find
+// in the short-string cache per key (keys were a third of decoding an answer listing entities).
+
+/** Keys and values of the maps being read, innermost last (a map's values may be maps). */
+const pairKeys: string[] = [];
+const pairValues: unknown[] = [];
+let pairsTop = 0;
+/** How far the stack was used while reading this value: what `decode` clears. */
+let pairsUsed = 0;
+
+interface Shape {
+  keys: string[];
+  /** Each key as written (a fixstr), to be matched byte for byte; undefined for a key that is not short ASCII. */
+  written: (Uint8Array | undefined)[];
+  /** Builds the shape's object with one object literal; made when the shape is seen a second time. */
+  make?: (values: unknown[], from: number) => Record<string, unknown>;
+}
+
+/** Shapes by first key, the one last seen first; few per key, and a bounded number in all. */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const MAX_SHAPES = 512;
+const MAX_SHAPES_PER_KEY = 16;
+const MAX_SHAPE_KEYS = 24;
+
 function readMap(n: number): Record<string, unknown> {
   need(2 * n);
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) {
-    let key = readKey();
-    if (key === '__proto__') key = '__proto_';
-    out[key] = read();
+  if (n === 0 || n > MAX_SHAPE_KEYS) return readMapByKeys(n);
+  const from = pairsTop;
+  pairsTop += n;
+  if (pairsTop > pairsUsed) pairsUsed = pairsTop;
+  pairKeys[from] = mapKey();
+  pairValues[from] = read();
+  let guess = lastShape(pairKeys[from]!, n);
+  for (let i = from + 1; i < from + n; i++) {
+    if (guess !== undefined) {
+      const written = guess.written[i - from];
+      if (written !== undefined ? skipBytes(written) : (pairKeys[i] = mapKey()) === guess.keys[i - from]) pairKeys[i] = guess.keys[i - from]!;
+      else {
+        if (written !== undefined) pairKeys[i] = mapKey();
+        guess = undefined;
+      }
+    } else pairKeys[i] = mapKey();
+    pairValues[i] = read();
   }
+  pairsTop = from;
+  const make = guess !== undefined ? (guess.make ??= builder(guess.keys)) : noteShape(from, n);
+  if (make !== undefined) return make(pairValues, from);
+  const out: Record<string, unknown> = {};
+  for (let i = from; i < from + n; i++) out[pairKeys[i]!] = pairValues[i];
   return out;
+}
+
+function mapKey(): string {
+  const key = readKey();
+  return key === '__proto__' ? '__proto_' : key;
+}
+
+/** Steps over `bytes` if the input holds them next. */
+function skipBytes(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (end - pos < n) return false;
+  for (let j = 0; j < n; j++) if (src[pos + j] !== bytes[j]) return false;
+  pos += n;
+  return true;
+}
+
+function lastShape(first: string, n: number): Shape | undefined {
+  const shape = shapes.get(first)?.[0];
+  return shape !== undefined && shape.keys.length === n ? shape : undefined;
+}
+
+function readMapByKeys(n: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) out[mapKey()] = read();
+  return out;
+}
+
+/**
+ * Makes the shape of the `n` keys at `from` of the stack the last seen with its first key; its
+ * builder if it was seen before.
+ */
+function noteShape(from: number, n: number): Shape['make'] {
+  const first = pairKeys[from]!;
+  let list = shapes.get(first);
+  if (list) {
+    next: for (let s = 0; s < list.length; s++) {
+      const shape = list[s]!;
+      if (shape.keys.length !== n) continue;
+      for (let i = 1; i < n; i++) if (shape.keys[i] !== pairKeys[from + i]) continue next;
+      list[s] = list[0]!;
+      list[0] = shape;
+      return (shape.make ??= builder(shape.keys));
+    }
+  }
+  if (shapeCount >= MAX_SHAPES || (list && list.length >= MAX_SHAPES_PER_KEY)) return undefined;
+  const keys = pairKeys.slice(from, from + n);
+  if (!list) shapes.set(first, (list = []));
+  list.unshift({ keys, written: keys.map(writtenKey) });
+  shapeCount++;
+  return undefined;
+}
+
+/**
+ * `(v, i) => ({ "k0": v[i], "k1": v[i + 1], ... })`, which V8 creates with its final layout at
+ * once, where adding the properties one by one is a keyed store each (megamorphic here: every
+ * map of every answer passes through the same code). Keys are written as JSON string literals,
+ * which are JavaScript string literals: a key is never anything but a property name (and
+ * `__proto__`, which in a literal would set the prototype, was renamed before).
+ */
+function builder(keys: string[]): NonNullable<Shape['make']> {
+  const body = keys.map((k, i) => `${JSON.stringify(k)}: v[i + ${i}]`).join(', ');
+  return new Function('v', 'i', `return { ${body} };`) as NonNullable<Shape['make']>;
+}
+
+/** A key's bytes as a fixstr, when it is ASCII and shorter than 32 characters. */
+function writtenKey(key: string): Uint8Array | undefined {
+  if (key.length >= 32 || !/^[\x00-\x7f]*$/.test(key)) return undefined;
+  const bytes = new Uint8Array(key.length + 1);
+  bytes[0] = 0xa0 | key.length;
+  for (let i = 0; i < key.length; i++) bytes[i + 1] = key.charCodeAt(i);
+  return bytes;
 }
 
 function readString(n: number): string {
@@ -549,9 +669,63 @@ function writeObject(value: object): void {
 function writeMap(value: Record<string, unknown>): void {
   const keys = Object.keys(value);
   writeHeader(keys.length, 0x80, 0xde, 0xdf, 16);
-  for (let i = 0; i < keys.length; i++) {
+  let i = keys.length >= REF_FIELDS.length && keys[0] === 'id' ? writeEntityFields(value, keys) : 0;
+  for (; i < keys.length; i++) {
     const k = keys[i]!;
     writeString(k);
     write(value[k]);
   }
+}
+
+// ---- entity records -------------------------------------------------------------------------
+// An answer listing entities is mostly their records' leading fields (EntityRef's), the same for
+// an entity in every answer until it changes: writing them afresh was most of encoding such an
+// answer (~110 µs for 200 entities). They are written once per entity and their bytes kept by
+// id; a record whose fields hold other values than the kept ones (the entity moved) is written
+// afresh and kept instead, so kept bytes are never stale.
+
+/** EntityRef's fields in the order every record of the protocol starts with them. */
+const REF_FIELDS = ['id', 'name', 'kind', 'file', 'line', 'location'] as const satisfies readonly (keyof EntityRef)[];
+
+/** An entity's fields as last written, and their bytes. */
+interface KeptFields {
+  name: unknown;
+  kind: unknown;
+  file: unknown;
+  line: unknown;
+  location: unknown;
+  bytes: Uint8Array;
+}
+
+const keptFields = new Map<string, KeptFields>();
+/** About 10 MB at most: more entities than that are written as before once it is full. */
+const MAX_KEPT_FIELDS = 1 << 15;
+
+/**
+ * Writes the first keys of `value` if they are EntityRef's fields, from kept bytes when it can:
+ * how many keys it wrote (0 if they are not those fields).
+ */
+function writeEntityFields(value: Record<string, unknown>, keys: string[]): number {
+  for (let j = 1; j < REF_FIELDS.length; j++) if (keys[j] !== REF_FIELDS[j]) return 0;
+  const { id, name, kind, file, line, location } = value;
+  if (typeof id !== 'string') return 0;
+  const kept = keptFields.get(id);
+  // Object.is: 0 and -0 are written differently.
+  if (kept !== undefined && Object.is(kept.name, name) && Object.is(kept.kind, kind) && Object.is(kept.file, file) && Object.is(kept.line, line) && Object.is(kept.location, location)) {
+    room(kept.bytes.length);
+    out.set(kept.bytes, at);
+    at += kept.bytes.length;
+    return REF_FIELDS.length;
+  }
+  const start = at;
+  for (const k of REF_FIELDS) {
+    writeString(k);
+    write(value[k]);
+  }
+  // Only values compared by identity can stand for their bytes.
+  const plain = (v: unknown) => v === null || (typeof v !== 'object' && typeof v !== 'function');
+  if ([name, kind, file, line, location].every(plain) && (kept !== undefined || keptFields.size < MAX_KEPT_FIELDS)) {
+    keptFields.set(id, { name, kind, file, line, location, bytes: out.slice(start, at) });
+  }
+  return REF_FIELDS.length;
 }

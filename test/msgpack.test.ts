@@ -102,6 +102,53 @@ describe('the client msgpack codec against msgpackr', () => {
     assert.throws(() => encode(Symbol('s')), /cannot write a symbol/);
   });
 
+  test('maps of recurring shapes read as msgpackr reads them, whatever shape comes next', () => {
+    const record = (i: number) => ({ id: `src/a${i}.ts#A`, name: 'A', kind: 'class', file: `src/a${i}.ts`, line: i, location: `src/a${i}.ts:${i}`, distance: 1, resolution: 'resolved' });
+    const odd = ['"quoted"', 'back\\slash', 'new\nline', '__proto__', 'constructor', 'é', '1', '0', `${'k'.repeat(40)}`];
+    const values: unknown[] = [
+      Array.from({ length: 50 }, (_, i) => record(i)),
+      // the same first key and size, other keys: the guess fails at the second key, at the last, and on a non-ASCII one
+      Array.from({ length: 6 }, (_, i) => [record(i), { id: i, other: 1, kind: 2, file: 3, line: 4, location: 5, distance: 6, resolution: 7 }, { ...record(i), resolution: undefined, extra: 1 }]),
+      Array.from({ length: 4 }, (_, i) => ({ id: i, name: 1, kind: 2, file: 3, line: 4, location: 5, distance: 6, resolutioné: 7 })),
+      // a key of the same length as the expected one
+      Array.from({ length: 4 }, (_, i) => [record(i), { id: i, nome: 1, kind: 2, file: 3, line: 4, location: 5, distance: 6, resolutiom: 7 }]),
+      // the same keys in another order, fewer keys, nested maps of the same shape inside each other
+      Array.from({ length: 4 }, (_, i) => [{ a: i, b: 2 }, { b: i, a: 2 }, { a: { a: { a: i, b: 1 }, b: 1 }, b: 2 }, { a: 1 }]),
+      // keys that would not be property names in code, repeated so their shapes recur
+      Array.from({ length: 3 }, () => Object.fromEntries(odd.map((k, i) => [k, i]))),
+      Array.from({ length: 3 }, () => JSON.parse('{"x": 1, "__proto__": {"polluted": true}, "y": 2}') as unknown),
+      Array.from({ length: 3 }, () => new Map<unknown, unknown>([[1, 'one'], [2, 'two'], [null, 'n']])),
+      Array.from({ length: 3 }, () => Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]))),
+    ];
+    for (const value of values) {
+      const bytes = packr.pack(value);
+      for (let round = 0; round < 3; round++) assert.deepEqual(decode(bytes), daemonDecode(bytes), show(value));
+    }
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+  });
+
+  test("an entity's kept fields are written again when they change, never stale", () => {
+    const ref = (line: number) => ({ id: 'src/a.ts#A', name: 'A', kind: 'class', file: 'src/a.ts', line, location: `src/a.ts:${line}`, distance: 1 });
+    for (const line of [3, 3, 4, 3, -0, 0, 2 ** 40, 0.5, NaN]) {
+      const value = { results: [ref(line), ref(line)], entity: Object.freeze(ref(line)) };
+      assert.deepEqual(daemonDecode(Buffer.from(encode(value))), viaMsgpackr(value), show(value));
+    }
+    // one field changed alone, each of them
+    const base = { id: 'src/c.ts#C', name: 'C', kind: 'class', file: 'src/c.ts', line: 1, location: 'src/c.ts:1' };
+    for (const change of [{ name: 'D' }, { kind: 'interface' }, { file: 'src/d.ts' }, { line: 2 }, { location: 'src/c.ts:2' }]) {
+      for (const value of [base, { ...base, ...change }]) assert.deepEqual(daemonDecode(Buffer.from(encode(value))), viaMsgpackr(value), show(value));
+    }
+    // a field holding an object is written as it is each time
+    const holder = { id: 'src/b.ts#B', name: 'B', kind: 'class', file: 'src/b.ts', line: { n: 1 }, location: 'src/b.ts:1' };
+    assert.deepEqual(daemonDecode(Buffer.from(encode(holder))), viaMsgpackr(holder));
+    holder.line.n = 2;
+    assert.deepEqual(daemonDecode(Buffer.from(encode(holder))), viaMsgpackr(holder));
+    // the fields in another order, or missing one, are no entity's fields
+    const shuffled = { id: 'src/a.ts#A', kind: 'class', name: 'A', file: 'src/a.ts', line: 3, location: 'src/a.ts:3' };
+    assert.deepEqual(daemonDecode(Buffer.from(encode(shuffled))), viaMsgpackr(shuffled));
+    assert.deepEqual(Object.keys(daemonDecode(Buffer.from(encode(shuffled))) as object), Object.keys(shuffled));
+  });
+
   test('a frame is the length, then the body', () => {
     const frame = encodeFrame({ id: 1, op: 'hello', args: { protocol: 1 } });
     const decoder = new FrameDecoder(1 << 20);

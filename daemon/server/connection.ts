@@ -153,7 +153,7 @@ export class Connection implements Caller {
 
   private send(frame: unknown): void {
     if (this.socket.destroyed) return;
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
       bytes = encodeFrame(frame);
     } catch (err) {
