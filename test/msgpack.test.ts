@@ -138,6 +138,13 @@ describe('the client msgpack codec against msgpackr', () => {
     for (const change of [{ name: 'D' }, { kind: 'interface' }, { file: 'src/d.ts' }, { line: 2 }, { location: 'src/c.ts:2' }]) {
       for (const value of [base, { ...base, ...change }]) assert.deepEqual(daemonDecode(Buffer.from(encode(value))), viaMsgpackr(value), show(value));
     }
+    // more entities than the kept bytes hold (1 MB), twice over, and one too long to keep
+    const many = Array.from({ length: 12_000 }, (_, i) => ({ id: `src/m${i}.ts#M`, name: 'M', kind: 'class', file: `src/m${i}.ts`, line: i, location: `src/m${i}.ts:${i}` }));
+    const long = { id: 'src/l.ts#L', name: 'L'.repeat(20_000), kind: 'class', file: 'src/l.ts', line: 1, location: 'src/l.ts:1' };
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(daemonDecode(Buffer.from(encode(many))), many);
+      assert.deepEqual(daemonDecode(Buffer.from(encode(long))), long);
+    }
     // a field holding an object is written as it is each time
     const holder = { id: 'src/b.ts#B', name: 'B', kind: 'class', file: 'src/b.ts', line: { n: 1 }, location: 'src/b.ts:1' };
     assert.deepEqual(daemonDecode(Buffer.from(encode(holder))), viaMsgpackr(holder));
