@@ -734,6 +734,44 @@ describe('object literals as namespaces (temp project)', () => {
   });
 });
 
+describe('members of what a call returns (temp project)', () => {
+  const small = tempProject('isg-call-chains-', {
+    'stream.ts': [
+      'export class Stream<T> {',
+      '  subscribe(): void {}',
+      '  map(): Stream<T> { return this; }',
+      '}',
+      'export interface Builder { build(): Stream<number>; }',
+      'export function from<T>(x: T): Stream<T> { return new Stream<T>(); }',
+      'export function builder(): Builder { return null!; }',
+      'export function untyped() { return new Stream(); }',
+      'export const tag = (s: TemplateStringsArray) => new Stream();',
+      '',
+    ].join('\n'),
+    'use.ts': [
+      "import { from, builder, untyped, tag } from './stream';",
+      "import * as streams from './stream';",
+      'export function direct() { from(1).subscribe(); }',
+      'export function chained() { streams.builder().build().map()!.subscribe(); }',
+      'export function generic() { from<string>("a")?.map(); }',
+      // No declared return type, a tagged template, a call of a call: not followed.
+      'export function unknowable() { untyped().subscribe(); tag`x`.subscribe(); ((f: any) => f)(1)().subscribe(); }',
+      'export class Local { make(): streams.Stream<number> { return from(1); } run() { this.make().subscribe(); } }',
+      '',
+    ].join('\n'),
+  });
+
+  test("`f().m()` calls the member m of f's declared return type, through chains of calls", () => {
+    const callers = (entity: string) => relationLines(small(), 'callers', entity);
+    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#chained resolved', 'use.ts#generic resolved']);
+    assert.deepEqual(callers('stream.ts#Builder.build'), ['use.ts#chained resolved']);
+    assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);
+    // what is not followed is at most a name match, never resolved
+    assert.ok(!callers('stream.ts#Stream.subscribe').includes('use.ts#unknowable resolved'));
+  });
+});
+
 describe('parameters typed by the variable a function is assigned to (temp project)', () => {
   const small = tempProject('isg-annotated-functions-', {
     'a.ts': [

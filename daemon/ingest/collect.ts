@@ -584,6 +584,8 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean)
   const raw = text.slice(t.start(node), endOf(text, t, node, plain));
   if (DOTTED.test(raw)) return raw;
   if (NOT_IN_PATH.test(raw)) {
+    const chain = callChainPath(text, t, node, plain, 0);
+    if (chain !== undefined) return chain;
     // Not a chain of names however cleaned (a call, an index, a literal: often long, a whole
     // `pipe(...)` chain): only the name after its last dot counts, so only that is cleaned. Its
     // whitespace and `!` go; a `?.` holds no dot of its own.
@@ -599,6 +601,39 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean)
   const dot = cleaned.lastIndexOf('.');
   const last = cleaned.slice(dot + 1);
   return dot >= 0 && DOTTED.test(last) ? `?.${last}` : '?';
+}
+
+/** Calls a chain may hold before its member: `a().b().c().d` has three. */
+const MAX_CHAIN_CALLS = 4;
+
+/**
+ * A member of what a call returns (`innerFrom(x).subscribe`, `ns.f().g().h`) as a path with `()`
+ * after each callee (`innerFrom().subscribe`): symbols.ts follows the callee's declared return
+ * type. Undefined for any other receiver (an index, a call of a call, a callee that is no path).
+ */
+function callChainPath(text: string, t: NodeTable, node: number, plain: boolean, calls: number): string | undefined {
+  if (calls >= MAX_CHAIN_CALLS || t.type(node) !== 'member_expression') return undefined;
+  const property = t.childForField(node, 'property');
+  let object = t.childForField(node, 'object');
+  if (property < 0 || t.type(property) !== 'property_identifier' || object < 0) return undefined;
+  // `f()!.m`: the same receiver
+  if (t.type(object) === 'non_null_expression') object = t.firstNamedChild(object);
+  if (object < 0 || t.type(object) !== 'call_expression') return undefined;
+  const callee = t.childForField(object, 'function');
+  const args = t.childForField(object, 'arguments');
+  // A tagged template (`sql\`...\`.m`) has a template string for arguments: no declared call.
+  if (callee < 0 || args < 0 || t.type(args) !== 'arguments') return undefined;
+  const ct = t.type(callee);
+  let inner: string | undefined;
+  if (ct === 'identifier') inner = text.slice(t.start(callee), t.end(callee));
+  else if (ct === 'member_expression') {
+    inner = callChainPath(text, t, callee, plain, calls + 1);
+    if (inner === undefined) {
+      const p = referencePath(text, t, callee, plain);
+      if (!p.startsWith('?') && !p.includes('()')) inner = p;
+    }
+  }
+  return inner === undefined ? undefined : `${inner}().${text.slice(t.start(property), t.end(property))}`;
 }
 
 /** Declared type (`: Foo<T>` -> `Foo`), `new C()` or `make()` initializers, as dotted names. */

@@ -319,6 +319,12 @@ export class SymbolResolver {
   private resolvePath(scope: Scope, container: number, path: string, mode: 'type' | 'value', depth = 0): Outcome {
     const importType = parseImportTypePath(path);
     if (importType) return this.resolveImportType(scope, importType.specifier, importType.members, path, depth);
+    const call = path.lastIndexOf('().');
+    if (call >= 0) {
+      // `f().m` (collect.ts's callChainPath): members of f's declared return type.
+      const returned = this.typeFrom(scope, container, { callOf: path.slice(0, call) }, depth + 1);
+      return returned ? this.followMembers(returned, path, call + 2, depth) : unknownMember(path);
+    }
     // Read segment by segment in place: most paths have one or two, and this runs per reference.
     const dot = path.indexOf('.');
     const head = dot < 0 ? path : path.slice(0, dot);
@@ -364,14 +370,19 @@ export class SymbolResolver {
         if (!sym) return UNRESOLVED;
       }
     }
+    return this.followMembers(sym!, path, rest, depth);
+  }
+
+  /** From `sym`, the members the segments of `path` after offset `rest` (a dot; -1: none) name. */
+  private followMembers(sym: Sym, path: string, rest: number, depth: number): Outcome {
     while (rest >= 0) {
       const end = path.indexOf('.', rest + 1);
-      const next = this.memberOrExport(sym!, end < 0 ? path.slice(rest + 1) : path.slice(rest + 1, end), depth);
+      const next = this.memberOrExport(sym, end < 0 ? path.slice(rest + 1) : path.slice(rest + 1, end), depth);
       if (!next) return unknownMember(path);
       sym = next;
       rest = end;
     }
-    return { kind: 'found', sym: sym! };
+    return { kind: 'found', sym };
   }
 
   /** `import("./x").A.B`: the module the specifier leads to, then its export A and A's member B. */
