@@ -746,10 +746,14 @@ describe('members of what a call returns (temp project)', () => {
       'export function builder(): Builder { return null!; }',
       'export function untyped() { return new Stream(); }',
       'export const tag = (s: TemplateStringsArray) => new Stream();',
+      // Declared callable types: the first signature returning a name that is no type parameter of its own.
+      'export const dual: { <A>(a: A): A; (f: () => void): (s: Stream<number>) => Stream<number>; (s: Stream<number>, f: () => void): Stream<number> } = null!;',
+      'export const fn: (n: number) => Builder = null!;',
       '',
     ].join('\n'),
     'use.ts': [
-      "import { from, builder, untyped, tag } from './stream';",
+      "import { from, builder, untyped, tag, dual, fn } from './stream';",
+      'export function declared() { dual(from(1), () => {}).map(); fn(1).build(); }',
       "import * as streams from './stream';",
       'export function direct() { from(1).subscribe(); }',
       'export function chained() { streams.builder().build().map()!.subscribe(); }',
@@ -761,11 +765,11 @@ describe('members of what a call returns (temp project)', () => {
     ].join('\n'),
   });
 
-  test("`f().m()` calls the member m of f's declared return type, through chains of calls", () => {
+  test("`f().m()` calls the member m of f's declared return type, through chains of calls and declared callable types", () => {
     const callers = (entity: string) => relationLines(small(), 'callers', entity);
     assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved']);
-    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#chained resolved', 'use.ts#generic resolved']);
-    assert.deepEqual(callers('stream.ts#Builder.build'), ['use.ts#chained resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved']);
+    assert.deepEqual(callers('stream.ts#Builder.build'), ['use.ts#chained resolved', 'use.ts#declared resolved']);
     assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);
     // what is not followed is at most a name match, never resolved
     assert.ok(!callers('stream.ts#Stream.subscribe').includes('use.ts#unknowable resolved'));

@@ -506,6 +506,7 @@ class Collector {
       record.newOf = info.newOf;
       record.callOf = info.callOf;
       if (kind === 'variable' && type < 0 && value >= 0) record.literal = objectLiteral(text, t, value, this.plain);
+      if (kind === 'variable' && type >= 0) record.returnType = declaredCallReturn(text, t, type);
     }
     this.out.declarations.push(record);
   }
@@ -601,6 +602,34 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean)
   const dot = cleaned.lastIndexOf('.');
   const last = cleaned.slice(dot + 1);
   return dot >= 0 && DOTTED.test(last) ? `?.${last}` : '?';
+}
+
+/**
+ * The named return type of a variable declared with a callable type: `(a: A) => R`, or of
+ * `{ <A>(a: A): R; ... }` the first signature returning a named type (effect's dual APIs declare
+ * the data-last form, which returns a function, first). A type parameter of the signature is no
+ * name here. `annotation`: the variable's type_annotation.
+ */
+function declaredCallReturn(text: string, t: NodeTable, annotation: number): string | undefined {
+  const type = t.firstNamedChild(annotation);
+  const tt = type >= 0 ? t.type(type) : '';
+  const signatures = tt === 'function_type' ? [type] : tt === 'object_type' ? t.namedChildren(type).filter((m) => t.type(m) === 'call_signature') : [];
+  for (const signature of signatures) {
+    const r = t.childForField(signature, 'return_type');
+    if (r < 0) continue;
+    const name = typeNameIn(text, t.start(r), t.end(r), true);
+    if (name === undefined) continue;
+    const params = t.childForField(signature, 'type_parameters');
+    const head = name.split('.')[0]!;
+    if (params >= 0 && t.namedChildren(params).some((p) => t.type(p) === 'type_parameter' && nameOfTypeParameter(text, t, p) === head)) continue;
+    return name;
+  }
+  return undefined;
+}
+
+function nameOfTypeParameter(text: string, t: NodeTable, parameter: number): string | undefined {
+  const name = t.childForField(parameter, 'name');
+  return name >= 0 ? text.slice(t.start(name), t.end(name)) : undefined;
 }
 
 /** Calls a chain may hold before its member: `a().b().c().d` has three. */
