@@ -741,7 +741,7 @@ describe('members of what a call returns (temp project)', () => {
       '  subscribe(): void {}',
       '  map(): Stream<T> { return this; }',
       '}',
-      'export interface Builder { build(): Stream<number>; }',
+      'export interface Builder { build(): Stream<number>; readonly load: (n: number) => Stream<number>; }',
       'export function from<T>(x: T): Stream<T> { return new Stream<T>(); }',
       'export function builder(): Builder { return null!; }',
       'export function untyped() { return new Stream(); }',
@@ -752,8 +752,13 @@ describe('members of what a call returns (temp project)', () => {
       '',
     ].join('\n'),
     'use.ts': [
-      "import { from, builder, untyped, tag, dual, fn } from './stream';",
+      "import { from, builder, untyped, tag, dual, fn, type Builder } from './stream';",
       'export function declared() { dual(from(1), () => {}).map(); fn(1).build(); }',
+      'export function viaProperty(b: Builder) { b.load(1).subscribe(); }',
+      // Untyped parameters of a function declared with a function type take its parameter types, by position.
+      'export const inline: (x: streams.Stream<number>, y: Builder) => void = (s, b) => { s.subscribe(); b.build(); };',
+      'export const single: <T>(x: streams.Stream<T>) => void = s => { s.map(); };',
+      'export function ownParameter() { const f: <Builder>(x: Builder) => void = (b) => { b.build(); }; }',
       "import * as streams from './stream';",
       'export function direct() { from(1).subscribe(); }',
       'export function chained() { streams.builder().build().map()!.subscribe(); }',
@@ -767,9 +772,10 @@ describe('members of what a call returns (temp project)', () => {
 
   test("`f().m()` calls the member m of f's declared return type, through chains of calls and declared callable types", () => {
     const callers = (entity: string) => relationLines(small(), 'callers', entity);
-    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved']);
-    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved']);
-    assert.deepEqual(callers('stream.ts#Builder.build'), ['use.ts#chained resolved', 'use.ts#declared resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#viaProperty resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#single resolved']);
+    // `b` of ownParameter is typed by the function type's own type parameter, not the interface
+    assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved']);
     assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);
     // what is not followed is at most a name match, never resolved
     assert.ok(!callers('stream.ts#Stream.subscribe').includes('use.ts#unknowable resolved'));

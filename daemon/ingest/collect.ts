@@ -171,6 +171,8 @@ class Collector {
   private readonly t: NodeTable;
   /** Node of each capture name in the current match, -1 when absent. */
   private readonly slot = new Int32Array(256).fill(-1);
+  /** Types of untyped parameters, by their start, from the function type their function is declared with. */
+  private readonly parameterTypes = new Map<number, string>();
 
   /** The tree has no errors, so no zero-width (missing) node: see `endOf`. */
   private readonly plain: boolean;
@@ -231,6 +233,8 @@ class Collector {
         this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined, literal));
         // `const f: Alias = (a, b) => ...`: the untyped parameters take Alias's parameter types.
         if (name < 0 && info.typeName !== undefined && value >= 0) this.addAnnotatedFunction(info.typeName, value);
+        // `const f: (a: A, b: B) => R = (a, b) => ...`: the untyped parameters take A and B.
+        else if (name < 0 && type >= 0 && value >= 0) this.addInlineTypedFunction(type, value);
         return;
       }
       case C.bindingDestructured:
@@ -251,6 +255,9 @@ class Collector {
   }
 
   finish(): Collected {
+    if (this.parameterTypes.size) {
+      for (const b of this.out.bindings) if (b.typeName === undefined && !b.typed) b.typeName = this.parameterTypes.get(b.start);
+    }
     // Side-effect-only imports: statements matched by the generic pattern that bound no name.
     for (const i of this.moduleImports) if (!this.bindingImports.has(i.start)) this.out.imports.push(i);
     this.out.imports.sort((a, b) => a.start - b.start);
@@ -332,6 +339,39 @@ class Collector {
       if ((kt !== 'property_identifier' && kt !== 'shorthand_property_identifier_pattern') || (nt !== 'identifier' && nt !== 'shorthand_property_identifier_pattern')) continue;
       this.out.bindings.push(bindingRecord(t.start(name), this.text_(name), false, undefined, undefined, undefined, undefined, `${source}.${this.text_(key)}`, undefined));
     }
+  }
+
+  /**
+   * The untyped parameters of `fn` (an arrow or function expression) typed by the function type
+   * written in `annotation`, by position: noted by start (the parameters' own bindings may be
+   * matched before the declarator's) and given to them in `finish`. (A type parameter of the
+   * function type is declared in the container, so the resolver reads it as one.)
+   */
+  private addInlineTypedFunction(annotation: number, fn: number): void {
+    const t = this.t;
+    const ft = t.type(fn);
+    const fnType = t.firstNamedChild(annotation);
+    if ((ft !== 'arrow_function' && ft !== 'function_expression') || fnType < 0 || t.type(fnType) !== 'function_type') return;
+    const declaredList = t.childForField(fnType, 'parameters');
+    if (declaredList < 0) return;
+    const declared = t.namedChildren(declaredList).filter((n) => t.type(n) !== 'comment');
+    const typeAt = (i: number): string | undefined => {
+      const d = declared[i];
+      const dt = d === undefined ? -1 : t.childForField(d, 'type');
+      return dt < 0 ? undefined : typeNameIn(this.text, t.start(dt), t.end(dt), true);
+    };
+    const single = t.childForField(fn, 'parameter');
+    if (single >= 0) {
+      const name = typeAt(0);
+      if (name !== undefined) this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, name, undefined, undefined, undefined, undefined, undefined));
+      return;
+    }
+    const list = t.childForField(fn, 'parameters');
+    const params = list >= 0 ? t.namedChildren(list).filter((n) => t.type(n) !== 'comment') : [];
+    params.forEach((p, i) => {
+      const name = t.childForField(p, 'type') < 0 ? typeAt(i) : undefined;
+      if (name !== undefined) this.parameterTypes.set(t.start(p), name);
+    });
   }
 
   /** The parameters of `fn` (an arrow or function expression) typed by the function type alias `typeName`, by position. */
@@ -506,7 +546,8 @@ class Collector {
       record.newOf = info.newOf;
       record.callOf = info.callOf;
       if (kind === 'variable' && type < 0 && value >= 0) record.literal = objectLiteral(text, t, value, this.plain);
-      if (kind === 'variable' && type >= 0) record.returnType = declaredCallReturn(text, t, type);
+      // `const f: (a: A) => R`, `readonly load: (path: Path) => Effect<...>`: what calling it returns.
+      if ((kind === 'variable' || kind === 'property') && type >= 0) record.returnType = declaredCallReturn(text, t, type);
     }
     this.out.declarations.push(record);
   }
@@ -619,17 +660,22 @@ function declaredCallReturn(text: string, t: NodeTable, annotation: number): str
     if (r < 0) continue;
     const name = typeNameIn(text, t.start(r), t.end(r), true);
     if (name === undefined) continue;
-    const params = t.childForField(signature, 'type_parameters');
-    const head = name.split('.')[0]!;
-    if (params >= 0 && t.namedChildren(params).some((p) => t.type(p) === 'type_parameter' && nameOfTypeParameter(text, t, p) === head)) continue;
+    if (typeParameterNames(text, t, signature).has(name.split('.')[0]!)) continue;
     return name;
   }
   return undefined;
 }
 
-function nameOfTypeParameter(text: string, t: NodeTable, parameter: number): string | undefined {
-  const name = t.childForField(parameter, 'name');
-  return name >= 0 ? text.slice(t.start(name), t.end(name)) : undefined;
+/** The names of the type parameters a signature or function type declares (`<A, B extends C>`). */
+function typeParameterNames(text: string, t: NodeTable, signature: number): Set<string> {
+  const names = new Set<string>();
+  const params = t.childForField(signature, 'type_parameters');
+  if (params < 0) return names;
+  for (const p of t.namedChildren(params)) {
+    const name = t.type(p) === 'type_parameter' ? t.childForField(p, 'name') : -1;
+    if (name >= 0) names.add(text.slice(t.start(name), t.end(name)));
+  }
+  return names;
 }
 
 /** Calls a chain may hold before its member: `a().b().c().d` has three. */
