@@ -321,8 +321,8 @@ export class SymbolResolver {
     if (importType) return this.resolveImportType(scope, importType.specifier, importType.members, path, depth);
     const call = path.lastIndexOf('().');
     if (call >= 0) {
-      // `f().m` (collect.ts's callChainPath): members of f's declared return type.
-      const returned = this.typeFrom(scope, container, { callOf: path.slice(0, call) }, depth + 1);
+      // `f().m` (collect.ts's callChainPath): members of what f returns.
+      const returned = this.returnedBy(scope, container, path.slice(0, call), depth + 1);
       return returned ? this.followMembers(returned, path, call + 2, depth) : unknownMember(path);
     }
     // Read segment by segment in place: most paths have one or two, and this runs per reference.
@@ -496,15 +496,37 @@ export class SymbolResolver {
       const r = this.resolvePath(scope, container, name, t.typeName ? 'type' : 'value', depth + 1);
       return r.kind === 'found' ? r.sym : undefined;
     }
-    if (t.callOf) {
-      const r = this.resolvePath(scope, container, t.callOf, 'value', depth + 1);
-      if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
-      const fnScope = this.scope(r.sym.file)!;
-      const fn = fnScope.facts.entities[r.sym.entity]!;
-      if (!fn.returnType) return undefined;
-      return this.typeFrom(fnScope, fn.parent, { typeName: fn.returnType }, depth + 1);
-    }
+    if (t.callOf) return this.returnedBy(scope, container, t.callOf, depth + 1);
     return undefined;
+  }
+
+  /**
+   * What calling `callee` (a path, `a.b` or `a().b`) returns: its declared return type, or for a
+   * return type of `this`, what it was called on (`s.self()` is `s`, of whatever subclass).
+   */
+  private returnedBy(scope: Scope, container: number, callee: string, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const r = this.resolvePath(scope, container, callee, 'value', depth + 1);
+    if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
+    const fnScope = this.scope(r.sym.file)!;
+    const fn = fnScope.facts.entities[r.sym.entity]!;
+    if (fn.returnType === 'this') {
+      const dot = callee.lastIndexOf('.');
+      const receiver = dot < 0 ? undefined : callee.slice(0, dot);
+      if (receiver === undefined) return undefined;
+      if (receiver.endsWith('()')) return this.returnedBy(scope, container, receiver.slice(0, -2), depth + 1);
+      if (receiver === 'this' || receiver === 'super') {
+        const cls = enclosingClass(scope.facts, container);
+        return cls < 0 ? undefined : { file: scope.facts.path, entity: cls };
+      }
+      // A local binding is no entity: its type stands for it.
+      const local = receiver.includes('.') ? undefined : this.lookupLocal(scope, container, receiver, 'value');
+      if (local !== undefined && local !== 'shadowed' && 'binding' in local) return this.typeOfBinding(scope, local.binding, depth + 1);
+      const o = this.resolvePath(scope, container, receiver, 'value', depth + 1);
+      return o.kind === 'found' ? o.sym : undefined;
+    }
+    if (!fn.returnType) return undefined;
+    return this.typeFrom(fnScope, fn.parent, { typeName: fn.returnType }, depth + 1);
   }
 
   /** `sym.name`: an export of a module, a member of a namespace/class/interface, or of a value's type. */
