@@ -59,8 +59,18 @@ function namedType(text: string, start: number, end: number): string | undefined
   if (!m) return undefined;
   const after = skipSpace(text, m.index + m[0].length, end);
   if (after !== end && !(text.charCodeAt(after) === 60 && text.charCodeAt(end - 1) === 62 && end - after >= 2)) return undefined;
-  return m[0].replace(/\s+/g, '');
+  const name = m[0].replace(/\s+/g, '');
+  // `Partial<Observer<T>>`: the members, by name and declaration, of the type it wraps.
+  if (after !== end && SAME_MEMBERS.has(name)) return typeNameIn(text, after + 1, end - 1);
+  return name;
 }
+
+/**
+ * Global utility types whose members are their argument's (as the compiler resolves them, to
+ * the argument's declarations). A local type of one of these names would be misread: the
+ * extractor does not know what a file's names refer to.
+ */
+const SAME_MEMBERS = new Set(['Partial', 'Required', 'Readonly', 'NonNullable']);
 
 function isWord(text: string, start: number, end: number, word: string): boolean {
   return end - start === word.length && text.startsWith(word, start);
