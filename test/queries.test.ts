@@ -756,6 +756,10 @@ describe('members of what a call returns (temp project)', () => {
       "import { from, builder, untyped, tag, dual, fn, type Builder } from './stream';",
       'export function declared() { dual(from(1), () => {}).map(); fn(1).build(); }',
       'export function viaProperty(b: Builder) { b.load(1).subscribe(); }',
+      // A function's declared `this`, where no class says what `this` is.
+      'export function schedule(run: (f: (this: streams.Stream<number>) => void) => void) { run(function (this: streams.Stream<number>) { this.subscribe(); }); }',
+      // At module level it could be an object literal's method's, and not its sibling's: not read.
+      'const proto = { first(this: streams.Stream<number>) { return 1; }, second() { this.map(); } };',
       // Partial<X> and the like have X's members.
       'export function viaPartial(p: Partial<Builder>, r: Readonly<streams.Stream<number>> | undefined) { p.build?.(); r!.map(); }',
       // `this` as a return type: what the method was called on, of its own class.
@@ -778,7 +782,7 @@ describe('members of what a call returns (temp project)', () => {
 
   test("`f().m()` calls the member m of f's declared return type, through chains of calls and declared callable types", () => {
     const callers = (entity: string) => relationLines(small(), 'callers', entity);
-    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#viaProperty resolved', 'use.ts#viaThis resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#schedule resolved', 'use.ts#viaProperty resolved', 'use.ts#viaThis resolved']);
     assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#Sub.again resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#single resolved', 'use.ts#viaPartial resolved', 'use.ts#viaThis resolved']);
     // `b` of ownParameter is typed by the function type's own type parameter, not the interface
     assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved', 'use.ts#viaPartial resolved']);

@@ -334,6 +334,17 @@ export class SymbolResolver {
     let rest = dot;
     if (head === 'this' || head === 'super') {
       const cls = enclosingClass(scope.facts, container);
+      if (cls < 0 && head === 'this' && dot >= 0 && container >= 0 && scope.facts.entities[container]!.kind === 'function') {
+        // In a function outside classes, a declared `this` parameter. Bindings are scoped by
+        // entity: in a class it could be a callback's, not the method's (the class is what
+        // counts), and at module level an object literal's method's, where the literal's other
+        // methods have the literal for `this` (effect's prototypes: `toJSON(this: Duration)`).
+        const declared = this.lookupLocal(scope, container, 'this', 'value');
+        if (declared !== undefined && declared !== 'shadowed' && 'binding' in declared) {
+          const self = this.typeOfBinding(scope, declared.binding, depth);
+          return self ? this.followMembers(self, path, dot, depth) : unknownMember(path);
+        }
+      }
       if (cls < 0 || dot < 0) return UNRESOLVED;
       const end = path.indexOf('.', dot + 1);
       const name = end < 0 ? path.slice(dot + 1) : path.slice(dot + 1, end);

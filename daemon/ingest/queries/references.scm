@@ -36,6 +36,8 @@
 ; Local names with what is known of their type: they shadow imports, and give `x.m()` a receiver type.
 (required_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
 (optional_parameter pattern: (identifier) @binding-name type: (_)? @binding-type) @binding.local
+; `function (this: SchedulerAction<T>) { this.schedule() }`: what `this` is where no class says.
+(required_parameter pattern: (this) @binding-name type: (_) @binding-type) @binding.local
 ; A declarator starts with its name: the name alone is captured, as the binding.
 (variable_declarator name: (identifier) @binding.local type: (_)? @binding-type value: (_)? @binding-value)
 ; `const { a, b: c } = x`: each name holds a member of x (collect.ts reads the pattern).
