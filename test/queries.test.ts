@@ -760,6 +760,11 @@ describe('members of what a call returns (temp project)', () => {
       'export function schedule(run: (f: (this: streams.Stream<number>) => void) => void) { run(function (this: streams.Stream<number>) { this.subscribe(); }); }',
       // At module level it could be an object literal's method's, and not its sibling's: not read.
       'const proto = { first(this: streams.Stream<number>) { return 1; }, second() { this.map(); } };',
+      // An element of an array or collection declared of a named type, in `for ... of`.
+      'export class Hub { private subs: streams.Stream<number>[] | null = []; readonly many: ReadonlyArray<Builder> = []; each() { for (const s of this.subs!) s.subscribe(); for (const b of this.many) b.build(); } }',
+      'export function locals(xs: Set<streams.Stream<number>>) { for (const x of xs) x.map(); const zs: readonly Builder[] = []; for (const z of zs) z.build(); }',
+      // an element of a 2-D array is an array; `for ... in` gives keys
+      'export function notElements(ys: streams.Stream<number>[][], o: Builder) { for (const y of ys) y.map(); for (const k in o) k.build(); }',
       // Partial<X> and the like have X's members.
       'export function viaPartial(p: Partial<Builder>, r: Readonly<streams.Stream<number>> | undefined) { p.build?.(); r!.map(); }',
       // `this` as a return type: what the method was called on, of its own class.
@@ -782,10 +787,10 @@ describe('members of what a call returns (temp project)', () => {
 
   test("`f().m()` calls the member m of f's declared return type, through chains of calls and declared callable types", () => {
     const callers = (entity: string) => relationLines(small(), 'callers', entity);
-    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#schedule resolved', 'use.ts#viaProperty resolved', 'use.ts#viaThis resolved']);
-    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#Sub.again resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#single resolved', 'use.ts#viaPartial resolved', 'use.ts#viaThis resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Hub.each resolved', 'use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#schedule resolved', 'use.ts#viaProperty resolved', 'use.ts#viaThis resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#Sub.again resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#locals resolved', 'use.ts#single resolved', 'use.ts#viaPartial resolved', 'use.ts#viaThis resolved']);
     // `b` of ownParameter is typed by the function type's own type parameter, not the interface
-    assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved', 'use.ts#viaPartial resolved']);
+    assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#Hub.each resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved', 'use.ts#locals resolved', 'use.ts#viaPartial resolved']);
     assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);
     assert.deepEqual(callers('use.ts#Sub.subscribe'), ['use.ts#viaThis resolved']);
     // what is not followed is at most a name match, never resolved

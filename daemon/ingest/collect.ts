@@ -134,6 +134,7 @@ const C = {
   bindingType: captureId('binding-type'),
   bindingValue: captureId('binding-value'),
   bindingDestructured: captureId('binding.destructured'),
+  bindingElement: captureId('binding.element'),
   importBound: captureId('import.bound'),
   importModule: captureId('import.module'),
   importDynamic: captureId('import.dynamic'),
@@ -239,6 +240,17 @@ class Collector {
       }
       case C.bindingDestructured:
         return this.addDestructured(node, this.cap(C.bindingValue));
+      case C.bindingElement: {
+        // `for (const x of this.items)`: x holds an element of what the path names (`this.items[]`).
+        let value = this.cap(C.bindingValue);
+        if (value >= 0 && t.type(value) === 'non_null_expression') value = t.firstNamedChild(value);
+        const vt = value >= 0 ? t.type(value) : '';
+        if (vt !== 'identifier' && vt !== 'member_expression') return;
+        const source = referencePath(this.text, t, value, this.plain);
+        if (source.startsWith('?')) return;
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(node), false, undefined, undefined, undefined, undefined, `${source}[]`, undefined));
+        return;
+      }
       case C.importBound:
         return this.addImport(node);
       case C.importModule:

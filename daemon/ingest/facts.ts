@@ -71,7 +71,10 @@ export interface BindingFact {
   callOf?: string;
   /** An untyped parameter of a function passed as argument `arg` to `callee`: typed by the callee. */
   callback?: CallbackSite;
-  /** Destructured: `const { a, b: c } = this` holds the values `this.a` and `this.b`, the path of each. */
+  /**
+   * Destructured: `const { a, b: c } = this` holds the values `this.a` and `this.b`, the path of
+   * each; ending in `[]`, an element of the path's value (`for (const x of this.items)`).
+   */
   memberPath?: string;
   /** Untyped and initialized with an object literal: what its members hold. */
   literal?: ObjectLiteral;

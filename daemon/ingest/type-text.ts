@@ -47,8 +47,14 @@ export function typeNameIn(text: string, start: number, end: number, annotation 
   return undefined;
 }
 
-/** The dotted name of `Name` or `Name<...>` spanning exactly [start, end), else undefined. */
+/**
+ * The dotted name of `Name` or `Name<...>` spanning exactly [start, end), else undefined. An
+ * array of one (`Name[]`, `readonly Name[]`, `Array<Name>`, `Set<Name>`...) is `Name[]`: no
+ * member of the array is Name's, and `for (const x of ...)` takes the element (symbols.ts).
+ */
 function namedType(text: string, start: number, end: number): string | undefined {
+  // `readonly` before an array type
+  if (text.startsWith('readonly', start) && start + 8 < end && isSpace(text.charCodeAt(start + 8))) start = skipSpace(text, start + 8, end);
   DOTTED_AT.lastIndex = start;
   let m = DOTTED_AT.exec(text);
   // A name running on past the part (`Foo` then `\n.bar` after the type): read the part alone.
@@ -57,12 +63,43 @@ function namedType(text: string, start: number, end: number): string | undefined
     m = DOTTED_AT.exec(text.slice(0, end));
   }
   if (!m) return undefined;
-  const after = skipSpace(text, m.index + m[0].length, end);
-  if (after !== end && !(text.charCodeAt(after) === 60 && text.charCodeAt(end - 1) === 62 && end - after >= 2)) return undefined;
   const name = m[0].replace(/\s+/g, '');
+  let i = skipSpace(text, m.index + m[0].length, end);
+  let args = -1;
+  let argsEnd = -1;
+  if (i < end && text.charCodeAt(i) === 60 /* < */) {
+    argsEnd = closingAngle(text, i, end);
+    if (argsEnd < 0) return undefined;
+    args = i + 1;
+    i = skipSpace(text, argsEnd + 1, end);
+  }
+  let arrays = 0;
+  while (i < end && text.charCodeAt(i) === 91 /* [ */) {
+    const close = skipSpace(text, i + 1, end);
+    if (close >= end || text.charCodeAt(close) !== 93 /* ] */) return undefined;
+    arrays++;
+    i = skipSpace(text, close + 1, end);
+  }
+  if (i !== end) return undefined;
+  let base: string | undefined = name;
   // `Partial<Observer<T>>`: the members, by name and declaration, of the type it wraps.
-  if (after !== end && SAME_MEMBERS.has(name)) return typeNameIn(text, after + 1, end - 1);
-  return name;
+  if (args >= 0 && SAME_MEMBERS.has(name)) base = typeNameIn(text, args, argsEnd);
+  else if (args >= 0 && ELEMENTS_OF.has(name)) {
+    const element = typeNameIn(text, args, argsEnd);
+    base = element === undefined ? undefined : `${element}[]`;
+  }
+  return base === undefined ? undefined : base + '[]'.repeat(arrays);
+}
+
+/** The `>` closing the `<` at `open`, before `end` (an arrow's `=>` closes nothing); -1 if none. */
+function closingAngle(text: string, open: number, end: number): number {
+  let depth = 0;
+  for (let i = open; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 60) depth++;
+    else if (c === 62 && text.charCodeAt(i - 1) !== 61 && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /**
@@ -71,6 +108,8 @@ function namedType(text: string, start: number, end: number): string | undefined
  * extractor does not know what a file's names refer to.
  */
 const SAME_MEMBERS = new Set(['Partial', 'Required', 'Readonly', 'NonNullable']);
+/** Global collections whose `for ... of` elements are their (first) type argument. */
+const ELEMENTS_OF = new Set(['Array', 'ReadonlyArray', 'Set', 'ReadonlySet', 'Iterable', 'IterableIterator', 'AsyncIterable']);
 
 function isWord(text: string, start: number, end: number, word: string): boolean {
   return end - start === word.length && text.startsWith(word, start);

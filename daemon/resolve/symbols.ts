@@ -443,11 +443,35 @@ export class SymbolResolver {
     if (callee !== undefined) return this.typeOfCallbackParameter(scope, container, { callee, arg: rows[o + BindingRow.arg]!, param: rows[o + BindingRow.param]! }, depth);
     // Destructured (`const { a } = this`): the member itself, whose members are its declared type's.
     const memberPath = str(BindingRow.memberPath);
+    if (memberPath?.endsWith('[]')) return this.elementOf(scope, container, memberPath.slice(0, -2), depth + 1);
     if (memberPath !== undefined) {
       const r = this.resolvePath(scope, container, memberPath, 'value', depth + 1);
       return r.kind === 'found' ? r.sym : undefined;
     }
     return this.typeFrom(scope, container, { typeName: str(BindingRow.typeName), newOf: str(BindingRow.newOf), callOf: str(BindingRow.callOf) }, depth);
+  }
+
+  /**
+   * The type of an element of the value `path` names (`for (const x of this.items)`), when that
+   * value is declared as an array or collection of a named type (`items: Item[]`, type-text.ts
+   * writes it `Item[]`): a local binding's declared type, or an entity's.
+   */
+  private elementOf(scope: Scope, container: number, path: string, depth: number): Sym | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    let declared: string | undefined;
+    let at: { scope: Scope; container: number } = { scope, container };
+    const local = path.includes('.') ? undefined : this.lookupLocal(scope, container, path, 'value');
+    if (local !== undefined && local !== 'shadowed' && 'binding' in local) declared = bindingString(scope.facts, local.binding, BindingRow.typeName);
+    else {
+      const r = this.resolvePath(scope, container, path, 'value', depth + 1);
+      if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
+      const owner = this.scope(r.sym.file)!;
+      const e = owner.facts.entities[r.sym.entity]!;
+      declared = e.typeName;
+      at = { scope: owner, container: e.parent };
+    }
+    if (!declared?.endsWith('[]')) return undefined;
+    return this.typeFrom(at.scope, at.container, { typeName: declared.slice(0, -2) }, depth + 1);
   }
 
   /**

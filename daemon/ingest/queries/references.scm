@@ -40,6 +40,8 @@
 (required_parameter pattern: (this) @binding-name type: (_) @binding-type) @binding.local
 ; A declarator starts with its name: the name alone is captured, as the binding.
 (variable_declarator name: (identifier) @binding.local type: (_)? @binding-type value: (_)? @binding-value)
+; `for (const x of xs)`: x holds an element of xs, typed by xs's declared element type.
+(for_in_statement left: (identifier) @binding.element operator: "of" right: (_) @binding-value)
 ; `const { a, b: c } = x`: each name holds a member of x (collect.ts reads the pattern).
 (variable_declarator name: (object_pattern) @binding.destructured value: (_) @binding-value)
 
