@@ -114,3 +114,15 @@ for (const name of fixtures) {
     assert.equal(actual, expected, `extraction of ${name} differs from ${name}${EXPECTED_SUFFIX} (UPDATE_EXPECT=1 rewrites it)`);
   });
 }
+
+// A chain's members are read back through at most a few calls (collect.ts's callChainPath); a
+// version that walked the chain anew from each call was exponential in its length and hung on
+// one of 100 calls. The timeout stops a hang; it is not a speed check.
+test('a chain of thousands of calls is extracted, each call a reference', { timeout: 60_000 }, () => {
+  const n = 2000;
+  const { facts } = extractFile('chain.ts', 'typescript', `export function f() { make()${'.next()'.repeat(n)}; }\n`);
+  const paths = refsOf(facts).map((r) => r.path);
+  assert.equal(paths.filter((p) => p === 'make').length, 1);
+  assert.equal(paths.filter((p) => p.endsWith('.next')).length, n);
+  assert.ok(paths.includes('make().next().next().next().next'), 'a chain of four calls is followed');
+});

@@ -631,14 +631,15 @@ const DOTTED = /^[A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$#]*)*$/;
 const NOT_IN_PATH = /[^\w$#.\s!?]/;
 
 /**
- * The dotted path a reference names (`this.a.m`, `ns.f`). A receiver that is not a chain of plain
- * names becomes `?`, keeping the last member name for name-matching.
+ * The dotted path a reference names (`this.a.m`, `ns.f`), or with `chains` a member of what a
+ * call returns (`callChainPath`). A receiver that is neither becomes `?`, keeping the last member
+ * name for name-matching.
  */
-function referencePath(text: string, t: NodeTable, node: number, plain: boolean): string {
+function referencePath(text: string, t: NodeTable, node: number, plain: boolean, chains = true): string {
   const raw = text.slice(t.start(node), endOf(text, t, node, plain));
   if (DOTTED.test(raw)) return raw;
   if (NOT_IN_PATH.test(raw)) {
-    const chain = callChainPath(text, t, node, plain, 0);
+    const chain = chains ? callChainPath(text, t, node, plain, 0) : undefined;
     if (chain !== undefined) return chain;
     // Not a chain of names however cleaned (a call, an index, a literal: often long, a whole
     // `pipe(...)` chain): only the name after its last dot counts, so only that is cleaned. Its
@@ -716,8 +717,9 @@ function callChainPath(text: string, t: NodeTable, node: number, plain: boolean,
   else if (ct === 'member_expression') {
     inner = callChainPath(text, t, callee, plain, calls + 1);
     if (inner === undefined) {
-      const p = referencePath(text, t, callee, plain);
-      if (!p.startsWith('?') && !p.includes('()')) inner = p;
+      // (not a chain again: a long one would be walked once per call in it)
+      const p = referencePath(text, t, callee, plain, false);
+      if (!p.startsWith('?')) inner = p;
     }
   }
   return inner === undefined ? undefined : `${inner}().${text.slice(t.start(property), t.end(property))}`;
