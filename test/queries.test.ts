@@ -765,6 +765,8 @@ describe('members of what a call returns (temp project)', () => {
       'export function locals(xs: Set<streams.Stream<number>>) { for (const x of xs) x.map(); const zs: readonly Builder[] = []; for (const z of zs) z.build(); }',
       // an element of a 2-D array is an array; `for ... in` gives keys
       'export function notElements(ys: streams.Stream<number>[][], o: Builder) { for (const y of ys) y.map(); for (const k in o) k.build(); }',
+      // An unannotated variable holding a member holds what the member is declared as.
+      'export class Holder { stream = new streams.Stream<number>(); run() { const s = this.stream; s.map(); } }',
       // Partial<X> and the like have X's members.
       'export function viaPartial(p: Partial<Builder>, r: Readonly<streams.Stream<number>> | undefined) { p.build?.(); r!.map(); }',
       // `this` as a return type: what the method was called on, of its own class.
@@ -788,7 +790,7 @@ describe('members of what a call returns (temp project)', () => {
   test("`f().m()` calls the member m of f's declared return type, through chains of calls and declared callable types", () => {
     const callers = (entity: string) => relationLines(small(), 'callers', entity);
     assert.deepEqual(callers('stream.ts#Stream.subscribe').filter((l) => l.endsWith(' resolved')), ['use.ts#Hub.each resolved', 'use.ts#Local.run resolved', 'use.ts#chained resolved', 'use.ts#direct resolved', 'use.ts#inline resolved', 'use.ts#schedule resolved', 'use.ts#viaProperty resolved', 'use.ts#viaThis resolved']);
-    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#Sub.again resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#locals resolved', 'use.ts#single resolved', 'use.ts#viaPartial resolved', 'use.ts#viaThis resolved']);
+    assert.deepEqual(callers('stream.ts#Stream.map'), ['use.ts#Holder.run resolved', 'use.ts#Sub.again resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#generic resolved', 'use.ts#locals resolved', 'use.ts#single resolved', 'use.ts#viaPartial resolved', 'use.ts#viaThis resolved']);
     // `b` of ownParameter is typed by the function type's own type parameter, not the interface
     assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#Hub.each resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved', 'use.ts#locals resolved', 'use.ts#viaPartial resolved']);
     assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);

@@ -231,7 +231,9 @@ class Collector {
         const name = this.cap(C.bindingName);
         const info = valueTypeInfo(this.text, t, type, value, this.plain);
         const literal = type < 0 && value >= 0 ? objectLiteral(this.text, t, value, this.plain) : undefined;
-        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, undefined, literal));
+        // `const s = this.scheduler`: s holds that member, as a destructured name does.
+        const held = type < 0 && value >= 0 && t.type(value) === 'member_expression' ? referencePath(this.text, t, value, this.plain) : '?';
+        this.out.bindings.push(bindingRecord(t.start(node), this.text_(name >= 0 ? name : node), type >= 0, info.typeName, info.newOf, info.callOf, undefined, held.startsWith('?') ? undefined : held, literal));
         // `const f: Alias = (a, b) => ...`: the untyped parameters take Alias's parameter types.
         if (name < 0 && info.typeName !== undefined && value >= 0) this.addAnnotatedFunction(info.typeName, value);
         // `const f: (a: A, b: B) => R = (a, b) => ...`: the untyped parameters take A and B.
