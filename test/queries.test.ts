@@ -768,7 +768,7 @@ describe('members of what a call returns (temp project)', () => {
       // An unannotated variable holding a member holds what the member is declared as.
       'export class Holder { stream = new streams.Stream<number>(); run() { const s = this.stream; s.map(); } }',
       // Partial<X> and the like have X's members.
-      'export function viaPartial(p: Partial<Builder>, r: Readonly<streams.Stream<number>> | undefined) { p.build?.(); r!.map(); }',
+      'export function viaPartial(p: Partial<Builder>, r: Readonly<streams.Stream<number>> | undefined) { p.build?.(); r!.map(); p.load!(1); }',
       // `this` as a return type: what the method was called on, of its own class.
       'export class Sub extends streams.Stream<number> { subscribe(): void {} again() { this.self().map(); } }',
       'export function viaThis(s: Sub) { s.self().self().subscribe(); const t = s.self(); t.map(); from(1).self().subscribe(); }',
@@ -795,6 +795,8 @@ describe('members of what a call returns (temp project)', () => {
     assert.deepEqual(callers('stream.ts#Builder.build').filter((l) => l.endsWith(' resolved')), ['use.ts#Hub.each resolved', 'use.ts#chained resolved', 'use.ts#declared resolved', 'use.ts#inline resolved', 'use.ts#locals resolved', 'use.ts#viaPartial resolved']);
     assert.deepEqual(callers('stream.ts#builder'), ['use.ts#chained resolved']);
     assert.deepEqual(callers('use.ts#Sub.subscribe'), ['use.ts#viaThis resolved']);
+    // `p.load!(1)`: a callee with `!` is the same callee
+    assert.deepEqual(callers('stream.ts#Builder.load'), ['use.ts#viaPartial resolved', 'use.ts#viaProperty resolved']);
     // what is not followed is at most a name match, never resolved
     assert.ok(!callers('stream.ts#Stream.subscribe').includes('use.ts#unknowable resolved'));
   });

@@ -4,7 +4,7 @@
 ; does, so the callee alone is captured, as the reference (one capture less per call: a query
 ; costs per capture).
 
-(call_expression function: [(identifier) (member_expression)] @reference.call)
+(call_expression function: [(identifier) (member_expression) (non_null_expression)] @reference.call)
 (new_expression constructor: [(identifier) (member_expression)] @target) @reference.new
 
 (extends_clause value: [(identifier) (member_expression)] @target) @reference.extends
