@@ -211,14 +211,12 @@ function readMap(n: number): Record<string, unknown> {
   pairValues[from] = read();
   let guess = lastShape(pairKeys[from]!, n);
   for (let i = from + 1; i < from + n; i++) {
-    if (guess !== undefined) {
-      const written = guess.written[i - from];
-      if (written !== undefined ? skipBytes(written) : (pairKeys[i] = mapKey()) === guess.keys[i - from]) pairKeys[i] = guess.keys[i - from]!;
-      else {
-        if (written !== undefined) pairKeys[i] = mapKey();
-        guess = undefined;
-      }
-    } else pairKeys[i] = mapKey();
+    const written = guess?.written[i - from];
+    if (written !== undefined && skipBytes(written)) pairKeys[i] = guess!.keys[i - from]!;
+    else {
+      pairKeys[i] = mapKey();
+      if (pairKeys[i] !== guess?.keys[i - from]) guess = undefined;
+    }
     pairValues[i] = read();
   }
   pairsTop = from;

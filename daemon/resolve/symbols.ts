@@ -339,9 +339,9 @@ export class SymbolResolver {
         // entity: in a class it could be a callback's, not the method's (the class is what
         // counts), and at module level an object literal's method's, where the literal's other
         // methods have the literal for `this` (effect's prototypes: `toJSON(this: Duration)`).
-        const declared = this.lookupLocal(scope, container, 'this', 'value');
-        if (declared !== undefined && declared !== 'shadowed' && 'binding' in declared) {
-          const self = this.typeOfBinding(scope, declared.binding, depth);
+        const declared = this.localBinding(scope, container, 'this');
+        if (declared !== undefined) {
+          const self = this.typeOfBinding(scope, declared, depth);
           return self ? this.followMembers(self, path, dot, depth) : unknownMember(path);
         }
       }
@@ -433,6 +433,13 @@ export class SymbolResolver {
     return undefined;
   }
 
+  /** The local binding (its row) that `path` names when it is one name bound in the entity, else undefined. */
+  private localBinding(scope: Scope, container: number, path: string): number | undefined {
+    if (path.includes('.')) return undefined;
+    const local = this.lookupLocal(scope, container, path, 'value');
+    return local !== undefined && local !== 'shadowed' && 'binding' in local ? local.binding : undefined;
+  }
+
   /** The type of a local binding: declared, `new C()`, or the declared return type of `make()`. */
   private typeOfBinding(scope: Scope, bindingIndex: number, depth: number): Sym | undefined {
     const rows = scope.facts.bindings;
@@ -460,8 +467,8 @@ export class SymbolResolver {
     if (depth > MAX_DEPTH) return undefined;
     let declared: string | undefined;
     let at: { scope: Scope; container: number } = { scope, container };
-    const local = path.includes('.') ? undefined : this.lookupLocal(scope, container, path, 'value');
-    if (local !== undefined && local !== 'shadowed' && 'binding' in local) declared = bindingString(scope.facts, local.binding, BindingRow.typeName);
+    const local = this.localBinding(scope, container, path);
+    if (local !== undefined) declared = bindingString(scope.facts, local, BindingRow.typeName);
     else {
       const r = this.resolvePath(scope, container, path, 'value', depth + 1);
       if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
@@ -555,8 +562,8 @@ export class SymbolResolver {
         return cls < 0 ? undefined : { file: scope.facts.path, entity: cls };
       }
       // A local binding is no entity: its type stands for it.
-      const local = receiver.includes('.') ? undefined : this.lookupLocal(scope, container, receiver, 'value');
-      if (local !== undefined && local !== 'shadowed' && 'binding' in local) return this.typeOfBinding(scope, local.binding, depth + 1);
+      const local = this.localBinding(scope, container, receiver);
+      if (local !== undefined) return this.typeOfBinding(scope, local, depth + 1);
       const o = this.resolvePath(scope, container, receiver, 'value', depth + 1);
       return o.kind === 'found' ? o.sym : undefined;
     }
