@@ -374,15 +374,13 @@ class Collector {
       const dt = d === undefined ? -1 : t.childForField(d, 'type');
       return dt < 0 ? undefined : typeNameIn(this.text, t.start(dt), t.end(dt), true);
     };
-    const single = t.childForField(fn, 'parameter');
+    const { single, listed } = functionParameters(t, fn);
     if (single >= 0) {
       const name = typeAt(0);
       if (name !== undefined) this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, name, undefined, undefined, undefined, undefined, undefined));
       return;
     }
-    const list = t.childForField(fn, 'parameters');
-    const params = list >= 0 ? t.namedChildren(list).filter((n) => t.type(n) !== 'comment') : [];
-    params.forEach((p, i) => {
+    listed.forEach((p, i) => {
       const name = t.childForField(p, 'type') < 0 ? typeAt(i) : undefined;
       if (name !== undefined) this.parameterTypes.set(t.start(p), name);
     });
@@ -393,14 +391,12 @@ class Collector {
     const t = this.t;
     const ft = t.type(fn);
     if (ft !== 'arrow_function' && ft !== 'function_expression') return;
-    const single = t.childForField(fn, 'parameter');
+    const { single, listed } = functionParameters(t, fn);
     if (single >= 0) {
       this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: typeName, arg: -1, param: 0 }, undefined, undefined));
       return;
     }
-    const list = t.childForField(fn, 'parameters');
-    const params = list >= 0 ? t.namedChildren(list).filter((n) => t.type(n) !== 'comment') : [];
-    params.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: typeName, arg: -1, param } }));
+    listed.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: typeName, arg: -1, param } }));
   }
 
   private addCallback(callee: number, callback: number): void {
@@ -410,15 +406,12 @@ class Collector {
     const callbackStart = t.start(callback);
     const args = t.namedChildren(t.parent(callback)).filter((n) => t.type(n) !== 'comment');
     const arg = args.findIndex((n) => t.start(n) === callbackStart);
-    const single = t.childForField(callback, 'parameter');
+    const { single, listed } = functionParameters(t, callback);
     if (single >= 0) {
-      // `x => ...` has no parameter node of its own: bind it here.
       this.out.bindings.push(bindingRecord(t.start(single), this.text_(single), false, undefined, undefined, undefined, { callee: path, arg, param: 0 }, undefined, undefined));
       return;
     }
-    const list = t.childForField(callback, 'parameters');
-    const params = list >= 0 ? t.namedChildren(list) : [];
-    params.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: path, arg, param } }));
+    listed.forEach((p, param) => this.out.callbackParams.push({ start: t.start(p), site: { callee: path, arg, param } }));
   }
 
   private addImport(statement: number): void {
@@ -691,6 +684,18 @@ function typeParameterNames(text: string, t: NodeTable, signature: number): Set<
     if (name >= 0) names.add(text.slice(t.start(name), t.end(name)));
   }
   return names;
+}
+
+/**
+ * The parameters of an arrow or function expression, by position: `x => ...`'s lone one
+ * (`single`, which has no parameter node of its own, so the caller binds it), else those of its
+ * list, comments left out (`listed`).
+ */
+function functionParameters(t: NodeTable, fn: number): { single: number; listed: number[] } {
+  const single = t.childForField(fn, 'parameter');
+  if (single >= 0) return { single, listed: [] };
+  const list = t.childForField(fn, 'parameters');
+  return { single: -1, listed: list >= 0 ? t.namedChildren(list).filter((n) => t.type(n) !== 'comment') : [] };
 }
 
 /** Calls a chain may hold before its member: `a().b().c().d` has three. */
