@@ -272,6 +272,23 @@ describe('callers and callees', () => {
     );
   });
 
+  test('receivers typed through what the code declares, read in rxjs', () => {
+    const resolvedCallees = (entity: string) => relation('callees', { entity }).results.filter((x) => x.resolution === 'resolved').map((x) => x.id);
+    const cases: [string, string, string][] = [
+      // defer.ts:54 `innerFrom(observableFactory()).subscribe(subscriber)`: innerFrom returns Observable<...>.
+      ['internal/observable/defer.ts#defer', 'internal/Observable.ts#Observable.subscribe', 'a member of what a call returns'],
+      // Subject.ts:66 `for (const observer of this.currentObservers) observer.next(value)`, `currentObservers: Observer<T>[] | null`.
+      ['internal/Subject.ts#Subject.next', 'internal/types.ts#Observer.next', 'an element in for ... of'],
+      // Subscriber.ts:149 `partialObserver: Partial<Observer<T>>`, :155 `partialObserver.next(value)`.
+      ['internal/Subscriber.ts#ConsumerObserver.next', 'internal/types.ts#Observer.next', 'Partial<X> read as X'],
+      // executeSchedule.ts:26 `function (this: SchedulerAction<any>)`, :29 `this.schedule(null, delay)`.
+      ['internal/util/executeSchedule.ts#executeSchedule', 'internal/types.ts#SchedulerAction.schedule', "a function's declared this"],
+      // ConnectableObservable.ts:67 `let connection = this._connection`, :71 `connection.add(...)`.
+      ['internal/observable/ConnectableObservable.ts#ConnectableObservable.connect', 'internal/Subscription.ts#Subscription.add', 'a variable holding a member'],
+    ];
+    for (const [from, to, how] of cases) assert.ok(resolvedCallees(from).includes(to), `${from} calls ${to} (${how})`);
+  });
+
   test('callees: resolved calls, and name-matched guesses only when inferred', () => {
     // Subscriber.ts:67-73: next() calls handleStoppedNotification(nextNotification(value), this) or this._next(value).
     const next = relation('callees', { entity: 'internal/Subscriber.ts#Subscriber.next' });
@@ -799,6 +816,23 @@ describe('members of what a call returns (temp project)', () => {
     assert.deepEqual(callers('stream.ts#Builder.load'), ['use.ts#viaPartial resolved', 'use.ts#viaProperty resolved']);
     // what is not followed is at most a name match, never resolved
     assert.ok(!callers('stream.ts#Stream.subscribe').includes('use.ts#unknowable resolved'));
+  });
+});
+
+describe('zod: members of a local object of namespaces, and of what its calls return', () => {
+  let zod: GraphHost;
+  before(async () => {
+    zod = await GraphHost.index(join(packageRoot(), 'node_modules', 'zod', 'src'));
+  });
+
+  test('from-json-schema.ts calls through `const z = { ..._schemas, ..._checks, iso: _iso }`', () => {
+    const callees = (runQuery(zod, 'callees', { entity: 'v4/classic/from-json-schema.ts#convertBaseSchema' }) as RelationResult).results;
+    const resolved = callees.filter((x) => x.resolution === 'resolved').map((x) => x.id);
+    // :586 `z.number().int()` and `z.number()`: a spread namespace's export, then a member of what it returns (ZodNumber).
+    assert.ok(resolved.includes('v4/classic/schemas.ts#number'));
+    assert.ok(resolved.includes('v4/classic/schemas.ts#_ZodNumber.int'));
+    // `z.iso.datetime(...)`: the namespace under the key `iso`.
+    assert.ok(resolved.includes('v4/classic/iso.ts#datetime'));
   });
 });
 
