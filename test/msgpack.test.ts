@@ -125,6 +125,9 @@ describe('the client msgpack codec against msgpackr', () => {
       for (let round = 0; round < 3; round++) assert.deepEqual(decode(bytes), daemonDecode(bytes), show(value));
     }
     assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    // cut anywhere, a body of shapes already learned is an error, as any truncated body
+    const learned = packr.pack(values[0]);
+    for (let cut = 1; cut < learned.length; cut += 7) assert.throws(() => decode(learned.subarray(0, cut)), /unexpected end of data/);
   });
 
   test("an entity's kept fields are written again when they change, never stale", () => {
