@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { extractFile, reextract, type Extraction } from '../daemon/ingest/extract.ts';
-import { MIN_GAP } from '../daemon/ingest/string-gaps.ts';
+import { MIN_GAP, likelyGaps, sameGaps } from '../daemon/ingest/string-gaps.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { prng } from './support/prng.ts';
 
@@ -38,8 +38,8 @@ function sample(): string {
 }
 
 /** The facts of a parse that reads every string. */
-function readingAll(text: string): Extraction['facts'] {
-  return extractFile('gaps.ts', 'typescript', text, undefined, Infinity).facts;
+function readingAll(text: string, path = 'gaps.ts'): Extraction['facts'] {
+  return extractFile(path, 'typescript', text, undefined, Infinity).facts;
 }
 
 test('long value strings are left out of the parse; the facts are those of a parse reading them', () => {
@@ -54,6 +54,52 @@ test('long value strings are left out of the parse; the facts are those of a par
     assert.equal(text[g.end], '"');
   }
   assert.deepEqual(extraction.facts, readingAll(text));
+});
+
+test('the gaps guessed from the text alone: quoted runs on long lines, escapes and the other quote inside, up to the closing quote on the line', () => {
+  const min = 40;
+  // escaped quotes of its own kind inside, and the other kind as they are
+  const long = (q: string, seed: string) => `${q}${inside(min, seed).replaceAll('\\"', `\\${q}`)}${q === '"' ? "it's" : '"x"'}${q}`;
+  const text = [
+    `const a = 'short', b = ${long('"', 'b')}, c = ${long("'", 'c')};`,
+    `const e = "${'z'.repeat(min - 10)}";  // too short, on a long line ${'.'.repeat(min)}`,
+    `const f = ${long('"', 'f')};`,
+  ].join('\n');
+  const at = (needle: string) => text.indexOf(needle);
+  const guessed = likelyGaps(text, min).map((g) => text.slice(g.start - 1, g.end + 1));
+  const b = text.slice(at('b = ') + 4, at(', c = '));
+  const c = text.slice(at('c = ') + 4, at(';\n'));
+  const f = text.slice(at('f = ') + 4, text.length - 1);
+  assert.deepEqual(guessed, [b, c, f]);
+  // and where a parse puts them, rows and columns included
+  assert.ok(sameGaps(likelyGaps(text, min), extractFile('guess.ts', 'typescript', text, undefined, min).gaps));
+});
+
+test('a first parse without the guessed insides, kept when its tree bears the guess out; the facts are always those of a parse reading every string', () => {
+  // The generated modules: the guess is right, so the first parse reads no long string.
+  for (const file of ['httpApiScalar.ts', 'httpApiSwagger.ts']) {
+    const text = readFileSync(join(packageRoot(), 'node_modules/effect/src/http-api/internal', file), 'utf8');
+    const extraction = extractFile(file, 'typescript', text);
+    assert.ok(extraction.gaps.length > 0 && sameGaps(likelyGaps(text), extraction.gaps), `${file}: the guess is what a parse finds`);
+    assert.deepEqual(extraction.facts, readingAll(text, file), file);
+  }
+  // Wrong guesses: a long literal type (a gap for the text, not for the tree); a quote in a
+  // comment, a template or a regular expression ahead of a long string on its line (the string
+  // missed, or a run between two literals guessed); a long string continued on the next line.
+  const wrong = [
+    `export type Literal = "${inside(LONG, 'type')}";`,
+    `/* don't */ export const x = f("${inside(LONG, 'x')}");`,
+    `export const y = \`it's \${f("${inside(LONG, 'y')}")}\`;`,
+    `export const z = /'/.test(f("${inside(LONG, 'z')}"));`,
+    `export const m = /"/.test(f("${inside(LONG, 'm')}")) + "${inside(LONG, 'n')}";`,
+    `export const c = "${inside(LONG, 'c')}\\\n${inside(LONG, 'd')}";`,
+  ];
+  for (const line of wrong) {
+    const text = `${line}\nexport function f(s: string): string { return s; }\n`;
+    const extraction = extractFile('gaps.ts', 'typescript', text);
+    assert.ok(!sameGaps(likelyGaps(text), extraction.gaps), `a wrong guess: ${line.slice(0, 40)}`);
+    assert.deepEqual(extraction.facts, readingAll(text), line.slice(0, 40));
+  }
 });
 
 /** Edits inside a gap (plain characters, or ones that end the string or change its escapes), next to it, and elsewhere. */

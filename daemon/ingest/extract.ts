@@ -20,7 +20,7 @@ import type { FileFacts } from './facts.ts';
 import { parseChunks, toolsFor, type SyntaxTree } from './parser.ts';
 import { editBetween, rowDelta, widenEdit, type TextEdit } from './text-edit.ts';
 import { CHUNK, findRewrites, inputReader, rewritesAfterEdit, type Rewrites } from './grammar-gaps.ts';
-import { MIN_GAP, findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, nextToEscape, type Gaps } from './string-gaps.ts';
+import { MIN_GAP, findGaps, gapHolding, gapsAfterEdit, includedRanges, inertEdit, isValueString, likelyGaps, nextToEscape, sameGaps, type Gaps } from './string-gaps.ts';
 
 /** What a later `reextract` needs: the text, its tree and the records collected from it. */
 export interface Extraction {
@@ -55,6 +55,16 @@ export function extractFile(path: string, language: Language, text: string, hash
   keepShapes(language);
   const rewrites = findRewrites(text, language);
   const read = inputReader(text, rewrites);
+  const likely = likelyGaps(text, minGap);
+  if (likely.length) {
+    // The long strings the text seems to hold, left out of the first parse: kept when the tree
+    // bears the guess out, as the one the parse below would end with.
+    const tree = parseChunks(language, read, CHUNK, undefined, includedRanges(likely));
+    const table = new NodeTable(tree);
+    if (!table.hasError(table.root()) && sameGaps(findGaps(table, text, minGap), likely)) {
+      return finish(path, language, text, rewrites, likely, tree, collectAll(text, language, table, table.root()), hash);
+    }
+  }
   let tree = parseChunks(language, read, CHUNK);
   let table = new NodeTable(tree);
   const gaps = table.hasError(table.root()) ? [] : findGaps(table, text, minGap);
