@@ -14,7 +14,7 @@ import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution, type ResolutionContext } from './resolve/symbols.ts';
-import { contentHash, hash53 } from './util/hash.ts';
+import { contentHash, hash53, hash53Collapsed } from './util/hash.ts';
 import { idleTrimmer } from './util/malloc-trim.ts';
 
 export interface HostOptions extends DiscoverOptions {
@@ -951,7 +951,7 @@ function moduleEntity(facts: FileFacts) {
 
 /** An entity's signature hash: its signature with runs of white space as one space. */
 function signatureHash(signature: string): number {
-  return hash53(signature.replace(/\s+/g, ' '));
+  return hash53Collapsed(signature);
 }
 
 /** `hash`: the signature's, when known. */
