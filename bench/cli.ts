@@ -5,11 +5,11 @@
 // ISG_BENCH_CLI_BASELINE=/path/to/an/older/isg/entry.js adds that build's query to the same
 // interleaving, for a before/after comparison that one machine load applies to.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type IsgClient } from '../client/client.ts';
-import { cliPath, corpusRoot, fixed, heading, median, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+import { cliPath, copyCorpus, corpusRoot, fixed, heading, median, table, verdict, type BenchContext, type CorpusName } from './util.ts';
 
 const RUNS = 40;
 const TARGET_MS = 80;
@@ -96,7 +96,7 @@ export async function cli(ctx: BenchContext): Promise<void> {
   const all: Record<string, Record<string, Figures[]>> = {};
   for (const corpus of ctx.corpora) {
     const root = mkdtempSync(join(tmpdir(), `isg-bench-cli-${corpus}-`));
-    cpSync(corpusRoot(corpus), join(root, 'src'), { recursive: true });
+    copyCorpus(corpus, join(root, 'src'));
     const daemon = await warmDaemon(root);
     try {
       const query = QUERIES[corpus];

@@ -6,7 +6,7 @@
 // JSON over one keep-alive connection (node:http's client, as a Node caller would use), plus a
 // row with a new connection per request, as a shell script's curl would make.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import type { HttpServerKind } from '../daemon/server/http/gateway.ts';
 import { GraphHost } from '../daemon/host.ts';
 import { httpCall } from '../test/support/http-client.ts';
 import { pickQueries, type Query } from './socket.ts';
-import { corpusRoot, heading, latencyHistogram, load1, now, since, summarize, table, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
+import { copyCorpus, heading, latencyHistogram, load1, now, since, summarize, table, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
 
 const CALLS = 3000;
 const BLOCK = 250;
@@ -33,7 +33,7 @@ export async function http(ctx: BenchContext): Promise<void> {
 
 async function onCorpus(corpus: CorpusName): Promise<unknown> {
   const root = mkdtempSync(join(tmpdir(), `isg-bench-http-${corpus}-`));
-  cpSync(corpusRoot(corpus), join(root, 'src'), { recursive: true });
+  copyCorpus(corpus, join(root, 'src'));
   const host = await GraphHost.index(root);
   const queries = pickQueries(host).slice(0, 2);
   const figures: Record<string, unknown> = {};

@@ -11,7 +11,7 @@
 // - a daemon's start on a copy of zod: how long after "indexed" its three WASM worker plugins
 //   are all active (their workers boot while the index runs).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCsr, type CsrSnapshot } from '../daemon/graph/csr.ts';
@@ -30,7 +30,7 @@ import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { createLogger } from '../daemon/util/log.ts';
 import { pluginContext, readManifest as manifestWithDefaults } from '../test/support/plugin-context.ts';
-import { cliPath, corpusRoot, fixed, heading, mb, median, now, repoRoot, since, table, verdict, type BenchContext } from './util.ts';
+import { cliPath, copyCorpus, corpusRoot, fixed, heading, mb, median, now, repoRoot, since, table, verdict, type BenchContext } from './util.ts';
 
 const CALLS = 1_000_000;
 const ROUNDS = 7;
@@ -282,7 +282,7 @@ export async function workerPluginsWait(cli: string, root: string): Promise<{ in
 export function workerPluginsRoot(): string {
   const root = join(tmpdir(), `isg-bench-start-${process.pid}`);
   rmSync(root, { recursive: true, force: true });
-  cpSync(corpusRoot('zod'), root, { recursive: true });
+  copyCorpus('zod', root);
   const config = { snapshot: { enabled: false }, watch: { enabled: false }, plugins: { 'fixture-echo': { path: join(repoRoot(), 'wasm-plugins', 'fixtures', 'echo') } } };
   writeFileSync(join(root, 'isg.config.json'), JSON.stringify(config));
   return root;

@@ -4,7 +4,7 @@
 // socket adds. Arguments are drawn from an in-process index of the same corpus.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Histogram } from 'hdr-histogram-js';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type IsgClient } from '../client/client.ts';
@@ -15,7 +15,7 @@ import { planEdits } from './apply-change.ts';
 import { runQuery } from '../daemon/queries/core.ts';
 import { decodeBody as clientDecode } from '../client/framing.ts';
 import { encodeBody } from '../daemon/server/frames.ts';
-import { cliPath, corpusRoot, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
+import { cliPath, copyCorpus, heading, latencyHistogram, now, rng, sample, since, summarize, table, verdict, type BenchContext, type CorpusName, type LatencySummary } from './util.ts';
 
 const CALLS = 5000;
 const PIPELINED = 100_000;
@@ -42,7 +42,7 @@ export async function socket(ctx: BenchContext): Promise<void> {
 
 async function onCorpus(corpus: CorpusName): Promise<unknown> {
   const root = mkdtempSync(join(tmpdir(), `isg-bench-socket-${corpus}-`));
-  cpSync(corpusRoot(corpus), join(root, 'src'), { recursive: true });
+  copyCorpus(corpus, join(root, 'src'));
   const host = await GraphHost.index(root);
   const queries = pickQueries(host);
   const daemon = spawn(process.execPath, [cliPath(), 'serve', root, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });

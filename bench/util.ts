@@ -1,11 +1,11 @@
 // Shared pieces of the benchmark suite: corpora, options, tables, HDR histograms, a seeded
 // random generator and small statistics. Benchmarks measure and print; they never assert.
 import { availableParallelism, loadavg } from 'node:os';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { prng } from '../test/support/prng.ts';
@@ -26,6 +26,14 @@ export type CorpusName = (typeof CORPORA)[number];
 
 export function corpusRoot(name: CorpusName): string {
   return join(repoRoot(), 'node_modules', name, 'src');
+}
+
+/**
+ * A copy of a corpus at `dest`, without the state directory of a daemon someone ran on it (`isg`
+ * in node_modules/effect/src): its socket cannot be copied, and its snapshot is not the corpus.
+ */
+export function copyCorpus(name: CorpusName, dest: string, preserveTimestamps = false): void {
+  cpSync(corpusRoot(name), dest, { recursive: true, preserveTimestamps, filter: (src) => basename(src) !== '.isg' });
 }
 
 export function cliPath(): string {

@@ -4,12 +4,12 @@
 // are as old as the install (a repository's files mostly are); then again after a few files
 // were edited, touched, deleted and added, as while a daemon was down.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
 import type { LoadTimings } from '../daemon/persist/snapshot.ts';
-import { corpusRoot, fixed, fmt, heading, load1, mb, median, repoRoot, sample, table, verdict, type BenchContext, type CorpusName } from './util.ts';
+import { copyCorpus, fixed, fmt, heading, load1, mb, median, repoRoot, sample, table, verdict, type BenchContext, type CorpusName } from './util.ts';
 
 const RUNS = 5;
 const TARGET_READY_MS: Partial<Record<CorpusName, number>> = { effect: 1000 };
@@ -67,7 +67,7 @@ export async function warmStart(ctx: BenchContext): Promise<void> {
   for (const corpus of ctx.corpora) {
     const root = mkdtempSync(join(tmpdir(), `isg-bench-warm-${corpus}-`));
     try {
-      cpSync(corpusRoot(corpus), root, { recursive: true, preserveTimestamps: true });
+      copyCorpus(corpus, root, true);
       const loadBefore = load1();
       const saved = child('save', root);
       const warm: Run[] = [];

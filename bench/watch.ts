@@ -5,7 +5,7 @@
 // applyChanges, per edit, in an HDR histogram; a second plain fs.watch on the file's directory
 // splits off the file system's notification delay. Then a burst: hundreds of files rewritten at
 // once, as by a `git checkout`, until all are applied.
-import { cpSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GraphHost, type FileChange } from '../daemon/host.ts';
@@ -13,7 +13,7 @@ import { languageOf } from '../daemon/ingest/discover.ts';
 import { contentHash } from '../daemon/util/hash.ts';
 import { TreeWatcher } from '../daemon/watch/tree-watcher.ts';
 import { planEdits } from './apply-change.ts';
-import { corpusRoot, fixed, fmt, heading, latencyHistogram, load1, now, sample, since, summarize, table, type BenchContext, type LatencySummary } from './util.ts';
+import { copyCorpus, fixed, fmt, heading, latencyHistogram, load1, now, sample, since, summarize, table, type BenchContext, type LatencySummary } from './util.ts';
 
 const EDITS = 200;
 const BURST_FILES = 500;
@@ -170,7 +170,7 @@ export async function watchBench(ctx: BenchContext): Promise<void> {
   for (const corpus of ctx.corpora) {
     const root = mkdtempSync(join(tmpdir(), `isg-bench-watch-${corpus}-`));
     try {
-      cpSync(corpusRoot(corpus), root, { recursive: true, preserveTimestamps: true });
+      copyCorpus(corpus, root, true);
       const host = await GraphHost.index(root);
       const files = [...host.filePaths()].map((p) => ({ path: p, bytes: host.factsOf(p)!.bytes })).sort((a, b) => a.bytes - b.bytes || (a.path < b.path ? -1 : 1));
       const target = files[files.length >> 1]!;
