@@ -819,6 +819,46 @@ describe('members of what a call returns (temp project)', () => {
   });
 });
 
+describe('`this["name"]` as a return type (temp project)', () => {
+  // effect's Schema: `annotate(...): this["Rebuild"]`, where Bottom's `readonly "Rebuild": Rebuild`
+  // is typed by its type parameter `Rebuild extends Top` and a schema's own interface may
+  // declare the property with a type of its own.
+  const small = tempProject('isg-this-property-', {
+    'schema.ts': [
+      'export interface Pipeable { pipe(): void }',
+      'export interface Top extends Pipeable { readonly "Rebuild": Top; check(): this["Rebuild"] }',
+      'export interface Bottom<out T, out Rebuild extends Top> extends Top {',
+      '  readonly "Rebuild": Rebuild',
+      '  annotate(note: string): this["Rebuild"]',
+      '  other(): this["missing"]',
+      '}',
+      'export interface Str extends Bottom<string, Str> {}',
+      'export declare const Str: Str',
+      'export interface Codec<T> extends Top { readonly "Rebuild": Codec<T>; decode(): T }',
+      'export declare const json: Codec<string>',
+      '',
+    ].join('\n'),
+    'use.ts': [
+      "import { Str, json } from './schema';",
+      // the property typed by a type parameter: its bound (Top), whose members Str has too
+      'export const Trimmed = Str.annotate("trimmed").pipe();',
+      // the property declared with a type of the receiver's own (Codec): that type's members
+      'export function decoded() { return json.check().decode(); }',
+      // no such property: nothing followed
+      'export function unknown() { Str.other().pipe(); }',
+      '',
+    ].join('\n'),
+  });
+
+  test('a call returning `this["name"]` gives the declared type of the receiver\'s property `name`', () => {
+    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    assert.deepEqual(callers('schema.ts#Pipeable.pipe'), ['use.ts#Trimmed resolved']);
+    assert.deepEqual(callers('schema.ts#Codec.decode'), ['use.ts#decoded resolved']);
+    assert.deepEqual(callers('schema.ts#Bottom.annotate'), ['use.ts#Trimmed resolved']);
+    assert.deepEqual(callers('schema.ts#Top.check'), ['use.ts#decoded resolved']);
+  });
+});
+
 describe('zod: members of a local object of namespaces, and of what its calls return', () => {
   let zod: GraphHost;
   before(async () => {

@@ -73,6 +73,8 @@ function namedType(text: string, start: number, end: number): string | undefined
     args = i + 1;
     i = skipSpace(text, argsEnd + 1, end);
   }
+  // `this["Rebuild"]`: the type of the receiver's property (resolve/symbols.ts's `returnedBy`).
+  if (name === 'this' && args < 0 && i < end && text.charCodeAt(i) === 91 /* [ */) return thisProperty(text, i, end);
   let arrays = 0;
   while (i < end && text.charCodeAt(i) === 91 /* [ */) {
     const close = skipSpace(text, i + 1, end);
@@ -89,6 +91,20 @@ function namedType(text: string, start: number, end: number): string | undefined
     base = element === undefined ? undefined : `${element}[]`;
   }
   return base === undefined ? undefined : base + '[]'.repeat(arrays);
+}
+
+const THIS_PROPERTY = /\[\s*(["'])([A-Za-z_$][\w$]*)\1\s*\]/y;
+
+/** `["Name"]` from `i` to `end`, after `this`: `this["Name"]`; anything else undefined. */
+function thisProperty(text: string, i: number, end: number): string | undefined {
+  THIS_PROPERTY.lastIndex = i;
+  const m = THIS_PROPERTY.exec(text);
+  return m && skipSpace(text, i + m[0].length, end) === end ? `this["${m[2]}"]` : undefined;
+}
+
+/** The property `this["Name"]` (`thisProperty`) names; undefined for any other type text. */
+export function thisPropertyName(typeName: string): string | undefined {
+  return typeName.startsWith('this["') ? typeName.slice(6, -2) : undefined;
 }
 
 /** The `>` closing the `<` at `open`, before `end` (an arrow's `=>` closes nothing); -1 if none. */

@@ -7,7 +7,7 @@
 // files' edges may change when another file's surface changes (see daemon/host.ts).
 import type { EdgeKind, EntityKind } from '../model.ts';
 import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, type CallbackSite, type EntityFact, type FileFacts, type ObjectLiteral, type RefKind } from '../ingest/facts.ts';
-import { functionTypeParameter, typeNameOf } from '../ingest/type-text.ts';
+import { functionTypeParameter, thisPropertyName, typeNameOf } from '../ingest/type-text.ts';
 import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
 import { keepShape } from '../util/keep-shape.ts';
@@ -552,23 +552,44 @@ export class SymbolResolver {
     if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
     const fnScope = this.scope(r.sym.file)!;
     const fn = fnScope.facts.entities[r.sym.entity]!;
-    if (fn.returnType === 'this') {
-      const dot = callee.lastIndexOf('.');
-      const receiver = dot < 0 ? undefined : callee.slice(0, dot);
-      if (receiver === undefined) return undefined;
-      if (receiver.endsWith('()')) return this.returnedBy(scope, container, receiver.slice(0, -2), depth + 1);
-      if (receiver === 'this' || receiver === 'super') {
-        const cls = enclosingClass(scope.facts, container);
-        return cls < 0 ? undefined : { file: scope.facts.path, entity: cls };
-      }
-      // A local binding is no entity: its type stands for it.
-      const local = this.localBinding(scope, container, receiver);
-      if (local !== undefined) return this.typeOfBinding(scope, local, depth + 1);
-      const o = this.resolvePath(scope, container, receiver, 'value', depth + 1);
-      return o.kind === 'found' ? o.sym : undefined;
-    }
     if (!fn.returnType) return undefined;
+    const property = thisPropertyName(fn.returnType);
+    if (fn.returnType === 'this' || property !== undefined) {
+      const self = this.receiverOf(scope, container, callee, depth + 1);
+      return self === undefined || property === undefined ? self : this.propertyType(self, property, depth + 1);
+    }
     return this.typeFrom(fnScope, fn.parent, { typeName: fn.returnType }, depth + 1);
+  }
+
+  /** The type of the receiver of the call `callee` (`a.b` of `a.b.m`): what `this` is in a return type. */
+  private receiverOf(scope: Scope, container: number, callee: string, depth: number): Sym | undefined {
+    const dot = callee.lastIndexOf('.');
+    const receiver = dot < 0 ? undefined : callee.slice(0, dot);
+    if (receiver === undefined) return undefined;
+    if (receiver.endsWith('()')) return this.returnedBy(scope, container, receiver.slice(0, -2), depth + 1);
+    if (receiver === 'this' || receiver === 'super') {
+      const cls = enclosingClass(scope.facts, container);
+      return cls < 0 ? undefined : { file: scope.facts.path, entity: cls };
+    }
+    // A local binding is no entity: its type stands for it.
+    const local = this.localBinding(scope, container, receiver);
+    if (local !== undefined) return this.typeOfBinding(scope, local, depth + 1);
+    const o = this.resolvePath(scope, container, receiver, 'value', depth + 1);
+    return o.kind === 'found' ? o.sym : undefined;
+  }
+
+  /**
+   * `this["name"]` with `self` for `this`: the declared type of self's property `name`. One typed
+   * by a type parameter of the declaration holding it (effect's `readonly "Rebuild": Rebuild` in
+   * `Bottom<..., Rebuild extends Top>`) is read as that parameter's bound, as a receiver typed by
+   * a type parameter is: what self's heritage passes for it is not followed.
+   */
+  private propertyType(self: Sym, name: string, depth: number): Sym | undefined {
+    const p = this.memberOrExport(self, name, depth);
+    if (p === undefined || !('entity' in p)) return undefined;
+    const pScope = this.scope(p.file)!;
+    const e = pScope.facts.entities[p.entity]!;
+    return e.kind === 'property' && e.typeName ? this.typeFrom(pScope, e.parent, { typeName: e.typeName }, depth + 1) : undefined;
   }
 
   /** `sym.name`: an export of a module, a member of a namespace/class/interface, or of a value's type. */
