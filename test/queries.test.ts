@@ -897,6 +897,39 @@ describe('parameters typed by the variable a function is assigned to (temp proje
   });
 });
 
+describe('callbacks passed to functions declared as variables of a function type (temp project)', () => {
+  const small = tempProject('isg-declared-callbacks-', {
+    'fiber.ts': 'export interface Fiber {\n  id(): number;\n  readonly getRef: <X>(ref: X) => X;\n}\n',
+    'effect.ts': [
+      "import * as F from './fiber';",
+      // effect's `export const withFiber: <A, ...>(evaluate: (fiber: Fiber<...>) => ...) => ... = core.withFiber`
+      'export const withFiber: <A>(evaluate: (fiber: F.Fiber) => A) => A = null!;',
+      'export interface Api { readonly run: (f: (fiber: F.Fiber) => void) => void }',
+      // a type parameter of the function's own, named as a type around it
+      'export interface A {\n  id(): number;\n}',
+      'export function own<A>(x: A, f: (a: A) => void): void {}',
+      'export const ownDeclared: <A>(x: A, f: (a: A) => void) => void = null!;',
+      '',
+    ].join('\n'),
+    'use.ts': [
+      "import * as Effect from './effect';",
+      "import { type Api } from './effect';",
+      'export const viaVariable = () => Effect.withFiber((fiber) => fiber.getRef(fiber.id()));',
+      'export function viaProperty(api: Api) { api.run((fiber) => { fiber.id(); }); }',
+      'export function shadowed() { Effect.own(1, (a) => a.id()); Effect.ownDeclared(1, (a) => a.id()); }',
+      '',
+    ].join('\n'),
+  });
+
+  test("a callback's parameters are typed by the declared function type's, and a type parameter of its own is no type around it", () => {
+    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    assert.deepEqual(callers('fiber.ts#Fiber.id'), ['use.ts#viaProperty resolved', 'use.ts#viaVariable resolved']);
+    assert.deepEqual(callers('fiber.ts#Fiber.getRef'), ['use.ts#viaVariable resolved']);
+    // `a` is of the type parameter A, not the interface A (which resolved before)
+    assert.deepEqual(callers('effect.ts#A.id'), []);
+  });
+});
+
 describe('heritage edges (temp project)', () => {
   const small = tempProject('isg-heritage-', {
     'a.ts': [

@@ -543,6 +543,17 @@ class Collector {
       const types = parameterTypes(text, t, params);
       if (types.some((x) => x !== null)) record.paramTypes = types;
     }
+    if (record.paramTypes === undefined && type >= 0) {
+      // `const withFiber: <A>(f: (fiber: Fiber) => A) => ... = ...` (effect declares most of its
+      // API so): the declared function type's parameters type the callbacks passed to it, as a
+      // function declaration's do.
+      const declared = t.firstNamedChild(type);
+      const declaredParams = declared >= 0 && t.type(declared) === 'function_type' ? t.childForField(declared, 'parameters') : -1;
+      if (declaredParams >= 0) {
+        const types = parameterTypes(text, t, declaredParams);
+        if (types.some((x) => x !== null)) record.paramTypes = types;
+      }
+    }
     if (returnType >= 0) {
       const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;

@@ -503,7 +503,9 @@ export class SymbolResolver {
     if (!declared) return undefined;
     const paramType = functionTypeParameter(declared, site.param);
     if (!paramType) return undefined;
-    return this.typeFrom(fnScope, f.parent, { typeName: paramType }, depth + 1);
+    // Read where f's signature is: a type parameter of f's own (`<A>(cb: (a: A) => void)`) is
+    // one, not a type of that name around f.
+    return this.typeFrom(fnScope, fn.entity, { typeName: paramType }, depth + 1);
   }
 
   /**
