@@ -752,6 +752,8 @@ function valueTypeInfo(text: string, t: NodeTable, type: number, value: number, 
     const name = typeNameIn(text, t.start(type), t.end(type), true);
     if (name) out.typeName = name;
   }
+  // `f()!` and `(f())` hold what f() returns
+  while (value >= 0 && (t.type(value) === 'non_null_expression' || t.type(value) === 'parenthesized_expression')) value = t.firstNamedChild(value);
   if (value >= 0) {
     const vt = t.type(value);
     if (vt === 'new_expression' || vt === 'call_expression') {
