@@ -46,8 +46,9 @@ export class NameTable implements NameSlots {
       this.shared[slot] = compare(other, id) <= 0 ? [other, id] : [id, other];
     } else {
       const list = this.shared[slot]!;
-      // After any equal key, as a stable sort would put it.
-      let lo = 0;
+      // After any equal key, as a stable sort would put it. An index adds files in path order,
+      // so an id usually goes last: checked first, it spares the search of a long list.
+      let lo = compare(list[list.length - 1]!, id) <= 0 ? list.length : 0;
       let hi = list.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
