@@ -103,6 +103,8 @@ class Scope {
   readonly supertypes = new Map<number, { list: Sym[]; deps: string[]; paramDeps: string[] }>();
   /** Entity index -> its type parameters' bounds (constraint, else default), read from its signature on demand. */
   readonly typeParameterBounds = new Map<number, Map<string, string | undefined>>();
+  /** Entity index -> offsets of its `extends` and `implements` refs, in order: made at the first supertypes asked for. */
+  heritage: Map<number, number[]> | undefined = undefined;
 
   constructor(facts: FileFacts, byName: Scope['byName'], imports: Scope['imports'], bindings: Scope['bindings'], exports: Scope['exports'], starExports: string[]) {
     this.facts = facts;
@@ -673,10 +675,7 @@ export class SymbolResolver {
     this.deps = new Set([owner.file]);
     this.paramDeps = new Set();
     const { refs, strings } = scope.facts;
-    for (let o = 0; o < refs.length; o += REF_FIELDS) {
-      const head = refs[o + RefRow.head]!;
-      const kind = refKindOf(head);
-      if (refFromOf(head) !== owner.entity || (kind !== 'extends' && kind !== 'implements')) continue;
+    for (const o of heritageRefs(scope).get(owner.entity) ?? []) {
       const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, strings[refs[o + RefRow.path]!]!, 'type', depth + 1);
       if (r.kind === 'found') entry.list.push(r.sym);
     }
@@ -830,6 +829,24 @@ const EXTERNAL: Outcome = { kind: 'external' };
 const UNRESOLVED: Outcome = { kind: 'unresolved' };
 
 /** A path whose receiver could not be followed: its last segment is the member called. */
+/** `scope.heritage`, made on first use: one pass over the refs instead of one per class or interface asked about. */
+function heritageRefs(scope: Scope): Map<number, number[]> {
+  if (scope.heritage) return scope.heritage;
+  const out = new Map<number, number[]>();
+  const refs = scope.facts.refs;
+  for (let o = 0; o < refs.length; o += REF_FIELDS) {
+    const head = refs[o + RefRow.head]!;
+    const kind = refKindOf(head);
+    if (kind !== 'extends' && kind !== 'implements') continue;
+    const from = refFromOf(head);
+    const list = out.get(from);
+    if (list) list.push(o);
+    else out.set(from, [o]);
+  }
+  scope.heritage = out;
+  return out;
+}
+
 function unknownMember(path: string): Outcome {
   return { kind: 'unknown-member', member: lastSegment(path) };
 }
