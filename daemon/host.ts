@@ -494,6 +494,7 @@ export class GraphHost {
 
   /** The initial state from saved records with their resolutions: no resolver run. */
   private populateResolved(records: FileRecord[], configReads: ConfigReads): void {
+    this.store.reserve(entityCount(records.map((r) => ('facts' in r ? r.facts : undefined))));
     for (const r of records) {
       if ('facts' in r) this.addFile(r.facts);
       else this.skipped.set(r.skipped.file, r.skipped);
@@ -572,6 +573,7 @@ export class GraphHost {
     // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
     // later edits create.
     const pool = new Map<string, string>();
+    this.store.reserve(entityCount(outcomes.map((o) => (o.ok ? o.facts : undefined))));
     for (const o of outcomes) {
       if (o.ok) this.addFile(prepared ? o.facts : internFacts(o.facts, pool), prepared?.get(o.facts.path));
       else this.skipped.set(o.path, o.diagnostic);
@@ -947,6 +949,13 @@ function moduleEntity(facts: FileFacts) {
     signature: facts.path,
     signatureHash: hash53(facts.exports.map((e) => e.exported).join(',')),
   };
+}
+
+/** How many entities the files' facts make: theirs and one module each. */
+function entityCount(facts: (FileFacts | undefined)[]): number {
+  let n = 0;
+  for (const f of facts) if (f) n += f.entities.length + 1;
+  return n;
 }
 
 /** An entity's signature hash: its signature with runs of white space as one space. */

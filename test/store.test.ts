@@ -177,3 +177,19 @@ test('edges through the store: both directions agree after adds and clears, coun
     );
   }
 });
+
+test('reserve: room made at once for a batch, on a store already holding entities, finds every key as growing would', () => {
+  const store = new GraphStore();
+  const ids = new Map<string, number>();
+  for (let i = 0; i < 100; i++) ids.set(`a.ts#f${i}`, store.addEntity('a.ts', input(`f${i}`, 'function')));
+  store.reserve(5000);
+  for (let i = 0; i < 5000; i++) ids.set(`b${i % 7}.ts#g${i}`, store.addEntity(`b${i % 7}.ts`, input(`g${i}`, 'function')));
+  store.removeEntity(ids.get('a.ts#f3')!);
+  ids.delete('a.ts#f3');
+  for (const [key, id] of ids) {
+    assert.equal(store.idOf(key), id, key);
+    assert.equal(store.key(id), key);
+  }
+  assert.equal(store.idOf('a.ts#f3'), undefined);
+  assert.equal(store.entityCount, ids.size);
+});

@@ -30,6 +30,13 @@ export class KeyIndex {
     }
   }
 
+  /** Room for `n` entries without a rehash. */
+  reserve(entities: KeyedEntities, n: number): void {
+    let size = this.slots.length;
+    while (n * 10 > size * 7) size *= 2;
+    if (size > this.slots.length) this.rehash(entities, size);
+  }
+
   insert(entities: KeyedEntities, id: number): void {
     if ((this.count + 1) * 10 > this.slots.length * 7) this.rehash(entities, this.slots.length * 2);
     this.place(entities, id);
