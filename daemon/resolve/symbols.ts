@@ -871,9 +871,21 @@ function typeParameterBound(scope: Scope, container: number, name: string): { ty
 /** The type parameters of a declaration's signature (`interface Box<T extends Foo = Bar>`): name -> bound's type name. */
 function boundsOf(signature: string, qualifiedName: string): Map<string, string | undefined> {
   const simple = lastSegment(qualifiedName);
-  // The list follows the name; a merged declaration's signatures are joined, the first has it.
-  const at = new RegExp(`(?:^|[^\\w$])${simple.replace(/[$]/g, '\\$')}\\s*<`).exec(signature);
-  return at ? listBounds(signature.slice(at.index + at[0].length - 1)) : new Map();
+  // The list follows the name (the first time it stands alone followed by `<`); a merged
+  // declaration's signatures are joined, the first has it. Asked of every function that types a
+  // callback: searched for, not matched with a regular expression made per function.
+  for (let i = signature.indexOf(simple); i >= 0; i = signature.indexOf(simple, i + 1)) {
+    if (i > 0 && isIdentifierPart(signature.charCodeAt(i - 1))) continue;
+    let j = i + simple.length;
+    while (j < signature.length && /\s/.test(signature[j]!)) j++;
+    if (signature.charCodeAt(j) === 60 /* < */) return listBounds(signature.slice(j));
+  }
+  return new Map();
+}
+
+/** `[\w$]`: a character that continues an identifier. */
+function isIdentifierPart(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
 }
 
 /** The bounds of a type parameter list at the start of `text` (`<T extends Foo = Bar, U>...`): name -> bound's type name. */
