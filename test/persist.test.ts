@@ -105,6 +105,21 @@ test('persist: without saved edges (an older snapshot) or after a config file th
   await assertFresh(big, 'a large new file');
 });
 
+test('persist: saved edges another resolver made are resolved again, from the saved facts', async () => {
+  const root = oldCopy('isg-persist-resolver-');
+  const { bytes } = await saved(root);
+  const snapshot = openSnapshot(bytes);
+  writeFileSync(snapshotPath(root), encodeSnapshot({ ...snapshot.header, resolver: 'older' }, snapshot.body() as Record<string, unknown>));
+  const r = await loadHost(root, { workers: 0 });
+  assert.equal(r.from, 'snapshot');
+  assert.equal(r.resolution, 'recomputed');
+  assert.equal(r.reparsed, 0, 'the facts are kept');
+  await assertFresh(r, 'saved edges of another resolver');
+  // saved again, the edges are this resolver's: reused at the next start
+  await saveSnapshot(r.host);
+  assert.equal((await loadHost(root, { workers: 0 })).resolution, 'saved');
+});
+
 test('persist: saved resolutions keep the parameter types they read; a snapshot without them counts every consulted file as read', async () => {
   const root = tempDir('isg-persist-params-');
   const lib = `export interface Box { open(): void }

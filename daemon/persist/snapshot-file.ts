@@ -30,6 +30,8 @@ export interface SnapshotHeader {
   /** Absolute path of the indexed root. */
   root: string;
   tools: ToolVersions;
+  /** `resolverVersion()` of the process that resolved the saved edges; absent in older snapshots. */
+  resolver?: string;
   /** ISO time the snapshot was encoded. */
   writtenAt: string;
   /** Graph generation the snapshot holds. */

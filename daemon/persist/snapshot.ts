@@ -21,7 +21,7 @@ import { contentHash } from '../util/hash.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { openSnapshot, SnapshotError, SnapshotWriter } from './snapshot-file.ts';
-import { toolVersions, versionMismatches } from './versions.ts';
+import { resolverVersion, toolVersions, versionMismatches } from './versions.ts';
 
 /**
  * Changed files up to this many bytes in all are applied to a host restored with its saved
@@ -59,7 +59,7 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
   const t0 = performance.now();
   const generation = host.generation;
   const files = host.recordCount;
-  const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), writtenAt: new Date().toISOString(), generation, files });
+  const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), resolver: resolverVersion(), writtenAt: new Date().toISOString(), generation, files });
   writer.add({ configReads: host.resolutionInputs(), records: files });
   let encodeMs = 0;
   let longestSliceMs = 0;
@@ -166,6 +166,8 @@ interface Saved {
   byPath: Map<string, FileRecord>;
   /** Config reads the saved resolutions depend on; absent in a snapshot saved without them. */
   configReads?: ConfigReads;
+  /** Whether the saved edges were resolved by this resolver (`resolverVersion`). */
+  sameResolver: boolean;
 }
 
 /** The saved records, undefined when there is no snapshot; a SnapshotError when it is unusable. */
@@ -191,7 +193,7 @@ async function readRecords(root: string, file: string): Promise<Saved | undefine
     byPath.set(path, r as FileRecord);
   });
   const configReads = Array.isArray(body.configReads) && body.configReads.every(isConfigRead) ? (body.configReads as ConfigReads) : undefined;
-  return { list: body.records as FileRecord[], byPath, configReads };
+  return { list: body.records as FileRecord[], byPath, configReads, sameResolver: header.resolver === resolverVersion() };
 }
 
 /**
@@ -284,9 +286,12 @@ function sameContent(f: DiscoveredFile, hash: string, maxFileBytes: number): boo
   return read.ok && contentHash(read.text) === hash;
 }
 
-/** Saved edges can be reused when every file has them and every config file they read reads the same now. */
+/**
+ * Saved edges can be reused when this resolver made them, every file has them and every config
+ * file they read reads the same now.
+ */
 function savedResolutionsHold(root: string, saved: Saved): boolean {
-  if (!saved.configReads || !saved.list.every((r) => !('facts' in r) || r.resolution)) return false;
+  if (!saved.sameResolver || !saved.configReads || !saved.list.every((r) => !('facts' in r) || r.resolution)) return false;
   return saved.configReads.every(([path, hash]) => {
     let now: string | null;
     try {

@@ -20,6 +20,8 @@ export interface ToolVersions {
 
 /** Sources whose change changes the facts extracted from a file. */
 const EXTRACTOR_SOURCES = ['daemon/ingest', 'daemon/util/hash.ts'];
+/** Sources whose change changes the edges resolved from the same facts. */
+const RESOLVER_SOURCES = ['daemon/resolve', 'daemon/host.ts'];
 
 let cached: ToolVersions | undefined;
 
@@ -35,6 +37,18 @@ export function toolVersions(): ToolVersions {
     extractor: fingerprint(root, EXTRACTOR_SOURCES),
   };
   return cached;
+}
+
+let resolver: string | undefined;
+
+/**
+ * Hash of the resolution sources: saved edges are reused only under the resolver that made them
+ * (the facts may still be, as other edges come from them). Apart from `toolVersions`, whose
+ * mismatch discards a snapshot.
+ */
+export function resolverVersion(): string {
+  resolver ??= fingerprint(packageRoot(), RESOLVER_SOURCES);
+  return resolver;
 }
 
 /** Versions that differ between `saved` and `now`, as "name a (now b)" phrases; empty when compatible. */
