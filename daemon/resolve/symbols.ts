@@ -828,7 +828,6 @@ const DECLARED_TYPE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>(['inter
 const EXTERNAL: Outcome = { kind: 'external' };
 const UNRESOLVED: Outcome = { kind: 'unresolved' };
 
-/** A path whose receiver could not be followed: its last segment is the member called. */
 /** `scope.heritage`, made on first use: one pass over the refs instead of one per class or interface asked about. */
 function heritageRefs(scope: Scope): Map<number, number[]> {
   if (scope.heritage) return scope.heritage;
@@ -847,6 +846,7 @@ function heritageRefs(scope: Scope): Map<number, number[]> {
   return out;
 }
 
+/** A path whose receiver could not be followed: its last segment is the member called. */
 function unknownMember(path: string): Outcome {
   return { kind: 'unknown-member', member: lastSegment(path) };
 }
