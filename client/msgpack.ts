@@ -706,6 +706,11 @@ let slab: Uint8Array | undefined;
 let slabAt = 0;
 const keptFields = new Map<string, KeptFields>();
 
+/** Whether a value is compared by identity, so that it can stand for the bytes written of it. */
+function byIdentity(v: unknown): boolean {
+  return v === null || (typeof v !== 'object' && typeof v !== 'function');
+}
+
 /**
  * Writes the first keys of `value` if they are EntityRef's fields, from kept bytes when it can:
  * how many keys it wrote (0 if they are not those fields).
@@ -727,10 +732,8 @@ function writeEntityFields(value: Record<string, unknown>, keys: string[]): numb
     writeString(k);
     write(value[k]);
   }
-  // Only values compared by identity can stand for their bytes.
-  const plain = (v: unknown) => v === null || (typeof v !== 'object' && typeof v !== 'function');
   const n = at - start;
-  if (n <= SLAB_BYTES / 64 && [name, kind, file, line, location].every(plain)) {
+  if (n <= SLAB_BYTES / 64 && byIdentity(name) && byIdentity(kind) && byIdentity(file) && byIdentity(line) && byIdentity(location)) {
     slab ??= new Uint8Array(SLAB_BYTES);
     if (slabAt + n > SLAB_BYTES) {
       keptFields.clear();

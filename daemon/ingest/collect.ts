@@ -364,8 +364,8 @@ class Collector {
   private addInlineTypedFunction(annotation: number, fn: number): void {
     const t = this.t;
     const ft = t.type(fn);
-    const fnType = t.firstNamedChild(annotation);
-    if ((ft !== 'arrow_function' && ft !== 'function_expression') || fnType < 0 || t.type(fnType) !== 'function_type') return;
+    const fnType = declaredFunctionType(t, annotation);
+    if ((ft !== 'arrow_function' && ft !== 'function_expression') || fnType < 0) return;
     const declaredList = t.childForField(fnType, 'parameters');
     if (declaredList < 0) return;
     const declared = t.namedChildren(declaredList).filter((n) => t.type(n) !== 'comment');
@@ -547,8 +547,8 @@ class Collector {
       // `const withFiber: <A>(f: (fiber: Fiber) => A) => ... = ...` (effect declares most of its
       // API so): the declared function type's parameters type the callbacks passed to it, as a
       // function declaration's do.
-      const declared = t.firstNamedChild(type);
-      const declaredParams = declared >= 0 && t.type(declared) === 'function_type' ? t.childForField(declared, 'parameters') : -1;
+      const declared = declaredFunctionType(t, type);
+      const declaredParams = declared >= 0 ? t.childForField(declared, 'parameters') : -1;
       if (declaredParams >= 0) {
         const types = parameterTypes(text, t, declaredParams);
         if (types.some((x) => x !== null)) record.paramTypes = types;
@@ -683,6 +683,12 @@ function declaredCallReturn(text: string, t: NodeTable, annotation: number): str
     return name;
   }
   return undefined;
+}
+
+/** The function type a type annotation writes (`: (a: A) => R`), -1 for any other type. */
+function declaredFunctionType(t: NodeTable, annotation: number): number {
+  const type = t.firstNamedChild(annotation);
+  return type >= 0 && t.type(type) === 'function_type' ? type : -1;
 }
 
 /** The names of the type parameters a signature or function type declares (`<A, B extends C>`). */

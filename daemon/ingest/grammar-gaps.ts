@@ -9,6 +9,7 @@
 // reads the text through `inputReader` in chunks with the rewrites applied, and after an edit
 // `rewritesAfterEdit` scans again only around it (a large file has a few of them and is edited
 // in one place; a copy, and a scan of the whole text, cost milliseconds on every edit).
+import { isIdentifierPart, isSpace } from '../util/chars.ts';
 
 /** One rewrite: `text` (as long as what it replaces) replaces the text at `at`. */
 export interface Rewrite {
@@ -330,8 +331,7 @@ function blankVarianceAnnotations(text: string, from: number, to: number, out: R
  */
 
 function isVarianceClass(c: number): boolean {
-  // whitespace, [A-Za-z0-9_$], '/', '*'
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 47 || c === 42;
+  return isSpace(c) || isIdentifierPart(c) || c === 47 /* / */ || c === 42 /* * */;
 }
 
 /** Where the last `/*` starting at or before `i` of `text` (the text before or after the edit) is; -1 if none. */

@@ -1,5 +1,6 @@
 // Reading just enough of a type's text to follow it: the dotted name of `Foo<T>`, and the
 // parameter types of a function type `(a: A, b: B) => R`.
+import { isSpace } from '../util/chars.ts';
 
 const DOTTED_AT = /[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*/y;
 
@@ -68,7 +69,7 @@ function namedType(text: string, start: number, end: number): string | undefined
   let args = -1;
   let argsEnd = -1;
   if (i < end && text.charCodeAt(i) === 60 /* < */) {
-    argsEnd = closingAngle(text, i, end);
+    argsEnd = closingBracket(text, i, end);
     if (argsEnd < 0) return undefined;
     args = i + 1;
     i = skipSpace(text, argsEnd + 1, end);
@@ -107,17 +108,6 @@ export function thisPropertyName(typeName: string): string | undefined {
   return typeName.startsWith('this["') ? typeName.slice(6, -2) : undefined;
 }
 
-/** The `>` closing the `<` at `open`, before `end` (an arrow's `=>` closes nothing); -1 if none. */
-function closingAngle(text: string, open: number, end: number): number {
-  let depth = 0;
-  for (let i = open; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 60) depth++;
-    else if (c === 62 && text.charCodeAt(i - 1) !== 61 && --depth === 0) return i;
-  }
-  return -1;
-}
-
 /**
  * Global utility types whose members are their argument's (as the compiler resolves them, to
  * the argument's declarations). A local type of one of these names would be misread: the
@@ -138,11 +128,6 @@ function isNameStart(c: number): boolean {
 function skipSpace(text: string, i: number, end: number): number {
   while (i < end && isSpace(text.charCodeAt(i))) i++;
   return i;
-}
-
-/** White space as `String.prototype.trim` and `\s` see it. */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** The declared type name of parameter `index` of a function type's text, `this` excluded. */
@@ -201,10 +186,10 @@ function topLevelIndex(text: string, ch: string): number {
   return -1;
 }
 
-/** Index of the bracket closing the one at `open`, counting all bracket kinds; -1 if none. */
-function closingBracket(text: string, open: number): number {
+/** Index of the bracket closing the one at `open`, before `end`, counting all bracket kinds; -1 if none. */
+function closingBracket(text: string, open: number, end = text.length): number {
   let depth = 0;
-  for (let i = open; i < text.length; i++) {
+  for (let i = open; i < end; i++) {
     const c = text[i]!;
     if (OPEN.includes(c)) depth++;
     else if (CLOSE.includes(c) && !(c === '>' && text[i - 1] === '=')) {

@@ -12,14 +12,14 @@ export interface ToolVersions {
   'tree-sitter': string;
   'tree-sitter-typescript': string;
   /**
-   * Hash of the extraction sources (daemon/ingest/ with its queries, daemon/util/hash.ts): the
+   * Hash of the extraction sources (daemon/ingest/ with its queries, daemon/util/hash.ts and chars.ts): the
    * version number does not change with every commit that changes what facts hold.
    */
   extractor: string;
 }
 
 /** Sources whose change changes the facts extracted from a file. */
-const EXTRACTOR_SOURCES = ['daemon/ingest', 'daemon/util/hash.ts'];
+const EXTRACTOR_SOURCES = ['daemon/ingest', 'daemon/util/hash.ts', 'daemon/util/chars.ts'];
 /** Sources whose change changes the edges resolved from the same facts. */
 const RESOLVER_SOURCES = ['daemon/resolve', 'daemon/host.ts'];
 

@@ -10,6 +10,7 @@ import { BINDING_FIELDS, BindingRow, REF_FIELDS, RefRow, refFromOf, refKindOf, t
 import { functionTypeParameter, thisPropertyName, typeNameOf } from '../ingest/type-text.ts';
 import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts';
 import type { ModuleResolver } from './module-resolver.ts';
+import { isIdentifierPart, isSpace } from '../util/chars.ts';
 import { keepShape } from '../util/keep-shape.ts';
 
 /** What the resolver needs from the world: facts per file and graph ids per fact entity. */
@@ -877,15 +878,10 @@ function boundsOf(signature: string, qualifiedName: string): Map<string, string 
   for (let i = signature.indexOf(simple); i >= 0; i = signature.indexOf(simple, i + 1)) {
     if (i > 0 && isIdentifierPart(signature.charCodeAt(i - 1))) continue;
     let j = i + simple.length;
-    while (j < signature.length && /\s/.test(signature[j]!)) j++;
+    while (j < signature.length && isSpace(signature.charCodeAt(j))) j++;
     if (signature.charCodeAt(j) === 60 /* < */) return listBounds(signature.slice(j));
   }
   return new Map();
-}
-
-/** `[\w$]`: a character that continues an identifier. */
-function isIdentifierPart(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
 }
 
 /** The bounds of a type parameter list at the start of `text` (`<T extends Foo = Bar, U>...`): name -> bound's type name. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isSpace } from './chars.ts';
 
 /** SHA-256 of bytes, in hex: plugin artifacts' pins, bundles' inputs. */
 export function sha256Of(bytes: Uint8Array): string {
@@ -44,11 +45,6 @@ export function hash53Collapsed(text: string): number {
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
   return finish53(h1, h2);
-}
-
-/** What `\s` matches in a regular expression. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 function finish53(h1: number, h2: number): number {
