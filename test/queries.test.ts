@@ -932,6 +932,29 @@ describe('callbacks passed to functions declared as variables of a function type
   });
 });
 
+describe('effect: calls found through receiver typing, each one the compiler has too', () => {
+  let effect: GraphHost;
+  before(async () => {
+    effect = await GraphHost.index(join(packageRoot(), 'node_modules', 'effect', 'src'));
+  });
+  const calls = (entity: string) => (runQuery(effect, 'callees', { entity }) as RelationResult).results.filter((x) => x.resolution === 'resolved').map((x) => x.id);
+
+  test('`this["Rebuild"]`: `const DateString = String.annotate(...)`, then `DateString.pipe(...)`', () => {
+    // Schema.ts:9788; annotate is declared `annotate(...): this["Rebuild"]` in BottomWithoutNew
+    assert.ok(calls('Schema.ts#DateFromString').includes('Pipeable.ts#Pipeable.pipe'));
+  });
+
+  test('a callback of a function declared as a variable of a function type: `Effect.withFiber((fiber) => fiber.getRef(ClockRef))`', () => {
+    // Channel.ts:10989; Effect.ts declares `export const withFiber: <A, E, R>(evaluate: (fiber: Fiber.Fiber<unknown, unknown>) => ...) => ...`
+    assert.ok(calls('Channel.ts#withSpanImpl').includes('Fiber.ts#Fiber.getRef'));
+  });
+
+  test('a variable holding `f()!`: `const fiber = Fiber.getCurrent()!; fiber.interruptUnsafe(...)`', () => {
+    // cluster/internal/clusterAbandon.ts:8-9
+    assert.ok(calls('cluster/internal/clusterAbandon.ts#interrupt').includes('Fiber.ts#Fiber.interruptUnsafe'));
+  });
+});
+
 describe('heritage edges (temp project)', () => {
   const small = tempProject('isg-heritage-', {
     'a.ts': [
