@@ -1,7 +1,11 @@
 // ingest: cold indexing throughput. Each run is a fresh process (`isg index <root> --json`),
 // so nothing is warm but the OS file cache. Runs with all cores and with one parse worker are
-// interleaved, so drift on a shared machine hits both alike.
+// interleaved, so drift on a shared machine hits both alike. Then the CPU of extraction alone,
+// in this process, per corpus and per file.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { discoverFiles } from '../daemon/ingest/discover.ts';
+import { extractFile } from '../daemon/ingest/extract.ts';
 import { CORES, cliPath, corpusRoot, fmt, heading, mb, median, table, verdict, type BenchContext, type CorpusName } from './util.ts';
 
 const RUNS = 3;
@@ -151,5 +155,50 @@ export async function ingest(ctx: BenchContext): Promise<void> {
   );
   console.log(`\nScaling (median wall, 1 worker / ${CORES} workers; ideal ${CORES}.0x for the parse phase alone):`);
   console.log(table(['corpus', 'speed-up'], scaling.map((s) => [s.corpus, `${s.ratio.toFixed(2)}x`])));
-  ctx.results.ingest = { runs: RUNS, cores: CORES, summaries: all, scaling };
+  const extraction = ctx.corpora.map(extractionCpu);
+  console.log(`\nExtraction on one thread, in this process (parse, queries and assembly of every file, its text already read; CPU ms, the lower of ${EXTRACTION_PASSES} passes; the files costing most, from that pass):`);
+  console.log(table(['corpus', 'MB', 'CPU ms', 'MB/s of CPU', 'costliest files (MB: ms)'], extraction.map((e) => [e.corpus, e.mb, e.cpuMs, e.mbPerCpuS, e.costliest.map((f) => `${f.path} (${f.mb}: ${f.cpuMs})`).join(', ')])));
+  ctx.results.ingest = { runs: RUNS, cores: CORES, summaries: all, scaling, extraction };
+}
+
+const EXTRACTION_PASSES = 2;
+
+interface ExtractionCpu {
+  corpus: CorpusName;
+  mb: number;
+  cpuMs: number;
+  mbPerCpuS: number;
+  costliest: { path: string; mb: number; cpuMs: number }[];
+}
+
+/**
+ * The CPU of extracting every file of a corpus on this thread: what the workers share between
+ * them, without their start-up, messages or the main thread's part. Per file too, so that the
+ * cost of one kind of file (effect's generated modules of megabyte strings) shows.
+ */
+function extractionCpu(corpus: CorpusName): ExtractionCpu {
+  const files = discoverFiles(corpusRoot(corpus)).files;
+  const texts = files.map((f) => readFileSync(f.abs, 'utf8'));
+  let best: { total: number; perFile: number[] } | undefined;
+  for (let pass = 0; pass < EXTRACTION_PASSES; pass++) {
+    const perFile: number[] = [];
+    let total = 0;
+    files.forEach((f, i) => {
+      const t0 = process.cpuUsage();
+      extractFile(f.path, f.language, texts[i]!);
+      const { user, system } = process.cpuUsage(t0);
+      perFile.push((user + system) / 1000);
+      total += (user + system) / 1000;
+    });
+    if (!best || total < best.total) best = { total, perFile };
+  }
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  const order = files.map((_, i) => i).sort((a, b) => best!.perFile[b]! - best!.perFile[a]!);
+  return {
+    corpus,
+    mb: Number(mb(bytes).toFixed(1)),
+    cpuMs: Math.round(best!.total),
+    mbPerCpuS: Number((bytes / 1e6 / (best!.total / 1000)).toFixed(1)),
+    costliest: order.slice(0, 3).map((i) => ({ path: files[i]!.path, mb: Number(mb(files[i]!.size).toFixed(2)), cpuMs: Math.round(best!.perFile[i]!) })),
+  };
 }
