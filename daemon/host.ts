@@ -594,6 +594,7 @@ export class GraphHost {
       this.skipped.delete(path);
       return undefined;
     }
+    let readHash: string | undefined;
     if (text === undefined) {
       const abs = join(this.root, path);
       const stat = statBeforeRead(abs);
@@ -605,6 +606,7 @@ export class GraphHost {
         return undefined;
       }
       text = read.text;
+      readHash = read.hash;
     }
     this.skipped.delete(path);
     // A touch, or a watcher reporting a file again: nothing to extract.
@@ -619,7 +621,7 @@ export class GraphHost {
       if (cached.text === text) return current;
       extraction = reextract(cached, text, DEFERRED);
     } else {
-      const hash = contentHash(text);
+      const hash = readHash ?? contentHash(text);
       if (current && this.settledHash(current) === hash) return current;
       extraction = cached && cached.language === language ? reextract(cached, text, hash) : extractFile(path, language, text, hash);
     }

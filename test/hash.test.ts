@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphHost } from '../daemon/host.ts';
-import { hash53, hash53Collapsed } from '../daemon/util/hash.ts';
+import { readSource } from '../daemon/ingest/read-source.ts';
+import { discoverFiles } from '../daemon/ingest/discover.ts';
+import { contentHash, contentHashOfUtf8, hash53, hash53Collapsed } from '../daemon/util/hash.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { join } from 'node:path';
 
@@ -27,4 +29,22 @@ test('hash53Collapsed on every signature of rxjs', async () => {
     }
   }
   assert.ok(n > 500, `${n} signatures`);
+});
+
+test('contentHashOfUtf8 of a text\'s UTF-8 is its contentHash', () => {
+  for (const text of ['', 'a', 'é', '\u{1f600} x', '\u2028\u2029', 'const s = "日本語";\n']) {
+    assert.equal(contentHashOfUtf8(new TextEncoder().encode(text)), contentHash(text), JSON.stringify(text));
+  }
+});
+
+test('readSource hashes each file of zod as its text', () => {
+  const files = discoverFiles(join(packageRoot(), 'node_modules/zod')).files;
+  let nonAscii = 0;
+  for (const f of files) {
+    const read = readSource(f.abs, f.path, 5e6);
+    assert.ok(read.ok, f.path);
+    assert.equal(read.hash, contentHash(read.text), f.path);
+    if (/[^\x00-\x7f]/.test(read.text)) nonAscii++;
+  }
+  assert.ok(files.length > 300 && nonAscii > 5, `${files.length} files, ${nonAscii} with non-ASCII text`);
 });

@@ -17,12 +17,12 @@ export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; path: s
 export function runParseJob(job: ParseJob, maxFileBytes: number): ParseOutcome {
   const read = readSource(job.abs, job.path, maxFileBytes);
   if (!read.ok) return { ok: false, path: job.path, diagnostic: read.diagnostic };
-  return extractText(job.path, job.language, read.text);
+  return extractText(job.path, job.language, read.text, read.hash);
 }
 
-function extractText(path: string, language: Language, text: string): ParseOutcome {
+function extractText(path: string, language: Language, text: string, hash: string): ParseOutcome {
   try {
-    const facts = extractFile(path, language, text).facts;
+    const facts = extractFile(path, language, text, hash).facts;
     if (isWide(text)) narrowFacts(facts);
     return { ok: true, facts };
   } catch (err) {

@@ -2,6 +2,7 @@
 // the main thread only hands out work and receives facts. Falls back to parsing in-thread when workers are
 // unavailable or there is too little work to pay for starting them.
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
@@ -41,38 +42,59 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
     }
     return chunk;
   };
-  await Promise.all(
-    Array.from(
-      { length: workers },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
-          let finished = false;
-          w.on('message', (batch: ParseOutcome[]) => {
-            // The next chunk first, so that the worker starts on it while this thread handles the batch.
-            const chunk = nextChunk();
-            if (chunk) w.postMessage(chunk);
-            for (const r of batch) {
-              results.push(r);
-              doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
-              options.onOutcome?.(r);
-            }
-            if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
-            if (chunk) return;
-            // Ended from here rather than by the worker closing its port, which Deno's
-            // worker_threads does not offer.
-            finished = true;
-            void w.terminate();
-            resolve();
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => {
-            if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
-          });
-        }),
-    ),
-  );
+  leanJit(+1);
+  try {
+    await Promise.all(
+      Array.from(
+        { length: workers },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
+            let finished = false;
+            w.on('message', (batch: ParseOutcome[]) => {
+              // The next chunk first, so that the worker starts on it while this thread handles the batch.
+              const chunk = nextChunk();
+              if (chunk) w.postMessage(chunk);
+              for (const r of batch) {
+                results.push(r);
+                doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
+                options.onOutcome?.(r);
+              }
+              if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
+              if (chunk) return;
+              // Ended from here rather than by the worker closing its port, which Deno's
+              // worker_threads does not offer.
+              finished = true;
+              void w.terminate();
+              resolve();
+            });
+            w.on('error', reject);
+            w.on('exit', (code) => {
+              if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    leanJit(-1);
+  }
   return results;
+}
+
+// While workers parse, TurboFan compiles each worker's extraction code on the same cores
+// (every isolate compiles its own), and most of a compile is inlining: on effect with two
+// workers, optimizing compiles were a fifth of the index's CPU. Extraction is mostly calls into
+// tree-sitter, so its optimized code runs as fast without inlining (same CPU per pass once
+// warm), and the index takes ~7% less wall and ~8% less CPU (BENCHMARKS.md section 19). V8's
+// flags are per process, so inlining is turned off only while a pool runs (the daemon's query
+// code is compiled with it), and left alone when the user set it.
+let pools = 0;
+const userSetInlining = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.endsWith('turbo-inlining'));
+
+function leanJit(delta: 1 | -1): void {
+  pools += delta;
+  if (userSetInlining || (delta === 1 ? pools !== 1 : pools !== 0)) return;
+  setFlagsFromString(delta === 1 ? '--no-turbo-inlining' : '--turbo-inlining');
 }
 
 function parseInline(jobs: ParseJob[], options: ParsePoolOptions): ParseOutcome[] {

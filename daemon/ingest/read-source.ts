@@ -3,8 +3,10 @@
 // stop an index run.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Diagnostic } from '../model.ts';
+import { contentHashOfUtf8 } from '../util/hash.ts';
 
-export type ReadSourceResult = { ok: true; text: string; bytes: number } | { ok: false; diagnostic: Diagnostic };
+/** `hash`: the text's contentHash. */
+export type ReadSourceResult = { ok: true; text: string; bytes: number; hash: string } | { ok: false; diagnostic: Diagnostic };
 
 /** How far we look for a NUL byte: git's "is it binary?" heuristic, which text never trips. */
 const BINARY_SNIFF_BYTES = 8 * 1024;
@@ -41,11 +43,14 @@ export function readSource(absPath: string, relPath: string, maxBytes: number): 
   if (buffer.length > maxBytes) return { ok: false, diagnostic: tooLargeDiagnostic(relPath, buffer.length, maxBytes) };
   const nul = buffer.subarray(0, BINARY_SNIFF_BYTES).indexOf(0);
   if (nul >= 0) return refuse(relPath, 'binary-file', `binary content (NUL byte at offset ${nul})`);
+  let text: string;
   try {
-    return { ok: true, text: utf8.decode(buffer), bytes: buffer.length };
+    text = utf8.decode(buffer);
   } catch {
     return refuse(relPath, 'invalid-utf8', 'not valid UTF-8');
   }
+  const bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+  return { ok: true, text, bytes: buffer.length, hash: contentHashOfUtf8(bom ? buffer.subarray(3) : buffer) };
 }
 
 export function tooLargeDiagnostic(relPath: string, size: number, maxBytes: number): Diagnostic {

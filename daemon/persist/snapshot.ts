@@ -283,7 +283,7 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
 /** Whether the file's content, read now, hashes as `hash`. */
 function sameContent(f: DiscoveredFile, hash: string, maxFileBytes: number): boolean {
   const read = readSource(f.abs, f.path, maxFileBytes);
-  return read.ok && contentHash(read.text) === hash;
+  return read.ok && read.hash === hash;
 }
 
 /**

@@ -12,6 +12,14 @@ export function contentHash(text: string): string {
 }
 
 /**
+ * `contentHash` of the text that `utf8` decodes to (valid UTF-8 without its BOM), from the bytes
+ * as read: hashing the text encodes it to UTF-8 again, most of the hash's cost.
+ */
+export function contentHashOfUtf8(utf8: Uint8Array): string {
+  return createHash('sha1').update(utf8).digest('base64url');
+}
+
+/**
  * 53-bit string hash (cyrb53), exact in a double: cheap enough to run on every signature in the
  * extraction hot path, and collisions only cost a spurious "signature changed".
  */
