@@ -22,7 +22,7 @@ const PIPELINED = 100_000;
 const WINDOW = 256;
 const CLIENTS = 32;
 const PER_CLIENT = 1000;
-const BLOCK = 500;
+const BLOCK = 100;
 /** Answers above this many bytes of msgpack are reported apart: their tail is serialization. */
 const LARGE_ANSWER = 4096;
 
@@ -64,17 +64,16 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     const floorH = latencyHistogram();
     const rowsOf = [{ label: 'hello (no graph work)', op: 'hello', args: [{ protocol: PROTOCOL_VERSION, client: 'bench' }] }, { label: 'status', op: 'status', args: [{}] }, ...queries];
     const measured: { q: Query; s: LatencySummary; p: LatencySummary | undefined; bySize?: AnswerSizes }[] = [];
-    for (const q of rowsOf) {
-      for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
-      const h = latencyHistogram();
-      // The same calls again, apart by the size of their answer (as the daemon encodes it).
-      const sizes = q.target ? q.args.map((a) => encodeBody(runQuery(host, q.op, a)).length) : undefined;
-      const small = latencyHistogram();
-      const large = latencyHistogram();
-      await alternating(client, floor, q, floorH, (i, t) => {
-        h.recordValue(t);
-        if (sizes) (sizes[i % q.args.length]! > LARGE_ANSWER ? large : small).recordValue(t);
-      });
+    for (const q of rowsOf) for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
+    // The same calls apart by the size of their answer (as the daemon encodes it).
+    const sizes = rowsOf.map((q) => (q.target ? q.args.map((a) => encodeBody(runQuery(host, q.op, a)).length) : undefined));
+    const hs = rowsOf.map(() => ({ all: latencyHistogram(), small: latencyHistogram(), large: latencyHistogram() }));
+    await interleaved(client, floor, rowsOf, floorH, (r, i, t) => {
+      hs[r]!.all.recordValue(t);
+      const size = sizes[r]?.[i % rowsOf[r]!.args.length];
+      if (size !== undefined) (size > LARGE_ANSWER ? hs[r]!.large : hs[r]!.small).recordValue(t);
+    });
+    rowsOf.forEach((q, r) => {
       const inProcess = latencyHistogram();
       if (q.op !== 'status' && q.op !== 'hello') {
         for (let i = 0; i < CALLS; i++) {
@@ -83,8 +82,9 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
           inProcess.recordValue(since(t0));
         }
       }
-      measured.push({ q, s: summarize(h), p: inProcess.totalCount ? summarize(inProcess) : undefined, bySize: sizes && answerSizes(host, q, sizes, small, large) });
-    }
+      const sz = sizes[r];
+      measured.push({ q, s: summarize(hs[r]!.all), p: inProcess.totalCount ? summarize(inProcess) : undefined, bySize: sz && answerSizes(host, q, sz, hs[r]!.small, hs[r]!.large) });
+    });
     const f = summarize(floorH);
     figures.floor = f;
     rows.push(['floor: echo server, same framing and client', f.count, f.p50Us, f.p90Us, f.p99Us, f.maxUs, '', '', '', '', '', '']);
@@ -92,7 +92,7 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
       figures[q.label] = { socket: s, inProcess: p };
       rows.push([q.label, s.count, s.p50Us, s.p90Us, s.p99Us, s.maxUs, `${(s.p50Us / f.p50Us).toFixed(2)}x`, `${(s.p99Us / f.p99Us).toFixed(2)}x`, p?.p50Us, p?.p99Us, q.target ? `<= ${q.target} µs` : '', q.target ? verdict(s.p99Us, q.target) : '']);
     }
-    console.log(`\n[${corpus}] ${host.store.entityCount.toLocaleString('en-US')} entities; one request at a time, ${CALLS} calls per row, in blocks of ${BLOCK} alternating with the floor server's`);
+    console.log(`\n[${corpus}] ${host.store.entityCount.toLocaleString('en-US')} entities; one request at a time, ${CALLS} calls per row; the rows take turns in blocks of ${BLOCK}, each block followed by one to the floor server`);
     console.log(table(['query', 'calls', 'p50', 'p90', 'p99', 'max', 'p50 / floor', 'p99 / floor', 'in-process p50', 'in-process p99', 'target p99', 'status'], rows));
     console.log(`\n[${corpus}] the same calls by the size of their answer (msgpack bytes; encode: the daemon's, decode: the client's, per answer, in this process)`);
     const sizeRows: (string | number)[][] = [];
@@ -108,7 +108,7 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     const pinned = await onOneCore(client, floor, daemon.pid!, queries);
     if (pinned) {
       figures.pinned = pinned;
-      console.log(`\n[${corpus}] the same, with this process's, the daemon's and the floor's main threads pinned to one core (taskset), ${CALLS} calls per row alternating with the floor in blocks of ${BLOCK}: what isg adds when no cross-core wake-up is involved (a diagnostic; the status above is judged unpinned)`);
+      console.log(`\n[${corpus}] the same, with this process's, the daemon's and the floor's main threads pinned to one core (taskset), ${CALLS} calls per row, taking turns as above: what isg adds when no cross-core wake-up is involved (a diagnostic; the status above is judged unpinned)`);
       const floorRow = pinned.floor;
       console.log(table(['query', 'calls', 'p50', 'p90', 'p99', 'max', 'p50 / floor', 'p99 / floor'], [
         ['floor', floorRow.count, floorRow.p50Us, floorRow.p90Us, floorRow.p99Us, floorRow.maxUs, '', ''],
@@ -194,20 +194,25 @@ function answerSizes(host: GraphHost, q: Query, sizes: number[], small: Histogra
 }
 
 /**
- * CALLS calls of `q`, one at a time, in blocks of BLOCK alternating with as many calls to the
- * floor server, so that both see the same machine. `record` gets each call's index and ns.
+ * CALLS calls of each row, one at a time. The rows take turns in blocks of BLOCK calls, and each
+ * block is followed by BLOCK calls to the floor server: a burst of noise from the machine (its
+ * host is shared) then falls on every row and on the floor alike, rather than on the one row
+ * that was running, so that rows compare with each other and with the floor.
  */
-async function alternating(client: IsgClient, floor: Floor, q: Query, floorH: Histogram, record: (i: number, ns: number) => void): Promise<void> {
+async function interleaved(client: IsgClient, floor: Floor, rows: Query[], floorH: Histogram, record: (row: number, i: number, ns: number) => void): Promise<void> {
   for (let block = 0; block < CALLS / BLOCK; block++) {
-    for (let i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
-      const t0 = now();
-      await client.request(q.op, q.args[i % q.args.length]);
-      record(i, since(t0));
-    }
-    for (let i = 0; i < BLOCK; i++) {
-      const t0 = now();
-      await floor.client.request('floor', {});
-      floorH.recordValue(since(t0));
+    for (let r = 0; r < rows.length; r++) {
+      const q = rows[r]!;
+      for (let i = block * BLOCK; i < (block + 1) * BLOCK; i++) {
+        const t0 = now();
+        await client.request(q.op, q.args[i % q.args.length]);
+        record(r, i, since(t0));
+      }
+      for (let i = 0; i < BLOCK; i++) {
+        const t0 = now();
+        await floor.client.request('floor', {});
+        floorH.recordValue(since(t0));
+      }
     }
   }
 }
@@ -230,12 +235,10 @@ async function onOneCore(client: IsgClient, floor: Floor, daemonPid: number, que
   try {
     const floorH = latencyHistogram();
     const rows: Record<string, LatencySummary> = {};
-    for (const q of queries) {
-      for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
-      const h = latencyHistogram();
-      await alternating(client, floor, q, floorH, (_, t) => h.recordValue(t));
-      rows[q.label] = summarize(h);
-    }
+    for (const q of queries) for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
+    const hs = queries.map(() => latencyHistogram());
+    await interleaved(client, floor, queries, floorH, (r, _, t) => hs[r]!.recordValue(t));
+    queries.forEach((q, r) => (rows[q.label] = summarize(hs[r]!)));
     return { floor: summarize(floorH), rows };
   } finally {
     for (const pid of pids) pin(pid, all);
