@@ -861,6 +861,42 @@ describe('`this["name"]` as a return type (temp project)', () => {
   });
 });
 
+describe('calls of a value whose declared type is callable (temp project)', () => {
+  // effect's Schema: `interface NullOr<S>`, `interface NullOrLambda { <S>(self: S): NullOr<S> }`,
+  // `const NullOr: NullOrLambda = ...`, then `NullOr(schema).pipe(...)`.
+  const small = tempProject('isg-callable-', {
+    'box.ts': [
+      'export interface Box { open(): void }',
+      'interface MakeBox { <T>(x: T): Box }',
+      'export const makeBox: MakeBox = (x) => ({ open() {} });',
+      'export type BoxFn = (n: number) => Box',
+      'export const viaAlias: BoxFn = (n) => makeBox(n);',
+      'export interface Wrap { close(): void }',
+      'interface WrapLambda { (): Wrap }',
+      'export const Wrap: WrapLambda = () => ({ close() {} });',
+      'export interface Gen<A> { (): A }',
+      'export const gen: Gen<Box> = () => makeBox(1);',
+      '',
+    ].join('\n'),
+    'use.ts': [
+      "import { makeBox, viaAlias, Wrap, gen } from './box';",
+      'export function useLambda() { makeBox(1).open(); }',
+      'export function useAlias() { viaAlias(2).open(); }',
+      // the interface merged with the value it types
+      'export function useMerged() { Wrap().close(); }',
+      // what the signature returns is the type's own parameter: depends on the instantiation
+      'export function useGeneric() { gen().open(); }',
+      '',
+    ].join('\n'),
+  });
+
+  test("the call returns what the type's call signature declares", () => {
+    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    assert.deepEqual(callers('box.ts#Box.open'), ['use.ts#useAlias resolved', 'use.ts#useLambda resolved']);
+    assert.deepEqual(callers('box.ts#Wrap.close'), ['use.ts#useMerged resolved']);
+  });
+});
+
 describe('zod: members of a local object of namespaces, and of what its calls return', () => {
   let zod: GraphHost;
   before(async () => {
@@ -952,6 +988,11 @@ describe('effect: calls found through receiver typing, each one the compiler has
   test('a variable holding `f()!`: `const fiber = Fiber.getCurrent()!; fiber.interruptUnsafe(...)`', () => {
     // cluster/internal/clusterAbandon.ts:8-9
     assert.ok(calls('cluster/internal/clusterAbandon.ts#interrupt').includes('Fiber.ts#Fiber.interruptUnsafe'));
+  });
+
+  test('a call of a value whose declared type is callable: `NullOr(schema).pipe(...)`, `const NullOr: NullOrLambda`', () => {
+    // Schema.ts:16154; NullOrLambda declares `<S extends Constraint>(self: S): NullOr<S>`
+    assert.ok(calls('Schema.ts#OptionFromNullOr').includes('Pipeable.ts#Pipeable.pipe'));
   });
 });
 

@@ -565,7 +565,12 @@ class Collector {
       record.callOf = info.callOf;
       if (kind === 'variable' && type < 0 && value >= 0) record.literal = objectLiteral(text, t, value, this.plain);
       // `const f: (a: A) => R`, `readonly load: (path: Path) => Effect<...>`: what calling it returns.
-      if ((kind === 'variable' || kind === 'property') && type >= 0) record.returnType = declaredCallReturn(text, t, type);
+      // (A function here is `const f: F = () => ...`: its arrow declares no return type.)
+      if ((kind === 'variable' || kind === 'property' || kind === 'function') && type >= 0) record.returnType = declaredCallReturn(text, t, type);
+      // `interface NullOrLambda { <S>(self: S): NullOr<S> }`, `type F = (a: A) => R`: what calling a
+      // value of this type returns (effect's `const NullOr: NullOrLambda = ...`).
+      else if (kind === 'interface' && body >= 0) record.returnType = callReturnOf(text, t, body);
+      else if (kind === 'type' && value >= 0) record.returnType = callReturnOf(text, t, value);
     }
     this.out.declarations.push(record);
   }
@@ -672,8 +677,13 @@ function referencePath(text: string, t: NodeTable, node: number, plain: boolean,
  */
 function declaredCallReturn(text: string, t: NodeTable, annotation: number): string | undefined {
   const type = t.firstNamedChild(annotation);
-  const tt = type >= 0 ? t.type(type) : '';
-  const signatures = tt === 'function_type' ? [type] : tt === 'object_type' ? t.namedChildren(type).filter((m) => t.type(m) === 'call_signature') : [];
+  return type >= 0 ? callReturnOf(text, t, type) : undefined;
+}
+
+/** The named type a function type, or the first call signature of an object type or interface body, returns. */
+function callReturnOf(text: string, t: NodeTable, type: number): string | undefined {
+  const tt = t.type(type);
+  const signatures = tt === 'function_type' ? [type] : tt === 'object_type' || tt === 'interface_body' ? t.namedChildren(type).filter((m) => t.type(m) === 'call_signature') : [];
   for (const signature of signatures) {
     const r = t.childForField(signature, 'return_type');
     if (r < 0) continue;

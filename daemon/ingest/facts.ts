@@ -22,7 +22,11 @@ export interface EntityFact {
   doc?: string;
   /** Declared type of a property/variable: a dotted name. */
   typeName?: string;
-  /** Declared return type of a function/method: a dotted name. */
+  /**
+   * What calling it returns, as a dotted name: a function's or method's declared return type; a
+   * variable's or property's declared function type's; an interface's call signature's or a
+   * function type alias's (`interface MakeBox { (x): Box }`, `type F = () => Box`).
+   */
   returnType?: string;
   /** Class instantiated by the initializer (`x = new C()`): a dotted name. */
   newOf?: string;

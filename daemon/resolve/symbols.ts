@@ -557,13 +557,30 @@ export class SymbolResolver {
     if (r.kind !== 'found' || !('entity' in r.sym)) return undefined;
     const fnScope = this.scope(r.sym.file)!;
     const fn = fnScope.facts.entities[r.sym.entity]!;
-    if (!fn.returnType) return undefined;
+    // `const makeBox: MakeBox = ...`, or `= () => ...` (a function); an interface called is one
+    // merged with a value (`interface NullOr<S>` and `const NullOr: NullOrLambda`).
+    if (!fn.returnType) return fn.typeName !== undefined && fn.kind !== 'class' ? this.calledType(fnScope, fn.parent, fn.typeName, depth + 1) : undefined;
     const property = thisPropertyName(fn.returnType);
     if (fn.returnType === 'this' || property !== undefined) {
       const self = this.receiverOf(scope, container, callee, depth + 1);
       return self === undefined || property === undefined ? self : this.propertyType(self, property, depth + 1);
     }
     return this.typeFrom(fnScope, fn.parent, { typeName: fn.returnType }, depth + 1);
+  }
+
+  /**
+   * What calling a value declared as `typeName` returns, when that names an interface with a call
+   * signature or a function type alias (`const NullOr: NullOrLambda`). Not when the signature
+   * returns one of the type's own parameters: what that is depends on the instantiation.
+   */
+  private calledType(scope: Scope, container: number, typeName: string, depth: number): Sym | undefined {
+    const type = this.typeFrom(scope, container, { typeName }, depth + 1);
+    if (type === undefined || !('entity' in type)) return undefined;
+    const typeScope = this.scope(type.file)!;
+    const t = typeScope.facts.entities[type.entity]!;
+    if (t.returnType === undefined || (t.kind !== 'interface' && t.kind !== 'type')) return undefined;
+    if (t.typeParameters?.includes(t.returnType.split('.')[0]!)) return undefined;
+    return this.typeFrom(typeScope, t.parent, { typeName: t.returnType }, depth + 1);
   }
 
   /** The type of the receiver of the call `callee` (`a.b` of `a.b.m`): what `this` is in a return type. */
