@@ -16,6 +16,7 @@ import { eventually } from './support/eventually.ts';
 import { diffWithFresh } from './support/graph-diff.ts';
 import { smallCorpus, writeText } from './support/small-corpus.ts';
 import { tempDir } from './support/temp-dirs.ts';
+import { updateAdding } from './support/update-adding.ts';
 
 const RXJS = join(packageRoot(), 'node_modules', 'rxjs', 'src');
 
@@ -190,11 +191,11 @@ describe('a daemon on rxjs', () => {
 
   test('a file written on disk is seen by the watcher and queryable at the next generation', async () => {
     const events = client.subscribe({ events: ['update'] });
-    const next = events.next();
+    const added = updateAdding(events, 'src/watched.ts#Watched');
     await new Promise((r) => setTimeout(r, 20));
     writeFileSync(join(root, 'src', 'watched.ts'), 'export class Watched { ping(): number { return 1; } }\n');
-    const ev = (await next).value as DaemonEvent;
-    assert.ok(ev.type === 'update' && ev.files.includes('src/watched.ts') && ev.added.includes('src/watched.ts#Watched'));
+    const ev = await added;
+    assert.ok(ev.files.includes('src/watched.ts'));
     const found = await client.requestWithGen('lookup', { name: 'Watched', mode: 'exact' });
     assert.ok(found.gen >= ev.generation);
     assert.equal((found.result as LookupResult).matches[0]!.id, 'src/watched.ts#Watched');

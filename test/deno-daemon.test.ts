@@ -9,9 +9,10 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect, type IsgClient } from '../client/client.ts';
-import type { DaemonEvent, LookupResult, PluginsResult, StatusResult } from '../client/protocol.ts';
+import type { LookupResult, PluginsResult, StatusResult } from '../client/protocol.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { tempDir } from './support/temp-dirs.ts';
+import { updateAdding } from './support/update-adding.ts';
 
 const ROOT = packageRoot();
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
@@ -107,11 +108,10 @@ test('a daemon under Deno indexes rxjs, answers Node and Deno clients and the CL
     assert.ok(pack.tokens <= 600);
 
     const events = client.subscribe({ events: ['update'] });
-    const next = events.next();
+    const added = updateAdding(events, 'src/denoEdit.ts#editedUnderDeno');
     await new Promise((r) => setTimeout(r, 50));
     writeFileSync(join(root, 'src', 'denoEdit.ts'), 'export function editedUnderDeno(): number { return 1; }\n');
-    const ev = (await next).value as DaemonEvent;
-    assert.ok(ev.type === 'update' && ev.added.includes('src/denoEdit.ts#editedUnderDeno'), JSON.stringify(ev));
+    await added;
     await events.return!();
     assert.deepEqual(denoClient(socket, 'editedUnderDeno').ids, ['src/denoEdit.ts#editedUnderDeno']);
 
