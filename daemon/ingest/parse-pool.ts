@@ -6,7 +6,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
-const MIN_BYTES_FOR_WORKERS = 512 * 1024;
+/** Below this many bytes in all, starting workers costs more than extracting on the calling thread. */
+export const MIN_BYTES_FOR_WORKERS = 512 * 1024;
 // Built to dist/*.js under Node; run from the .ts sources under Deno.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
