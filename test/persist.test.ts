@@ -205,6 +205,42 @@ test('persist: files changed while the daemon was down are re-parsed, deleted on
   await assertFresh(r, 'edits, touches, deletes, renames, new and binary files while down');
 });
 
+test('persist: a warm start extracts a small batch of changes on its own thread, a large one on the parse pool, and loads a fresh index either way', async () => {
+  // Counted at GraphHost.prepareChanges, the step that hands a batch to the pool's workers.
+  const prepare = GraphHost.prototype.prepareChanges;
+  let pooled = 0;
+  GraphHost.prototype.prepareChanges = function (this: GraphHost, changes) {
+    pooled++;
+    return prepare.call(this, changes);
+  };
+  try {
+    const edit = (root: string, files: string[]) => {
+      for (const f of files) writeFileSync(join(root, f), `${readFileSync(join(root, f), 'utf8')}\nexport const whileDown = 1;\n`);
+    };
+    // 12 files of ~4 KB: more files and bytes than a running daemon extracts in its own thread.
+    const small = oldCopy('isg-persist-small-batch-');
+    await saved(small);
+    const some = discoverFiles(small).files.filter((f) => f.path.startsWith('internal/operators/')).slice(0, 12);
+    assert.ok(some.reduce((n, f) => n + f.size, 0) > 32 * 1024);
+    edit(small, some.map((f) => f.path));
+    const r = await loadHost(small);
+    assert.equal(r.resolution, 'saved');
+    assert.equal(r.reparsed, 12);
+    assert.equal(pooled, 0, 'under 512 KB: extracted by the loading thread');
+    await assertFresh(r, 'a small batch applied on load');
+    // Every file (0.8 MB): over what starting workers costs, under the 1 MB that keeps saved edges.
+    const large = oldCopy('isg-persist-large-batch-');
+    await saved(large);
+    edit(large, discoverFiles(large).files.map((f) => f.path));
+    const l = await loadHost(large);
+    assert.equal(l.resolution, 'saved');
+    assert.equal(pooled, 1, 'over 512 KB: on the parse pool');
+    await assertFresh(l, 'a large batch applied on load');
+  } finally {
+    GraphHost.prototype.prepareChanges = prepare;
+  }
+});
+
 test('persist: a warm start honours the includes: files they now leave out are dropped, files they take in are parsed', async () => {
   const root = oldCopy('isg-persist-include-');
   const { host } = await saved(root);

@@ -43,7 +43,7 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
     }
     return chunk;
   };
-  leanJit(+1);
+  leanJit.enter();
   try {
     await Promise.all(
       Array.from(
@@ -77,7 +77,7 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
       ),
     );
   } finally {
-    leanJit(-1);
+    leanJit.leave();
   }
   return results;
 }
@@ -89,13 +89,23 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
 // warm), and the index takes ~7% less wall and ~8% less CPU (BENCHMARKS.md section 19). V8's
 // flags are per process, so inlining is turned off only while a pool runs (the daemon's query
 // code is compiled with it), and left alone when the user set it.
-let pools = 0;
 const userSetInlining = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.endsWith('turbo-inlining'));
+const leanJit = inliningSwitch(setFlagsFromString, userSetInlining);
 
-function leanJit(delta: 1 | -1): void {
-  pools += delta;
-  if (userSetInlining || (delta === 1 ? pools !== 1 : pools !== 0)) return;
-  setFlagsFromString(delta === 1 ? '--no-turbo-inlining' : '--turbo-inlining');
+/**
+ * Inlining off from the first of overlapping pools to enter until the last one leaves (a pool
+ * calls `enter` once and `leave` once); nothing at all when the user set it.
+ */
+export function inliningSwitch(setFlags: (flags: string) => void, userSet: boolean): { enter(): void; leave(): void } {
+  let pools = 0;
+  return {
+    enter() {
+      if (pools++ === 0 && !userSet) setFlags('--no-turbo-inlining');
+    },
+    leave() {
+      if (--pools === 0 && !userSet) setFlags('--turbo-inlining');
+    },
+  };
 }
 
 function parseInline(jobs: ParseJob[], options: ParsePoolOptions): ParseOutcome[] {
