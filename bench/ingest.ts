@@ -2,6 +2,10 @@
 // so nothing is warm but the OS file cache. Runs with all cores and with one parse worker are
 // interleaved, so drift on a shared machine hits both alike. Then the CPU of extraction alone,
 // in this process, per corpus and per file.
+//
+// ISG_BENCH_INGEST_BASELINE=/path/to/an/older/isg/entry.js (an older checkout's
+// dist/daemon/cli/main.js, say) adds that build's cold index, all cores, to the same interleaving,
+// and compares the two.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
@@ -33,9 +37,9 @@ interface Run {
   report: CliReport;
 }
 
-function indexOnce(root: string, workers: number): Run {
+function indexOnce(root: string, workers: number, entry = cliPath()): Run {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cliPath(), 'index', root, '--json', '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [entry, 'index', root, '--json', '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const processMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`isg index ${root} failed (${r.status}): ${r.stderr}`);
   const report = JSON.parse(r.stdout) as CliReport;
@@ -97,19 +101,26 @@ export async function ingest(ctx: BenchContext): Promise<void> {
   heading(`ingest: cold index in a fresh process, ${RUNS} runs each, ${CORES} workers (all cores) vs 1 worker`);
   const all: Summary[] = [];
   const scaling: { corpus: CorpusName; ratio: number }[] = [];
+  const baselineEntry = process.env.ISG_BENCH_INGEST_BASELINE;
+  const against: { corpus: CorpusName; runs: number[]; baseline: number[] }[] = [];
+  if (baselineEntry) console.log(`baseline: ${baselineEntry}`);
   for (const corpus of ctx.corpora) {
     const root = corpusRoot(corpus);
     const many: Run[] = [];
     const one: Run[] = [];
+    const baseline: Run[] = [];
     for (let i = 0; i < RUNS; i++) {
       many.push(indexOnce(root, CORES));
       one.push(indexOnce(root, 1));
-      process.stdout.write(`  ${corpus}: run ${i + 1}/${RUNS}: ${fmt(many[i]!.wallMs)} ms (${CORES} workers), ${fmt(one[i]!.wallMs)} ms (1 worker)\n`);
+      if (baselineEntry) baseline.push(indexOnce(root, CORES, baselineEntry));
+      const alongside = baselineEntry ? `, ${fmt(baseline[i]!.wallMs)} ms (baseline, ${CORES} workers)` : '';
+      process.stdout.write(`  ${corpus}: run ${i + 1}/${RUNS}: ${fmt(many[i]!.wallMs)} ms (${CORES} workers), ${fmt(one[i]!.wallMs)} ms (1 worker)${alongside}\n`);
     }
     const sMany = summarizeRuns(corpus, many);
     const sOne = summarizeRuns(corpus, one);
     all.push(sMany, sOne);
     scaling.push({ corpus, ratio: sOne.medianWallMs / sMany.medianWallMs });
+    if (baselineEntry) against.push({ corpus, runs: sMany.wallMsRuns, baseline: baseline.map((r) => r.wallMs) });
   }
   console.log();
   console.log(
@@ -155,6 +166,10 @@ export async function ingest(ctx: BenchContext): Promise<void> {
   );
   console.log(`\nScaling (median wall, 1 worker / ${CORES} workers; ideal ${CORES}.0x for the parse phase alone):`);
   console.log(table(['corpus', 'speed-up'], scaling.map((s) => [s.corpus, `${s.ratio.toFixed(2)}x`])));
+  if (against.length) {
+    console.log(`\nAgainst the baseline build (${CORES} workers, runs interleaved; wall ms as each build's \`isg index\` reports it):`);
+    console.log(table(['corpus', 'this med', 'baseline med', 'this / baseline', 'this runs', 'baseline runs'], against.map((a) => [a.corpus, median(a.runs), median(a.baseline), `${(median(a.runs) / median(a.baseline)).toFixed(3)}x`, a.runs.map(fmt).join(', '), a.baseline.map(fmt).join(', ')])));
+  }
   const extraction = ctx.corpora.map(extractionCpu);
   console.log(`\nExtraction on one thread, in this process (parse, queries and assembly of every file, its text already read; CPU ms, the lower of ${EXTRACTION_PASSES} passes; the files costing most, from that pass):`);
   console.log(table(['corpus', 'MB', 'CPU ms', 'MB/s of CPU', 'costliest files (MB: ms)'], extraction.map((e) => [e.corpus, e.mb, e.cpuMs, e.mbPerCpuS, e.costliest.map((f) => `${f.path} (${f.mb}: ${f.cpuMs})`).join(', ')])));
