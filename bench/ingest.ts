@@ -168,7 +168,7 @@ export async function ingest(ctx: BenchContext): Promise<void> {
   console.log(table(['corpus', 'speed-up'], scaling.map((s) => [s.corpus, `${s.ratio.toFixed(2)}x`])));
   if (against.length) {
     console.log(`\nAgainst the baseline build (${CORES} workers, runs interleaved; wall ms as each build's \`isg index\` reports it):`);
-    console.log(table(['corpus', 'this med', 'baseline med', 'this / baseline', 'this runs', 'baseline runs'], against.map((a) => [a.corpus, median(a.runs), median(a.baseline), `${(median(a.runs) / median(a.baseline)).toFixed(3)}x`, a.runs.map(fmt).join(', '), a.baseline.map(fmt).join(', ')])));
+    console.log(table(['corpus', 'this med', 'baseline med', 'this / baseline', 'this runs', 'baseline runs'], against.map((a) => [a.corpus, median(a.runs), median(a.baseline), `${(median(a.runs) / median(a.baseline)).toFixed(3)}x`, a.runs.map((ms) => fmt(Math.round(ms))).join(', '), a.baseline.map((ms) => fmt(Math.round(ms))).join(', ')])));
   }
   const extraction = ctx.corpora.map(extractionCpu);
   console.log(`\nExtraction on one thread, in this process (parse, queries and assembly of every file, its text already read; CPU ms, the lower of ${EXTRACTION_PASSES} passes; the files costing most, from that pass):`);
