@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { GraphHost } from '../daemon/host.ts';
 import { readSource } from '../daemon/ingest/read-source.ts';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
-import { contentHash, contentHashOfUtf8, hash53, hash53Collapsed } from '../daemon/util/hash.ts';
+import { contentHash, hash53, hash53Collapsed } from '../daemon/util/hash.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 import { join } from 'node:path';
 
@@ -31,9 +31,9 @@ test('hash53Collapsed on every signature of rxjs', async () => {
   assert.ok(n > 500, `${n} signatures`);
 });
 
-test('contentHashOfUtf8 of a text\'s UTF-8 is its contentHash', () => {
+test('the contentHash of a text\'s UTF-8 bytes is the text\'s', () => {
   for (const text of ['', 'a', 'é', '\u{1f600} x', '\u2028\u2029', 'const s = "日本語";\n']) {
-    assert.equal(contentHashOfUtf8(new TextEncoder().encode(text)), contentHash(text), JSON.stringify(text));
+    assert.equal(contentHash(new TextEncoder().encode(text)), contentHash(text), JSON.stringify(text));
   }
 });
 

@@ -3,7 +3,7 @@
 // stop an index run.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Diagnostic } from '../model.ts';
-import { contentHashOfUtf8 } from '../util/hash.ts';
+import { contentHash } from '../util/hash.ts';
 
 /** `hash`: the text's contentHash. */
 export type ReadSourceResult = { ok: true; text: string; bytes: number; hash: string } | { ok: false; diagnostic: Diagnostic };
@@ -50,7 +50,7 @@ export function readSource(absPath: string, relPath: string, maxBytes: number): 
     return refuse(relPath, 'invalid-utf8', 'not valid UTF-8');
   }
   const bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
-  return { ok: true, text, bytes: buffer.length, hash: contentHashOfUtf8(bom ? buffer.subarray(3) : buffer) };
+  return { ok: true, text, bytes: buffer.length, hash: contentHash(bom ? buffer.subarray(3) : buffer) };
 }
 
 export function tooLargeDiagnostic(relPath: string, size: number, maxBytes: number): Diagnostic {

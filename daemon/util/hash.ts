@@ -6,17 +6,13 @@ export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Content hash of a file's text: tells a real change from a touch. */
-export function contentHash(text: string): string {
-  return createHash('sha1').update(text).digest('base64url');
-}
-
 /**
- * `contentHash` of the text that `utf8` decodes to (valid UTF-8 without its BOM), from the bytes
- * as read: hashing the text encodes it to UTF-8 again, most of the hash's cost.
+ * Content hash of a file's text: tells a real change from a touch. Of the text, or of the UTF-8
+ * bytes it was decoded from (without a BOM), the same value: a file's bytes as read are hashed
+ * as they are, where hashing its text would encode it again, most of the hash's cost.
  */
-export function contentHashOfUtf8(utf8: Uint8Array): string {
-  return createHash('sha1').update(utf8).digest('base64url');
+export function contentHash(content: string | Uint8Array): string {
+  return createHash('sha1').update(content).digest('base64url');
 }
 
 /**
