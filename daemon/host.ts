@@ -614,12 +614,12 @@ export class GraphHost {
     const cached = this.extractions.get(path);
     let extraction: Extraction;
     if (cached && cached.facts === current && cached.language === language) {
-      // The text the current facts came from is at hand: compared, not hashed. The new text's
-      // hash is computed when first read (a snapshot's save) or when the extraction leaves the
+      // The text the current facts came from is at hand: compared, not hashed. A text handed
+      // over is hashed when first read (a snapshot's save) or when the extraction leaves the
       // cache, not on every edit: it was a sixth of a large file's edit, and of a run of edits
-      // only the last text's is ever read.
+      // only the last text's is ever read. One read from disk came with its hash.
       if (cached.text === text) return current;
-      extraction = reextract(cached, text, DEFERRED);
+      extraction = reextract(cached, text, readHash ?? DEFERRED);
     } else {
       const hash = readHash ?? contentHash(text);
       if (current && this.settledHash(current) === hash) return current;
