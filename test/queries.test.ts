@@ -522,6 +522,11 @@ function relationLines(view: GraphHost, op: string, entity: string): string[] {
   return (runQuery(view, op, { entity }) as RelationResult).results.map((r) => `${r.id} ${r.resolution}`).sort();
 }
 
+/** The resolved callers of `entity`, as `relationLines` gives them. */
+function resolvedCallers(view: GraphHost, entity: string): string[] {
+  return relationLines(view, 'callers', entity).filter((l) => l.endsWith(' resolved'));
+}
+
 describe('cycles through type-only imports (temp project)', () => {
   const small = tempProject('isg-cycles-', {
     // a <-> b only through `import type` on one side: gone at run time.
@@ -853,7 +858,7 @@ describe('`this["name"]` as a return type (temp project)', () => {
   });
 
   test('a call returning `this["name"]` gives the declared type of the receiver\'s property `name`', () => {
-    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    const callers = (entity: string) => resolvedCallers(small(), entity);
     assert.deepEqual(callers('schema.ts#Pipeable.pipe'), ['use.ts#Trimmed resolved']);
     assert.deepEqual(callers('schema.ts#Codec.decode'), ['use.ts#decoded resolved']);
     assert.deepEqual(callers('schema.ts#Bottom.annotate'), ['use.ts#Trimmed resolved']);
@@ -891,7 +896,7 @@ describe('calls of a value whose declared type is callable (temp project)', () =
   });
 
   test("the call returns what the type's call signature declares", () => {
-    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    const callers = (entity: string) => resolvedCallers(small(), entity);
     assert.deepEqual(callers('box.ts#Box.open'), ['use.ts#useAlias resolved', 'use.ts#useLambda resolved']);
     assert.deepEqual(callers('box.ts#Wrap.close'), ['use.ts#useMerged resolved']);
   });
@@ -960,7 +965,7 @@ describe('callbacks passed to functions declared as variables of a function type
   });
 
   test("a callback's parameters are typed by the declared function type's, and a type parameter of its own is no type around it", () => {
-    const callers = (entity: string) => relationLines(small(), 'callers', entity).filter((l) => l.endsWith(' resolved'));
+    const callers = (entity: string) => resolvedCallers(small(), entity);
     assert.deepEqual(callers('fiber.ts#Fiber.id'), ['use.ts#viaProperty resolved', 'use.ts#viaVariable resolved']);
     assert.deepEqual(callers('fiber.ts#Fiber.getRef'), ['use.ts#viaVariable resolved']);
     // `a` is of the type parameter A, not the interface A (which resolved before)
