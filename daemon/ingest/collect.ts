@@ -539,21 +539,11 @@ class Collector {
     record.signature = signatureOf(text, record);
     const doc = leadingDoc(text, statementStart);
     if (doc) record.doc = doc;
-    if (params >= 0) {
-      const types = parameterTypes(text, t, params);
-      if (types.some((x) => x !== null)) record.paramTypes = types;
-    }
-    if (record.paramTypes === undefined && type >= 0) {
-      // `const withFiber: <A>(f: (fiber: Fiber) => A) => ... = ...` (effect declares most of its
-      // API so): the declared function type's parameters type the callbacks passed to it, as a
-      // function declaration's do.
-      const declared = declaredFunctionType(t, type);
-      const declaredParams = declared >= 0 ? t.childForField(declared, 'parameters') : -1;
-      if (declaredParams >= 0) {
-        const types = parameterTypes(text, t, declaredParams);
-        if (types.some((x) => x !== null)) record.paramTypes = types;
-      }
-    }
+    // Else, for `const withFiber: <A>(f: (fiber: Fiber) => A) => ... = ...` (effect declares most
+    // of its API so), the declared function type's parameters: they type the callbacks passed to
+    // it, as a function declaration's do.
+    const declared = type >= 0 ? declaredFunctionType(t, type) : -1;
+    record.paramTypes = parameterTypes(text, t, params) ?? (declared >= 0 ? parameterTypes(text, t, t.childForField(declared, 'parameters')) : undefined);
     if (returnType >= 0) {
       const r = valueTypeInfo(text, t, returnType, -1, this.plain).typeName;
       if (r) record.returnType = r;
@@ -827,8 +817,12 @@ function objectLiteral(text: string, t: NodeTable, value: number, plain: boolean
   return named ? entries.join(',') : undefined;
 }
 
-/** Declared type text of each parameter (`this` parameters excluded, as callers never pass them). */
-function parameterTypes(text: string, t: NodeTable, params: number): (string | null)[] {
+/**
+ * Declared type text of each parameter (`this` parameters excluded, as callers never pass them);
+ * undefined when there is no list (`params` -1) or no parameter in it has a type.
+ */
+function parameterTypes(text: string, t: NodeTable, params: number): (string | null)[] | undefined {
+  if (params < 0) return undefined;
   const out: (string | null)[] = [];
   for (const p of t.namedChildren(params)) {
     const pt = t.type(p);
@@ -843,7 +837,7 @@ function parameterTypes(text: string, t: NodeTable, params: number): (string | n
     const start = t.start(type);
     out.push(text.slice(start + 1, Math.min(t.end(type), start + MAX_PARAM_TYPE)).trim());
   }
-  return out;
+  return out.some((x) => x !== null) ? out : undefined;
 }
 
 function importRecord(text: string, t: NodeTable, statement: number, specifier: string, imported: string, local: string, typeOnlySpecifier: boolean): ImportFact & { start: number } {
