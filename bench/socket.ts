@@ -23,6 +23,7 @@ const WINDOW = 256;
 const CLIENTS = 32;
 const PER_CLIENT = 1000;
 const BLOCK = 100;
+const WARM_UP = 200;
 /** Answers above this many bytes of msgpack are reported apart: their tail is serialization. */
 const LARGE_ANSWER = 4096;
 
@@ -64,7 +65,6 @@ async function onCorpus(corpus: CorpusName): Promise<unknown> {
     const floorH = latencyHistogram();
     const rowsOf = [{ label: 'hello (no graph work)', op: 'hello', args: [{ protocol: PROTOCOL_VERSION, client: 'bench' }] }, { label: 'status', op: 'status', args: [{}] }, ...queries];
     const measured: { q: Query; s: LatencySummary; p: LatencySummary | undefined; bySize?: AnswerSizes }[] = [];
-    for (const q of rowsOf) for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
     // The same calls apart by the size of their answer (as the daemon encodes it).
     const sizes = rowsOf.map((q) => (q.target ? q.args.map((a) => encodeBody(runQuery(host, q.op, a)).length) : undefined));
     const hs = rowsOf.map(() => ({ all: latencyHistogram(), small: latencyHistogram(), large: latencyHistogram() }));
@@ -194,12 +194,14 @@ function answerSizes(host: GraphHost, q: Query, sizes: number[], small: Histogra
 }
 
 /**
- * CALLS calls of each row, one at a time. The rows take turns in blocks of BLOCK calls, and each
- * block is followed by BLOCK calls to the floor server: a burst of noise from the machine (its
- * host is shared) then falls on every row and on the floor alike, rather than on the one row
- * that was running, so that rows compare with each other and with the floor.
+ * CALLS calls of each row, one at a time, after WARM_UP calls of each. The rows take turns in
+ * blocks of BLOCK calls, and each block is followed by BLOCK calls to the floor server: a burst
+ * of noise from the machine (its host is shared) then falls on every row and on the floor alike,
+ * rather than on the one row that was running, so that rows compare with each other and with
+ * the floor.
  */
 async function interleaved(client: IsgClient, floor: Floor, rows: Query[], floorH: Histogram, record: (row: number, i: number, ns: number) => void): Promise<void> {
+  for (const q of rows) for (let i = 0; i < WARM_UP; i++) await client.request(q.op, q.args[i % q.args.length]);
   for (let block = 0; block < CALLS / BLOCK; block++) {
     for (let r = 0; r < rows.length; r++) {
       const q = rows[r]!;
@@ -235,7 +237,6 @@ async function onOneCore(client: IsgClient, floor: Floor, daemonPid: number, que
   try {
     const floorH = latencyHistogram();
     const rows: Record<string, LatencySummary> = {};
-    for (const q of queries) for (let i = 0; i < 200; i++) await client.request(q.op, q.args[i % q.args.length]); // warm-up
     const hs = queries.map(() => latencyHistogram());
     await interleaved(client, floor, queries, floorH, (r, _, t) => hs[r]!.recordValue(t));
     queries.forEach((q, r) => (rows[q.label] = summarize(hs[r]!)));
