@@ -698,7 +698,7 @@ describe('trust of WASM plugins', () => {
 
 describe('WASM worker plugins: workers booted while the index runs', () => {
   const echo = readManifest(join(packageRoot(), 'wasm-plugins', 'fixtures', 'echo'));
-  const wasmOnly = (loader: WasmTierLoader) =>
+  const wasmOnly = (loader: WasmTierLoader, holdPrepares = false) =>
     new PluginHost({
       root: graph.root,
       loaders: { wasm: loader },
@@ -706,6 +706,7 @@ describe('WASM worker plugins: workers booted while the index runs', () => {
       source: { read: () => '' },
       log: createLogger({ level: 'silent' }),
       checkEveryMs: 0,
+      holdPrepares,
     });
   const settled = (loader: WasmTierLoader, count: number) => eventually(`${count} booted spare worker(s)`, () => (loader.spares.count === count && loader.spares.booted === count ? true : undefined));
 
@@ -726,6 +727,33 @@ describe('WASM worker plugins: workers booted while the index runs', () => {
         assert.deepEqual(loader.pool.workers.map((w) => w.tenants), tenantsPerWorker === 1 ? [1, 1] : [2]);
         // the loads took their workers; a spare stays only when the next load would need a new worker
         await settled(loader, tenantsPerWorker === 1 ? 1 : 0);
+      } finally {
+        await host.dispose();
+      }
+    }
+  });
+
+  test('with prepares held (a daemon loading its snapshot), registering boots nothing until they are released, by releasePrepares or startAll; plugins registered after that boot at once', async () => {
+    for (const release of ['releasePrepares', 'startAll'] as const) {
+      const loader = new WasmTierLoader({ tenantsPerWorker: 1 });
+      const host = wasmOnly(loader, true);
+      try {
+        host.add({ ...echo.manifest, name: 'a' }, echo.dir, { grant: [] });
+        host.add({ ...echo.manifest, name: 'lazy' }, echo.dir, { grant: [], lazy: true });
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(loader.spares.count, 0, 'nothing boots while prepares are held');
+        if (release === 'releasePrepares') {
+          host.releasePrepares();
+          assert.equal(loader.spares.count, 1, 'the held plugin is prepared when released');
+          await settled(loader, 1);
+          host.add({ ...echo.manifest, name: 'b' }, echo.dir, { grant: [] });
+          await settled(loader, 2);
+        } else {
+          await host.startAll();
+          assert.equal(host.info('a').state, 'active', host.info('a').error);
+          assert.equal(host.info('lazy').state, 'discovered');
+          assert.deepEqual(await host.dispatch('a/echo', [2], 1), [2]);
+        }
       } finally {
         await host.dispose();
       }

@@ -42,6 +42,12 @@ export interface PluginHostOptions {
   now?: () => number;
   /** How often the p99 rule is evaluated, ms (0: only when `checkBudgets` is called). */
   checkEveryMs?: number;
+  /**
+   * Plugins registered from now on are prepared only at `releasePrepares` (or `startAll`), not
+   * as they are registered: a daemon loading its snapshot would have a plugin's worker boot and
+   * its modules compile on the cores the load needs.
+   */
+  holdPrepares?: boolean;
 }
 
 interface Entry {
@@ -83,6 +89,7 @@ export class PluginHost {
   /** Active plugins with beforeQuery/afterQuery hooks, in load order. */
   private middleware: Entry[] = [];
   private readonly options: PluginHostOptions;
+  private preparesHeld: boolean;
   /** The graph as plugins get it: snapshots built on their first read of a generation, timed. */
   private readonly graph: GraphCapability;
   /** Time spent in `graph.csr()` (building snapshots), ms: the host's, not charged to plugins. */
@@ -90,6 +97,7 @@ export class PluginHost {
 
   constructor(options: PluginHostOptions) {
     this.options = options;
+    this.preparesHeld = options.holdPrepares ?? false;
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.now = options.now ?? performance.now.bind(performance);
     this.graph = {
@@ -138,7 +146,17 @@ export class PluginHost {
     };
     this.entries.set(manifest.name, entry);
     manifest.ops.forEach((op, i) => this.routes.set(wireOps[i]!, { plugin: manifest.name, local: op.name }));
-    if (!merged.lazy) this.prepare(entry);
+    if (!merged.lazy && !this.preparesHeld) this.prepare(entry);
+  }
+
+  /**
+   * Prepare the plugins registered while prepares were held (see `holdPrepares`); from now on a
+   * plugin is prepared as it is registered.
+   */
+  releasePrepares(): void {
+    if (!this.preparesHeld) return;
+    this.preparesHeld = false;
+    for (const e of this.entries.values()) if (!e.manifest.lazy && e.lifecycle.state === 'discovered') this.prepare(e);
   }
 
   /** Unload (if loaded) and forget a plugin; its ops stop being routable. */
@@ -155,6 +173,8 @@ export class PluginHost {
 
   /** Load every registered plugin that is not lazy, dependencies first. Failures are recorded, not thrown. */
   async startAll(): Promise<void> {
+    // a worker booting for a later plugin while the ones before it load
+    this.releasePrepares();
     for (const e of this.entries.values()) {
       if (e.manifest.lazy || e.lifecycle.state !== 'discovered') continue;
       await this.load(e.manifest.name).catch(() => undefined);
