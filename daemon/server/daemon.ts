@@ -163,6 +163,10 @@ export class Daemon implements ConnectionHost {
       onTransition: (event) => this.publish(event),
       protectedPlugins: [CORE_PLUGIN],
       unprefixedPlugin: CORE_PLUGIN,
+      // Until the first index parses (or is done): a warm start from a snapshot is read and
+      // decoded on this thread, and a plugin's worker booting meanwhile on the other core
+      // (and its modules compiling) slowed it by a sixth (BENCHMARKS.md section 20).
+      holdPrepares: true,
     });
     this.pluginUpdates = new UpdateFeed(
       (u) => this.plugins.notifyUpdate(u),
@@ -490,7 +494,15 @@ export class Daemon implements ConnectionHost {
         for (const d of loaded.diagnostics) this.log.warn(d.message, { code: d.code });
         graph = loaded.host;
         this.snapshot = { path: snapshotPath(this.root), loadedFrom: loaded.from === 'snapshot' };
-        this.log.info('loaded', { from: loaded.from, resolution: loaded.resolution, reparsed: loaded.reparsed, dropped: loaded.dropped, ms: Math.round(loaded.timings.totalMs) });
+        const t = loaded.timings;
+        this.log.info('loaded', {
+          from: loaded.from,
+          resolution: loaded.resolution,
+          reparsed: loaded.reparsed,
+          dropped: loaded.dropped,
+          ms: Math.round(t.totalMs),
+          phasesMs: { read: Math.round(t.readMs), discover: Math.round(t.discoverMs), check: Math.round(t.checkMs), parse: Math.round(t.parseMs), build: Math.round(t.buildMs) },
+        });
         this.dirty = loaded.from === 'cold' || loaded.reparsed > 0 || loaded.dropped > 0;
       } else {
         graph = await GraphHost.index(this.root, options);
@@ -502,6 +514,11 @@ export class Daemon implements ConnectionHost {
       this.progress = { filesDone: files.length, filesTotal: files.length, bytesDone: graph.fileStats().bytes };
       this.log.info('indexed', { files: files.length, entities: graph.store.entityCount, ms: Math.round(performance.now() - t0) });
       this.publish({ type: 'indexing', state: 'ready', ...this.progress });
+      // Requests that came during the load are answered before the watcher and the plugins
+      // start (their loads may not wait on any I/O before they are done). Two turns: this runs
+      // from an I/O callback, and the check phase of its own turn comes before the next poll.
+      for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
+      if (this.stopping) return;
       // isg.config.json may have been edited while the index ran.
       if (JSON.stringify(discover) !== JSON.stringify(this.discoverOptions())) this.rediscover();
       else this.startWatching();
@@ -633,6 +650,8 @@ export class Daemon implements ConnectionHost {
   }
 
   private indexProgress(done: number, total: number, bytes: number): void {
+    // Files are being parsed: an index of seconds, which the plugins' preparation can overlap.
+    this.plugins.releasePrepares();
     this.progress = { filesDone: done, filesTotal: total, bytesDone: bytes };
     this.options.onProgress?.(done, total, bytes);
     const now = Date.now();
