@@ -12,6 +12,7 @@ import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts
 import type { ModuleResolver } from './module-resolver.ts';
 import { isIdentifierPart, isSpace } from '../util/chars.ts';
 import { keepShape } from '../util/keep-shape.ts';
+import { MissedLookups } from './missed-lookups.ts';
 
 /** What the resolver needs from the world: facts per file and graph ids per fact entity. */
 export interface ResolutionContext {
@@ -128,6 +129,14 @@ export class SymbolResolver {
   private readonly exportCache = new Map<string, Map<string, { sym: Sym | undefined; deps: string[] }>>();
   private deps: Set<string> = new Set();
   private paramDeps: Set<string> = new Set();
+  /**
+   * Names looked for in a file and not found there. Lookups in the file being resolved are left
+   * out (an edit of it resolves it again anyway), unless made for a cache that other files read
+   * (`caching`: an export lookup, a supertype list).
+   */
+  missed = new MissedLookups();
+  private resolving = '';
+  private caching = 0;
 
   private readonly ctx: ResolutionContext;
 
@@ -165,6 +174,7 @@ export class SymbolResolver {
 
   resolveFile(path: string, options: ResolveOptions = {}): FileResolution {
     const { only } = options;
+    this.resolving = path;
     this.deps = new Set([path]);
     this.paramDeps = new Set();
     const scope = this.scope(path)!;
@@ -428,12 +438,18 @@ export class SymbolResolver {
       // declares (never a member of the class or interface itself) is in scope inside it.
       if (e.kind === 'namespace' || (mode === 'type' && (e.kind === 'interface' || e.kind === 'class'))) {
         const i = scope.byName.get(`${e.name}.${name}`);
-        if (i !== undefined && (e.kind === 'namespace' || DECLARED_TYPE_KINDS.has(facts.entities[i]!.kind))) return { file: facts.path, entity: i };
+        if (i === undefined) this.miss(facts.path, `${e.name}.${name}`);
+        else if (e.kind === 'namespace' || DECLARED_TYPE_KINDS.has(facts.entities[i]!.kind)) return { file: facts.path, entity: i };
       }
     }
     const i = scope.byName.get(name);
-    if (i !== undefined && facts.entities[i]!.parent === -1) return { file: facts.path, entity: i };
+    if (i === undefined) this.miss(facts.path, name);
+    else if (facts.entities[i]!.parent === -1) return { file: facts.path, entity: i };
     return undefined;
+  }
+
+  private miss(file: string, key: string): void {
+    if (file !== this.resolving || this.caching > 0) this.missed.note(file, key);
   }
 
   /** The local binding (its row) that `path` names when it is one name bound in the entity, else undefined. */
@@ -626,6 +642,7 @@ export class SymbolResolver {
     const e = scope.facts.entities[owner.entity]!;
     const direct = scope.byName.get(`${e.name}.${name}`);
     if (direct !== undefined) return { file: owner.file, entity: direct };
+    this.miss(owner.file, `${e.name}.${name}`);
     if (e.kind === 'class' || e.kind === 'interface') {
       const inherited = this.memberOfSupertypes(owner, name, depth);
       if (inherited) return inherited;
@@ -693,9 +710,14 @@ export class SymbolResolver {
     this.deps = new Set([owner.file]);
     this.paramDeps = new Set();
     const { refs, strings } = scope.facts;
-    for (const o of heritageRefs(scope).get(owner.entity) ?? []) {
-      const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, strings[refs[o + RefRow.path]!]!, 'type', depth + 1);
-      if (r.kind === 'found') entry.list.push(r.sym);
+    this.caching++;
+    try {
+      for (const o of heritageRefs(scope).get(owner.entity) ?? []) {
+        const r = this.resolvePath(scope, scope.facts.entities[owner.entity]!.parent, strings[refs[o + RefRow.path]!]!, 'type', depth + 1);
+        if (r.kind === 'found') entry.list.push(r.sym);
+      }
+    } finally {
+      this.caching--;
     }
     entry.deps = [...this.deps];
     entry.paramDeps = [...this.paramDeps];
@@ -717,7 +739,13 @@ export class SymbolResolver {
     }
     const outer = this.deps;
     this.deps = new Set();
-    const sym = this.computeExport(module, name, depth, new Set());
+    let sym: Sym | undefined;
+    this.caching++;
+    try {
+      sym = this.computeExport(module, name, depth, new Set());
+    } finally {
+      this.caching--;
+    }
     const deps = [...this.deps];
     let names = this.exportCache.get(module);
     if (!names) this.exportCache.set(module, (names = new Map()));
@@ -732,7 +760,9 @@ export class SymbolResolver {
     visiting.add(module);
     const scope = this.scope(module);
     if (!scope) return undefined;
-    for (const i of scope.exports.get(name) ?? []) {
+    const exports = scope.exports.get(name);
+    if (!exports) this.miss(module, name);
+    for (const i of exports ?? []) {
       const e = scope.facts.exports[i]!;
       if (e.specifier !== undefined) {
         const target = this.ctx.modules.resolve(module, e.specifier);
@@ -744,7 +774,8 @@ export class SymbolResolver {
       }
       const local = e.local!;
       const ent = scope.byName.get(local);
-      if (ent !== undefined && scope.facts.entities[ent]!.parent === -1) return { file: module, entity: ent };
+      if (ent === undefined) this.miss(module, local);
+      else if (scope.facts.entities[ent]!.parent === -1) return { file: module, entity: ent };
       const imp = scope.imports.get(local);
       if (imp) {
         const target = this.ctx.modules.resolve(module, imp.specifier);
