@@ -12,6 +12,8 @@ import { readSource } from './ingest/read-source.ts';
 import { EDGE_KINDS, type Diagnostic, type EntityKind, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
+import { addedNames } from './resolve/added-names.ts';
+import { MissedLookups } from './resolve/missed-lookups.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution, type ResolutionContext } from './resolve/symbols.ts';
 import { contentHash, hash53, hash53Collapsed } from './util/hash.ts';
@@ -247,12 +249,16 @@ export class GraphHost {
    * (the caller has checked those against the disk); otherwise resolution runs as in `index`.
    * `discoveryDiagnostics` are those of the caller's discovery of the same tree.
    */
-  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads }): GraphHost {
+  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads; missedLookups?: Uint32Array }): GraphHost {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
     host.setDiscoveryDiagnostics(discoveryDiagnostics);
     for (const r of records) if (r.stat) host.stats.set(recordPath(r), r.stat);
-    if (saved) host.populateResolved(records, saved.configReads);
+    if (saved) {
+      host.populateResolved(records, saved.configReads);
+      // Without the filter the saved resolutions were made with, any lookup may have missed.
+      host.resolver.missed = saved.missedLookups ? new MissedLookups(saved.missedLookups) : MissedLookups.everything();
+    }
     else host.populate(records.map((r) => ('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path: r.skipped.file, diagnostic: r.skipped })));
     const resolveMs = performance.now() - t0;
     host.timings = { discoverMs: 0, parseMs: 0, resolveMs, totalMs: resolveMs };
@@ -297,6 +303,11 @@ export class GraphHost {
   /** The config reads the current resolutions depend on (see records(true)). */
   resolutionInputs(): ConfigReads {
     return [...this.configReads];
+  }
+
+  /** The lookups the current resolutions missed (resolve/missed-lookups.ts), as a snapshot saves them. */
+  missedLookups(): Uint32Array {
+    return this.resolver.missed.words;
   }
 
   applyChange(path: string, text?: string | null): ChangeSummary {
@@ -365,14 +376,17 @@ export class GraphHost {
       summary.files.push(path);
       changed.add(path);
       const seen = !old || !next ? 'all' : surfaceChange(old.facts, next);
-      const surface = typeof seen === 'string' ? seen : 'params';
+      const surface = typeof seen === 'string' ? seen : 'added' in seen ? 'all' : 'params';
       if (!old || !next) fileSetChanged = true;
       if (old && !next) this.clearEdges(path);
       this.resolver.invalidate(path, surface);
-      if (surface === 'all') for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
+      // Declarations only added: a file that consulted this one resolves differently only if it
+      // looked here for one of their names and missed (resolve/added-names.ts).
+      const reach = typeof seen === 'object' && 'added' in seen ? seen.added.some((k) => this.resolver.missed.mayHave(path, k)) : surface === 'all';
+      if (reach) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
       // Parameter types alone: only files that typed a callback by them can resolve differently
       // (the file itself among them, if it did: then it is resolved whole).
-      if (typeof seen !== 'string') {
+      if (typeof seen !== 'string' && 'params' in seen) {
         for (const key of [paramKey(path), ...seen.params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
       }
       const only = old && next && surface !== 'all' ? this.containersToResolve(old, next) : undefined;
@@ -989,8 +1003,11 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: Ar
  * SymbolResolver.typeOfCallbackParameter), or 'none' (function bodies, comments, positions: no
  * other file's edges can change).
  */
-function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } {
-  if (!sameSurface(old, next)) return 'all';
+function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } | { added: string[] } {
+  if (!sameSurface(old, next)) {
+    const added = addedNames(old, next);
+    return added ? { added } : 'all';
+  }
   // Same entities in the same order (the surface lists them).
   // Made with its first name, not empty: an empty literal is an array of small integers to V8
   // until its first string, a change of kind the optimized code met at a real file's first edit.

@@ -228,6 +228,73 @@ export * from './numbers';
   );
 });
 
+test('incremental: declarations only added re-resolve the files that consulted theirs only when one of those looked for a new name there, and give the graph a fresh index gives', async () => {
+  const root = tempDir('isg-incremental-added-');
+  const files = {
+    'src/hub.ts': `export function used(): void {}\n`,
+    'src/a.ts': `import { used } from './hub';\nexport function a(): void {\n  used();\n}\n`,
+    'src/b.ts': `import { used, later } from './hub';\nexport function b(): void {\n  used();\n  later();\n}\n`,
+    // shadowing behind a barrel: \`shadow\` comes from y until the barrel declares its own
+    'src/y.ts': `export function shadow(): void {}\n`,
+    'src/barrel.ts': `export * from './y';\nexport function own(): void {}\n`,
+    'src/c.ts': `import { shadow } from './barrel';\nexport function c(): void {\n  shadow();\n}\n`,
+    // a member inherited from a base in another file
+    'src/base.ts': `export class Base {\n  m(): void {}\n}\n`,
+    'src/sub.ts': `import { Base } from './base';\nexport class Sub extends Base {}\n`,
+    'src/use.ts': `import { Sub } from './sub';\nexport function use(s: Sub): void {\n  s.m();\n  s.n();\n}\n`,
+    // a type named in another file's declaration, looked up there on the caller's behalf
+    'src/t.ts': `export interface T {\n  go(): void;\n}\n`,
+    'src/f.ts': `import type { T } from './t';\nexport function make(): T {\n  return undefined as unknown as T;\n}\n`,
+    'src/u.ts': `import { make } from './f';\nexport function u(): void {\n  make().go();\n}\n`,
+    // a member of a namespace named in a type (no call: nothing to match by name)
+    'src/ns.ts': `export namespace NS {\n  export interface A {}\n  export function mk(): Box {\n    return undefined as unknown as Box;\n  }\n}\n`,
+    'src/v.ts': `import { NS } from './ns';\nexport function v(x: NS.B): void {\n  NS.mk().go();\n}\n`,
+    // an export list naming what the file does not declare yet
+    'src/list.ts': `export { declaredLater };\n`,
+    'src/w.ts': `import { declaredLater } from './list';\nexport function w(): void {\n  declaredLater();\n}\n`,
+  };
+  writeFiles(root, files);
+  const host = await GraphHost.index(root);
+  const steps: string[] = [];
+  const add = async (label: string, path: keyof typeof files, more: string, expectReresolved: number): Promise<void> => {
+    steps.push(label);
+    const summary = host.applyChanges(writeFiles(root, { [path]: files[path] + more }));
+    files[path] += more;
+    assert.equal(summary.reresolved, expectReresolved, `"${label}": files re-resolved`);
+    const diff = await diffWithFresh(host);
+    assert.equal(diff, undefined, `after "${label}" the live graph differs from a fresh index\nsteps:\n  ${steps.join('\n  ')}\n${diff}`);
+  };
+  const calls = (from: string) => edgesOf(host, { kind: 'calls', from }).map((l) => l.slice(l.indexOf('-> ') + 3));
+
+  await add('a function nobody looked for, in a file two others import', 'src/hub.ts', `export function fresh(): void {}\n`, 1);
+  await add('the function b.ts imports and could not find', 'src/hub.ts', `export function later(): void {}\n`, 3);
+  assert.deepEqual(calls('src/b.ts#b'), ['src/hub.ts#later (resolved)', 'src/hub.ts#used (resolved)']);
+  await add('a barrel declares what it re-exported from y.ts', 'src/barrel.ts', `export function shadow(): void {}\n`, 2);
+  assert.deepEqual(calls('src/c.ts#c'), ['src/barrel.ts#shadow (resolved)']);
+  await add('a base class gains the method a subclass was called with', 'src/base.ts', `export class Other {}\n`, 1);
+  const withN = files['src/base.ts'].replace('  m(): void {}\n', '  m(): void {}\n  n(): void {}\n');
+  steps.push('Base gains n()');
+  const summary = host.applyChanges(writeFiles(root, { 'src/base.ts': withN }));
+  assert.ok(summary.reresolved >= 2, `Base gaining n() re-resolves use.ts (${summary.reresolved} files re-resolved)`);
+  assert.deepEqual(calls('src/use.ts#use'), ['src/base.ts#Base.m (resolved)', 'src/base.ts#Base.n (resolved)']);
+  assert.equal(await diffWithFresh(host), undefined, 'after Base gains n()');
+  // f.ts, u.ts (which looked for T there), and v.ts, whose unresolved call of go() was matched by name
+  await add('a local type shadows the import another file\'s call went through', 'src/f.ts', `interface T {\n  go(): void;\n}\n`, 3);
+  assert.deepEqual(calls('src/u.ts#u'), ['src/f.ts#T.go (resolved)', 'src/f.ts#make (resolved)']);
+  await add('the function an export list named', 'src/list.ts', `function declaredLater(): void {}\n`, 2);
+  assert.deepEqual(calls('src/w.ts#w'), ['src/list.ts#declaredLater (resolved)']);
+  const inNamespace = (decl: string) => files['src/ns.ts'].replace('  export interface A {}\n', `  export interface A {}\n${decl}`);
+  steps.push('NS gains B');
+  let summary2 = host.applyChanges(writeFiles(root, { 'src/ns.ts': inNamespace('  export interface B {}\n') }));
+  assert.equal(summary2.reresolved, 2, 'NS gaining B re-resolves ns.ts and v.ts, which looked for NS.B');
+  assert.deepEqual(edgesOf(host, { kind: 'uses-type', from: 'src/v.ts#v' }), ['uses-type src/v.ts#v -> src/ns.ts#NS.B (resolved)']);
+  assert.equal(await diffWithFresh(host), undefined, 'after NS gains B');
+  steps.push('NS gains Box');
+  summary2 = host.applyChanges(writeFiles(root, { 'src/ns.ts': inNamespace('  export interface B {}\n  interface Box {\n    go(): void;\n  }\n') }));
+  assert.deepEqual(calls('src/v.ts#v'), ['src/ns.ts#NS.Box.go (resolved)', 'src/ns.ts#NS.mk (resolved)']);
+  assert.equal(await diffWithFresh(host), undefined, 'after NS gains Box');
+});
+
 test('incremental: repeated edits of one file re-resolve only what they changed, and give the graph a fresh index gives', async () => {
   const root = tempDir('isg-incremental-partial-');
   const lib = `export interface Box { open(): void; close(): void }
@@ -555,7 +622,7 @@ const envInt = (name: string, fallback: number): number => {
 /** Directories of rxjs/src where barrels are made and unmade by the barrel operation. */
 const BARREL_DIRS = ['internal/util', 'internal/operators', 'internal/observable', 'internal/scheduler'];
 
-type Op = 'body-call' | 'body-remove-line' | 'rename-method' | 'add-parameter' | 'method-to-field' | 'rename-export' | 'delete-file' | 'rename-file' | 'add-file' | 'barrel' | 'barrel-import' | 'shadow-index' | 'no-op';
+type Op = 'body-call' | 'body-remove-line' | 'rename-method' | 'add-parameter' | 'method-to-field' | 'rename-export' | 'add-declaration' | 'delete-file' | 'rename-file' | 'add-file' | 'barrel' | 'barrel-import' | 'shadow-index' | 'no-op';
 
 /** Relative weights of the single operations; batches draw 2-4 of them. */
 const WEIGHTS: [Op, number][] = [
@@ -565,6 +632,7 @@ const WEIGHTS: [Op, number][] = [
   ['add-parameter', 3],
   ['method-to-field', 2],
   ['rename-export', 3],
+  ['add-declaration', 4],
   ['delete-file', 2],
   ['rename-file', 3],
   ['add-file', 3],
@@ -738,6 +806,29 @@ function addImport(ws: Workspace, path: string, lines: string[], target: { file:
   return local;
 }
 
+/** A call of a name imported from a file that does not declare it; the follow-up declares it there. */
+function importBeforeDeclaration(ws: Workspace): string | undefined {
+  const path = ws.pick(ws.untouched((p) => p.endsWith('.ts') && !p.endsWith('index.ts')));
+  const target = ws.pick(ws.untouched((p) => p.endsWith('.ts') && p !== path));
+  if (!path || !target) return undefined;
+  const lines = ws.text(path)!.split('\n');
+  const body = ws.pick(bodies(ws, path, lines));
+  if (!body) return undefined;
+  const name = ws.fresh('isgDeclaredLater');
+  const at = body.endLine - 1;
+  lines.splice(at, 0, '    CALL_PLACEHOLDER;');
+  const local = addImport(ws, path, lines, { file: target, name });
+  lines[at + 1] = `    ${local}();`;
+  ws.set(path, lines.join('\n'));
+  ws.followUps.push((w) => {
+    const text = w.text(target);
+    if (text === undefined) return undefined; // deleted or renamed meanwhile
+    w.set(target, `${text}\nexport function ${name}(): void {}\n`);
+    return `add-declaration ${target}: export function ${name}, which ${path} calls`;
+  });
+  return `add-declaration (first half) ${path}#${body.name}: calls ${name}, imported from ${target}, which does not declare it yet`;
+}
+
 type Operation = (ws: Workspace) => string | undefined;
 
 const OPERATIONS: Record<Op, Operation> = {
@@ -783,6 +874,27 @@ const OPERATIONS: Record<Op, Operation> = {
     }
     ws.set(path, lines.join('\n'));
     return `body-call ${path}#${body.name}: ${what}`;
+  },
+
+  /**
+   * (a) A declaration appended, only added (the host re-resolves other files only if one looked
+   * for its name there): a function or a class with a method, named as a function another file
+   * exports (a barrel may now take this one), as a method called on unknown receivers, as the
+   * undefined function body-call calls, or afresh; or a call to a name another file does not
+   * export yet, which it declares at the next step.
+   */
+  'add-declaration'(ws) {
+    if (ws.chance(0.35)) return importBeforeDeclaration(ws);
+    const path = ws.pick(ws.untouched((p) => p.endsWith('.ts')));
+    if (!path) return undefined;
+    const taken = new Set(ws.entities(path).map((e) => e.name));
+    const roll = ws.random();
+    const name =
+      roll < 0.4 ? ws.pick(exportedFunctions(ws, path))?.name : roll < 0.6 ? ws.pick([...ws.guessed].sort()) : roll < 0.7 ? 'isgUndefinedFunction' : undefined;
+    const chosen = name && !taken.has(name) ? name : ws.fresh('isgAdded');
+    const declaration = ws.chance(0.7) ? `export function ${chosen}(): void {}` : `export class ${ws.fresh('IsgAdded')} {\n  ${chosen}(): void {}\n}`;
+    ws.set(path, `${ws.text(path)!}\n${declaration}\n`);
+    return `add-declaration ${path}: ${declaration.split('\n')[0]}${chosen === name ? '' : ' (a fresh name)'}`;
   },
 
   /** (a) A whole statement line removed from a function body. */

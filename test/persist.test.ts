@@ -105,6 +105,35 @@ test('persist: without saved edges (an older snapshot) or after a config file th
   await assertFresh(big, 'a large new file');
 });
 
+test('persist: a host restored with saved edges keeps the lookups they missed: an added declaration re-resolves its dependents only if one looked for it', async () => {
+  const root = oldCopy('isg-persist-missed-');
+  // Subject.ts is imported by many files; one of them now imports a name it does not export yet.
+  writeFileSync(join(root, 'later.ts'), `import { isgLater } from './internal/Subject';\nexport function later(): void {\n  isgLater();\n}\n`);
+  utimesSync(join(root, 'later.ts'), HOUR_AGO, HOUR_AGO);
+  const { bytes } = await saved(root);
+  const subject = readFileSync(join(root, 'internal/Subject.ts'), 'utf8');
+  const restored = await loadHost(root, { workers: 0 });
+  assert.equal(restored.resolution, 'saved');
+  const fresh = restored.host.applyChange('internal/Subject.ts', `${subject}\nexport function isgFresh(): void {}\n`);
+  assert.equal(fresh.reresolved, 1, 'a name no file looked for: Subject.ts alone');
+  const wanted = restored.host.applyChange('internal/Subject.ts', `${subject}\nexport function isgFresh(): void {}\nexport function isgLater(): void {}\n`);
+  assert.ok(wanted.reresolved > 1, `the name later.ts looked for: its dependents too (${wanted.reresolved} files)`);
+  assert.ok(exportGraphTo(restored, 'later.ts#later', 'internal/Subject.ts'), 'later() now calls isgLater in Subject.ts');
+  writeFileSync(join(root, 'internal/Subject.ts'), `${subject}\nexport function isgFresh(): void {}\nexport function isgLater(): void {}\n`);
+  await assertFresh(restored, 'after the additions');
+  // A snapshot without the filter: any lookup may have missed, so every dependent is re-resolved.
+  writeFileSync(join(root, 'internal/Subject.ts'), subject);
+  utimesSync(join(root, 'internal/Subject.ts'), HOUR_AGO, HOUR_AGO);
+  const snapshot = openSnapshot(bytes);
+  const body = snapshot.body() as Record<string, unknown>;
+  delete body.missedLookups;
+  writeFileSync(snapshotPath(root), encodeSnapshot(snapshot.header, body));
+  const older = await loadHost(root, { workers: 0 });
+  assert.equal(older.resolution, 'saved');
+  const blind = older.host.applyChange('internal/Subject.ts', `${subject}\nexport function isgFresh(): void {}\n`);
+  assert.ok(blind.reresolved > 1, `without the filter, Subject.ts's dependents too (${blind.reresolved} files)`);
+});
+
 test('persist: saved edges another resolver made are resolved again, from the saved facts', async () => {
   const root = oldCopy('isg-persist-resolver-');
   const { bytes } = await saved(root);

@@ -17,6 +17,7 @@ import { GraphHost, type ConfigReads, type FileChange, type FileRecord, type Hos
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../ingest/discover.ts';
 import { MIN_BYTES_FOR_WORKERS, parseAll } from '../ingest/parse-pool.ts';
 import { errorReason, readSource } from '../ingest/read-source.ts';
+import { MissedLookups } from '../resolve/missed-lookups.ts';
 import { contentHash } from '../util/hash.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -60,7 +61,7 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
   const generation = host.generation;
   const files = host.recordCount;
   const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), resolver: resolverVersion(), writtenAt: new Date().toISOString(), generation, files });
-  writer.add({ configReads: host.resolutionInputs(), records: files });
+  writer.add({ configReads: host.resolutionInputs(), missedLookups: host.missedLookups(), records: files });
   let encodeMs = 0;
   let longestSliceMs = 0;
   let sliceStart = t0;
@@ -166,6 +167,8 @@ interface Saved {
   byPath: Map<string, FileRecord>;
   /** Config reads the saved resolutions depend on; absent in a snapshot saved without them. */
   configReads?: ConfigReads;
+  /** The lookups the saved resolutions missed; absent in a snapshot saved without them. */
+  missedLookups?: Uint32Array;
   /** Whether the saved edges were resolved by this resolver (`resolverVersion`). */
   sameResolver: boolean;
 }
@@ -184,7 +187,7 @@ async function readRecords(root: string, file: string): Promise<Saved | undefine
   if (header.root !== resolve(root)) throw new SnapshotError('incompatible', `written for root ${header.root}`);
   const mismatches = versionMismatches(header.tools as unknown as Record<string, unknown>, toolVersions());
   if (mismatches.length) throw new SnapshotError('incompatible', `written by other versions: ${mismatches.join(', ')}`);
-  const body = snapshot.body() as { records?: unknown; configReads?: unknown };
+  const body = snapshot.body() as { records?: unknown; configReads?: unknown; missedLookups?: unknown };
   if (!Array.isArray(body?.records)) throw new SnapshotError('corrupt', 'the body has no record list');
   const byPath = new Map<string, FileRecord>();
   body.records.forEach((r: unknown, i: number) => {
@@ -193,7 +196,8 @@ async function readRecords(root: string, file: string): Promise<Saved | undefine
     byPath.set(path, r as FileRecord);
   });
   const configReads = Array.isArray(body.configReads) && body.configReads.every(isConfigRead) ? (body.configReads as ConfigReads) : undefined;
-  return { list: body.records as FileRecord[], byPath, configReads, sameResolver: header.resolver === resolverVersion() };
+  const missedLookups = body.missedLookups instanceof Uint32Array && body.missedLookups.length === MissedLookups.WORDS ? body.missedLookups : undefined;
+  return { list: body.records as FileRecord[], byPath, configReads, missedLookups, sameResolver: header.resolver === resolverVersion() };
 }
 
 /**
@@ -239,7 +243,7 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
   let buildMs: number;
   try {
     if (resolutionHolds) {
-      host = GraphHost.restore(root, saved.list, found.diagnostics, options, { configReads: saved.configReads! });
+      host = GraphHost.restore(root, saved.list, found.diagnostics, options, { configReads: saved.configReads!, missedLookups: saved.missedLookups });
       const t4 = performance.now();
       buildMs = t4 - t3;
       const tooLarge = new Set(found.diagnostics.filter((d) => d.code === 'too-large').map((d) => d.file));
