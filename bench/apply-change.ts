@@ -16,6 +16,8 @@ import { corpusRoot, fixed, fmt, forceGc, GcLog, heading, latencyHistogram, load
 
 /** Edits per file (of 50, the p99 would be the slowest one); the first is a cold parse, kept out of the percentiles. */
 const EDITS = 200;
+/** Functions added one by one to each file after its edits (a file growing as one writes code). */
+const ADDITIONS = 50;
 /** Average line length above which a file is treated as a generated blob, not code. */
 const BLOB_LINE_LENGTH = 300;
 
@@ -143,6 +145,8 @@ interface TargetResult {
   newSyntaxErrors: number;
   /** GC pauses during the edit loop (count, total ms). */
   gc: { count: number; ms: number };
+  /** ADDITIONS exported functions appended one at a time: latency, and files re-resolved per addition (the file itself included). */
+  additions: LatencySummary & { meanReresolved: number; maxReresolved: number };
   phases: {
     /** tree-sitter parse of the whole base text. */
     fullParseMs: number;
@@ -193,6 +197,21 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
   await gcLog.flush();
   const gc = gcLog.within(loopStart, loopEnd);
   host.applyChange(t.path, base); // leave the graph as indexed
+  // Exported functions added to the end of the file one at a time: each edit only adds, so the
+  // files depending on this one keep their edges unless one of them looked for the new name.
+  const added = latencyHistogram();
+  let grown = base;
+  let addedReresolved = 0;
+  let maxAddedReresolved = 0;
+  for (let k = 1; k <= ADDITIONS; k++) {
+    grown = Buffer.from(`${grown}\nexport function benchAdded${k}(n: number): number {\n  return n + ${k};\n}\n`, 'utf8').toString('utf8');
+    const t0 = now();
+    const summary = host.applyChange(t.path, grown);
+    added.recordValue(since(t0));
+    addedReresolved += summary.reresolved;
+    maxAddedReresolved = Math.max(maxAddedReresolved, summary.reresolved);
+  }
+  host.applyChange(t.path, base);
 
   // Where the time goes: the same edit sequence outside the host, phase by phase. Warm edits
   // only (the first one, from the base text, is skipped as in the histogram).
@@ -258,6 +277,7 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
     maxReresolvedSig,
     newSyntaxErrors,
     gc,
+    additions: { ...summarize(added), meanReresolved: addedReresolved / ADDITIONS, maxReresolved: maxAddedReresolved },
     phases,
   };
 }
@@ -339,6 +359,13 @@ export async function applyChange(ctx: BenchContext): Promise<void> {
           ms(r.phases.reextractMs),
           ms(r.phases.restMs),
         ]),
+      ),
+    );
+    console.log(`\nAdditions: ${ADDITIONS} exported functions appended to each file one at a time, after its edits (each edit adds one):`);
+    console.log(
+      table(
+        ['file', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'files re-resolved/addition', 'most by one'],
+        results.map((r) => [r.path, ms(r.additions.p50Us / 1000), ms(r.additions.p90Us / 1000), ms(r.additions.p99Us / 1000), ms(r.additions.maxUs / 1000), fixed(r.additions.meanReresolved, 2), r.additions.maxReresolved]),
       ),
     );
     out[corpus] = { loadBefore, loadAfter, targets: results };
