@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, isResolutionConfig, languageOf, type DiscoverOptions } from './ingest/discover.ts';
 import { extractFile, reextract, type Extraction } from './ingest/extract.ts';
 import { mapNameStrings, REF_FIELDS, RefRow, refKindOf, type EntityFact, type FileFacts } from './ingest/facts.ts';
-import type { ParseOutcome } from './ingest/parse-job.ts';
+import { outcomePath, type ParseOutcome } from './ingest/parse-job.ts';
 import { parseAll } from './ingest/parse-pool.ts';
 import { readSource } from './ingest/read-source.ts';
 import { EDGE_KINDS, type Diagnostic, type EntityKind, type Language } from './model.ts';
@@ -335,7 +335,7 @@ export class GraphHost {
     const outcomes = await parseAll(jobs, { maxFileBytes: this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, workers: this.options.workers, minBytesForWorkers: PARALLEL_MIN_BYTES });
     const prepared = new Map<string, PreparedFile>();
     for (const outcome of outcomes) {
-      const path = pathOf(outcome);
+      const path = outcomePath(outcome);
       prepared.set(path, { outcome, stat: stats.get(path) });
     }
     return prepared;
@@ -582,7 +582,7 @@ export class GraphHost {
    * hashes computed (these, by path) as they arrived (index).
    */
   private populate(outcomes: ParseOutcome[], prepared?: Map<string, Float64Array>): void {
-    outcomes.sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : 1));
+    outcomes.sort((a, b) => (outcomePath(a) < outcomePath(b) ? -1 : 1));
     // One copy of each name and path string across all files' facts (they repeat a lot); the
     // pool itself is dropped after indexing, as keeping it would cost more than the duplicates
     // later edits create.
@@ -946,10 +946,6 @@ function statBeforeRead(abs: string): FileStat | undefined {
   } catch {
     return undefined;
   }
-}
-
-function pathOf(o: { ok: true; facts: FileFacts } | { ok: false; path: string }): string {
-  return o.ok ? o.facts.path : o.path;
 }
 
 function moduleEntity(facts: FileFacts) {

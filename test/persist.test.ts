@@ -234,7 +234,7 @@ test('persist: files changed while the daemon was down are re-parsed, deleted on
   await assertFresh(r, 'edits, touches, deletes, renames, new and binary files while down');
 });
 
-test('persist: a warm start extracts a small batch of changes on its own thread, a large one on the parse pool, and loads a fresh index either way', async () => {
+test('persist: a warm start extracts a small batch of changes on its own thread, a large one on the parse pool, or either on a worker while a large snapshot is decoded, and loads a fresh index every way', async () => {
   // Counted at GraphHost.prepareChanges, the step that hands a batch to the pool's workers.
   const prepare = GraphHost.prototype.prepareChanges;
   let pooled = 0;
@@ -256,7 +256,15 @@ test('persist: a warm start extracts a small batch of changes on its own thread,
     assert.equal(r.resolution, 'saved');
     assert.equal(r.reparsed, 12);
     assert.equal(pooled, 0, 'under 512 KB: extracted by the loading thread');
+    assert.equal(r.parsedWhileDecoding, false, 'a snapshot under 2 MB: parsed after it is decoded');
     await assertFresh(r, 'a small batch applied on load');
+    // The same from a snapshot counted as large: parsed on a worker while its records are decoded.
+    const during = await loadHost(small, { parseWhileDecodingFrom: 0 });
+    assert.equal(during.resolution, 'saved');
+    assert.equal(during.reparsed, 12);
+    assert.equal(during.parsedWhileDecoding, true);
+    assert.equal(pooled, 0, 'not handed to prepareChanges after the decoding');
+    await assertFresh(during, 'a small batch parsed while the snapshot was decoded');
     // Every file (0.8 MB): over what starting workers costs, under the 1 MB that keeps saved edges.
     const large = oldCopy('isg-persist-large-batch-');
     await saved(large);
@@ -265,6 +273,12 @@ test('persist: a warm start extracts a small batch of changes on its own thread,
     assert.equal(l.resolution, 'saved');
     assert.equal(pooled, 1, 'over 512 KB: on the parse pool');
     await assertFresh(l, 'a large batch applied on load');
+    // Over 1 MB changed: parsed while decoding, then every file resolved again.
+    writeFileSync(join(large, 'big.ts'), `export const big = "${'x'.repeat(1_100_000)}";\n`);
+    const recomputed = await loadHost(large, { parseWhileDecodingFrom: 0 });
+    assert.equal(recomputed.resolution, 'recomputed');
+    assert.equal(recomputed.parsedWhileDecoding, true);
+    await assertFresh(recomputed, 'a large batch parsed while decoding, every file resolved again');
   } finally {
     GraphHost.prototype.prepareChanges = prepare;
   }

@@ -14,6 +14,11 @@ export interface ParseJob {
 
 export type ParseOutcome = { ok: true; facts: FileFacts } | { ok: false; path: string; diagnostic: Diagnostic };
 
+/** The file an outcome is of. */
+export function outcomePath(o: ParseOutcome): string {
+  return o.ok ? o.facts.path : o.path;
+}
+
 export function runParseJob(job: ParseJob, maxFileBytes: number): ParseOutcome {
   const read = readSource(job.abs, job.path, maxFileBytes);
   if (!read.ok) return { ok: false, path: job.path, diagnostic: read.diagnostic };

@@ -8,7 +8,8 @@
 //   24      20    SHA-1 of the H + B bytes that follow
 //   44      H     header: msgpack map (SnapshotHeader)
 //   44+H    B     body: msgpack values one after another (decoded only once the header is accepted):
-//                 first the body's fields, with `records` replaced by their count, then each record
+//                 first the body's fields, with `records` replaced by their count (a load reads
+//                 these alone first: `head()`), then each record
 //
 // The header is small and decoded on its own, so that a snapshot of another root or tool
 // version is refused without decoding the body. The body is a sequence so that a writer can
@@ -116,6 +117,8 @@ function prefix(headBytes: number, bodyBytes: number, checksum: Buffer): Buffer 
 
 export interface OpenedSnapshot {
   header: SnapshotHeader;
+  /** The body's first value alone, its fields (`records` a count): all a load needs to tell what changed. */
+  head(): unknown;
   /** Decodes the body; throws a SnapshotError if it is not valid msgpack. */
   body(): unknown;
 }
@@ -142,7 +145,21 @@ export function openSnapshot(bytes: Uint8Array): OpenedSnapshot {
     throw notMsgpack('header', err);
   }
   if (!isHeader(header)) throw new SnapshotError('corrupt', 'the header lacks root, tools, writtenAt, generation or files');
-  return { header, body: () => decodeBody(content.subarray(headLength)) };
+  return { header, head: () => decodeHead(content.subarray(headLength)), body: () => decodeBody(content.subarray(headLength)) };
+}
+
+function decodeHead(bytes: Uint8Array): unknown {
+  let head: unknown;
+  try {
+    new Unpackr(options()).unpackMultiple(bytes, (value) => {
+      head = value;
+      return false;
+    });
+  } catch (err) {
+    throw notMsgpack('body', err);
+  }
+  if (typeof head !== 'object' || head === null || Array.isArray(head)) throw new SnapshotError('corrupt', 'the body does not start with a map of its fields');
+  return head;
 }
 
 /** The body as the writer had it: its fields, with `records` an array again. */

@@ -13,15 +13,16 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../../client/protocol.ts';
 import { IsgError } from '../errors.ts';
-import { GraphHost, type ConfigReads, type FileChange, type FileRecord, type HostOptions } from '../host.ts';
+import { GraphHost, recordPath, type ConfigReads, type FileChange, type FileRecord, type FileStat, type HostOptions, type PreparedChanges } from '../host.ts';
 import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../ingest/discover.ts';
+import { outcomePath, type ParseOutcome } from '../ingest/parse-job.ts';
 import { MIN_BYTES_FOR_WORKERS, parseAll } from '../ingest/parse-pool.ts';
 import { errorReason, readSource } from '../ingest/read-source.ts';
 import { MissedLookups } from '../resolve/missed-lookups.ts';
 import { contentHash } from '../util/hash.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { openSnapshot, SnapshotError, SnapshotWriter } from './snapshot-file.ts';
+import { openSnapshot, SnapshotError, SnapshotWriter, type OpenedSnapshot } from './snapshot-file.ts';
 import { resolverVersion, toolVersions, versionMismatches } from './versions.ts';
 
 /**
@@ -61,7 +62,7 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
   const generation = host.generation;
   const files = host.recordCount;
   const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), resolver: resolverVersion(), writtenAt: new Date().toISOString(), generation, files });
-  writer.add({ configReads: host.resolutionInputs(), missedLookups: host.missedLookups(), records: files });
+  writer.add({ configReads: host.resolutionInputs(), missedLookups: host.missedLookups(), index: host.records().map(indexRow), records: files });
   let encodeMs = 0;
   let longestSliceMs = 0;
   let sliceStart = t0;
@@ -92,6 +93,12 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
 export interface LoadOptions extends HostOptions {
   /** Where the snapshot is; default <root>/.isg/snapshot.bin. */
   snapshotPath?: string;
+  /**
+   * From a snapshot of this many bytes up (default 2 MiB), changed files are parsed on a worker
+   * while its records are decoded and the host is built; below, after, on the loading thread
+   * unless they are many.
+   */
+  parseWhileDecodingFrom?: number;
 }
 
 export interface LoadTimings {
@@ -118,6 +125,8 @@ export interface LoadResult {
   hashed: number;
   /** Files in the snapshot that are gone or excluded now. */
   dropped: number;
+  /** Whether changed files were parsed on a worker while the snapshot's records were decoded. */
+  parsedWhileDecoding: boolean;
   /** Why the snapshot was not used, when there was one. */
   diagnostics: Diagnostic[];
   timings: LoadTimings;
@@ -142,7 +151,7 @@ export async function loadHost(root: string, options: LoadOptions = {}): Promise
     });
     return undefined;
   };
-  const saved = await readRecords(root, file).catch(discard);
+  const saved = await readSnapshot(root, file).catch(discard);
   const t1 = performance.now();
   const restored = saved && (await reconcile(root, options, saved, t0, t1 - t0).catch(discard));
   if (restored) return restored;
@@ -156,25 +165,71 @@ export async function loadHost(root: string, options: LoadOptions = {}): Promise
     reparsed: counts.files + counts.skipped,
     hashed: 0,
     dropped: 0,
+    parsedWhileDecoding: false,
     diagnostics,
     timings: { readMs: t1 - t0, discoverMs: t.discoverMs, checkMs: 0, parseMs: t.parseMs, buildMs: t.resolveMs, totalMs: performance.now() - t0 },
   };
 }
 
+/**
+ * What the snapshot says of one file, read before the records are decoded: enough to tell
+ * whether it changed. Saved as a row of the body's first value (`IndexRow`).
+ */
+interface IndexEntry {
+  path: string;
+  stat?: FileStat;
+  /** The saved facts' content hash; undefined for a skipped file. */
+  contentHash?: string;
+  /** Why the file was skipped (a diagnostic code); undefined for a file with facts. */
+  skipped?: string;
+}
+
+/** `IndexEntry` as saved: -1 for a stat that is absent, '' for a hash or a code that is. */
+type IndexRow = [path: string, size: number, mtimeMs: number, seenAtMs: number, contentHash: string, skipped: string];
+
+function indexRow(r: FileRecord): IndexRow {
+  const s = r.stat;
+  return [recordPath(r), s?.size ?? -1, s?.mtimeMs ?? -1, s?.seenAtMs ?? -1, 'facts' in r ? r.facts.contentHash : '', 'skipped' in r ? r.skipped.code : ''];
+}
+
+function indexEntry(row: unknown): IndexEntry | undefined {
+  if (!Array.isArray(row) || row.length !== 6) return undefined;
+  const [path, size, mtimeMs, seenAtMs, contentHash, skipped] = row as unknown[];
+  if (typeof path !== 'string' || typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof seenAtMs !== 'number' || typeof contentHash !== 'string' || typeof skipped !== 'string') return undefined;
+  if ((contentHash === '') === (skipped === '')) return undefined;
+  const entry: IndexEntry = { path };
+  if (size >= 0) entry.stat = { size, mtimeMs, seenAtMs };
+  if (contentHash) entry.contentHash = contentHash;
+  else entry.skipped = skipped;
+  return entry;
+}
+
+function entryOf(r: FileRecord): IndexEntry {
+  return indexEntry(indexRow(r))!;
+}
+
 interface Saved {
-  /** In saved order: saved edges name files by their index here. */
-  list: FileRecord[];
-  byPath: Map<string, FileRecord>;
+  snapshot: OpenedSnapshot;
+  /** Every saved file, in saved order (saved edges name files by their index in it). */
+  index: IndexEntry[];
+  /** The records, once decoded (`savedRecords`). */
+  records?: FileRecord[];
   /** Config reads the saved resolutions depend on; absent in a snapshot saved without them. */
   configReads?: ConfigReads;
   /** The lookups the saved resolutions missed; absent in a snapshot saved without them. */
   missedLookups?: Uint32Array;
   /** Whether the saved edges were resolved by this resolver (`resolverVersion`). */
   sameResolver: boolean;
+  bytes: number;
 }
 
-/** The saved records, undefined when there is no snapshot; a SnapshotError when it is unusable. */
-async function readRecords(root: string, file: string): Promise<Saved | undefined> {
+/**
+ * The snapshot with what it says of each file, undefined when there is none; a SnapshotError
+ * when it is unusable. Its records are decoded only when asked for (`savedRecords`), so that
+ * the parsing of changed files can start first; a snapshot without an index has them decoded
+ * here.
+ */
+async function readSnapshot(root: string, file: string): Promise<Saved | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -187,24 +242,53 @@ async function readRecords(root: string, file: string): Promise<Saved | undefine
   if (header.root !== resolve(root)) throw new SnapshotError('incompatible', `written for root ${header.root}`);
   const mismatches = versionMismatches(header.tools as unknown as Record<string, unknown>, toolVersions());
   if (mismatches.length) throw new SnapshotError('incompatible', `written by other versions: ${mismatches.join(', ')}`);
-  const body = snapshot.body() as { records?: unknown; configReads?: unknown; missedLookups?: unknown };
+  const head = snapshot.head() as { records?: unknown; configReads?: unknown; missedLookups?: unknown; index?: unknown };
+  const configReads = Array.isArray(head.configReads) && head.configReads.every(isConfigRead) ? (head.configReads as ConfigReads) : undefined;
+  const missedLookups = head.missedLookups instanceof Uint32Array && head.missedLookups.length === MissedLookups.WORDS ? head.missedLookups : undefined;
+  const saved: Saved = { snapshot, index: [], configReads, missedLookups, sameResolver: header.resolver === resolverVersion(), bytes: bytes.length };
+  if (Array.isArray(head.index)) {
+    saved.index = head.index.map((row: unknown, i: number) => {
+      const entry = indexEntry(row);
+      if (!entry) throw new SnapshotError('corrupt', `index row ${i} is malformed`);
+      return entry;
+    });
+  } else saved.index = savedRecords(saved).map(entryOf);
+  return saved;
+}
+
+/** The saved records, decoded (once) and checked against the index. */
+function savedRecords(saved: Saved): FileRecord[] {
+  if (saved.records) return saved.records;
+  const body = saved.snapshot.body() as { records?: unknown; index?: unknown };
   if (!Array.isArray(body?.records)) throw new SnapshotError('corrupt', 'the body has no record list');
-  const byPath = new Map<string, FileRecord>();
-  body.records.forEach((r: unknown, i: number) => {
+  const records = body.records as unknown[];
+  records.forEach((r: unknown, i: number) => {
     const path = validRecordPath(r);
     if (path === undefined) throw new SnapshotError('corrupt', `record ${i} is malformed`);
-    byPath.set(path, r as FileRecord);
   });
-  const configReads = Array.isArray(body.configReads) && body.configReads.every(isConfigRead) ? (body.configReads as ConfigReads) : undefined;
-  const missedLookups = body.missedLookups instanceof Uint32Array && body.missedLookups.length === MissedLookups.WORDS ? body.missedLookups : undefined;
-  return { list: body.records as FileRecord[], byPath, configReads, missedLookups, sameResolver: header.resolver === resolverVersion() };
+  if (Array.isArray(body.index)) {
+    // The index said what changed; the records must be those it described.
+    const mismatch = records.length !== saved.index.length ? `${records.length} records for ${saved.index.length} index rows` : records.findIndex((r, i) => recordPath(r as FileRecord) !== saved.index[i]!.path);
+    if (mismatch !== -1) throw new SnapshotError('corrupt', typeof mismatch === 'string' ? mismatch : `record ${mismatch} is not the file its index row names`);
+  }
+  saved.records = records as FileRecord[];
+  return saved.records;
 }
+
+/**
+ * Snapshots from this size up take long enough to decode and build (~35 ms a MB here) that
+ * changed files are parsed meanwhile on a worker, however few; below, they are parsed after, on
+ * this thread unless they are many (a worker takes ~50-100 ms to start).
+ */
+const PARSE_WHILE_DECODING_FROM = 2 << 20;
 
 /**
  * Brings the saved records up to date with the disk. When the saved resolutions still hold (the
  * config files they read are unchanged) and little changed, the host is restored with its saved
  * edges and the changes are applied to it through applyChanges, as the watcher would; otherwise
- * changed files are parsed in parallel and everything is resolved again.
+ * changed files are parsed in parallel and everything is resolved again. What changed is told
+ * from the snapshot's index, and a large snapshot's records are decoded while the changed files
+ * are parsed.
  */
 async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: number, readMs: number): Promise<LoadResult> {
   const t1 = performance.now();
@@ -212,77 +296,97 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
   const found = discoverFiles(root, options);
   const t2 = performance.now();
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const records: FileRecord[] = [];
+  const kept = new Set<string>();
+  /** Files whose stat moved but whose content did not: their records get the new stat. */
+  const restated = new Map<string, FileStat>();
   const toParse: DiscoveredFile[] = [];
   let changedBytes = 0;
   let hashed = 0;
-  const unseen = new Map(saved.byPath);
+  const unseen = new Map(saved.index.map((e) => [e.path, e]));
   for (const f of found.files) {
-    const record = unseen.get(f.path);
+    const entry = unseen.get(f.path);
     unseen.delete(f.path);
-    if (record && trusted(record, f)) {
-      records.push(record);
+    if (entry && trusted(entry, f)) {
+      kept.add(f.path);
       continue;
     }
-    if (record && 'facts' in record) {
+    if (entry?.contentHash) {
       hashed++;
-      if (sameContent(f, record.facts.contentHash, maxFileBytes)) {
-        // Shared with saved.list, so a restore with saved edges keeps the new stat too.
-        record.stat = { size: f.size, mtimeMs: f.mtimeMs, seenAtMs };
-        records.push(record);
+      if (sameContent(f, entry.contentHash, maxFileBytes)) {
+        kept.add(f.path);
+        restated.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs });
         continue;
       }
     }
     toParse.push(f);
     changedBytes += f.size;
   }
-  const resolutionHolds = changedBytes <= REAPPLY_MAX_BYTES && savedResolutionsHold(root, saved);
+  const mayReuseEdges = changedBytes <= REAPPLY_MAX_BYTES && savedResolutionsHold(root, saved);
   const t3 = performance.now();
+  const stats = new Map(toParse.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs }]));
+  const parse = (overlapping: boolean): Promise<ParseOutcome[]> =>
+    parseAll(
+      toParse.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
+      // Overlapping the decoding, a few files go to one worker: the thread is busy anyway.
+      overlapping && changedBytes < MIN_BYTES_FOR_WORKERS ? { maxFileBytes, workers: 1, minBytesForWorkers: 0 } : { maxFileBytes, workers: options.workers, onProgress: options.onProgress },
+    );
+  const early = toParse.length > 0 && saved.bytes >= (options.parseWhileDecodingFrom ?? PARSE_WHILE_DECODING_FROM) && options.workers !== 0 ? parse(true) : undefined;
+  // Awaited below, unless decoding fails first: then the load falls back to a cold index.
+  early?.catch(() => undefined);
   let host: GraphHost;
   let parseMs: number;
   let buildMs: number;
+  let reusedEdges: boolean;
   try {
-    if (resolutionHolds) {
-      host = GraphHost.restore(root, saved.list, found.diagnostics, options, { configReads: saved.configReads!, missedLookups: saved.missedLookups });
-      const t4 = performance.now();
-      buildMs = t4 - t3;
+    const d0 = performance.now();
+    const records = savedRecords(saved);
+    for (const r of records) {
+      const stat = restated.get(recordPath(r));
+      if (stat) r.stat = stat;
+    }
+    readMs += performance.now() - d0;
+    reusedEdges = mayReuseEdges && records.every((r) => !('facts' in r) || r.resolution);
+    const t4 = performance.now();
+    if (reusedEdges) {
+      host = GraphHost.restore(root, records, found.diagnostics, options, { configReads: saved.configReads!, missedLookups: saved.missedLookups });
+      const t5 = performance.now();
+      buildMs = t5 - t4;
       const tooLarge = new Set(found.diagnostics.filter((d) => d.code === 'too-large').map((d) => d.file));
       const changes: FileChange[] = toParse.map((f) => ({ path: f.path }));
       // A file now too large is read once more so that the host records it as skipped.
       for (const path of unseen.keys()) changes.push(tooLarge.has(path) ? { path } : { path, text: null });
+      let prepared: PreparedChanges | undefined;
+      if (early) prepared = new Map((await early).map((o) => [outcomePath(o), { outcome: o, stat: stats.get(outcomePath(o)) }]));
       // Nothing is answered before this load is done, so the thread is free to extract a small
       // batch itself, sooner than workers would start (10 files of effect: ~140 ms against ~300).
-      if (changes.length) host.applyChanges(changes, changedBytes >= MIN_BYTES_FOR_WORKERS ? await host.prepareChanges(changes) : undefined);
-      parseMs = performance.now() - t4;
+      else if (changedBytes >= MIN_BYTES_FOR_WORKERS) prepared = await host.prepareChanges(changes);
+      if (changes.length) host.applyChanges(changes, prepared);
+      parseMs = performance.now() - t5;
     } else {
-      const outcomes = await parseAll(
-        toParse.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
-        { maxFileBytes, workers: options.workers, onProgress: options.onProgress },
-      );
-      const stats = new Map(toParse.map((f) => [f.path, { size: f.size, mtimeMs: f.mtimeMs, seenAtMs }]));
-      for (const o of outcomes) {
-        const path = o.ok ? o.facts.path : o.path;
-        records.push(o.ok ? { facts: o.facts, stat: stats.get(path)! } : { skipped: o.diagnostic, stat: stats.get(path)! });
-      }
-      const t4 = performance.now();
-      parseMs = t4 - t3;
-      host = GraphHost.restore(root, records, found.diagnostics, options);
-      buildMs = performance.now() - t4;
+      const outcomes = await (early ?? parse(false));
+      const t5 = performance.now();
+      parseMs = t5 - t4;
+      const list: FileRecord[] = records.filter((r) => kept.has(recordPath(r)));
+      for (const o of outcomes) list.push(o.ok ? { facts: o.facts, stat: stats.get(o.facts.path)! } : { skipped: o.diagnostic, stat: stats.get(o.path)! });
+      host = GraphHost.restore(root, list, found.diagnostics, options);
+      buildMs = performance.now() - t5;
     }
   } catch (err) {
+    if (err instanceof SnapshotError) throw err;
     // Records that passed the checksum but break the host are a bug; it must not keep the daemon down.
     throw new SnapshotError('corrupt', `restoring it failed (${err instanceof Error ? err.message : String(err)})`);
   }
-  const t5 = performance.now();
+  const t6 = performance.now();
   return {
     host,
     from: 'snapshot',
-    resolution: resolutionHolds ? 'saved' : 'recomputed',
+    resolution: reusedEdges ? 'saved' : 'recomputed',
     reparsed: toParse.length,
     hashed,
     dropped: unseen.size,
+    parsedWhileDecoding: early !== undefined,
     diagnostics: [],
-    timings: { readMs, discoverMs: t2 - t1, checkMs: t3 - t2, parseMs, buildMs, totalMs: t5 - t0 },
+    timings: { readMs, discoverMs: t2 - t1, checkMs: t3 - t2, parseMs, buildMs, totalMs: t6 - t0 },
   };
 }
 
@@ -293,11 +397,11 @@ function sameContent(f: DiscoveredFile, hash: string, maxFileBytes: number): boo
 }
 
 /**
- * Saved edges can be reused when this resolver made them, every file has them and every config
- * file they read reads the same now.
+ * Saved edges can be reused when this resolver made them and every config file they read reads
+ * the same now (and every file has them: checked once the records are decoded).
  */
 function savedResolutionsHold(root: string, saved: Saved): boolean {
-  if (!saved.sameResolver || !saved.configReads || !saved.list.every((r) => !('facts' in r) || r.resolution)) return false;
+  if (!saved.sameResolver || !saved.configReads) return false;
   return saved.configReads.every(([path, hash]) => {
     let now: string | null;
     try {
@@ -318,8 +422,8 @@ function isConfigRead(x: unknown): boolean {
  * is unchanged (and was not racy), and its verdict depends on the content alone (a permission
  * fix leaves the mtime as it was, so 'unreadable' is always re-checked).
  */
-function trusted(record: FileRecord, now: DiscoveredFile): boolean {
-  return statUnchanged(record.stat, now) && (!('skipped' in record) || record.skipped.code !== 'unreadable');
+function trusted(entry: IndexEntry, now: DiscoveredFile): boolean {
+  return statUnchanged(entry.stat, now) && entry.skipped !== 'unreadable';
 }
 
 function validRecordPath(r: unknown): string | undefined {

@@ -500,6 +500,7 @@ export class Daemon implements ConnectionHost {
           resolution: loaded.resolution,
           reparsed: loaded.reparsed,
           dropped: loaded.dropped,
+          parsedWhileDecoding: loaded.parsedWhileDecoding,
           ms: Math.round(t.totalMs),
           phasesMs: { read: Math.round(t.readMs), discover: Math.round(t.discoverMs), check: Math.round(t.checkMs), parse: Math.round(t.parseMs), build: Math.round(t.buildMs) },
         });
