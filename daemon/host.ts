@@ -12,8 +12,8 @@ import { readSource } from './ingest/read-source.ts';
 import { EDGE_KINDS, type Diagnostic, type EntityKind, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
-import { addedNames } from './resolve/added-names.ts';
-import { MissedLookups } from './resolve/missed-lookups.ts';
+import { surfaceDelta, type SurfaceDelta } from './resolve/surface-delta.ts';
+import { LookupFilter } from './resolve/lookup-filter.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution, type ResolutionContext } from './resolve/symbols.ts';
 import { contentHash, hash53, hash53Collapsed } from './util/hash.ts';
@@ -249,15 +249,16 @@ export class GraphHost {
    * (the caller has checked those against the disk); otherwise resolution runs as in `index`.
    * `discoveryDiagnostics` are those of the caller's discovery of the same tree.
    */
-  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads; missedLookups?: Uint32Array }): GraphHost {
+  static restore(root: string, records: FileRecord[], discoveryDiagnostics: Diagnostic[], options: HostOptions = {}, saved?: { configReads: ConfigReads; lookups?: { missed: Uint32Array; found: Uint32Array } }): GraphHost {
     const host = new GraphHost(root, options);
     const t0 = performance.now();
     host.setDiscoveryDiagnostics(discoveryDiagnostics);
     for (const r of records) if (r.stat) host.stats.set(recordPath(r), r.stat);
     if (saved) {
       host.populateResolved(records, saved.configReads);
-      // Without the filter the saved resolutions were made with, any lookup may have missed.
-      host.resolver.missed = saved.missedLookups ? new MissedLookups(saved.missedLookups) : MissedLookups.everything();
+      // Without the filters the saved resolutions were made with, any lookup may have missed or found anything.
+      host.resolver.missed = saved.lookups ? new LookupFilter(saved.lookups.missed) : LookupFilter.everything();
+      host.resolver.found = saved.lookups ? new LookupFilter(saved.lookups.found) : LookupFilter.everything();
     }
     else host.populate(records.map((r) => ('facts' in r ? { ok: true, facts: r.facts } : { ok: false, path: r.skipped.file, diagnostic: r.skipped })));
     const resolveMs = performance.now() - t0;
@@ -305,9 +306,14 @@ export class GraphHost {
     return [...this.configReads];
   }
 
-  /** The lookups the current resolutions missed (resolve/missed-lookups.ts), as a snapshot saves them. */
-  missedLookups(): Uint32Array {
-    return this.resolver.missed.words;
+  /** The lookups the current resolutions missed and found (resolve/lookup-filter.ts), as a snapshot saves them. */
+  lookupFilters(): { missed: Uint32Array; found: Uint32Array } {
+    return { missed: this.resolver.missed.words, found: this.resolver.found.words };
+  }
+
+  /** Whether a lookup may have missed on a key `delta` added to `path`, or found one it removed. */
+  private reaches(path: string, delta: SurfaceDelta): boolean {
+    return delta.added.some((k) => this.resolver.missed.mayHave(path, k)) || delta.removed.some((k) => this.resolver.found.mayHave(path, k));
   }
 
   applyChange(path: string, text?: string | null): ChangeSummary {
@@ -376,18 +382,20 @@ export class GraphHost {
       summary.files.push(path);
       changed.add(path);
       const seen = !old || !next ? 'all' : surfaceChange(old.facts, next);
-      const surface = typeof seen === 'string' ? seen : 'added' in seen ? 'all' : 'params';
+      const surface = typeof seen === 'string' ? seen : 'delta' in seen ? 'all' : 'params';
       if (!old || !next) fileSetChanged = true;
       if (old && !next) this.clearEdges(path);
       this.resolver.invalidate(path, surface);
-      // Declarations only added: a file that consulted this one resolves differently only if it
-      // looked here for one of their names and missed (resolve/added-names.ts).
-      const reach = typeof seen === 'object' && 'added' in seen ? seen.added.some((k) => this.resolver.missed.mayHave(path, k)) : surface === 'all';
+      // Declarations added, removed or changed: a file that consulted this one resolves
+      // differently only if it looked here for an added one and missed, or for a removed or
+      // changed one and found it (resolve/surface-delta.ts, resolve/lookup-filter.ts).
+      const reach = typeof seen === 'object' && 'delta' in seen ? this.reaches(path, seen.delta) : surface === 'all';
       if (reach) for (const d of this.dependents.get(path) ?? []) toResolve.add(d);
-      // Parameter types alone: only files that typed a callback by them can resolve differently
+      // Parameter types: only files that typed a callback by them can resolve differently
       // (the file itself among them, if it did: then it is resolved whole).
-      if (typeof seen !== 'string' && 'params' in seen) {
-        for (const key of [paramKey(path), ...seen.params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
+      if (typeof seen !== 'string') {
+        const params = 'delta' in seen ? seen.delta.params : seen.params;
+        for (const key of [paramKey(path), ...params.map((name) => paramKey(path, name))]) for (const d of this.paramDependents.get(key) ?? []) toResolve.add(d);
       }
       const only = old && next && surface !== 'all' ? this.containersToResolve(old, next) : undefined;
       // Read and done with: the extraction's note of which rows it kept from the previous facts
@@ -999,10 +1007,10 @@ function entityInput(e: FileFacts['entities'][number], moduleId: number, ids: Ar
  * SymbolResolver.typeOfCallbackParameter), or 'none' (function bodies, comments, positions: no
  * other file's edges can change).
  */
-function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } | { added: string[] } {
+function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { params: string[] } | { delta: SurfaceDelta } {
   if (!sameSurface(old, next)) {
-    const added = addedNames(old, next);
-    return added ? { added } : 'all';
+    const delta = surfaceDelta(old, next);
+    return delta ? { delta } : 'all';
   }
   // Same entities in the same order (the surface lists them).
   // Made with its first name, not empty: an empty literal is an array of small integers to V8

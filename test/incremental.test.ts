@@ -295,6 +295,56 @@ test('incremental: declarations only added re-resolve the files that consulted t
   assert.equal(await diffWithFresh(host), undefined, 'after NS gains Box');
 });
 
+test('incremental: declarations removed or changed re-resolve the files that consulted theirs only when one of those found one there, and give the graph a fresh index gives', async () => {
+  const root = tempDir('isg-incremental-removed-');
+  const files: Record<string, string> = {
+    'src/impl.ts': `export function impl(): void {}\nexport function other(): void {}\n`,
+    // an export alias: what a consumer calls survives its removal, the alias does not
+    'src/barrel.ts': `export { impl as api } from './impl';\nexport { other } from './impl';\nexport function unused(): void {}\n`,
+    'src/consumer.ts': `import { api, other } from './barrel';\nexport function consume(): void {\n  api();\n  other();\n}\n`,
+    // a declared return type changed: both types survive it
+    'src/t.ts': `export interface T {\n  go(): void;\n}\nexport interface U {\n  go(): void;\n}\n`,
+    'src/f.ts': `import type { T, U } from './t';\nexport function make(): T {\n  return undefined as unknown as T;\n}\nexport function spare(): U {\n  return undefined as unknown as U;\n}\n`,
+    'src/u.ts': `import { make } from './f';\nexport function u(): void {\n  make().go();\n}\n`,
+    // lookups on the caller's behalf that leave no edge to what they found: a type alias, a
+    // property, an import, a type in a namespace, each read through a declared type
+    'src/a.ts': `export interface A1 {\n  go1(): void;\n}\nexport interface A2 {\n  go2(): void;\n}\nexport interface A3 {\n  go3(): void;\n}\nexport interface A4 {\n  go4(): void;\n}\n`,
+    'src/g.ts': `import type { A1, A2, A3, A4 } from './a';\nexport type Box = A1;\nexport interface Holder {\n  inner: A2;\n}\nexport function viaAlias(): Box {\n  return undefined as unknown as Box;\n}\nexport function holder(): Holder {\n  return undefined as unknown as Holder;\n}\nexport function viaImport(): A3 {\n  return undefined as unknown as A3;\n}\nexport namespace NS {\n  export interface Inner extends A4 {}\n  export function mk(): Inner {\n    return undefined as unknown as Inner;\n  }\n}\n`,
+    'src/v.ts': `import { viaAlias, viaImport, holder, NS } from './g';\nexport function v(): void {\n  viaAlias().go1();\n  const h = holder();\n  h.inner.go2();\n  viaImport().go3();\n  NS.mk().go4();\n}\n`,
+  };
+  writeFiles(root, files);
+  const host = await GraphHost.index(root);
+  const steps: string[] = [];
+  const edit = async (label: string, path: string, text: string, expectReresolved?: number): Promise<void> => {
+    steps.push(label);
+    const summary = host.applyChanges(writeFiles(root, { [path]: text }));
+    files[path] = text;
+    if (expectReresolved !== undefined) assert.equal(summary.reresolved, expectReresolved, `"${label}": files re-resolved`);
+    const diff = await diffWithFresh(host);
+    assert.equal(diff, undefined, `after "${label}" the live graph differs from a fresh index\nsteps:\n  ${steps.join('\n  ')}\n${diff}`);
+  };
+  const calls = (from: string) => edgesOf(host, { kind: 'calls', from }).map((l) => l.slice(l.indexOf('-> ') + 3));
+  assert.deepEqual(calls('src/consumer.ts#consume'), ['src/impl.ts#impl (resolved)', 'src/impl.ts#other (resolved)']);
+  assert.deepEqual(calls('src/u.ts#u'), ['src/f.ts#make (resolved)', 'src/t.ts#T.go (resolved)']);
+
+  await edit('a function nobody looked up removed from a barrel', 'src/barrel.ts', files['src/barrel.ts']!.replace('export function unused(): void {}\n', ''), 1);
+  await edit('the alias a consumer called removed', 'src/barrel.ts', files['src/barrel.ts']!.replace(`export { impl as api } from './impl';\n`, ''), 2);
+  assert.deepEqual(calls('src/consumer.ts#consume'), ['src/impl.ts#other (resolved)']);
+  await edit('a function nobody looked up changes its return type', 'src/f.ts', files['src/f.ts']!.replace('spare(): U', 'spare(): T'), 1);
+  await edit('the function another file called through changes its return type', 'src/f.ts', files['src/f.ts']!.replace('make(): T', 'make(): U'), 2);
+  assert.deepEqual(calls('src/u.ts#u'), ['src/f.ts#make (resolved)', 'src/t.ts#U.go (resolved)']);
+  const viaG = (...resolved: string[]) => ['src/g.ts#NS.mk (resolved)', 'src/g.ts#holder (resolved)', 'src/g.ts#viaAlias (resolved)', 'src/g.ts#viaImport (resolved)', ...resolved].sort();
+  assert.deepEqual(calls('src/v.ts#v'), viaG('src/a.ts#A1.go1 (resolved)', 'src/a.ts#A2.go2 (resolved)', 'src/a.ts#A3.go3 (resolved)', 'src/a.ts#A4.go4 (resolved)'));
+  // Each removal below leaves a call of v.ts to goN() to name matching (an inferred edge), and no
+  // edge of v.ts pointed at what was removed: only the lookups made on its behalf in g.ts say
+  // that it must be re-resolved.
+  await edit('a type alias another file\'s call went through removed', 'src/g.ts', files['src/g.ts']!.replace('export type Box = A1;\n', ''));
+  await edit('a property another file\'s call went through removed', 'src/g.ts', files['src/g.ts']!.replace('  inner: A2;\n', ''));
+  await edit('an import another file\'s call went through removed', 'src/g.ts', files['src/g.ts']!.replace('A1, A2, A3, A4', 'A1, A2, A4'));
+  await edit('a type in a namespace another file\'s call went through removed', 'src/g.ts', files['src/g.ts']!.replace('  export interface Inner extends A4 {}\n', ''));
+  assert.deepEqual(calls('src/v.ts#v'), viaG('src/a.ts#A1.go1 (inferred)', 'src/a.ts#A2.go2 (inferred)', 'src/a.ts#A3.go3 (inferred)', 'src/a.ts#A4.go4 (inferred)'));
+});
+
 test('incremental: repeated edits of one file re-resolve only what they changed, and give the graph a fresh index gives', async () => {
   const root = tempDir('isg-incremental-partial-');
   const lib = `export interface Box { open(): void; close(): void }

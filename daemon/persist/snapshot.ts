@@ -18,7 +18,7 @@ import { DEFAULT_MAX_FILE_BYTES, discoverFiles, type DiscoveredFile } from '../i
 import { outcomePath, type ParseOutcome } from '../ingest/parse-job.ts';
 import { MIN_BYTES_FOR_WORKERS, parseAll } from '../ingest/parse-pool.ts';
 import { errorReason, readSource } from '../ingest/read-source.ts';
-import { MissedLookups } from '../resolve/missed-lookups.ts';
+import { LookupFilter } from '../resolve/lookup-filter.ts';
 import { contentHash } from '../util/hash.ts';
 import { statUnchanged } from '../util/stat-check.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -62,7 +62,8 @@ export async function saveSnapshot(host: GraphHost, path = snapshotPath(host.roo
   const generation = host.generation;
   const files = host.recordCount;
   const writer = new SnapshotWriter({ root: resolve(host.root), tools: toolVersions(), resolver: resolverVersion(), writtenAt: new Date().toISOString(), generation, files });
-  writer.add({ configReads: host.resolutionInputs(), missedLookups: host.missedLookups(), index: host.records().map(indexRow), records: files });
+  const lookups = host.lookupFilters();
+  writer.add({ configReads: host.resolutionInputs(), missedLookups: lookups.missed, foundLookups: lookups.found, index: host.records().map(indexRow), records: files });
   let encodeMs = 0;
   let longestSliceMs = 0;
   let sliceStart = t0;
@@ -216,8 +217,8 @@ interface Saved {
   records?: FileRecord[];
   /** Config reads the saved resolutions depend on; absent in a snapshot saved without them. */
   configReads?: ConfigReads;
-  /** The lookups the saved resolutions missed; absent in a snapshot saved without them. */
-  missedLookups?: Uint32Array;
+  /** The lookups the saved resolutions missed and found; absent in a snapshot saved without them. */
+  lookups?: { missed: Uint32Array; found: Uint32Array };
   /** Whether the saved edges were resolved by this resolver (`resolverVersion`). */
   sameResolver: boolean;
   bytes: number;
@@ -242,10 +243,12 @@ async function readSnapshot(root: string, file: string): Promise<Saved | undefin
   if (header.root !== resolve(root)) throw new SnapshotError('incompatible', `written for root ${header.root}`);
   const mismatches = versionMismatches(header.tools as unknown as Record<string, unknown>, toolVersions());
   if (mismatches.length) throw new SnapshotError('incompatible', `written by other versions: ${mismatches.join(', ')}`);
-  const head = snapshot.head() as { records?: unknown; configReads?: unknown; missedLookups?: unknown; index?: unknown };
+  const head = snapshot.head() as { records?: unknown; configReads?: unknown; missedLookups?: unknown; foundLookups?: unknown; index?: unknown };
   const configReads = Array.isArray(head.configReads) && head.configReads.every(isConfigRead) ? (head.configReads as ConfigReads) : undefined;
-  const missedLookups = head.missedLookups instanceof Uint32Array && head.missedLookups.length === MissedLookups.WORDS ? head.missedLookups : undefined;
-  const saved: Saved = { snapshot, index: [], configReads, missedLookups, sameResolver: header.resolver === resolverVersion(), bytes: bytes.length };
+  const filter = (words: unknown) => (words instanceof Uint32Array && words.length === LookupFilter.WORDS ? words : undefined);
+  const missed = filter(head.missedLookups);
+  const found = filter(head.foundLookups);
+  const saved: Saved = { snapshot, index: [], configReads, lookups: missed && found ? { missed, found } : undefined, sameResolver: header.resolver === resolverVersion(), bytes: bytes.length };
   if (Array.isArray(head.index)) {
     saved.index = head.index.map((row: unknown, i: number) => {
       const entry = indexEntry(row);
@@ -348,7 +351,7 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
     reusedEdges = mayReuseEdges && records.every((r) => !('facts' in r) || r.resolution);
     const t4 = performance.now();
     if (reusedEdges) {
-      host = GraphHost.restore(root, records, found.diagnostics, options, { configReads: saved.configReads!, missedLookups: saved.missedLookups });
+      host = GraphHost.restore(root, records, found.diagnostics, options, { configReads: saved.configReads!, lookups: saved.lookups });
       const t5 = performance.now();
       buildMs = t5 - t4;
       const tooLarge = new Set(found.diagnostics.filter((d) => d.code === 'too-large').map((d) => d.file));

@@ -12,7 +12,7 @@ import { parseImportTypePath, splitTypeParameters } from '../ingest/type-refs.ts
 import type { ModuleResolver } from './module-resolver.ts';
 import { isIdentifierPart, isSpace } from '../util/chars.ts';
 import { keepShape } from '../util/keep-shape.ts';
-import { MissedLookups } from './missed-lookups.ts';
+import { LookupFilter } from './lookup-filter.ts';
 
 /** What the resolver needs from the world: facts per file and graph ids per fact entity. */
 export interface ResolutionContext {
@@ -130,11 +130,12 @@ export class SymbolResolver {
   private deps: Set<string> = new Set();
   private paramDeps: Set<string> = new Set();
   /**
-   * Names looked for in a file and not found there. Lookups in the file being resolved are left
-   * out (an edit of it resolves it again anyway), unless made for a cache that other files read
-   * (`caching`: an export lookup, a supertype list).
+   * Names looked for in a file and not found there, and found there (resolve/lookup-filter.ts).
+   * Lookups in the file being resolved are left out (an edit of it resolves it again anyway),
+   * unless made for a cache that other files read (`caching`: an export lookup, a supertype list).
    */
-  missed = new MissedLookups();
+  missed = new LookupFilter();
+  found = new LookupFilter();
   private resolving = '';
   private caching = 0;
 
@@ -388,6 +389,7 @@ export class SymbolResolver {
         // `type Error<E>` is the global Error).
         const imp = scope.imports.get(head);
         if (!imp) return EXTERNAL; // a global: lib.d.ts, the runtime
+        this.hit(scope.facts.path, head);
         const target = this.ctx.modules.resolve(scope.facts.path, imp.specifier);
         if (target.kind !== 'file') return target.kind === 'external' ? EXTERNAL : UNRESOLVED;
         sym = imp.imported === '*' ? { file: target.path, module: true } : this.resolveExport(target.path, imp.imported, 0);
@@ -428,7 +430,10 @@ export class SymbolResolver {
     if (mode === 'value') {
       for (let c = container; ; c = facts.entities[c]!.parent) {
         const b = scope.bindings.get(c)?.get(name);
-        if (b !== undefined) return { binding: b };
+        if (b !== undefined) {
+          if (c < 0) this.hit(facts.path, name);
+          return { binding: b };
+        }
         if (c < 0) break;
       }
     }
@@ -439,17 +444,27 @@ export class SymbolResolver {
       if (e.kind === 'namespace' || (mode === 'type' && (e.kind === 'interface' || e.kind === 'class'))) {
         const i = scope.byName.get(`${e.name}.${name}`);
         if (i === undefined) this.miss(facts.path, `${e.name}.${name}`);
-        else if (e.kind === 'namespace' || DECLARED_TYPE_KINDS.has(facts.entities[i]!.kind)) return { file: facts.path, entity: i };
+        else {
+          this.hit(facts.path, `${e.name}.${name}`);
+          if (e.kind === 'namespace' || DECLARED_TYPE_KINDS.has(facts.entities[i]!.kind)) return { file: facts.path, entity: i };
+        }
       }
     }
     const i = scope.byName.get(name);
     if (i === undefined) this.miss(facts.path, name);
-    else if (facts.entities[i]!.parent === -1) return { file: facts.path, entity: i };
+    else {
+      this.hit(facts.path, name);
+      if (facts.entities[i]!.parent === -1) return { file: facts.path, entity: i };
+    }
     return undefined;
   }
 
   private miss(file: string, key: string): void {
     if (file !== this.resolving || this.caching > 0) this.missed.note(file, key);
+  }
+
+  private hit(file: string, key: string): void {
+    if (file !== this.resolving || this.caching > 0) this.found.note(file, key);
   }
 
   /** The local binding (its row) that `path` names when it is one name bound in the entity, else undefined. */
@@ -641,7 +656,10 @@ export class SymbolResolver {
     const scope = this.scope(owner.file)!;
     const e = scope.facts.entities[owner.entity]!;
     const direct = scope.byName.get(`${e.name}.${name}`);
-    if (direct !== undefined) return { file: owner.file, entity: direct };
+    if (direct !== undefined) {
+      this.hit(owner.file, `${e.name}.${name}`);
+      return { file: owner.file, entity: direct };
+    }
     this.miss(owner.file, `${e.name}.${name}`);
     if (e.kind === 'class' || e.kind === 'interface') {
       const inherited = this.memberOfSupertypes(owner, name, depth);
@@ -762,6 +780,7 @@ export class SymbolResolver {
     if (!scope) return undefined;
     const exports = scope.exports.get(name);
     if (!exports) this.miss(module, name);
+    else this.hit(module, name);
     for (const i of exports ?? []) {
       const e = scope.facts.exports[i]!;
       if (e.specifier !== undefined) {
@@ -775,9 +794,13 @@ export class SymbolResolver {
       const local = e.local!;
       const ent = scope.byName.get(local);
       if (ent === undefined) this.miss(module, local);
-      else if (scope.facts.entities[ent]!.parent === -1) return { file: module, entity: ent };
+      else {
+        this.hit(module, local);
+        if (scope.facts.entities[ent]!.parent === -1) return { file: module, entity: ent };
+      }
       const imp = scope.imports.get(local);
       if (imp) {
+        this.hit(module, local);
         const target = this.ctx.modules.resolve(module, imp.specifier);
         if (target.kind !== 'file') continue;
         if (imp.imported === '*') return { file: target.path, module: true };
