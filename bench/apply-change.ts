@@ -147,6 +147,8 @@ interface TargetResult {
   gc: { count: number; ms: number };
   /** ADDITIONS exported functions appended one at a time: latency, and files re-resolved per addition (the file itself included). */
   additions: LatencySummary & { meanReresolved: number; maxReresolved: number };
+  /** Then removed one at a time, the last first. */
+  removals: LatencySummary & { meanReresolved: number; maxReresolved: number };
   phases: {
     /** tree-sitter parse of the whole base text. */
     fullParseMs: number;
@@ -199,19 +201,25 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
   host.applyChange(t.path, base); // leave the graph as indexed
   // Exported functions added to the end of the file one at a time: each edit only adds, so the
   // files depending on this one keep their edges unless one of them looked for the new name.
-  const added = latencyHistogram();
-  let grown = base;
-  let addedReresolved = 0;
-  let maxAddedReresolved = 0;
-  for (let k = 1; k <= ADDITIONS; k++) {
-    grown = Buffer.from(`${grown}\nexport function benchAdded${k}(n: number): number {\n  return n + ${k};\n}\n`, 'utf8').toString('utf8');
-    const t0 = now();
-    const summary = host.applyChange(t.path, grown);
-    added.recordValue(since(t0));
-    addedReresolved += summary.reresolved;
-    maxAddedReresolved = Math.max(maxAddedReresolved, summary.reresolved);
-  }
-  host.applyChange(t.path, base);
+  const grownTexts = [base];
+  for (let k = 1; k <= ADDITIONS; k++) grownTexts.push(`${grownTexts[k - 1]}\nexport function benchAdded${k}(n: number): number {\n  return n + ${k};\n}\n`);
+  const growth = (order: number[]) => {
+    const h = latencyHistogram();
+    let total = 0;
+    let most = 0;
+    for (const k of order) {
+      const text = Buffer.from(grownTexts[k]!, 'utf8').toString('utf8');
+      const t0 = now();
+      const summary = host.applyChange(t.path, text);
+      h.recordValue(since(t0));
+      total += summary.reresolved;
+      most = Math.max(most, summary.reresolved);
+    }
+    return { ...summarize(h), meanReresolved: total / order.length, maxReresolved: most };
+  };
+  const additions = growth(Array.from({ length: ADDITIONS }, (_, i) => i + 1));
+  // and taken away again, the last first (the last step gives the base text back)
+  const removals = growth(Array.from({ length: ADDITIONS }, (_, i) => ADDITIONS - 1 - i));
 
   // Where the time goes: the same edit sequence outside the host, phase by phase. Warm edits
   // only (the first one, from the base text, is skipped as in the histogram).
@@ -277,7 +285,8 @@ async function runTarget(host: GraphHost, root: string, t: Target, gcLog: GcLog)
     maxReresolvedSig,
     newSyntaxErrors,
     gc,
-    additions: { ...summarize(added), meanReresolved: addedReresolved / ADDITIONS, maxReresolved: maxAddedReresolved },
+    additions,
+    removals,
     phases,
   };
 }
@@ -361,11 +370,13 @@ export async function applyChange(ctx: BenchContext): Promise<void> {
         ]),
       ),
     );
-    console.log(`\nAdditions: ${ADDITIONS} exported functions appended to each file one at a time, after its edits (each edit adds one):`);
+    console.log(`\nDeclarations added and removed: ${ADDITIONS} exported functions appended to each file one at a time, after its edits, then removed one at a time (each edit adds or removes one):`);
     console.log(
       table(
-        ['file', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'files re-resolved/addition', 'most by one'],
-        results.map((r) => [r.path, ms(r.additions.p50Us / 1000), ms(r.additions.p90Us / 1000), ms(r.additions.p99Us / 1000), ms(r.additions.maxUs / 1000), fixed(r.additions.meanReresolved, 2), r.additions.maxReresolved]),
+        ['file', 'edit', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'files re-resolved/edit', 'most by one'],
+        results.flatMap((r) =>
+          (['additions', 'removals'] as const).map((k) => [r.path, k, ms(r[k].p50Us / 1000), ms(r[k].p90Us / 1000), ms(r[k].p99Us / 1000), ms(r[k].maxUs / 1000), fixed(r[k].meanReresolved, 2), r[k].maxReresolved]),
+        ),
       ),
     );
     out[corpus] = { loadBefore, loadAfter, targets: results };
