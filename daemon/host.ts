@@ -12,7 +12,7 @@ import { readSource } from './ingest/read-source.ts';
 import { EDGE_KINDS, type Diagnostic, type EntityKind, type Language } from './model.ts';
 import { GraphStore } from './graph/store.ts';
 import { createModuleResolver, type ModuleResolver } from './resolve/module-resolver.ts';
-import { surfaceDelta, type SurfaceDelta } from './resolve/surface-delta.ts';
+import { sameDeclaredTypes, sameList, surfaceDelta, type SurfaceDelta } from './resolve/surface-delta.ts';
 import { LookupFilter } from './resolve/lookup-filter.ts';
 import { changedContainers } from './resolve/partial.ts';
 import { COUNT_FIELDS, paramKey, SymbolResolver, type FileResolution, type ResolutionContext } from './resolve/symbols.ts';
@@ -1017,16 +1017,12 @@ function surfaceChange(old: FileFacts, next: FileFacts): 'all' | 'none' | { para
   // until its first string, a change of kind the optimized code met at a real file's first edit.
   let params: string[] | undefined;
   for (let i = 0; i < next.entities.length; i++) {
-    if (sameParamTypes(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) continue;
+    if (sameList(old.entities[i]!.paramTypes, next.entities[i]!.paramTypes)) continue;
     const name = next.entities[i]!.name;
     if (params) params.push(name);
     else params = [name];
   }
   return params ? { params } : 'none';
-}
-
-function sameParamTypes(a: (string | null)[] | undefined, b: (string | null)[] | undefined): boolean {
-  return a === b || (!!a && !!b && sameTargets(a, b));
 }
 
 /**
@@ -1040,7 +1036,7 @@ function sameSurface(a: FileFacts, b: FileFacts): boolean {
   for (let i = 0; i < a.entities.length; i++) {
     const x = a.entities[i]!;
     const y = b.entities[i]!;
-    if (x.name !== y.name || x.kind !== y.kind || x.parent !== y.parent || x.exported !== y.exported || x.typeName !== y.typeName || x.returnType !== y.returnType || x.newOf !== y.newOf || x.callOf !== y.callOf || x.literal !== y.literal) return false;
+    if (x.name !== y.name || x.parent !== y.parent || !sameDeclaredTypes(x, y)) return false;
   }
   for (let i = 0; i < a.exports.length; i++) {
     const x = a.exports[i]!;

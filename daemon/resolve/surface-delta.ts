@@ -55,19 +55,16 @@ function sameDeclaration(fa: FileFacts, a: number, fb: FileFacts, b: number): bo
   const x = fa.entities[a]!;
   const y = fb.entities[b]!;
   const parentName = (f: FileFacts, e: EntityFact) => (e.parent < 0 ? undefined : f.entities[e.parent]!.name);
-  return (
-    x.kind === y.kind &&
-    x.exported === y.exported &&
-    x.typeName === y.typeName &&
-    x.returnType === y.returnType &&
-    x.newOf === y.newOf &&
-    x.callOf === y.callOf &&
-    x.literal === y.literal &&
-    parentName(fa, x) === parentName(fb, y)
-  );
+  return sameDeclaredTypes(x, y) && parentName(fa, x) === parentName(fb, y);
 }
 
-function sameList(a: readonly (string | null)[] | undefined, b: readonly (string | null)[] | undefined): boolean {
+/** What another file's lookups read of an entity, less its name, parent and parameter types: its kind, export and declared types. */
+export function sameDeclaredTypes(x: EntityFact, y: EntityFact): boolean {
+  return x.kind === y.kind && x.exported === y.exported && x.typeName === y.typeName && x.returnType === y.returnType && x.newOf === y.newOf && x.callOf === y.callOf && x.literal === y.literal;
+}
+
+/** Two lists (parameter types) with the same items, or both absent. */
+export function sameList(a: readonly (string | null)[] | undefined, b: readonly (string | null)[] | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
