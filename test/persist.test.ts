@@ -401,6 +401,9 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
   delete broken.facts.entities;
   const other = oldCopy('isg-persist-other-root-', 'internal/util');
   const otherSnapshot = (await saved(other)).bytes;
+  // The index a load reads before the records: one row a record, in their order.
+  const rowOf = (r: FileRecord) => ['facts' in r ? r.facts.path : r.skipped.file, r.stat?.size ?? -1, r.stat?.mtimeMs ?? -1, r.stat?.seenAtMs ?? -1, 'facts' in r ? r.facts.contentHash : '', 'skipped' in r ? r.skipped.code : ''];
+  const index = records.map(rowOf);
 
   const cases: [string, Buffer | 'directory', string, RegExp][] = [
     ['bad magic', Buffer.concat([Buffer.from('NOT-SNAP'), bytes.subarray(8)]), 'snapshot-corrupt', /not an isg snapshot \(bad magic bytes\)/],
@@ -420,6 +423,9 @@ test('persist: corrupt, truncated and incompatible snapshots are reported and re
     ['fewer records than announced', frameSnapshot(pack(header), Buffer.concat([pack({ records: 3 }), pack(records[0]), pack(records[1])])), 'snapshot-corrupt', /the body announces 3 records and holds 2/],
     ['a body not starting with its fields', frameSnapshot(pack(header), pack([1, 2])), 'snapshot-corrupt', /the body does not start with a map of its fields/],
     ['malformed record', encodeSnapshot(header, { records: [{ facts: { path: 7 } }] }), 'snapshot-corrupt', /record 0 is malformed/],
+    ['malformed index row', encodeSnapshot(header, { index: [index[0]!.slice(0, 3), ...index.slice(1)], records }), 'snapshot-corrupt', /index row 0 is malformed/],
+    ['an index of other records', encodeSnapshot(header, { index: [index[1]!, index[0]!, ...index.slice(2)], records }), 'snapshot-corrupt', /record 0 is not the file its index row names/],
+    ['an index of fewer records', encodeSnapshot(header, { index: index.slice(1), records }), 'snapshot-corrupt', new RegExp(`${records.length} records for ${records.length - 1} index rows`)],
     ['malformed stat', encodeSnapshot(header, { records: [{ ...records[0], stat: { size: 'big' } }] }), 'snapshot-corrupt', /record 0 is malformed/],
     ['facts that break the host', encodeSnapshot(header, { records: withOld }), 'snapshot-corrupt', /restoring it failed/],
     ['a saved edge to nowhere', encodeSnapshot(header, { records: withBadEdge, configReads }), 'snapshot-corrupt', /restoring it failed \(a saved edge names entity 99999 of a file/],
