@@ -271,8 +271,9 @@ function savedRecords(saved: Saved): FileRecord[] {
   });
   if (Array.isArray(body.index)) {
     // The index said what changed; the records must be those it described.
-    const mismatch = records.length !== saved.index.length ? `${records.length} records for ${saved.index.length} index rows` : records.findIndex((r, i) => recordPath(r as FileRecord) !== saved.index[i]!.path);
-    if (mismatch !== -1) throw new SnapshotError('corrupt', typeof mismatch === 'string' ? mismatch : `record ${mismatch} is not the file its index row names`);
+    if (records.length !== saved.index.length) throw new SnapshotError('corrupt', `${records.length} records for ${saved.index.length} index rows`);
+    const other = records.findIndex((r, i) => recordPath(r as FileRecord) !== saved.index[i]!.path);
+    if (other >= 0) throw new SnapshotError('corrupt', `record ${other} is not the file its index row names`);
   }
   saved.records = records as FileRecord[];
   return saved.records;
