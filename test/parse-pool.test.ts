@@ -1,8 +1,9 @@
 // The parse pool turns TurboFan's inlining off while it runs (parse-pool.ts says why): from the
-// first of overlapping pools to the last, and never when the user set the flag.
+// first of overlapping pools to the last, and never when the user set the flag. Its chunks
+// shrink as the queue empties, so that the workers finish together.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inliningSwitch } from '../daemon/ingest/parse-pool.ts';
+import { chunkBytesFor, inliningSwitch } from '../daemon/ingest/parse-pool.ts';
 
 test('inlining is off from the first overlapping pool to enter until the last one leaves', () => {
   const set: string[] = [];
@@ -24,4 +25,20 @@ test('a user who set inlining keeps it', () => {
   lean.enter();
   lean.leave();
   assert.deepEqual(set, []);
+});
+
+test('chunks shrink from 512 KiB to 32 KiB as the queue empties', () => {
+  const KiB = 1024;
+  assert.equal(chunkBytesFor(21.6e6, 2), 512 * KiB, 'a large corpus starts at the cap');
+  assert.equal(chunkBytesFor(1.6e6, 2), 1.6e6 / 16, 'an eighth of a worker\'s share of what is left');
+  assert.equal(chunkBytesFor(200 * KiB, 2), 32 * KiB, 'the last chunks at the floor');
+  let left = 21.6e6;
+  let chunks = 0;
+  while (left > 0) {
+    const next = chunkBytesFor(left, 2);
+    assert.ok(next <= 512 * KiB && next >= 32 * KiB);
+    left -= next;
+    chunks++;
+  }
+  assert.ok(chunks > 21.6e6 / (512 * KiB) && chunks < 120, `${chunks} chunks for effect's 21.6 MB: few messages, small ones last`);
 });
