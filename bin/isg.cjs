@@ -10,8 +10,8 @@
 // writes its cache when it is done (then the functions it ran are compiled); V8 checks a cache
 // (its version, flags and the source) and rejects one that does not fit, which is then written
 // anew. `serve` and `index` own their process for
-// seconds or more, and are ES modules the bundle imports (which a script compiled here could
-// not): they, and their help, run the bundle as it is.
+// seconds or more, and load the daemon's own bundle (dist/isg-daemon.cjs, or the tsc build when
+// that is older; daemon/cli/graph-command-loader.ts): they, and their help, run the bundle as it is.
 'use strict';
 const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');

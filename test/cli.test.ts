@@ -5,12 +5,14 @@
 // checked to reach the daemon as the argument it names.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
 import { encodeFrame } from '../client/framing.ts';
+import { bundleIsCurrent, DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST, type BundleManifest } from '../daemon/cli/graph-command-loader.ts';
 import { colourWanted, locator } from '../daemon/cli/render.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -508,10 +510,53 @@ describe('CLI pieces without a daemon', () => {
     assert.ok(inputs.includes('daemon/cli/main.ts') && inputs.includes('daemon/cli/query-command.ts') && inputs.includes('client/client.ts'), inputs.join(', '));
     const heavy = inputs.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.ts') || /(^|\/)(tree-sitter|typescript)/.test(f));
     assert.deepEqual(heavy, [], `bundled: ${inputs.join(', ')}`);
-    // Left to Node: its built-in modules, and the two commands that load the graph (from the tsc build, lazily).
-    assert.deepEqual(
-      manifest.external.filter((x) => !x.startsWith('node:')),
-      ['./daemon/cli/index-command.js', './daemon/cli/serve-command.js'],
-    );
+    // Left to Node: its built-in modules alone. The commands that load the graph come from the
+    // daemon's bundle (or the tsc build), through graph-command-loader.ts, when one of them runs.
+    assert.deepEqual(manifest.external.filter((x) => !x.startsWith('node:')), []);
+    assert.ok(inputs.includes('daemon/cli/graph-command-loader.ts'));
+  });
+
+  test('the daemon\'s bundle (dist/isg-daemon.cjs) is built from the current sources, holds serve and index, and finds the scripts of its workers', async () => {
+    const root = packageRoot();
+    const manifest = JSON.parse(readFileSync(join(root, DAEMON_BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
+    const stale = Object.entries(manifest.inputs)
+      .filter(([file, hash]) => !existsSync(join(root, file)) || createHash('sha256').update(readFileSync(join(root, file))).digest('hex') !== hash)
+      .map(([file]) => file);
+    assert.deepEqual(stale, [], 'dist/isg-daemon.cjs is older than these sources: run `npm run build` (or `npm run build:bin` after tsc)');
+    for (const f of ['daemon/cli/serve-command.ts', 'daemon/cli/index-command.ts', 'daemon/server/daemon.ts', 'daemon/host.ts']) assert.ok(f in manifest.inputs, f);
+    // Packages stay in node_modules (jco among them, an ES module imported when a component is first transpiled).
+    assert.deepEqual(manifest.external.filter((x) => !x.startsWith('node:')).sort(), ['@bytecodealliance/jco', 'hyper-express', 'jco110', 'msgpackr', 'msgpackr/unpack']);
+    assert.ok(bundleIsCurrent(root), 'after a build, the bin starts serve and index from the bundle');
+    // Each module's import.meta.url is that of its tsc output, which must exist (worker and child scripts are found from it).
+    const bundle = readFileSync(join(root, DAEMON_BUNDLE), 'utf8');
+    const outputs = [...new Set([...bundle.matchAll(/__isg_module_url\("([^"]+)"\)/g)].map((m) => m[1]!))];
+    assert.ok(outputs.includes('daemon/ingest/parse-pool.js') && outputs.includes('daemon/plugins/native-process.js'), outputs.join(', '));
+    for (const o of outputs) assert.ok(existsSync(join(root, 'dist', o)), o);
+    const commands = createRequire(import.meta.url)(join(root, DAEMON_BUNDLE)) as Record<string, { run?: unknown }>;
+    assert.equal(typeof commands.serve?.run, 'function');
+    assert.equal(typeof commands.index?.run, 'function');
+  });
+
+  test('the daemon\'s bundle is used only when made after the tsc build of every module it holds', () => {
+    const root = tempDir('isg-daemon-bundle-');
+    const at = (file: string, seconds: number) => {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      if (!existsSync(join(root, file))) writeFileSync(join(root, file), '');
+      utimesSync(join(root, file), seconds, seconds);
+    };
+    assert.equal(bundleIsCurrent(root), false, 'no bundle');
+    at(DAEMON_BUNDLE, 2000);
+    assert.equal(bundleIsCurrent(root), false, 'no manifest');
+    writeFileSync(join(root, DAEMON_BUNDLE_MANIFEST), JSON.stringify({ inputs: { 'daemon/a.ts': 'x', 'daemon/b/c.ts': 'y' }, external: [] } satisfies BundleManifest));
+    assert.equal(bundleIsCurrent(root), false, 'a tsc output missing');
+    at('dist/daemon/a.js', 1000);
+    at('dist/daemon/b/c.js', 1500);
+    assert.equal(bundleIsCurrent(root), true);
+    at('dist/daemon/b/c.js', 2500);
+    assert.equal(bundleIsCurrent(root), false, 'tsc ran after the bundle was made');
+    at(DAEMON_BUNDLE, 3000);
+    assert.equal(bundleIsCurrent(root), true, 'bundled again');
+    writeFileSync(join(root, DAEMON_BUNDLE_MANIFEST), '{ not json');
+    assert.equal(bundleIsCurrent(root), false, 'a corrupt manifest');
   });
 });

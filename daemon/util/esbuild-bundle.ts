@@ -1,5 +1,5 @@
-// The build's two bundles (the `isg` command's, daemon/cli/bundle.ts, and the plugin worker's,
-// daemon/plugins/wasm/bundle-worker.ts) are made the same way: one file for Node 20 with a linked
+// The build's bundles (the `isg` command's and the daemon's, daemon/cli/bundle.ts, and the plugin
+// worker's, daemon/plugins/wasm/bundle-worker.ts) are made the same way: one file for Node 20 with a linked
 // source map, a warning is an error, and the inputs are listed with a hash of each so that a
 // stale bundle can be told from a current one.
 import { readFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ export async function bundleFile(options: BuildOptions & { entryPoints: string[]
   const output = result.metafile!.outputs[options.outfile]!;
   const inputs = Object.fromEntries(
     Object.keys(output.inputs)
+      // a plugin's virtual module is named `<namespace>:<path>`; it has no file to hash
+      .filter((file) => !/^[a-z-]+:/.test(file))
       .sort()
       .map((file) => [file, sha256Of(readFileSync(join(root, file)))]),
   );
