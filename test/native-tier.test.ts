@@ -223,7 +223,8 @@ for (const processHost of HOSTS) {
     });
 
     test('an addon that aborts takes down only its child: the call fails, and the plugin is reported dead', async () => {
-      const child = await load(TESTKIT, { isolation: 'process' }, undefined, processHost);
+      // a ceiling the child's death cannot race: an aborting Node child took over the default 50 ms to exit on a loaded machine
+      const child = await load(TESTKIT, { isolation: 'process', budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, undefined, processHost);
       await rejects(() => child.call('abort', {}), 'plugin-error', /native plugin "testkit" exited \(SIGABRT\) while running op "abort"/);
       await rejects(() => child.call('noop', {}), 'plugin-unavailable', /is not running: its process exited \(SIGABRT\)/);
     });
