@@ -3,9 +3,8 @@
 // dist/ from them); the bundles only make a start faster. Node 20 has no compile cache for ES
 // modules, and resolving, reading and linking modules one by one cost about a third of a warm
 // query's wall time, and 70-80 ms of a daemon's start. A CommonJS entry also skips starting the
-// ES module loader (~10 ms). Both are minified (fewer bytes for V8 to read and compile at each
-// start; the daemon's keeps its names); their .map files map them back to the sources for
-// `node --enable-source-maps`.
+// ES module loader (~10 ms). Both are minified (half the bytes for V8 to read and compile at each
+// start); their .map files map them back to the sources for `node --enable-source-maps`.
 //
 // dist/isg.cjs, which the package's bin (bin/isg.cjs) runs: main.ts and every client command
 // (status, stop, plugins, call, the queries, context, export), and the client with its msgpack
@@ -55,11 +54,12 @@ const daemon = await bundleFile({
   packages: 'external',
   banner: { js: '"use strict";\nconst __isg_dist_url = require("node:url").pathToFileURL(__dirname + "/").href;\nconst __isg_module_url = (output) => __isg_dist_url + output;' },
   plugins: [moduleUrls],
-  // Names kept: the daemon logs the stacks of its errors, which should name our functions
-  // (`node --enable-source-maps` maps them to the sources; enabling that in the daemon costs its
-  // start 15-60 ms of parsing the map). Mangling them saved no measurable load time.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Names mangled too: with them kept, `isg serve` answered its first query 105-153 ms later
+  // (alternated 10 times each way on effect; the require itself took as long), for reasons not
+  // found. The stacks the daemon logs then name mangled functions: run it with
+  // NODE_OPTIONS=--enable-source-maps to read them as sources (enabling that by default costs the
+  // start 15-60 ms of parsing the map).
+  minify: true,
 });
 writeManifest(DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST, daemon);
 
