@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
 import { encodeFrame } from '../client/framing.ts';
-import { bundleIsCurrent, DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST, type BundleManifest } from '../daemon/cli/graph-command-loader.ts';
+import { bundleIsCurrent, DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST } from '../daemon/cli/graph-command-loader.ts';
+import type { BundleManifest } from '../daemon/util/esbuild-bundle.ts';
 import { colourWanted, locator } from '../daemon/cli/render.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -500,12 +501,7 @@ describe('CLI pieces without a daemon', () => {
   });
 
   test('the bundle (dist/isg.cjs) is built from the current sources and holds no graph, tree-sitter or daemon code', () => {
-    // daemon/cli/bundle.ts lists what went into the bundle, with a hash of each input.
-    const manifest = JSON.parse(readFileSync(join(packageRoot(), 'dist', 'isg.cjs.json'), 'utf8')) as { inputs: Record<string, string>; external: string[] };
-    const stale = Object.entries(manifest.inputs)
-      .filter(([file, hash]) => !existsSync(join(packageRoot(), file)) || createHash('sha256').update(readFileSync(join(packageRoot(), file))).digest('hex') !== hash)
-      .map(([file]) => file);
-    assert.deepEqual(stale, [], 'dist/isg.cjs is older than these sources: run `npm run build` (or `npm run build:bin` after tsc)');
+    const manifest = currentManifest('dist/isg.cjs');
     const inputs = Object.keys(manifest.inputs);
     assert.ok(inputs.includes('daemon/cli/main.ts') && inputs.includes('daemon/cli/query-command.ts') && inputs.includes('client/client.ts'), inputs.join(', '));
     const heavy = inputs.filter((f) => /^daemon\/(ingest|graph|resolve|plugins|export|host|server\/(daemon|connection|config))/.test(f) || (f.startsWith('daemon/queries/') && f !== 'daemon/queries/fuzzy.ts') || /(^|\/)(tree-sitter|typescript)/.test(f));
@@ -518,11 +514,7 @@ describe('CLI pieces without a daemon', () => {
 
   test('the daemon\'s bundle (dist/isg-daemon.cjs) is built from the current sources, holds serve and index, and finds the scripts of its workers', async () => {
     const root = packageRoot();
-    const manifest = JSON.parse(readFileSync(join(root, DAEMON_BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
-    const stale = Object.entries(manifest.inputs)
-      .filter(([file, hash]) => !existsSync(join(root, file)) || createHash('sha256').update(readFileSync(join(root, file))).digest('hex') !== hash)
-      .map(([file]) => file);
-    assert.deepEqual(stale, [], 'dist/isg-daemon.cjs is older than these sources: run `npm run build` (or `npm run build:bin` after tsc)');
+    const manifest = currentManifest(DAEMON_BUNDLE);
     for (const f of ['daemon/cli/serve-command.ts', 'daemon/cli/index-command.ts', 'daemon/server/daemon.ts', 'daemon/host.ts']) assert.ok(f in manifest.inputs, f);
     // Packages stay in node_modules (jco among them, an ES module imported when a component is first transpiled).
     assert.deepEqual(manifest.external.filter((x) => !x.startsWith('node:')).sort(), ['@bytecodealliance/jco', 'hyper-express', 'jco110', 'msgpackr', 'msgpackr/unpack']);
@@ -560,3 +552,16 @@ describe('CLI pieces without a daemon', () => {
     assert.equal(bundleIsCurrent(root), false, 'a corrupt manifest');
   });
 });
+
+/**
+ * The manifest daemon/cli/bundle.ts wrote beside `bundle` (what went into it, with a hash of
+ * each input), asserting that no input changed since.
+ */
+function currentManifest(bundle: string): BundleManifest {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), `${bundle}.json`), 'utf8')) as BundleManifest;
+  const stale = Object.entries(manifest.inputs)
+    .filter(([file, hash]) => !existsSync(join(packageRoot(), file)) || createHash('sha256').update(readFileSync(join(packageRoot(), file))).digest('hex') !== hash)
+    .map(([file]) => file);
+  assert.deepEqual(stale, [], `${bundle} is older than these sources: run \`npm run build\` (or \`npm run build:bin\` after tsc)`);
+  return manifest;
+}

@@ -15,12 +15,12 @@
 // lists its inputs with a hash of each, and the imports left external; test/cli.test.ts checks
 // from them that the bundles are as new as their sources and that the first holds no graph,
 // tree-sitter or daemon code.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
-import { bundleFile, type Bundled } from '../util/esbuild-bundle.ts';
+import { bundleFile, writeManifest } from '../util/esbuild-bundle.ts';
 import { packageRoot } from '../util/package-root.ts';
-import { DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST, type BundleManifest } from './graph-command-loader.ts';
+import { DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST } from './graph-command-loader.ts';
 
 /** Commands that load the graph: in the daemon's bundle, never in the command's. */
 const GRAPH_COMMANDS = ['serve-command', 'index-command'];
@@ -92,9 +92,3 @@ const bin = await bundleFile({
   minify: true,
 });
 writeManifest(BIN, BIN_MANIFEST, bin);
-
-function writeManifest(outfile: string, manifest: string, { output, inputs }: Bundled): void {
-  const external = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))].sort();
-  writeFileSync(join(root, manifest), `${JSON.stringify({ inputs, external } satisfies BundleManifest, null, 2)}\n`);
-  console.log(`isg: bundled ${Object.keys(inputs).length} modules into ${outfile} (${(output.bytes / 1024).toFixed(0)} KB)`);
-}

@@ -10,19 +10,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParsedArgs } from './argv.ts';
+import type { BundleManifest } from '../util/esbuild-bundle.ts';
 import { packageRoot } from '../util/package-root.ts';
 
 /** The bundle and its manifest, relative to the package root. */
 export const DAEMON_BUNDLE = 'dist/isg-daemon.cjs';
 export const DAEMON_BUNDLE_MANIFEST = 'dist/isg-daemon.cjs.json';
-
-/** What daemon/cli/bundle.ts writes beside each of its bundles. */
-export interface BundleManifest {
-  /** Source path (from the package root) to the SHA-256 of its contents when bundled. */
-  inputs: Record<string, string>;
-  /** Imports left to Node at run time: built-in modules (and packages, in the daemon's bundle). */
-  external: string[];
-}
 
 type GraphCommand = 'serve' | 'index';
 type Run = (args: ParsedArgs, name: string, summary: string) => Promise<number>;

@@ -2,11 +2,19 @@
 // worker's, daemon/plugins/wasm/bundle-worker.ts) are made the same way: one file for Node 20 with a linked
 // source map, a warning is an error, and the inputs are listed with a hash of each so that a
 // stale bundle can be told from a current one.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { sha256Of } from './hash.ts';
 import { packageRoot } from './package-root.ts';
+
+/** What is written beside each bundle (`writeManifest`). */
+export interface BundleManifest {
+  /** Source path (from the package root) to the SHA-256 of its contents when bundled. */
+  inputs: Record<string, string>;
+  /** Imports left to the runtime: built-in modules (and packages, in the daemon's bundle). */
+  external: string[];
+}
 
 export interface Bundled {
   output: Metafile['outputs'][string];
@@ -38,4 +46,11 @@ export async function bundleFile(options: BuildOptions & { entryPoints: string[]
       .map((file) => [file, sha256Of(readFileSync(join(root, file)))]),
   );
   return { output, inputs };
+}
+
+/** Writes `manifest` (a path from the package root) for the bundle `outfile`, and says so. */
+export function writeManifest(outfile: string, manifest: string, { output, inputs }: Bundled): void {
+  const external = [...new Set(output.imports.filter((i) => i.external).map((i) => i.path))].sort();
+  writeFileSync(join(packageRoot(), manifest), `${JSON.stringify({ inputs, external } satisfies BundleManifest, null, 2)}\n`);
+  console.log(`isg: bundled ${Object.keys(inputs).length} modules into ${outfile} (${(output.bytes / 1024).toFixed(0)} KB)`);
 }

@@ -9,17 +9,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BundleManifest } from '../../util/esbuild-bundle.ts';
 import { sha256Of } from '../../util/hash.ts';
 import { packageRoot } from '../../util/package-root.ts';
 
 /** The bundle and its manifest, relative to the package root. */
 export const WORKER_BUNDLE = 'dist/wasm-worker.mjs';
 export const WORKER_BUNDLE_MANIFEST = 'dist/wasm-worker.json';
-
-export interface WorkerBundleManifest {
-  /** Source path (from the package root) to the SHA-256 of its contents when bundled. */
-  inputs: Record<string, string>;
-}
 
 let chosen: URL | undefined;
 
@@ -31,9 +27,9 @@ export function workerEntry(): URL {
 
 /** The bundle's URL when every input it was built from is unchanged, else undefined. */
 export function currentBundle(root = packageRoot()): URL | undefined {
-  let manifest: WorkerBundleManifest;
+  let manifest: BundleManifest;
   try {
-    manifest = JSON.parse(readFileSync(join(root, WORKER_BUNDLE_MANIFEST), 'utf8')) as WorkerBundleManifest;
+    manifest = JSON.parse(readFileSync(join(root, WORKER_BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
     for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256Of(readFileSync(join(root, file))) !== hash) return undefined;
   } catch {
     return undefined;
