@@ -529,6 +529,20 @@ describe('CLI pieces without a daemon', () => {
     assert.equal(typeof commands.index?.run, 'function');
   });
 
+  test('after a build, isg index (run as a user runs it) loads the daemon from its bundle', { skip: RUNTIME === 'deno' && 'the bundle is Node\'s' }, async () => {
+    // A preload says when Node requires the bundle (the tsc build's modules would be imported instead).
+    const dir = tempDir('isg-bundle-load-');
+    const hook = join(dir, 'hook.cjs');
+    writeFileSync(hook, `const M = require('node:module'); const load = M._load; M._load = function (request, ...rest) { if (String(request).endsWith('isg-daemon.cjs')) process.stderr.write('required the daemon bundle\\n'); return load.call(this, request, ...rest); };`);
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.ts'), 'export class A {}\nexport function f(): A { return new A(); }\n');
+    const r = await runCli(['index', src], { env: { NODE_OPTIONS: `--require ${hook}` } });
+    exits(r, 0);
+    assert.match(r.stdout + r.stderr, /indexed 1 files/);
+    assert.match(r.stderr, /required the daemon bundle/);
+  });
+
   test('the daemon\'s bundle is used only when made after the tsc build of every module it holds', () => {
     const root = tempDir('isg-daemon-bundle-');
     const at = (file: string, seconds: number) => {

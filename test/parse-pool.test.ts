@@ -2,8 +2,11 @@
 // first of overlapping pools to the last, and never when the user set the flag. Its chunks
 // shrink as the queue empties, so that the workers finish together.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { chunkBytesFor, inliningSwitch } from '../daemon/ingest/parse-pool.ts';
+import { discoverFiles } from '../daemon/ingest/discover.ts';
+import { chunkBytesFor, inliningSwitch, parseAll } from '../daemon/ingest/parse-pool.ts';
+import { packageRoot } from '../daemon/util/package-root.ts';
 
 test('inlining is off from the first overlapping pool to enter until the last one leaves', () => {
   const set: string[] = [];
@@ -41,4 +44,20 @@ test('chunks shrink from 512 KiB to 32 KiB as the queue empties', () => {
     chunks++;
   }
   assert.ok(chunks > 21.6e6 / (512 * KiB) && chunks < 120, `${chunks} chunks for effect's 21.6 MB: few messages, small ones last`);
+});
+
+test('on zod\'s sources, the pool hands out large chunks first and small ones last', async () => {
+  const files = discoverFiles(join(packageRoot(), 'node_modules', 'zod', 'src')).files;
+  // Each batch a worker sends back is one chunk: its bytes are the growth of the bytes done.
+  const done: number[] = [0];
+  const outcomes = await parseAll(
+    files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
+    { maxFileBytes: 5 << 20, workers: 2, minBytesForWorkers: 0, onProgress: (_files, _total, bytes) => void done.push(bytes) },
+  );
+  assert.equal(outcomes.length, files.length);
+  assert.equal(done.at(-1), files.reduce((n, f) => n + f.size, 0));
+  const chunks = done.slice(1).map((b, i) => b - done[i]!);
+  assert.ok(chunks[0]! > 128 * 1024, `first chunk ${chunks[0]} bytes`);
+  // A chunk goes over its size only by its first file; the last ones hold small files.
+  for (const c of chunks.slice(-4)) assert.ok(c <= 40 * 1024, `last chunks: ${chunks.slice(-4).join(', ')} bytes`);
 });
