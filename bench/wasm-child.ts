@@ -1,5 +1,5 @@
 // Run by the wasm benchmark in a fresh process, so nothing is compiled or loaded yet:
-//   node --expose-gc dist/bench/wasm-child.js load|load-prepared <plugin dir> <isolation>
+//   node dist/bench/wasm-child.js load|load-prepared <plugin dir> <isolation>   (V8's default flags, as a daemon runs)
 //   node --expose-gc dist/bench/wasm-child.js memory <plugin dir> <isolation> <count> [tenants per worker]
 // The plugin's transpile is already in the disk cache. Prints one JSON line.
 import { GraphHost } from '../daemon/host.ts';

@@ -61,3 +61,19 @@ test('on zod\'s sources, the pool hands out large chunks first and small ones la
   // A chunk goes over its size only by its first file; the last ones hold small files.
   for (const c of chunks.slice(-4)) assert.ok(c <= 40 * 1024, `last chunks: ${chunks.slice(-4).join(', ')} bytes`);
 });
+
+test('the pool turns inlining off once its workers have booted, before the first file is parsed, and on again after the last', async () => {
+  const files = discoverFiles(join(packageRoot(), 'node_modules', 'zod', 'src')).files;
+  const events: string[] = [];
+  await parseAll(
+    files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
+    {
+      maxFileBytes: 5 << 20,
+      workers: 2,
+      minBytesForWorkers: 0,
+      onOutcome: () => void (events.at(-1) !== 'file' && events.push('file')),
+      jit: { enter: () => void events.push('enter'), leave: () => void events.push('leave') },
+    },
+  );
+  assert.deepEqual(events, ['enter', 'file', 'leave']);
+});

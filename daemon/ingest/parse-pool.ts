@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { trackBoot } from '../util/v8-flags.ts';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
 /** Below this many bytes in all, starting workers costs more than extracting on the calling thread. */
@@ -20,6 +21,8 @@ export interface ParsePoolOptions {
   onOutcome?: (outcome: ParseOutcome) => void;
   /** Below this many bytes in all, parse on the calling thread (default 512 KiB: what starting workers costs). */
   minBytesForWorkers?: number;
+  /** What turns inlining off while the workers parse (default: the process's V8 flags; tests pass their own). */
+  jit?: { enter(): void; leave(): void };
 }
 
 export async function parseAll(jobs: (ParseJob & { size: number })[], options: ParsePoolOptions): Promise<ParseOutcome[]> {
@@ -45,16 +48,28 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
     queuedBytes -= bytes;
     return chunk;
   };
-  leanJit.enter();
+  // Inlining goes off once every worker has booted and loaded its modules (its first message,
+  // empty): a worker boots slower while any V8 flag is off its default (util/v8-flags.ts).
+  const jit = options.jit ?? leanJit;
+  let booted = 0;
+  let lean = false;
   try {
     await Promise.all(
       Array.from(
         { length: workers },
         () =>
           new Promise<void>((resolve, reject) => {
-            const w = new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } });
+            const w = trackBoot(new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } }));
             let finished = false;
+            let first = true;
             w.on('message', (batch: ParseOutcome[]) => {
+              if (first) {
+                first = false;
+                if (++booted === workers) {
+                  lean = true;
+                  jit.enter();
+                }
+              }
               // The next chunk first, so that the worker starts on it while this thread handles the batch.
               const chunk = nextChunk();
               if (chunk) w.postMessage(chunk);
@@ -79,7 +94,7 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
       ),
     );
   } finally {
-    leanJit.leave();
+    if (lean) jit.leave();
   }
   return results;
 }

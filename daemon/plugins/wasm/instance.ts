@@ -4,9 +4,9 @@
 // instance: the plugin's state is reset, which is logged.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import type { ErrorCode } from '../../../client/protocol.ts';
 import { IsgError } from '../../errors.ts';
+import { setFlagsOnceBooted } from '../../util/v8-flags.ts';
 import type { IdUpdate } from '../update-ids.ts';
 import { HOOK_EXPORTS, type HostImports } from './host-imports.ts';
 import type { TranspiledComponent } from './transpile.ts';
@@ -43,26 +43,37 @@ const compiled = new Map<string, Promise<CoreModules>>();
 export function compileCore(t: TranspiledComponent): Promise<CoreModules> {
   let p = compiled.get(t.dir);
   if (!p) {
-    enableWasmFeatures();
-    p = Promise.all(t.coreFiles.map(async (f) => [f, await WebAssembly.compile(readFileSync(join(t.dir, f)))] as const)).then((entries) => new Map(entries));
+    p = Promise.all(t.coreFiles.map(async (f) => [f, await compileModule(readFileSync(join(t.dir, f)))] as const)).then((entries) => new Map(entries));
     p.catch(() => compiled.delete(t.dir));
     compiled.set(t.dir, p);
   }
   return p;
 }
 
-let featuresChecked = false;
-
 /**
- * Toolchains emit extended constant expressions (wasi-sdk's position-independent code does),
- * which V8 accepts by default only from 11.4: Node 20 needs the flag, Deno 2 does not.
+ * A core module, compiled with the features it needs. V8 11 (Node 20) accepts extended constant
+ * expressions, which toolchains emit (wasi-sdk's position-independent code does: QuickJS
+ * plugins), only behind a flag; Deno 2 needs none. The flag is set only for a module that fails
+ * without it, and only once the workers booting meanwhile are up (util/v8-flags.ts says why).
  */
-export function enableWasmFeatures(): void {
-  if (featuresChecked) return;
-  featuresChecked = true;
+async function compileModule(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    // a module that failed before the flag was set (by it or another) is tried once more
+    if (!(err instanceof WebAssembly.CompileError) || !(await extendedConstFlagged())) throw err;
+    return WebAssembly.compile(bytes);
+  }
+}
+
+let flagged: Promise<boolean> | undefined;
+
+/** Whether this V8 needs the flag for extended constant expressions: set by the first call that finds so. */
+function extendedConstFlagged(): Promise<boolean> {
   // (module (global i32 (i32.add (i32.const 1) (i32.const 2))))
   const probe = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 6, 9, 1, 0x7f, 0, 0x41, 1, 0x41, 2, 0x6a, 0x0b]);
-  if (!WebAssembly.validate(probe)) setFlagsFromString('--experimental-wasm-extended-const');
+  flagged ??= WebAssembly.validate(probe) ? Promise.resolve(false) : setFlagsOnceBooted('--experimental-wasm-extended-const').then(() => true);
+  return flagged;
 }
 
 export class ComponentInstance {

@@ -12,6 +12,7 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }
+  class CompileError extends Error {}
   class RuntimeError extends Error {}
   type ImportValue = ((...args: never[]) => unknown) | Memory | number | bigint;
   type Imports = Record<string, Record<string, ImportValue>>;

@@ -11,6 +11,7 @@
 // so a misbehaving plugin costs its co-tenants one restart, not one per re-admission.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { IsgError } from '../../errors.ts';
+import { trackBoot } from '../../util/v8-flags.ts';
 import { CallerChannel, createChannelBuffer, fromJson, hostErrorReply, Kind } from './channel.ts';
 import { workerEntry } from './worker-entry.ts';
 import type { TenantHello, TenantInit, WorkerInit } from './worker.ts';
@@ -297,6 +298,6 @@ export class Spares {
 }
 
 function boot(): Worker {
-  return new Worker(workerEntry(), { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  return trackBoot(new Worker(workerEntry(), { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } }));
 }
 
