@@ -77,3 +77,22 @@ test('the pool turns inlining off once its workers have booted, before the first
   );
   assert.deepEqual(events, ['enter', 'file', 'leave']);
 });
+
+test('a busy caller hands each worker its share at once, and the workers parse it while the caller stays busy', async () => {
+  const files = discoverFiles(join(packageRoot(), 'node_modules', 'zod', 'src')).files;
+  const jobs = files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
+  for (const workers of [1, 2]) {
+    const batches: number[] = [];
+    let last = 0;
+    const done = parseAll(jobs, { maxFileBytes: 5 << 20, workers, minBytesForWorkers: 0, callerBusy: true, onProgress: (n) => void (batches.push(n - last), (last = n)) });
+    // The caller is busy (as while decoding a snapshot): no chunk could be handed out meanwhile.
+    const until = Date.now() + 3000;
+    while (Date.now() < until);
+    assert.deepEqual(batches, [], 'nothing is taken in while the caller is busy');
+    // Without waiting on a timer, only on messages already there: the workers parsed during the block.
+    for (let i = 0; i < 3 && last < jobs.length; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(last, jobs.length, `${workers} worker(s): every file was parsed while the caller was busy`);
+    assert.equal(batches.length, workers, `one batch per worker: ${batches.join(', ')} files`);
+    assert.equal((await done).length, jobs.length);
+  }
+});

@@ -21,6 +21,11 @@ export interface ParsePoolOptions {
   onOutcome?: (outcome: ParseOutcome) => void;
   /** Below this many bytes in all, parse on the calling thread (default 512 KiB: what starting workers costs). */
   minBytesForWorkers?: number;
+  /**
+   * The calling thread will be busy until the files are parsed (decoding a snapshot) and cannot
+   * hand out chunks meanwhile: each worker is given its share of the files at once.
+   */
+  callerBusy?: boolean;
   /** What turns inlining off while the workers parse (default: the process's V8 flags; tests pass their own). */
   jit?: { enter(): void; leave(): void };
 }
@@ -35,9 +40,11 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   const results: ParseOutcome[] = [];
   let doneBytes = 0;
   let queuedBytes = totalBytes;
+  // Busy, the calling thread could not hand out the next chunks: each worker gets its share at once.
+  const busyChunkBytes = options.callerBusy ? Math.ceil(totalBytes / workers) : undefined;
   const nextChunk = (): ParseJob[] | null => {
     if (!queue.length) return null;
-    const chunkBytes = chunkBytesFor(queuedBytes, workers);
+    const chunkBytes = busyChunkBytes ?? chunkBytesFor(queuedBytes, workers);
     const chunk: ParseJob[] = [];
     let bytes = 0;
     while (queue.length && (chunk.length === 0 || bytes + queue[queue.length - 1]!.size <= chunkBytes) && bytes < chunkBytes) {
@@ -48,51 +55,50 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
     queuedBytes -= bytes;
     return chunk;
   };
-  // Inlining goes off once every worker has booted and loaded its modules (its first message,
-  // empty): a worker boots slower while any V8 flag is off its default (util/v8-flags.ts).
+  // Inlining goes off once every worker runs JavaScript: a worker boots slower while any V8 flag
+  // is off its default (util/v8-flags.ts).
   const jit = options.jit ?? leanJit;
-  let booted = 0;
+  let online = 0;
   let lean = false;
+  const start = (first: ParseJob[], count: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const w = trackBoot(new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } }));
+      // Its first chunk goes with it: it starts parsing as soon as it has booted, without asking
+      // this thread, which may be busy meanwhile (a snapshot's decoding).
+      w.postMessage(first);
+      w.once('online', () => {
+        if (++online < count) return;
+        lean = true;
+        jit.enter();
+      });
+      let finished = false;
+      w.on('message', (batch: ParseOutcome[]) => {
+        // The next chunk first, so that the worker starts on it while this thread handles the batch.
+        const chunk = nextChunk();
+        if (chunk) w.postMessage(chunk);
+        for (const r of batch) {
+          results.push(r);
+          doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
+          options.onOutcome?.(r);
+        }
+        options.onProgress?.(results.length, jobs.length, doneBytes);
+        if (chunk) return;
+        // Ended from here rather than by the worker closing its port, which Deno's
+        // worker_threads does not offer.
+        finished = true;
+        void w.terminate();
+        resolve();
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => {
+        if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
+      });
+    });
+  // A worker only for a chunk to start with (the files may fit fewer chunks than workers).
+  const firsts: ParseJob[][] = [];
+  for (let chunk; firsts.length < workers && (chunk = nextChunk()); ) firsts.push(chunk);
   try {
-    await Promise.all(
-      Array.from(
-        { length: workers },
-        () =>
-          new Promise<void>((resolve, reject) => {
-            const w = trackBoot(new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } }));
-            let finished = false;
-            let first = true;
-            w.on('message', (batch: ParseOutcome[]) => {
-              if (first) {
-                first = false;
-                if (++booted === workers) {
-                  lean = true;
-                  jit.enter();
-                }
-              }
-              // The next chunk first, so that the worker starts on it while this thread handles the batch.
-              const chunk = nextChunk();
-              if (chunk) w.postMessage(chunk);
-              for (const r of batch) {
-                results.push(r);
-                doneBytes += sizes.get(r.ok ? r.facts.path : r.path) ?? 0;
-                options.onOutcome?.(r);
-              }
-              if (batch.length) options.onProgress?.(results.length, jobs.length, doneBytes);
-              if (chunk) return;
-              // Ended from here rather than by the worker closing its port, which Deno's
-              // worker_threads does not offer.
-              finished = true;
-              void w.terminate();
-              resolve();
-            });
-            w.on('error', reject);
-            w.on('exit', (code) => {
-              if (!finished) reject(new Error(`parse worker exited with code ${code} before its work was done`));
-            });
-          }),
-      ),
-    );
+    await Promise.all(firsts.map((first) => start(first, firsts.length)));
   } finally {
     if (lean) jit.leave();
   }

@@ -1,7 +1,8 @@
-// worker_threads entry: parses the chunks of files it is sent and posts each chunk's facts
-// back, asking for the next chunk by doing so (work stealing keeps both cores busy to the end,
-// since parse cost is not proportional to file size). The main thread ends the worker when no
-// work is left. The facts' row arrays are transferred, not copied.
+// worker_threads entry: parses the chunks of files it is sent (the first is waiting as it
+// starts) and posts each chunk's facts back, asking for the next chunk by doing so (work
+// stealing keeps both cores busy to the end, since parse cost is not proportional to file
+// size). The main thread ends the worker when no work is left. The facts' row arrays are
+// transferred, not copied.
 import { parentPort, workerData } from 'node:worker_threads';
 import { runParseJob, type ParseJob, type ParseOutcome } from './parse-job.ts';
 
@@ -10,7 +11,6 @@ parentPort!.on('message', (jobs: ParseJob[]) => {
   const outcomes = jobs.map((job) => runParseJob(job, maxFileBytes));
   parentPort!.postMessage(outcomes, transferables(outcomes));
 });
-parentPort!.postMessage([]);
 
 function transferables(outcomes: ParseOutcome[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];

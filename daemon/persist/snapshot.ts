@@ -331,8 +331,11 @@ async function reconcile(root: string, options: LoadOptions, saved: Saved, t0: n
   const parse = (overlapping: boolean): Promise<ParseOutcome[]> =>
     parseAll(
       toParse.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size })),
-      // Overlapping the decoding, a few files go to one worker: the thread is busy anyway.
-      overlapping && changedBytes < MIN_BYTES_FOR_WORKERS ? { maxFileBytes, workers: 1, minBytesForWorkers: 0 } : { maxFileBytes, workers: options.workers, onProgress: options.onProgress },
+      // Overlapping the decoding, a few files go to one worker: the thread is busy anyway, and
+      // hands the workers their files at once (it takes nothing back until it is done decoding).
+      overlapping && changedBytes < MIN_BYTES_FOR_WORKERS
+        ? { maxFileBytes, workers: 1, minBytesForWorkers: 0, callerBusy: true }
+        : { maxFileBytes, workers: options.workers, onProgress: options.onProgress, callerBusy: overlapping },
     );
   const early = toParse.length > 0 && saved.bytes >= (options.parseWhileDecodingFrom ?? PARSE_WHILE_DECODING_FROM) && options.workers !== 0 ? parse(true) : undefined;
   // Awaited below, unless decoding fails first: then the load falls back to a cold index.
