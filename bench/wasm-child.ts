@@ -1,13 +1,16 @@
 // Run by the wasm benchmark in a fresh process, so nothing is compiled or loaded yet:
-//   node dist/bench/wasm-child.js load|load-prepared <plugin dir> <isolation>   (V8's default flags, as a daemon runs)
-//   node --expose-gc dist/bench/wasm-child.js memory <plugin dir> <isolation> <count> [tenants per worker]
-// The plugin's transpile is already in the disk cache. Prints one JSON line.
+//   node dist/bench/wasm-child.js load|load-prepared <plugin dir> <isolation>
+//   node dist/bench/wasm-child.js memory <plugin dir> <isolation> <count> [tenants per worker]
+// The plugin's transpile is already in the disk cache. Prints one JSON line. It runs under V8's
+// default flags, as a daemon does (no --expose-gc: a V8 flag on the command line makes every
+// worker boot ~30 ms later, daemon/util/v8-flags.ts); its full GCs come from forceGc.
 import { GraphHost } from '../daemon/host.ts';
 import type { Isolation, PluginManifest, PluginRuntime } from '../daemon/plugins/api.ts';
 import { WasmTierLoader } from '../daemon/plugins/wasm-tier.ts';
 import { idleTrimmer, TRIM_IDLE_MS, type TrimStats } from '../daemon/util/malloc-trim.ts';
 import { pluginContext } from '../test/support/wasm-plugin-context.ts';
 import { wasmManifest } from '../test/support/wasm-plugins.ts';
+import { forceGc } from './util.ts';
 
 export interface LoadReport {
   /** `load()` with the transpile on disk: read it, compile the core modules, instantiate (start a worker). */
@@ -41,11 +44,10 @@ export interface MemoryReport {
 /** How long the memory benchmark waits after the index before its baseline. */
 const BASELINE_QUIET_MS = 12_000;
 
-const gc = (globalThis as { gc?: () => void }).gc;
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    gc?.();
+    forceGc();
     await new Promise((r) => setTimeout(r, 20));
   }
 }

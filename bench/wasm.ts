@@ -125,10 +125,7 @@ export async function wasmCalls(ctx: BenchContext): Promise<void> {
 }
 
 function child<T>(args: string[]): T {
-  // Load times are measured under V8's default flags, as the daemon runs: with --expose-gc (or any
-  // other flag) a worker boots ~30 ms slower (daemon/util/v8-flags.ts). Memory wants its full GCs.
-  const flags = args[0] === 'memory' ? ['--expose-gc'] : [];
-  const r = spawnSync(process.execPath, [...flags, join(repoRoot(), 'dist', 'bench', 'wasm-child.js'), ...args], {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'bench', 'wasm-child.js'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, ISG_BENCH_ROOT: corpusRoot('rxjs') },
     maxBuffer: 16 << 20,
