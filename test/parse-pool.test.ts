@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { discoverFiles } from '../daemon/ingest/discover.ts';
+import type { Language } from '../daemon/model.ts';
 import { chunkBytesFor, inliningSwitch, parseAll } from '../daemon/ingest/parse-pool.ts';
 import { packageRoot } from '../daemon/util/package-root.ts';
 
@@ -79,14 +80,22 @@ test('the pool turns inlining off once its workers have booted, before the first
 });
 
 test('a busy caller hands each worker its share at once, and the workers parse it while the caller stays busy', async () => {
-  const files = discoverFiles(join(packageRoot(), 'node_modules', 'zod', 'src')).files;
-  const jobs = files.map((f) => ({ path: f.path, abs: f.abs, language: f.language, size: f.size }));
+  // ~256 KB of zod's files: a fraction of a second of parsing, against a caller busy for 4 s
+  // (the test suite runs files two at a time on two cores)
+  const jobs: { path: string; abs: string; language: Language; size: number }[] = [];
+  let bytes = 0;
+  for (const f of discoverFiles(join(packageRoot(), 'node_modules', 'zod', 'src')).files) {
+    if (bytes + f.size > 256 * 1024) continue;
+    jobs.push({ path: f.path, abs: f.abs, language: f.language, size: f.size });
+    bytes += f.size;
+  }
+  assert.ok(jobs.length > 20, `${jobs.length} files`);
   for (const workers of [1, 2]) {
     const batches: number[] = [];
     let last = 0;
     const done = parseAll(jobs, { maxFileBytes: 5 << 20, workers, minBytesForWorkers: 0, callerBusy: true, onProgress: (n) => void (batches.push(n - last), (last = n)) });
     // The caller is busy (as while decoding a snapshot): no chunk could be handed out meanwhile.
-    const until = Date.now() + 3000;
+    const until = Date.now() + 4000;
     while (Date.now() < until);
     assert.deepEqual(batches, [], 'nothing is taken in while the caller is busy');
     // Without waiting on a timer, only on messages already there: the workers parsed during the block.
