@@ -60,6 +60,7 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   const jit = options.jit ?? leanJit;
   let online = 0;
   let lean = false;
+  let over = false;
   const start = (first: ParseJob[], count: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const w = trackBoot(new Worker(WORKER_URL, { workerData: { maxFileBytes: options.maxFileBytes } }));
@@ -67,7 +68,8 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
       // this thread, which may be busy meanwhile (a snapshot's decoding).
       w.postMessage(first);
       w.once('online', () => {
-        if (++online < count) return;
+        // (a pool that failed before all its workers were up leaves inlining alone)
+        if (++online < count || over) return;
         lean = true;
         jit.enter();
       });
@@ -100,6 +102,7 @@ export async function parseAll(jobs: (ParseJob & { size: number })[], options: P
   try {
     await Promise.all(firsts.map((first) => start(first, firsts.length)));
   } finally {
+    over = true;
     if (lean) jit.leave();
   }
   return results;
