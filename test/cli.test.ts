@@ -4,7 +4,6 @@
 // same queries run in this process on a fresh index of the same files, so every flag is
 // checked to reach the daemon as the argument it names.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BlastRadiusResult, CyclesResult, ExportedGraph, LookupResult, OutlineResult, PluginInfo, PluginsResult, RelationResult, StatsResult, StatusResult } from '../client/protocol.ts';
 import { encodeFrame } from '../client/framing.ts';
 import { bundleIsCurrent, DAEMON_BUNDLE, DAEMON_BUNDLE_MANIFEST } from '../daemon/cli/graph-command-loader.ts';
-import type { BundleManifest } from '../daemon/util/esbuild-bundle.ts';
+import { changedInputs, readManifest, type BundleManifest } from '../daemon/util/bundle-manifest.ts';
 import { colourWanted, locator } from '../daemon/cli/render.ts';
 import { exportGraph } from '../daemon/export/graph-json.ts';
 import { GraphHost } from '../daemon/host.ts';
@@ -572,10 +571,7 @@ describe('CLI pieces without a daemon', () => {
  * each input), asserting that no input changed since.
  */
 function currentManifest(bundle: string): BundleManifest {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), `${bundle}.json`), 'utf8')) as BundleManifest;
-  const stale = Object.entries(manifest.inputs)
-    .filter(([file, hash]) => !existsSync(join(packageRoot(), file)) || createHash('sha256').update(readFileSync(join(packageRoot(), file))).digest('hex') !== hash)
-    .map(([file]) => file);
-  assert.deepEqual(stale, [], `${bundle} is older than these sources: run \`npm run build\` (or \`npm run build:bin\` after tsc)`);
+  const manifest = readManifest(packageRoot(), `${bundle}.json`);
+  assert.deepEqual(changedInputs(packageRoot(), manifest), [], `${bundle} is older than these sources: run \`npm run build\` (or \`npm run build:bin\` after tsc)`);
   return manifest;
 }

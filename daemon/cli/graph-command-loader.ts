@@ -5,12 +5,12 @@
 // daemon's workers (parse-worker.js, native-child.js) still start from the tsc build, so a bundle
 // older than it (after a `tsc` alone) could speak an older protocol than they do; the tsc build
 // is imported instead. ~130 stats, about a millisecond.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ParsedArgs } from './argv.ts';
-import type { BundleManifest } from '../util/esbuild-bundle.ts';
+import { readManifest } from '../util/bundle-manifest.ts';
 import { packageRoot } from '../util/package-root.ts';
 
 /** The bundle and its manifest, relative to the package root. */
@@ -35,7 +35,7 @@ async function load(name: GraphCommand): Promise<{ run: Run }> {
 export function bundleIsCurrent(root: string): boolean {
   try {
     const built = statSync(join(root, DAEMON_BUNDLE)).mtimeMs;
-    const { inputs } = JSON.parse(readFileSync(join(root, DAEMON_BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
+    const { inputs } = readManifest(root, DAEMON_BUNDLE_MANIFEST);
     for (const file of Object.keys(inputs)) {
       if (statSync(join(root, 'dist', file.replace(/\.ts$/, '.js'))).mtimeMs > built) return false;
     }

@@ -5,16 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import type { BundleManifest } from './bundle-manifest.ts';
 import { sha256Of } from './hash.ts';
 import { packageRoot } from './package-root.ts';
-
-/** What is written beside each bundle (`writeManifest`). */
-export interface BundleManifest {
-  /** Source path (from the package root) to the SHA-256 of its contents when bundled. */
-  inputs: Record<string, string>;
-  /** Imports left to the runtime: built-in modules (and packages, in the daemon's bundle). */
-  external: string[];
-}
 
 export interface Bundled {
   output: Metafile['outputs'][string];

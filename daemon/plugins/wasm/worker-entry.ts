@@ -6,11 +6,10 @@
 // checked once per process): a bundle older than the sources would speak an older channel
 // protocol than the daemon's thread, so then the worker starts from the tsc build instead.
 // Under Deno, which runs the sources, the worker starts from worker.ts.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BundleManifest } from '../../util/esbuild-bundle.ts';
-import { sha256Of } from '../../util/hash.ts';
+import { changedInputs, readManifest } from '../../util/bundle-manifest.ts';
 import { packageRoot } from '../../util/package-root.ts';
 
 /** The bundle and its manifest, relative to the package root. */
@@ -27,10 +26,8 @@ export function workerEntry(): URL {
 
 /** The bundle's URL when every input it was built from is unchanged, else undefined. */
 export function currentBundle(root = packageRoot()): URL | undefined {
-  let manifest: BundleManifest;
   try {
-    manifest = JSON.parse(readFileSync(join(root, WORKER_BUNDLE_MANIFEST), 'utf8')) as BundleManifest;
-    for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256Of(readFileSync(join(root, file))) !== hash) return undefined;
+    if (changedInputs(root, readManifest(root, WORKER_BUNDLE_MANIFEST)).length) return undefined;
   } catch {
     return undefined;
   }
