@@ -534,7 +534,11 @@ export interface PluginInfo {
   hooks: string[];
   capabilities: string[];
   budget: { queryP99Us: number; updateP99Us: number; memoryMb: number; ceilingMs: number };
-  /** Live latency of its query calls over the sliding window, µs. */
+  /**
+   * Live latency of its query calls over the sliding window, µs: what the plugin was charged (a
+   * worker's own time, without the wake-ups around it). Each op's first call after a load is
+   * left out: it compiles the plugin's code.
+   */
   latency: { calls: number; p50Us: number; p99Us: number; maxUs: number };
   /** The same per op (hooks appear as `onUpdate`, `beforeQuery`, `afterQuery`). */
   opLatency: Record<string, { calls: number; p50Us: number; p99Us: number; maxUs: number }>;

@@ -318,9 +318,11 @@ describe('the isg CLI against a daemon on rxjs', { concurrency: 4 }, () => {
     const dir = join(tempDir('isg-cli-plugin-'), 'hog');
     mkdirSync(dir);
     writeFileSync(join(dir, 'isg-plugin.json'), JSON.stringify({ name: 'hog', version: '1.0.0', tier: 'builtin', entry: 'index.mjs', ops: ['hog'], budget: { ceilingMs: 20 } }));
-    // one call busy for 40 ms: past the 20 ms ceiling, so ejected at once
-    writeFileSync(join(dir, 'index.mjs'), 'export default { activate() { return { ops: { hog: () => { const end = performance.now() + 40; while (performance.now() < end); return "done"; } } }; } };\n');
+    // its second call busy for 40 ms: past the 20 ms ceiling, so ejected at once (the first is
+    // quick: a first call is kept out of the window, and the window is what this shows)
+    writeFileSync(join(dir, 'index.mjs'), 'let calls = 0;\nexport default { activate() { return { ops: { hog: () => { const end = performance.now() + (calls++ ? 40 : 0); while (performance.now() < end); return "done"; } } }; } };\n');
     exits(await isg(['plugins', 'load', dir]), 0);
+    assert.equal(await json<string>(['call', 'hog/hog']), 'done');
     assert.equal(await json<string>(['call', 'hog/hog']), 'done');
     const text = await isg(['plugins']);
     exits(text, 0);

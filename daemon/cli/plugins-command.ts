@@ -64,9 +64,9 @@ function list(ctx: CommandContext, plugins: PluginInfo[], elapsedMs: number): vo
       stateText(ctx, p),
       String(p.ops.length),
       thousands(p.latency.calls),
-      us(p.latency.p50Us),
-      `${us(p.latency.p99Us)} / ${us(p.budget.queryP99Us)}`,
-      `${update ? us(update.p99Us) : '-'} / ${us(p.budget.updateP99Us)}`,
+      p.latency.calls ? us(p.latency.p50Us) : '-',
+      `${p.latency.calls ? us(p.latency.p99Us) : '-'} / ${us(p.budget.queryP99Us)}`,
+      `${update?.calls ? us(update.p99Us) : '-'} / ${us(p.budget.updateP99Us)}`,
       ms(p.budget.ceilingMs),
       `${memory} / ${p.budget.memoryMb} MB`,
       String(p.ejections),
@@ -84,9 +84,9 @@ function list(ctx: CommandContext, plugins: PluginInfo[], elapsedMs: number): vo
 /** The last ejection: when, why, and the latency window it was judged on. */
 function ejectionText(p: PluginInfo): string {
   const { at, reason, histogram: h } = p.lastEjection!;
-  const window = `p50 ${us(h.p50Us)}, p90 ${us(h.p90Us)}, p99 ${us(h.p99Us)}, max ${us(h.maxUs)} over ${count(h.count, 'call')}`;
+  const window = h.count ? `window: p50 ${us(h.p50Us)}, p90 ${us(h.p90Us)}, p99 ${us(h.p99Us)}, max ${us(h.maxUs)} over ${count(h.count, 'call')}` : 'no calls in its window';
   const held = p.state === 'ejected' || p.state === 'quarantined';
-  return `${held ? p.state : 'last ejected'} ${at}: ${reason} (window: ${window})${held ? `; isg plugins reload ${p.name} re-admits it` : ''}`;
+  return `${held ? p.state : 'last ejected'} ${at}: ${reason} (${window})${held ? `; isg plugins reload ${p.name} re-admits it` : ''}`;
 }
 
 function stateText(ctx: CommandContext, p: PluginInfo): string {

@@ -131,6 +131,14 @@ export interface PluginRuntime {
    * Undefined when it cannot tell, or the hook got no answer.
    */
   readonly updateSpentMs?: number;
+  /**
+   * The same for the query call (an op or a query hook) that just returned synchronously: a
+   * worker's own time, the daemon's for its host calls and for decoding the answer, without the
+   * wake-ups that carry the call across threads. Read by the host right after the call returns,
+   * before anything else can call the runtime. Undefined when it cannot tell (inline runtimes,
+   * whose wall time is their own).
+   */
+  readonly querySpentMs?: number;
   /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
   readonly answersLater?: boolean;
   /**

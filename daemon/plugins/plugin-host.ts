@@ -224,6 +224,8 @@ export class PluginHost {
           config: e.settings.settings,
         });
         e.runtime = await loader.load(e.manifest, e.dir, ctx);
+        // a fresh runtime: its latency windows, errors and first calls start over (budget.ts)
+        e.accounting.reset(this.now());
         e.error = undefined;
         e.order = ++this.loadCounter;
         e.lifecycle.to('active');
@@ -259,7 +261,6 @@ export class PluginHost {
   async reload(name: string): Promise<void> {
     const e = this.entry(name);
     if (e.loading) await e.loading.catch(() => undefined);
-    e.accounting.reset(this.now());
     e.ejections = [];
     e.probation = false;
     await this.start(e, [], () => this.disposeRuntime(e));
@@ -440,7 +441,6 @@ export class PluginHost {
     }
     if (state === 'ejected' && this.now() >= e.ejectedUntil) {
       await this.load(e.manifest.name);
-      e.accounting.reset(this.now());
       e.probation = true;
       return true;
     }
@@ -533,19 +533,21 @@ export class PluginHost {
   /**
    * Run one call with accounting: latency into the histogram, ceiling, memory and error rules.
    * Waiting for its turn (a shared worker busy with another plugin) and snapshots built while it
-   * ran synchronously are not the plugin's time; an update hook whose runtime measures its own
-   * time (`updateSpentMs`) is charged that.
+   * ran synchronously are not the plugin's time; a call whose runtime measures its own time is
+   * charged that: an update hook (`updateSpentMs`), a query answered synchronously
+   * (`querySpentMs`, read before anything else can call the runtime).
    */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
     const turn = e.runtime?.waitTurn?.();
     if (turn) return turn.then(() => this.invoke(e, kind, label, fn));
     const t0 = this.now();
     const built0 = this.snapshotMs;
+    const spentNow = () => (kind === 'query' ? e.runtime?.querySpentMs : undefined);
     let result: unknown;
     try {
       result = fn();
     } catch (err) {
-      this.settle(e, kind, label, t0 + this.snapshotMs - built0, false, stoppedAtCeiling(err));
+      this.settle(e, kind, label, t0 + this.snapshotMs - built0, false, stoppedAtCeiling(err), spentNow());
       throw this.failure(e, label, err);
     }
     const start = t0 + this.snapshotMs - built0;
@@ -562,7 +564,7 @@ export class PluginHost {
         },
       );
     }
-    this.settle(e, kind, label, start);
+    this.settle(e, kind, label, start, true, false, spentNow());
     return result;
   }
 

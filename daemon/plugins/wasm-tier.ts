@@ -276,6 +276,8 @@ class InlineRuntime implements PluginRuntime {
 class WorkerRuntime implements PluginRuntime, Tenancy {
   /** The last update hook's own time: the worker's, and the daemon's for its source reads and host.call. */
   updateSpentMs: number | undefined;
+  /** The last synchronous query round trip's own time (api.ts). */
+  querySpentMs: number | undefined;
   readonly plugin: string;
   readonly callsOthers: boolean;
   /** Granted the graph imports: only then does a request carry a generation. */
@@ -411,8 +413,18 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     const { manifest } = this.setup;
     const turn = this.waitTurn();
     if (turn) return turn.then(() => this.roundTrip(kind, parts, what, then));
+    this.querySpentMs = undefined;
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
-    return this.settleAnswer(this.house.channel.call(this.tenant, kind, parts, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r)), what, then);
+    const served = { ms: 0 };
+    const answer = this.house.channel.call(this.tenant, kind, parts, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r, served));
+    const t0 = performance.now();
+    try {
+      return this.settleAnswer(answer, what, then);
+    } finally {
+      // Waking the worker and being woken by it are the host's (0.1-0.2 ms here, several ms when
+      // the machine is busy): the plugin is charged what it did, as for updates.
+      if (answer?.tenant === this.tenant) this.querySpentMs = answer.spentMs + served.ms + (performance.now() - t0);
+    }
   }
 
   /** The answer's payload through `then`, its log lines logged after: logging runs code of others, and the answer may be a view of the channel. */
