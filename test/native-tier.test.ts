@@ -321,6 +321,21 @@ for (const [isolation, processHost] of ISOLATIONS) {
       }
     });
 
+    if (isolation === 'process') {
+      test('a query is charged the child\'s own time, found by the promise it was answered with: a spin\'s, within the round trip', async () => {
+        const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, undefined, processHost);
+        for (const ms of [0, 30]) {
+          const t0 = performance.now();
+          const answer = rt.call('spin', { ms }) as Promise<unknown>;
+          assert.equal(rt.spentOn!(answer), undefined, 'not before it is answered');
+          await answer;
+          const wall = performance.now() - t0;
+          const spent = rt.spentOn!(answer)!;
+          assert.ok(spent >= ms && spent <= wall, `its own ${spent} ms, within the ${wall.toFixed(2)} ms the parent waited`);
+        }
+      });
+    }
+
     test('the memory the plugin\'s Rust code holds is reported after each call, as it grows and as it is freed', async () => {
       // a ceiling that a loaded machine cannot reach: this is about memory
       const rt = await load(TESTKIT, { isolation, budget: { ...DEFAULT_BUDGET, ceilingMs: 10_000 } }, undefined, processHost);

@@ -972,6 +972,42 @@ describe('what a call is charged', () => {
     assert.deepEqual([info.opLatency.x!.calls, info.opLatency.x!.maxUs], [2 * DEFAULT_POLICY.minSamples, 250]);
   });
 
+  test('a query answered with a promise is charged the time its runtime files under that promise (a process-isolated child\'s)', async () => {
+    const clock = { t: 0 };
+    const spent = new WeakMap<Promise<unknown>, number>();
+    const runtime: PluginRuntime = {
+      spentOn: (answer) => spent.get(answer),
+      call: () => {
+        let answered!: (value: unknown) => void;
+        const answer = new Promise((resolve) => (answered = resolve));
+        // answered 6 ms later (the pipe, two processes waking), 0.25 ms of it the child's own
+        setImmediate(() => {
+          clock.t += 6;
+          spent.set(answer, 0.25);
+          answered('ok');
+        });
+        return answer;
+      },
+      dispose: () => undefined,
+    };
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      now: () => clock.t,
+      checkEveryMs: 0,
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'remote', version: '1.0.0', ops: [{ name: 'x' }] }, 'remote'), graph.root, { grant: [] });
+    await host.startAll();
+    for (let i = 0; i <= DEFAULT_POLICY.minSamples; i++) assert.equal(await host.dispatch('remote/x', null, 1), 'ok');
+    host.checkBudgets();
+    const info = host.info('remote');
+    assert.equal(info.state, 'active', 'its own 0.25 ms per call is within the 1 ms budget');
+    assert.deepEqual([info.opLatency.x!.calls, info.opLatency.x!.maxUs], [DEFAULT_POLICY.minSamples, 250]);
+  });
+
   test('an update hook that measures its own time is charged that, not the time the host waited for its turn or for it', async () => {
     const clock = { t: 0 };
     let spent: number | undefined;

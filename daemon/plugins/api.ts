@@ -139,6 +139,11 @@ export interface PluginRuntime {
    * whose wall time is their own).
    */
   readonly querySpentMs?: number;
+  /**
+   * For a call answered with a promise: its own time once it settled (a process-isolated
+   * child's, without the pipe and the wake-ups of two processes), looked up by that promise.
+   */
+  spentOn?(answer: Promise<unknown>): number | undefined;
   /** Every call answers with a promise (process isolation): `callNow` refuses it before calling. */
   readonly answersLater?: boolean;
   /**

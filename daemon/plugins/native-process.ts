@@ -40,7 +40,7 @@ export type ToChild =
 
 /**
  * `memory`: bytes the plugin holds after the request (absent, or nil on the pipe, when its addon
- * cannot say); `spent`: ms the addon's call took in the child, what an update hook is charged.
+ * cannot say); `spent`: ms the addon's call took in the child, what the call is charged.
  */
 export type FromChild =
   | { t: 'ready'; exports: AddonExports; memory?: number | undefined }
@@ -51,6 +51,8 @@ export type FromChild =
 interface Pending {
   op: string;
   csr: CsrSnapshot | undefined;
+  /** The promise `call` returned for it: what its own time is filed under for `spentOn`. */
+  answer?: Promise<unknown>;
   /** Stops the call at the ceiling. */
   timer: ReturnType<typeof setTimeout>;
   resolve(value: unknown): void;
@@ -109,6 +111,8 @@ class ChildPlugin implements PluginRuntime {
   memoryBytes?: () => number;
   /** What the last update hook took in the child, ms (see `receive`). */
   updateSpentMs: number | undefined;
+  /** What each answered call took in the child, ms, by the promise it was answered through. */
+  private readonly spent = new WeakMap<Promise<unknown>, number>();
 
   /** Which program the child runs. */
   readonly host: ProcessHost;
@@ -168,6 +172,10 @@ class ChildPlugin implements PluginRuntime {
     throw new IsgError('plugin-unavailable', message, { plugin: this.manifest.name, file });
   }
 
+  spentOn(answer: Promise<unknown>): number | undefined {
+    return this.spent.get(answer);
+  }
+
   call(op: string, args: unknown): Promise<unknown> {
     if (!this.declared.has(op)) return Promise.reject(unknownOp(this.manifest, op));
     return this.request(op, (id) => ({ t: 'call', id, op, args: args ?? null }));
@@ -189,7 +197,10 @@ class ChildPlugin implements PluginRuntime {
         this.sent = csr;
       }
       const id = this.nextId++;
-      const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject, timer: this.ceiling(id, performance.now()) }));
+      const pending: Pending = { op, csr, resolve: () => undefined, reject: () => undefined, timer: this.ceiling(id, performance.now()) };
+      const answer = new Promise<unknown>((resolve, reject) => Object.assign(pending, { resolve, reject }));
+      pending.answer = answer;
+      this.pending.set(id, pending);
       this.busy();
       this.write(message(id));
       return answer;
@@ -269,7 +280,9 @@ class ChildPlugin implements PluginRuntime {
       // An update hook is charged the child's own time, as a worker's is: the copy of a new
       // snapshot through the pipe and the wake-ups of two processes under load are the host's
       // (a hook of 1 ms measured 120 ms from here at load 4 and was ejected at its ceiling).
+      // So is a query, through the promise it is answered with (several may be in flight).
       if (p.op === 'onUpdate') this.updateSpentMs = typeof m.spent === 'number' ? m.spent : undefined;
+      else if (typeof m.spent === 'number' && p.answer) this.spent.set(p.answer, m.spent);
       clearTimeout(p.timer);
       this.pending.delete(m.id);
       if (!this.pending.size) this.idle();

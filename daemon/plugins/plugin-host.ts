@@ -535,7 +535,8 @@ export class PluginHost {
    * Waiting for its turn (a shared worker busy with another plugin) and snapshots built while it
    * ran synchronously are not the plugin's time; a call whose runtime measures its own time is
    * charged that: an update hook (`updateSpentMs`), a query answered synchronously
-   * (`querySpentMs`, read before anything else can call the runtime).
+   * (`querySpentMs`, read before anything else can call the runtime) or with a promise
+   * (`spentOn` that promise).
    */
   private invoke(e: Entry, kind: 'query' | 'update', label: string, fn: () => unknown): unknown {
     const turn = e.runtime?.waitTurn?.();
@@ -552,7 +553,8 @@ export class PluginHost {
     }
     const start = t0 + this.snapshotMs - built0;
     if (result instanceof Promise) {
-      const charged = () => (kind === 'update' ? e.runtime?.updateSpentMs : undefined);
+      const answer = result;
+      const charged = () => (kind === 'update' ? e.runtime?.updateSpentMs : e.runtime?.spentOn?.(answer));
       return result.then(
         (value) => {
           this.settle(e, kind, label, start, true, false, charged());
