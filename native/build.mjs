@@ -3,7 +3,9 @@
 // `napi build --platform --release`, offline, and the host of plugins in process isolation
 // (native/process-host, a plain executable, copied to native/process-host/isg-process-host),
 // and on Linux with glibc the daemon's own malloc-trim addon (native/malloc-trim: not a plugin;
-// the daemon runs without it, it then does not give freed allocator memory back).
+// the daemon runs without it, it then does not give freed allocator memory back), and on Linux
+// and macOS its thread-clock addon (native/thread-clock: without it, plugin workers charge
+// their calls wall time instead of their thread's CPU time).
 // Plain JavaScript, because it runs during `npm install` before anything is compiled.
 //
 // Without cargo it says so and exits 0: the rest of isg works, and the native tier reports
@@ -56,6 +58,8 @@ for (const dir of plugins) napiBuild(dir, 'native plugin');
 // malloc_trim is glibc's (musl's ldd names musl, as daemon/plugins/native-addon.ts checks).
 const glibc = process.platform === 'linux' && !(existsSync('/usr/bin/ldd') && readFileSync('/usr/bin/ldd', 'latin1').includes('musl'));
 if (glibc) napiBuild(join(here, 'malloc-trim'), "the daemon's malloc-trim addon");
+// clock_gettime(CLOCK_THREAD_CPUTIME_ID) is POSIX's; on Windows plugin workers charge wall time.
+if (process.platform === 'linux' || process.platform === 'darwin') napiBuild(join(here, 'thread-clock'), "the plugin workers' thread-clock addon");
 
 // The process host speaks to the daemon over fd 3 and loads addons with dlopen: Unix only. On
 // Windows process isolation runs the Node child (daemon/plugins/native-child.ts).

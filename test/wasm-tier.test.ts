@@ -327,14 +327,16 @@ describe('stopped at the ceiling', () => {
   test('a query through a worker reports its own time: the plugin\'s work counts, the wake-ups around it do not', async () => {
     const spin = await load('fixtures/spin');
     assert.equal(spin.rt.querySpentMs, undefined, 'no call yet');
-    for (const iterations of [0, 20_000_000]) {
+    for (const iterations of [0, 100_000_000]) {
       const t0 = performance.now();
       assert.equal(spin.rt.call('spin', iterations), iterations);
       const roundTrip = performance.now() - t0;
       const spent = spin.rt.querySpentMs!;
       assert.ok(spent >= 0 && spent <= roundTrip, `its own ${spent} ms within the ${roundTrip} ms round trip`);
-      // spinning is the plugin's own work: nearly all of a long round trip
-      if (iterations) assert.ok(spent > 0.8 * roundTrip && roundTrip > 5, `${spent} of ${roundTrip} ms`);
+      // spinning is the plugin's own work: 10^8 turns of a loop take tens of ms of CPU on any
+      // machine (CPU time, where the thread clock is built: less than the round trip when other
+      // threads had the core meanwhile, such as the last test's terminated worker under Deno)
+      if (iterations) assert.ok(spent > 10, `${spent} of ${roundTrip} ms`);
     }
     throwsWith(() => spin.rt.call('spin', 'fast'), 'bad-args', /spin takes nil or a number of iterations/);
     assert.ok(spin.rt.querySpentMs! >= 0, 'a call that failed in the plugin reports its time too');

@@ -11,8 +11,11 @@ import { fromTransfer } from '../graph/csr.ts';
 import { attachForm, describeExports, errorText, openAddon, type NativeAddon } from './native-addon.ts';
 import type { FromChild, ToChild } from './native-process.ts';
 import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
+import { loadThreadClock } from '../util/thread-clock.ts';
 
 const pipe = new net.Socket({ fd: 3, readable: true, writable: true });
+/** What a call is charged by: this thread's CPU time where the thread-clock addon loads (util/thread-clock.ts), else wall time. */
+const clock = loadThreadClock() ?? (() => performance.now());
 const decoder = new FrameDecoder();
 let addon: NativeAddon | undefined;
 /** Why the last snapshot could not be attached: every call answers with it until the next one. */
@@ -55,12 +58,12 @@ function handle(m: ToChild): void {
         return;
       }
       {
-        const t0 = performance.now();
+        const t0 = clock();
         try {
           const value = m.t === 'call' ? addon!.call(m.op, m.args) : addon!.update!(m.update);
-          send({ t: 'result', id: m.id, value: value ?? null, memory: memory(), spent: performance.now() - t0 });
+          send({ t: 'result', id: m.id, value: value ?? null, memory: memory(), spent: clock() - t0 });
         } catch (err) {
-          send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err), memory: memory(), spent: performance.now() - t0 });
+          send({ t: 'error', id: m.id, code: codeOf(err), message: errorText(err), memory: memory(), spent: clock() - t0 });
         }
       }
   }
