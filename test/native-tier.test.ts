@@ -331,8 +331,9 @@ for (const [isolation, processHost] of ISOLATIONS) {
           await answer;
           const wall = performance.now() - t0;
           const spent = rt.spentOn!(answer)!;
-          // the addon spins for `ms` of wall time: its thread's CPU time for it, less what other threads took of the core meanwhile
-          assert.ok(spent >= ms / 3 && spent <= wall, `its own ${spent} ms, within the ${wall.toFixed(2)} ms the parent waited`);
+          // the addon spins for `ms` of wall time: its thread's CPU time for it (what other
+          // threads take of the core meanwhile is not counted, so no lower bound holds under load)
+          assert.ok(spent > 0 && spent <= wall, `its own ${spent} ms, within the ${wall.toFixed(2)} ms the parent waited`);
         }
       });
     }

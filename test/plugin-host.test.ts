@@ -903,6 +903,22 @@ describe('latency accounting', () => {
 });
 
 describe('what a call is charged', () => {
+  /** A started host of one plugin (op `x`) whose loader gives `runtime`, on a fake clock. */
+  async function hostOf(name: string, runtime: PluginRuntime, clock: { t: number }, hooks: string[] = []): Promise<PluginHost> {
+    const host = new PluginHost({
+      root: graph.root,
+      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
+      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
+      source: { read: () => '' },
+      log: createLogger({ level: 'silent' }),
+      now: () => clock.t,
+      checkEveryMs: 0,
+    });
+    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name, version: '1.0.0', ops: [{ name: 'x' }], hooks }, name), graph.root, { grant: [] });
+    await host.startAll();
+    return host;
+  }
+
   test('building the graph snapshot a call reads is the host\'s time; it is built on the first read, not for every call', async () => {
     const clock = { t: 0 };
     let builds = 0;
@@ -954,17 +970,7 @@ describe('what a call is charged', () => {
       },
       dispose: () => undefined,
     };
-    const host = new PluginHost({
-      root: graph.root,
-      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
-      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
-      source: { read: () => '' },
-      log: createLogger({ level: 'silent' }),
-      now: () => clock.t,
-      checkEveryMs: 0,
-    });
-    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'isolated', version: '1.0.0', ops: [{ name: 'x' }] }, 'isolated'), graph.root, { grant: [] });
-    await host.startAll();
+    const host = await hostOf('isolated', runtime, clock);
     for (let i = 0; i <= 2 * DEFAULT_POLICY.minSamples; i++) assert.equal(host.dispatch('isolated/x', null, 1), 'ok');
     host.checkBudgets();
     const info = host.info('isolated');
@@ -990,17 +996,7 @@ describe('what a call is charged', () => {
       },
       dispose: () => undefined,
     };
-    const host = new PluginHost({
-      root: graph.root,
-      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
-      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
-      source: { read: () => '' },
-      log: createLogger({ level: 'silent' }),
-      now: () => clock.t,
-      checkEveryMs: 0,
-    });
-    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'remote', version: '1.0.0', ops: [{ name: 'x' }] }, 'remote'), graph.root, { grant: [] });
-    await host.startAll();
+    const host = await hostOf('remote', runtime, clock);
     for (let i = 0; i <= DEFAULT_POLICY.minSamples; i++) assert.equal(await host.dispatch('remote/x', null, 1), 'ok');
     host.checkBudgets();
     const info = host.info('remote');
@@ -1041,17 +1037,7 @@ describe('what a call is charged', () => {
         }),
       dispose: () => undefined,
     };
-    const host = new PluginHost({
-      root: graph.root,
-      loaders: { builtin: { tier: 'builtin', load: async () => runtime } },
-      graph: { view: () => graph, csr: () => buildCsr(graph.store, graph.generation) },
-      source: { read: () => '' },
-      log: createLogger({ level: 'silent' }),
-      now: () => clock.t,
-      checkEveryMs: 0,
-    });
-    host.add(validateManifest({ tier: 'builtin', entry: '(builtin)', name: 'hooked', version: '1.0.0', ops: [{ name: 'x' }], hooks: ['onUpdate'] }, 'hooked'), graph.root, { grant: [] });
-    await host.startAll();
+    const host = await hostOf('hooked', runtime, clock, ['onUpdate']);
     const done = host.notifyUpdate({ type: 'update', generation: 2, files: ['a.ts'], added: [], removed: [], changed: [] });
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));

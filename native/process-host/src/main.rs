@@ -31,35 +31,11 @@ extern "C" {
 /// RTLD_LAZY, as Node's process.dlopen.
 const RTLD_LAZY: c_int = 1;
 
-/// This thread's CPU time in ms: what a call is charged (the addon runs on this thread), as its
-/// wall time on a busy machine is mostly waiting for a core (daemon/util/thread-clock.ts).
-#[cfg(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64"))]
-fn cpu_ms() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: c_int, tp: *mut Timespec) -> c_int;
-    }
-    #[cfg(target_os = "linux")]
-    const CLOCK_THREAD_CPUTIME_ID: c_int = 3;
-    #[cfg(target_os = "macos")]
-    const CLOCK_THREAD_CPUTIME_ID: c_int = 16;
-    let mut t = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid timespec for the call to write.
-    if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } != 0 {
-        return 0.0;
-    }
-    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
-}
-
-/// Elsewhere, wall time since the first call.
-#[cfg(not(all(any(target_os = "linux", target_os = "macos"), target_pointer_width = "64")))]
-fn cpu_ms() -> f64 {
+/// What a call is charged by: this thread's CPU time (the addon runs on this thread), as its
+/// wall time on a busy machine is mostly waiting for a core; wall time where there is no such clock.
+fn charge_clock_ms() -> f64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
+    isg_cpu_clock::thread_cpu_ms().unwrap_or_else(|| START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0)
 }
 
 /// Frames larger than this are refused (pipe-frames.ts MAX_PIPE_FRAME_BYTES).
@@ -276,7 +252,7 @@ impl Host {
     /// A call or an update: its answer, with the memory the plugin holds after it.
     fn request(&mut self, m: &Mp) -> Vec<u8> {
         // What the call takes here, not counting the answer's encoding: an update hook is charged this.
-        let started = cpu_ms();
+        let started = charge_clock_ms();
         let outcome = match (&self.attach_error, &self.addon) {
             (Some(thrown), _) => Err(thrown.clone()),
             (None, None) => Err(Thrown { code: None, message: "no addon is loaded".into() }),
@@ -295,7 +271,7 @@ impl Host {
                 }
             }
         };
-        let spent = cpu_ms() - started;
+        let spent = charge_clock_ms() - started;
         // `value ?? null`; a value that cannot be written is the call's error.
         let outcome = outcome.and_then(|value| {
             let mut v = Writer::default();

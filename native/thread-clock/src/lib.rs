@@ -7,39 +7,14 @@
 //!
 //! Exports: `cpuMs()`, the calling thread's CPU time (user and system) in ms since it started.
 //!
-//! Built for Linux and macOS (`native/build.mjs`); elsewhere a worker charges wall time.
+//! Built for Linux and macOS (`native/build.mjs`); elsewhere (or where the clock cannot be read:
+//! `cpuMs()` returns undefined) a worker charges wall time.
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-compile_error!("CLOCK_THREAD_CPUTIME_ID is POSIX's: build this addon for Linux or macOS only");
-#[cfg(not(target_pointer_width = "64"))]
-compile_error!("the timespec below is the 64-bit one");
-
-use std::os::raw::c_int;
 use std::panic::catch_unwind;
 use std::ptr;
 
+use isg_cpu_clock::thread_cpu_ms;
 use napi_sys::*;
-
-#[repr(C)]
-struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-extern "C" {
-    fn clock_gettime(clock: c_int, tp: *mut Timespec) -> c_int;
-}
-
-#[cfg(target_os = "linux")]
-const CLOCK_THREAD_CPUTIME_ID: c_int = 3;
-#[cfg(target_os = "macos")]
-const CLOCK_THREAD_CPUTIME_ID: c_int = 16;
-
-fn thread_cpu_ms() -> Option<f64> {
-    let mut t = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid timespec for the call to write.
-    (unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0).then(|| t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6)
-}
 
 unsafe extern "C" fn cpu_ms_cb(env: napi_env, _info: napi_callback_info) -> napi_value {
     // No unwind may cross into the host (ARCHITECTURE.md, native/ invariant).
