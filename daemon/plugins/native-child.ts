@@ -11,11 +11,11 @@ import { fromTransfer } from '../graph/csr.ts';
 import { attachForm, describeExports, errorText, openAddon, type NativeAddon } from './native-addon.ts';
 import type { FromChild, ToChild } from './native-process.ts';
 import { encodeFrame, FrameDecoder } from './pipe-frames.ts';
-import { loadThreadClock } from '../util/thread-clock.ts';
+import { chargeClock } from '../util/thread-clock.ts';
 
 const pipe = new net.Socket({ fd: 3, readable: true, writable: true });
 /** What a call is charged by: this thread's CPU time where the thread-clock addon loads (util/thread-clock.ts), else wall time. */
-const clock = loadThreadClock() ?? (() => performance.now());
+const clock = chargeClock();
 const decoder = new FrameDecoder();
 let addon: NativeAddon | undefined;
 /** Why the last snapshot could not be attached: every call answers with it until the next one. */

@@ -37,7 +37,11 @@ import { ComponentInstance, compileCore, type CoreModules, type Outcome } from '
 import { pack, packOwn, packTransient, unpack, unpackCopy } from './wasm/msgpack.ts';
 import { cachedTranspile, hashFile, transpileCached, type TranspiledComponent, type TranspileProfile } from './wasm/transpile.ts';
 import type { TenantInit } from './wasm/worker.ts';
+import { chargeClock } from '../util/thread-clock.ts';
 import { DEFAULT_TENANTS_PER_WORKER, WORKER_HEAP_MB, WorkerPool, type Tenancy, type WorkerHouse } from './wasm/worker-pool.ts';
+
+/** The daemon's part of a call it charges (host calls, decoding): this thread's CPU time where the thread-clock addon loads. */
+const charged = chargeClock();
 
 export interface WasmTierOptions {
   /** Where transpiled components are kept (default node_modules/.cache/isg-wasm). */
@@ -417,13 +421,13 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
     if (this.stopped) throw new IsgError('plugin-unavailable', `plugin ${manifest.name} is not running: ${this.stopped}; reload it`);
     const served = { ms: 0 };
     const answer = this.house.channel.call(this.tenant, kind, parts, this.generation(), manifest.budget.ceilingMs, (r) => this.serveHost(r, served));
-    const t0 = performance.now();
+    const t0 = charged();
     try {
       return this.settleAnswer(answer, what, then);
     } finally {
       // Waking the worker and being woken by it are the host's (0.1-0.2 ms here, several ms when
       // the machine is busy): the plugin is charged what it did, as for updates.
-      if (answer?.tenant === this.tenant) this.querySpentMs = answer.spentMs + served.ms + (performance.now() - t0);
+      if (answer?.tenant === this.tenant) this.querySpentMs = answer.spentMs + served.ms + (charged() - t0);
     }
   }
 
@@ -488,7 +492,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
         this.house.snapshots.postMessage(toTransfer(csr));
         return hostReply(new Uint8Array([1]));
       }
-      const t0 = performance.now();
+      const t0 = charged();
       try {
         if (request[0] === HostCall.Read) return hostReply(utf8(ctx.source.read(fromUtf8(body))));
         if (request[0] === HostCall.Call) {
@@ -496,7 +500,7 @@ class WorkerRuntime implements PluginRuntime, Tenancy {
           return hostReply(callFor(ctx)(op, args));
         }
       } finally {
-        if (served) served.ms += performance.now() - t0;
+        if (served) served.ms += charged() - t0;
       }
       return hostErrorReply('internal', `unknown host call ${request[0]}`);
     } catch (err) {

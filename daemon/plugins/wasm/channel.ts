@@ -2,7 +2,9 @@
 // of Int32 slots and a data area on one growable SharedArrayBuffer, driven with Atomics.wait and
 // Atomics.notify (a round trip costs a few microseconds, about half of postMessage's). The
 // caller blocks in Atomics.wait for at most the plugin's hard ceiling (queries), or waits with
-// Atomics.waitAsync (update hooks, so queries go on meanwhile); while it waits, the worker may
+// Atomics.waitAsync (update hooks, so queries go on meanwhile); the ceiling is of the worker's
+// CPU time where the caller can read the worker's clock, with a wall-clock backstop (`timeLeft`),
+// else of wall time. While it waits, the worker may
 // ask it for something only the daemon has (source text, the graph snapshot) and wait for the answer. A worker may
 // host several plugins (tenants): every request names its tenant, and requests of all tenants
 // go one at a time.
@@ -26,9 +28,20 @@ const TENANT = 5;
 const MEMORY_AT = 24;
 /** the generation the daemon answers a request at (-1 when the tenant reads no graph); */
 const GENERATION_AT = 32;
-/** the worker's own time for the last request, ms: from the request to the answer, less its host calls. */
+/** the worker's own time for the last request, ms: from the request to the answer, less its host calls; */
 const SPENT_AT = 40;
+/** the worker's CPU clock when it took the current request up (NaN until it has). */
+const STARTED_AT = 56;
+/** Int32 slot: the id by which the daemon's thread reads the worker thread's CPU clock (0: none). */
+const CLOCK_ID = 12;
 const HEADER_BYTES = 64;
+
+/**
+ * A call past its ceiling whose worker has had less CPU time than the ceiling was starved by the
+ * machine, not running away: it may go on until this many times its ceiling (wall time) has
+ * passed. (At 1-minute load ~4 on 2 cores a worker waited 50 ms for a core.)
+ */
+const STARVED_CEILINGS = 4;
 
 const State = { Idle: 0, Request: 1, HostCall: 2, HostReply: 3, Response: 4 } as const;
 
@@ -59,6 +72,7 @@ class ChannelViews {
   protected readonly memory: Float64Array;
   protected readonly generation: Float64Array;
   protected readonly spent: Float64Array;
+  protected readonly started: Float64Array;
   protected readonly sab: SharedArrayBuffer;
 
   constructor(sab: SharedArrayBuffer) {
@@ -67,6 +81,7 @@ class ChannelViews {
     this.memory = new Float64Array(sab, MEMORY_AT, 1);
     this.generation = new Float64Array(sab, GENERATION_AT, 1);
     this.spent = new Float64Array(sab, SPENT_AT, 1);
+    this.started = new Float64Array(sab, STARTED_AT, 1);
   }
 
   /** The data area, at least `bytes` long (undefined when that is more than MAX_DATA_BYTES). */
@@ -133,8 +148,8 @@ interface Pending {
   timeoutMs: number;
   serveHost: (request: Uint8Array) => Uint8Array;
   settle(answer: Answer | undefined): void;
-  /** Set once sent. */
-  deadline?: number;
+  /** When it was sent (performance.now()). */
+  sentAt?: number;
 }
 
 /** The daemon's end. */
@@ -149,6 +164,16 @@ export class CallerChannel extends ChannelViews {
   private stuckTenant: number | undefined;
   /** Resolved whenever the async requests are all done. */
   private drained: (() => void)[] = [];
+  /** The daemon's time serving the current request's host calls: the plugin's, like its CPU time. */
+  private servedMs = 0;
+  /** Reads a thread's CPU clock by its id (util/thread-clock.ts), where the addon is loaded. */
+  private readonly cpuMsOf: ((clockId: number) => number | undefined) | undefined;
+
+  constructor(sab: SharedArrayBuffer, cpuMsOf?: (clockId: number) => number | undefined) {
+    super(sab);
+    this.cpuMsOf = cpuMsOf;
+  }
+
   /**
    * Where blocking calls' answers are copied, call after call: no allocation per call (a 64 KiB
    * answer's ArrayBuffer is external memory, whose growth drives GCs), and not shared memory, from
@@ -165,13 +190,13 @@ export class CallerChannel extends ChannelViews {
   call(tenant: number, kind: Kind, parts: () => Uint8Array[], generation: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array): Answer | undefined {
     while (this.inFlight) {
       const pending = this.inFlight;
-      this.finish(pending, this.pumpBlocking(pending.deadline!, pending.serveHost, true));
+      this.finish(pending, this.pumpBlocking(pending.sentAt!, pending.timeoutMs, pending.serveHost, true));
     }
     if (this.stuck) return undefined;
     // built only now, once the host calls of requests before it are served: they may be views of
     // a scratch buffer that packing those calls' answers would write over
     this.send(tenant, kind, parts(), generation);
-    return this.expire(tenant, this.pumpBlocking(performance.now() + timeoutMs, serveHost, false));
+    return this.expire(tenant, this.pumpBlocking(performance.now(), timeoutMs, serveHost, false));
   }
 
   /**
@@ -212,7 +237,7 @@ export class CallerChannel extends ChannelViews {
       return this.finishQueue();
     }
     this.send(pending.tenant, pending.kind, pending.parts, pending.generation);
-    pending.deadline = performance.now() + pending.timeoutMs;
+    pending.sentAt = performance.now();
     this.inFlight = pending;
     void this.pumpAsync(pending);
   }
@@ -243,11 +268,34 @@ export class CallerChannel extends ChannelViews {
     this.ctrl[KIND] = kind;
     this.generation[0] = generation;
     this.ctrl[TENANT] = tenant;
+    this.started[0] = NaN;
+    this.servedMs = 0;
     Atomics.store(this.ctrl, STATE, State.Request);
     Atomics.notify(this.ctrl, STATE);
   }
 
-  private pumpBlocking(deadline: number, serveHost: (request: Uint8Array) => Uint8Array, copy: boolean): Answer | undefined {
+  /**
+   * How much longer a request sent at `sentAt` may run, ms (0: it is past its ceiling). Its
+   * ceiling is `timeoutMs` of the worker's CPU time and the daemon's serving its host calls, where
+   * the daemon can read the worker's clock: a worker that had less than that was starved by the
+   * machine, and may go on until STARVED_CEILINGS times the ceiling of wall time; elsewhere
+   * `timeoutMs` of wall time.
+   */
+  private timeLeft(sentAt: number, timeoutMs: number): number {
+    const now = performance.now();
+    const wallLeft = sentAt + timeoutMs - now;
+    if (wallLeft > 0) return wallLeft;
+    const clockId = this.ctrl[CLOCK_ID]!;
+    const cpu = clockId && this.cpuMsOf ? this.cpuMsOf(clockId) : undefined;
+    if (cpu === undefined) return 0;
+    const started = this.started[0]!;
+    // not taken up yet: all of its time so far was waiting for a core
+    const used = (Number.isNaN(started) ? 0 : cpu - started) + this.servedMs;
+    const backstopLeft = sentAt + STARVED_CEILINGS * timeoutMs - now;
+    return used < timeoutMs && backstopLeft > 0 ? Math.min(timeoutMs - used, backstopLeft) : 0;
+  }
+
+  private pumpBlocking(sentAt: number, timeoutMs: number, serveHost: (request: Uint8Array) => Uint8Array, copy: boolean): Answer | undefined {
     for (;;) {
       const state = Atomics.load(this.ctrl, STATE);
       if (state === State.Response) return this.take(copy);
@@ -255,7 +303,7 @@ export class CallerChannel extends ChannelViews {
         this.serve(serveHost);
         continue;
       }
-      const left = deadline - performance.now();
+      const left = this.timeLeft(sentAt, timeoutMs);
       if (left <= 0) return undefined;
       Atomics.wait(this.ctrl, STATE, state, left);
     }
@@ -270,7 +318,7 @@ export class CallerChannel extends ChannelViews {
         this.serve(mine.serveHost);
         continue;
       }
-      const left = mine.deadline! - performance.now();
+      const left = this.timeLeft(mine.sentAt!, mine.timeoutMs);
       if (left <= 0) return this.finish(mine, undefined);
       const w = Atomics.waitAsync(this.ctrl, STATE, state, left);
       if (w.async) await w.value;
@@ -278,7 +326,9 @@ export class CallerChannel extends ChannelViews {
   }
 
   private serve(serveHost: (request: Uint8Array) => Uint8Array): void {
+    const t0 = performance.now();
     const reply = serveHost(this.read());
+    this.servedMs += performance.now() - t0;
     if (!this.write(reply)) this.write(new Uint8Array(0));
     Atomics.store(this.ctrl, STATE, State.HostReply);
     Atomics.notify(this.ctrl, STATE);
@@ -331,6 +381,16 @@ export interface Request {
 export class WorkerChannel extends ChannelViews {
   /** An answer the component lifted straight into the data area (`stage`), and its bytes saved when something wrote over them. */
   private staged: { view: Uint8Array; saved?: Uint8Array } | undefined;
+
+  /** Let the daemon's thread read this thread's CPU clock by `clockId` (util/thread-clock.ts), to judge a call at its ceiling. */
+  announceClock(clockId: number): void {
+    this.ctrl[CLOCK_ID] = clockId;
+  }
+
+  /** The current request is taken up, at `cpuMs` of this thread's clock (announced or not). */
+  takenUp(cpuMs: number): void {
+    this.started[0] = cpuMs;
+  }
 
   /**
    * Block until the next request. Its payload is in place: valid until this end writes (a host

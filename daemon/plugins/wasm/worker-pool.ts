@@ -14,6 +14,7 @@ import { IsgError } from '../../errors.ts';
 import { trackBoot } from '../../util/v8-flags.ts';
 import { CallerChannel, createChannelBuffer, fromJson, hostErrorReply, Kind } from './channel.ts';
 import { workerEntry } from './worker-entry.ts';
+import { loadThreadClock } from '../../util/thread-clock.ts';
 import type { TenantHello, TenantInit, WorkerInit } from './worker.ts';
 
 /** A worker's JS heap holds its tenants' jco glue and views of shared memory; WebAssembly memory is not counted here. */
@@ -24,6 +25,11 @@ export const DEFAULT_TENANTS_PER_WORKER = 4;
 const DROP_TIMEOUT_MS = 1000;
 /** Spares booted at once at most (each is an idle worker, ~8 MB). */
 const MAX_SPARES = 4;
+
+/** How the daemon's thread reads a worker's CPU clock, to judge a call at its ceiling (channel.ts). */
+function cpuReader(): ((clockId: number) => number | undefined) | undefined {
+  return loadThreadClock()?.cpuMsOf;
+}
 
 /** What a worker tells each of its tenants. */
 export interface Tenancy {
@@ -73,7 +79,7 @@ export class WorkerHouse {
     const sab = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();
     const snapshots = new MessageChannel();
-    this.channel = new CallerChannel(sab);
+    this.channel = new CallerChannel(sab, cpuReader());
     this.port = port1;
     this.snapshots = snapshots.port1;
     worker.postMessage({ sab, port: port2, snapshots: snapshots.port2 } satisfies WorkerInit, [port2, snapshots.port2]);

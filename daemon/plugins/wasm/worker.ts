@@ -18,7 +18,7 @@ import { graphImports } from './graph-imports.ts';
 import { buildImports, type ImportPlan, type LogLevel } from './host-imports.ts';
 import { ComponentInstance, compileCore, type CoreModules, type Outcome } from './instance.ts';
 import type { TranspiledComponent } from './transpile.ts';
-import { loadThreadClock } from '../../util/thread-clock.ts';
+import { chargeClock, loadThreadClock } from '../../util/thread-clock.ts';
 
 /** The first message a worker gets: its channel, the port that carries tenants, and the one that carries snapshots. */
 export interface WorkerInit {
@@ -56,10 +56,13 @@ interface Tenant {
  * call's wall time on a busy machine is mostly waiting for a core (util/thread-clock.ts); else
  * wall time.
  */
-const clock = loadThreadClock() ?? (() => performance.now());
+const threadClock = loadThreadClock();
+const clock = chargeClock();
 
 async function main(init: WorkerInit): Promise<void> {
   const channel = new WorkerChannel(init.sab);
+  const clockId = threadClock?.clockId();
+  if (clockId !== undefined) channel.announceClock(clockId);
   /** Time (by `clock`) the current request spent on the host's part: waiting for the daemon's thread, taking a snapshot in, ms. */
   let waitedMs = 0;
   const hostCall = (kind: (typeof HostCall)[keyof typeof HostCall], ...payload: Uint8Array[]): Uint8Array => {
@@ -143,6 +146,7 @@ async function main(init: WorkerInit): Promise<void> {
     }
     const tenant = tenants.get(request.tenant);
     const t0 = clock();
+    channel.takenUp(t0);
     waitedMs = 0;
     current = { tenant: request.tenant, generation: request.generation, checked: false };
     let outcome: Outcome<Uint8Array | undefined>;
