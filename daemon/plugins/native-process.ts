@@ -197,10 +197,8 @@ class ChildPlugin implements PluginRuntime {
         this.sent = csr;
       }
       const id = this.nextId++;
-      const pending: Pending = { op, csr, resolve: () => undefined, reject: () => undefined, timer: this.ceiling(id, performance.now()) };
-      const answer = new Promise<unknown>((resolve, reject) => Object.assign(pending, { resolve, reject }));
-      pending.answer = answer;
-      this.pending.set(id, pending);
+      const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { op, csr, resolve, reject, timer: this.ceiling(id, performance.now()) }));
+      this.pending.get(id)!.answer = answer;
       this.busy();
       this.write(message(id));
       return answer;

@@ -543,12 +543,11 @@ export class PluginHost {
     if (turn) return turn.then(() => this.invoke(e, kind, label, fn));
     const t0 = this.now();
     const built0 = this.snapshotMs;
-    const spentNow = () => (kind === 'query' ? e.runtime?.querySpentMs : undefined);
     let result: unknown;
     try {
       result = fn();
     } catch (err) {
-      this.settle(e, kind, label, t0 + this.snapshotMs - built0, false, stoppedAtCeiling(err), spentNow());
+      this.settle(e, kind, label, t0 + this.snapshotMs - built0, false, stoppedAtCeiling(err), syncSpentMs(e.runtime, kind));
       throw this.failure(e, label, err);
     }
     const start = t0 + this.snapshotMs - built0;
@@ -566,7 +565,7 @@ export class PluginHost {
         },
       );
     }
-    this.settle(e, kind, label, start, true, false, spentNow());
+    this.settle(e, kind, label, start, true, false, syncSpentMs(e.runtime, kind));
     return result;
   }
 
@@ -660,4 +659,9 @@ export class PluginHost {
     this.options.log[level]('plugin state', { plugin, from, to, ...(reason ? { reason } : {}) });
     this.options.onTransition?.({ type: 'plugin', plugin, from, to, ...(reason ? { reason } : {}) });
   }
+}
+
+/** What a query the runtime just answered synchronously took by its own measure (`querySpentMs`), if it measures. */
+function syncSpentMs(runtime: PluginRuntime | undefined, kind: 'query' | 'update'): number | undefined {
+  return kind === 'query' ? runtime?.querySpentMs : undefined;
 }

@@ -26,11 +26,6 @@ const DROP_TIMEOUT_MS = 1000;
 /** Spares booted at once at most (each is an idle worker, ~8 MB). */
 const MAX_SPARES = 4;
 
-/** How the daemon's thread reads a worker's CPU clock, to judge a call at its ceiling (channel.ts). */
-function cpuReader(): ((clockId: number) => number | undefined) | undefined {
-  return loadThreadClock()?.cpuMsOf;
-}
-
 /** What a worker tells each of its tenants. */
 export interface Tenancy {
   readonly plugin: string;
@@ -79,7 +74,8 @@ export class WorkerHouse {
     const sab = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();
     const snapshots = new MessageChannel();
-    this.channel = new CallerChannel(sab, cpuReader());
+    // the daemon's thread reads the worker's CPU clock to judge a call at its ceiling (channel.ts)
+    this.channel = new CallerChannel(sab, loadThreadClock()?.cpuMsOf);
     this.port = port1;
     this.snapshots = snapshots.port1;
     worker.postMessage({ sab, port: port2, snapshots: snapshots.port2 } satisfies WorkerInit, [port2, snapshots.port2]);
